@@ -1,0 +1,1 @@
+"""Seeded generators of opencode-style sessions (message rows with their part rows)."""

@@ -1,0 +1,65 @@
+"""opencode's MessageV2 shapes: discriminators and the fixed key order per shape.
+
+The fixed orders are those of the normalised builders of opencode PR #29029
+(``info()`` / ``part()``): declaration order with the ids moved last. Every
+hydration strategy and the shape census take their key lists from here.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Tuple
+
+SESSION_ID_KEY = "sessionID"
+MESSAGE_ID_KEY = "messageID"
+INFO_IDS: Tuple[str, ...] = ("id", SESSION_ID_KEY)
+PART_IDS: Tuple[str, ...] = ("id", SESSION_ID_KEY, MESSAGE_ID_KEY)
+
+ROLES: Tuple[str, ...] = ("user", "assistant")
+
+#: Fixed info keys per role, ids included. Any role other than ``assistant`` builds as ``user``.
+INFO_KEYS: Dict[str, Tuple[str, ...]] = {
+    "user": ("role", "time", "format", "summary", "agent", "model", "system", "tools") + INFO_IDS,
+    "assistant": ("role", "time", "error", "parentID", "modelID", "providerID", "mode", "agent",
+                  "path", "summary", "cost", "tokens", "structured", "variant", "finish") + INFO_IDS,
+}
+
+#: The 12 part types in the order of opencode's union.
+PART_TYPES: Tuple[str, ...] = ("text", "subtask", "reasoning", "file", "tool", "step-start",
+                               "step-finish", "snapshot", "patch", "agent", "retry", "compaction")
+
+_PART_FIELDS: Dict[str, Tuple[str, ...]] = {
+    "text": ("text", "synthetic", "ignored", "time", "metadata"),
+    "subtask": ("prompt", "description", "agent", "model", "command"),
+    "reasoning": ("text", "metadata", "time"),
+    "file": ("mime", "filename", "url", "source"),
+    "tool": ("callID", "tool", "state", "metadata"),
+    "step-start": ("snapshot",),
+    "step-finish": ("reason", "snapshot", "cost", "tokens"),
+    "snapshot": ("snapshot",),
+    "patch": ("hash", "files"),
+    "agent": ("name", "source"),
+    "retry": ("attempt", "error", "time"),
+    "compaction": ("auto", "overflow", "tail_start_id"),
+}
+
+#: Fixed part keys per type, ids included.
+PART_KEYS: Dict[str, Tuple[str, ...]] = {
+    kind: ("type",) + fields + PART_IDS for kind, fields in _PART_FIELDS.items()
+}
+
+#: The seven properties the seed's access test reads from every info.
+ACCESS_PROPERTIES: Tuple[str, ...] = ("role", "cost", "summary", "finish", "error", "variant",
+                                      "structured")
+
+
+def info_keys(role: object) -> Tuple[str, ...]:
+    """Fixed key order for an info with this ``role`` (non-assistant builds as user)."""
+    return INFO_KEYS["assistant" if role == "assistant" else "user"]
+
+
+def part_keys(kind: object, data: dict) -> Tuple[str, ...]:
+    """Fixed key order for a part; an unknown type keeps its stored keys in stored order."""
+    keys = PART_KEYS.get(kind)  # type: ignore[arg-type]
+    if keys is not None:
+        return keys
+    return tuple(data) + PART_IDS
