@@ -1,0 +1,54 @@
+# shape-harness — `make help` lists the targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+UV     := $(shell command -v uv 2>/dev/null)
+
+DATASETS := datasets/reference-s11-m5000-a0.sqlite datasets/reference-s11-m2500-a5.sqlite \
+            datasets/realistic-s11-m5000.sqlite datasets/realistic-s11-m20000.sqlite
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test test-slow bench datasets lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+venv: $(STAMP) ## create .venv (uv when on PATH, else venv + pip) with the harness and its dev extras
+
+$(STAMP): pyproject.toml
+ifdef UV
+	test -x $(BIN)/python || $(UV) venv --python $(PYTHON) $(VENV)
+	$(UV) pip install --python $(BIN)/python -e '.[dev]'
+else
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+endif
+	touch $(STAMP)
+
+test: venv ## run the test suite (long tests excluded; see test-slow)
+	$(BIN)/python -m pytest
+
+test-slow: venv ## run only the long tests
+	$(BIN)/python -m pytest -m slow
+
+datasets: venv $(DATASETS) ## generate the default datasets
+
+datasets/reference-s11-m5000-a0.sqlite: | $(STAMP)
+	$(BIN)/harness generate --profile reference --seed 11 --messages 5000 --avg-parts 0 --out $@
+datasets/reference-s11-m2500-a5.sqlite: | $(STAMP)
+	$(BIN)/harness generate --profile reference --seed 11 --messages 2500 --avg-parts 5 --out $@
+datasets/realistic-s11-m%.sqlite: | $(STAMP)
+	$(BIN)/harness generate --profile realistic --seed 11 --messages $* --out $@
+
+bench: datasets ## generate the default datasets and print their shape census
+	@for d in $(DATASETS); do $(BIN)/harness census --dataset $$d; echo; done
+
+lint: venv ## ruff over the package and the tests
+	$(BIN)/python -m ruff check harness tests
+
+clean: ## remove the virtual environment, caches and generated datasets
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	rm -f datasets/*.sqlite datasets/*.manifest.json

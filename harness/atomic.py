@@ -1,0 +1,47 @@
+"""Atomic file output: write a temporary file beside the target, fsync, rename.
+
+A reader sees either the old file or the complete new one, never a partial
+file; on failure the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator, Union
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def fsync_path(path: PathLike) -> None:
+    """Flush a file's (or directory's) contents to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(target: PathLike) -> Iterator[Path]:
+    """Yield a temporary path in the target's directory; on success it replaces ``target``."""
+    target = Path(target)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        yield temporary
+        fsync_path(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_path(target.parent)
+
+
+def write_text(target: PathLike, text: str) -> None:
+    """Atomically replace ``target`` with ``text`` (UTF-8)."""
+    with atomic_path(target) as temporary:
+        temporary.write_text(text, encoding="utf-8")

@@ -1,0 +1,88 @@
+"""The canonical text of a dataset: one ``JSON.stringify(row)`` line per row.
+
+Rows are written in generation order (each message row, then its part rows),
+keys in opencode's column order, numbers formatted as JavaScript formats them.
+The sha256 of this text identifies a dataset; for the reference profile it is
+the hash of the opencode perf-test generator's output. ``data_only`` lines hold
+just each row's ``data`` object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import IO, Iterable, Iterator, List, Sequence, Tuple
+
+from harness.jsonfmt import js_dumps
+
+MESSAGE_COLUMNS: Tuple[str, ...] = ("id", "session_id", "time_created", "time_updated", "data")
+PART_COLUMNS: Tuple[str, ...] = ("id", "message_id", "session_id", "time_created", "time_updated", "data")
+
+#: A row as stored: column values in column order, ``data`` as its JSON text.
+Columns = Tuple
+#: A message's columns with the columns of its parts.
+StoredRecord = Tuple[Columns, List[Columns]]
+
+
+def to_columns(row: dict, names: Sequence[str]) -> Columns:
+    """A generated row as its SQLite column values, ``data`` serialised."""
+    return tuple(js_dumps(row[name]) if name == "data" else row[name] for name in names)
+
+
+def to_stored(records: Iterable[Tuple[dict, List[dict]]]) -> Iterator[StoredRecord]:
+    """Serialise generated records into stored column tuples."""
+    for message, parts in records:
+        yield to_columns(message, MESSAGE_COLUMNS), [to_columns(part, PART_COLUMNS) for part in parts]
+
+
+def row_line(columns: Columns, names: Sequence[str]) -> str:
+    """``JSON.stringify`` of the row object (without newline), built from stored columns."""
+    fields = []
+    for name, value in zip(names, columns):
+        text = value if name == "data" else json.dumps(value, ensure_ascii=False)
+        fields.append(f'"{name}":{text}')
+    return "{" + ",".join(fields) + "}"
+
+
+def iter_lines(stored: Iterable[StoredRecord], data_only: bool = False) -> Iterator[str]:
+    """Every line of the canonical text, each ending in a newline."""
+    for message, parts in stored:
+        yield (message[-1] if data_only else row_line(message, MESSAGE_COLUMNS)) + "\n"
+        for part in parts:
+            yield (part[-1] if data_only else row_line(part, PART_COLUMNS)) + "\n"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Hashes and sizes of a dataset's canonical text."""
+
+    sha256: str
+    sha256_data: str
+    hashed_lines: int
+    hashed_bytes: int
+
+
+def digest(stored: Iterable[StoredRecord]) -> Digest:
+    """Hash the row lines and the data-only lines in one pass."""
+    rows, data = hashlib.sha256(), hashlib.sha256()
+    lines = size = 0
+    for message, parts in stored:
+        for columns, names in [(message, MESSAGE_COLUMNS)] + [(part, PART_COLUMNS) for part in parts]:
+            line = (row_line(columns, names) + "\n").encode()
+            rows.update(line)
+            data.update((columns[-1] + "\n").encode())
+            lines += 1
+            size += len(line)
+    return Digest(rows.hexdigest(), data.hexdigest(), lines, size)
+
+
+def write_text(stored: Iterable[StoredRecord], out: IO[bytes], data_only: bool = False) -> None:
+    """Stream the canonical text as UTF-8 to a binary file."""
+    batch: List[str] = []
+    for line in iter_lines(stored, data_only):
+        batch.append(line)
+        if len(batch) >= 4096:
+            out.write("".join(batch).encode())
+            batch.clear()
+    out.write("".join(batch).encode())

@@ -1,0 +1,81 @@
+"""``harness census``: count the distinct object shapes of a dataset, per strategy.
+
+Counts follow opencode's perf test (distinct sorted key sets; a None-valued key
+counts); ordered key tuples and nested shapes are reported beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, Dict, List
+
+from harness import canonical
+from harness.commands import options
+from harness.measure.census import dataset_census
+from harness.store import build_manifest, open_dataset
+from harness.strategies import all_strategies
+
+#: Manifest fields a census repeats (the reference generator's output fields among them).
+_MANIFEST_FIELDS = ("profile", "seed", "messages", "parts", "messages_by_role", "parts_by_type",
+                    "rng_calls", "sha256", "sha256_data", "hashed_lines", "hashed_bytes")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("census", help="count object shapes per strategy", description=__doc__)
+    options.add_generation(parser, messages_required=False)
+    parser.add_argument("--dataset", type=Path, default=None, help="census of a stored dataset")
+    parser.add_argument("--strategies", default="spread,fixed",
+                        help="comma-separated strategy names, or 'all' (default: %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run)
+
+
+def _strategy_names(text: str) -> List[str]:
+    known = all_strategies()
+    if text == "all":
+        return [name for name, strategy in known.items() if strategy.available()[0]]
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    for name in names:
+        if name not in known:
+            raise options.UsageError(f"unknown strategy {name!r}; choose from {', '.join(known)}")
+        ok, reason = known[name].available()
+        if not ok:
+            raise options.UsageError(f"strategy {name!r} is unavailable here: {reason}")
+    return names
+
+
+def census(args: argparse.Namespace) -> Dict[str, Any]:
+    names = _strategy_names(args.strategies)
+    if args.dataset is not None:
+        dataset = open_dataset(args.dataset)
+        try:
+            manifest, stored = dataset.manifest, list(dataset.stored_records())
+        finally:
+            dataset.close()
+    else:
+        if args.messages is None:
+            raise options.UsageError("give --messages N (or --dataset PATH)")
+        generated = options.generate_from_args(args)
+        stored = list(canonical.to_stored(generated.records))
+        manifest = build_manifest(generated, stored)
+    report = {field: manifest[field] for field in _MANIFEST_FIELDS}
+    report["avg_parts"] = manifest["params"].get("avg_parts")
+    report["total_parts"] = manifest["parts"]
+    report.update(dataset_census(stored, names))
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    report = census(args)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{report['profile']} seed {report['seed']}: {report['messages']} messages, {report['parts']} parts")
+    print(f"{'shapes':<22}{'spread':>10}{'fixed':>10}")
+    for label, key in (("info key sets", "info_shapes"), ("info key orders", "info_orders"),
+                       ("part key sets", "part_shapes"), ("part key orders", "part_orders")):
+        print(f"{label:<22}{report[key + '_spread']:>10}{report[key + '_fixed']:>10}")
+    print(f"{'nested value shapes':<22}{report['nested_shapes']:>10}")
+    return 0

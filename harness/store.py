@@ -1,0 +1,212 @@
+"""Datasets in opencode's SQLite layout, with a manifest that vouches for their rows.
+
+Tables ``message`` and ``part`` have opencode's columns, keys and indexes
+(``data`` is the JSON text of the object without its ids); ``session`` is a
+reduced version of opencode's (id, title, times) so the foreign keys hold.
+The manifest (profile, parameters, seed, counts, generator version and the
+sha256 of the canonical text, see ``harness.canonical``) is stored in a
+``meta`` table and as JSON beside the file. Reading verifies both.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+from harness import atomic, canonical
+from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS, StoredRecord
+from harness.generate import GENERATOR_VERSION, Generated
+
+FORMAT = "shape-harness-dataset"
+FORMAT_VERSION = 1
+SUFFIX = ".sqlite"
+
+_SCHEMA = """
+CREATE TABLE session (id TEXT PRIMARY KEY, title TEXT NOT NULL,
+    time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL);
+CREATE TABLE message (id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES session(id) ON DELETE CASCADE,
+    time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE part (id TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL REFERENCES message(id) ON DELETE CASCADE,
+    session_id TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL,
+    data TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+_INDEXES = """
+CREATE INDEX message_session_time_created_id_idx ON message(session_id, time_created, id);
+CREATE INDEX part_message_id_id_idx ON part(message_id, id);
+CREATE INDEX part_session_idx ON part(session_id);
+"""
+
+
+class DatasetError(ValueError):
+    """A dataset file is missing, not ours, or does not match its manifest."""
+
+
+def manifest_path(path: Path) -> Path:
+    """Where the JSON copy of a dataset's manifest lives."""
+    return path.with_name(path.stem + ".manifest.json")
+
+
+def default_name(profile: str, seed: int, messages: int, avg_parts: Optional[float] = None,
+                 sessions: Optional[int] = None) -> str:
+    """File name encoding a dataset's inputs, e.g. ``reference-s11-m5000-a0.sqlite``."""
+    name = f"{profile}-s{seed}-m{messages}"
+    if avg_parts is not None:
+        name += f"-a{avg_parts:g}"
+    if sessions is not None:
+        name += f"-k{sessions}"
+    return name + SUFFIX
+
+
+def _read_meta(path: Path) -> Optional[Dict[str, Any]]:
+    """The manifest in the file's meta table, or None when the file is not a harness dataset."""
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            (text,) = conn.execute("SELECT value FROM meta WHERE key = 'manifest'").fetchone()
+        manifest = json.loads(text)
+    except (sqlite3.Error, TypeError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
+
+
+def _check_target(path: Path) -> None:
+    if path.is_dir():
+        raise DatasetError(f"output path {path} is a directory")
+    if path.exists() and _read_meta(path) is None:
+        raise DatasetError(f"refusing to overwrite {path}: it is not a shape-harness dataset")
+    if not path.parent.is_dir():
+        raise DatasetError(f"output directory {path.parent} does not exist")
+
+
+def build_manifest(generated: Generated, stored: List[StoredRecord]) -> Dict[str, Any]:
+    """Everything needed to regenerate and to verify a dataset."""
+    from harness.measure.census import tally
+
+    digest = canonical.digest(stored)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "generator_version": GENERATOR_VERSION,
+        "profile": generated.profile,
+        "seed": generated.seed,
+        "params": generated.params,
+        "messages": generated.messages,
+        "parts": generated.parts,
+        "session_ids": generated.session_ids,
+        "messages_by_role": tally(row["data"]["role"] for row, _ in generated.records),
+        "parts_by_type": tally(part["data"]["type"] for _, parts in generated.records for part in parts),
+        "rng_calls": generated.rng_calls,
+        "sha256": digest.sha256,
+        "sha256_data": digest.sha256_data,
+        "hashed_lines": digest.hashed_lines,
+        "hashed_bytes": digest.hashed_bytes,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _fill(conn: sqlite3.Connection, generated: Generated, stored: List[StoredRecord],
+          manifest: Dict[str, Any]) -> None:
+    conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
+    first_seen: Dict[str, int] = {}
+    for message, _ in stored:
+        first_seen.setdefault(message[1], message[2])
+    conn.executemany("INSERT INTO session VALUES (?, ?, ?, ?)",
+                     [(sid, f"synthetic session {sid}", t, t) for sid, t in first_seen.items()])
+    conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})",
+                     (message for message, _ in stored))
+    conn.executemany(f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
+                     (part for _, parts in stored for part in parts))
+    conn.executescript(_INDEXES)
+    conn.execute("INSERT INTO meta VALUES ('manifest', ?)", (json.dumps(manifest),))
+    conn.commit()
+
+
+def write_dataset(path: Path, generated: Generated) -> Dict[str, Any]:
+    """Store a generation at ``path`` (atomically, manifest beside it) and return its manifest."""
+    path = Path(path)
+    _check_target(path)
+    stored = list(canonical.to_stored(generated.records))
+    manifest = build_manifest(generated, stored)
+    try:
+        with atomic.atomic_path(path) as temporary:
+            temporary.unlink()
+            conn = sqlite3.connect(temporary)
+            try:
+                _fill(conn, generated, stored, manifest)
+            finally:
+                conn.close()
+        atomic.write_text(manifest_path(path), json.dumps(manifest, indent=2) + "\n")
+    except OSError as error:
+        raise DatasetError(f"cannot write dataset {path}: {error.strerror or error}") from error
+    return manifest
+
+
+@dataclass
+class Dataset:
+    """An opened, verified dataset: its manifest and a read-only connection."""
+
+    path: Path
+    manifest: Dict[str, Any]
+    conn: sqlite3.Connection
+
+    def stored_records(self) -> Iterator[StoredRecord]:
+        """Every message with its parts, in generation (insertion) order."""
+        parts = self.conn.execute(f"SELECT {', '.join(PART_COLUMNS)} FROM part ORDER BY rowid")
+        pending = next(parts, None)
+        for message in self.conn.execute(f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM message ORDER BY rowid"):
+            own = []
+            while pending is not None and pending[1] == message[0]:
+                own.append(pending)
+                pending = next(parts, None)
+            yield message, own
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _verify(dataset: Dataset) -> None:
+    manifest, path = dataset.manifest, dataset.path
+    beside = manifest_path(path)
+    if beside.exists():
+        try:
+            copy = json.loads(beside.read_text(encoding="utf-8"))
+        except ValueError:
+            copy = None
+        if copy != manifest:
+            raise DatasetError(f"dataset {path} does not match its manifest file {beside.name}")
+    (messages,) = dataset.conn.execute("SELECT count(*) FROM message").fetchone()
+    (parts,) = dataset.conn.execute("SELECT count(*) FROM part").fetchone()
+    if (messages, parts) != (manifest.get("messages"), manifest.get("parts")):
+        raise DatasetError(f"dataset {path} does not match its manifest: {messages} messages / {parts} "
+                           f"parts stored, manifest says {manifest.get('messages')} / {manifest.get('parts')}")
+    sha256 = canonical.digest(dataset.stored_records()).sha256
+    if sha256 != manifest.get("sha256"):
+        raise DatasetError(f"dataset {path} does not match its manifest: rows hash to {sha256[:12]}…, "
+                           f"manifest says {str(manifest.get('sha256'))[:12]}…")
+
+
+def open_dataset(path: Path, verify: bool = True) -> Dataset:
+    """Open a dataset read-only; with ``verify`` check its rows against its manifest."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"no dataset at {path}")
+    manifest = _read_meta(path)
+    if manifest is None:
+        raise DatasetError(f"{path} is not a shape-harness dataset")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise DatasetError(f"{path} has dataset format {manifest.get('format_version')}, "
+                           f"this harness reads {FORMAT_VERSION}; regenerate it")
+    dataset = Dataset(path, manifest, sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+    if verify:
+        try:
+            _verify(dataset)
+        except BaseException:
+            dataset.close()
+            raise
+    return dataset

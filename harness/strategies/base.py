@@ -1,0 +1,57 @@
+"""The strategy contract: how one hydration strategy turns stored rows into objects.
+
+A stored row is a tuple of SQLite column values with ``data`` as JSON text:
+``(id, session_id, time_created, time_updated, data)`` for a message and
+``(id, message_id, session_id, time_created, time_updated, data)`` for a part.
+Decoding the JSON is part of hydration, so strategies that can decode straight
+into their objects may do so.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import platform
+from typing import Any, ClassVar, Dict, Sequence, Tuple
+
+
+class Strategy:
+    """Subclass, set the class attributes, implement the four static methods, then ``@register``."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: Importable modules the strategy needs.
+    requires: ClassVar[Tuple[str, ...]] = ()
+    #: Python implementations it runs on (``platform.python_implementation()``, lower case).
+    implementations: ClassVar[Tuple[str, ...]] = ("cpython", "pypy")
+
+    @classmethod
+    def available(cls) -> Tuple[bool, str]:
+        """Whether the strategy runs here, and why not when it does not."""
+        implementation = platform.python_implementation().lower()
+        if implementation not in cls.implementations:
+            return False, f"not supported on {platform.python_implementation()}"
+        missing = [module for module in cls.requires if importlib.util.find_spec(module) is None]
+        if missing:
+            return False, f"needs {', '.join(missing)} (not installed)"
+        return True, ""
+
+    @staticmethod
+    def info(row: Tuple) -> Any:
+        """Build one message info from a stored message row."""
+        raise NotImplementedError
+
+    @staticmethod
+    def part(row: Tuple) -> Any:
+        """Build one part from a stored part row."""
+        raise NotImplementedError
+
+    @staticmethod
+    def to_dict(obj: Any) -> Dict[str, Any]:
+        """The object as plain JSON data, for equivalence checks."""
+        raise NotImplementedError
+
+    @staticmethod
+    def access(infos: Sequence[Any], iterations: int) -> float:
+        """The seed's access loop: read the seven properties of every info, ``iterations`` times,
+        in the strategy's native syntax; returns the accumulator so nothing is optimised away."""
+        raise NotImplementedError
