@@ -142,8 +142,9 @@ def write_dataset(path: Path, generated: Generated) -> Dict[str, Any]:
             finally:
                 conn.close()
         atomic.write_text(manifest_path(path), json.dumps(manifest, indent=2) + "\n")
-    except OSError as error:
-        raise DatasetError(f"cannot write dataset {path}: {error.strerror or error}") from error
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise DatasetError(f"cannot write dataset {path}: {reason}") from error
     return manifest
 
 

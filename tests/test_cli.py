@@ -1,0 +1,126 @@
+"""The CLI end to end: outputs, schemas and every bad input (one line on stderr, exit 2)."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from harness.cli import main
+
+REFERENCE_SHA = "e648611c810d60a4f4f0dd54e524676bc6ccef0368dd0e41e2b465a451fff0ab"
+
+
+def run(*argv):
+    return subprocess.run([sys.executable, "-m", "harness", *argv], capture_output=True, text=False)
+
+
+def test_export_prints_exactly_the_hashed_text():
+    done = run("export", "--profile", "reference", "--seed", "11", "--messages", "5000")
+    assert done.returncode == 0
+    assert hashlib.sha256(done.stdout).hexdigest() == REFERENCE_SHA
+    assert done.stdout.count(b"\n") == 10000 and done.stdout.endswith(b"\n")
+
+
+def test_export_data_only(capsysbinary):
+    assert main(["export", "--seed", "11", "--messages", "2500", "--avg-parts", "5", "--data-only"]) == 0
+    out = capsysbinary.readouterr().out
+    assert hashlib.sha256(out).hexdigest() == "255830ad59da42be32a854bec2581c1edf860d453e96c3e895f45c234fe365a3"
+
+
+def test_census_json_reports_the_seed_figures(capsys):
+    assert main(["census", "--seed", "11", "--messages", "5000", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {key: report[key] for key in ("messages", "parts", "info_shapes_spread", "info_shapes_fixed",
+                                          "part_shapes_spread", "part_shapes_fixed")} == {
+        "messages": 5000, "parts": 5000, "info_shapes_spread": 47, "info_shapes_fixed": 2,
+        "part_shapes_spread": 16, "part_shapes_fixed": 5}
+    assert (report["rng_calls"], report["hashed_bytes"], report["sha256"]) == (53425, 4274158, REFERENCE_SHA)
+    assert report["avg_parts"] == 0 and report["total_parts"] == 5000
+    assert set(report["strategies"]) == {"spread", "fixed"}
+    assert report["strategies"]["fixed"]["info_key_orders"] == 2
+
+
+def test_census_text_table(capsys):
+    assert main(["census", "--seed", "11", "--messages", "5000"]) == 0
+    out = capsys.readouterr().out
+    assert "info key sets" in out and "47" in out
+
+
+def test_generate_then_census_and_export_of_the_dataset(tmp_path, capsysbinary):
+    path = tmp_path / "ref.sqlite"
+    assert main(["generate", "--seed", "11", "--messages", "5000", "--out", str(path)]) == 0
+    assert str(path).encode() in capsysbinary.readouterr().out
+    assert main(["census", "--dataset", str(path), "--json"]) == 0
+    report = json.loads(capsysbinary.readouterr().out)
+    assert (report["info_shapes_spread"], report["sha256"]) == (47, REFERENCE_SHA)
+    assert main(["export", "--dataset", str(path)]) == 0
+    assert hashlib.sha256(capsysbinary.readouterr().out).hexdigest() == REFERENCE_SHA
+
+
+def test_generate_default_location(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--seed", "3", "--messages", "10", "--avg-parts", "2"]) == 0
+    assert (tmp_path / "datasets" / "reference-s3-m10-a2.sqlite").is_file()
+    assert (tmp_path / "datasets" / "reference-s3-m10-a2.manifest.json").is_file()
+
+
+def assert_usage_error(done, pattern):
+    assert done.returncode == 2
+    lines = done.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert pattern in lines[0]
+
+
+@pytest.mark.parametrize(("argv", "pattern"), [
+    (["census", "--messages", "-5"], "non-negative integer"),
+    (["census", "--messages", "2.5"], "non-negative integer"),
+    (["export", "--messages", "ten"], "non-negative integer"),
+    (["census", "--messages", "5", "--avg-parts", "-1"], "non-negative number"),
+    (["census", "--messages", "5", "--seed", "4294967296"], "seed must be in 0..4294967295"),
+    (["census", "--messages", "5", "--seed", "-1"], "seed must be in"),
+    (["census", "--messages", "5", "--profile", "production"], "invalid choice: 'production'"),
+    (["census", "--messages", "5", "--strategies", "sprad"], "unknown strategy 'sprad'"),
+    (["census", "--messages", "5", "--sessions", "3"], "exactly one session"),
+    (["export"], "give --messages"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_usage(argv, pattern):
+    assert_usage_error(run(*argv), pattern)
+
+
+def test_unwritable_output(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert_usage_error(run("generate", "--messages", "3", "--out", str(blocker / "x.sqlite")),
+                       "does not exist")
+    assert_usage_error(run("generate", "--messages", "3", "--out", "/proc/harness-test.sqlite"),
+                       "cannot write dataset")
+    assert_usage_error(run("generate", "--messages", "3", "--out", str(tmp_path)), "is a directory")
+
+
+def test_existing_file_that_is_not_a_dataset(tmp_path):
+    target = tmp_path / "keep.sqlite"
+    target.write_text("precious")
+    assert_usage_error(run("generate", "--messages", "3", "--out", str(target)), "refusing to overwrite")
+    assert target.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.sqlite"]
+    assert_usage_error(run("census", "--dataset", str(target)), "not a shape-harness dataset")
+
+
+def test_tampered_dataset(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "d.sqlite"
+    assert run("generate", "--messages", "20", "--out", str(path)).returncode == 0
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE part SET data = '{\"type\":\"text\",\"text\":\"\"}' WHERE rowid = 3")
+    assert_usage_error(run("census", "--dataset", str(path)), "does not match its manifest")
+    assert_usage_error(run("export", "--dataset", str(path)), "does not match its manifest")
+
+
+def test_console_script_and_version():
+    done = subprocess.run([sys.executable, "-c", "from harness.cli import main; main(['--version'])"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("harness ")
