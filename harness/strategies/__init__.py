@@ -14,7 +14,6 @@ from harness.strategies.base import Strategy
 
 _REGISTRY: Dict[str, Type[Strategy]] = {}
 _LOADED = False
-_NOT_STRATEGIES = {"base"}
 
 
 def register(cls: Type[Strategy]) -> Type[Strategy]:
@@ -29,8 +28,12 @@ def register(cls: Type[Strategy]) -> Type[Strategy]:
 
 
 def builtin_modules() -> List[str]:
-    """Names of the modules of this package that each define one strategy."""
-    return sorted(info.name for info in pkgutil.iter_modules(__path__) if info.name not in _NOT_STRATEGIES)
+    """Names of the modules of this package that each define one strategy.
+
+    ``base`` and modules whose names start with ``_`` are shared helpers, not strategies.
+    """
+    return sorted(info.name for info in pkgutil.iter_modules(__path__)
+                  if info.name != "base" and not info.name.startswith("_"))
 
 
 def _load() -> None:

@@ -1,0 +1,63 @@
+"""What every strategy must preserve: the canonical logical content of a row.
+
+Canonical info / part = the fixed builder's view of the stored row: the keys of
+the role's or type's fixed list (``harness.schema``) that the row has, ids
+included, nested values as stored. Absent and ``None`` are the same thing, at
+every depth: a strategy may represent an absent optional as ``None`` or leave
+it out. Keys outside the fixed list (legacy keys) are not part of the content,
+as opencode's fixed builders drop them. Comparison is strict about types
+(``True`` is not ``1``) but not about key order or int-vs-float (``0 == 0.0``,
+as JSON has one number type).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional, Tuple
+
+from harness.schema import PART_IDS, info_keys, part_keys
+
+
+def canonical_info(row: Tuple) -> Dict[str, Any]:
+    """The content of a stored message row, as its fixed-key info."""
+    mid, session_id, _, _, text = row
+    values = {**json.loads(text), "id": mid, "sessionID": session_id}
+    return {key: values[key] for key in info_keys(values.get("role")) if values.get(key) is not None}
+
+
+def canonical_part(row: Tuple) -> Dict[str, Any]:
+    """The content of a stored part row, as its fixed-key part."""
+    pid, message_id, session_id, _, _, text = row
+    data = json.loads(text)
+    values = {**data, **dict(zip(PART_IDS, (pid, session_id, message_id)))}
+    return {key: values[key] for key in part_keys(data.get("type"), data) if values.get(key) is not None}
+
+
+def difference(expected: Any, actual: Any, path: str = "") -> Optional[str]:
+    """Where ``actual`` differs from ``expected`` (a key path and both values), or None."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in sorted({k for k, v in expected.items() if v is not None}
+                          | {k for k, v in actual.items() if v is not None}):
+            found = difference(expected.get(key), actual.get(key), f"{path}.{key}" if path else key)
+            if found:
+                return found
+        return None
+    if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+        if len(expected) != len(actual):
+            return f"{path or '<root>'}: {len(expected)} items expected, {len(actual)} found"
+        for index, (left, right) in enumerate(zip(expected, actual)):
+            found = difference(left, right, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    if _same_scalar(expected, actual):
+        return None
+    return f"{path or '<root>'}: expected {expected!r}, found {actual!r}"
+
+
+def _same_scalar(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return expected == actual
+    return type(expected) is type(actual) and expected == actual

@@ -1,0 +1,371 @@
+"""Profile ``realistic``: opencode message storage with the variety production data has.
+
+It models what SCHEMA.md (§1-§4, §6, §7) and SEED.md say stored rows look like:
+
+- several sessions, one long one holding ``long_session_share`` of the messages; ids in
+  opencode's ascending format (prefix, 12 hex time digits, 14 base62 chars) from one
+  dataset-wide clock that advances at least 1 ms per id, so ids sort in creation order;
+- turns: a user message (prompt text, synthetic text, file / agent / subtask parts) and
+  1..n assistant steps (``parentID`` = the user), each with step-start, reasoning, text,
+  tool parts (per-tool ``input`` and ``metadata`` keys, states by status), step-finish and
+  rare patch / snapshot / retry parts; user ``summary`` written after the turn;
+- compaction turns (user with a ``compaction`` part, then a ``summary: true`` assistant)
+  valid for ``filterCompacted``; pruning marks older completed tool outputs ``time.compacted``;
+- key-order variety: each session has a writer version (:data:`~.realistic_parts.WRITERS`)
+  fixing the base key order of infos, parts and nested objects; keys set by later events
+  (``finish``, ``error``, ``structured`` and the user ``summary``) are appended in a drawn
+  order; legacy keys (user ``mode``, assistant ``system`` on older writers) appear on some rows.
+
+Legacy keys, which opencode's fixed builders drop (SCHEMA §4): see :data:`LEGACY_INFO_KEYS`.
+
+Known deviations from real data: the writer versions' key orders are plausible, not
+recovered from opencode's history; sessions run one after another on one clock (never
+interleaved); text is sliced from one word pool; sizes and frequencies marked ``?`` in
+SCHEMA §7 are guesses; one step per assistant message; no child (subagent) sessions.
+Only :class:`harness.rng.Lcg` supplies randomness, so a (seed, messages, params)
+triple always gives the same rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Dict, List, Optional, Tuple
+
+from harness.generate.realistic_parts import (AGENT_CUM, AGENTS, EDITING_TOOLS, ERRORS, T0, TOOLS, WRITERS, Clock,
+                                              Ctx, agent_data, error, file_data, filediff, pick, retry_data,
+                                              shuffled, simple_part, step_finish, subtask_data, timed_text,
+                                              tool_part)
+from harness.rng import Lcg
+
+Rows = List[Tuple[dict, List[dict]]]
+
+#: Keys outside SCHEMA §1 that older writers stored; opencode's fixed builders drop them.
+LEGACY_INFO_KEYS: Dict[str, Tuple[str, ...]] = {"user": ("mode",), "assistant": ("system",)}
+PRUNE_PROTECT = 6  # newest completed tool outputs a prune leaves alone
+_ABORTED = next(kind for kind in ERRORS if kind.name == "MessageAbortedError")
+
+
+@dataclass(frozen=True)
+class RealisticParams:
+    """Every knob of the realistic profile; ``*_prob`` fields are probabilities in [0, 1].
+
+    Use ``dataclasses.replace(params, field=value)`` to sweep; ``dataclasses.asdict`` is JSON-ready.
+    """
+
+    sessions: int = 8  # sessions in a dataset; with fewer messages than sessions some stay empty and are skipped
+    long_session_share: float = 0.5  # share of all messages in the one long session (rest split by draws)
+    avg_parts: float = 4.0  # mean parts per assistant message (uniform 0..2*avg_parts); extras on top
+    avg_steps: float = 2.5  # mean assistant messages per turn (>= 1)
+    text_scale: float = 1.0  # multiplies every drawn text / output length
+    writer_weights: Tuple[float, ...] = (0.15, 0.25, 0.3, 0.3)  # weight per writer version, oldest first
+    legacy_key_prob: float = 0.3  # a row of a writer with a legacy slot carries the legacy key
+    arg_reorder_prob: float = 0.1  # a tool input's arguments come in a rotated order
+    compaction_every: int = 150  # messages between compactions, jittered 0.5x..1.5x (0 = never)
+    auto_compaction_prob: float = 0.7  # compaction part ``auto`` is true
+    overflow_prob: float = 0.15  # an auto compaction carries ``overflow: true``
+    tail_start_prob: float = 0.6  # a newer writer's compaction carries ``tail_start_id``
+    compaction_error_prob: float = 0.05  # the summary assistant failed (not a finished boundary)
+    prune_prob: float = 0.7  # a compaction prunes older completed tool outputs (``time.compacted``)
+    snapshot_prob: float = 0.7  # a session has snapshots on (step-start / step-finish ``snapshot``)
+    synthetic_text_prob: float = 0.35  # a user message gets a synthetic text part
+    ignored_prob: float = 0.02  # a user text part is ``ignored``
+    file_part_prob: float = 0.1  # a user message attaches files (1-2 file parts)
+    file_source_prob: float = 0.5  # a file part has a ``source`` (@-mention)
+    agent_part_prob: float = 0.03  # a user message has an agent part
+    subtask_part_prob: float = 0.02  # a user message has a subtask part
+    reasoning_prob: float = 0.5  # an assistant message starts with a reasoning part
+    metadata_prob: float = 0.6  # a text / reasoning part carries its provider's metadata (if it has any)
+    tool_metadata_prob: float = 0.08  # a tool part carries part-level metadata (provider / providerExecuted)
+    tool_error_prob: float = 0.04  # a tool call ends in the error state
+    attachment_prob: float = 0.01  # a completed tool state has attachments
+    interrupt_prob: float = 0.02  # an assistant stops mid-stream (open parts, no finish)
+    retry_prob: float = 0.02  # an assistant message starts with retry parts
+    patch_prob: float = 0.6  # a step that edited files (snapshots on) gets a patch part
+    snapshot_part_prob: float = 0.03  # an assistant message ends with a snapshot part
+    assistant_error_prob: float = 0.04  # an assistant info carries ``error``
+    length_finish_prob: float = 0.01  # a final step finishes with ``length``
+    structured_prob: float = 0.8  # the last answer to a json_schema user carries ``structured``
+    user_summary_prob: float = 0.7  # a user info gets ``summary`` after its turn
+    summary_title_prob: float = 0.4  # such a summary has ``title``
+    summary_body_prob: float = 0.15  # such a summary has ``body``
+    user_tools_prob: float = 0.1  # a user info carries ``tools``
+    user_system_prob: float = 0.02  # a user info carries ``system``
+    user_format_prob: float = 0.01  # a user info carries ``format``
+    variant_prob: float = 0.15  # a user model has ``variant`` (its assistants then carry ``variant``)
+    model_switch_prob: float = 0.05  # a user message uses another model of the session's provider
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "writer_weights", tuple(float(w) for w in self.writer_weights))
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name.endswith(("_prob", "_share")) and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{field.name} must be a probability in [0, 1], got {value!r}")
+        _check(isinstance(self.sessions, int) and self.sessions >= 1, f"sessions must be an integer >= 1, got {self.sessions!r}")
+        _check(math.isfinite(self.avg_parts) and self.avg_parts >= 0, f"avg_parts must be finite and >= 0, got {self.avg_parts!r}")
+        _check(math.isfinite(self.avg_steps) and self.avg_steps >= 1, f"avg_steps must be finite and >= 1, got {self.avg_steps!r}")
+        _check(math.isfinite(self.text_scale) and self.text_scale > 0, f"text_scale must be finite and > 0, got {self.text_scale!r}")
+        _check(isinstance(self.compaction_every, int) and self.compaction_every >= 0,
+               f"compaction_every must be an integer >= 0, got {self.compaction_every!r}")
+        weights = self.writer_weights
+        _check(len(weights) == len(WRITERS) and all(w >= 0 and math.isfinite(w) for w in weights) and sum(weights) > 0,
+               f"writer_weights needs {len(WRITERS)} finite weights >= 0 with a positive sum, got {weights!r}")
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
+def _session_sizes(rng: Lcg, messages: int, p: RealisticParams) -> List[int]:
+    """Messages per session: the long session (at a drawn position) and draw-weighted others."""
+    if p.sessions == 1:
+        return [messages]
+    long = int(messages * p.long_session_share + 0.5)
+    rest = messages - long
+    weights = [0.1 + rng.draw() for _ in range(p.sessions - 1)]
+    total = sum(weights)
+    sizes = [int(rest * w / total) for w in weights]
+    for i in range(rest - sum(sizes)):
+        sizes[i] += 1
+    sizes.insert(rng.integer(p.sessions), long)
+    return sizes
+
+
+def _row(message_id: str, c: Ctx, created: int, data: dict) -> dict:
+    return {"id": message_id, "session_id": c.session_id, "time_created": created, "time_updated": created,
+            "data": data}
+
+
+class _Session:
+    """Generates one session's turns into ``out``."""
+
+    def __init__(self, c: Ctx, out: Rows) -> None:
+        self.c, self.out = c, out
+        self.agent = AGENTS[pick(c.rng, AGENT_CUM)] if c.rng.below(0.3) else "build"
+        self.model = c.rng.choice(c.provider.models)
+        self.users: List[str] = []  # regular user ids since the last compaction
+        self.completed: List[dict] = []  # (row, state) of completed tool parts since the last compaction
+        self.next_compaction = self._compaction_gap()
+
+    def _compaction_gap(self) -> int:
+        every = self.c.p.compaction_every
+        return int(every * (0.5 + self.c.rng.draw())) if every else -1
+
+    def run(self, size: int) -> None:
+        c = self.c
+        while size:
+            self.next_compaction -= 1
+            if self.next_compaction == 0 and size >= 2:
+                self._compaction()
+                size -= 2
+                self.next_compaction = self._compaction_gap()
+                continue
+            steps = min(size - 1, 1 + int(c.rng.draw() * 2 * (c.p.avg_steps - 1) + 0.5))
+            self._turn(steps)
+            size -= 1 + steps
+            self.next_compaction -= steps
+
+    # --- user ---------------------------------------------------------------------------------------
+
+    def _user(self, agent: str) -> Tuple[dict, List[dict], dict]:
+        """A user row (info in writer order) with no parts yet; returns (row, parts, model)."""
+        c, p, rng = self.c, self.c.p, self.c.rng
+        mid = c.new_id("msg")
+        created = c.clock.t
+        model = {"providerID": c.provider.id,
+                 "modelID": rng.choice(c.provider.models) if rng.below(p.model_switch_prob) else self.model}
+        if rng.below(p.variant_prob):
+            model["variant"] = rng.choice(("high", "low", "max"))
+        values = {"role": "user", "time": {"created": created}, "agent": agent, "model": model}
+        if rng.below(p.legacy_key_prob):
+            values["mode"] = agent
+        if rng.below(p.user_tools_prob):
+            values["tools"] = {tool.name: rng.below(0.7) for tool in TOOLS[:8] if rng.below(0.3)}
+        if rng.below(p.user_system_prob):
+            values["system"] = c.text(40, 1200)
+        if rng.below(p.user_format_prob):
+            values["format"] = {"type": "text"} if rng.below(0.3) else self._json_format()
+        data = {key: values[key] for key in c.writer.user if key in values}
+        return _row(mid, c, created, data), [], model
+
+    def _json_format(self) -> dict:
+        fmt = {"type": "json_schema", "schema": {"type": "object", "properties": {"answer": {"type": "string"}},
+                                                 "required": ["answer"]}}
+        if self.c.rng.below(0.5):
+            fmt["retryCount"] = self.c.rng.integer(4)
+        return fmt
+
+    def _user_parts(self, row: dict, parts: List[dict]) -> None:
+        c, p, rng = self.c, self.c.p, self.c.rng
+        text = {"type": "text", "text": c.text(20, 1500)}
+        if rng.below(p.ignored_prob):
+            text["ignored"] = True
+        parts.append(simple_part(c, row, text))
+        if rng.below(p.file_part_prob):
+            parts.extend(simple_part(c, row, file_data(c)) for _ in range(1 + rng.integer(2)))
+        if rng.below(p.synthetic_text_prob):
+            parts.append(simple_part(c, row, {"type": "text", "synthetic": True, "text": c.text(30, 1200)}))
+        if rng.below(p.agent_part_prob):
+            parts.append(simple_part(c, row, agent_data(c)))
+        if rng.below(p.subtask_part_prob):
+            parts.append(simple_part(c, row, subtask_data(c)))
+
+    def _summary(self, row: dict) -> None:
+        """The user ``summary`` opencode writes after the turn (appended: a late key)."""
+        c, rng = self.c, self.c.rng
+        summary: dict = {}
+        if rng.below(c.p.summary_title_prob):
+            summary["title"] = c.text(10, 80)
+        if rng.below(c.p.summary_body_prob):
+            summary["body"] = c.text(40, 600)
+        summary["diffs"] = [filediff(c) for _ in range(rng.integer(3))]
+        row["data"]["summary"] = summary
+        row["time_updated"] = c.tick(1, 500)
+
+    # --- assistant ----------------------------------------------------------------------------------
+
+    def _assistant(self, parent: str, model: dict, agent: str, final: bool,
+                   structured: bool = False, compaction: bool = False) -> None:
+        c, p, rng = self.c, self.c.p, self.c.rng
+        mid = c.new_id("msg")
+        created = c.clock.t
+        row = _row(mid, c, created, {})
+        interrupted = not compaction and rng.below(p.interrupt_prob)
+        parts, reasoning, tools = self._assistant_parts(row, final, interrupted, compaction)
+        late: Dict[str, object] = {}
+        if compaction:
+            if rng.below(p.compaction_error_prob):
+                late["error"] = error(c)
+            else:
+                late["finish"] = "stop"
+        elif interrupted:
+            if rng.below(0.5):
+                late["error"] = error(c, _ABORTED)
+        else:
+            if rng.below(p.assistant_error_prob):
+                late["error"] = error(c)
+            if "error" not in late or rng.below(0.3):
+                late["finish"] = ("tool-calls" if tools else
+                                  "length" if rng.below(p.length_finish_prob) else "stop")
+            if structured and rng.below(p.structured_prob):
+                late["structured"] = {"answer": c.text(5, 200)}
+        tokens = c.tokens(reasoning)
+        cost = round(tokens["input"] * 3e-6 + tokens["output"] * 1.5e-5, 6) if c.provider.id != "opencode" else 0
+        if not interrupted:
+            parts.append(step_finish(c, row, late.get("finish", "stop"), c.tokens(reasoning), cost))
+            if rng.below(p.snapshot_part_prob):
+                parts.append(simple_part(c, row, {"type": "snapshot", "snapshot": c.hex(40)}))
+        time = {"created": created}
+        if not interrupted or "error" in late:
+            time["completed"] = c.tick(1, 300)
+        values = {"role": "assistant", "time": time, "parentID": parent, "modelID": model["modelID"],
+                  "providerID": model["providerID"], "mode": agent, "agent": agent,
+                  "path": {"cwd": c.cwd, "root": c.root}, "cost": cost, "tokens": tokens}
+        if "variant" in model:
+            values["variant"] = model["variant"]
+        if compaction:
+            values["summary"] = True
+        if c.writer.assistant[0] == "system" or "system" == c.writer.assistant[-1]:
+            if rng.below(p.legacy_key_prob):
+                values["system"] = [c.text(40, 300)]
+        data = {key: values[key] for key in c.writer.assistant if key in values}
+        for key in shuffled(rng, list(late)):
+            data[key] = late[key]
+        row["data"] = data
+        row["time_updated"] = c.clock.t
+        self.out.append((row, parts))
+
+    def _assistant_parts(self, row: dict, final: bool, interrupted: bool,
+                         compaction: bool) -> Tuple[List[dict], bool, bool]:
+        """Parts up to (not including) step-finish; returns (parts, has reasoning, has tools)."""
+        c, p, rng = self.c, self.c.p, self.c.rng
+        parts: List[dict] = []
+        if rng.below(p.retry_prob):
+            parts.extend(simple_part(c, row, retry_data(c, attempt)) for attempt in range(1, 2 + rng.integer(3)))
+        start = {"type": "step-start"}
+        if c.snapshots:
+            start["snapshot"] = c.hex(40)
+        parts.append(simple_part(c, row, start))
+        if compaction:
+            parts.append(timed_text(c, row, "text", False, 400, 4000))
+            return parts, False, False
+        slots = max(0, rng.integer(int(2 * p.avg_parts) + 1) - 2)
+        reasoning = slots > 0 and rng.below(p.reasoning_prob)
+        edited = False
+        tools = 0
+        for slot in range(slots):
+            last_open = interrupted and slot == slots - 1
+            if slot == 0 and reasoning:
+                parts.append(timed_text(c, row, "reasoning", last_open, 0, 1500))
+            elif final or (slot <= 1 and rng.below(0.3)):
+                parts.append(timed_text(c, row, "text", last_open, 5, 2000))
+            else:
+                status = (rng.choice(("pending", "running", "error")) if last_open else
+                          "error" if rng.below(p.tool_error_prob) else "completed")
+                part, name, state = tool_part(c, row, status, last_open)
+                parts.append(part)
+                tools += 1
+                edited = edited or name in EDITING_TOOLS
+                if status == "completed":
+                    self.completed.append((part, state))
+        if edited and c.snapshots and not interrupted and rng.below(p.patch_prob):
+            files = [c.path() for _ in range(1 + rng.integer(3))]
+            parts.append(simple_part(c, row, {"type": "patch", "hash": c.hex(40), "files": files}))
+        return parts, reasoning, tools > 0
+
+    # --- turns --------------------------------------------------------------------------------------
+
+    def _turn(self, steps: int) -> None:
+        c, rng = self.c, self.c.rng
+        agent = AGENTS[pick(rng, AGENT_CUM)] if rng.below(0.1) else self.agent
+        c.tick(2_000, 600_000)  # the user thinks
+        row, parts, model = self._user(agent)
+        self._user_parts(row, parts)
+        self.out.append((row, parts))
+        self.users.append(row["id"])
+        structured = row["data"].get("format", {}).get("type") == "json_schema"
+        for step in range(steps):
+            self._assistant(row["id"], model, agent, step == steps - 1, structured)
+        if steps and rng.below(c.p.user_summary_prob):
+            self._summary(row)
+
+    def _compaction(self) -> None:
+        """A compaction user message and its summary assistant; prunes older tool outputs."""
+        c, p, rng = self.c, self.c.p, self.c.rng
+        c.tick(1_000, 60_000)
+        row, parts, model = self._user(self.agent)
+        data: dict = {"type": "compaction", "auto": rng.below(p.auto_compaction_prob)}
+        if data["auto"] and rng.below(p.overflow_prob):
+            data["overflow"] = True
+        if c.writer.newer and self.users and rng.below(p.tail_start_prob):
+            data["tail_start_id"] = self.users[-1 - rng.integer(min(3, len(self.users)))]
+        parts.append(simple_part(c, row, data))
+        self.out.append((row, parts))
+        self._assistant(row["id"], model, "compaction", True, compaction=True)
+        if rng.below(p.prune_prob):
+            now = c.tick(1, 1_000)
+            for part, state in self.completed[:-PRUNE_PROTECT]:
+                state["time"]["compacted"] = now
+                part["time_updated"] = now
+        self.users = []
+        self.completed = []
+
+
+def generate_realistic(seed: int, messages: int,
+                       params: Optional[RealisticParams] = None) -> Tuple[Rows, int]:
+    """All message rows with their part rows in generation order, and the number of LCG draws.
+
+    Sessions come one after another, each in chronological order. ``messages`` is the total over
+    all sessions; sessions that get no messages (``messages < sessions``) are skipped.
+    """
+    if isinstance(messages, bool) or not isinstance(messages, int) or messages < 0:
+        raise ValueError(f"messages must be an integer >= 0, got {messages!r}")
+    p = params or RealisticParams()
+    rng = Lcg(seed)
+    clock = Clock(T0)
+    out: Rows = []
+    for size in _session_sizes(rng, messages, p):
+        if size:
+            _Session(Ctx(rng, p, clock), out).run(size)
+    return out, rng.calls
