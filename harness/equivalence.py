@@ -18,19 +18,43 @@ from typing import Any, Dict, Optional, Tuple
 from harness.schema import PART_IDS, info_keys, part_keys
 
 
-def canonical_info(row: Tuple) -> Dict[str, Any]:
-    """The content of a stored message row, as its fixed-key info."""
+def _info_content(row: Tuple) -> Tuple[Tuple[str, ...], Dict[str, Any]]:
     mid, session_id, _, _, text = row
     values = {**json.loads(text), "id": mid, "sessionID": session_id}
-    return {key: values[key] for key in info_keys(values.get("role")) if values.get(key) is not None}
+    return info_keys(values.get("role")), values
+
+
+def _part_content(row: Tuple) -> Tuple[Tuple[str, ...], Dict[str, Any]]:
+    pid, message_id, session_id, _, _, text = row
+    data = json.loads(text)
+    return part_keys(data.get("type"), data), {**data, **dict(zip(PART_IDS, (pid, session_id, message_id)))}
+
+
+def _project(keys: Tuple[str, ...], values: Dict[str, Any]) -> Dict[str, Any]:
+    return {key: values[key] for key in keys if values.get(key) is not None}
+
+
+def canonical_info(row: Tuple) -> Dict[str, Any]:
+    """The content of a stored message row, as its fixed-key info."""
+    return _project(*_info_content(row))
 
 
 def canonical_part(row: Tuple) -> Dict[str, Any]:
     """The content of a stored part row, as its fixed-key part."""
-    pid, message_id, session_id, _, _, text = row
-    data = json.loads(text)
-    values = {**data, **dict(zip(PART_IDS, (pid, session_id, message_id)))}
-    return {key: values[key] for key in part_keys(data.get("type"), data) if values.get(key) is not None}
+    return _project(*_part_content(row))
+
+
+def info_difference(row: Tuple, actual: Dict[str, Any]) -> Optional[str]:
+    """How a strategy's ``to_dict`` of an info differs from the row's content (keys outside
+    the fixed list, which the spread strategy keeps, are not compared), or None."""
+    keys, values = _info_content(row)
+    return difference(_project(keys, values), _project(keys, actual))
+
+
+def part_difference(row: Tuple, actual: Dict[str, Any]) -> Optional[str]:
+    """How a strategy's ``to_dict`` of a part differs from the row's content, or None."""
+    keys, values = _part_content(row)
+    return difference(_project(keys, values), _project(keys, actual))
 
 
 def difference(expected: Any, actual: Any, path: str = "") -> Optional[str]:

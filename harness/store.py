@@ -110,6 +110,11 @@ def build_manifest(generated: Generated, stored: List[StoredRecord]) -> Dict[str
     }
 
 
+def create_tables(conn: sqlite3.Connection) -> None:
+    """Create opencode's tables and indexes (and ``meta``) in an empty database."""
+    conn.executescript(_SCHEMA + _INDEXES)
+
+
 def _fill(conn: sqlite3.Connection, generated: Generated, stored: List[StoredRecord],
           manifest: Dict[str, Any]) -> None:
     conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 from harness import canonical
 from harness.commands import options
 from harness.measure.census import dataset_census
 from harness.store import build_manifest, open_dataset
-from harness.strategies import all_strategies
 
 #: Manifest fields a census repeats (the reference generator's output fields among them).
 _MANIFEST_FIELDS = ("profile", "seed", "messages", "parts", "messages_by_role", "parts_by_type",
@@ -26,28 +25,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("census", help="count object shapes per strategy", description=__doc__)
     options.add_generation(parser, messages_required=False)
     parser.add_argument("--dataset", type=Path, default=None, help="census of a stored dataset")
-    parser.add_argument("--strategies", default="spread,fixed",
-                        help="comma-separated strategy names, or 'all' (default: %(default)s)")
+    options.add_strategies(parser, default="spread,fixed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
 
-def _strategy_names(text: str) -> List[str]:
-    known = all_strategies()
-    if text == "all":
-        return [name for name, strategy in known.items() if strategy.available()[0]]
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    for name in names:
-        if name not in known:
-            raise options.UsageError(f"unknown strategy {name!r}; choose from {', '.join(known)}")
-        ok, reason = known[name].available()
-        if not ok:
-            raise options.UsageError(f"strategy {name!r} is unavailable here: {reason}")
-    return names
-
-
 def census(args: argparse.Namespace) -> Dict[str, Any]:
-    names = _strategy_names(args.strategies)
+    names = [strategy.name for strategy in options.chosen_strategies(args.strategies)]
     if args.dataset is not None:
         dataset = open_dataset(args.dataset)
         try:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Optional
+import sys
+from typing import List, Optional, Type
 
 from harness.generate import PROFILES, Generated
 from harness.rng import MODULUS
+from harness.strategies.base import Strategy
 
 
 class UsageError(Exception):
@@ -76,3 +78,38 @@ def generate_from_args(args: argparse.Namespace) -> Generated:
         return generate(args.profile, args.seed, args.messages, args.avg_parts, args.sessions)
     except ValueError as error:
         raise UsageError(str(error)) from None
+
+
+def add_strategies(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--strategies", default=default,
+                        help="comma-separated strategy names (cached:<name> wraps one in the row cache), "
+                             "or 'all' for every available one (default: %(default)s)")
+
+
+def chosen_strategies(text: str) -> List[Type[Strategy]]:
+    """Strategies named on the command line. With ``all`` the unavailable ones are skipped with a
+    note on stderr; one named explicitly but unavailable here is a usage error."""
+    from harness.strategies import UnknownStrategy, all_strategies, get
+
+    if text == "all":
+        chosen = []
+        for name, strategy in all_strategies().items():
+            ok, reason = strategy.available()
+            if ok:
+                chosen.append(strategy)
+            else:
+                print(f"note: skipping strategy {name}: {reason}", file=sys.stderr)
+        return chosen
+    chosen = []
+    for name in dict.fromkeys(part.strip() for part in text.split(",") if part.strip()):
+        try:
+            strategy = get(name)
+        except UnknownStrategy as error:
+            raise UsageError(str(error)) from None
+        ok, reason = strategy.available()
+        if not ok:
+            raise UsageError(f"strategy {name!r} is unavailable here: {reason}")
+        chosen.append(strategy)
+    if not chosen:
+        raise UsageError("no strategy named")
+    return chosen

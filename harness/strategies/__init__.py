@@ -1,18 +1,25 @@
 """Registry of hydration strategies: one module per strategy, each registering one class.
 
-Built-in strategies are the modules of this package; third-party strategies come
-from the ``harness.strategies`` entry-point group (B extends discovery).
+Built-in strategies are the modules of this package. Third-party strategies come
+from the ``harness.strategies`` entry-point group: each entry point names either a
+module that registers its strategy on import or a ``Strategy`` subclass, e.g.
+
+    [project.entry-points."harness.strategies"]
+    mine = "my_package.my_strategy:MyStrategy"
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import pkgutil
 from typing import Dict, List, Type
 
 from harness.strategies.base import Strategy
 
+ENTRY_POINT_GROUP = "harness.strategies"
 _REGISTRY: Dict[str, Type[Strategy]] = {}
+_PLUGIN_ERRORS: Dict[str, str] = {}
 _LOADED = False
 
 
@@ -36,13 +43,36 @@ def builtin_modules() -> List[str]:
                   if info.name != "base" and not info.name.startswith("_"))
 
 
+def _entry_points() -> list:
+    from importlib.metadata import entry_points
+
+    found = entry_points()
+    if hasattr(found, "select"):
+        return list(found.select(group=ENTRY_POINT_GROUP))
+    return list(found.get(ENTRY_POINT_GROUP, ()))  # Python 3.9
+
+
 def _load() -> None:
     global _LOADED
     if _LOADED:
         return
+    _LOADED = True
     for module in builtin_modules():
         importlib.import_module(f"{__name__}.{module}")
-    _LOADED = True
+    for entry in _entry_points():
+        try:
+            loaded = entry.load()
+        except Exception as error:  # a broken plugin must not take the harness down
+            _PLUGIN_ERRORS[entry.name] = f"{type(error).__name__}: {error}"
+            continue
+        if isinstance(loaded, type) and issubclass(loaded, Strategy):
+            register(loaded)
+
+
+def plugin_errors() -> Dict[str, str]:
+    """Entry points that failed to load, with the error each raised."""
+    _load()
+    return dict(_PLUGIN_ERRORS)
 
 
 def all_strategies() -> Dict[str, Type[Strategy]]:
@@ -52,8 +82,27 @@ def all_strategies() -> Dict[str, Type[Strategy]]:
 
 
 def get(name: str) -> Type[Strategy]:
-    """The strategy called ``name``; KeyError naming the choices otherwise."""
+    """The strategy called ``name``; ``cached:<name>`` wraps a fresh row cache around it.
+
+    Raises UnknownStrategy, suggesting the closest name, for a name not registered.
+    """
+    from harness.cache import PREFIX, cached
+
+    if name.startswith(PREFIX):
+        return cached(get(name[len(PREFIX):]))
     strategies = all_strategies()
     if name not in strategies:
-        raise KeyError(f"unknown strategy {name!r}; choose from {', '.join(strategies)}")
+        raise UnknownStrategy(name, list(strategies))
     return strategies[name]
+
+
+class UnknownStrategy(KeyError):
+    """A strategy name that is not registered; the message suggests the closest one."""
+
+    def __init__(self, name: str, known: List[str]) -> None:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; choose from {', '.join(known)}"
+        super().__init__(f"unknown strategy {name!r}{hint}")
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -51,6 +51,11 @@ class Strategy:
         raise NotImplementedError
 
     @staticmethod
+    def field(obj: Any, key: str) -> Any:
+        """One field of an object or None: the few reads workloads make outside the access kernel."""
+        return getattr(obj, key, None)
+
+    @staticmethod
     def access(infos: Sequence[Any], iterations: int) -> float:
         """The seed's access loop: read the seven properties of every info, ``iterations`` times,
         in the strategy's native syntax; returns the accumulator so nothing is optimised away."""

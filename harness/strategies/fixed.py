@@ -49,6 +49,10 @@ class Fixed(Strategy):
         return {key: value for key, value in obj.items() if value is not None}
 
     @staticmethod
+    def field(obj: Dict[str, Any], key: str) -> Any:
+        return obj.get(key)
+
+    @staticmethod
     def access(infos: Sequence[Dict[str, Any]], iterations: int) -> float:
         acc = 0.0
         for _ in range(iterations):

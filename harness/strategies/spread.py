@@ -37,6 +37,10 @@ class Spread(Strategy):
         return dict(obj)
 
     @staticmethod
+    def field(obj: Dict[str, Any], key: str) -> Any:
+        return obj.get(key)
+
+    @staticmethod
     def access(infos: Sequence[Dict[str, Any]], iterations: int) -> float:
         acc = 0.0
         for _ in range(iterations):

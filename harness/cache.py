@@ -1,0 +1,91 @@
+"""A bounded row cache that wraps any strategy as ``cached:<name>``.
+
+As in opencode PR #29029, built objects are cached per row id and reused while
+the row's ``time_updated`` is unchanged (an updated row is rebuilt and replaces
+its entry). Bounds default to opencode's (200,000 infos, 400,000 parts). Two
+eviction policies: ``fifo`` drops the oldest-inserted 10 % when full (opencode's),
+``lru`` drops the least recently used entry. The cache holds infos and parts,
+never the ``parts`` lists of hydrated messages: callers get a fresh list each time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any, Callable, Dict, Tuple, Type
+
+from harness.strategies.base import Strategy
+
+POLICIES = ("fifo", "lru")
+DEFAULT_INFO_CAPACITY = 200_000
+DEFAULT_PART_CAPACITY = 400_000
+PREFIX = "cached:"
+
+
+class RowCache:
+    """Objects keyed by row id, valid for one ``time_updated``; bounded, with counters."""
+
+    def __init__(self, capacity: int, policy: str = "fifo") -> None:
+        if capacity < 1:
+            raise ValueError(f"cache capacity must be at least 1, got {capacity}")
+        if policy not in POLICIES:
+            raise ValueError(f"unknown eviction policy {policy!r}; choose {' or '.join(POLICIES)}")
+        self.capacity = capacity
+        self.policy = policy
+        self.entries: Dict[str, Tuple[int, Any]] = OrderedDict() if policy == "lru" else {}
+        self.hits = self.misses = self.evictions = 0
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def fetch(self, row_id: str, updated: int, build: Callable[[Tuple], Any], row: Tuple) -> Any:
+        """The cached object for (row_id, updated); on a miss ``build(row)`` is stored."""
+        entry = self.entries.get(row_id)
+        if entry is not None and entry[0] == updated:
+            self.hits += 1
+            if self.policy == "lru":
+                self.entries.move_to_end(row_id)  # type: ignore[attr-defined]
+            return entry[1]
+        self.misses += 1
+        value = build(row)
+        if entry is None and len(self.entries) >= self.capacity:
+            self._evict()
+        self.entries[row_id] = (updated, value)
+        return value
+
+    def _evict(self) -> None:
+        if self.policy == "lru":
+            self.entries.popitem(last=False)  # type: ignore[call-arg]
+            self.evictions += 1
+            return
+        oldest = list(self.entries)[: max(1, math.ceil(self.capacity * 0.1))]
+        for key in oldest:
+            del self.entries[key]
+        self.evictions += len(oldest)
+
+    def stats(self) -> Dict[str, int]:
+        return {"size": len(self.entries), "capacity": self.capacity, "hits": self.hits,
+                "misses": self.misses, "evictions": self.evictions}
+
+
+def cached(base: Type[Strategy], info_capacity: int = DEFAULT_INFO_CAPACITY,
+           part_capacity: int = DEFAULT_PART_CAPACITY, policy: str = "fifo") -> Type[Strategy]:
+    """A new strategy class ``cached:<base>`` with its own pair of caches in front of ``base``."""
+    infos, parts = RowCache(info_capacity, policy), RowCache(part_capacity, policy)
+    build_info, build_part = base.info, base.part
+
+    class Cached(base):  # type: ignore[valid-type, misc]
+        name = PREFIX + base.name
+        description = f"{base.name} behind a bounded ({policy}) row cache keyed by (id, time_updated)"
+        info_cache, part_cache = infos, parts
+
+        @staticmethod
+        def info(row: Tuple) -> Any:
+            return infos.fetch(row[0], row[3], build_info, row)
+
+        @staticmethod
+        def part(row: Tuple) -> Any:
+            return parts.fetch(row[0], row[4], build_part, row)
+
+    Cached.__qualname__ = Cached.__name__ = f"Cached_{base.__name__}"
+    return Cached

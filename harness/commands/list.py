@@ -1,0 +1,34 @@
+"""``harness list``: strategies, workloads and measurers, with availability here."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+
+from harness.strategies import all_strategies, plugin_errors
+from harness.workloads import WORKLOADS
+
+MEASURERS = {"census": "distinct key sets / key orders / nested shapes per strategy"}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("list", help="list strategies, workloads and measurers", description=__doc__)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    print(f"strategies (on {platform.python_implementation()} {platform.python_version()}; "
+          "any of them also as cached:<name>):")
+    for name, strategy in all_strategies().items():
+        ok, reason = strategy.available()
+        state = "available" if ok else f"unavailable: {reason}"
+        print(f"  {name:<22} {strategy.description}  [{state}]")
+    for name, error in plugin_errors().items():
+        print(f"  {name:<22} plugin failed to load: {error}")
+    print("workloads:")
+    for name, description in WORKLOADS.items():
+        print(f"  {name:<22} {description}")
+    print("measurers:")
+    for name, description in MEASURERS.items():
+        print(f"  {name:<22} {description}")
+    return 0

@@ -1,0 +1,50 @@
+"""``harness verify``: every available strategy must keep the content of every row.
+
+Each row is hydrated by each strategy and ``to_dict`` is compared with the
+canonical content (``harness.equivalence``). Exit status 1 names the first
+strategy, row and key that differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional, Tuple, Type
+
+from harness import canonical
+from harness.commands import options
+from harness.equivalence import info_difference, part_difference
+from harness.strategies.base import Strategy
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("verify", help="check every strategy keeps every row's content",
+                                   description=__doc__)
+    options.add_generation(parser)
+    options.add_strategies(parser, default="all")
+    parser.set_defaults(run=run)
+
+
+def first_difference(strategy: Type[Strategy], stored: List[canonical.StoredRecord]) -> Optional[Tuple[str, str]]:
+    """(row id, where) of the first row the strategy does not reproduce, or None."""
+    for message, parts in stored:
+        for row, build, compare in [(message, strategy.info, info_difference)] + [
+                (part, strategy.part, part_difference) for part in parts]:
+            found = compare(row, strategy.to_dict(build(row)))
+            if found:
+                return row[0], found
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    stored = list(canonical.to_stored(options.generate_from_args(args).records))
+    strategies: List[Type[Strategy]] = options.chosen_strategies(args.strategies)
+    failed = 0
+    for strategy in strategies:
+        found = first_difference(strategy, stored)
+        if found:
+            failed += 1
+            print(f"{strategy.name}: row {found[0]} differs at {found[1]}", file=sys.stderr)
+        else:
+            print(f"{strategy.name}: ok ({len(stored)} messages)")
+    return 1 if failed else 0

@@ -1,0 +1,244 @@
+"""What runs under measurement: opencode's read path and the seed's access loop.
+
+``page`` / ``hydrate`` / ``stream`` / ``filter_compacted`` follow opencode's
+``message-v2.ts`` at PR #29029 (SQL, ordering, compaction rules); ``run_loop``
+simulates the agent loop re-reading a growing session. Every workload takes a
+strategy class from the registry and never imports one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+
+from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS
+from harness.strategies.base import Strategy
+
+PAGE_SIZE = 50
+Message = Dict[str, Any]  # {"info": object, "parts": [object, ...]}: opencode's WithParts
+Cursor = Tuple[int, str]  # (time_created, id) of the oldest message of the previous page
+#: What the agent loop injects into the newest user message's parts list.
+SYNTHETIC_PART = {"type": "text", "text": "", "synthetic": True}
+
+_MESSAGES = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM message"
+_PARTS = f"SELECT {', '.join(PART_COLUMNS)} FROM part"
+
+
+@dataclass
+class Page:
+    """One page of hydrated messages, oldest first, and the cursor to the next older page."""
+
+    items: List[Message]
+    more: bool
+    cursor: Optional[Cursor]
+
+
+class MissingSession(LookupError):
+    """A session id that the dataset does not have."""
+
+
+def hydrate(conn: sqlite3.Connection, strategy: Type[Strategy], rows: Sequence[Tuple]) -> List[Message]:
+    """Build ``{info, parts}`` per message row, loading all their parts with one query.
+
+    Every ``parts`` list is new, even when the strategy caches its objects: callers mutate it.
+    """
+    if not rows:
+        return []
+    ids = [row[0] for row in rows]
+    grouped: Dict[str, List[Any]] = {mid: [] for mid in ids}
+    build = strategy.part
+    query = f"{_PARTS} WHERE message_id IN ({', '.join('?' * len(ids))}) ORDER BY message_id, id"
+    for part in conn.execute(query, ids):
+        grouped[part[1]].append(build(part))
+    info = strategy.info
+    return [{"info": info(row), "parts": grouped[row[0]]} for row in rows]
+
+
+def page(conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str,
+         before: Optional[Cursor] = None, limit: int = PAGE_SIZE) -> Page:
+    """Up to ``limit`` messages older than ``before``, newest first in SQL, returned oldest first."""
+    if before is None:
+        rows = conn.execute(f"{_MESSAGES} WHERE session_id = ? ORDER BY time_created DESC, id DESC LIMIT ?",
+                            (session_id, limit + 1)).fetchall()
+    else:
+        time, mid = before
+        rows = conn.execute(
+            f"{_MESSAGES} WHERE session_id = ? AND (time_created < ? OR (time_created = ? AND id < ?)) "
+            "ORDER BY time_created DESC, id DESC LIMIT ?", (session_id, time, time, mid, limit + 1)).fetchall()
+    if not rows and before is None and not session_exists(conn, session_id):
+        raise MissingSession(f"no session {session_id!r} in the dataset")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = hydrate(conn, strategy, rows)
+    items.reverse()
+    cursor = (rows[-1][2], rows[-1][0]) if more else None
+    return Page(items, more, cursor)
+
+
+def session_exists(conn: sqlite3.Connection, session_id: str) -> bool:
+    return conn.execute("SELECT 1 FROM session WHERE id = ?", (session_id,)).fetchone() is not None
+
+
+def stream(conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str,
+           limit: int = PAGE_SIZE) -> Iterator[Message]:
+    """Every message of a session, newest to oldest, fetched lazily page by page."""
+    before: Optional[Cursor] = None
+    while True:
+        next_page = page(conn, strategy, session_id, before, limit)
+        yield from reversed(next_page.items)
+        if not next_page.more:
+            return
+        before = next_page.cursor
+
+
+def compacted(messages: Iterator[Message], strategy: Type[Strategy]) -> List[Message]:
+    """opencode's ``filterCompacted``: walk newest → oldest, stop at the last finished compaction.
+
+    Returns the kept messages in chronological order, with the retained tail of a
+    ``tail_start_id`` compaction moved after its summary, as opencode does.
+    """
+    field = strategy.field
+    result: List[Message] = []
+    completed = set()
+    retain = None
+    for message in messages:
+        result.append(message)
+        info = message["info"]
+        if retain is not None:
+            if field(info, "id") == retain:
+                break
+            continue
+        role = field(info, "role")
+        if role == "user" and field(info, "id") in completed:
+            part = next((p for p in message["parts"] if field(p, "type") == "compaction"), None)
+            if part is None:
+                continue
+            retain = field(part, "tail_start_id")
+            if not retain or field(info, "id") == retain:
+                break
+            continue
+        if role == "assistant" and field(info, "summary") and field(info, "finish") and not field(info, "error"):
+            completed.add(field(info, "parentID"))
+    result.reverse()
+    return _move_retained_tail(result, field)
+
+
+def _move_retained_tail(result: List[Message], field: Any) -> List[Message]:
+    def has_tail(message: Message) -> bool:
+        return field(message["info"], "role") == "user" and any(
+            field(p, "type") == "compaction" and field(p, "tail_start_id") is not None for p in message["parts"])
+
+    compaction = max((i for i, message in enumerate(result) if has_tail(message)), default=-1)
+    if compaction < 0:
+        return result
+    marker = result[compaction]
+    tail_id = next(field(p, "tail_start_id") for p in marker["parts"]
+                   if field(p, "type") == "compaction" and field(p, "tail_start_id") is not None)
+    marker_id = field(marker["info"], "id")
+    summary = next((i for i in range(compaction + 1, len(result))
+                    if field(result[i]["info"], "role") == "assistant" and field(result[i]["info"], "summary")
+                    and field(result[i]["info"], "parentID") == marker_id), -1)
+    tail = next((i for i, message in enumerate(result) if field(message["info"], "id") == tail_id), -1)
+    if 0 <= tail < compaction < summary:
+        return result[compaction:summary + 1] + result[tail:compaction] + result[summary + 1:]
+    return result
+
+
+def filter_compacted(conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str,
+                     lazy: bool = False) -> List[Message]:
+    """``filterCompacted(stream(session))``. At PR #29029 ``stream`` loads every page first
+    (``lazy=False``); with ``lazy`` only the pages down to the boundary are read."""
+    messages = stream(conn, strategy, session_id)
+    return compacted(messages if lazy else iter(list(messages)), strategy)
+
+
+class GrowingSession:
+    """A scratch copy of one session that grows the way opencode's agent loop makes it grow.
+
+    It starts with the session's oldest ``start`` messages (and their parts) in an
+    in-memory SQLite database with opencode's layout; ``grow(n)`` appends the next
+    ``n`` stored messages of the same session, as a running prompt writes them.
+    """
+
+    def __init__(self, source: sqlite3.Connection, session_id: str, start: int) -> None:
+        from harness.store import create_tables
+
+        if not session_exists(source, session_id):
+            raise MissingSession(f"no session {session_id!r} in the dataset")
+        self.session_id = session_id
+        self.pending = source.execute(f"{_MESSAGES} WHERE session_id = ? ORDER BY time_created, id",
+                                      (session_id,)).fetchall()
+        self.parts: Dict[str, List[Tuple]] = {}
+        for part in source.execute(f"{_PARTS} WHERE session_id = ? ORDER BY message_id, id", (session_id,)):
+            self.parts.setdefault(part[1], []).append(part)
+        self.conn = sqlite3.connect(":memory:")
+        create_tables(self.conn)
+        self.conn.execute("INSERT INTO session VALUES (?, 'scratch copy', 0, 0)", (session_id,))
+        self.size = 0
+        self.pending.reverse()  # pop() from the end takes the oldest
+        self.grow(start)
+
+    @property
+    def remaining(self) -> int:
+        return len(self.pending)
+
+    def grow(self, count: int) -> None:
+        """Append the next ``count`` messages of the session; ValueError when it has too few."""
+        if count > len(self.pending):
+            raise ValueError(f"session {self.session_id!r} has {self.size + len(self.pending)} messages; "
+                             f"{self.size + count} were asked for")
+        messages = [self.pending.pop() for _ in range(count)]
+        self.conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", messages)
+        self.conn.executemany(f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
+                              [part for message in messages for part in self.parts.get(message[0], ())])
+        self.size += count
+
+
+def loop_iteration(session: GrowingSession, strategy: Type[Strategy], growth: int) -> List[Message]:
+    """One agent-loop step: the prompt appends ``growth`` messages, then the loop re-reads
+    the history with ``filter_compacted`` and injects a part into the newest user message's
+    ``parts`` list (opencode does this with synthetic parts; the list must not be shared)."""
+    session.grow(growth)
+    history = filter_compacted(session.conn, strategy, session.session_id)
+    field = strategy.field
+    for message in reversed(history):
+        if field(message["info"], "role") == "user":
+            message["parts"].append(SYNTHETIC_PART)
+            break
+    return history
+
+
+def run_loop(source: sqlite3.Connection, strategy: Type[Strategy], session_id: str, iterations: int,
+             growth: int, start: int = 0) -> List[Tuple[int, int]]:
+    """The agent-loop scenario: per iteration (history size, messages kept by filter_compacted)."""
+    session = GrowingSession(source, session_id, start)
+    if iterations * growth > session.remaining:
+        raise ValueError(f"session {session_id!r} has {session.size + session.remaining} messages; "
+                         f"{start} + {iterations} × {growth} were asked for")
+    steps = []
+    for _ in range(iterations):
+        kept = len(loop_iteration(session, strategy, growth))
+        steps.append((session.size, kept))
+    return steps
+
+
+def hydrate_all(strategy: Type[Strategy], messages: Sequence[Tuple], parts: Sequence[Tuple]) -> Tuple[list, list]:
+    """Pure build throughput: every info and every part, no SQLite."""
+    info, part = strategy.info, strategy.part
+    return [info(row) for row in messages], [part(row) for row in parts]
+
+
+def access(strategy: Type[Strategy], infos: Sequence[Any], iterations: int = 200) -> float:
+    """The seed's loop: 7 properties of every info, ``iterations`` times, in native syntax."""
+    return strategy.access(infos, iterations)
+
+
+#: Workload names and what each measures, for ``harness list`` and the runner.
+WORKLOADS: Dict[str, str] = {
+    "access": "read role, cost, summary, finish, error, variant, structured of every info, 200 times",
+    "hydrate_all": "build every info and part from stored rows (JSON decode included), no SQLite",
+    "page": "one page of 50 messages, newest first, parts loaded with one IN query",
+    "filter_compacted": "stream a whole session and walk back to the last compaction boundary",
+    "run_loop": "agent loop: append messages, re-read the history with filter_compacted, repeat",
+}
