@@ -1,0 +1,96 @@
+"""Row cache invariants: keyed on (id, time_updated), bounded, counted, never sharing parts lists."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sessions import SESSION, SessionBuilder
+
+from harness.cache import RowCache, cached
+from harness.strategies import get
+from harness.workloads import page
+
+
+def build(row):
+    return {"built": row}
+
+
+def test_hit_only_while_time_updated_is_unchanged():
+    cache = RowCache(10)
+    first = cache.fetch("a", 1, build, ("a", 1))
+    assert cache.fetch("a", 1, build, ("a", 1)) is first
+    rebuilt = cache.fetch("a", 2, build, ("a", 2))
+    assert rebuilt is not first and rebuilt == {"built": ("a", 2)}
+    assert cache.fetch("a", 2, build, ("a", 2)) is rebuilt
+    assert cache.stats() == {"size": 1, "capacity": 10, "hits": 2, "misses": 2, "evictions": 0}
+
+
+def test_fifo_drops_the_oldest_tenth_when_full():
+    cache = RowCache(20, "fifo")
+    for index in range(20):
+        cache.fetch(f"r{index}", 0, build, index)
+    cache.fetch("r0", 0, build, 0)  # a hit does not refresh FIFO order
+    cache.fetch("new", 0, build, "new")
+    assert cache.evictions == 2 and len(cache) == 19
+    assert list(cache.entries)[:2] == ["r2", "r3"] and "r0" not in cache.entries
+
+
+def test_lru_drops_the_least_recently_used():
+    cache = RowCache(3, "lru")
+    for key in "abc":
+        cache.fetch(key, 0, build, key)
+    cache.fetch("a", 0, build, "a")
+    cache.fetch("d", 0, build, "d")
+    assert set(cache.entries) == {"a", "c", "d"} and cache.evictions == 1
+
+
+@given(st.sampled_from(["fifo", "lru"]), st.integers(1, 30),
+       st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2)), max_size=200))
+def test_bound_and_counters_hold_for_any_sequence(policy, capacity, requests):
+    cache = RowCache(capacity, policy)
+    for key, updated in requests:
+        value = cache.fetch(str(key), updated, build, (key, updated))
+        assert value == {"built": (key, updated)}
+        assert len(cache) <= capacity
+    assert cache.hits + cache.misses == len(requests)
+    assert cache.misses - cache.evictions >= len(cache)
+
+
+@pytest.mark.parametrize(("capacity", "policy", "message"), [
+    (0, "fifo", "at least 1"), (5, "random", "unknown eviction policy")])
+def test_bad_configuration(capacity, policy, message):
+    with pytest.raises(ValueError, match=message):
+        RowCache(capacity, policy)
+
+
+def test_cached_strategy_reuses_objects_and_rebuilds_updated_rows():
+    builder = SessionBuilder()
+    builder.turn()
+    strategy = cached(get("fixed"), info_capacity=100, part_capacity=100)
+    first = page(builder.conn, strategy, SESSION).items
+    second = page(builder.conn, strategy, SESSION).items
+    assert all(a["info"] is b["info"] for a, b in zip(first, second))
+    assert strategy.info_cache.hits == 2 and strategy.part_cache.hits == 3
+    builder.conn.execute("UPDATE message SET time_updated = time_updated + 1, "
+                         "data = replace(data, '\"agent\":\"build\"', '\"agent\":\"plan\"') WHERE id = ?",
+                         (builder.ids[0],))
+    third = page(builder.conn, strategy, SESSION).items
+    assert third[0]["info"] is not first[0]["info"] and third[0]["info"]["agent"] == "plan"
+    assert third[1]["info"] is first[1]["info"]
+
+
+def test_parts_lists_are_fresh_so_callers_can_mutate_them():
+    builder = SessionBuilder()
+    builder.turn()
+    strategy = get("cached:spread")
+    first = page(builder.conn, strategy, SESSION).items
+    first[0]["parts"].append("injected")
+    second = page(builder.conn, strategy, SESSION).items
+    assert second[0]["parts"] is not first[0]["parts"]
+    assert "injected" not in second[0]["parts"] and len(second[0]["parts"]) == 1
+    assert second[0]["parts"][0] is first[0]["parts"][0]
+
+
+def test_cached_strategy_keeps_name_access_and_equivalence():
+    strategy = get("cached:fixed")
+    assert strategy.name == "cached:fixed" and strategy.to_dict is get("fixed").to_dict
+    assert strategy.access is get("fixed").access
