@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
-from harness.generate.realistic_parts import (AGENT_CUM, AGENTS, EDITING_TOOLS, ERRORS, T0, TOOLS, WRITERS, Clock,
-                                              Ctx, agent_data, error, file_data, filediff, pick, retry_data,
+from harness.generate.realistic_parts import (AGENT_CUM, AGENTS, CLIENTS, EDITING_TOOLS, ERRORS, LATE_SYNTHETIC,
+                                              T0, TOOLS, WRITERS, Clock, Ctx, agent_data, cumulative, error, file_data, filediff, pick, retry_data,
                                               shuffled, simple_part, step_finish, subtask_data, timed_text,
                                               tool_part)
 from harness.rng import Lcg
@@ -59,6 +59,8 @@ class RealisticParams:
     avg_steps: float = 2.5  # mean assistant messages per turn (>= 1)
     text_scale: float = 1.0  # multiplies every drawn text / output length
     writer_weights: Tuple[float, ...] = (0.15, 0.25, 0.3, 0.3)  # weight per writer version, oldest first
+    client_weights: Tuple[float, ...] = (0.6, 0.2, 0.1, 0.1)  # weight per client (TUI, web, SDK, ACP) sending a prompt
+    writer_switch_prob: float = 0.01  # before a turn, the writer version is redrawn (another client / an update)
     legacy_key_prob: float = 0.3  # a row of a writer with a legacy slot carries the legacy key
     arg_reorder_prob: float = 0.1  # a tool input's arguments come in a rotated order
     compaction_every: int = 150  # messages between compactions, jittered 0.5x..1.5x (0 = never)
@@ -79,11 +81,11 @@ class RealisticParams:
     tool_metadata_prob: float = 0.08  # a tool part carries part-level metadata (provider / providerExecuted)
     tool_error_prob: float = 0.04  # a tool call ends in the error state
     attachment_prob: float = 0.01  # a completed tool state has attachments
-    interrupt_prob: float = 0.02  # an assistant stops mid-stream (open parts, no finish)
+    interrupt_prob: float = 0.03  # a turn's last assistant stops mid-stream (open last part, no finish)
     retry_prob: float = 0.02  # an assistant message starts with retry parts
     patch_prob: float = 0.6  # a step that edited files (snapshots on) gets a patch part
     snapshot_part_prob: float = 0.03  # an assistant message ends with a snapshot part
-    assistant_error_prob: float = 0.04  # an assistant info carries ``error``
+    assistant_error_prob: float = 0.06  # a turn's last assistant carries ``error`` (finish then kept 30 %)
     length_finish_prob: float = 0.01  # a final step finishes with ``length``
     structured_prob: float = 0.8  # the last answer to a json_schema user carries ``structured``
     user_summary_prob: float = 0.7  # a user info gets ``summary`` after its turn
@@ -93,23 +95,27 @@ class RealisticParams:
     user_system_prob: float = 0.02  # a user info carries ``system``
     user_format_prob: float = 0.01  # a user info carries ``format``
     variant_prob: float = 0.15  # a user model has ``variant`` (its assistants then carry ``variant``)
-    model_switch_prob: float = 0.05  # a user message uses another model of the session's provider
+    model_switch_prob: float = 0.01  # before a turn, the user switches to a drawn provider / model for good
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "writer_weights", tuple(float(w) for w in self.writer_weights))
+        for name, table in (("writer_weights", WRITERS), ("client_weights", CLIENTS)):
+            weights = tuple(float(w) for w in getattr(self, name))
+            object.__setattr__(self, name, weights)
+            _check(len(weights) == len(table) and all(0 <= w < math.inf for w in weights) and sum(weights) > 0,
+                   f"{name} needs {len(table)} finite weights >= 0 with a positive sum, got {weights!r}")
         for field in fields(self):
             value = getattr(self, field.name)
             if field.name.endswith(("_prob", "_share")) and not 0.0 <= value <= 1.0:
                 raise ValueError(f"{field.name} must be a probability in [0, 1], got {value!r}")
-        _check(isinstance(self.sessions, int) and self.sessions >= 1, f"sessions must be an integer >= 1, got {self.sessions!r}")
-        _check(math.isfinite(self.avg_parts) and self.avg_parts >= 0, f"avg_parts must be finite and >= 0, got {self.avg_parts!r}")
-        _check(math.isfinite(self.avg_steps) and self.avg_steps >= 1, f"avg_steps must be finite and >= 1, got {self.avg_steps!r}")
-        _check(math.isfinite(self.text_scale) and self.text_scale > 0, f"text_scale must be finite and > 0, got {self.text_scale!r}")
-        _check(isinstance(self.compaction_every, int) and self.compaction_every >= 0,
-               f"compaction_every must be an integer >= 0, got {self.compaction_every!r}")
-        weights = self.writer_weights
-        _check(len(weights) == len(WRITERS) and all(w >= 0 and math.isfinite(w) for w in weights) and sum(weights) > 0,
-               f"writer_weights needs {len(WRITERS)} finite weights >= 0 with a positive sum, got {weights!r}")
+        for name in ("sessions", "compaction_every"):
+            value = getattr(self, name)
+            _check(not isinstance(value, bool) and isinstance(value, int) and value >= (name == "sessions"),
+                   f"{name} must be an integer >= {int(name == 'sessions')}, got {value!r}")
+        for name, low in (("avg_parts", 0.0), ("avg_steps", 1.0)):
+            value = getattr(self, name)
+            _check(math.isfinite(value) and value >= low, f"{name} must be finite and >= {low:g}, got {value!r}")
+        _check(math.isfinite(self.text_scale) and self.text_scale > 0,
+               f"text_scale must be finite and > 0, got {self.text_scale!r}")
 
 
 def _check(ok: bool, message: str) -> None:
@@ -145,36 +151,37 @@ class _Session:
         self.agent = AGENTS[pick(c.rng, AGENT_CUM)] if c.rng.below(0.3) else "build"
         self.model = c.rng.choice(c.provider.models)
         self.users: List[str] = []  # regular user ids since the last compaction
-        self.completed: List[dict] = []  # (row, state) of completed tool parts since the last compaction
-        self.next_compaction = self._compaction_gap()
+        self.completed: List[Tuple[dict, dict]] = []  # (row, state) of completed tools since then
+        self.since = 0  # messages since the last compaction
+        self.gap = self._compaction_gap()
 
     def _compaction_gap(self) -> int:
+        """Messages until the next compaction: compaction_every jittered 0.5x..1.5x (0 = never)."""
         every = self.c.p.compaction_every
-        return int(every * (0.5 + self.c.rng.draw())) if every else -1
+        return max(2, int(every * (0.5 + self.c.rng.draw()))) if every else 0
 
     def run(self, size: int) -> None:
         c = self.c
         while size:
-            self.next_compaction -= 1
-            if self.next_compaction == 0 and size >= 2:
+            if self.gap and self.since >= self.gap and size >= 2:
                 self._compaction()
                 size -= 2
-                self.next_compaction = self._compaction_gap()
+                self.since = 0
+                self.gap = self._compaction_gap()
                 continue
             steps = min(size - 1, 1 + int(c.rng.draw() * 2 * (c.p.avg_steps - 1) + 0.5))
             self._turn(steps)
             size -= 1 + steps
-            self.next_compaction -= steps
+            self.since += 1 + steps
 
     # --- user ---------------------------------------------------------------------------------------
 
-    def _user(self, agent: str) -> Tuple[dict, List[dict], dict]:
-        """A user row (info in writer order) with no parts yet; returns (row, parts, model)."""
+    def _user(self, agent: str) -> Tuple[dict, dict]:
+        """A user row (info in writer order) and its model."""
         c, p, rng = self.c, self.c.p, self.c.rng
         mid = c.new_id("msg")
         created = c.clock.t
-        model = {"providerID": c.provider.id,
-                 "modelID": rng.choice(c.provider.models) if rng.below(p.model_switch_prob) else self.model}
+        model = {"providerID": c.provider.id, "modelID": self.model}
         if rng.below(p.variant_prob):
             model["variant"] = rng.choice(("high", "low", "max"))
         values = {"role": "user", "time": {"created": created}, "agent": agent, "model": model}
@@ -187,7 +194,7 @@ class _Session:
         if rng.below(p.user_format_prob):
             values["format"] = {"type": "text"} if rng.below(0.3) else self._json_format()
         data = {key: values[key] for key in c.writer.user if key in values}
-        return _row(mid, c, created, data), [], model
+        return _row(mid, c, created, data), model
 
     def _json_format(self) -> dict:
         fmt = {"type": "json_schema", "schema": {"type": "object", "properties": {"answer": {"type": "string"}},
@@ -196,20 +203,26 @@ class _Session:
             fmt["retryCount"] = self.c.rng.integer(4)
         return fmt
 
-    def _user_parts(self, row: dict, parts: List[dict]) -> None:
+    def _user_parts(self, row: dict) -> List[dict]:
+        """Prompt text, then maybe files, synthetic text, agent and subtask parts (in the client's key orders)."""
         c, p, rng = self.c, self.c.p, self.c.rng
+        parts: List[dict] = []
+        client = CLIENTS[pick(rng, cumulative(p.client_weights))]
         text = {"type": "text", "text": c.text(20, 1500)}
         if rng.below(p.ignored_prob):
             text["ignored"] = True
-        parts.append(simple_part(c, row, text))
+        parts.append(simple_part(c, row, text, orders=client))
         if rng.below(p.file_part_prob):
-            parts.extend(simple_part(c, row, file_data(c)) for _ in range(1 + rng.integer(2)))
+            parts.extend(simple_part(c, row, file_data(c), orders=client) for _ in range(1 + rng.integer(2)))
         if rng.below(p.synthetic_text_prob):
-            parts.append(simple_part(c, row, {"type": "text", "synthetic": True, "text": c.text(30, 1200)}))
+            # two code paths build synthetic text: with the flag up front or set after the text
+            synthetic = {"type": "text", "synthetic": True, "text": c.text(30, 1200)}
+            parts.append(simple_part(c, row, synthetic, LATE_SYNTHETIC if rng.below(0.5) else ()))
         if rng.below(p.agent_part_prob):
-            parts.append(simple_part(c, row, agent_data(c)))
+            parts.append(simple_part(c, row, agent_data(c), orders=client))
         if rng.below(p.subtask_part_prob):
-            parts.append(simple_part(c, row, subtask_data(c)))
+            parts.append(simple_part(c, row, subtask_data(c), orders=client))
+        return parts
 
     def _summary(self, row: dict) -> None:
         """The user ``summary`` opencode writes after the turn (appended: a late key)."""
@@ -227,36 +240,20 @@ class _Session:
 
     def _assistant(self, parent: str, model: dict, agent: str, final: bool,
                    structured: bool = False, compaction: bool = False) -> None:
+        """One assistant step; only a turn's last step can be interrupted or carry an error."""
         c, p, rng = self.c, self.c.p, self.c.rng
-        mid = c.new_id("msg")
-        created = c.clock.t
-        row = _row(mid, c, created, {})
-        interrupted = not compaction and rng.below(p.interrupt_prob)
+        row = _row(c.new_id("msg"), c, c.clock.t, {})
+        interrupted = final and not compaction and rng.below(p.interrupt_prob)
         parts, reasoning, tools = self._assistant_parts(row, final, interrupted, compaction)
-        late: Dict[str, object] = {}
-        if compaction:
-            if rng.below(p.compaction_error_prob):
-                late["error"] = error(c)
-            else:
-                late["finish"] = "stop"
-        elif interrupted:
-            if rng.below(0.5):
-                late["error"] = error(c, _ABORTED)
-        else:
-            if rng.below(p.assistant_error_prob):
-                late["error"] = error(c)
-            if "error" not in late or rng.below(0.3):
-                late["finish"] = ("tool-calls" if tools else
-                                  "length" if rng.below(p.length_finish_prob) else "stop")
-            if structured and rng.below(p.structured_prob):
-                late["structured"] = {"answer": c.text(5, 200)}
+        late = self._late_keys(final, interrupted, tools, structured, compaction)
         tokens = c.tokens(reasoning)
-        cost = round(tokens["input"] * 3e-6 + tokens["output"] * 1.5e-5, 6) if c.provider.id != "opencode" else 0
+        cost = 0 if c.provider.id == "opencode" else round(tokens["input"] * 3e-6 + tokens["output"] * 1.5e-5, 6)
         if not interrupted:
-            parts.append(step_finish(c, row, late.get("finish", "stop"), c.tokens(reasoning), cost))
+            step_tokens = dict(tokens, cache=dict(tokens["cache"]))
+            parts.append(step_finish(c, row, str(late.get("finish", "stop")), step_tokens, cost))
             if rng.below(p.snapshot_part_prob):
                 parts.append(simple_part(c, row, {"type": "snapshot", "snapshot": c.hex(40)}))
-        time = {"created": created}
+        time = {"created": row["time_created"]}
         if not interrupted or "error" in late:
             time["completed"] = c.tick(1, 300)
         values = {"role": "assistant", "time": time, "parentID": parent, "modelID": model["modelID"],
@@ -266,19 +263,45 @@ class _Session:
             values["variant"] = model["variant"]
         if compaction:
             values["summary"] = True
-        if c.writer.assistant[0] == "system" or "system" == c.writer.assistant[-1]:
-            if rng.below(p.legacy_key_prob):
-                values["system"] = [c.text(40, 300)]
+        if "system" in c.writer.assistant and rng.below(p.legacy_key_prob):
+            values["system"] = [c.text(40, 300)]
         data = {key: values[key] for key in c.writer.assistant if key in values}
-        for key in shuffled(rng, list(late)):
+        for key in shuffled(rng, list(late)):  # set by later events, in the order they happened
             data[key] = late[key]
         row["data"] = data
         row["time_updated"] = c.clock.t
         self.out.append((row, parts))
 
+    def _late_keys(self, final: bool, interrupted: bool, tools: bool, structured: bool,
+                   compaction: bool) -> Dict[str, object]:
+        """The assistant keys opencode sets after creation: finish, error, structured."""
+        c, p, rng = self.c, self.c.p, self.c.rng
+        late: Dict[str, object] = {}
+        if compaction:
+            if rng.below(p.compaction_error_prob):
+                late["error"] = error(c)
+            else:
+                late["finish"] = "stop"
+        elif interrupted:
+            if rng.below(0.5):  # aborted (else: the process died)
+                late["error"] = error(c, _ABORTED)
+        else:
+            if final and rng.below(p.assistant_error_prob):
+                late["error"] = error(c)
+            if "error" not in late or rng.below(0.3):
+                late["finish"] = ("tool-calls" if tools else
+                                  "length" if rng.below(p.length_finish_prob) else "stop")
+            if structured and final and rng.below(p.structured_prob):
+                late["structured"] = {"answer": c.text(5, 200)}
+        return late
+
     def _assistant_parts(self, row: dict, final: bool, interrupted: bool,
                          compaction: bool) -> Tuple[List[dict], bool, bool]:
-        """Parts up to (not including) step-finish; returns (parts, has reasoning, has tools)."""
+        """Parts up to (not including) step-finish; returns (parts, has reasoning, has tools).
+
+        A step has retry parts (rare), step-start, then 0..2*avg_parts-2 content slots: maybe reasoning
+        first, then tool calls (text on a turn's last step); an interrupted step leaves its last part open.
+        """
         c, p, rng = self.c, self.c.p, self.c.rng
         parts: List[dict] = []
         if rng.below(p.retry_prob):
@@ -292,13 +315,14 @@ class _Session:
             return parts, False, False
         slots = max(0, rng.integer(int(2 * p.avg_parts) + 1) - 2)
         reasoning = slots > 0 and rng.below(p.reasoning_prob)
+        calls_tools = not final or interrupted
         edited = False
         tools = 0
         for slot in range(slots):
             last_open = interrupted and slot == slots - 1
             if slot == 0 and reasoning:
                 parts.append(timed_text(c, row, "reasoning", last_open, 0, 1500))
-            elif final or (slot <= 1 and rng.below(0.3)):
+            elif not calls_tools or (slot <= 1 and rng.below(0.3)):
                 parts.append(timed_text(c, row, "text", last_open, 5, 2000))
             else:
                 status = (rng.choice(("pending", "running", "error")) if last_open else
@@ -318,11 +342,15 @@ class _Session:
 
     def _turn(self, steps: int) -> None:
         c, rng = self.c, self.c.rng
+        if rng.below(c.p.writer_switch_prob):
+            c.switch_writer()
+        if rng.below(c.p.model_switch_prob):  # the user picks another model; it stays for the session
+            c.switch_provider()
+            self.model = rng.choice(c.provider.models)
         agent = AGENTS[pick(rng, AGENT_CUM)] if rng.below(0.1) else self.agent
         c.tick(2_000, 600_000)  # the user thinks
-        row, parts, model = self._user(agent)
-        self._user_parts(row, parts)
-        self.out.append((row, parts))
+        row, model = self._user(agent)
+        self.out.append((row, self._user_parts(row)))
         self.users.append(row["id"])
         structured = row["data"].get("format", {}).get("type") == "json_schema"
         for step in range(steps):
@@ -334,14 +362,13 @@ class _Session:
         """A compaction user message and its summary assistant; prunes older tool outputs."""
         c, p, rng = self.c, self.c.p, self.c.rng
         c.tick(1_000, 60_000)
-        row, parts, model = self._user(self.agent)
+        row, model = self._user(self.agent)
         data: dict = {"type": "compaction", "auto": rng.below(p.auto_compaction_prob)}
         if data["auto"] and rng.below(p.overflow_prob):
             data["overflow"] = True
         if c.writer.newer and self.users and rng.below(p.tail_start_prob):
             data["tail_start_id"] = self.users[-1 - rng.integer(min(3, len(self.users)))]
-        parts.append(simple_part(c, row, data))
-        self.out.append((row, parts))
+        self.out.append((row, [simple_part(c, row, data)]))
         self._assistant(row["id"], model, "compaction", True, compaction=True)
         if rng.below(p.prune_prob):
             now = c.tick(1, 1_000)
@@ -353,7 +380,7 @@ class _Session:
 
 
 def generate_realistic(seed: int, messages: int,
-                       params: Optional[RealisticParams] = None) -> Tuple[Rows, int]:
+                       params: RealisticParams = RealisticParams()) -> Tuple[Rows, int]:
     """All message rows with their part rows in generation order, and the number of LCG draws.
 
     Sessions come one after another, each in chronological order. ``messages`` is the total over
@@ -361,11 +388,10 @@ def generate_realistic(seed: int, messages: int,
     """
     if isinstance(messages, bool) or not isinstance(messages, int) or messages < 0:
         raise ValueError(f"messages must be an integer >= 0, got {messages!r}")
-    p = params or RealisticParams()
     rng = Lcg(seed)
     clock = Clock(T0)
     out: Rows = []
-    for size in _session_sizes(rng, messages, p):
+    for size in _session_sizes(rng, messages, params):
         if size:
-            _Session(Ctx(rng, p, clock), out).run(size)
+            _Session(Ctx(rng, params, clock), out).run(size)
     return out, rng.calls

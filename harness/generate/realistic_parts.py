@@ -34,7 +34,7 @@ MAX_TEXT = len(TEXT) // 2
 T0 = 25 * 2**36  # 2024-06-10; a multiple of 2**36 ms, so 48-bit id time digits start near 0 and never wrap.
 
 
-def _cumulative(weights: Sequence[float]) -> Tuple[float, ...]:
+def cumulative(weights: Sequence[float]) -> Tuple[float, ...]:
     total, out = 0.0, []
     for weight in weights:
         total += weight
@@ -74,9 +74,9 @@ PROVIDERS: Tuple[Provider, ...] = (
     Provider("openrouter", ("anthropic/claude-sonnet-4.5", "deepseek/deepseek-chat-v3.1"), "toolu_",
              ("openrouter", (("reasoning_details", "", 60),)), None, None),
 )
-PROVIDER_CUM = _cumulative((0.45, 0.25, 0.1, 0.12, 0.08))
+PROVIDER_CUM = cumulative((0.45, 0.25, 0.1, 0.12, 0.08))
 AGENTS = ("build", "plan", "general", "docs-writer", "reviewer")
-AGENT_CUM = _cumulative((0.75, 0.15, 0.04, 0.03, 0.03))
+AGENT_CUM = cumulative((0.75, 0.15, 0.04, 0.03, 0.03))
 FILES = ("src/index.ts", "src/session/prompt.ts", "src/session/message-v2.ts", "src/tool/bash.ts",
          "src/tool/edit.ts", "src/server/server.ts", "src/storage/db.ts", "package.json", "README.md",
          "test/session.test.ts", "src/util/log.ts", "src/provider/provider.ts", "tsconfig.json",
@@ -154,6 +154,18 @@ WRITERS: Tuple[Writer, ...] = (
 )
 
 
+#: Key orders of user-supplied parts per client (TUI, desktop / web, SDK, ACP): opencode stores
+#: a prompt's parts by spreading the client's JSON, so their key order is the client's.
+CLIENTS: Tuple[Dict[str, Tuple[str, ...]], ...] = (
+    _part_orders(),
+    _part_orders(file=("type", "url", "mime", "filename", "source"), agent=("type", "source", "name"),
+                 subtask=("type", "agent", "description", "prompt", "model", "command")),
+    _part_orders(file=("type", "url", "filename", "mime", "source"), text=("type", "ignored", "text")),
+    _part_orders(file=("type", "filename", "mime", "url", "source"),
+                 subtask=("type", "description", "prompt", "agent", "command", "model")),
+)
+
+
 class Ctx:
     """One session's generation state: draws, params, clock and the session's fixed choices."""
 
@@ -161,13 +173,20 @@ class Ctx:
 
     def __init__(self, rng: Lcg, p: RealisticParams, clock: Clock) -> None:
         self.rng, self.p, self.clock = rng, p, clock
-        self.writer = WRITERS[pick(rng, _cumulative(p.writer_weights))]
-        self.provider = PROVIDERS[pick(rng, PROVIDER_CUM)]
+        self.switch_writer()
+        self.switch_provider()
         project = rng.choice(("opencode", "harness", "webapp", "infra", "notes"))
         self.root = "/home/dev/" + project
         self.cwd = self.root + "/packages/core" if rng.below(0.2) else self.root
         self.snapshots = rng.below(p.snapshot_prob)
         self.session_id = self.new_id("ses")
+
+    def switch_writer(self) -> None:
+        """Draw the writer version of the rows to come (another client or an update writes from now on)."""
+        self.writer = WRITERS[pick(self.rng, cumulative(self.p.writer_weights))]
+
+    def switch_provider(self) -> None:
+        self.provider = PROVIDERS[pick(self.rng, PROVIDER_CUM)]
 
     def tick(self, lo: int, hi: int) -> int:
         """Advance the clock by lo..hi-1 ms (lo >= 1) and return the new time."""
@@ -213,17 +232,22 @@ class Ctx:
         values["total"] = values["input"] + values["output"] + values["reasoning"] + cache["read"] + cache["write"]
         return {key: values[key] for key in self.writer.tokens}
 
-    def part_row(self, message: dict, data: dict, created: int, updated: int) -> dict:
-        """A part row; ``data`` is put into this writer's key order for its type."""
-        order = self.writer.parts[data["type"]]
+    def part_row(self, message: dict, data: dict, created: int, updated: int, late: Tuple[str, ...] = (),
+                 orders: Optional[Dict[str, Tuple[str, ...]]] = None) -> dict:
+        """A part row; ``data`` in the key order for its type (``orders``, default this writer's),
+        then the ``late`` keys it has."""
+        order = (orders or self.writer.parts)[data["type"]]
+        body = {key: data[key] for key in order if key in data and key not in late}
+        for key in late:
+            if key in data:
+                body[key] = data[key]
         return {"id": self.ident("prt", created), "message_id": message["id"], "session_id": self.session_id,
-                "time_created": created, "time_updated": updated,
-                "data": {key: data[key] for key in order if key in data}}
+                "time_created": created, "time_updated": updated, "data": body}
 
 
-def pick(rng: Lcg, cumulative: Tuple[float, ...]) -> int:
-    """Index drawn with weights given as a cumulative tuple (one draw)."""
-    return min(bisect(cumulative, rng.draw() * cumulative[-1]), len(cumulative) - 1)
+def pick(rng: Lcg, bounds: Tuple[float, ...]) -> int:
+    """Index drawn with weights given as cumulative ``bounds`` (one draw); zero weights never win."""
+    return min(bisect(bounds, rng.draw() * bounds[-1]), len(bounds) - 1)
 
 
 def shuffled(rng: Lcg, items: List) -> List:
@@ -348,7 +372,7 @@ ERRORS: Tuple[ErrorKind, ...] = (
                                  ("isRetryable", 1, "bool"), ("responseHeaders", 0.5, "headers"),
                                  ("responseBody", 0.5, "body"), ("metadata", 0.2, "meta_map"))),
 )
-ERROR_CUM = _cumulative([kind.weight for kind in ERRORS])
+ERROR_CUM = cumulative([kind.weight for kind in ERRORS])
 API_ERROR = ERRORS[-1]
 
 
@@ -403,8 +427,10 @@ TOOLS: Tuple[Tool, ...] = (
     Tool("sentry_get_issue_details", 0.01, (("issueId", 1, "issue"), ("organizationSlug", 0.7, "word")),
          _MCP_META, ""),
 )
-TOOL_CUM = _cumulative([tool.weight for tool in TOOLS])
+TOOL_CUM = cumulative([tool.weight for tool in TOOLS])
 EDITING_TOOLS = frozenset(("edit", "write"))
+LATE_METADATA = ("metadata",)
+LATE_SYNTHETIC = ("synthetic",)
 
 
 def _provider_meta(c: Ctx, meta: Optional[Tuple[str, Tuple[Tuple[str, str, int], ...]]]) -> Optional[dict]:
@@ -468,9 +494,11 @@ def timed_text(c: Ctx, message: dict, kind: str, open_end: bool, lo: int, hi: in
     if not open_end:
         data["time"]["end"] = c.tick(5, 15_000)
     meta = _provider_meta(c, c.provider.reasoning_meta if kind == "reasoning" else c.provider.text_meta)
-    if meta is not None:
-        data["metadata"] = meta
-    return c.part_row(message, data, created, c.clock.t)
+    if meta is None:
+        return c.part_row(message, data, created, c.clock.t)
+    data["metadata"] = meta
+    # metadata comes with the start event, or only with the end event (then it is appended)
+    return c.part_row(message, data, created, c.clock.t, LATE_METADATA if c.rng.below(0.5) else ())
 
 
 def step_finish(c: Ctx, message: dict, reason: str, tokens: dict, cost: float) -> dict:
@@ -481,10 +509,11 @@ def step_finish(c: Ctx, message: dict, reason: str, tokens: dict, cost: float) -
     return c.part_row(message, data, created, created)
 
 
-def simple_part(c: Ctx, message: dict, data: dict) -> dict:
+def simple_part(c: Ctx, message: dict, data: dict, late: Tuple[str, ...] = (),
+                orders: Optional[Dict[str, Tuple[str, ...]]] = None) -> dict:
     """A part written once (step-start, patch, snapshot, retry, compaction, agent, subtask, file, text)."""
     created = c.tick(1, 300)
-    return c.part_row(message, data, created, created)
+    return c.part_row(message, data, created, created, late, orders)
 
 
 def retry_data(c: Ctx, attempt: int) -> dict:
