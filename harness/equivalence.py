@@ -13,7 +13,7 @@ as JSON has one number type).
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from harness.schema import PART_IDS, info_keys, part_keys
 
@@ -85,3 +85,16 @@ def _same_scalar(expected: Any, actual: Any) -> bool:
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
         return expected == actual
     return type(expected) is type(actual) and expected == actual
+
+
+def first_difference(strategy: Any, stored: Iterable[Tuple[Tuple, List[Tuple]]]) -> Optional[Tuple[str, str]]:
+    """(row id, where) of the first stored row a strategy does not reproduce, or None."""
+    for message, parts in stored:
+        found = info_difference(message, strategy.to_dict(strategy.info(message)))
+        if found:
+            return message[0], found
+        for part in parts:
+            found = part_difference(part, strategy.to_dict(strategy.part(part)))
+            if found:
+                return part[0], found
+    return None

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional, Tuple, Type
+from typing import List, Type
 
 from harness import canonical
 from harness.commands import options
-from harness.equivalence import info_difference, part_difference
+from harness.equivalence import first_difference
 from harness.strategies.base import Strategy
 
 
@@ -23,17 +23,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     options.add_generation(parser)
     options.add_strategies(parser, default="all")
     parser.set_defaults(run=run)
-
-
-def first_difference(strategy: Type[Strategy], stored: List[canonical.StoredRecord]) -> Optional[Tuple[str, str]]:
-    """(row id, where) of the first row the strategy does not reproduce, or None."""
-    for message, parts in stored:
-        for row, build, compare in [(message, strategy.info, info_difference)] + [
-                (part, strategy.part, part_difference) for part in parts]:
-            found = compare(row, strategy.to_dict(build(row)))
-            if found:
-                return row[0], found
-    return None
 
 
 def run(args: argparse.Namespace) -> int:

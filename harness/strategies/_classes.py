@@ -1,0 +1,143 @@
+"""Shared helpers of the class-based strategies (not a strategy: the registry skips ``_`` modules).
+
+- class factories: ``build_classes(make)`` makes one class per role and per part type from the
+  schema's key lists; ``make(name, keys)`` is the strategy's own factory (``slots_class`` here).
+- ``hydrators(infos, parts)``: the generic row -> object builders; each class is called
+  positionally with the row's values for its key list (absent keys as ``None``, legacy keys
+  dropped). Unknown part types stay the spread dict, which is exactly ``canonical_part``'s content.
+- ``to_dict``: the fields of an object (``cls._keys``) without ``None``s, or a copy of a dict.
+- ``access_kernel(optional)``: the seed's 200 x 7 loop compiled from one template: ``o.k`` for each
+  property, ``getattr(o, "k", None)`` for those some objects lack. No helper call per access.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
+
+from harness.schema import ACCESS_PROPERTIES, INFO_KEYS, PART_KEYS, ROLES
+
+#: (constructor, keys): the constructor takes the values of ``keys`` positionally; a key of None
+#: is never in a decoded row (JSON keys are strings), so its value is always None.
+Entry = Tuple[Callable[..., Any], Tuple[Optional[str], ...]]
+
+#: Access properties that user infos lack.
+ASSISTANT_ONLY: Tuple[str, ...] = tuple(k for k in ACCESS_PROPERTIES if k not in INFO_KEYS["user"])
+
+
+def class_name(kind: str, suffix: str) -> str:
+    """``step-finish`` -> ``StepFinishPart``."""
+    return "".join(word.capitalize() for word in kind.split("-")) + suffix
+
+
+def build_classes(make: Callable[[str, Tuple[str, ...]], type]) -> Tuple[Dict[str, Entry], Dict[str, Entry]]:
+    """Entries per role and per part type of classes ``make(name, keys)``; each gets ``_keys``."""
+    def entry(name: str, keys: Tuple[str, ...]) -> Entry:
+        cls = make(name, keys)
+        cls._keys = keys  # type: ignore[attr-defined]
+        return cls, keys
+
+    return ({role: entry(class_name(role, "Info"), INFO_KEYS[role]) for role in ROLES},
+            {kind: entry(class_name(kind, "Part"), keys) for kind, keys in PART_KEYS.items()})
+
+
+def slots_class(name: str, keys: Sequence[str]) -> type:
+    """A ``__slots__`` class whose ``__init__`` takes ``keys`` positionally."""
+    namespace: Dict[str, Any] = {}
+    body = "".join(f"\n    self.{key} = {key}" for key in keys)
+    exec(compile(f"def __init__(self, {', '.join(keys)}):{body}", f"<{name}.__init__>", "exec"), namespace)
+    return type(name, (), {"__slots__": tuple(keys), "__init__": namespace["__init__"]})
+
+
+def hydrators(infos: Dict[str, Entry], parts: Dict[str, Entry]) -> Tuple[Callable, Callable]:
+    """``info(row)`` / ``part(row)`` building the entries' classes from stored rows."""
+    loads = json.loads
+    user, assistant = infos["user"], infos["assistant"]
+
+    def info(row: Tuple) -> Any:
+        mid, session_id, _, _, data = row
+        values = loads(data)
+        values["id"] = mid
+        values["sessionID"] = session_id
+        make, keys = assistant if values.get("role") == "assistant" else user
+        return make(*map(values.get, keys))
+
+    def part(row: Tuple) -> Any:
+        pid, message_id, session_id, _, _, data = row
+        values = loads(data)
+        values["id"] = pid
+        values["sessionID"] = session_id
+        values["messageID"] = message_id
+        entry = parts.get(values.get("type"))
+        if entry is None:  # unknown type: every stored key plus the ids
+            return values
+        return entry[0](*map(values.get, entry[1]))
+
+    return info, part
+
+
+def to_dict(obj: Any) -> Dict[str, Any]:
+    """Plain JSON data of a generated-class object (``None`` = absent) or of a fallback dict."""
+    if isinstance(obj, dict):
+        return dict(obj)
+    values = ((key, getattr(obj, key, None)) for key in obj._keys)
+    return {key: value for key, value in values if value is not None}
+
+
+_KERNEL = """\
+def access(infos, iterations):
+    acc = 0.0
+    for _ in range(iterations):
+        for o in infos:
+            acc += len({role})
+            cost = {cost}
+            if cost is not None:
+                acc += cost
+            if {summary}:
+                acc += 1
+            if {finish}:
+                acc += 1
+            if {error}:
+                acc += 1
+            if {variant}:
+                acc += 1
+            if {structured}:
+                acc += 1
+    return acc
+"""
+
+
+def access_kernel(optional: Iterable[str] = ()) -> Callable[[Sequence[Any], int], float]:
+    """A fresh access loop (own code object, so own inline caches): ``o.k`` reads, except
+    ``getattr(o, "k", None)`` for the properties in ``optional``. Additions as ``Spread.access``."""
+    optional = frozenset(optional)
+    reads = {key: f'getattr(o, "{key}", None)' if key in optional else f"o.{key}"
+             for key in ACCESS_PROPERTIES}
+    namespace: Dict[str, Any] = {}
+    label = ", ".join(sorted(optional)) or "none"
+    exec(compile(_KERNEL.format(**reads), f"<access kernel, getattr: {label}>", "exec"), namespace)
+    return namespace["access"]
+
+
+@cache
+def _once(build: Callable[[], Dict[str, Callable]]) -> Callable[[], Dict[str, Callable]]:
+    """``build`` called at most once, however many ``Built`` attributes share it."""
+    return cache(build)
+
+
+class Built:
+    """A static method built on first access, for strategies whose classes need a package:
+    importing the module stays cheap and works without it. ``build()`` (cached) returns a dict
+    of functions; the attribute then replaces itself with ``staticmethod(function)``."""
+
+    def __init__(self, build: Callable[[], Dict[str, Callable]]) -> None:
+        self.build = _once(build)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type) -> Callable:
+        function = self.build()[self.name]
+        setattr(owner, self.name, staticmethod(function))
+        return function

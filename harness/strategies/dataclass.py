@@ -1,0 +1,36 @@
+"""``dataclass``: one plain ``@dataclass`` (with ``__dict__``) per role and per part type.
+
+Fields are the ``harness.schema`` key list of the role / type, in that order, all
+positional without defaults; absent optionals are ``None`` and legacy keys are dropped, so
+every instance sets the same attributes in the same order (CPython key-sharing holds).
+Nested values stay the dicts ``json.loads`` made; unknown part types stay the spread dict.
+User infos lack the assistant fields, so the access loop reads those with
+``getattr(o, "k", None)``. Needs only the standard library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import make_dataclass
+from typing import Any, Tuple
+
+from harness.strategies import register
+from harness.strategies._classes import ASSISTANT_ONLY, access_kernel, build_classes, hydrators, to_dict
+from harness.strategies.base import Strategy
+
+
+def _dataclass(name: str, keys: Tuple[str, ...]) -> type:
+    return make_dataclass(name, [(key, Any) for key in keys])
+
+
+_info, _part = hydrators(*build_classes(_dataclass))
+
+
+@register
+class Dataclass(Strategy):
+    name = "dataclass"
+    description = "one @dataclass per role / part type (instance __dict__), absent optionals as None"
+
+    info = staticmethod(_info)
+    part = staticmethod(_part)
+    to_dict = staticmethod(to_dict)
+    access = staticmethod(access_kernel(ASSISTANT_ONLY))

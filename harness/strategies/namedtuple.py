@@ -1,0 +1,29 @@
+"""``namedtuple``: one ``collections.namedtuple`` per role and per part type.
+
+Fields are the ``harness.schema`` key list of the role / type (absent optionals ``None``,
+legacy keys dropped); objects are immutable tuples read by name (``o.role``). Nested values
+stay the dicts ``json.loads`` made; unknown part types stay the spread dict. User infos lack
+the assistant fields, so the access loop reads those with ``getattr(o, "k", None)``.
+Needs only the standard library.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from harness.strategies import register
+from harness.strategies._classes import ASSISTANT_ONLY, access_kernel, build_classes, hydrators, to_dict
+from harness.strategies.base import Strategy
+
+_info, _part = hydrators(*build_classes(namedtuple))
+
+
+@register
+class NamedTuple(Strategy):
+    name = "namedtuple"
+    description = "one collections.namedtuple per role / part type, absent optionals as None"
+
+    info = staticmethod(_info)
+    part = staticmethod(_part)
+    to_dict = staticmethod(to_dict)
+    access = staticmethod(access_kernel(ASSISTANT_ONLY))

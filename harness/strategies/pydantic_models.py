@@ -1,0 +1,85 @@
+"""``pydantic``: a pydantic v2 ``BaseModel`` per role and per part type, validated from the row's
+JSON text (``validate_json``) through discriminated unions (``TypeAdapter``) on ``role`` / ``type``.
+
+Fields are the ``harness.schema`` key list of the role / type, all optional (default ``None``),
+legacy keys ignored. Scalars are typed (``str`` / ``float`` / ``bool`` / ``int``, ``files`` as
+``List[str]``); every nested value (time, tokens, model, path, error, state, source, metadata,
+format, tools, structured, and ``summary``, a dict on users and a bool on assistants) is ``Any``
+and stays the plain dicts / lists pydantic's JSON parser makes. A role other than ``assistant``
+validates as user; an unknown part type validates as ``Dict[str, Any]`` (every stored key). The
+ids are assigned after validation (``obj.id = ...``). User models lack assistant fields, so the
+access loop reads those with ``getattr(o, "k", None)`` (through ``BaseModel.__getattr__``).
+Needs ``pydantic`` 2; models are built on first use of ``info`` / ``part``, so the module imports
+(and ``harness list`` reports it unavailable) without it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Callable, Dict, List, Optional, Tuple, Union
+
+from harness.schema import PART_KEYS
+from harness.strategies import register
+from harness.strategies._classes import ASSISTANT_ONLY, Built, access_kernel, build_classes
+from harness.strategies.base import Strategy
+
+_SCALARS: Dict[str, Any] = {
+    **dict.fromkeys(("role", "agent", "system", "parentID", "modelID", "providerID", "mode", "variant",
+                     "finish", "text", "prompt", "description", "command", "mime", "filename", "url",
+                     "callID", "tool", "snapshot", "reason", "hash", "name", "tail_start_id", "type",
+                     "id", "sessionID", "messageID"), str),
+    "cost": float, "attempt": int, "files": List[str],
+    **dict.fromkeys(("synthetic", "ignored", "auto", "overflow"), bool),
+}
+
+
+def _build() -> Dict[str, Callable]:
+    from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter, create_model
+
+    config = ConfigDict(protected_namespaces=())
+
+    def model(name: str, keys: Tuple[str, ...]) -> type:
+        fields = {key: (Optional[_SCALARS.get(key, Any)], None) for key in keys}
+        return create_model(name, __config__=config, **fields)  # type: ignore[call-overload]
+
+    infos, parts = build_classes(model)
+    roles = [Annotated[cls, Tag(role)] for role, (cls, _) in infos.items()]
+    kinds = [Annotated[cls, Tag(kind)] for kind, (cls, _) in parts.items()]
+    kinds.append(Annotated[Dict[str, Any], Tag("unknown")])
+    validate_info = TypeAdapter(Annotated[Union[tuple(roles)], Discriminator(
+        lambda v: "assistant" if v.get("role") == "assistant" else "user")]).validate_json
+    validate_part = TypeAdapter(Annotated[Union[tuple(kinds)], Discriminator(
+        lambda v: v.get("type") if v.get("type") in PART_KEYS else "unknown")]).validate_json
+
+    def info(row: Tuple) -> BaseModel:
+        mid, session_id, _, _, data = row
+        obj = validate_info(data)
+        obj.id = mid
+        obj.sessionID = session_id
+        return obj
+
+    def part(row: Tuple) -> Any:
+        pid, message_id, session_id, _, _, data = row
+        obj = validate_part(data)
+        if type(obj) is dict:
+            obj["id"], obj["sessionID"], obj["messageID"] = pid, session_id, message_id
+        else:
+            obj.id, obj.sessionID, obj.messageID = pid, session_id, message_id
+        return obj
+
+    return {"info": info, "part": part}
+
+
+@register
+class Pydantic(Strategy):
+    name = "pydantic"
+    description = "pydantic v2 BaseModel per role / part type, discriminated unions, validate_json"
+    requires = ("pydantic",)
+
+    info = Built(_build)
+    part = Built(_build)
+
+    @staticmethod
+    def to_dict(obj: Any) -> Dict[str, Any]:
+        return dict(obj) if isinstance(obj, dict) else obj.model_dump()
+
+    access = staticmethod(access_kernel(ASSISTANT_ONLY))

@@ -1,0 +1,35 @@
+"""``slots``: one ``__slots__`` class per role and per part type (``harness.schema`` key lists).
+
+Each object has exactly its role's / type's fields, in the fixed order; absent optionals
+are ``None`` and legacy keys are dropped. Nested values (time, tokens, model, state, ...)
+stay the dicts ``json.loads`` made; unknown part types stay the spread dict. User and
+assistant infos are two classes and user infos have no assistant fields, so the access
+loop reads ``o.role`` / ``o.summary`` and ``getattr(o, "k", None)`` for the assistant-only
+keys: its read sites see two classes. Needs nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+from harness.strategies import register
+from harness.strategies._classes import (
+    ASSISTANT_ONLY,
+    access_kernel,
+    build_classes,
+    hydrators,
+    slots_class,
+    to_dict,
+)
+from harness.strategies.base import Strategy
+
+_info, _part = hydrators(*build_classes(slots_class))
+
+
+@register
+class Slots(Strategy):
+    name = "slots"
+    description = "one __slots__ class per role / part type, absent optionals as None"
+
+    info = staticmethod(_info)
+    part = staticmethod(_part)
+    to_dict = staticmethod(to_dict)
+    access = staticmethod(access_kernel(ASSISTANT_ONLY))

@@ -1,0 +1,119 @@
+"""Every registered strategy against the canonical content of every row, on both profiles."""
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import harness.strategies as registry
+from harness.canonical import to_stored
+from harness.cli import main
+from harness.equivalence import first_difference
+from harness.generate import generate
+from harness.generate.realistic import RealisticParams
+from harness.strategies import all_strategies, get
+from harness.strategies.fixed import Fixed
+
+DATASETS = {
+    "reference": lambda: generate("reference", 5, 300, 5),
+    "realistic": lambda: generate("realistic", 5, 400),
+}
+_cache = {}
+
+
+def stored(profile):
+    if profile not in _cache:
+        _cache[profile] = list(to_stored(DATASETS[profile]().records))
+    return _cache[profile]
+
+
+def usable(name):
+    strategy = get(name)
+    ok, reason = strategy.available()
+    if not ok:
+        pytest.skip(f"{name} unavailable here: {reason}")
+    return strategy
+
+
+@pytest.mark.parametrize("profile", DATASETS)
+@pytest.mark.parametrize("name", sorted(all_strategies()) + ["cached:fixed", "cached:slots"])
+def test_every_row_keeps_its_content(name, profile):
+    assert first_difference(usable(name), stored(profile)) is None
+
+
+@pytest.mark.parametrize("profile", DATASETS)
+@pytest.mark.parametrize("name", sorted(all_strategies()))
+def test_access_kernel_reads_what_spread_reads(name, profile):
+    strategy = usable(name)
+    messages = [message for message, _ in stored(profile)]
+    expected = get("spread").access([get("spread").info(row) for row in messages], 3)
+    assert strategy.access([strategy.info(row) for row in messages], 3) == expected
+
+
+@pytest.mark.parametrize("name", sorted(all_strategies()))
+def test_field_reads_ids_and_discriminators(name):
+    strategy = usable(name)
+    message, parts = stored("reference")[1]
+    info = strategy.info(message)
+    assert (strategy.field(info, "id"), strategy.field(info, "role")) == (message[0], "assistant")
+    part = strategy.part(parts[0])
+    assert strategy.field(part, "messageID") == message[0]
+    assert strategy.field(part, "type") == to_stored_type(parts[0])
+
+
+def to_stored_type(row):
+    import json
+
+    return json.loads(row[-1])["type"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), messages=st.integers(0, 40),
+       legacy=st.floats(0, 1), compaction_every=st.integers(0, 20), sessions=st.integers(1, 3))
+def test_equivalence_holds_for_random_realistic_parameters(seed, messages, legacy, compaction_every, sessions):
+    from harness.generate.realistic import generate_realistic
+
+    params = dataclasses.replace(RealisticParams(), legacy_key_prob=legacy, compaction_every=compaction_every,
+                                 sessions=sessions)
+    rows = list(to_stored(generate_realistic(seed, messages, params)[0]))
+    for name, strategy in all_strategies().items():
+        if strategy.available()[0]:
+            assert first_difference(strategy, rows) is None, name
+
+
+class DropsCost(Fixed):
+    name = "drops-cost"
+    description = "broken on purpose: loses the cost"
+
+    @staticmethod
+    def to_dict(obj):
+        return {key: value for key, value in Fixed.to_dict(obj).items() if key != "cost"}
+
+
+def test_verify_catches_a_strategy_that_drops_data(monkeypatch, capsys):
+    monkeypatch.setitem(registry._REGISTRY, DropsCost.name, DropsCost)
+    assert main(["verify", "--messages", "20", "--strategies", "fixed,drops-cost"]) == 1
+    out, err = capsys.readouterr()
+    assert "fixed: ok (20 messages)" in out
+    assert err.startswith("drops-cost: row msg_00000001 differs at cost: expected 0.0")
+    assert "found None" in err
+
+
+def test_verify_all_passes_on_the_realistic_profile(capsys):
+    assert main(["verify", "--profile", "realistic", "--messages", "200"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": ok (200 messages)") == sum(s.available()[0] for s in all_strategies().values())
+
+
+def test_explicitly_named_unavailable_strategy_is_a_usage_error(monkeypatch, capsys):
+    class Missing(Fixed):
+        name = "needs-missing"
+        description = "x"
+        requires = ("no_such_module_here",)
+
+    monkeypatch.setitem(registry._REGISTRY, Missing.name, Missing)
+    assert main(["verify", "--messages", "5", "--strategies", "needs-missing"]) == 2
+    assert "unavailable here: needs no_such_module_here" in capsys.readouterr().err
+    assert main(["verify", "--messages", "5"]) == 0
+    assert "note: skipping strategy needs-missing" in capsys.readouterr().err

@@ -1,0 +1,189 @@
+"""The class-based strategies: equivalence with the canonical rows, the access loop's result,
+the properties of each design, unknown part types and availability without the packages."""
+
+import dataclasses
+import importlib.util
+import json
+import subprocess
+import sys
+from functools import cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.canonical import to_stored
+from harness.equivalence import canonical_info, canonical_part, difference
+from harness.generate import generate
+from harness.schema import INFO_IDS, info_keys
+from harness.strategies import get
+
+NAMES = ["slots", "slots-merged", "dataclass", "dataclass-slots", "attrs", "namedtuple", "instance-dict",
+         "pydantic"]
+SLOTTED = ["slots", "slots-merged", "dataclass-slots", "attrs"]
+PROFILES = ["reference"] + (["realistic"] if importlib.util.find_spec("harness.generate.realistic") else [])
+
+
+@cache
+def stored_rows(profile, seed=3, messages=300):
+    avg_parts = 5 if profile == "reference" else None
+    generated = generate(profile, seed, messages, avg_parts)
+    stored = list(to_stored(generated.records))
+    return [message for message, _ in stored], [part for _, own in stored for part in own]
+
+
+def strategy(name):
+    chosen = get(name)
+    ok, why = chosen.available()
+    if not ok:
+        pytest.skip(f"{name}: {why}")
+    return chosen
+
+
+def message(data, mid="msg_1"):
+    return (mid, "ses_1", 1, 2, json.dumps(data))
+
+
+def part(data, pid="prt_1"):
+    return (pid, "msg_1", "ses_1", 1, 2, json.dumps(data))
+
+
+ODD_MESSAGES = [
+    message({"role": "user", "time": {"created": 1}, "agent": "build", "mode": "legacy", "system": None}),
+    message({"finish": "stop", "role": "assistant", "cost": 0, "time": {"created": 1, "completed": 2},
+             "summary": True, "error": {"name": "UnknownError", "data": {"message": "x"}}, "variant": "high",
+             "structured": [1, {"a": None}], "tokens": {"input": 1, "cache": {"read": 0}}, "id": "stored"}),
+    message({"role": "system", "time": {"created": 1}, "summary": {"diffs": []}, "tools": {"bash": False}}),
+]
+UNKNOWN_PARTS = [
+    part({"type": "future-kind", "payload": {"x": [1, 2]}, "flag": True, "id": "stored"}),
+    part({"payload": 1}),
+    part({"type": "text", "text": "hi", "legacy": 1, "time": None}),
+]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("name", NAMES)
+def test_round_trip_matches_canonical(name, profile):
+    chosen = strategy(name)
+    messages, parts = stored_rows(profile)
+    for row in messages:
+        assert difference(canonical_info(row), chosen.to_dict(chosen.info(row))) is None, row
+    for row in parts:
+        assert difference(canonical_part(row), chosen.to_dict(chosen.part(row))) is None, row
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("name", NAMES)
+def test_access_equals_spread(name, profile):
+    chosen, spread = strategy(name), get("spread")
+    messages, _ = stored_rows(profile)
+    expected = spread.access([spread.info(row) for row in messages], 3)
+    assert chosen.access([chosen.info(row) for row in messages], 3) == expected
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), messages=st.integers(1, 40), avg=st.sampled_from([0, 1, 5]))
+def test_reference_rows_round_trip_for_any_seed(seed, messages, avg):
+    stored = list(to_stored(generate("reference", seed, messages, avg).records))
+    for name in NAMES:
+        chosen = get(name)
+        if not chosen.available()[0]:
+            continue
+        for row, own in stored:
+            assert difference(canonical_info(row), chosen.to_dict(chosen.info(row))) is None
+            for one in own:
+                assert difference(canonical_part(one), chosen.to_dict(chosen.part(one))) is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_odd_rows_legacy_keys_unknown_roles_and_part_types(name):
+    chosen = strategy(name)
+    for row in ODD_MESSAGES:
+        assert difference(canonical_info(row), chosen.to_dict(chosen.info(row))) is None, row
+        assert "mode" not in chosen.to_dict(chosen.info(ODD_MESSAGES[0]))
+    for row in UNKNOWN_PARTS:
+        assert difference(canonical_part(row), chosen.to_dict(chosen.part(row))) is None, row
+    future = chosen.to_dict(chosen.part(UNKNOWN_PARTS[0]))
+    assert (future["payload"], future["flag"], future["id"]) == ({"x": [1, 2]}, True, "prt_1")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_access_on_odd_rows_equals_spread(name):
+    chosen, spread = strategy(name), get("spread")
+    expected = spread.access([spread.info(row) for row in ODD_MESSAGES], 2)
+    assert chosen.access([chosen.info(row) for row in ODD_MESSAGES], 2) == expected
+
+
+@pytest.mark.parametrize("name", SLOTTED)
+def test_slotted_objects_have_no_dict(name):
+    chosen = strategy(name)
+    messages, parts = stored_rows("reference")
+    for obj in [chosen.info(row) for row in messages[:20]] + [chosen.part(row) for row in parts[:50]]:
+        assert not hasattr(obj, "__dict__"), type(obj)
+
+
+def test_slots_has_a_class_per_role_and_slots_merged_one():
+    messages, _ = stored_rows("reference")
+    assert len({type(get("slots").info(row)) for row in messages}) == 2
+    merged = {type(get("slots-merged").info(row)) for row in messages}
+    assert len(merged) == 1
+    assert set(info_keys("user")) | set(info_keys("assistant")) == set(merged.pop().__slots__)
+
+
+def test_dataclasses_are_dataclasses():
+    row = ODD_MESSAGES[1]
+    plain, slotted = get("dataclass").info(row), get("dataclass-slots").info(row)
+    assert dataclasses.is_dataclass(plain) and dataclasses.is_dataclass(slotted)
+    assert hasattr(plain, "__dict__") and not hasattr(slotted, "__dict__")
+    assert [field.name for field in dataclasses.fields(slotted)] == list(info_keys("assistant"))
+
+
+def test_instance_dict_sets_attributes_in_the_rows_own_order():
+    chosen = get("instance-dict")
+    messages, _ = stored_rows("realistic" if "realistic" in PROFILES else "reference")
+    for row in messages + ODD_MESSAGES:
+        data = json.loads(row[-1])
+        keys = [key for key in data if key in info_keys(data.get("role")) and key not in INFO_IDS]
+        assert list(vars(chosen.info(row))) == keys + list(INFO_IDS)
+
+
+def test_namedtuples_are_immutable_tuples():
+    obj = get("namedtuple").info(ODD_MESSAGES[1])
+    assert isinstance(obj, tuple) and obj.role == "assistant" and obj.cost == 0
+    with pytest.raises(AttributeError):
+        obj.cost = 1
+
+
+def test_pydantic_builds_models_and_keeps_unknown_parts_as_dicts():
+    chosen = strategy("pydantic")
+    from pydantic import BaseModel
+
+    assert isinstance(chosen.info(ODD_MESSAGES[1]), BaseModel)
+    assert isinstance(chosen.part(UNKNOWN_PARTS[0]), dict)
+
+
+@pytest.mark.parametrize(("name", "package"), [("attrs", "attrs"), ("pydantic", "pydantic")])
+def test_available_names_the_missing_package(name, package, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda module, *args: None if module == package else real(module, *args))
+    assert get(name).available() == (False, f"needs {package} (not installed)")
+
+
+def test_modules_import_and_list_without_attrs_and_pydantic():
+    script = ("import sys; sys.modules['attrs'] = sys.modules['pydantic'] = None\n"
+              "from harness.strategies import all_strategies\n"
+              "found = {n: c.available() for n, c in all_strategies().items()}\n"
+              "print(found['attrs'][1], '|', found['pydantic'][1], '|', found['slots'][0])")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "needs attrs (not installed) | needs pydantic (not installed) | True"
+
+
+def test_lazy_strategies_build_once_on_first_use():
+    chosen = strategy("attrs")
+    row = ODD_MESSAGES[1]
+    first = chosen.info(row)
+    assert type(chosen.info(row)) is type(first) and type(first).__name__ == "AssistantInfo"
+    assert "Built" not in type(vars(chosen)["info"]).__name__
