@@ -80,10 +80,13 @@ def dataset_census(stored: List["StoredRecord"], strategy_names: Iterable[str]) 
     per_strategy: Dict[str, Dict[str, int]] = {}
     for name in dict.fromkeys(["spread", "fixed", *strategy_names]):
         strategy = get(name)
-        infos = census_of(strategy.info(message) for message, _ in stored)
-        parts = census_of(strategy.part(part) for _, own in stored for part in own)
-        per_strategy[name] = {"info_key_sets": infos.key_sets, "info_key_orders": infos.key_orders,
-                              "part_key_sets": parts.key_sets, "part_key_orders": parts.key_orders}
+        infos = [strategy.info(message) for message, _ in stored]
+        parts = [strategy.part(part) for _, own in stored for part in own]
+        info_count, part_count = census_of(infos, strategy.shape), census_of(parts, strategy.shape)
+        per_strategy[name] = {"info_key_sets": info_count.key_sets, "info_key_orders": info_count.key_orders,
+                              "part_key_sets": part_count.key_sets, "part_key_orders": part_count.key_orders,
+                              "info_classes": len({type(obj) for obj in infos}),
+                              "part_classes": len({type(obj) for obj in parts})}
     for name in ("spread", "fixed"):
         counts = per_strategy[name]
         figures[f"info_shapes_{name}"] = counts["info_key_sets"]

@@ -51,6 +51,14 @@ class Strategy:
         raise NotImplementedError
 
     @staticmethod
+    def shape(obj: Any) -> Tuple[str, ...]:
+        """The ordered field names an object carries (None-valued ones included): its shape for
+        the census. The default understands dicts, namedtuples, msgspec Structs, pydantic models,
+        plain instances, namedtuples, msgspec Structs, generated classes with ``_keys``, pydantic
+        models and ``__slots__`` classes."""
+        return object_fields(obj)
+
+    @staticmethod
     def field(obj: Any, key: str) -> Any:
         """One field of an object or None: the few reads workloads make outside the access kernel."""
         return getattr(obj, key, None)
@@ -60,3 +68,20 @@ class Strategy:
         """The seed's access loop: read the seven properties of every info, ``iterations`` times,
         in the strategy's native syntax; returns the accumulator so nothing is optimised away."""
         raise NotImplementedError
+
+
+def object_fields(obj: Any) -> Tuple[str, ...]:
+    """Field names of an object in their order, whatever kind of object it is."""
+    if isinstance(obj, dict):
+        return tuple(obj)
+    if getattr(obj, "__dict__", None):  # instance attributes in the order they were set
+        return tuple(vars(obj))
+    cls = type(obj)
+    for attribute in ("_fields", "__struct_fields__", "_keys"):
+        names = getattr(cls, attribute, None)
+        if names is not None:
+            return tuple(names)
+    model_fields = getattr(cls, "model_fields", None)
+    if model_fields is not None:
+        return tuple(model_fields)
+    return tuple(name for klass in reversed(cls.__mro__) for name in getattr(klass, "__slots__", ()))

@@ -1,0 +1,32 @@
+"""``msgspec-decode``: the ``msgspec`` Structs decoded straight from the row's JSON text.
+
+Same classes as ``msgspec`` (``gc=True``, tagged unions on ``role`` / ``type``, nested values with a
+fixed schema typed as Structs: time, tokens, tokens.cache, path, model, user summary and its diffs,
+format, tool state and its time, file / agent source), but no intermediate dict: a cached
+``msgspec.json.Decoder`` of each tagged union reads the text, then the ids are assigned. Open maps
+(error, structured, metadata, tool input, tools, ...) are dicts msgspec builds. GC-tracked as
+``msgspec``: Structs holding a container or Struct (msgspec leaves those of only atomic values
+untracked), open maps holding containers, lists. A row the union rejects (a role other than user /
+assistant, an unknown part type) takes ``msgspec``'s convert path (``OtherUser`` / the dict).
+"""
+
+from __future__ import annotations
+
+from harness.strategies import register
+from harness.strategies._msgspec_types import build, decoders, make_access, to_dict
+from harness.strategies.base import Strategy
+
+_info, _part = decoders(build(gc=True, typed=True))
+
+
+@register
+class MsgspecDecode(Strategy):
+    name = "msgspec-decode"
+    description = "msgspec Structs decoded straight from the JSON text by a cached tagged-union Decoder"
+    requires = ("msgspec",)
+    implementations = ("cpython",)
+
+    info = staticmethod(_info)
+    part = staticmethod(_part)
+    to_dict = staticmethod(to_dict)
+    access = staticmethod(make_access(name))

@@ -1,0 +1,30 @@
+"""``msgspec-decode-nogc``: the ``msgspec-nogc`` Structs decoded straight from the row's JSON text.
+
+The combination SEED.md points at: no intermediate dict (a cached ``msgspec.json.Decoder`` of each
+tagged union reads the text, then the ids are assigned) and ``gc=False`` on every Struct, top level
+and nested (time, tokens, tokens.cache, path, model, user summary and its diffs, format, tool state
+and its time, file / agent source). Still tracked: open maps msgspec builds as dicts (error,
+structured, metadata, tool input, tools, ...) when they hold a container, and unknown-type parts
+(dicts, via the convert path).
+"""
+
+from __future__ import annotations
+
+from harness.strategies import register
+from harness.strategies._msgspec_types import build, decoders, make_access, to_dict
+from harness.strategies.base import Strategy
+
+_info, _part = decoders(build(gc=False, typed=True))
+
+
+@register
+class MsgspecDecodeNoGC(Strategy):
+    name = "msgspec-decode-nogc"
+    description = "msgspec gc=False Structs decoded straight from the JSON text, nested values typed too"
+    requires = ("msgspec",)
+    implementations = ("cpython",)
+
+    info = staticmethod(_info)
+    part = staticmethod(_part)
+    to_dict = staticmethod(to_dict)
+    access = staticmethod(make_access(name))

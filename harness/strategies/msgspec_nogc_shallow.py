@@ -1,0 +1,30 @@
+"""``msgspec-nogc-shallow``: ``gc=False`` top-level Structs whose nested values stay dicts.
+
+One untracked Struct per info / part (role and type tagged unions, fixed field order, convert path
+as ``msgspec``), but every nested value is typed ``Any``: time, tokens, path, model, summary, tool
+state, ... stay the dicts and lists ``json.loads`` made. So the GC still tracks every nested dict
+that holds a container (``tokens`` holds ``cache``, a tool ``state`` holds ``input`` and ``time``, a
+summary holds its ``diffs`` list) and every list — SEED.md measured this variant spending about as
+much time in GC as spread dicts; the harness shows it against ``msgspec-nogc``.
+"""
+
+from __future__ import annotations
+
+from harness.strategies import register
+from harness.strategies._msgspec_types import build, converters, make_access, to_dict
+from harness.strategies.base import Strategy
+
+_info, _part = converters(build(gc=False, typed=False))
+
+
+@register
+class MsgspecNoGCShallow(Strategy):
+    name = "msgspec-nogc-shallow"
+    description = "msgspec Structs with gc=False at the top level only; nested values stay dicts"
+    requires = ("msgspec",)
+    implementations = ("cpython",)
+
+    info = staticmethod(_info)
+    part = staticmethod(_part)
+    to_dict = staticmethod(to_dict)
+    access = staticmethod(make_access(name))

@@ -1,0 +1,181 @@
+"""The msgspec strategies: same content as the canonical rows, same access result as spread, GC tracking."""
+
+import gc
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from harness.canonical import to_stored
+from harness.equivalence import canonical_info, canonical_part, difference
+from harness.generate import generate
+from harness.schema import INFO_KEYS, PART_KEYS
+from harness.strategies import get
+
+NAMES = ("msgspec", "msgspec-nogc", "msgspec-nogc-shallow", "msgspec-decode")
+PROFILES = (("reference", 5), ("realistic", None))
+
+
+@pytest.fixture(scope="module", params=PROFILES, ids=[profile for profile, _ in PROFILES])
+def stored(request):
+    profile, avg_parts = request.param
+    return list(to_stored(generate(profile, 3, 300, avg_parts).records))
+
+
+@pytest.fixture(params=NAMES)
+def strategy(request):
+    pytest.importorskip("msgspec")
+    return get(request.param)
+
+
+def structs_in(value):
+    """Every Struct reachable from ``value`` (itself included), through fields, lists, tuples, dicts."""
+    import msgspec
+
+    if isinstance(value, msgspec.Struct):
+        yield value
+        for field in value.__struct_fields__:
+            yield from structs_in(getattr(value, field))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from structs_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from structs_in(item)
+
+
+def test_round_trip(strategy, stored):
+    for message, parts in stored:
+        assert difference(canonical_info(message), strategy.to_dict(strategy.info(message))) is None, message
+        for part in parts:
+            assert difference(canonical_part(part), strategy.to_dict(strategy.part(part))) is None, part
+
+
+def test_access_equals_spread(strategy, stored):
+    spread = get("spread")
+    expected = spread.access([spread.info(message) for message, _ in stored], 3)
+    assert strategy.access([strategy.info(message) for message, _ in stored], 3) == expected
+
+
+def test_decode_gives_the_same_objects_as_convert(stored):
+    pytest.importorskip("msgspec")
+    convert, decode = get("msgspec"), get("msgspec-decode")
+    for message, parts in stored:
+        assert decode.info(message) == convert.info(message)
+        assert decode.to_dict(decode.info(message)) == convert.to_dict(convert.info(message))
+        for part in parts:
+            assert decode.to_dict(decode.part(part)) == convert.to_dict(convert.part(part))
+
+
+def test_field_order_is_the_fixed_key_order(strategy, stored):
+    for message, parts in stored[:6]:
+        info = strategy.info(message)
+        assert info.__struct_fields__ == INFO_KEYS[info.role][1:]  # the tag (role / type) is not a field
+        for part in parts:
+            obj = strategy.part(part)
+            assert obj.__struct_fields__ == PART_KEYS[obj.type][1:]
+
+
+def test_nogc_tracks_no_struct_at_any_depth(stored):
+    pytest.importorskip("msgspec")
+    nogc, tracked = get("msgspec-nogc"), get("msgspec")
+    objs = [nogc.info(message) for message, _ in stored]
+    objs += [nogc.part(part) for _, parts in stored for part in parts]
+    nested = [struct for obj in objs for struct in structs_in(obj)]
+    assert len(nested) > 2 * len(objs)  # time, tokens, cache, path, model, state, ... were reached
+    assert not any(gc.is_tracked(struct) for struct in nested)
+    # gc=True for contrast: a Struct holding a container or Struct is tracked; like a dict, one
+    # holding only atomic values is left untracked by msgspec.
+    assistant = tracked.info(stored[1][0])
+    assert gc.is_tracked(assistant) and gc.is_tracked(assistant.tokens) and not gc.is_tracked(assistant.time)
+
+
+def test_shallow_keeps_tracked_nested_dicts(stored):
+    pytest.importorskip("msgspec")
+    shallow = get("msgspec-nogc-shallow")
+    assistants = [shallow.info(message) for message, _ in stored if '"role":"assistant"' in message[-1]]
+    assert assistants and not any(gc.is_tracked(info) for info in assistants)
+    assert all(type(info.tokens) is dict and gc.is_tracked(info.tokens) for info in assistants)  # holds cache
+    tools = [shallow.part(part) for _, parts in stored for part in parts if '"type":"tool"' in part[-1]]
+    assert tools and all(type(p.state) is dict and gc.is_tracked(p.state) for p in tools)  # holds input
+
+
+def _message(data, mid="msg_1"):
+    return (mid, "ses_1", 1, 1, json.dumps(data))
+
+
+def _part(data, pid="prt_1"):
+    return (pid, "msg_1", "ses_1", 1, 1, json.dumps(data))
+
+
+def test_unknown_part_type_keeps_every_stored_key(strategy):
+    row = _part({"type": "mystery", "zeta": [1, {"a": None}], "alpha": True, "nested": {"k": "v"}})
+    out = strategy.to_dict(strategy.part(row))
+    assert difference(canonical_part(row), out) is None
+    assert list(out) == ["type", "zeta", "alpha", "nested", "id", "sessionID", "messageID"]
+
+
+def test_known_part_type_with_bad_data_raises(strategy):
+    import msgspec
+
+    with pytest.raises(msgspec.ValidationError):
+        strategy.part(_part({"type": "text", "text": 5}))
+
+
+def test_other_role_builds_as_user_and_keeps_its_role(strategy):
+    row = _message({"role": "system", "time": {"created": 1}, "agent": "build", "mode": "legacy",
+                    "model": {"providerID": "p", "modelID": "m"}, "summary": {"diffs": []}})
+    obj = strategy.info(row)
+    assert obj.role == "system"
+    assert difference(canonical_info(row), strategy.to_dict(obj)) is None
+    assert strategy.access([obj], 2) == get("spread").access([get("spread").info(row)], 2) == 2 * 7
+
+
+def test_legacy_and_unknown_keys_are_dropped(strategy):
+    user = _message({"role": "user", "time": {"created": 1}, "agent": "build", "mode": "build", "extra": 1,
+                     "model": {"providerID": "p", "modelID": "m", "variant": "high"}})
+    out = strategy.to_dict(strategy.info(user))
+    assert "mode" not in out and "extra" not in out
+    assert difference(canonical_info(user), out) is None
+
+
+def test_bool_and_numbers_keep_their_json_types(strategy):
+    import msgspec
+
+    out = strategy.to_dict(strategy.part(_part({"type": "compaction", "auto": False, "overflow": True})))
+    assert out["auto"] is False and out["overflow"] is True
+    with pytest.raises(msgspec.ValidationError):  # an int is not a bool
+        strategy.part(_part({"type": "compaction", "auto": 0}))
+    tokens = {"input": 1, "output": 2.5, "reasoning": 0, "cache": {"read": 0, "write": 7}}
+    finish = {"type": "step-finish", "reason": "stop", "cost": 0, "tokens": tokens}
+    out = strategy.to_dict(strategy.part(_part(finish)))
+    assert out["cost"] == 0 and out["tokens"] == tokens
+
+
+def test_unavailable_without_msgspec(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "msgspec" else real(name, *args))
+    for name in NAMES:
+        assert get(name).available() == (False, "needs msgspec (not installed)")
+
+
+def test_unavailable_on_pypy(monkeypatch):
+    import platform
+
+    monkeypatch.setattr(platform, "python_implementation", lambda: "PyPy")
+    for name in NAMES:
+        assert get(name).available() == (False, "not supported on PyPy")
+
+
+def test_modules_import_without_msgspec():
+    code = ("import sys; sys.modules['msgspec'] = None\n"
+            "import harness.strategies as s\n"
+            f"names = {NAMES!r}\n"
+            "print(all(s.get(n).available()[0] is False for n in names))\n"
+            "try:\n    s.get('msgspec').info(('m', 's', 1, 1, '{}'))\n"
+            "except RuntimeError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["True", "msgspec is not installed (it does not build on PyPy)"]
