@@ -6,25 +6,19 @@
   positionally with the row's values for its key list (absent keys as ``None``, legacy keys
   dropped). Unknown part types stay the spread dict, which is exactly ``canonical_part``'s content.
 - ``to_dict``: the fields of an object (``cls._keys``) without ``None``s, or a copy of a dict.
-- ``access_kernel(optional)``: the seed's 200 x 7 loop compiled from one template: ``o.k`` for each
-  property, ``getattr(o, "k", None)`` for those some objects lack. No helper call per access.
 """
 
 from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
-from harness.schema import ACCESS_PROPERTIES, INFO_KEYS, PART_KEYS, ROLES
+from harness.schema import INFO_KEYS, PART_KEYS, ROLES
 
 #: (constructor, keys): the constructor takes the values of ``keys`` positionally; a key of None
 #: is never in a decoded row (JSON keys are strings), so its value is always None.
 Entry = Tuple[Callable[..., Any], Tuple[Optional[str], ...]]
-
-#: Access properties that user infos lack.
-ASSISTANT_ONLY: Tuple[str, ...] = tuple(k for k in ACCESS_PROPERTIES if k not in INFO_KEYS["user"])
-
 
 def class_name(kind: str, suffix: str) -> str:
     """``step-finish`` -> ``StepFinishPart``."""
@@ -83,41 +77,6 @@ def to_dict(obj: Any) -> Dict[str, Any]:
         return dict(obj)
     values = ((key, getattr(obj, key, None)) for key in obj._keys)
     return {key: value for key, value in values if value is not None}
-
-
-_KERNEL = """\
-def access(infos, iterations):
-    acc = 0.0
-    for _ in range(iterations):
-        for o in infos:
-            acc += len({role})
-            cost = {cost}
-            if cost is not None:
-                acc += cost
-            if {summary}:
-                acc += 1
-            if {finish}:
-                acc += 1
-            if {error}:
-                acc += 1
-            if {variant}:
-                acc += 1
-            if {structured}:
-                acc += 1
-    return acc
-"""
-
-
-def access_kernel(optional: Iterable[str] = ()) -> Callable[[Sequence[Any], int], float]:
-    """A fresh access loop (own code object, so own inline caches): ``o.k`` reads, except
-    ``getattr(o, "k", None)`` for the properties in ``optional``. Additions as ``Spread.access``."""
-    optional = frozenset(optional)
-    reads = {key: f'getattr(o, "{key}", None)' if key in optional else f"o.{key}"
-             for key in ACCESS_PROPERTIES}
-    namespace: Dict[str, Any] = {}
-    label = ", ".join(sorted(optional)) or "none"
-    exec(compile(_KERNEL.format(**reads), f"<access kernel, getattr: {label}>", "exec"), namespace)
-    return namespace["access"]
 
 
 @cache

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any, Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union, get_args
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union, get_args
 
 from harness.schema import INFO_IDS, INFO_KEYS, PART_IDS, PART_KEYS, PART_TYPES
 
@@ -197,38 +197,3 @@ def to_dict(obj: Any) -> Dict[str, Any]:
 
 def _missing(*_: Any) -> Any:
     raise RuntimeError("msgspec is not installed (it does not build on PyPy)")
-
-
-_ACCESS = '''
-def access(infos, iterations):
-    acc = 0.0
-    for _ in range(iterations):
-        for o in infos:
-            acc += len(o.role)
-            cost = getattr(o, "cost", None)
-            if cost is not None:
-                acc += cost
-            if o.summary:
-                acc += 1
-            if getattr(o, "finish", None):
-                acc += 1
-            if getattr(o, "error", None):
-                acc += 1
-            if getattr(o, "variant", None):
-                acc += 1
-            if getattr(o, "structured", None):
-                acc += 1
-    return acc
-'''
-
-
-def make_access(strategy: str) -> Callable[[Sequence[Any], int], float]:
-    """The seed's access loop over Structs, compiled afresh for each strategy.
-
-    Every info class has ``role`` (class attribute or field) and ``summary``; a user lacks the
-    assistant fields, so those are read with ``getattr(o, k, None)``. A fresh code object per
-    strategy keeps one strategy's classes out of another's inline caches (CPython 3.11+).
-    """
-    namespace: Dict[str, Any] = {}
-    exec(compile(_ACCESS, f"<access kernel of {strategy}>", "exec"), namespace)
-    return namespace["access"]

@@ -14,13 +14,12 @@ from typing import Callable, Dict, Tuple
 
 from harness.strategies import register
 from harness.strategies._classes import (
-    ASSISTANT_ONLY,
     Built,
-    access_kernel,
     build_classes,
     hydrators,
     to_dict,
 )
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
 from harness.strategies.base import Strategy
 
 
@@ -43,4 +42,4 @@ class Attrs(Strategy):
     info = Built(_build)
     part = Built(_build)
     to_dict = staticmethod(to_dict)
-    access = staticmethod(access_kernel(ASSISTANT_ONLY))
+    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -14,7 +14,8 @@ from dataclasses import make_dataclass
 from typing import Any, Tuple
 
 from harness.strategies import register
-from harness.strategies._classes import ASSISTANT_ONLY, access_kernel, build_classes, hydrators, to_dict
+from harness.strategies._classes import build_classes, hydrators, to_dict
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
 from harness.strategies.base import Strategy
 
 
@@ -33,4 +34,4 @@ class Dataclass(Strategy):
     info = staticmethod(_info)
     part = staticmethod(_part)
     to_dict = staticmethod(to_dict)
-    access = staticmethod(access_kernel(ASSISTANT_ONLY))
+    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -10,10 +10,11 @@ have no assistant keys, so those are read with ``.get``.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any, Dict, Tuple
 
 from harness.schema import info_keys, part_keys
 from harness.strategies import register
+from harness.strategies._kernel import ASSISTANT_ONLY, item_kernel
 from harness.strategies.base import Strategy
 
 _loads = json.loads
@@ -48,27 +49,6 @@ class Fixed(Strategy):
     def to_dict(obj: Dict[str, Any]) -> Dict[str, Any]:
         return {key: value for key, value in obj.items() if value is not None}
 
-    @staticmethod
-    def field(obj: Dict[str, Any], key: str) -> Any:
-        return obj.get(key)
+    field = staticmethod(dict.get)
 
-    @staticmethod
-    def access(infos: Sequence[Dict[str, Any]], iterations: int) -> float:
-        acc = 0.0
-        for _ in range(iterations):
-            for o in infos:
-                acc += len(o["role"])
-                cost = o.get("cost")
-                if cost is not None:
-                    acc += cost
-                if o["summary"]:
-                    acc += 1
-                if o.get("finish"):
-                    acc += 1
-                if o.get("error"):
-                    acc += 1
-                if o.get("variant"):
-                    acc += 1
-                if o.get("structured"):
-                    acc += 1
-        return acc
+    access = staticmethod(item_kernel(ASSISTANT_ONLY))

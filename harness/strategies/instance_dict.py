@@ -17,7 +17,8 @@ from typing import Any, Dict, Tuple
 
 from harness.schema import ACCESS_PROPERTIES, INFO_IDS, PART_IDS
 from harness.strategies import register
-from harness.strategies._classes import access_kernel, build_classes, to_dict
+from harness.strategies._classes import build_classes, to_dict
+from harness.strategies._kernel import attribute_kernel
 from harness.strategies.base import Strategy
 
 _loads = json.loads
@@ -66,4 +67,4 @@ class InstanceDict(Strategy):
         return obj
 
     to_dict = staticmethod(to_dict)
-    access = staticmethod(access_kernel(_MAYBE_UNSET))
+    access = staticmethod(attribute_kernel(_MAYBE_UNSET))

@@ -13,7 +13,8 @@ assistant, an unknown part type) takes ``msgspec``'s convert path (``OtherUser``
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._msgspec_types import build, decoders, make_access, to_dict
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
+from harness.strategies._msgspec_types import build, decoders, to_dict
 from harness.strategies.base import Strategy
 
 _info, _part = decoders(build(gc=True, typed=True))
@@ -29,4 +30,4 @@ class MsgspecDecode(Strategy):
     info = staticmethod(_info)
     part = staticmethod(_part)
     to_dict = staticmethod(to_dict)
-    access = staticmethod(make_access(name))
+    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

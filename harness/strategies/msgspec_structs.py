@@ -15,7 +15,8 @@ build as ``OtherUser``.
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._msgspec_types import build, converters, make_access, to_dict
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
+from harness.strategies._msgspec_types import build, converters, to_dict
 from harness.strategies.base import Strategy
 
 _info, _part = converters(build(gc=True, typed=True))
@@ -31,4 +32,4 @@ class MsgspecStructs(Strategy):
     info = staticmethod(_info)
     part = staticmethod(_part)
     to_dict = staticmethod(to_dict)
-    access = staticmethod(make_access(name))
+    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 from harness.strategies import register
-from harness.strategies._classes import ASSISTANT_ONLY, access_kernel, build_classes, hydrators, to_dict
+from harness.strategies._classes import build_classes, hydrators, to_dict
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
 from harness.strategies.base import Strategy
 
 _info, _part = hydrators(*build_classes(namedtuple))
@@ -26,4 +27,4 @@ class NamedTuple(Strategy):
     info = staticmethod(_info)
     part = staticmethod(_part)
     to_dict = staticmethod(to_dict)
-    access = staticmethod(access_kernel(ASSISTANT_ONLY))
+    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

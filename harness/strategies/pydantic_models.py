@@ -19,7 +19,8 @@ from typing import Annotated, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from harness.schema import PART_KEYS
 from harness.strategies import register
-from harness.strategies._classes import ASSISTANT_ONLY, Built, access_kernel, build_classes
+from harness.strategies._classes import Built, build_classes
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
 from harness.strategies.base import Strategy
 
 _SCALARS: Dict[str, Any] = {
@@ -82,4 +83,4 @@ class Pydantic(Strategy):
     def to_dict(obj: Any) -> Dict[str, Any]:
         return dict(obj) if isinstance(obj, dict) else obj.model_dump()
 
-    access = staticmethod(access_kernel(ASSISTANT_ONLY))
+    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

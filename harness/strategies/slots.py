@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from harness.strategies import register
 from harness.strategies._classes import (
-    ASSISTANT_ONLY,
-    access_kernel,
     build_classes,
     hydrators,
     slots_class,
     to_dict,
 )
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
 from harness.strategies.base import Strategy
 
 _info, _part = hydrators(*build_classes(slots_class))
@@ -32,4 +31,4 @@ class Slots(Strategy):
     info = staticmethod(_info)
     part = staticmethod(_part)
     to_dict = staticmethod(to_dict)
-    access = staticmethod(access_kernel(ASSISTANT_ONLY))
+    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from harness.schema import INFO_IDS, INFO_KEYS
 from harness.strategies import register
-from harness.strategies._classes import access_kernel, build_classes, hydrators, slots_class, to_dict
+from harness.strategies._classes import build_classes, hydrators, slots_class, to_dict
+from harness.strategies._kernel import attribute_kernel
 from harness.strategies.base import Strategy
 
 #: Union of both roles' keys in a fixed order: assistant's, then user-only ones, then the ids.
@@ -35,4 +36,4 @@ class SlotsMerged(Strategy):
     info = staticmethod(_info)
     part = staticmethod(_part)
     to_dict = staticmethod(to_dict)
-    access = staticmethod(access_kernel())
+    access = staticmethod(attribute_kernel())

@@ -9,9 +9,11 @@ reads optional keys with ``.get``, as code over such dicts must.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any, Dict, Tuple
 
+from harness.schema import ACCESS_PROPERTIES
 from harness.strategies import register
+from harness.strategies._kernel import item_kernel
 from harness.strategies.base import Strategy
 
 _loads = json.loads
@@ -36,27 +38,6 @@ class Spread(Strategy):
     def to_dict(obj: Dict[str, Any]) -> Dict[str, Any]:
         return dict(obj)
 
-    @staticmethod
-    def field(obj: Dict[str, Any], key: str) -> Any:
-        return obj.get(key)
+    field = staticmethod(dict.get)
 
-    @staticmethod
-    def access(infos: Sequence[Dict[str, Any]], iterations: int) -> float:
-        acc = 0.0
-        for _ in range(iterations):
-            for o in infos:
-                acc += len(o["role"])
-                cost = o.get("cost")
-                if cost is not None:
-                    acc += cost
-                if o.get("summary"):
-                    acc += 1
-                if o.get("finish"):
-                    acc += 1
-                if o.get("error"):
-                    acc += 1
-                if o.get("variant"):
-                    acc += 1
-                if o.get("structured"):
-                    acc += 1
-        return acc
+    access = staticmethod(item_kernel(tuple(k for k in ACCESS_PROPERTIES if k != "role")))

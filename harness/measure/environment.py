@@ -1,0 +1,87 @@
+"""Where a measurement ran: exact interpreter build, GC settings, machine, package versions.
+
+Recorded with every job result so that figures from different interpreters or
+machines are never compared unknowingly. ``fingerprint`` hashes the parts that
+make results comparable (interpreter build and package versions, not the time).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import platform
+import sys
+from typing import Any, Dict, Optional
+
+PACKAGES = ("shape-harness", "pyperf", "psutil", "msgspec", "memray", "attrs", "pydantic", "scalene")
+
+
+def _package_versions() -> Dict[str, Optional[str]]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: Dict[str, Optional[str]] = {}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _memory_bytes() -> Optional[int]:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def interpreter() -> Dict[str, Any]:
+    """The running interpreter, exactly."""
+    info: Dict[str, Any] = {
+        "implementation": platform.python_implementation(),
+        "version": platform.python_version(),
+        "sys_version": sys.version,
+        "executable": sys.executable,
+        "build": " ".join(platform.python_build()),
+        "compiler": platform.python_compiler(),
+        "gc_thresholds": list(gc.get_threshold()),
+        "gil_disabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False),
+    }
+    pypy = getattr(sys, "pypy_version_info", None)
+    if pypy is not None:
+        info["pypy_version"] = ".".join(str(part) for part in pypy[:3])
+    return info
+
+
+def machine() -> Dict[str, Any]:
+    return {"platform": platform.platform(), "cpu_model": _cpu_model(), "cores": os.cpu_count(),
+            "memory_bytes": _memory_bytes()}
+
+
+def environment() -> Dict[str, Any]:
+    """Interpreter, machine and packages, plus the fingerprint of the comparable parts."""
+    packages = _package_versions()
+    found = {"interpreter": interpreter(), "machine": machine(), "packages": packages}
+    found["fingerprint"] = fingerprint(found)
+    return found
+
+
+def fingerprint(env: Dict[str, Any]) -> str:
+    """A short hash of what decides whether two results may be compared."""
+    interp = env["interpreter"]
+    basis = {"implementation": interp["implementation"], "sys_version": interp["sys_version"],
+             "cpu_model": env["machine"]["cpu_model"], "packages": env["packages"]}
+    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]

@@ -1,0 +1,186 @@
+"""GC probe: how much of a workload's wall time the cyclic garbage collector takes.
+
+Every collection is timed through ``gc.callbacks`` (start/stop pairs, per
+generation: count, total seconds, longest pause, objects collected). GC share =
+GC seconds / wall seconds of the measured loop. ``params.gc_mode`` selects the
+control: ``enabled`` (the interpreter's defaults), ``disabled`` (``gc.disable()``:
+the same work without collections) or ``freeze`` (``gc.freeze()`` after the data
+is loaded, so the dataset's own objects leave the collected generations).
+Workloads: ``hydrate_all`` rebuilt ``params.rounds`` times (each round's objects
+replace the previous round's, as a re-reading loop does) and ``run_loop``
+grown by ``params.growth`` messages for ``params.iterations`` iterations from a
+history of ``size`` messages (per-iteration time and GC time are kept, and the
+slope of iteration time over history size is reported). Units: seconds, share
+in [0, 1], objects. Known biases: callback overhead is included in GC time
+(microseconds per collection); on interpreters without ``gc.callbacks`` (PyPy)
+only wall time and the GC-disabled control are available.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from harness.measure.job import Figure, Job, JobError, run_measurer
+
+MODES = ("enabled", "disabled", "freeze")
+
+
+class GcProbe:
+    """Times collections per generation while installed in ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.total = [0.0, 0.0, 0.0]
+        self.longest = [0.0, 0.0, 0.0]
+        self.collected = [0, 0, 0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: Dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        generation = min(int(info.get("generation", 2)), 2)
+        self.count[generation] += 1
+        self.total[generation] += pause
+        self.longest[generation] = max(self.longest[generation], pause)
+        self.collected[generation] += int(info.get("collected", 0))
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.total)
+
+    def __enter__(self) -> "GcProbe":
+        if hasattr(gc, "callbacks"):
+            gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if hasattr(gc, "callbacks") and self in gc.callbacks:
+            gc.callbacks.remove(self)
+
+    def figures(self, wall: float, n: int = 1) -> List[Figure]:
+        found = [Figure("wall_s", wall, "s", n)]
+        if not hasattr(gc, "callbacks"):
+            return found
+        found += [Figure("gc_s", self.seconds, "s", n),
+                  Figure("gc_share", self.seconds / wall if wall else 0.0, "ratio", n)]
+        for generation in range(3):
+            found += [Figure(f"gc{generation}_collections", self.count[generation], "count", n),
+                      Figure(f"gc{generation}_s", self.total[generation], "s", n),
+                      Figure(f"gc{generation}_max_pause_s", self.longest[generation], "s", n),
+                      Figure(f"gc{generation}_collected", self.collected[generation], "objects", n)]
+        return found
+
+
+def tracked_objects() -> Optional[int]:
+    """Objects the cyclic GC currently tracks (None where the interpreter cannot say)."""
+    try:
+        return len(gc.get_objects())
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def slope(xs: List[float], ys: List[float]) -> float:
+    """Least-squares slope of ys over xs."""
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread if spread else 0.0
+
+
+def _apply_mode(mode: str) -> None:
+    if mode == "disabled":
+        gc.disable()
+    elif mode == "freeze":
+        gc.collect()
+        if not hasattr(gc, "freeze"):
+            raise JobError(f"gc.freeze() does not exist on {sys.implementation.name}")
+        gc.freeze()
+
+
+def _hydrate_rounds(job: Job, mode: str) -> Dict[str, Any]:
+    from harness.measure.prepare import first_rows, prepare
+
+    prepared = prepare(job)
+    try:
+        messages, parts = first_rows(prepared.dataset, job.size)
+        rounds = int(job.params.get("rounds", 5))
+        _apply_mode(mode)
+        before = tracked_objects()
+        probe = GcProbe()
+        kept = None
+        with probe:
+            begin = time.perf_counter()
+            for _ in range(rounds):
+                kept = prepared.run()
+            wall = time.perf_counter() - begin
+        after = tracked_objects()
+        del kept
+    finally:
+        gc.enable()
+        prepared.close()
+    figures = probe.figures(wall, rounds)
+    if before is not None and after is not None:
+        figures.append(Figure("tracked_per_message", (after - before) / max(1, len(messages)), "objects"))
+    return {"figures": figures, "extra": {"rows": len(messages) + len(parts), "rounds": rounds}}
+
+
+def _growth(job: Job, mode: str) -> Dict[str, Any]:
+    from harness.measure.prepare import longest_session
+    from harness.store import open_dataset
+    from harness.strategies import get
+    from harness.workloads import GrowingSession, loop_iteration
+
+    strategy = get(job.strategy)
+    dataset = open_dataset(Path(job.dataset), verify=job.verify_dataset)
+    try:
+        session_id = job.session or longest_session(dataset)
+        try:
+            session = GrowingSession(dataset.conn, session_id, job.size)
+        except ValueError as error:
+            raise JobError(str(error)) from None
+        iterations, growth = int(job.params.get("iterations", 10)), int(job.params.get("growth", 100))
+        if iterations * growth > session.remaining:
+            raise JobError(f"session {session_id} has {session.size + session.remaining} messages; "
+                           f"{job.size} + {iterations} × {growth} were asked for")
+        _apply_mode(mode)
+        probe = GcProbe()
+        steps = []
+        with probe:
+            begin = time.perf_counter()
+            for _ in range(iterations):
+                gc_before, started = probe.seconds, time.perf_counter()
+                kept = len(loop_iteration(session, strategy, growth))
+                steps.append({"history": session.size, "kept": kept, "seconds": time.perf_counter() - started,
+                              "gc_seconds": probe.seconds - gc_before})
+            wall = time.perf_counter() - begin
+    finally:
+        gc.enable()
+        dataset.close()
+    figures = probe.figures(wall, iterations)
+    figures.append(Figure("seconds_per_iteration_per_1k_history",
+                          slope([s["history"] / 1000 for s in steps], [s["seconds"] for s in steps]), "s",
+                          iterations))
+    return {"figures": figures, "extra": {"iterations": steps, "session": session_id}}
+
+
+def measure(job: Job, out: Path) -> Dict[str, Any]:
+    mode = job.params.get("gc_mode", "enabled")
+    if mode not in MODES:
+        raise JobError(f"unknown gc_mode {mode!r}; choose from {', '.join(MODES)}")
+    if job.workload == "hydrate_all":
+        outcome = _hydrate_rounds(job, mode)
+    elif job.workload == "run_loop":
+        outcome = _growth(job, mode)
+    else:
+        raise JobError(f"the GC probe runs hydrate_all or run_loop, not {job.workload!r}")
+    outcome["extra"].update(gc_mode=mode, gc_thresholds=list(gc.get_threshold()))
+    return outcome
+
+
+if __name__ == "__main__":
+    sys.exit(run_measurer(measure, description=__doc__))

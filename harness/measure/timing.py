@@ -1,0 +1,114 @@
+"""Timing: pyperf benchmarks of one workload with one strategy.
+
+Measures wall-clock seconds per workload call (pyperf ``bench_time_func``:
+calibrated loops, warmups, several worker processes, each a fresh interpreter)
+and derives nanoseconds per unit (per read for ``access``, per row for
+``hydrate_all``, per message for the read-path workloads). Spread is the
+median absolute deviation of pyperf's values. Known biases: the
+objects a call builds are freed during the next one, so deallocation and GC
+of the previous call's garbage are part of the figure, as in a real rebuild
+loop; the machine is shared, so compare medians, not single values.
+
+Run as ``python -m harness.measure.timing --job JOB --out RESULT [pyperf options]``;
+pyperf's own JSON (readable by ``python -m pyperf compare_to``/``stats``) is
+written beside the result as ``<result stem>.pyperf.json`` unless the job's
+``params.pyperf_json`` names another path.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, List, Optional
+
+from harness.measure.job import Figure, Job, JobError, load_job, write_result
+
+#: pyperf Runner settings a job may set in ``params.pyperf``.
+RUNNER_SETTINGS = ("processes", "values", "warmups", "loops", "min_time")
+
+
+def benchmark_name(job: Job) -> str:
+    return f"{job.workload}[{job.strategy}, size={job.size}]"
+
+
+def pyperf_path(job: Job, out: Path) -> Path:
+    return Path(job.params.get("pyperf_json") or out.with_name(out.stem + ".pyperf.json"))
+
+
+def figures_from(bench: Any, units: int, unit: str) -> List[Figure]:
+    """Median seconds per call and nanoseconds per unit, with the median absolute deviation."""
+    values = bench.get_values()
+    median = statistics.median(values)
+    mad = statistics.median(abs(value - median) for value in values)
+    n = len(values)
+    figures = [Figure("seconds_per_call", median, "s", n, mad)]
+    if units:
+        figures.append(Figure(f"ns_per_{unit}", median / units * 1e9, "ns", n, mad / units * 1e9))
+    return figures
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    import pyperf
+
+    from harness.measure.prepare import prepare
+
+    job_arg = _peek_job(sys.argv[1:] if argv is None else argv)
+    try:
+        job = load_job(job_arg)
+    except JobError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    settings = {key: job.params.get("pyperf", {})[key] for key in RUNNER_SETTINGS
+                if key in job.params.get("pyperf", {})}
+    runner = pyperf.Runner(program_args=("-m", "harness.measure.timing"),
+                           add_cmdline_args=lambda cmd, args: cmd.extend(["--job", str(args.job),
+                                                                          "--out", str(args.out)]),
+                           **settings)
+    runner.argparser.add_argument("--job", type=Path, required=True)
+    runner.argparser.add_argument("--out", type=Path, required=True)
+    args = runner.parse_args(argv)
+    started = time.time()
+    metadata = {"harness_strategy": job.strategy, "harness_workload": job.workload, "harness_size": job.size}
+    run = None
+    if args.worker:  # only workers load data; the manager just spawns them
+        try:
+            prepared = prepare(job)
+        except JobError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        run = prepared.run
+        metadata.update(harness_units=prepared.units, harness_unit=prepared.unit)
+
+    def time_calls(loops: int) -> float:
+        clock = time.perf_counter
+        begin = clock()
+        for _ in range(loops):
+            run()
+        return clock() - begin
+
+    bench = runner.bench_time_func(benchmark_name(job), time_calls, metadata=metadata)
+    if args.worker or bench is None:
+        return 0
+    found = bench.get_metadata()
+    units, unit = found["harness_units"], found["harness_unit"]
+    path = pyperf_path(job, args.out)
+    bench.dump(str(path), replace=True)
+    write_result(args.out, job, figures_from(bench, units, unit), started,
+                 {"pyperf_json": str(path), "units": units, "unit": unit})
+    return 0
+
+
+def _peek_job(argv: List[str]) -> Path:
+    for index, arg in enumerate(argv):
+        if arg == "--job" and index + 1 < len(argv):
+            return Path(argv[index + 1])
+        if arg.startswith("--job="):
+            return Path(arg.split("=", 1)[1])
+    print("error: --job JOB is required", file=sys.stderr)
+    raise SystemExit(2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

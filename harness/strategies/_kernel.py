@@ -1,0 +1,61 @@
+"""The seed's access loop, compiled per strategy with that strategy's native read syntax.
+
+opencode's perf test reads seven properties of every info 200 times. Each strategy gets its own
+copy of the loop (its own code object, so its own inline caches on CPython 3.11+) with each read
+written the way users of its objects write it: ``o.k``, ``getattr(o, "k", None)``, ``o["k"]`` or
+``o.get("k")`` — no helper call per read. Every copy makes the same additions in the same order,
+so all strategies return the same float on the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, Sequence
+
+from harness.schema import ACCESS_PROPERTIES, INFO_KEYS
+
+#: Access properties that user infos lack.
+ASSISTANT_ONLY = tuple(key for key in ACCESS_PROPERTIES if key not in INFO_KEYS["user"])
+
+_TEMPLATE = """\
+def access(infos, iterations):
+    acc = 0.0
+    for _ in range(iterations):
+        for o in infos:
+            acc += len({role})
+            cost = {cost}
+            if cost is not None:
+                acc += cost
+            if {summary}:
+                acc += 1
+            if {finish}:
+                acc += 1
+            if {error}:
+                acc += 1
+            if {variant}:
+                acc += 1
+            if {structured}:
+                acc += 1
+    return acc
+"""
+
+Kernel = Callable[[Sequence[Any], int], float]
+
+
+def _compile(reads: Dict[str, str], label: str) -> Kernel:
+    namespace: Dict[str, Any] = {}
+    exec(compile(_TEMPLATE.format(**reads), f"<access kernel: {label}>", "exec"), namespace)
+    return namespace["access"]
+
+
+def attribute_kernel(optional: Iterable[str] = ()) -> Kernel:
+    """Reads ``o.k``, or ``getattr(o, "k", None)`` for the properties some objects lack."""
+    optional = frozenset(optional)
+    reads = {key: f'getattr(o, "{key}", None)' if key in optional else f"o.{key}" for key in ACCESS_PROPERTIES}
+    return _compile(reads, f"attributes, getattr for {', '.join(sorted(optional)) or 'none'}")
+
+
+def item_kernel(optional: Iterable[str] = ()) -> Kernel:
+    """Reads ``o["k"]``, or ``o.get("k")`` for the keys some dicts lack."""
+    optional = frozenset(optional)
+    reads = {key: f'o.get("{key}")' if key in optional else f'o["{key}"]' for key in ACCESS_PROPERTIES}
+    return _compile(reads, f"items, get for {', '.join(sorted(optional)) or 'none'}")
