@@ -86,15 +86,18 @@ def add_strategies(parser: argparse.ArgumentParser, default: str) -> None:
                              "or 'all' for every available one (default: %(default)s)")
 
 
-def chosen_strategies(text: str) -> List[Type[Strategy]]:
-    """Strategies named on the command line. With ``all`` the unavailable ones are skipped with a
-    note on stderr; one named explicitly but unavailable here is a usage error."""
+def chosen_strategies(text: str, controls: bool = True) -> List[Type[Strategy]]:
+    """Strategies named on the command line. With ``all`` the unavailable ones (and, unless
+    ``controls``, the controls) are skipped with a note on stderr; one named explicitly but
+    unavailable here, or a control where none is wanted, is a usage error."""
     from harness.strategies import UnknownStrategy, all_strategies, get
 
     if text == "all":
         chosen = []
         for name, strategy in all_strategies().items():
             ok, reason = strategy.available()
+            if strategy.control and not controls:
+                continue
             if ok:
                 chosen.append(strategy)
             else:
@@ -109,6 +112,8 @@ def chosen_strategies(text: str) -> List[Type[Strategy]]:
         ok, reason = strategy.available()
         if not ok:
             raise UsageError(f"strategy {name!r} is unavailable here: {reason}")
+        if strategy.control and not controls:
+            raise UsageError(f"{name!r} is a control, not a strategy; it has nothing to check here")
         chosen.append(strategy)
     if not chosen:
         raise UsageError("no strategy named")

@@ -23,6 +23,9 @@ class Strategy:
     requires: ClassVar[Tuple[str, ...]] = ()
     #: Python implementations it runs on (``platform.python_implementation()``, lower case).
     implementations: ClassVar[Tuple[str, ...]] = ("cpython", "pypy")
+    #: A control (a floor to compare against), not a strategy: its objects need not keep the row's
+    #: content, so equivalence checks skip it.
+    control: ClassVar[bool] = False
 
     @classmethod
     def available(cls) -> Tuple[bool, str]:

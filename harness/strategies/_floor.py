@@ -1,0 +1,29 @@
+"""Shared body of the decode-floor controls (not a strategy: the registry skips ``_`` modules)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Tuple
+
+from harness.schema import ACCESS_PROPERTIES
+from harness.strategies._kernel import item_kernel
+from harness.strategies.base import Strategy
+
+
+class Floor(Strategy):
+    """A control whose info / part is just the decoded ``data`` (no ids, no object)."""
+
+    control = True
+    to_dict = staticmethod(dict)
+    field = staticmethod(dict.get)
+    access = staticmethod(item_kernel(tuple(key for key in ACCESS_PROPERTIES if key != "role")))
+
+
+def decoding(decode: Callable[[str], Any]) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
+    """``info(row)`` / ``part(row)`` that decode the row's data column and do nothing else."""
+    def info(row: Tuple) -> Any:
+        return decode(row[4])
+
+    def part(row: Tuple) -> Any:
+        return decode(row[5])
+
+    return info, part

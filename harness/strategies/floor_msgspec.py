@@ -1,0 +1,28 @@
+"""``floor-msgspec``: a control, not a strategy — ``msgspec.json.decode`` of the row's data alone.
+
+The decode floor of the msgspec strategies: an untyped decode into dicts, no ids, no Structs, so
+its objects do not carry the row's full content (verify skips controls). Access as ``floor-json``.
+"""
+
+from __future__ import annotations
+
+from harness.strategies import register
+from harness.strategies._floor import Floor, decoding
+
+try:
+    from msgspec.json import Decoder
+except ImportError:  # PyPy: msgspec does not build there
+    Decoder = None
+
+_info, _part = decoding(Decoder().decode if Decoder is not None else lambda text: None)
+
+
+@register
+class FloorMsgspec(Floor):
+    name = "floor-msgspec"
+    description = "control: msgspec.json.decode of the data alone (the decode floor of msgspec strategies)"
+    requires = ("msgspec",)
+    implementations = ("cpython",)
+
+    info = staticmethod(_info)
+    part = staticmethod(_part)
