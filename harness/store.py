@@ -10,6 +10,7 @@ sha256 of the canonical text, see ``harness.canonical``) is stored in a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -54,13 +55,16 @@ def manifest_path(path: Path) -> Path:
 
 
 def default_name(profile: str, seed: int, messages: int, avg_parts: Optional[float] = None,
-                 sessions: Optional[int] = None) -> str:
-    """File name encoding a dataset's inputs, e.g. ``reference-s11-m5000-a0.sqlite``."""
+                 sessions: Optional[int] = None, overrides: Optional[Dict[str, Any]] = None) -> str:
+    """File name encoding a dataset's inputs, e.g. ``reference-s11-m5000-a0.sqlite``; other
+    parameter overrides add a short hash of themselves (``-p1a2b3c4d``)."""
     name = f"{profile}-s{seed}-m{messages}"
     if avg_parts is not None:
         name += f"-a{avg_parts:g}"
     if sessions is not None:
         name += f"-k{sessions}"
+    if overrides:
+        name += "-p" + hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]
     return name + SUFFIX
 
 

@@ -84,6 +84,10 @@ def assert_usage_error(done, pattern):
     (["census", "--messages", "5", "--strategies", "sprad"], "unknown strategy 'sprad'"),
     (["census", "--messages", "5", "--sessions", "3"], "exactly one session"),
     (["export"], "give --messages"),
+    (["census", "--profile", "realistic", "--messages", "5", "--set", "nope=1"], "unknown realistic parameter 'nope'"),
+    (["census", "--profile", "realistic", "--messages", "5", "--set", "legacy_key_prob=2"], "probability in [0, 1]"),
+    (["census", "--messages", "5", "--set", "compaction_every=0"], "no parameters besides --avg-parts"),
+    (["census", "--messages", "5", "--set", "oops"], "expected NAME=VALUE"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_usage(argv, pattern):
@@ -124,3 +128,12 @@ def test_console_script_and_version():
     done = subprocess.run([sys.executable, "-c", "from harness.cli import main; main(['--version'])"],
                           capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("harness ")
+
+
+def test_realistic_parameters_reach_the_manifest_and_the_file_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--profile", "realistic", "--messages", "60", "--set", "compaction_every=0",
+                 "--set", "writer_weights=[1, 0, 0, 0]"]) == 0
+    (path,) = (tmp_path / "datasets").glob("realistic-s11-m60-p*.sqlite")
+    manifest = json.loads(path.with_name(path.stem + ".manifest.json").read_text())
+    assert manifest["params"]["compaction_every"] == 0 and manifest["params"]["writer_weights"] == [1, 0, 0, 0]

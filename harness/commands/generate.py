@@ -25,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out
     if out is None:
         DEFAULT_DIR.mkdir(exist_ok=True)
-        out = DEFAULT_DIR / default_name(args.profile, args.seed, args.messages, args.avg_parts, args.sessions)
+        out = DEFAULT_DIR / default_name(args.profile, args.seed, args.messages, args.avg_parts, args.sessions,
+                                         dict(args.set))
     started = time.perf_counter()
     generated = options.generate_from_args(args)
     manifest = write_dataset(out, generated)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
-from typing import List, Optional, Type
+from typing import Any, List, Optional, Tuple, Type
 
 from harness.generate import PROFILES, Generated
 from harness.rng import MODULUS
@@ -57,6 +58,18 @@ def average(text: str) -> float:
     return int(value) if value.is_integer() else value
 
 
+def assignment(text: str) -> Tuple[str, Any]:
+    """``NAME=VALUE`` with VALUE read as JSON (numbers, lists), else kept as a string."""
+    name, separator, raw = text.partition("=")
+    if not separator or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), tuple(value) if isinstance(value, list) else value
+
+
 def add_generation(parser: argparse.ArgumentParser, default_profile: Optional[str] = "reference",
                    messages_required: bool = True) -> None:
     """Options that choose a generated dataset: profile, seed, sizes."""
@@ -68,6 +81,9 @@ def add_generation(parser: argparse.ArgumentParser, default_profile: Optional[st
                         help="average parts per message (reference default 0, realistic its profile default)")
     parser.add_argument("--sessions", type=positive, default=None,
                         help="number of sessions (realistic profile only)")
+    parser.add_argument("--set", type=assignment, action="append", default=[], metavar="NAME=VALUE",
+                        help="set a realistic-profile parameter (a RealisticParams field), e.g. "
+                             "--set compaction_every=0; repeatable")
 
 
 def generate_from_args(args: argparse.Namespace) -> Generated:
@@ -75,7 +91,7 @@ def generate_from_args(args: argparse.Namespace) -> Generated:
     from harness.generate import generate
 
     try:
-        return generate(args.profile, args.seed, args.messages, args.avg_parts, args.sessions)
+        return generate(args.profile, args.seed, args.messages, args.avg_parts, args.sessions, dict(args.set))
     except ValueError as error:
         raise UsageError(str(error)) from None
 

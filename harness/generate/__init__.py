@@ -43,19 +43,28 @@ class Generated:
 
 
 def generate(profile: str, seed: int, messages: int, avg_parts: Optional[float] = None,
-             sessions: Optional[int] = None) -> Generated:
-    """Run profile ``profile``; ``avg_parts`` / ``sessions`` override its defaults when given."""
+             sessions: Optional[int] = None, overrides: Optional[Dict[str, Any]] = None) -> Generated:
+    """Run profile ``profile``; ``avg_parts`` / ``sessions`` and the realistic profile's other
+    parameters (``overrides``, by field name) replace its defaults when given."""
     if profile == "reference":
         if sessions not in (None, 1):
             raise ValueError("the reference profile has exactly one session")
+        if overrides:
+            raise ValueError("the reference profile has no parameters besides --avg-parts")
         params: Dict[str, Any] = {"avg_parts": 0 if avg_parts is None else avg_parts}
         records, calls = generate_reference(seed, messages, params["avg_parts"])
     elif profile == "realistic":
         from harness.generate.realistic import RealisticParams, generate_realistic
 
-        overrides = {key: value for key, value in (("avg_parts", avg_parts), ("sessions", sessions))
-                     if value is not None}
-        chosen = dataclasses.replace(RealisticParams(), **overrides)
+        changes = dict(overrides or {})
+        changes.update((key, value) for key, value in (("avg_parts", avg_parts), ("sessions", sessions))
+                       if value is not None)
+        known = {field.name for field in dataclasses.fields(RealisticParams)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown realistic parameter {unknown[0]!r}; see RealisticParams: "
+                             f"{', '.join(sorted(known))}")
+        chosen = dataclasses.replace(RealisticParams(), **changes)
         params = dataclasses.asdict(chosen)
         records, calls = generate_realistic(seed, messages, chosen)
     else:

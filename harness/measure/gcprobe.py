@@ -130,22 +130,14 @@ def _hydrate_rounds(job: Job, mode: str) -> Dict[str, Any]:
 
 
 def _growth(job: Job, mode: str) -> Dict[str, Any]:
-    from harness.measure.prepare import longest_session
-    from harness.store import open_dataset
-    from harness.strategies import get
-    from harness.workloads import GrowingSession, loop_iteration
+    from harness.measure.prepare import prepare
 
-    strategy = get(job.strategy)
-    dataset = open_dataset(Path(job.dataset), verify=job.verify_dataset)
+    iterations, growth = int(job.params.get("iterations", 10)), int(job.params.get("growth", 100))
+    prepared = prepare(job)
+    session = prepared.session
     try:
-        session_id = job.session or longest_session(dataset)
-        try:
-            session = GrowingSession(dataset.conn, session_id, job.size)
-        except ValueError as error:
-            raise JobError(str(error)) from None
-        iterations, growth = int(job.params.get("iterations", 10)), int(job.params.get("growth", 100))
         if iterations * growth > session.remaining:
-            raise JobError(f"session {session_id} has {session.size + session.remaining} messages; "
+            raise JobError(f"session {session.session_id} has {session.size + session.remaining} messages; "
                            f"{job.size} + {iterations} × {growth} were asked for")
         _apply_mode(mode)
         probe = GcProbe()
@@ -154,21 +146,25 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
             begin = time.perf_counter()
             for _ in range(iterations):
                 gc_before, started = probe.seconds, time.perf_counter()
-                kept = len(loop_iteration(session, strategy, growth))
+                kept = len(prepared.run())
                 steps.append({"history": session.size, "kept": kept, "seconds": time.perf_counter() - started,
                               "gc_seconds": probe.seconds - gc_before})
             wall = time.perf_counter() - begin
     finally:
         gc.enable()
-        dataset.close()
+        prepared.close()
     figures = probe.figures(wall, iterations)
     figures.append(Figure("seconds_per_iteration_per_1k_history",
                           slope([s["history"] / 1000 for s in steps], [s["seconds"] for s in steps]), "s",
                           iterations))
-    return {"figures": figures, "extra": {"iterations": steps, "session": session_id}}
+    return {"figures": figures, "extra": {"iterations": steps, "session": session.session_id}}
 
 
 def measure(job: Job, out: Path) -> Dict[str, Any]:
+    from harness.workloads import WORKLOADS
+
+    if job.workload not in WORKLOADS:
+        raise JobError(f"unknown workload {job.workload!r}; choose from {', '.join(WORKLOADS)}")
     mode = job.params.get("gc_mode", "enabled")
     if mode not in MODES:
         raise JobError(f"unknown gc_mode {mode!r}; choose from {', '.join(MODES)}")

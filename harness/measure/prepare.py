@@ -29,6 +29,8 @@ class Prepared:
     units: int
     unit: str
     dataset: Dataset
+    #: The scratch session of the ``filter_compacted`` and ``run_loop`` workloads.
+    session: Optional[GrowingSession] = None
 
     def close(self) -> None:
         self.dataset.close()
@@ -102,6 +104,7 @@ def _bind(job: Job, strategy: Type[Strategy], dataset: Dataset) -> Prepared:
     session = GrowingSession(dataset.conn, session_id, job.size)
     if job.workload == "filter_compacted":
         return Prepared(strategy, lambda: filter_compacted(session.conn, strategy, session_id),
-                        job.size, "message", dataset)
+                        job.size, "message", dataset, session)
     growth = int(params.get("growth", 0))
-    return Prepared(strategy, lambda: loop_iteration(session, strategy, growth), job.size, "message", dataset)
+    return Prepared(strategy, lambda: loop_iteration(session, strategy, growth), job.size, "message", dataset,
+                    session)

@@ -1,0 +1,136 @@
+"""Measurers on tiny datasets: job protocol, result schema, environment, GC accounting."""
+
+import gc
+import json
+import subprocess
+import sys
+
+import pyperf
+import pytest
+
+from harness.generate import generate
+from harness.measure.gcprobe import GcProbe, slope
+from harness.measure.job import Job, JobError, load_job
+from harness.measure.prepare import prepare
+from harness.store import write_dataset
+
+ENVIRONMENT_KEYS = {"interpreter", "machine", "packages", "fingerprint"}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "small.sqlite"
+    write_dataset(path, generate("realistic", 3, 400, sessions=1, overrides={"compaction_every": 0}))
+    return path
+
+
+def write_job(tmp_path, **fields):
+    job = {"id": "j", "measurer": "m", "strategy": "slots", "workload": "hydrate_all", "size": 100, **fields}
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(job))
+    return path
+
+
+def run_measurer(name, job_path, out, *extra):
+    return subprocess.run([sys.executable, "-m", f"harness.measure.{name}", "--job", str(job_path),
+                           "--out", str(out), *extra], capture_output=True, text=True)
+
+
+def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset):
+    job = write_job(tmp_path, dataset=str(dataset), workload="access", params={"iterations": 2})
+    out = tmp_path / "result.json"
+    done = run_measurer("timing", job, out, "--debug-single-value", "--quiet")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["status"] == "ok" and result["job"]["strategy"] == "slots"
+    assert ENVIRONMENT_KEYS <= set(result["environment"])
+    assert result["environment"]["interpreter"]["version"].count(".") == 2
+    figures = {figure["metric"]: figure for figure in result["figures"]}
+    assert set(figures) == {"seconds_per_call", "ns_per_read"}
+    assert figures["ns_per_read"]["value"] > 0 and figures["ns_per_read"]["unit"] == "ns"
+    assert result["extra"]["units"] == 100 * 2 * 7
+    stats = subprocess.run([sys.executable, "-m", "pyperf", "stats", result["extra"]["pyperf_json"]],
+                           capture_output=True, text=True)
+    assert stats.returncode == 0 and "Raw value minimum" in stats.stdout
+    bench = pyperf.Benchmark.load(result["extra"]["pyperf_json"])
+    assert bench.get_name() == "access[slots, size=100]"
+    assert bench.get_metadata()["harness_units"] == 1400
+
+
+@pytest.mark.parametrize("workload", ["hydrate_all", "page", "filter_compacted", "run_loop"])
+def test_every_workload_prepares_and_runs(dataset, workload):
+    prepared = prepare(Job("j", "timing", "cached:fixed", workload, str(dataset), 100))
+    try:
+        assert prepared.run() is not None and prepared.units > 0
+    finally:
+        prepared.close()
+
+
+def test_gc_probe_counts_forced_collections():
+    probe = GcProbe()
+    with probe:
+        gc.collect()
+        gc.collect(0)
+    assert probe.count[2] >= 1 and probe.count[0] >= 1 and probe.seconds > 0
+    assert probe not in gc.callbacks
+
+
+def test_slope_of_a_line():
+    assert slope([1, 2, 3, 4], [3, 5, 7, 9]) == pytest.approx(2)
+    assert slope([1, 1], [2, 3]) == 0.0
+
+
+@pytest.mark.parametrize("mode", ["enabled", "disabled", "freeze"])
+def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode):
+    job = write_job(tmp_path, dataset=str(dataset), strategy="spread", params={"rounds": 3, "gc_mode": mode})
+    out = tmp_path / "gc.json"
+    done = run_measurer("gcprobe", job, out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    figures = {figure["metric"]: figure["value"] for figure in result["figures"]}
+    assert 0 <= figures["gc_share"] <= 1 and figures["wall_s"] > 0
+    assert figures["tracked_per_message"] > 0
+    assert result["extra"]["gc_mode"] == mode and len(result["extra"]["gc_thresholds"]) == 3
+    if mode == "disabled":
+        assert figures["gc_s"] == 0 and sum(figures[f"gc{g}_collections"] for g in range(3)) == 0
+
+
+def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset):
+    job = write_job(tmp_path, dataset=str(dataset), workload="run_loop", size=50,
+                    params={"iterations": 4, "growth": 25})
+    out = tmp_path / "growth.json"
+    done = run_measurer("gcprobe", job, out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    steps = result["extra"]["iterations"]
+    assert [step["history"] for step in steps] == [75, 100, 125, 150]
+    assert all(step["kept"] == step["history"] for step in steps)  # no compaction in this dataset
+    assert "seconds_per_iteration_per_1k_history" in {figure["metric"] for figure in result["figures"]}
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"strategy": "sloths"}, "did you mean 'slots'"),
+    ({"workload": "sprint"}, "unknown workload 'sprint'"),
+    ({"size": 10**6}, "the job needs 1000000"),
+    ({"session": "ses_nope", "workload": "run_loop"}, "no session 'ses_nope'"),
+    ({"params": {"gc_mode": "sometimes"}}, "unknown gc_mode"),
+])
+def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, fields, message):
+    job = write_job(tmp_path, dataset=str(dataset), **fields)
+    done = run_measurer("gcprobe", job, tmp_path / "out.json")
+    assert done.returncode == 2 and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_job_files_are_validated(tmp_path):
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps({"id": "x", "measurer": "timing"}))
+    with pytest.raises(JobError, match="incomplete job"):
+        load_job(path)
+    path.write_text(json.dumps({"id": "x", "colour": "red"}))
+    with pytest.raises(JobError, match="unknown job keys: colour"):
+        load_job(path)
+    path.write_text("[1, 2")
+    with pytest.raises(JobError, match="cannot read job"):
+        load_job(path)
