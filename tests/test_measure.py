@@ -134,3 +134,62 @@ def test_job_files_are_validated(tmp_path):
     path.write_text("[1, 2")
     with pytest.raises(JobError, match="cannot read job"):
         load_job(path)
+
+
+class Plain:
+    pass
+
+
+def made(order):
+    obj = Plain()
+    for key in order:
+        setattr(obj, key, len(key))
+    return obj
+
+
+def test_compact_layout_follows_the_interpreter_rules():
+    from harness.measure.census import compact_layout
+
+    same = compact_layout([made("xyz"), made("xyz")])
+    assert same["compact"] == 2 and same["objects_with_dict"] == 2
+    varied = compact_layout([made("zyx"), made("xyz")])
+    # 3.10 ends key sharing for the class at the first out-of-order insert; 3.11+ keeps inline values.
+    assert varied["compact"] == (1 if sys.version_info < (3, 11) else 2)
+    assert compact_layout([{"a": 1}, (1, 2)]) is None
+
+
+def test_deep_bytes_counts_each_object_once():
+    from harness.measure.census import deep_bytes
+    from harness.strategies.base import object_fields
+
+    shared = "shared-value"
+    objs = [{"k": shared}, {"k": shared}]
+    expected = 2 * sys.getsizeof({"k": shared}) + sys.getsizeof("k") + sys.getsizeof(shared)
+    assert deep_bytes(objs, object_fields) == expected
+
+
+def test_strategy_census_tracks_what_the_gc_tracks():
+    from harness.canonical import to_stored
+    from harness.measure.census import strategy_census
+    from harness.strategies import get
+
+    stored = list(to_stored(generate("reference", 11, 200).records))
+    spread = strategy_census(get("spread"), stored)
+    slots = strategy_census(get("slots"), stored)
+    assert spread["info_key_sets"] > slots["info_key_sets"] == 2
+    assert slots["top_level_tracked_share"] == 1.0
+    assert spread["tracked_per_message"] > 0 and spread["deep_bytes_per_message"] > 0
+    if get("msgspec-nogc").available()[0]:
+        nogc = strategy_census(get("msgspec-nogc"), stored)
+        assert nogc["top_level_tracked_share"] == 0.0
+        assert nogc["tracked_per_message"] < spread["tracked_per_message"]
+
+
+def test_census_job(tmp_path, dataset):
+    job = write_job(tmp_path, dataset=str(dataset), strategy="instance-dict", size=200)
+    out = tmp_path / "census.json"
+    done = run_measurer("census", job, out)
+    assert done.returncode == 0, done.stderr
+    figures = {figure["metric"]: figure["value"] for figure in json.loads(out.read_text())["figures"]}
+    assert figures["info_classes"] == 2 and figures["deep_bytes_per_message"] > 0
+    assert 0 <= figures["compact_layout_share"] <= 1

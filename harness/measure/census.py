@@ -7,14 +7,31 @@ distinct *ordered key tuples*, which is what a hidden-class engine (PyPy maps,
 JavaScriptCore Structures) actually distinguishes. ``nested`` counts the
 ordered key tuples of every dict reachable below the top level (the nested
 JSON values, which neither opencode fix normalises). Unit: distinct shapes.
-Bias: only dict keys are seen; CPython's own key-sharing is measured elsewhere.
+
+Per strategy it also counts the classes its objects have and, measured rather
+than assumed: how many instances with an instance ``__dict__`` keep CPython's
+compact layout (3.13: ``_testinternalcapi.has_inline_values``; 3.11–3.12: the
+values are visited directly by ``gc.get_referents`` instead of through a
+materialised dict — checked before anything touches ``__dict__``, which would
+materialise it; 3.10: the dict is a split (key-sharing) table, read from the
+``ma_values`` pointer with ctypes), GC-tracked objects per message (the growth
+of ``gc.get_objects()`` while building, GC disabled) and deep bytes per message
+(``sys.getsizeof`` over every distinct object reachable from the built objects,
+shared strings counted once). Known biases: key strings interned by the JSON
+decoder are shared and counted once; deep bytes ignore allocator overhead.
+
+Runs as a job too: ``python -m harness.measure.census --job J --out R``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import platform
+import sys
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 if TYPE_CHECKING:
     from harness.canonical import StoredRecord
@@ -79,14 +96,7 @@ def dataset_census(stored: List["StoredRecord"], strategy_names: Iterable[str]) 
     figures: Dict[str, Any] = {}
     per_strategy: Dict[str, Dict[str, int]] = {}
     for name in dict.fromkeys(["spread", "fixed", *strategy_names]):
-        strategy = get(name)
-        infos = [strategy.info(message) for message, _ in stored]
-        parts = [strategy.part(part) for _, own in stored for part in own]
-        info_count, part_count = census_of(infos, strategy.shape), census_of(parts, strategy.shape)
-        per_strategy[name] = {"info_key_sets": info_count.key_sets, "info_key_orders": info_count.key_orders,
-                              "part_key_sets": part_count.key_sets, "part_key_orders": part_count.key_orders,
-                              "info_classes": len({type(obj) for obj in infos}),
-                              "part_classes": len({type(obj) for obj in parts})}
+        per_strategy[name] = strategy_census(get(name), stored)
     for name in ("spread", "fixed"):
         counts = per_strategy[name]
         figures[f"info_shapes_{name}"] = counts["info_key_sets"]
@@ -97,3 +107,109 @@ def dataset_census(stored: List["StoredRecord"], strategy_names: Iterable[str]) 
     figures["nested_shapes"] = len(nested_key_tuples(value for row in data for value in row.values()))
     figures["strategies"] = {name: per_strategy[name] for name in strategy_names}
     return figures
+
+
+def compact_layout(objs: List[Any]) -> Optional[Dict[str, Any]]:
+    """How many objects with an instance ``__dict__`` keep CPython's shared-key / inline-values
+    layout, or None when none has one (or the interpreter is not CPython). Call it before anything
+    reads ``__dict__``: on 3.11–3.12 that materialises the dict."""
+    with_dict = [obj for obj in objs if getattr(type(obj), "__dictoffset__", 0) != 0]
+    if not with_dict or platform.python_implementation() != "CPython":
+        return None
+    if sys.version_info >= (3, 13):
+        from _testinternalcapi import has_inline_values
+
+        method, compact = "has_inline_values", sum(bool(has_inline_values(obj)) for obj in with_dict)
+    elif sys.version_info >= (3, 11):
+        method = "gc.get_referents: values visited without a dict"
+        compact = sum(any(not isinstance(ref, (dict, type)) for ref in gc.get_referents(obj)) for obj in with_dict)
+    else:
+        method = "split dict (ma_values set)"
+        # PyDictObject: refcount, type, ma_used, ma_version_tag, ma_keys, then ma_values
+        offset = 3 * ctypes.sizeof(ctypes.c_ssize_t) + 8 + ctypes.sizeof(ctypes.c_void_p)
+        compact = sum(ctypes.c_void_p.from_address(id(vars(obj)) + offset).value is not None for obj in with_dict)
+    return {"method": method, "objects_with_dict": len(with_dict), "compact": compact,
+            "compact_share": compact / len(with_dict)}
+
+
+def _children(obj: Any, shape: Callable[[Any], KeyTuple]) -> Iterable[Any]:
+    if isinstance(obj, dict):
+        return [*obj.keys(), *obj.values()]
+    if isinstance(obj, (list, tuple)):
+        return obj
+    if isinstance(obj, (str, bytes, int, float, bool)) or obj is None:
+        return ()
+    return [getattr(obj, name, None) for name in shape(obj)]
+
+
+def deep_bytes(objs: Iterable[Any], shape: Callable[[Any], KeyTuple]) -> int:
+    """``sys.getsizeof`` summed over every distinct object reachable from ``objs``."""
+    seen: Set[int] = set()
+    total = 0
+    stack = list(objs)
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        total += sys.getsizeof(obj)
+        stack.extend(_children(obj, shape))
+    return total
+
+
+def strategy_census(strategy: Any, stored: List["StoredRecord"]) -> Dict[str, Any]:
+    """Shapes, classes, CPython layout, GC-tracked objects and deep bytes of one strategy's objects."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        infos = [strategy.info(message) for message, _ in stored]
+        parts = [strategy.part(part) for _, own in stored for part in own]
+        tracked = len(gc.get_objects()) - before - 2  # the two lists themselves
+    finally:
+        if enabled:
+            gc.enable()
+    layout = compact_layout(infos + parts)  # before shape(): reading __dict__ would materialise it
+    info_count, part_count = census_of(infos, strategy.shape), census_of(parts, strategy.shape)
+    messages = max(1, len(infos))
+    return {"info_key_sets": info_count.key_sets, "info_key_orders": info_count.key_orders,
+            "part_key_sets": part_count.key_sets, "part_key_orders": part_count.key_orders,
+            "info_classes": len({type(obj) for obj in infos}), "part_classes": len({type(obj) for obj in parts}),
+            "tracked_per_message": tracked / messages,
+            "top_level_tracked_share": sum(map(gc.is_tracked, infos + parts)) / max(1, len(infos) + len(parts)),
+            "deep_bytes_per_message": deep_bytes(infos + parts, strategy.shape) / messages,
+            "compact_layout": layout}
+
+
+def measure(job: Any, out: Any) -> Dict[str, Any]:
+    """Job entry: the census of one strategy over the first ``size`` messages of the dataset."""
+    from harness.measure.job import Figure
+    from harness.measure.prepare import first_rows, prepare
+
+    prepared = prepare(job)
+    try:
+        messages, parts = first_rows(prepared.dataset, job.size)
+        stored = _regroup(messages, parts)
+        found = strategy_census(prepared.strategy, stored)
+    finally:
+        prepared.close()
+    layout = found.pop("compact_layout")
+    figures = [Figure(metric, float(value), "bytes" if "bytes" in metric else "count", len(messages))
+               for metric, value in found.items()]
+    if layout is not None:
+        figures.append(Figure("compact_layout_share", layout["compact_share"], "ratio", layout["objects_with_dict"]))
+    return {"figures": figures, "extra": {"compact_layout": layout}}
+
+
+def _regroup(messages: List[Any], parts: List[Any]) -> List["StoredRecord"]:
+    own: Dict[str, List[Any]] = {message[0]: [] for message in messages}
+    for part in parts:
+        own[part[1]].append(part)
+    return [(message, own[message[0]]) for message in messages]
+
+
+if __name__ == "__main__":
+    from harness.measure.job import run_measurer
+
+    sys.exit(run_measurer(measure, description=__doc__))
