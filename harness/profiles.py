@@ -1,0 +1,113 @@
+"""Bench profiles as data: which datasets to generate and which job suites to run on them.
+
+``smoke`` takes seconds (tests use it), ``quick`` is ``make bench``'s default, ``full``
+is the rigorous one. A suite expands to one job per (strategy, size, variant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple
+
+REQUIRED = ("spread", "fixed", "slots", "dataclass", "msgspec")
+GROWTH = ("spread", "fixed", "slots", "msgspec-nogc", "cached:spread", "cached:fixed", "cached:slots",
+          "cached:msgspec-nogc")
+GC_CONTROLS = ({"gc_mode": "enabled"}, {"gc_mode": "disabled"})
+ALL = ("all",)  # every registered strategy and control available on the interpreter
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset a profile generates (once, shared by every interpreter)."""
+
+    key: str
+    profile: str
+    seed: int
+    messages: int
+    avg_parts: Optional[float] = None
+    sessions: Optional[int] = None
+    overrides: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Jobs of one measurer and workload on one dataset, for each strategy × size × variant."""
+
+    measurer: str
+    workload: str
+    dataset: str
+    strategies: Tuple[str, ...]
+    sizes: Tuple[int, ...]
+    params: Dict[str, Any] = field(default_factory=dict)
+    variants: Tuple[Dict[str, Any], ...] = ({},)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    datasets: Tuple[DatasetSpec, ...]
+    suites: Tuple[Suite, ...]
+    timeout: float  # seconds one job may take before it is killed and recorded as failed
+
+
+def _pyperf(processes: int, values: int, warmups: int = 1, loops: int = 1) -> Dict[str, Any]:
+    return {"pyperf": {"processes": processes, "values": values, "warmups": warmups, "loops": loops}}
+
+
+NO_COMPACTION = {"compaction_every": 0}
+
+PROFILES: Dict[str, Profile] = {
+    "smoke": Profile(
+        "smoke", "seconds: tiny datasets, one value per timing, for tests",
+        datasets=(DatasetSpec("reference", "reference", 11, 300),
+                  DatasetSpec("growth", "realistic", 11, 400, sessions=1, overrides=NO_COMPACTION)),
+        suites=(
+            Suite("census", "hydrate_all", "reference", ("spread", "fixed", "slots"), (300,)),
+            Suite("timing", "access", "reference", ("spread", "slots"), (300,),
+                  {"iterations": 5, **_pyperf(1, 1, 0)}),
+            Suite("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
+            Suite("gcprobe", "run_loop", "growth", ("fixed", "cached:fixed"), (100,),
+                  {"iterations": 3, "growth": 50}),
+            Suite("memory", "hydrate_all", "growth", ("spread",), (200,)),
+        ),
+        timeout=120),
+    "quick": Profile(
+        "quick", "about two minutes: required strategies, reference 5k, realistic 10k, growth to 8k",
+        datasets=(DatasetSpec("reference", "reference", 11, 5000),
+                  DatasetSpec("realistic", "realistic", 11, 10000),
+                  DatasetSpec("growth", "realistic", 11, 9000, sessions=1, overrides=NO_COMPACTION)),
+        suites=(
+            Suite("census", "hydrate_all", "reference", REQUIRED + ("slots-merged", "instance-dict",
+                                                                   "msgspec-nogc"), (5000,)),
+            Suite("census", "hydrate_all", "realistic", REQUIRED + ("instance-dict", "msgspec-nogc"), (5000,)),
+            Suite("timing", "access", "reference", REQUIRED + ("slots-merged", "msgspec-nogc"), (5000,),
+                  {"iterations": 50, **_pyperf(2, 3)}),
+            Suite("timing", "hydrate_all", "realistic", REQUIRED + ("msgspec-decode-nogc", "floor-json",
+                                                                   "floor-msgspec"), (2000,), _pyperf(2, 3)),
+            Suite("gcprobe", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (10000,),
+                  {"rounds": 2}, GC_CONTROLS),
+            Suite("gcprobe", "run_loop", "growth", ("spread", "fixed", "msgspec-nogc", "cached:fixed"), (1000,),
+                  {"iterations": 7, "growth": 1000}),
+            Suite("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,)),
+        ),
+        timeout=300),
+    "full": Profile(
+        "full", "up to 30 minutes: every strategy, sizes to 50k, growth to 100k, rigorous pyperf settings",
+        datasets=(DatasetSpec("reference", "reference", 11, 5000),
+                  DatasetSpec("realistic", "realistic", 11, 50000),
+                  DatasetSpec("growth", "realistic", 11, 101000, sessions=1, overrides=NO_COMPACTION)),
+        suites=(
+            Suite("census", "hydrate_all", "reference", ALL, (5000,)),
+            Suite("census", "hydrate_all", "realistic", ALL, (50000,)),
+            Suite("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **_pyperf(6, 3)}),
+            Suite("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(4, 3)),
+            Suite("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,),
+                  _pyperf(4, 3)),
+            Suite("gcprobe", "hydrate_all", "realistic", ALL, (50000,), {"rounds": 3},
+                  GC_CONTROLS + ({"gc_mode": "freeze"},)),
+            Suite("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"iterations": 20, "growth": 5000}),
+            Suite("memory", "hydrate_all", "realistic", ALL, (50000,)),
+        ),
+        timeout=1200),
+}
