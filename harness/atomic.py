@@ -15,6 +15,12 @@ from typing import Iterator, Union
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def fsync_path(path: PathLike) -> None:
     """Flush a file's (or directory's) contents to disk."""
     fd = os.open(path, os.O_RDONLY)
@@ -31,6 +37,7 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     temporary = Path(name)
+    os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; a result file is an ordinary file
     try:
         yield temporary
         fsync_path(temporary)

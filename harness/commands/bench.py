@@ -113,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
             results.point_latest(Path(run_dir).parent, run_dir)
     except (RunError, DatasetError) as error:
         raise options.UsageError(str(error)) from None
+    except OSError as error:  # e.g. the disk filled up while the runner wrote its own files
+        print(f"harness bench: error: cannot write the run: {error}", file=sys.stderr)
+        return 1
     print_summary(run_dir)
     print(f"{counts['ok']} jobs ok, {counts['failed']} failed, {counts['skipped']} already done; "
           f"{rows} figures in {time.monotonic() - began:.0f} s")

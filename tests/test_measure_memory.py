@@ -1,0 +1,141 @@
+"""The memory (memray) and profile (scalene) measurers on a tiny dataset: schema, captures, fallbacks."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from harness.generate import generate
+from harness.store import write_dataset
+
+HAS_MEMRAY = sys.implementation.name == "cpython" and importlib.util.find_spec("memray") is not None
+HAS_SCALENE = importlib.util.find_spec("scalene") is not None
+needs_memray = pytest.mark.skipif(not HAS_MEMRAY, reason="memray is not installed here")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "small.sqlite"
+    write_dataset(path, generate("realistic", 3, 400, sessions=1, overrides={"compaction_every": 0}))
+    return path
+
+
+def write_job(tmp_path, **fields):
+    job = {"id": "j", "measurer": "memory", "strategy": "slots", "workload": "hydrate_all", "size": 100,
+           **fields}
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(job))
+    return path
+
+
+def run(module, job_path, out, *extra, prelude=None):
+    argv = ["--job", str(job_path), "--out", str(out), *extra]
+    if prelude is None:
+        command = [sys.executable, "-m", f"harness.measure.{module}", *argv]
+    else:  # run main() in-process after the prelude, e.g. to hide memray
+        code = (f"{prelude}\nimport sys\nfrom harness.measure.job import run_measurer\n"
+                f"from harness.measure.{module} import measure\nsys.argv[1:] = {argv!r}\n"
+                "sys.exit(run_measurer(measure))")
+        command = [sys.executable, "-c", code]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def figures_of(result):
+    return {figure["metric"]: figure["value"] for figure in result["figures"]}
+
+
+@needs_memray
+@pytest.mark.parametrize("strategy", ["spread", "slots"])
+def test_memory_of_hydrate_all(tmp_path, dataset, strategy):
+    job = write_job(tmp_path, dataset=str(dataset), strategy=strategy)
+    out = tmp_path / "mem.json"
+    done = run("memory", job, out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["status"] == "ok" and result["job"]["strategy"] == strategy
+    figures = figures_of(result)
+    for metric in ("peak_bytes", "allocations", "allocated_bytes", "retained_bytes", "peak_bytes_per_message",
+                   "retained_bytes_per_message", "rss_before_bytes", "rss_after_bytes", "max_rss_bytes"):
+        assert figures[metric] > 0, metric
+    assert figures["allocated_bytes"] >= figures["peak_bytes"] >= figures["retained_bytes"]
+    assert figures["peak_bytes_per_message"] == pytest.approx(figures["peak_bytes"] / 100)
+    assert {figure["unit"] for figure in result["figures"]} <= {"bytes", "count"}
+    extra = result["extra"]
+    assert extra["messages"] == 100 and extra["gc_mode"] == "enabled"
+    assert extra["capture"] == str(tmp_path / "mem.memray.bin")
+    assert extra["flamegraph"] == str(tmp_path / "mem.memray.flamegraph.html")
+    assert (tmp_path / "mem.memray.flamegraph.html").stat().st_size > 0 and extra["flamegraph_offline"] is True
+    stats = subprocess.run([sys.executable, "-m", "memray", "stats", extra["capture"]],
+                           capture_output=True, text=True)
+    assert stats.returncode == 0, stats.stderr
+
+
+@needs_memray
+def test_memory_of_the_growing_run_loop(tmp_path, dataset):
+    capture = tmp_path / "elsewhere.bin"
+    job = write_job(tmp_path, dataset=str(dataset), workload="run_loop", size=50,
+                    params={"iterations": 3, "growth": 25, "capture": str(capture), "gc_mode": "disabled"})
+    out = tmp_path / "loop.json"
+    done = run("memory", job, out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    steps = result["extra"]["iterations"]
+    assert [step["history"] for step in steps] == [75, 100, 125]
+    assert all(step["kept"] == step["history"] for step in steps)  # no compaction in this dataset
+    assert result["extra"]["messages"] == 125 and result["extra"]["gc_mode"] == "disabled"
+    assert result["extra"]["capture"] == str(capture) and capture.stat().st_size > 0
+    assert figures_of(result)["retained_bytes_per_message"] > 0
+
+
+def test_memory_falls_back_to_rss_without_memray(tmp_path, dataset):
+    job = write_job(tmp_path, dataset=str(dataset))
+    out = tmp_path / "rss.json"
+    done = run("memory", job, out, prelude="import sys; sys.modules['memray'] = None")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    figures = figures_of(result)
+    assert "peak_bytes" not in figures and figures["max_rss_bytes"] > 0
+    assert {"rss_before_bytes", "rss_after_bytes", "rss_growth_bytes"} <= set(figures)
+    assert "RSS figures only" in result["extra"]["note"]
+    assert not (tmp_path / "rss.memray.bin").exists()
+
+
+@pytest.mark.parametrize(("module", "fields", "message"), [
+    ("memory", {"strategy": "sloths"}, "did you mean 'slots'"),
+    ("memory", {"workload": "sprint"}, "unknown workload 'sprint'"),
+    ("memory", {"params": {"gc_mode": "freeze"}}, "unknown gc_mode"),
+    ("memory", {"params": {"rounds": 0}}, "params.rounds"),
+    ("memory", {"workload": "run_loop", "params": {"iterations": 100, "growth": 100}}, "were asked for"),
+    ("profile", {"size": 10**6}, "the job needs 1000000"),
+])
+def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, module, fields, message):
+    job = write_job(tmp_path, dataset=str(dataset), **fields)
+    out = tmp_path / "out.json"
+    done = run(module, job, out)
+    assert done.returncode == 2 and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not out.exists() and not (tmp_path / "out.memray.bin").exists()
+
+
+@pytest.mark.skipif(HAS_SCALENE, reason="scalene is installed here")
+def test_profile_is_skipped_without_scalene(tmp_path, dataset):
+    job = write_job(tmp_path, dataset=str(dataset), measurer="profile")
+    out = tmp_path / "profile.json"
+    done = run("profile", job, out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    assert result["figures"] == [] and "scalene is not installed" in result["extra"]["skipped"]
+
+
+def test_profile_target_runs_the_workload_plainly(tmp_path, dataset):
+    job = write_job(tmp_path, dataset=str(dataset), measurer="profile", strategy="fixed",
+                    params={"rounds": 3})
+    out = tmp_path / "target.json"
+    done = run("profile", job, out, "--target")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    figures = figures_of(result)
+    assert figures["wall_s"] > 0 and figures["seconds_per_round"] == pytest.approx(figures["wall_s"] / 3)
+    assert result["extra"]["rounds"] == 3 and result["extra"]["unit"] == "row"

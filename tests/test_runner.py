@@ -1,0 +1,206 @@
+"""The bench runner end to end (smoke profile, real CLI, fresh processes) and every fault it handles."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import results, runner
+from harness.progress import RunProgress
+
+TIDY_HEADER = ",".join(results.TIDY_COLUMNS)
+
+
+def bench(cwd, *argv):
+    return subprocess.run([sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report",
+                           "--out", "results", *argv], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("bench")
+    done = bench(cwd)
+    assert done.returncode == 0, done.stderr
+    return cwd, (cwd / "results" / "latest").resolve()
+
+
+def test_smoke_run_is_complete_with_provenance(smoke_run):
+    _, run_dir = smoke_run
+    manifest = results.load_manifest(run_dir)
+    assert manifest["status"] == "complete" and manifest["schema_version"] == results.SCHEMA_VERSION
+    assert manifest["completeness"] == {"planned": len(manifest["jobs"]), "ok": len(manifest["jobs"]),
+                                        "failed": 0, "missing": 0}
+    (interpreter,) = manifest["interpreters"].values()
+    assert interpreter["interpreter"]["version"].count(".") == 2 and interpreter["machine"]["cores"] >= 1
+    assert len(manifest["fingerprint"]) == 12 and "commit" in manifest["git"]
+    assert {d["sha256"] for d in manifest["datasets"].values()} and manifest["started"] <= manifest["finished"]
+    assert sorted(job["id"] for job in manifest["plan"]) == sorted(manifest["jobs"])
+
+
+def test_every_job_has_a_result_and_tidy_rows(smoke_run):
+    _, run_dir = smoke_run
+    manifest = results.load_manifest(run_dir)
+    for job_id in manifest["jobs"]:
+        assert results.job_status(run_dir, job_id) == "ok"
+    tidy = (run_dir / "tidy.csv").read_text().splitlines()
+    assert tidy[0] == TIDY_HEADER and len(tidy) > 50
+    frame = results.load_tidy(run_dir)
+    assert set(frame["measurer"]) == {"census", "timing", "gcprobe", "memory"}
+    slopes = frame["metric"] == "seconds_per_iteration_per_1k_history"  # a slope may be negative
+    assert (frame.loc[~slopes, "value"] >= 0).all() and frame["value"].notna().all()
+    pyperf_files = list((run_dir / "timing").glob("*.json"))
+    assert pyperf_files
+    for path in pyperf_files:  # pyperf's own format, readable by its tools
+        shown = subprocess.run([sys.executable, "-m", "pyperf", "show", str(path)], capture_output=True, text=True)
+        assert shown.returncode == 0 and shown.stdout.strip().endswith("us"), shown.stderr
+
+
+def copy_run(run_dir, tmp_path):
+    target = tmp_path / "results" / run_dir.name
+    shutil.copytree(run_dir, target)
+    return target
+
+
+def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
+    cwd, run_dir = smoke_run
+    copy = copy_run(run_dir, tmp_path)
+    manifest = results.load_manifest(copy)
+    first, second, *_ = manifest["jobs"]
+    (copy / "jobs" / f"{first}.json").unlink()
+    corrupt = copy / "jobs" / f"{second}.json"
+    corrupt.write_text(corrupt.read_text()[:40])  # truncated
+    untouched = {job: (copy / "jobs" / f"{job}.json").stat().st_mtime_ns for job in manifest["jobs"][2:]}
+    manifest["status"] = "interrupted"
+    results.write_json(copy / "manifest.json", manifest)
+    done = subprocess.run([sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
+                          cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "2 jobs ok, 0 failed" in done.stdout
+    after = results.load_manifest(copy)
+    assert after["status"] == "complete" and after["jobs"] == manifest["jobs"]
+    assert all(results.job_status(copy, job) == "ok" for job in after["jobs"])
+    assert all((copy / "jobs" / f"{job}.json").stat().st_mtime_ns == mtime for job, mtime in untouched.items())
+
+
+class InterruptAfter(RunProgress):
+    def __init__(self, jobs):
+        super().__init__()
+        self.live, self.left = False, jobs
+
+    def done(self, status):
+        super().done(status)
+        self.left -= 1
+        if self.left == 0:
+            raise KeyboardInterrupt
+
+
+def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path):
+    cwd, run_dir = smoke_run
+    copy = copy_run(run_dir, tmp_path)
+    manifest = results.load_manifest(copy)
+    for job in manifest["jobs"]:
+        (copy / "jobs" / f"{job}.json").unlink()
+    executables = {tag: info["executable"] for tag, info in manifest["interpreters"].items()}
+    with pytest.raises(KeyboardInterrupt):
+        runner.execute(copy, manifest, manifest["plan"], executables, 60, InterruptAfter(2))
+    interrupted = results.load_manifest(copy)
+    assert interrupted["status"] == "interrupted"
+    assert sum(results.job_status(copy, job) == "ok" for job in manifest["jobs"]) == 2
+    done = subprocess.run([sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
+                          cwd=cwd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert {path.name for path in (copy / "jobs").glob("*.json")} == {
+        path.name for path in (run_dir / "jobs").glob("*.json")}
+
+
+def fake_python(tmp_path, body):
+    script = tmp_path / "fake-python"
+    script.write_text("#!/bin/sh\n" + body + "\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def one_job(tmp_path):
+    run_dir = tmp_path / "run"
+    (run_dir / "jobs").mkdir(parents=True)
+    return run_dir, {"id": "cp311-timing-access-spread-10", "measurer": "census", "strategy": "spread",
+                     "workload": "hydrate_all", "dataset": "d.sqlite", "size": 10, "params": {},
+                     "interpreter": "cp311"}
+
+
+def test_a_hanging_job_is_killed_and_recorded(tmp_path):
+    run_dir, job = one_job(tmp_path)
+    status = runner.run_job(job, fake_python(tmp_path, "sleep 30"), run_dir, timeout=0.5)
+    record = json.loads((run_dir / "jobs" / f"{job['id']}.json").read_text())
+    assert status == "failed" and record["reason"] == "timed out after 0.5 s"
+
+
+def test_a_crashing_job_is_recorded_with_its_stderr(tmp_path):
+    run_dir, job = one_job(tmp_path)
+    executable = fake_python(tmp_path, "echo 'OSError: [Errno 28] No space left on device' >&2; exit 1")
+    assert runner.run_job(job, executable, run_dir, timeout=10) == "failed"
+    record = json.loads((run_dir / "jobs" / f"{job['id']}.json").read_text())
+    assert record["returncode"] == 1 and "No space left on device" in record["stderr_tail"]
+    assert results.job_status(run_dir, job["id"]) == "failed"
+
+
+def test_a_job_that_writes_nothing_is_a_failure(tmp_path):
+    run_dir, job = one_job(tmp_path)
+    assert runner.run_job(job, fake_python(tmp_path, "exit 0"), run_dir, timeout=10) == "failed"
+    assert json.loads((run_dir / "jobs" / f"{job['id']}.json").read_text())["reason"] == "no result written"
+
+
+def test_disk_full_while_the_runner_writes(smoke_run, tmp_path, monkeypatch, capsys):
+    from harness.cli import main
+
+    cwd, run_dir = smoke_run
+    copy = copy_run(run_dir, tmp_path)
+    (copy / "jobs" / f"{results.load_manifest(copy)['jobs'][0]}.json").unlink()
+
+    def full(path, value):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(results, "write_json", full)
+    assert main(["bench", "--no-report", "--resume", str(copy)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+
+
+def test_a_second_runner_on_the_same_run_dir_is_refused(smoke_run, tmp_path):
+    cwd, run_dir = smoke_run
+    copy = copy_run(run_dir, tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        (copy / ".lock").write_text(str(holder.pid))
+        done = subprocess.run([sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
+                              cwd=cwd, capture_output=True, text=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"harness bench: error: run directory {copy} is in use by process {holder.pid}"
+
+
+def test_a_stale_lock_is_taken_over(tmp_path):
+    (tmp_path / ".lock").write_text("999999999")
+    with runner.Lock(tmp_path):
+        assert (tmp_path / ".lock").read_text() == str(os.getpid())
+    assert not (tmp_path / ".lock").exists()
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--profile", "huge"], "invalid choice: 'huge'"),
+    (["--strategies", "sprad"], "did you mean 'spread'"),
+    (["--python", "/nonexistent/python9"], "/nonexistent/python9"),
+    (["--out", "/proc/harness-results"], "cannot create a run directory under /proc/harness-results"),
+    (["--resume", "."], "is not a harness run directory"),
+])
+def test_bad_usage(tmp_path, argv, message):
+    done = bench(tmp_path, *argv)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
