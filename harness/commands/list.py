@@ -8,7 +8,13 @@ import platform
 from harness.strategies import all_strategies, plugin_errors
 from harness.workloads import WORKLOADS
 
-MEASURERS = {"census": "distinct key sets / key orders / nested shapes per strategy"}
+MEASURERS = {
+    "census": "key sets / key orders / classes, CPython compact layout, GC-tracked objects, deep bytes",
+    "timing": "pyperf: seconds per call and ns per read / row / message, several worker processes",
+    "gcprobe": "gc.callbacks: GC share of wall time, per-generation pauses; GC-off and freeze controls",
+    "memory": "memray: peak and retained bytes per message, allocations, flamegraph; RSS fallback",
+    "profile": "scalene profile of a plain workload process (optional: needs scalene)",
+}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
