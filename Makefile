@@ -9,7 +9,7 @@ DATASETS := datasets/reference-s11-m5000-a0.sqlite datasets/reference-s11-m2500-
             datasets/realistic-s11-m5000.sqlite datasets/realistic-s11-m20000.sqlite
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-slow bench datasets lint clean
+.PHONY: help venv test test-slow bench bench-full census datasets lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,7 +33,7 @@ test: venv ## run the test suite (long tests excluded; see test-slow)
 test-slow: venv ## run only the long tests
 	$(BIN)/python -m pytest -m slow
 
-datasets: venv $(DATASETS) ## generate the default datasets
+datasets: venv $(DATASETS) ## generate the seed's datasets (reference 5k / 2.5k, realistic 5k / 20k)
 
 datasets/reference-s11-m5000-a0.sqlite: | $(STAMP)
 	$(BIN)/harness generate --profile reference --seed 11 --messages 5000 --avg-parts 0 --out $@
@@ -42,7 +42,13 @@ datasets/reference-s11-m2500-a5.sqlite: | $(STAMP)
 datasets/realistic-s11-m%.sqlite: | $(STAMP)
 	$(BIN)/harness generate --profile realistic --seed 11 --messages $* --out $@
 
-bench: datasets ## generate the default datasets and print their shape census
+bench: venv ## run the quick profile (one fresh process per job), write the report, print where
+	$(BIN)/harness bench --profile quick
+
+bench-full: venv ## run the full profile (every strategy, sizes to 50k, growth to 100k; ~30 min)
+	$(BIN)/harness bench --profile full
+
+census: datasets ## print the shape census of the seed's datasets
 	@for d in $(DATASETS); do $(BIN)/harness census --dataset $$d; echo; done
 
 lint: venv ## ruff over the package and the tests
