@@ -12,7 +12,7 @@ DATASETS := datasets/reference-s11-m5000-a0.sqlite datasets/reference-s11-m2500-
 .PHONY: help venv test test-slow bench bench-full census datasets lint clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 venv: $(STAMP) ## create .venv (uv when on PATH, else venv + pip) with the harness and its dev extras
 
