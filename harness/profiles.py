@@ -104,6 +104,7 @@ PROFILES: Dict[str, Profile] = {
             Suite("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(4, 3)),
             Suite("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,),
                   _pyperf(4, 3)),
+            Suite("timing", "run_loop", "growth", GROWTH, (1000, 10000, 50000, 100000), _pyperf(3, 3)),
             Suite("gcprobe", "hydrate_all", "realistic", ALL, (50000,), {"rounds": 3},
                   GC_CONTROLS + ({"gc_mode": "freeze"},)),
             Suite("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"iterations": 20, "growth": 5000}),
