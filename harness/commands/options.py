@@ -106,7 +106,7 @@ def chosen_strategies(text: str, controls: bool = True) -> List[Type[Strategy]]:
     """Strategies named on the command line. With ``all`` the unavailable ones (and, unless
     ``controls``, the controls) are skipped with a note on stderr; one named explicitly but
     unavailable here, or a control where none is wanted, is a usage error."""
-    from harness.strategies import UnknownStrategy, all_strategies, get
+    from harness.strategies import Unavailable, UnknownStrategy, all_strategies, get_available
 
     if text == "all":
         chosen = []
@@ -122,12 +122,9 @@ def chosen_strategies(text: str, controls: bool = True) -> List[Type[Strategy]]:
     chosen = []
     for name in dict.fromkeys(part.strip() for part in text.split(",") if part.strip()):
         try:
-            strategy = get(name)
-        except UnknownStrategy as error:
+            strategy = get_available(name)
+        except (UnknownStrategy, Unavailable) as error:
             raise UsageError(str(error)) from None
-        ok, reason = strategy.available()
-        if not ok:
-            raise UsageError(f"strategy {name!r} is unavailable here: {reason}")
         if strategy.control and not controls:
             raise UsageError(f"{name!r} is a control, not a strategy; it has nothing to check here")
         chosen.append(strategy)

@@ -24,9 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from harness.measure.job import Figure, Job, JobError, run_measurer
-
-MODES = ("enabled", "disabled", "freeze")
+from harness.measure.job import Figure, Job, JobError, checked_gc_mode, run_measurer
 
 
 class GcProbe:
@@ -161,13 +159,7 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
 
 
 def measure(job: Job, out: Path) -> Dict[str, Any]:
-    from harness.workloads import WORKLOADS
-
-    if job.workload not in WORKLOADS:
-        raise JobError(f"unknown workload {job.workload!r}; choose from {', '.join(WORKLOADS)}")
-    mode = job.params.get("gc_mode", "enabled")
-    if mode not in MODES:
-        raise JobError(f"unknown gc_mode {mode!r}; choose from {', '.join(MODES)}")
+    mode = checked_gc_mode(job)
     if job.workload == "hydrate_all":
         outcome = _hydrate_rounds(job, mode)
     elif job.workload == "run_loop":

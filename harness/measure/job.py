@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from harness.atomic import write_text
 from harness.measure.environment import environment
@@ -64,6 +64,21 @@ class Figure:
     unit: str
     n: int = 1
     spread: Optional[float] = None
+
+
+GC_MODES = ("enabled", "disabled", "freeze")
+
+
+def checked_gc_mode(job: Job, modes: Tuple[str, ...] = GC_MODES) -> str:
+    """The job's ``params.gc_mode`` (default ``enabled``) once its workload and mode are known names."""
+    from harness.workloads import WORKLOADS
+
+    if job.workload not in WORKLOADS:
+        raise JobError(f"unknown workload {job.workload!r}; choose from {', '.join(WORKLOADS)}")
+    mode = job.params.get("gc_mode", "enabled")
+    if mode not in modes:
+        raise JobError(f"unknown gc_mode {mode!r}; choose from {', '.join(modes)}")
+    return mode
 
 
 def load_job(path: Path) -> Job:

@@ -63,7 +63,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness.measure.job import Figure, Job, JobError, run_measurer
+from harness.measure.job import Figure, Job, JobError, checked_gc_mode, run_measurer
 
 MODES = ("enabled", "disabled")
 #: memray's allocator kinds that free memory rather than allocate it.
@@ -189,13 +189,7 @@ def flamegraph(capture: Path, html: Path) -> Dict[str, Any]:
 
 def measure(job: Job, out: Path) -> Dict[str, Any]:
     from harness.measure.prepare import prepare
-    from harness.workloads import WORKLOADS
-
-    if job.workload not in WORKLOADS:
-        raise JobError(f"unknown workload {job.workload!r}; choose from {', '.join(WORKLOADS)}")
-    mode = job.params.get("gc_mode", "enabled")
-    if mode not in MODES:
-        raise JobError(f"unknown gc_mode {mode!r}; choose from {', '.join(MODES)}")
+    mode = checked_gc_mode(job, MODES)
     python_allocators = bool(job.params.get("trace_python_allocators", True))
     memray, note = memray_module()
     capture, html = capture_paths(job, out)

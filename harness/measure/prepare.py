@@ -13,11 +13,18 @@ from typing import Any, Callable, List, Optional, Tuple, Type
 
 from harness.measure.job import Job, JobError
 from harness.schema import ACCESS_PROPERTIES
-from harness.store import DatasetError, Dataset, open_dataset
-from harness.strategies import UnknownStrategy, get
+from harness.store import Dataset, DatasetError, open_dataset
+from harness.strategies import Unavailable, UnknownStrategy, get_available
 from harness.strategies.base import Strategy
-from harness.workloads import (WORKLOADS, GrowingSession, MissingSession, filter_compacted, hydrate_all,
-                               loop_iteration, page)
+from harness.workloads import (
+    WORKLOADS,
+    GrowingSession,
+    MissingSession,
+    filter_compacted,
+    hydrate_all,
+    loop_iteration,
+    page,
+)
 
 
 @dataclass
@@ -60,13 +67,9 @@ def first_rows(dataset: Dataset, size: int) -> Tuple[List[Tuple], List[Tuple]]:
 
 def _strategy(name: str) -> Type[Strategy]:
     try:
-        strategy = get(name)
-    except UnknownStrategy as error:
+        return get_available(name)
+    except (UnknownStrategy, Unavailable) as error:
         raise JobError(str(error)) from None
-    ok, reason = strategy.available()
-    if not ok:
-        raise JobError(f"strategy {name} is unavailable here: {reason}")
-    return strategy
 
 
 def prepare(job: Job, strategy: Optional[Type[Strategy]] = None) -> Prepared:

@@ -96,6 +96,19 @@ def get(name: str) -> Type[Strategy]:
     return strategies[name]
 
 
+class Unavailable(LookupError):
+    """A registered strategy that cannot run on this interpreter (the message says why)."""
+
+
+def get_available(name: str) -> Type[Strategy]:
+    """``get(name)``, raising Unavailable with the reason when it cannot run here."""
+    strategy = get(name)
+    ok, reason = strategy.available()
+    if not ok:
+        raise Unavailable(f"strategy {name!r} is unavailable here: {reason}")
+    return strategy
+
+
 class UnknownStrategy(KeyError):
     """A strategy name that is not registered; the message suggests the closest one."""
 

@@ -15,6 +15,8 @@ from functools import cache
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from harness.schema import INFO_KEYS, PART_KEYS, ROLES
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
+from harness.strategies.base import Strategy
 
 #: (constructor, keys): the constructor takes the values of ``keys`` positionally; a key of None
 #: is never in a decoded row (JSON keys are strings), so its value is always None.
@@ -100,3 +102,11 @@ class Built:
         function = self.build()[self.name]
         setattr(owner, self.name, staticmethod(function))
         return function
+
+
+class PerKindClasses(Strategy):
+    """Base of the strategies with one class per role and per part type: plain-data ``to_dict``
+    and the access loop that reads the assistant-only properties with ``getattr``."""
+
+    to_dict = staticmethod(to_dict)
+    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -28,6 +28,7 @@ from functools import cache
 from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union, get_args
 
 from harness.schema import INFO_IDS, INFO_KEYS, PART_IDS, PART_KEYS, PART_TYPES
+from harness.strategies._classes import PerKindClasses
 
 try:
     import msgspec
@@ -197,3 +198,11 @@ def to_dict(obj: Any) -> Dict[str, Any]:
 
 def _missing(*_: Any) -> Any:
     raise RuntimeError("msgspec is not installed (it does not build on PyPy)")
+
+
+class MsgspecStrategy(PerKindClasses):
+    """Base of the msgspec strategies: needs msgspec (CPython only); Structs to plain data."""
+
+    requires = ("msgspec",)
+    implementations = ("cpython",)
+    to_dict = staticmethod(to_dict)

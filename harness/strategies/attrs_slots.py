@@ -15,12 +15,10 @@ from typing import Callable, Dict, Tuple
 from harness.strategies import register
 from harness.strategies._classes import (
     Built,
+    PerKindClasses,
     build_classes,
     hydrators,
-    to_dict,
 )
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies.base import Strategy
 
 
 def _build() -> Dict[str, Callable]:
@@ -34,12 +32,10 @@ def _build() -> Dict[str, Callable]:
 
 
 @register
-class Attrs(Strategy):
+class Attrs(PerKindClasses):
     name = "attrs"
     description = "one attrs.define (slotted) class per role / part type, absent optionals as None"
     requires = ("attrs",)
 
     info = Built(_build)
     part = Built(_build)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -14,9 +14,7 @@ from dataclasses import make_dataclass
 from typing import Any, Tuple
 
 from harness.strategies import register
-from harness.strategies._classes import build_classes, hydrators, to_dict
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies.base import Strategy
+from harness.strategies._classes import PerKindClasses, build_classes, hydrators
 
 
 def _slotted_dataclass(name: str, keys: Tuple[str, ...]) -> type:
@@ -27,11 +25,9 @@ _info, _part = hydrators(*build_classes(_slotted_dataclass))
 
 
 @register
-class DataclassSlots(Strategy):
+class DataclassSlots(PerKindClasses):
     name = "dataclass-slots"
     description = "one slotted @dataclass per role / part type, absent optionals as None"
 
     info = staticmethod(_info)
     part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

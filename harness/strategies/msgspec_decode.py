@@ -13,21 +13,15 @@ assistant, an unknown part type) takes ``msgspec``'s convert path (``OtherUser``
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies._msgspec_types import build, decoders, to_dict
-from harness.strategies.base import Strategy
+from harness.strategies._msgspec_types import MsgspecStrategy, build, decoders
 
 _info, _part = decoders(build(gc=True, typed=True))
 
 
 @register
-class MsgspecDecode(Strategy):
+class MsgspecDecode(MsgspecStrategy):
     name = "msgspec-decode"
     description = "msgspec Structs decoded straight from the JSON text by a cached tagged-union Decoder"
-    requires = ("msgspec",)
-    implementations = ("cpython",)
 
     info = staticmethod(_info)
     part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -11,21 +11,15 @@ structured, metadata, tool input, tools, ...) when they hold a container, and un
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies._msgspec_types import build, decoders, to_dict
-from harness.strategies.base import Strategy
+from harness.strategies._msgspec_types import MsgspecStrategy, build, decoders
 
 _info, _part = decoders(build(gc=False, typed=True))
 
 
 @register
-class MsgspecDecodeNoGC(Strategy):
+class MsgspecDecodeNoGC(MsgspecStrategy):
     name = "msgspec-decode-nogc"
     description = "msgspec gc=False Structs decoded straight from the JSON text, nested values typed too"
-    requires = ("msgspec",)
-    implementations = ("cpython",)
 
     info = staticmethod(_info)
     part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -13,21 +13,15 @@ gc=False is safe here: the objects form no reference cycles.
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies._msgspec_types import build, converters, to_dict
-from harness.strategies.base import Strategy
+from harness.strategies._msgspec_types import MsgspecStrategy, build, converters
 
 _info, _part = converters(build(gc=False, typed=True))
 
 
 @register
-class MsgspecNoGC(Strategy):
+class MsgspecNoGC(MsgspecStrategy):
     name = "msgspec-nogc"
     description = "msgspec Structs with gc=False everywhere, nested values typed Structs too"
-    requires = ("msgspec",)
-    implementations = ("cpython",)
 
     info = staticmethod(_info)
     part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

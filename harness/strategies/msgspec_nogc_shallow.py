@@ -11,21 +11,15 @@ much time in GC as spread dicts; the harness shows it against ``msgspec-nogc``.
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies._msgspec_types import build, converters, to_dict
-from harness.strategies.base import Strategy
+from harness.strategies._msgspec_types import MsgspecStrategy, build, converters
 
 _info, _part = converters(build(gc=False, typed=False))
 
 
 @register
-class MsgspecNoGCShallow(Strategy):
+class MsgspecNoGCShallow(MsgspecStrategy):
     name = "msgspec-nogc-shallow"
     description = "msgspec Structs with gc=False at the top level only; nested values stay dicts"
-    requires = ("msgspec",)
-    implementations = ("cpython",)
 
     info = staticmethod(_info)
     part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -15,21 +15,15 @@ build as ``OtherUser``.
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies._msgspec_types import build, converters, to_dict
-from harness.strategies.base import Strategy
+from harness.strategies._msgspec_types import MsgspecStrategy, build, converters
 
 _info, _part = converters(build(gc=True, typed=True))
 
 
 @register
-class MsgspecStructs(Strategy):
+class MsgspecStructs(MsgspecStrategy):
     name = "msgspec"
     description = "msgspec Structs (tagged unions, nested Structs) converted from json.loads output"
-    requires = ("msgspec",)
-    implementations = ("cpython",)
 
     info = staticmethod(_info)
     part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

@@ -12,19 +12,15 @@ from __future__ import annotations
 from collections import namedtuple
 
 from harness.strategies import register
-from harness.strategies._classes import build_classes, hydrators, to_dict
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies.base import Strategy
+from harness.strategies._classes import PerKindClasses, build_classes, hydrators
 
 _info, _part = hydrators(*build_classes(namedtuple))
 
 
 @register
-class NamedTuple(Strategy):
+class NamedTuple(PerKindClasses):
     name = "namedtuple"
     description = "one collections.namedtuple per role / part type, absent optionals as None"
 
     info = staticmethod(_info)
     part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

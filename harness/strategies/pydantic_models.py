@@ -19,9 +19,7 @@ from typing import Annotated, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from harness.schema import PART_KEYS
 from harness.strategies import register
-from harness.strategies._classes import Built, build_classes
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies.base import Strategy
+from harness.strategies._classes import Built, PerKindClasses, build_classes
 
 _SCALARS: Dict[str, Any] = {
     **dict.fromkeys(("role", "agent", "system", "parentID", "modelID", "providerID", "mode", "variant",
@@ -71,7 +69,7 @@ def _build() -> Dict[str, Callable]:
 
 
 @register
-class Pydantic(Strategy):
+class Pydantic(PerKindClasses):
     name = "pydantic"
     description = "pydantic v2 BaseModel per role / part type, discriminated unions, validate_json"
     requires = ("pydantic",)
@@ -83,4 +81,3 @@ class Pydantic(Strategy):
     def to_dict(obj: Any) -> Dict[str, Any]:
         return dict(obj) if isinstance(obj, dict) else obj.model_dump()
 
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))

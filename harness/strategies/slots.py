@@ -12,23 +12,19 @@ from __future__ import annotations
 
 from harness.strategies import register
 from harness.strategies._classes import (
+    PerKindClasses,
     build_classes,
     hydrators,
     slots_class,
-    to_dict,
 )
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
-from harness.strategies.base import Strategy
 
 _info, _part = hydrators(*build_classes(slots_class))
 
 
 @register
-class Slots(Strategy):
+class Slots(PerKindClasses):
     name = "slots"
     description = "one __slots__ class per role / part type, absent optionals as None"
 
     info = staticmethod(_info)
     part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
-    access = staticmethod(attribute_kernel(ASSISTANT_ONLY))
