@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +21,7 @@ from harness import results
 from harness.interpreters import Interpreter
 from harness.profiles import ALL, DatasetSpec, Profile
 from harness.results import RunError
-from harness.store import DatasetError, default_name, open_dataset, write_dataset
+from harness.store import default_name, open_dataset, write_dataset
 
 DATASET_DIR = Path("datasets")
 

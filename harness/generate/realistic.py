@@ -32,10 +32,32 @@ import math
 from dataclasses import dataclass, fields
 from typing import Dict, List, Tuple
 
-from harness.generate.realistic_parts import (AGENT_CUM, AGENTS, CLIENTS, EDITING_TOOLS, ERRORS, LATE_SYNTHETIC,
-                                              T0, TOOLS, WRITERS, Clock, Ctx, agent_data, cumulative, error, file_data, filediff, pick, retry_data,
-                                              shuffled, simple_part, step_finish, subtask_data, timed_text,
-                                              tool_part)
+from harness.generate.realistic_parts import (
+    AGENT_CUM,
+    AGENTS,
+    CLIENTS,
+    EDITING_TOOLS,
+    ERRORS,
+    LATE_SYNTHETIC,
+    T0,
+    TOOLS,
+    WRITERS,
+    Clock,
+    Ctx,
+    agent_data,
+    cumulative,
+    error,
+    file_data,
+    filediff,
+    pick,
+    retry_data,
+    shuffled,
+    simple_part,
+    step_finish,
+    subtask_data,
+    timed_text,
+    tool_part,
+)
 from harness.rng import Lcg
 
 Rows = List[Tuple[dict, List[dict]]]
