@@ -12,6 +12,8 @@ from typing import Any, Dict, Optional, Tuple
 REQUIRED = ("spread", "fixed", "slots", "dataclass", "msgspec")
 GROWTH = ("spread", "fixed", "slots", "msgspec-nogc", "cached:spread", "cached:fixed", "cached:slots",
           "cached:msgspec-nogc")
+GC_STUDY = REQUIRED + ("slots-merged", "instance-dict", "msgspec-nogc", "msgspec-nogc-shallow",
+                       "msgspec-decode-nogc", "floor-json")
 GC_CONTROLS = ({"gc_mode": "enabled"}, {"gc_mode": "disabled"})
 ALL = ("all",)  # every registered strategy and control available on the interpreter
 
@@ -93,7 +95,7 @@ PROFILES: Dict[str, Profile] = {
         ),
         timeout=300),
     "full": Profile(
-        "full", "up to 30 minutes: every strategy, sizes to 50k, growth to 100k, rigorous pyperf settings",
+        "full", "about 30 minutes: every strategy, sizes to 50k, growth to 100k, more pyperf processes",
         datasets=(DatasetSpec("reference", "reference", 11, 5000),
                   DatasetSpec("realistic", "realistic", 11, 50000),
                   DatasetSpec("growth", "realistic", 11, 101000, sessions=1, overrides=NO_COMPACTION)),
@@ -101,13 +103,13 @@ PROFILES: Dict[str, Profile] = {
             Suite("census", "hydrate_all", "reference", ALL, (5000,)),
             Suite("census", "hydrate_all", "realistic", ALL, (50000,)),
             Suite("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **_pyperf(6, 3)}),
-            Suite("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(4, 3)),
+            Suite("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(3, 2)),
             Suite("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,),
-                  _pyperf(4, 3)),
-            Suite("timing", "run_loop", "growth", GROWTH, (1000, 10000, 50000, 100000), _pyperf(3, 3)),
-            Suite("gcprobe", "hydrate_all", "realistic", ALL, (50000,), {"rounds": 3},
+                  _pyperf(3, 3)),
+            Suite("timing", "run_loop", "growth", GROWTH, (1000, 20000, 50000), _pyperf(2, 2)),
+            Suite("gcprobe", "hydrate_all", "realistic", GC_STUDY, (50000,), {"rounds": 3},
                   GC_CONTROLS + ({"gc_mode": "freeze"},)),
-            Suite("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"iterations": 20, "growth": 5000}),
+            Suite("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"iterations": 10, "growth": 10000}),
             Suite("memory", "hydrate_all", "realistic", ALL, (50000,)),
         ),
         timeout=1200),
