@@ -18,11 +18,26 @@ MEASURERS = {
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("list", help="list strategies, workloads and measurers", description=__doc__)
+    parser = subparsers.add_parser("list", help="list strategies, workloads and measurers",
+                                   description=__doc__)
+    parser.add_argument("--pythons", action="store_true",
+                        help="list the interpreters found for --python instead (pyenv, then PATH)")
     parser.set_defaults(run=run)
 
 
+def _pythons() -> int:
+    from harness.interpreters import discover
+
+    print("interpreters (harness bench --python all runs each of them):")
+    for candidate in discover():
+        version = candidate.version or "?"
+        print(f"  {candidate.spec:<12} {version:<9} {candidate.source:<6} {candidate.executable}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.pythons:
+        return _pythons()
     print(f"strategies (on {platform.python_implementation()} {platform.python_version()}; "
           "any of them also as cached:<name>):")
     for name, strategy in all_strategies().items():

@@ -57,7 +57,7 @@ def interpreter() -> Dict[str, Any]:
         "executable": sys.executable,
         "build": " ".join(platform.python_build()),
         "compiler": platform.python_compiler(),
-        "gc_thresholds": list(gc.get_threshold()),
+        "gc_thresholds": list(gc.get_threshold()) if hasattr(gc, "get_threshold") else None,  # not on PyPy
         "gil_disabled": bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False),
     }
     pypy = getattr(sys, "pypy_version_info", None)

@@ -1,0 +1,56 @@
+"""``harness compare RUN_A RUN_B``: B/A for every figure both runs have; pyperf's significance for timings.
+
+Runs measured in different environments (their fingerprints differ: another
+interpreter build, other package versions or another CPU) are refused unless --force.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.commands import options
+from harness.results import RunError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("compare", help="compare two runs (B/A per figure, timing significance)",
+                                   description=__doc__)
+    parser.add_argument("run_a", type=Path, metavar="RUN_A", help="the baseline run directory")
+    parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the run compared with it")
+    parser.add_argument("--force", action="store_true", help="compare even when the environments differ")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.compare import compare_runs, fingerprint_mismatch, load_run, markdown, rich_table
+
+    try:
+        manifest_a, tidy_a = load_run(args.run_a)
+        manifest_b, tidy_b = load_run(args.run_b)
+    except RunError as error:
+        raise options.UsageError(str(error)) from None
+    mismatch = fingerprint_mismatch(manifest_a, manifest_b)
+    if mismatch and not args.force:
+        raise options.UsageError(f"{mismatch}: the runs are not comparable (--force compares them anyway)")
+    if mismatch:
+        print(f"warning: {mismatch}; comparing anyway (--force)", file=sys.stderr)
+    comparison = compare_runs(args.run_a, args.run_b, tidy_a, tidy_b)
+    if not comparison.rows:
+        print(f"nothing in common: {args.run_a} and {args.run_b} share no figure "
+              "(interpreter, strategy, workload, size, metric)")
+        return 0
+    title = f"B/A — A: {args.run_a}  B: {args.run_b}"
+    if args.markdown:
+        print(markdown(comparison, title))
+    else:
+        from rich.console import Console
+
+        wide = None if sys.stdout.isatty() else 200  # piped: do not squeeze into 80 columns
+        Console(width=wide).print(rich_table(comparison, title))
+    if comparison.only_a or comparison.only_b:
+        print(f"{len(comparison.rows)} figures compared; {comparison.only_a} only in A, "
+              f"{comparison.only_b} only in B")
+    return 0
