@@ -9,7 +9,7 @@ DATASETS := datasets/reference-s11-m5000-a0.sqlite datasets/reference-s11-m2500-
             datasets/realistic-s11-m5000.sqlite datasets/realistic-s11-m20000.sqlite
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-slow bench bench-full census datasets lint clean
+.PHONY: help venv test test-slow bench bench-full bench-matrix census datasets lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ test: venv ## run the test suite (long tests excluded; see test-slow)
 test-slow: venv ## run only the long tests
 	$(BIN)/python -m pytest -m slow
 
+RUN ?= results/latest
+report: venv ## execute the notebooks on a run and write RUN/report.html (RUN=results/latest)
+	$(BIN)/harness report $(RUN)
+
 datasets: venv $(DATASETS) ## generate the seed's datasets (reference 5k / 2.5k, realistic 5k / 20k)
 
 datasets/reference-s11-m5000-a0.sqlite: | $(STAMP)
@@ -50,6 +54,10 @@ bench-full: venv ## run the full profile (every strategy, sizes to 50k, growth t
 
 census: datasets ## print the shape census of the seed's datasets
 	@for d in $(DATASETS); do $(BIN)/harness census --dataset $$d; echo; done
+
+bench-matrix: venv ## the quick bench profile on every discovered interpreter (pyenv, then PATH; one venv each)
+	$(BIN)/harness list --pythons
+	$(BIN)/harness bench --profile quick --python all
 
 lint: venv ## ruff over the package and the tests
 	$(BIN)/python -m ruff check harness tests

@@ -1,0 +1,326 @@
+"""Findings: short statements generated from a run's numbers (driver side, needs pandas).
+
+Each finding is a sentence plus the numbers it rests on. A finding whose data the run lacks is
+omitted, never guessed. The same selection helpers serve the notebooks, which read only the tidy
+table (``harness.results.load_tidy``) and the manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+# The seed's JavaScriptCore figures (opencode PR #29029, 5,000 reference messages): spread -> fixed.
+SEED_SHAPES = {"info": (47, 2), "part": (16, 5)}
+SEED_MESSAGES = 5000
+from harness.results import GC_MODE_MEASURERS
+MEASURERS = ("census", "timing", "gcprobe", "memory")
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str
+    text: str
+    numbers: Dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- selection helpers (notebooks too)
+
+
+def with_gc_mode(frame: Any) -> Any:
+    """The frame with every gcprobe / memory row's GC mode filled in (``enabled`` when unset)."""
+    frame = frame.copy()
+    if "gc_mode" not in frame:
+        frame["gc_mode"] = ""
+    frame["gc_mode"] = frame["gc_mode"].fillna("").astype(str)
+    frame.loc[frame["measurer"].isin(GC_MODE_MEASURERS) & (frame["gc_mode"] == ""), "gc_mode"] = "enabled"
+    return frame
+
+
+def select(
+    frame: Any,
+    measurer: Optional[str] = None,
+    workload: Optional[str] = None,
+    metric: Optional[str] = None,
+    dataset: Optional[str] = None,
+    mode: Optional[str] = None,
+) -> Any:
+    """Rows of one measurer / workload / metric; ``dataset`` is a name prefix, ``mode`` a GC mode."""
+    mask = frame["value"].notna()
+    if measurer is not None:
+        mask &= frame["measurer"] == measurer
+    if workload is not None:
+        mask &= frame["workload"] == workload
+    if metric is not None:
+        mask &= frame["metric"] == metric
+    if dataset is not None:
+        mask &= frame["dataset"].astype(str).str.startswith(dataset)
+    if mode is not None:
+        mask &= with_gc_mode(frame)["gc_mode"] == mode
+    return frame[mask]
+
+
+def medians(frame: Any, by: tuple = ("interpreter", "strategy")) -> Dict[tuple, float]:
+    """Median value per group (several jobs of one group, e.g. sizes, are pooled)."""
+    if frame.empty:
+        return {}
+    grouped = frame.groupby(list(by), dropna=False)["value"].median()
+    return {key if isinstance(key, tuple) else (key,): float(value) for key, value in grouped.items()}
+
+
+def missing_measurers(frame: Any) -> List[str]:
+    present = set(frame["measurer"].astype(str)) if len(frame) else set()
+    return [name for name in MEASURERS if name not in present]
+
+
+def is_cpython(interpreter: str) -> bool:
+    return str(interpreter).startswith("CPython")
+
+
+def _n(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}"
+
+
+# ---------------------------------------------------------------- the findings
+
+
+def shape_counts(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    rows = select(frame, "census", metric=None, dataset="reference")
+    found = {}
+    for role in ("info", "part"):
+        values = medians(select(rows, metric=f"{role}_key_sets"), ("strategy",))
+        if ("spread",) not in values or ("fixed",) not in values:
+            return None
+        found[role] = (int(values[("spread",)]), int(values[("fixed",)]))
+    sizes = sorted({int(size) for size in select(rows, metric="info_key_sets")["size"].dropna()})
+    match = found == SEED_SHAPES
+    size_text = ", ".join(f"{size:,}" for size in sizes) or "?"
+    if match:
+        verdict = "exactly the seed's JavaScriptCore figures (47 → 2, 16 → 5)"
+    elif sizes == [SEED_MESSAGES]:
+        verdict = "which does NOT match the seed's 47 → 2 and 16 → 5"
+    else:
+        verdict = (
+            f"not the seed's 47 → 2 / 16 → 5, which are for {SEED_MESSAGES:,} messages "
+            f"(this run's reference dataset has {size_text})"
+        )
+    text = (
+        f"Spread vs fixed key sets on the reference dataset: info {found['info'][0]} → {found['info'][1]}, "
+        f"part {found['part'][0]} → {found['part'][1]}, {verdict}."
+    )
+    return Finding(
+        "shapes",
+        text,
+        {
+            "info spread→fixed": f"{found['info'][0]} → {found['info'][1]}",
+            "part spread→fixed": f"{found['part'][0]} → {found['part'][1]}",
+            "messages": size_text,
+            "seed": "47 → 2, 16 → 5",
+        },
+    )
+
+
+def key_order_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    rows = select(frame, "timing", "access", "ns_per_read")
+    values = medians(rows)
+    spreads = medians(rows.assign(value=rows["spread"]))
+    parts, numbers = [], {}
+    for interpreter in sorted({key[0] for key in values if is_cpython(key[0])}):
+        spread, fixed = values.get((interpreter, "spread")), values.get((interpreter, "fixed"))
+        if spread is None or fixed is None:
+            continue
+        noise = max(
+            spreads.get((interpreter, "spread"), 0.0) or 0.0, spreads.get((interpreter, "fixed"), 0.0) or 0.0
+        )
+        ratio = spread / fixed if fixed else float("nan")
+        same = abs(spread - fixed) <= max(noise * 2, 0.05 * fixed)
+        verdict = (
+            f"within the noise (2 × MAD {_n(noise)} ns): no evidence that key order changes access time"
+            if same
+            else f"beyond the noise (MAD {_n(noise)} ns): key order changed access time"
+        )
+        parts.append(
+            f"on {interpreter} spread dicts read at {_n(spread)} ns vs fixed {_n(fixed)} ns "
+            f"({ratio:.2f}×), {verdict}"
+        )
+        numbers[f"{interpreter} spread / fixed ns/read"] = f"{_n(spread)} / {_n(fixed)}"
+    if not parts:
+        return None
+    return Finding("key_order", "Dict key order and access time: " + "; ".join(parts) + ".", numbers)
+
+
+def key_sharing(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    values = medians(select(frame, "census", metric="compact_layout_share"))
+    parts, numbers = [], {}
+    for interpreter in sorted({key[0] for key in values}):
+        shares = {name: values.get((interpreter, name)) for name in ("instance-dict", "dataclass")}
+        if all(share is None for share in shares.values()):
+            continue
+        held = [f"{name} {_pct(share)}" for name, share in shares.items() if share is not None]
+        instance = shares["instance-dict"]
+        verdict = (
+            ""
+            if instance is None
+            else " — instance key-sharing held"
+            if instance >= 0.99
+            else " — instance key-sharing broke for some objects"
+            if instance > 0
+            else " — instance key-sharing broke (every instance has its own dict)"
+        )
+        parts.append(f"{interpreter}: compact layout {', '.join(held)}{verdict}")
+        for name, share in shares.items():
+            if share is not None:
+                numbers[f"{interpreter} {name}"] = _pct(share)
+    if not parts:
+        return None
+    return Finding("key_sharing", "CPython key-sharing / inline values: " + "; ".join(parts) + ".", numbers)
+
+
+def gc_lowest(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    values = medians(select(frame, "gcprobe", "hydrate_all", "gc_share", mode="enabled"))
+    parts, numbers = [], {}
+    for interpreter in sorted({key[0] for key in values}):
+        own = {key[1]: value for key, value in values.items() if key[0] == interpreter}
+        if len(own) < 2:
+            continue
+        best = min(sorted(own), key=own.get)
+        text = f"on {interpreter} {best} had the lowest GC share in the rebuild loop, {_pct(own[best])}"
+        if "spread" in own and best != "spread":
+            text += f" vs spread {_pct(own['spread'])}"
+            numbers[f"{interpreter} spread"] = _pct(own["spread"])
+        parts.append(text)
+        numbers[f"{interpreter} {best}"] = _pct(own[best])
+    if not parts:
+        return None
+    return Finding("gc_lowest", "GC share: " + "; ".join(parts) + ".", numbers)
+
+
+def gc_controls(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    rows = select(frame, "gcprobe", "hydrate_all", "wall_s")
+    values = medians(with_gc_mode(rows), ("interpreter", "strategy", "gc_mode"))
+    parts, numbers = [], {}
+    for interpreter, strategy, mode in sorted(values):
+        if mode == "enabled":
+            continue
+        enabled = values.get((interpreter, strategy, "enabled"))
+        if not enabled:
+            continue
+        controlled = values[(interpreter, strategy, mode)]
+        label = "gc.freeze()" if mode == "freeze" else "GC disabled"
+        parts.append(
+            f"{strategy} on {interpreter} with {label} took {controlled / enabled:.0%} of the "
+            f"GC-enabled wall time"
+        )
+        numbers[f"{interpreter} {strategy} {mode} / enabled (s)"] = f"{controlled:.4g} / {enabled:.4g}"
+    if not parts:
+        return None
+    return Finding("gc_controls", "GC controls: " + "; ".join(parts) + ".", numbers)
+
+
+def best_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    values = medians(select(frame, "timing", "access", "ns_per_read"))
+    parts, numbers = [], {}
+    for interpreter in sorted({key[0] for key in values}):
+        own = {key[1]: value for key, value in values.items() if key[0] == interpreter}
+        if len(own) < 2:
+            continue
+        best = min(sorted(own), key=own.get)
+        text = f"on {interpreter} {best} at {_n(own[best])} ns/read"
+        if "spread" in own and best != "spread":
+            text += f" ({own['spread'] / own[best]:.2f}× faster than spread, {_n(own['spread'])} ns)"
+        parts.append(text)
+        numbers[f"{interpreter} {best}"] = f"{_n(own[best])} ns"
+        if "spread" in own:
+            numbers[f"{interpreter} spread"] = f"{_n(own['spread'])} ns"
+    if not parts:
+        return None
+    return Finding("best_access", "Fastest 200×7 access: " + "; ".join(parts) + ".", numbers)
+
+
+def growth_slopes(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    values = medians(select(frame, "gcprobe", "run_loop", "seconds_per_iteration_per_1k_history"))
+    parts, numbers = [], {}
+    for interpreter, strategy in sorted(values):
+        if not strategy.startswith("cached:"):
+            continue
+        base = strategy.split(":", 1)[1]
+        if (interpreter, base) not in values:
+            continue
+        cached, uncached = values[(interpreter, strategy)], values[(interpreter, base)]
+        parts.append(
+            f"{base} on {interpreter} grows {uncached * 1000:.2f} ms per iteration per 1k messages "
+            f"of history uncached, {cached * 1000:.2f} ms cached"
+        )
+        numbers[f"{interpreter} {base} uncached / cached (ms per 1k)"] = (
+            f"{uncached * 1000:.2f} / {cached * 1000:.2f}"
+        )
+    if not parts:
+        return None
+    return Finding("growth", "run_loop growth: " + "; ".join(parts) + ".", numbers)
+
+
+def lowest_memory(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    values = medians(select(frame, "memory", "hydrate_all", "peak_bytes_per_message"))
+    parts, numbers = [], {}
+    for interpreter in sorted({key[0] for key in values}):
+        own = {key[1]: value for key, value in values.items() if key[0] == interpreter}
+        if len(own) < 2:
+            continue
+        best = min(sorted(own), key=own.get)
+        text = f"on {interpreter} {best} at {_n(own[best], 0)} B/message"
+        if "spread" in own and best != "spread":
+            text += f" vs spread {_n(own['spread'], 0)} B"
+        parts.append(text)
+        numbers[f"{interpreter} {best}"] = f"{_n(own[best], 0)} B"
+    if not parts:
+        return None
+    return Finding("memory", "Lowest peak memory per message: " + "; ".join(parts) + ".", numbers)
+
+
+def pypy(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    rows = frame[frame["implementation"].astype(str) == "PyPy"]
+    if rows.empty:
+        return None
+    values = medians(select(rows, "timing", "access", "ns_per_read"))
+    if not values:
+        return Finding(
+            "pypy", "PyPy ran in this run but produced no access timings.", {"PyPy figures": str(len(rows))}
+        )
+    own = {key[1]: value for key, value in values.items()}
+    text = "On PyPy (real hidden classes): " + ", ".join(
+        f"{name} {_n(value)} ns/read" for name, value in sorted(own.items())
+    )
+    if "spread" in own and "fixed" in own and own["fixed"]:
+        text += f"; spread costs {own['spread'] / own['fixed']:.1f}× fixed"
+    return Finding("pypy", text + ".", {name: f"{_n(value)} ns" for name, value in sorted(own.items())})
+
+
+FINDERS: List[Callable[[Any, Dict[str, Any]], Optional[Finding]]] = [
+    shape_counts,
+    key_order_access,
+    key_sharing,
+    best_access,
+    gc_lowest,
+    gc_controls,
+    growth_slopes,
+    lowest_memory,
+    pypy,
+]
+
+
+def findings(frame: Any, manifest: Optional[Dict[str, Any]] = None) -> List[Finding]:
+    """Every finding the run's numbers support, in a fixed order."""
+    manifest = manifest or {}
+    found = []
+    for finder in FINDERS:
+        try:
+            result = finder(frame, manifest)
+        except (KeyError, ValueError, TypeError, ZeroDivisionError):
+            result = None  # malformed data: omit the finding rather than fail the report
+        if result is not None:
+            found.append(result)
+    return found

@@ -1,0 +1,457 @@
+"""The run report: execute the notebooks headless on a run, render one self-contained HTML file.
+
+``build_report(run_dir)`` reads ``notebooks/*.py`` (jupytext percent format), injects ``run_dir``
+after each notebook's ``parameters`` cell (papermill style), executes it with nbclient in a kernel
+of the running interpreter, and renders everything into ``RUN_DIR/report.html`` with nbconvert:
+code hidden, images embedded as data URIs, no script / stylesheet / font / MathJax / require.js
+fetched from the network. Every string that comes from the run's data or metadata is HTML-escaped.
+
+The small display helpers at the end (``note``, ``show_table``, ``save_figure``) are what the
+notebooks use, so that they escape and save figures the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from harness import results
+from harness.atomic import write_text
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
+    ("shapes", "Shapes"),
+    ("gc_overhead", "GC overhead"),
+    ("memory", "Memory"),
+    ("access_and_growth", "Access time and growth"),
+    ("interpreters", "Across interpreters"),
+)
+CELL_TIMEOUT = 600  # seconds per notebook cell
+
+# A template that extends nbconvert's "lab" one without anything fetched from a CDN.
+_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block extra_css -%}<style>
+.harness-header table, .jp-OutputArea-output table { border-collapse: collapse; margin: 0.5em 0; }
+.harness-header th, .harness-header td { border: 1px solid #ccc; padding: 2px 8px;
+  text-align: left !important; vertical-align: top; }
+.harness-incomplete { color: #a40000; font-weight: bold; }
+</style>{%- endblock extra_css -%}
+"""
+_EXTERNAL = re.compile(
+    r"<(script|link|img|iframe|source|video|audio|embed)\b[^>]*?\b(src|href)\s*=\s*"
+    r"[\"']?\s*(https?:)?//",
+    re.IGNORECASE,
+)
+_CSS_EXTERNAL = re.compile(r"(@import\s+(url\()?\s*[\"']?|url\(\s*[\"']?)(https?:)?//", re.IGNORECASE)
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+# ---------------------------------------------------------------- run data
+
+
+def load_frame(run_dir: Path) -> Any:
+    """The tidy table, or an empty one with the tidy columns when the run has none yet."""
+    import pandas as pd
+
+    if not (Path(run_dir) / "tidy.csv").is_file():
+        return pd.DataFrame(
+            {
+                column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object"))
+                for column in results.TIDY_COLUMNS
+            }
+        )
+    return results.load_tidy(run_dir)
+
+
+def completeness_line(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> Tuple[bool, str]:
+    """(incomplete?, one sentence): status, failed / missing jobs and the measurers without results."""
+    from harness.findings import missing_measurers
+
+    counts = results.completeness(run_dir, manifest)
+    status = manifest.get("status", "unknown")
+    lacking = sorted(
+        {
+            job.get("measurer", "?")
+            for job in manifest.get("plan", [])
+            if results.job_status(run_dir, job.get("id", "")) != "ok"
+        }
+    )
+    absent = [name for name in missing_measurers(frame) if name not in lacking]
+    incomplete = status != "complete" or counts["failed"] > 0 or counts["missing"] > 0
+    if not incomplete:
+        text = f"Complete run: {counts['ok']} of {counts['planned']} jobs ok."
+        if absent:
+            text += f" This run has no results from: {', '.join(absent)}."
+        return bool(absent), text
+    bad = counts["failed"] + counts["missing"]
+    text = (
+        f"Incomplete run (status {status}): {bad} of {counts['planned']} jobs lack a result "
+        f"({counts['failed']} failed, {counts['missing']} missing)"
+    )
+    text += f"; measurers with missing jobs: {', '.join(lacking)}" if lacking else ""
+    text += f"; no results at all from: {', '.join(absent)}" if absent else ""
+    return True, text + "."
+
+
+def _table(rows: List[Dict[str, Any]], columns: List[str]) -> str:
+    head = "".join(f"<th>{esc(column)}</th>" for column in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{esc(row.get(column, '—'))}</td>" for column in columns) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _gib(value: Any) -> str:
+    try:
+        return f"{float(value) / 2**30:.1f} GiB"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def environment_html(manifest: Dict[str, Any]) -> str:
+    git = manifest.get("git") or {}
+    dirty = git.get("dirty")
+    run_rows = [
+        {"item": key, "value": value}
+        for key, value in (
+            ("profile", manifest.get("profile", "?")),
+            ("status", manifest.get("status", "?")),
+            ("started", manifest.get("started", "?")),
+            ("finished", manifest.get("finished") or "—"),
+            (
+                "git commit",
+                (git.get("commit") or "unknown")
+                + (" (dirty)" if dirty else " (clean)" if dirty is False else ""),
+            ),
+            ("run fingerprint", manifest.get("fingerprint", "?")),
+            ("command", " ".join(str(arg) for arg in manifest.get("argv", []))),
+        )
+    ]
+    interpreters = []
+    for tag, info in sorted((manifest.get("interpreters") or {}).items()):
+        interp, machine = info.get("interpreter", {}), info.get("machine", {})
+        interpreters.append(
+            {
+                "tag": tag,
+                "implementation": interp.get("implementation", "?"),
+                "version": interp.get("version", "?"),
+                "build": f"{interp.get('sys_version', '?')}",
+                "GC thresholds": interp.get("gc_thresholds", "?"),
+                "CPU": machine.get("cpu_model", "?"),
+                "cores": machine.get("cores", "?"),
+                "memory": _gib(machine.get("memory_bytes")),
+                "platform": machine.get("platform", "?"),
+                "fingerprint": info.get("fingerprint", "?"),
+            }
+        )
+    columns = [
+        "tag",
+        "implementation",
+        "version",
+        "build",
+        "GC thresholds",
+        "CPU",
+        "cores",
+        "memory",
+        "platform",
+        "fingerprint",
+    ]
+    parts = ['<h2 id="environment">Environment</h2>', _table(run_rows, ["item", "value"])]
+    parts.append(
+        _table(interpreters, columns) if interpreters else "<p>The manifest records no interpreter.</p>"
+    )
+    datasets = [
+        {
+            "key": key,
+            "file": Path(str(d.get("path", "?"))).name,
+            "messages": d.get("messages", "?"),
+            "parts": d.get("parts", "?"),
+            "sha256": str(d.get("sha256", "?"))[:16],
+        }
+        for key, d in sorted((manifest.get("datasets") or {}).items())
+    ]
+    if datasets:
+        parts.append(_table(datasets, ["key", "file", "messages", "parts", "sha256"]))
+    return "\n".join(parts)
+
+
+def header_html(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> str:
+    from harness.findings import findings
+
+    incomplete, line = completeness_line(run_dir, manifest, frame)
+    found = findings(frame, manifest)
+    parts = [
+        f'<h1 id="report">shape-harness report: {esc(Path(run_dir).name)}</h1>',
+        f'<p class="harness-completeness{" harness-incomplete" if incomplete else ""}">{esc(line)}</p>',
+        '<h2 id="findings">Findings</h2>',
+    ]
+    if found:
+        rows = [
+            {"finding": item.text, "numbers": "; ".join(f"{k}: {v}" for k, v in item.numbers.items())}
+            for item in found
+        ]
+        parts.append(_table(rows, ["finding", "numbers"]))
+    else:
+        parts.append("<p>This run has no data any finding rests on.</p>")
+    parts.append(environment_html(manifest))
+    return '<div class="harness-header">' + "\n".join(parts) + "</div>"
+
+
+# ---------------------------------------------------------------- notebook execution
+
+
+def _kernel_manager_class() -> Any:
+    """A kernel manager class whose ``python3`` kernel is the running interpreter (e.g. the venv's),
+    whatever kernelspecs are installed elsewhere."""
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class HereSpecs(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return KernelSpec(
+                argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                display_name=f"Python {sys.version.split()[0]}",
+                language="python",
+                resource_dir=str(NOTEBOOK_DIR),
+            )
+
+    class HereKernelManager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _here_spec_manager(self) -> KernelSpecManager:
+            return HereSpecs(data_dir=self.data_dir)
+
+    return HereKernelManager
+
+
+def read_notebook(name: str, run_dir: Path) -> Any:
+    """A notebook from its jupytext source, with ``run_dir`` injected after its parameters cell."""
+    import jupytext
+    import nbformat
+
+    notebook = jupytext.read(NOTEBOOK_DIR / f"{name}.py")
+    injected = nbformat.v4.new_code_cell(
+        f"run_dir = {str(Path(run_dir).resolve())!r}", metadata={"tags": ["injected-parameters"]}
+    )
+    index = next(
+        (
+            i
+            for i, cell in enumerate(notebook.cells)
+            if "parameters" in cell.get("metadata", {}).get("tags", [])
+        ),
+        -1,
+    )
+    notebook.cells.insert(index + 1, injected)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
+
+
+def execute_notebook(name: str, run_dir: Path) -> Tuple[Any, Optional[str]]:
+    """The executed notebook and None, or the partly executed one and the error's last line."""
+    import warnings
+
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = read_notebook(name, run_dir)
+    client = NotebookClient(
+        notebook,
+        kernel_manager_class=_kernel_manager_class(),
+        timeout=CELL_TIMEOUT,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(run_dir)}},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            client.execute(stderr=subprocess.DEVNULL)  # the kernel's own chatter (TCP warning) is noise here
+        except CellExecutionError as error:
+            lines = [line for line in str(error).strip().splitlines() if line.strip()]
+            return notebook, re.sub(r"\x1b\[[0-9;]*m", "", lines[-1] if lines else "error")
+        except Exception as error:  # a kernel that does not start must not lose the rest of the report
+            return notebook, f"{type(error).__name__}: {error}"
+    return notebook, None
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def external_urls(text: str) -> List[str]:
+    """script/link/img/... tags (and CSS imports/urls) that would fetch from the network."""
+    return [match.group(0) for match in _EXTERNAL.finditer(text)] + [
+        match.group(0) for match in _CSS_EXTERNAL.finditer(text)
+    ]
+
+
+def strip_external(text: str) -> str:
+    """Remove any tag that would fetch a resource from the network (belt and braces)."""
+    text = re.sub(r"<script\b[^>]*\bsrc\s*=\s*[\"']?\s*(https?:)?//[^>]*>\s*</script>", "", text, flags=re.I)
+    text = re.sub(
+        r"<(link|img|iframe|source|video|audio|embed)\b[^>]*\b(src|href)\s*=\s*[\"']?\s*(https?:)?//"
+        r"[^>]*>",
+        "",
+        text,
+        flags=re.I,
+    )
+    text = re.sub(r"/\*(?:(?!\*/).)*?https?://.*?\*/", "", text, flags=re.S)  # CSS credits comments
+    return _CSS_EXTERNAL.sub(lambda m: m.group(1) + "about:blank#", text)
+
+
+def render(notebook: Any, title: str) -> str:
+    import warnings
+
+    from jinja2 import DictLoader
+    from nbconvert import HTMLExporter
+
+    notebook.metadata["title"] = title
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        exporter = HTMLExporter(
+            template_name="lab",
+            extra_loaders=[DictLoader({"harness.html.j2": _TEMPLATE})],
+            template_file="harness.html.j2",
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            embed_images=True,
+            anchor_link_text="",
+        )
+        body, _ = exporter.from_notebook_node(notebook)
+    body = strip_external(body)
+    left = external_urls(body)
+    if left:
+        raise RuntimeError(f"report still references the network: {left[:3]}")
+    return body
+
+
+def _html_cell(fragment: str) -> Any:
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": fragment})]
+    return cell
+
+
+def build_report(run_dir: Path, say: Any = None) -> Path:
+    """Execute every notebook on ``run_dir`` and write ``RUN_DIR/report.html``; returns its path."""
+    import nbformat
+
+    run_dir = Path(run_dir)
+    say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+    manifest = results.load_manifest(run_dir)  # RunError when run_dir is not a run
+    began = time.monotonic()
+    frame = load_frame(run_dir)
+    combined = nbformat.v4.new_notebook()
+    combined.cells.append(_html_cell(header_html(run_dir, manifest, frame)))
+    (run_dir / "figures").mkdir(exist_ok=True)
+    for name, title in NOTEBOOKS:
+        if not (NOTEBOOK_DIR / f"{name}.py").is_file():
+            combined.cells.append(
+                _html_cell(
+                    f"<h2>{esc(title)}</h2><p>Notebook {esc(name)}.py is not "
+                    f"installed with this harness; section omitted.</p>"
+                )
+            )
+            continue
+        say(f"report: executing notebook {name} ...")
+        started = time.monotonic()
+        notebook, error = execute_notebook(name, run_dir)
+        say(
+            f"report: notebook {name} {'failed: ' + error if error else 'done'} "
+            f"({time.monotonic() - started:.1f} s)"
+        )
+        if error:
+            combined.cells.append(
+                _html_cell(
+                    f'<h2>{esc(title)}</h2><p class="harness-incomplete">'
+                    f"This section failed to execute: {esc(error)}</p>"
+                )
+            )
+            continue
+        combined.cells.extend(
+            cell
+            for cell in notebook.cells
+            if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
+        )
+    page = render(combined, f"shape-harness report: {run_dir.name}")
+    path = run_dir / "report.html"
+    write_text(path, page)
+    say(f"report: wrote {path} in {time.monotonic() - began:.1f} s")
+    return path
+
+
+# ---------------------------------------------------------------- helpers for the notebooks
+
+
+def setup_plots() -> None:
+    """Readable defaults; never interpret ``$...$`` in labels that come from data."""
+    import matplotlib
+
+    matplotlib.rcParams.update(
+        {
+            "text.parse_math": False,
+            "figure.dpi": 100,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "figure.autolayout": True,
+            "svg.fonttype": "none",
+        }
+    )
+
+
+def note(text: str) -> None:
+    """A short sentence in the notebook output, HTML-escaped."""
+    from IPython.display import HTML, display
+
+    display(HTML(f"<p>{esc(text)}</p>"))
+
+
+def show_table(frame: Any, index: bool = False, floatfmt: str = "{:,.4g}") -> None:
+    """A pandas table, every cell HTML-escaped."""
+    from IPython.display import HTML, display
+
+    display(
+        HTML(
+            frame.to_html(
+                escape=True, index=index, na_rep="—", float_format=lambda value: floatfmt.format(value)
+            )
+        )
+    )
+
+
+def save_figure(fig: Any, run_dir: Any, name: str) -> None:
+    """Save a figure as SVG and PNG into ``RUN_DIR/figures/``, show it inline, close it."""
+    import matplotlib.pyplot as plt
+
+    out = Path(run_dir) / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+    fig.savefig(out / f"{safe}.svg")
+    fig.savefig(out / f"{safe}.png", dpi=120)
+    try:
+        from IPython.display import display
+
+        display(fig)
+    except ImportError:
+        pass
+    plt.close(fig)
+
+
+def link(href: str, text: str) -> str:
+    """An HTML link to a relative file, escaped."""
+    from urllib.parse import quote
+
+    return f'<a href="{esc(quote(href))}">{esc(text)}</a>'

@@ -1,0 +1,111 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+
+# %% [markdown]
+# ## Access time and growth
+# The seed's access loop: 200 iterations × 7 properties (role, cost, summary, finish, error, variant,
+# structured) over every message info, in each strategy's own read syntax — median ns per read over
+# pyperf processes, with the spread (median absolute deviation) as error bars. Then the agent loop
+# (`run_loop`): time per iteration as the session history grows, with a fitted slope, with and
+# without the row cache.
+
+# %% tags=["parameters"]
+run_dir = "results/latest"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from harness import results
+from harness.findings import select
+from harness.report import load_frame, note, save_figure, setup_plots, show_table
+
+setup_plots()
+tidy = load_frame(run_dir)
+timing = select(tidy, "timing")
+several = tidy["interpreter"].nunique() > 1
+
+
+def label(interpreter, strategy):
+    return f"{strategy}\n{interpreter}" if several else str(strategy)
+
+
+if timing.empty:
+    note("This run has no timing measurements (pyperf): access and hydration times are missing.")
+
+# %%
+for workload, metric, title in (("access", "ns_per_read", "200×7 access: time per property read"),
+                                ("hydrate_all", "ns_per_row", "hydration: time per stored row")):
+    rows = timing[(timing["workload"] == workload) & (timing["metric"] == metric)]
+    if rows.empty:
+        if not timing.empty:
+            note(f"No {workload} timing ({metric}) in this run.")
+        continue
+    grouped = rows.groupby(["interpreter", "strategy"]).agg(value=("value", "median"), spread=("spread", "median"),
+                                                           processes=("n", "max"))
+    grouped = grouped.sort_values("value")
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(grouped) + 2), 4))
+    x = np.arange(len(grouped))
+    ax.bar(x, grouped["value"].to_numpy(), yerr=grouped["spread"].fillna(0).to_numpy(), capsize=4, color="#26a69a")
+    ax.set_xticks(x)
+    ax.set_xticklabels([label(*key) for key in grouped.index], rotation=30, ha="right")
+    ax.set_ylabel(f"{metric.replace('_', ' ')} (ns; error bar = MAD)")
+    ax.set_title(title)
+    save_figure(fig, run_dir, f"timing-{workload}")
+    show_table(grouped.rename(columns={"value": f"median {metric}", "spread": "MAD"}).reset_index())
+
+# %% [markdown]
+# ### `run_loop` growth
+# Each iteration re-reads the whole history (newest first, 50 per page) and rebuilds it; history grows
+# between iterations. Slope = seconds per iteration per 1,000 messages of history (least squares).
+
+# %%
+curves = []
+for result in results.job_results(Path(run_dir)):
+    job = result.get("job", {})
+    if result.get("status") != "ok" or job.get("workload") != "run_loop":
+        continue
+    interpreter = result.get("environment", {}).get("interpreter", {})
+    name = f"{interpreter.get('implementation', '?')} {interpreter.get('version', '?')}"
+    for step in (result.get("extra") or {}).get("iterations") or []:
+        if isinstance(step, dict) and "history" in step and "seconds" in step:
+            curves.append({"interpreter": name, "strategy": str(job.get("strategy", "?")),
+                           "history": float(step["history"]), "seconds": float(step["seconds"]),
+                           "gc_seconds": float(step.get("gc_seconds") or 0.0)})
+curves = pd.DataFrame(curves)
+if curves.empty:
+    note("This run has no run_loop measurements: growth per iteration is missing.")
+else:
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    slopes = []
+    for (interpreter, strategy), rows in curves.groupby(["interpreter", "strategy"], sort=True):
+        rows = rows.sort_values("history")
+        style = "--" if strategy.startswith("cached:") else "-"
+        line, = ax.plot(rows["history"], rows["seconds"] * 1000, style, marker="o", label=label(interpreter, strategy).replace("\n", " "))
+        slope = np.nan
+        if rows["history"].nunique() >= 2:
+            slope, intercept = np.polyfit(rows["history"] / 1000, rows["seconds"], 1)
+            xs = np.array([rows["history"].min(), rows["history"].max()])
+            ax.plot(xs, (intercept + slope * xs / 1000) * 1000, ":", color=line.get_color(), alpha=0.6)
+        slopes.append({"interpreter": interpreter, "strategy": strategy, "cached": strategy.startswith("cached:"),
+                       "iterations": len(rows), "ms per iteration per 1k history": slope * 1000,
+                       "GC share": rows["gc_seconds"].sum() / max(rows["seconds"].sum(), 1e-12)})
+    ax.set_xlabel("history (messages)")
+    ax.set_ylabel("time per iteration (ms)")
+    ax.set_title("run_loop: time per iteration vs history (dashed = row cache, dotted = fit)")
+    ax.legend(fontsize="small")
+    save_figure(fig, run_dir, "run-loop-growth")
+    show_table(pd.DataFrame(slopes), floatfmt="{:,.3g}")

@@ -1,0 +1,96 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+
+# %% [markdown]
+# ## Memory
+# Peak memory while each strategy rebuilds the messages (memray, one plain process per job), per run
+# and per message, with links to the memray flamegraphs where the run kept them.
+
+# %% tags=["parameters"]
+run_dir = "results/latest"
+
+# %%
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import HTML, display
+
+from harness import results
+from harness.findings import select
+from harness.report import esc, link, load_frame, note, save_figure, setup_plots, show_table
+
+setup_plots()
+tidy = load_frame(run_dir)
+memory = select(tidy, "memory")
+several = tidy["interpreter"].nunique() > 1
+
+
+def label(interpreter, strategy):
+    return f"{strategy}\n{interpreter}" if several else str(strategy)
+
+
+if memory.empty:
+    note("This run has no memory measurements (memray): peak memory and flamegraphs are missing.")
+
+# %%
+FIGURES = (("peak_bytes_per_message", "peak bytes per message", 1, "B"),
+           ("peak_bytes", "peak memory of the rebuild", 2**20, "MiB"))
+for metric, title, scale, unit in FIGURES:
+    rows = memory[memory["metric"] == metric]
+    if rows.empty:
+        if not memory.empty:
+            note(f"No {metric} figure in this run.")
+        continue
+    values = rows.groupby(["interpreter", "strategy"])["value"].median().sort_values() / scale
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(values) + 2), 4))
+    ax.bar(np.arange(len(values)), values.to_numpy(), color="#5c6bc0")
+    ax.set_xticks(np.arange(len(values)))
+    ax.set_xticklabels([label(*key) for key in values.index], rotation=30, ha="right")
+    ax.set_ylabel(f"{title} ({unit})")
+    size = rows["size"].dropna()
+    ax.set_title(f"Memory: {title}" + (f", {int(size.max()):,} messages" if len(size) else ""))
+    save_figure(fig, run_dir, f"memory-{metric}")
+
+if not memory.empty:
+    wide = memory.pivot_table(index=["interpreter", "strategy"], columns="metric", values="value", aggfunc="median")
+    show_table(wide.reset_index())
+
+# %% [markdown]
+# ### Flamegraphs
+# memray flamegraphs (self-contained HTML files in the run directory), one per memory job.
+
+# %%
+run = Path(run_dir)
+found = []
+for result in results.job_results(run):
+    job = result.get("job", {})
+    if job.get("measurer") != "memory" or result.get("status") != "ok":
+        continue
+    recorded = (result.get("extra") or {}).get("flamegraph")
+    if not recorded:
+        continue
+    name = Path(str(recorded)).name
+    for candidate in (run / str(recorded), run / "jobs" / name, run / "memory" / name):
+        try:
+            inside = candidate.resolve().is_relative_to(run.resolve()) and candidate.is_file()
+        except (OSError, ValueError):
+            inside = False
+        if inside:
+            found.append((str(job.get("strategy", "?")), candidate.resolve().relative_to(run.resolve()).as_posix()))
+            break
+if found:
+    items = "".join(f"<li>{esc(strategy)}: {link(path, path)}</li>" for strategy, path in sorted(found))
+    display(HTML(f"<ul>{items}</ul>"))
+else:
+    note("No memray flamegraph files in this run directory.")
