@@ -30,8 +30,10 @@ from harness.atomic import write_text
 #   1 — first version: manifest, jobs/<id>.job.json + jobs/<id>.json, tidy.csv with TIDY_COLUMNS.
 SCHEMA_VERSION = 1
 STATUSES = ("running", "complete", "failed", "interrupted")
-TIDY_COLUMNS = ("interpreter", "implementation", "strategy", "workload", "measurer", "size", "metric",
-                "value", "unit", "n", "spread", "job", "dataset")
+TIDY_COLUMNS = ("interpreter", "implementation", "strategy", "workload", "measurer", "gc_mode", "size",
+                "metric", "value", "unit", "n", "spread", "job", "dataset")
+#: Measurers whose jobs run under a GC mode (``params.gc_mode``, default ``enabled``).
+GC_MODE_MEASURERS = ("gcprobe", "memory")
 TIDY_TYPES = {"size": "Int64", "value": "float64", "n": "Int64", "spread": "float64"}
 
 
@@ -96,7 +98,10 @@ def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
         for figure in result["figures"]:
             yield {"interpreter": f"{interpreter['implementation']} {interpreter['version']}",
                    "implementation": interpreter["implementation"], "strategy": job["strategy"],
-                   "workload": job["workload"], "measurer": job["measurer"], "size": job["size"],
+                   "workload": job["workload"], "measurer": job["measurer"],
+                   "gc_mode": job["params"].get("gc_mode", "enabled") if job["measurer"] in GC_MODE_MEASURERS
+                   else "",
+                   "size": job["size"],
                    "metric": figure["metric"], "value": figure["value"], "unit": figure["unit"],
                    "n": figure["n"], "spread": figure["spread"], "job": job["id"],
                    "dataset": Path(job["dataset"]).name}
@@ -119,7 +124,8 @@ def load_tidy(run_dir: Path) -> "Any":
     """``tidy.csv`` as a typed pandas DataFrame (driver side: needs the ``analysis`` extra)."""
     import pandas as pd
 
-    frame = pd.read_csv(Path(run_dir) / "tidy.csv", dtype={"spread": "float64"})
+    frame = pd.read_csv(Path(run_dir) / "tidy.csv", dtype={"spread": "float64", "gc_mode": "string"},
+                        keep_default_na=False, na_values={"value": [""], "spread": [""], "n": [""], "size": [""]})
     missing = set(TIDY_COLUMNS) - set(frame.columns)
     if missing:
         raise RunError(f"{run_dir}/tidy.csv lacks columns {', '.join(sorted(missing))}")

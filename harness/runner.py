@@ -26,9 +26,9 @@ from harness.store import default_name, open_dataset, write_dataset
 DATASET_DIR = Path("datasets")
 
 
-def job_id(interpreter: Interpreter, measurer: str, workload: str, strategy: str, size: int,
+def job_id(interpreter: Interpreter, measurer: str, workload: str, dataset: str, strategy: str, size: int,
            variant: Dict[str, Any]) -> str:
-    parts = [interpreter.tag, measurer, workload, strategy.replace(":", "_"), str(size)]
+    parts = [interpreter.tag, measurer, workload, dataset, strategy.replace(":", "_"), str(size)]
     parts += [str(value) for value in variant.values()]
     return "-".join(parts)
 
@@ -52,11 +52,15 @@ def plan(profile: Profile, interpreters: List[Interpreter], datasets: Dict[str, 
                     continue
                 for size in suite.sizes:
                     for variant in suite.variants:
-                        identifier = job_id(interpreter, suite.measurer, suite.workload, name, size, variant)
+                        identifier = job_id(interpreter, suite.measurer, suite.workload, suite.dataset, name,
+                                            size, variant)
                         jobs.append({"id": identifier, "measurer": suite.measurer, "strategy": name,
                                      "workload": suite.workload, "dataset": str(datasets[suite.dataset]),
                                      "size": size, "params": {**suite.params, **variant},
                                      "interpreter": interpreter.tag})
+    identifiers = [job["id"] for job in jobs]
+    if len(set(identifiers)) != len(identifiers):
+        raise RunError(f"profile {profile.name} plans the same job twice")
     return jobs, list(dict.fromkeys(notes))
 
 

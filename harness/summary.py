@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Tuple
 from rich.console import Console
 from rich.table import Table
 
-# column title -> (measurer, workload, metric, dataset prefix or None, gc_mode in the job id or None)
+# column title -> (measurer, workload, metric, dataset prefix or None, gc_mode or None)
 HEADLINES: Dict[str, Tuple[str, str, str, Optional[str], Optional[str]]] = {
     "info shapes (ref)": ("census", "hydrate_all", "info_key_sets", "reference", None),
     "access ns/read": ("timing", "access", "ns_per_read", None, None),
@@ -30,7 +30,7 @@ def headline_rows(run_dir: Path) -> List[Dict[str, str]]:
                     continue
                 if dataset and not row["dataset"].startswith(dataset):
                     continue
-                if mode and not row["job"].endswith(f"-{mode}"):
+                if mode and row.get("gc_mode") != mode:
                     continue
                 entry = table.setdefault((row["interpreter"], row["strategy"]),
                                          {"interpreter": row["interpreter"], "strategy": row["strategy"]})

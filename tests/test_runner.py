@@ -205,3 +205,14 @@ def test_bad_usage(tmp_path, argv, message):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
+
+
+@pytest.mark.parametrize("name", ["smoke", "quick", "full"])
+def test_every_profile_plans_distinct_jobs(name):
+    from harness.interpreters import current
+    from harness.profiles import PROFILES
+
+    profile = PROFILES[name]
+    jobs, _ = runner.plan(profile, [current()], {spec.key: Path(f"{spec.key}.sqlite") for spec in profile.datasets})
+    assert len({job["id"] for job in jobs}) == len(jobs) > 0
+    assert {job["measurer"] for job in jobs} >= {"census", "timing", "gcprobe", "memory"}

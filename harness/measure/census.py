@@ -177,7 +177,8 @@ def strategy_census(strategy: Any, stored: List["StoredRecord"]) -> Dict[str, An
             "part_key_sets": part_count.key_sets, "part_key_orders": part_count.key_orders,
             "info_classes": len({type(obj) for obj in infos}), "part_classes": len({type(obj) for obj in parts}),
             "tracked_per_message": tracked / messages,
-            "top_level_tracked_share": sum(map(gc.is_tracked, infos + parts)) / max(1, len(infos) + len(parts)),
+            "top_level_tracked_share": (sum(map(gc.is_tracked, infos + parts)) / max(1, len(infos) + len(parts))
+                                        if hasattr(gc, "is_tracked") else None),
             "deep_bytes_per_message": deep_bytes(infos + parts, strategy.shape) / messages,
             "compact_layout": layout}
 
@@ -195,8 +196,9 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
     finally:
         prepared.close()
     layout = found.pop("compact_layout")
-    figures = [Figure(metric, float(value), "bytes" if "bytes" in metric else "count", len(messages))
-               for metric, value in found.items()]
+    units = {"deep_bytes_per_message": "bytes", "top_level_tracked_share": "ratio"}
+    figures = [Figure(metric, float(value), units.get(metric, "count"), len(messages))
+               for metric, value in found.items() if value is not None]
     if layout is not None:
         figures.append(Figure("compact_layout_share", layout["compact_share"], "ratio", layout["objects_with_dict"]))
     return {"figures": figures, "extra": {"compact_layout": layout}}

@@ -12,8 +12,9 @@ grown by ``params.growth`` messages for ``params.iterations`` iterations from a
 history of ``size`` messages (per-iteration time and GC time are kept, and the
 slope of iteration time over history size is reported). Units: seconds, share
 in [0, 1], objects. Known biases: callback overhead is included in GC time
-(microseconds per collection); on interpreters without ``gc.callbacks`` (PyPy)
-only wall time and the GC-disabled control are available.
+(microseconds per collection). PyPy has no ``gc.callbacks``: its ``gc.hooks``
+report minor collections and incremental major steps with their durations
+(no objects-collected counts), and it has no ``gc.freeze``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from harness.measure.job import Figure, Job, JobError, checked_gc_mode, run_meas
 
 
 class GcProbe:
-    """Times collections per generation while installed in ``gc.callbacks``."""
+    """Times collections per generation while installed: in ``gc.callbacks`` on CPython, in
+    ``gc.hooks`` on PyPy (generation 0 = minor collections, 1 = incremental major-collection
+    steps, 2 = completed major collections, whose time is already in their steps)."""
 
     def __init__(self) -> None:
         self.count = [0, 0, 0]
@@ -52,18 +55,38 @@ class GcProbe:
     def seconds(self) -> float:
         return sum(self.total)
 
+    def _pypy(self, generation: int, stats: Any, timed: bool = True) -> None:
+        self.count[generation] += stats.count
+        if timed:
+            self.total[generation] += stats.duration
+            self.longest[generation] = max(self.longest[generation], stats.duration_max)
+
+    def on_gc_minor(self, stats: Any) -> None:
+        self._pypy(0, stats)
+
+    def on_gc_collect_step(self, stats: Any) -> None:
+        self._pypy(1, stats)
+
+    def on_gc_collect(self, stats: Any) -> None:
+        self._pypy(2, stats, timed=False)
+
     def __enter__(self) -> "GcProbe":
         if hasattr(gc, "callbacks"):
             gc.callbacks.append(self)
+        elif hasattr(gc, "hooks"):
+            gc.hooks.set(self)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if hasattr(gc, "callbacks") and self in gc.callbacks:
-            gc.callbacks.remove(self)
+        if hasattr(gc, "callbacks"):
+            if self in gc.callbacks:
+                gc.callbacks.remove(self)
+        elif hasattr(gc, "hooks"):
+            gc.hooks.reset()
 
     def figures(self, wall: float, n: int = 1) -> List[Figure]:
         found = [Figure("wall_s", wall, "s", n)]
-        if not hasattr(gc, "callbacks"):
+        if not (hasattr(gc, "callbacks") or hasattr(gc, "hooks")):
             return found
         found += [Figure("gc_s", self.seconds, "s", n),
                   Figure("gc_share", self.seconds / wall if wall else 0.0, "ratio", n)]
@@ -166,7 +189,8 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
         outcome = _growth(job, mode)
     else:
         raise JobError(f"the GC probe runs hydrate_all or run_loop, not {job.workload!r}")
-    outcome["extra"].update(gc_mode=mode, gc_thresholds=list(gc.get_threshold()))
+    thresholds = getattr(gc, "get_threshold", None)
+    outcome["extra"].update(gc_mode=mode, gc_thresholds=list(thresholds()) if thresholds else None)
     return outcome
 
 
