@@ -38,20 +38,31 @@ class RowCache:
     def __len__(self) -> int:
         return len(self.entries)
 
-    def fetch(self, row_id: str, updated: int, build: Callable[[Tuple], Any], row: Tuple) -> Any:
-        """The cached object for (row_id, updated); on a miss ``build(row)`` is stored."""
-        entry = self.entries.get(row_id)
-        if entry is not None and entry[0] == updated:
-            self.hits += 1
-            if self.policy == "lru":
-                self.entries.move_to_end(row_id)  # type: ignore[attr-defined]
-            return entry[1]
+    def miss(self, row_id: str, updated: int, build: Callable[[Tuple], Any], row: Tuple) -> Any:
+        """Build and store the object of a row that is absent or changed."""
         self.misses += 1
         value = build(row)
-        if entry is None and len(self.entries) >= self.capacity:
+        if row_id not in self.entries and len(self.entries) >= self.capacity:
             self._evict()
         self.entries[row_id] = (updated, value)
         return value
+
+    def lookup(self, build: Callable[[Tuple], Any], updated_column: int) -> Callable[[Tuple], Any]:
+        """A cached ``build``: rows are keyed by column 0 (the id) and valid while column
+        ``updated_column`` (``time_updated``) is unchanged; the hit path is inlined for hot loops."""
+        get, miss, lru = self.entries.get, self.miss, self.policy == "lru"
+        move_to_end = getattr(self.entries, "move_to_end", None)
+
+        def cached(row: Tuple) -> Any:
+            entry = get(row[0])
+            if entry is not None and entry[0] == row[updated_column]:
+                self.hits += 1
+                if lru:
+                    move_to_end(row[0])
+                return entry[1]
+            return miss(row[0], row[updated_column], build, row)
+
+        return cached
 
     def _evict(self) -> None:
         if self.policy == "lru":
@@ -72,20 +83,13 @@ def cached(base: Type[Strategy], info_capacity: int = DEFAULT_INFO_CAPACITY,
            part_capacity: int = DEFAULT_PART_CAPACITY, policy: str = "fifo") -> Type[Strategy]:
     """A new strategy class ``cached:<base>`` with its own pair of caches in front of ``base``."""
     infos, parts = RowCache(info_capacity, policy), RowCache(part_capacity, policy)
-    build_info, build_part = base.info, base.part
 
     class Cached(base):  # type: ignore[valid-type, misc]
         name = PREFIX + base.name
         description = f"{base.name} behind a bounded ({policy}) row cache keyed by (id, time_updated)"
         info_cache, part_cache = infos, parts
-
-        @staticmethod
-        def info(row: Tuple) -> Any:
-            return infos.fetch(row[0], row[3], build_info, row)
-
-        @staticmethod
-        def part(row: Tuple) -> Any:
-            return parts.fetch(row[0], row[4], build_part, row)
+        info = staticmethod(infos.lookup(base.info, 3))  # message rows: time_updated is column 3
+        part = staticmethod(parts.lookup(base.part, 4))  # part rows: column 4
 
     Cached.__qualname__ = Cached.__name__ = f"Cached_{base.__name__}"
     return Cached

@@ -14,22 +14,27 @@ def build(row):
     return {"built": row}
 
 
+def fetch(cache, key, updated):
+    """The cache's builder for (id, time_updated) rows."""
+    return cache.lookup(build, 1)((key, updated))
+
+
 def test_hit_only_while_time_updated_is_unchanged():
     cache = RowCache(10)
-    first = cache.fetch("a", 1, build, ("a", 1))
-    assert cache.fetch("a", 1, build, ("a", 1)) is first
-    rebuilt = cache.fetch("a", 2, build, ("a", 2))
+    first = fetch(cache, "a", 1)
+    assert fetch(cache, "a", 1) is first
+    rebuilt = fetch(cache, "a", 2)
     assert rebuilt is not first and rebuilt == {"built": ("a", 2)}
-    assert cache.fetch("a", 2, build, ("a", 2)) is rebuilt
+    assert fetch(cache, "a", 2) is rebuilt
     assert cache.stats() == {"size": 1, "capacity": 10, "hits": 2, "misses": 2, "evictions": 0}
 
 
 def test_fifo_drops_the_oldest_tenth_when_full():
     cache = RowCache(20, "fifo")
     for index in range(20):
-        cache.fetch(f"r{index}", 0, build, index)
-    cache.fetch("r0", 0, build, 0)  # a hit does not refresh FIFO order
-    cache.fetch("new", 0, build, "new")
+        fetch(cache, f"r{index}", 0)
+    fetch(cache, "r0", 0)  # a hit does not refresh FIFO order
+    fetch(cache, "new", 0)
     assert cache.evictions == 2 and len(cache) == 19
     assert list(cache.entries)[:2] == ["r2", "r3"] and "r0" not in cache.entries
 
@@ -37,9 +42,9 @@ def test_fifo_drops_the_oldest_tenth_when_full():
 def test_lru_drops_the_least_recently_used():
     cache = RowCache(3, "lru")
     for key in "abc":
-        cache.fetch(key, 0, build, key)
-    cache.fetch("a", 0, build, "a")
-    cache.fetch("d", 0, build, "d")
+        fetch(cache, key, 0)
+    fetch(cache, "a", 0)
+    fetch(cache, "d", 0)
     assert set(cache.entries) == {"a", "c", "d"} and cache.evictions == 1
 
 
@@ -48,8 +53,8 @@ def test_lru_drops_the_least_recently_used():
 def test_bound_and_counters_hold_for_any_sequence(policy, capacity, requests):
     cache = RowCache(capacity, policy)
     for key, updated in requests:
-        value = cache.fetch(str(key), updated, build, (key, updated))
-        assert value == {"built": (key, updated)}
+        value = fetch(cache, str(key), updated)
+        assert value == {"built": (str(key), updated)}
         assert len(cache) <= capacity
     assert cache.hits + cache.misses == len(requests)
     assert cache.misses - cache.evictions >= len(cache)
