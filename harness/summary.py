@@ -54,4 +54,8 @@ def print_summary(run_dir: Path, console: Optional[Console] = None) -> None:
         table.add_column(column, justify="left" if column in ("interpreter", "strategy") else "right")
     for row in rows:
         table.add_row(*(row.get(column, "—") for column in columns))
-    (console or Console()).print(table)
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped or logged: do not squeeze the table into 80 columns
+            console = Console(width=160)
+    console.print(table)
