@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")  # Debian's package
 ARGS = [
     "--headless",
     "--no-sandbox",
