@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 SEED_SHAPES = {"info": (47, 2), "part": (16, 5)}
 SEED_MESSAGES = 5000
 from harness.results import GC_MODE_MEASURERS
+
 MEASURERS = ("census", "timing", "gcprobe", "memory")
 
 

@@ -6,13 +6,11 @@ of the running interpreter, and renders everything into ``RUN_DIR/report.html`` 
 code hidden, images embedded as data URIs, no script / stylesheet / font / MathJax / require.js
 fetched from the network. Every string that comes from the run's data or metadata is HTML-escaped.
 
-The small display helpers at the end (``note``, ``show_table``, ``save_figure``) are what the
-notebooks use, so that they escape and save figures the same way.
+The notebooks' display helpers (escaping, tables, figures) live in ``harness.display``.
 """
 
 from __future__ import annotations
 
-import html
 import re
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from harness import results
 from harness.atomic import write_text
+from harness.display import esc, load_frame
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
@@ -54,25 +53,7 @@ _EXTERNAL = re.compile(
 _CSS_EXTERNAL = re.compile(r"(@import\s+(url\()?\s*[\"']?|url\(\s*[\"']?)(https?:)?//", re.IGNORECASE)
 
 
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
 # ---------------------------------------------------------------- run data
-
-
-def load_frame(run_dir: Path) -> Any:
-    """The tidy table, or an empty one with the tidy columns when the run has none yet."""
-    import pandas as pd
-
-    if not (Path(run_dir) / "tidy.csv").is_file():
-        return pd.DataFrame(
-            {
-                column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object"))
-                for column in results.TIDY_COLUMNS
-            }
-        )
-    return results.load_tidy(run_dir)
 
 
 def completeness_line(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> Tuple[bool, str]:
@@ -391,67 +372,3 @@ def build_report(run_dir: Path, say: Any = None) -> Path:
     write_text(path, page)
     say(f"report: wrote {path} in {time.monotonic() - began:.1f} s")
     return path
-
-
-# ---------------------------------------------------------------- helpers for the notebooks
-
-
-def setup_plots() -> None:
-    """Readable defaults; never interpret ``$...$`` in labels that come from data."""
-    import matplotlib
-
-    matplotlib.rcParams.update(
-        {
-            "text.parse_math": False,
-            "figure.dpi": 100,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "figure.autolayout": True,
-            "svg.fonttype": "none",
-        }
-    )
-
-
-def note(text: str) -> None:
-    """A short sentence in the notebook output, HTML-escaped."""
-    from IPython.display import HTML, display
-
-    display(HTML(f"<p>{esc(text)}</p>"))
-
-
-def show_table(frame: Any, index: bool = False, floatfmt: str = "{:,.4g}") -> None:
-    """A pandas table, every cell HTML-escaped."""
-    from IPython.display import HTML, display
-
-    display(
-        HTML(
-            frame.to_html(
-                escape=True, index=index, na_rep="—", float_format=lambda value: floatfmt.format(value)
-            )
-        )
-    )
-
-
-def save_figure(fig: Any, run_dir: Any, name: str) -> None:
-    """Save a figure as SVG and PNG into ``RUN_DIR/figures/``, show it inline, close it."""
-    import matplotlib.pyplot as plt
-
-    out = Path(run_dir) / "figures"
-    out.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    fig.savefig(out / f"{safe}.svg")
-    fig.savefig(out / f"{safe}.png", dpi=120)
-    try:
-        from IPython.display import display
-
-        display(fig)
-    except ImportError:
-        pass
-    plt.close(fig)
-
-
-def link(href: str, text: str) -> str:
-    """An HTML link to a relative file, escaped."""
-    from urllib.parse import quote
-
-    return f'<a href="{esc(quote(href))}">{esc(text)}</a>'

@@ -31,7 +31,7 @@ import pandas as pd
 
 from harness import results
 from harness.findings import select
-from harness.report import load_frame, note, save_figure, setup_plots, show_table
+from harness.display import load_frame, note, save_figure, setup_plots, show_table
 
 setup_plots()
 tidy = load_frame(run_dir)

@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from harness.findings import select, with_gc_mode
-from harness.report import load_frame, note, save_figure, setup_plots, show_table
+from harness.display import load_frame, note, save_figure, setup_plots, show_table
 
 setup_plots()
 tidy = load_frame(run_dir)

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from harness.findings import select
-from harness.report import load_frame, note, save_figure, setup_plots, show_table
+from harness.display import load_frame, note, save_figure, setup_plots, show_table
 from harness.summary import HEADLINES
 
 setup_plots()

@@ -28,7 +28,7 @@ from IPython.display import HTML, display
 
 from harness import results
 from harness.findings import select
-from harness.report import esc, link, load_frame, note, save_figure, setup_plots, show_table
+from harness.display import esc, link, load_frame, note, save_figure, setup_plots, show_table
 
 setup_plots()
 tidy = load_frame(run_dir)

@@ -13,7 +13,8 @@ pytest.importorskip("nbclient")
 pytest.importorskip("pandas")
 
 from harness import results  # noqa: E402
-from harness.report import build_report, completeness_line, external_urls, load_frame  # noqa: E402
+from harness.display import load_frame  # noqa: E402
+from harness.report import build_report, completeness_line, external_urls  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
 SCRIPT = "<script>alert(1)</script>"
