@@ -110,7 +110,8 @@ def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset):
 
 @pytest.mark.parametrize(("fields", "message"), [
     ({"strategy": "sloths"}, "did you mean 'slots'"),
-    ({"workload": "sprint"}, "unknown workload 'sprint'"),
+    ({"workload": "sprint"}, "unknown workload 'sprint'; choose from access"),
+    ({"workload": "hydrate"}, "unknown workload 'hydrate'; did you mean 'hydrate_all'?"),
     ({"size": 10**6}, "the job needs 1000000"),
     ({"session": "ses_nope", "workload": "run_loop"}, "no session 'ses_nope'"),
     ({"params": {"gc_mode": "sometimes"}}, "unknown gc_mode"),

@@ -9,6 +9,7 @@ the runner records the exit status and stderr instead.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 import time
@@ -69,12 +70,19 @@ class Figure:
 GC_MODES = ("enabled", "disabled", "freeze")
 
 
-def checked_gc_mode(job: Job, modes: Tuple[str, ...] = GC_MODES) -> str:
-    """The job's ``params.gc_mode`` (default ``enabled``) once its workload and mode are known names."""
+def check_workload(job: Job) -> None:
+    """JobError, suggesting the closest name, when the job's workload does not exist."""
     from harness.workloads import WORKLOADS
 
     if job.workload not in WORKLOADS:
-        raise JobError(f"unknown workload {job.workload!r}; choose from {', '.join(WORKLOADS)}")
+        close = difflib.get_close_matches(job.workload, list(WORKLOADS), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(WORKLOADS)}"
+        raise JobError(f"unknown workload {job.workload!r}; {hint}")
+
+
+def checked_gc_mode(job: Job, modes: Tuple[str, ...] = GC_MODES) -> str:
+    """The job's ``params.gc_mode`` (default ``enabled``) once its workload and mode are known names."""
+    check_workload(job)
     mode = job.params.get("gc_mode", "enabled")
     if mode not in modes:
         raise JobError(f"unknown gc_mode {mode!r}; choose from {', '.join(modes)}")

@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, List, Optional, Tuple, Type
 
-from harness.measure.job import Job, JobError
+from harness.measure.job import Job, JobError, check_workload
 from harness.schema import ACCESS_PROPERTIES
 from harness.store import Dataset, DatasetError, open_dataset
 from harness.strategies import Unavailable, UnknownStrategy, get_available
 from harness.strategies.base import Strategy
 from harness.workloads import (
-    WORKLOADS,
     GrowingSession,
     MissingSession,
     filter_compacted,
@@ -74,8 +73,7 @@ def _strategy(name: str) -> Type[Strategy]:
 
 def prepare(job: Job, strategy: Optional[Type[Strategy]] = None) -> Prepared:
     """Load the job's data and bind its workload to its strategy."""
-    if job.workload not in WORKLOADS:
-        raise JobError(f"unknown workload {job.workload!r}; choose from {', '.join(WORKLOADS)}")
+    check_workload(job)
     strategy = strategy or _strategy(job.strategy)
     try:
         dataset = open_dataset(job.dataset, verify=job.verify_dataset)
