@@ -8,7 +8,7 @@ table (``harness.results.load_tidy``) and the manifest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 # The seed's JavaScriptCore figures (opencode PR #29029, 5,000 reference messages): spread -> fixed.
 SEED_SHAPES = {"info": (47, 2), "part": (16, 5)}
@@ -221,21 +221,32 @@ def gc_controls(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
     return Finding("gc_controls", "GC controls: " + "; ".join(parts) + ".", numbers)
 
 
-def best_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
-    values = medians(select(frame, "timing", "access", "ns_per_read"))
+def _lowest_per_interpreter(values: Dict[tuple, float], unit: str, per: str, digits: int,
+                            compare: Callable[[float, float], str]) -> Tuple[List[str], Dict[str, str]]:
+    """Per interpreter with at least two strategies: the lowest one, compared with spread."""
+    def show(value: float) -> str:
+        return f"{_n(value, digits)} {unit}"
+
     parts, numbers = [], {}
     for interpreter in sorted({key[0] for key in values}):
         own = {key[1]: value for key, value in values.items() if key[0] == interpreter}
         if len(own) < 2:
             continue
         best = min(sorted(own), key=own.get)
-        text = f"on {interpreter} {best} at {_n(own[best])} ns/read"
+        text = f"on {interpreter} {best} at {show(own[best])}{per}"
         if "spread" in own and best != "spread":
-            text += f" ({own['spread'] / own[best]:.2f}× faster than spread, {_n(own['spread'])} ns)"
+            text += compare(own[best], own["spread"])
         parts.append(text)
-        numbers[f"{interpreter} {best}"] = f"{_n(own[best])} ns"
+        numbers[f"{interpreter} {best}"] = show(own[best])
         if "spread" in own:
-            numbers[f"{interpreter} spread"] = f"{_n(own['spread'])} ns"
+            numbers[f"{interpreter} spread"] = show(own["spread"])
+    return parts, numbers
+
+
+def best_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    parts, numbers = _lowest_per_interpreter(
+        medians(select(frame, "timing", "access", "ns_per_read")), "ns", "/read", 1,
+        lambda value, spread: f" ({spread / value:.2f}× faster than spread, {_n(spread)} ns)")
     if not parts:
         return None
     return Finding("best_access", "Fastest 200×7 access: " + "; ".join(parts) + ".", numbers)
@@ -264,18 +275,9 @@ def growth_slopes(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
 
 
 def lowest_memory(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
-    values = medians(select(frame, "memory", "hydrate_all", "peak_bytes_per_message"))
-    parts, numbers = [], {}
-    for interpreter in sorted({key[0] for key in values}):
-        own = {key[1]: value for key, value in values.items() if key[0] == interpreter}
-        if len(own) < 2:
-            continue
-        best = min(sorted(own), key=own.get)
-        text = f"on {interpreter} {best} at {_n(own[best], 0)} B/message"
-        if "spread" in own and best != "spread":
-            text += f" vs spread {_n(own['spread'], 0)} B"
-        parts.append(text)
-        numbers[f"{interpreter} {best}"] = f"{_n(own[best], 0)} B"
+    parts, numbers = _lowest_per_interpreter(
+        medians(select(frame, "memory", "hydrate_all", "peak_bytes_per_message")), "B", "/message", 0,
+        lambda value, spread: f" vs spread {_n(spread, 0)} B")
     if not parts:
         return None
     return Finding("memory", "Lowest peak memory per message: " + "; ".join(parts) + ".", numbers)
