@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from harness.results import GC_MODE_MEASURERS
+
 # The seed's JavaScriptCore figures (opencode PR #29029, 5,000 reference messages): spread -> fixed.
 SEED_SHAPES = {"info": (47, 2), "part": (16, 5)}
 SEED_MESSAGES = 5000
-from harness.results import GC_MODE_MEASURERS
 
 MEASURERS = ("census", "timing", "gcprobe", "memory")
 
