@@ -120,7 +120,7 @@ def write_tidy(run_dir: Path) -> int:
     return count
 
 
-def load_tidy(run_dir: Path) -> "Any":
+def load_tidy(run_dir: Path) -> Any:
     """``tidy.csv`` as a typed pandas DataFrame (driver side: needs the ``analysis`` extra)."""
     import pandas as pd
 

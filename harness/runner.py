@@ -90,7 +90,7 @@ class Lock:
     def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / ".lock"
 
-    def __enter__(self) -> "Lock":
+    def __enter__(self) -> Lock:
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Dict, List, Set, Tuple
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS
 from harness.generate.realistic import LEGACY_INFO_KEYS, RealisticParams, generate_realistic
 from harness.jsonfmt import js_dumps
 from harness.schema import INFO_IDS, INFO_KEYS, PART_IDS, PART_KEYS, PART_TYPES
@@ -18,12 +19,13 @@ from harness.schema import INFO_IDS, INFO_KEYS, PART_IDS, PART_KEYS, PART_TYPES
 Rows = List[Tuple[dict, List[dict]]]
 ERROR_NAMES = {"ProviderAuthError", "UnknownError", "MessageOutputLengthError", "MessageAbortedError",
                "StructuredOutputError", "ContextOverflowError", "APIError"}
-MESSAGE_COLUMNS = ("id", "session_id", "time_created", "time_updated", "data")
-PART_COLUMNS = ("id", "message_id", "session_id", "time_created", "time_updated", "data")
 
 
-@lru_cache(maxsize=None)
-def _generate(seed: int, messages: int, params: RealisticParams = RealisticParams()) -> Tuple[Rows, int]:
+DEFAULTS = RealisticParams()
+
+
+@cache
+def _generate(seed: int, messages: int, params: RealisticParams = DEFAULTS) -> Tuple[Rows, int]:
     return generate_realistic(seed, messages, params)
 
 

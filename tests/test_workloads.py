@@ -6,8 +6,16 @@ from hypothesis import strategies as st
 from sessions import SESSION, SessionBuilder, message_ids
 
 from harness.strategies import get
-from harness.workloads import (SYNTHETIC_PART, MissingSession, filter_compacted, page, run_loop, stream,
-                               GrowingSession, loop_iteration)
+from harness.workloads import (
+    SYNTHETIC_PART,
+    GrowingSession,
+    MissingSession,
+    filter_compacted,
+    loop_iteration,
+    page,
+    run_loop,
+    stream,
+)
 
 STRATEGIES = ["spread", "fixed"]
 

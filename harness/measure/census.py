@@ -82,7 +82,7 @@ def tally(values: Iterable[str]) -> Dict[str, int]:
     return dict(sorted(Counter(values).items()))
 
 
-def dataset_census(stored: List["StoredRecord"], strategy_names: Iterable[str]) -> Dict[str, Any]:
+def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str]) -> Dict[str, Any]:
     """Shape counts of every info and part of a dataset, built by each named strategy.
 
     The top-level ``info_shapes_*`` / ``part_shapes_*`` figures are key sets of the
@@ -157,7 +157,7 @@ def deep_bytes(objs: Iterable[Any], shape: Callable[[Any], KeyTuple]) -> int:
     return total
 
 
-def strategy_census(strategy: Any, stored: List["StoredRecord"]) -> Dict[str, Any]:
+def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]:
     """Shapes, classes, CPython layout, GC-tracked objects and deep bytes of one strategy's objects."""
     gc.collect()
     enabled = gc.isenabled()
@@ -204,7 +204,7 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
     return {"figures": figures, "extra": {"compact_layout": layout}}
 
 
-def _regroup(messages: List[Any], parts: List[Any]) -> List["StoredRecord"]:
+def _regroup(messages: List[Any], parts: List[Any]) -> List[StoredRecord]:
     own: Dict[str, List[Any]] = {message[0]: [] for message in messages}
     for part in parts:
         own[part[1]].append(part)

@@ -70,7 +70,7 @@ class GcProbe:
     def on_gc_collect(self, stats: Any) -> None:
         self._pypy(2, stats, timed=False)
 
-    def __enter__(self) -> "GcProbe":
+    def __enter__(self) -> GcProbe:
         if hasattr(gc, "callbacks"):
             gc.callbacks.append(self)
         elif hasattr(gc, "hooks"):

@@ -42,7 +42,7 @@ class Job:
     verify_dataset: bool = False
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "Job":
+    def from_dict(cls, data: Dict[str, Any]) -> Job:
         names = {f for f in cls.__dataclass_fields__}
         unknown = set(data) - names
         if unknown:
