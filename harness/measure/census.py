@@ -142,8 +142,11 @@ def _children(obj: Any, shape: Callable[[Any], KeyTuple]) -> Iterable[Any]:
     return [getattr(obj, name, None) for name in shape(obj)]
 
 
-def deep_bytes(objs: Iterable[Any], shape: Callable[[Any], KeyTuple]) -> int:
-    """``sys.getsizeof`` summed over every distinct object reachable from ``objs``."""
+def deep_bytes(objs: Iterable[Any], shape: Callable[[Any], KeyTuple]) -> Optional[int]:
+    """``sys.getsizeof`` summed over every distinct object reachable from ``objs``; None on PyPy,
+    whose ``sys.getsizeof`` refuses (objects there share maps and storage)."""
+    if platform.python_implementation() != "CPython":
+        return None
     seen: Set[int] = set()
     total = 0
     stack = list(objs)
@@ -155,6 +158,10 @@ def deep_bytes(objs: Iterable[Any], shape: Callable[[Any], KeyTuple]) -> int:
         total += sys.getsizeof(obj)
         stack.extend(_children(obj, shape))
     return total
+
+
+def _per(total: Optional[int], messages: int) -> Optional[float]:
+    return None if total is None else total / messages
 
 
 def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]:
@@ -176,10 +183,11 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
     return {"info_key_sets": info_count.key_sets, "info_key_orders": info_count.key_orders,
             "part_key_sets": part_count.key_sets, "part_key_orders": part_count.key_orders,
             "info_classes": len({type(obj) for obj in infos}), "part_classes": len({type(obj) for obj in parts}),
-            "tracked_per_message": tracked / messages,
+            # PyPy's gc.get_objects() lists objects its GC manages, not CPython's tracked containers
+            "tracked_per_message": tracked / messages if platform.python_implementation() == "CPython" else None,
             "top_level_tracked_share": (sum(map(gc.is_tracked, infos + parts)) / max(1, len(infos) + len(parts))
                                         if hasattr(gc, "is_tracked") else None),
-            "deep_bytes_per_message": deep_bytes(infos + parts, strategy.shape) / messages,
+            "deep_bytes_per_message": _per(deep_bytes(infos + parts, strategy.shape), messages),
             "compact_layout": layout}
 
 
