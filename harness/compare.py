@@ -9,6 +9,7 @@ t-test at 95 %), not re-derived here. Driver side: needs pandas (the ``analysis`
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,14 +107,10 @@ def _pyperf_json(run_dir: Path, job: str) -> Optional[Path]:
     return Path(named) if named and Path(named).is_file() else None
 
 
-_VERDICTS: Dict[Tuple[str, str, str, str], str] = {}
-
-
+@functools.cache
 def _significance(run_a: Path, run_b: Path, job_a: str, job_b: str) -> str:
-    key = (str(run_a), str(run_b), job_a, job_b)
-    if key not in _VERDICTS:
-        _VERDICTS[key] = significance(_pyperf_json(run_a, job_a), _pyperf_json(run_b, job_b))
-    return _VERDICTS[key]
+    """One verdict per pair of timing jobs (a job has several figures)."""
+    return significance(_pyperf_json(run_a, job_a), _pyperf_json(run_b, job_b))
 
 
 def significance(path_a: Optional[Path], path_b: Optional[Path]) -> str:
