@@ -12,23 +12,12 @@ from harness.generate import generate
 from harness.measure.gcprobe import GcProbe, slope
 from harness.measure.job import Job, JobError, load_job
 from harness.measure.prepare import prepare
-from harness.store import write_dataset
 
 ENVIRONMENT_KEYS = {"interpreter", "machine", "packages", "fingerprint"}
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    path = tmp_path_factory.mktemp("data") / "small.sqlite"
-    write_dataset(path, generate("realistic", 3, 400, sessions=1, overrides={"compaction_every": 0}))
-    return path
 
 
-def write_job(tmp_path, **fields):
-    job = {"id": "j", "measurer": "m", "strategy": "slots", "workload": "hydrate_all", "size": 100, **fields}
-    path = tmp_path / "job.json"
-    path.write_text(json.dumps(job))
-    return path
 
 
 def run_measurer(name, job_path, out, *extra):
@@ -36,8 +25,8 @@ def run_measurer(name, job_path, out, *extra):
                            "--out", str(out), *extra], capture_output=True, text=True)
 
 
-def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset):
-    job = write_job(tmp_path, dataset=str(dataset), workload="access", params={"iterations": 2})
+def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset, write_job):
+    job = write_job(dataset=str(dataset), workload="access", params={"iterations": 2})
     out = tmp_path / "result.json"
     done = run_measurer("timing", job, out, "--debug-single-value", "--quiet")
     assert done.returncode == 0, done.stderr
@@ -81,8 +70,8 @@ def test_slope_of_a_line():
 
 
 @pytest.mark.parametrize("mode", ["enabled", "disabled", "freeze"])
-def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode):
-    job = write_job(tmp_path, dataset=str(dataset), strategy="spread", params={"rounds": 3, "gc_mode": mode})
+def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode, write_job):
+    job = write_job(dataset=str(dataset), strategy="spread", params={"rounds": 3, "gc_mode": mode})
     out = tmp_path / "gc.json"
     done = run_measurer("gcprobe", job, out)
     assert done.returncode == 0, done.stderr
@@ -95,8 +84,8 @@ def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode):
         assert figures["gc_s"] == 0 and sum(figures[f"gc{g}_collections"] for g in range(3)) == 0
 
 
-def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset):
-    job = write_job(tmp_path, dataset=str(dataset), workload="run_loop", size=50,
+def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, write_job):
+    job = write_job(dataset=str(dataset), workload="run_loop", size=50,
                     params={"iterations": 4, "growth": 25})
     out = tmp_path / "growth.json"
     done = run_measurer("gcprobe", job, out)
@@ -116,8 +105,8 @@ def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset):
     ({"session": "ses_nope", "workload": "run_loop"}, "no session 'ses_nope'"),
     ({"params": {"gc_mode": "sometimes"}}, "unknown gc_mode"),
 ])
-def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, fields, message):
-    job = write_job(tmp_path, dataset=str(dataset), **fields)
+def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, fields, message, write_job):
+    job = write_job(dataset=str(dataset), **fields)
     done = run_measurer("gcprobe", job, tmp_path / "out.json")
     assert done.returncode == 2 and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -186,8 +175,8 @@ def test_strategy_census_tracks_what_the_gc_tracks():
         assert nogc["tracked_per_message"] < spread["tracked_per_message"]
 
 
-def test_census_job(tmp_path, dataset):
-    job = write_job(tmp_path, dataset=str(dataset), strategy="instance-dict", size=200)
+def test_census_job(tmp_path, dataset, write_job):
+    job = write_job(dataset=str(dataset), strategy="instance-dict", size=200)
     out = tmp_path / "census.json"
     done = run_measurer("census", job, out)
     assert done.returncode == 0, done.stderr

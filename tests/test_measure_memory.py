@@ -7,27 +7,13 @@ import sys
 
 import pytest
 
-from harness.generate import generate
-from harness.store import write_dataset
-
 HAS_MEMRAY = sys.implementation.name == "cpython" and importlib.util.find_spec("memray") is not None
 HAS_SCALENE = importlib.util.find_spec("scalene") is not None
 needs_memray = pytest.mark.skipif(not HAS_MEMRAY, reason="memray is not installed here")
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    path = tmp_path_factory.mktemp("data") / "small.sqlite"
-    write_dataset(path, generate("realistic", 3, 400, sessions=1, overrides={"compaction_every": 0}))
-    return path
 
 
-def write_job(tmp_path, **fields):
-    job = {"id": "j", "measurer": "memory", "strategy": "slots", "workload": "hydrate_all", "size": 100,
-           **fields}
-    path = tmp_path / "job.json"
-    path.write_text(json.dumps(job))
-    return path
 
 
 def run(module, job_path, out, *extra, prelude=None):
@@ -48,8 +34,8 @@ def figures_of(result):
 
 @needs_memray
 @pytest.mark.parametrize("strategy", ["spread", "slots"])
-def test_memory_of_hydrate_all(tmp_path, dataset, strategy):
-    job = write_job(tmp_path, dataset=str(dataset), strategy=strategy)
+def test_memory_of_hydrate_all(tmp_path, dataset, strategy, write_job):
+    job = write_job(measurer="memory", dataset=str(dataset), strategy=strategy)
     out = tmp_path / "mem.json"
     done = run("memory", job, out)
     assert done.returncode == 0, done.stderr
@@ -73,9 +59,9 @@ def test_memory_of_hydrate_all(tmp_path, dataset, strategy):
 
 
 @needs_memray
-def test_memory_of_the_growing_run_loop(tmp_path, dataset):
+def test_memory_of_the_growing_run_loop(tmp_path, dataset, write_job):
     capture = tmp_path / "elsewhere.bin"
-    job = write_job(tmp_path, dataset=str(dataset), workload="run_loop", size=50,
+    job = write_job(measurer="memory", dataset=str(dataset), workload="run_loop", size=50,
                     params={"iterations": 3, "growth": 25, "capture": str(capture), "gc_mode": "disabled"})
     out = tmp_path / "loop.json"
     done = run("memory", job, out)
@@ -89,8 +75,8 @@ def test_memory_of_the_growing_run_loop(tmp_path, dataset):
     assert figures_of(result)["retained_bytes_per_message"] > 0
 
 
-def test_memory_falls_back_to_rss_without_memray(tmp_path, dataset):
-    job = write_job(tmp_path, dataset=str(dataset))
+def test_memory_falls_back_to_rss_without_memray(tmp_path, dataset, write_job):
+    job = write_job(measurer="memory", dataset=str(dataset))
     out = tmp_path / "rss.json"
     done = run("memory", job, out, prelude="import sys; sys.modules['memray'] = None")
     assert done.returncode == 0, done.stderr
@@ -110,8 +96,8 @@ def test_memory_falls_back_to_rss_without_memray(tmp_path, dataset):
     ("memory", {"workload": "run_loop", "params": {"iterations": 100, "growth": 100}}, "were asked for"),
     ("profile", {"size": 10**6}, "the job needs 1000000"),
 ])
-def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, module, fields, message):
-    job = write_job(tmp_path, dataset=str(dataset), **fields)
+def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, module, fields, message, write_job):
+    job = write_job(measurer="memory", dataset=str(dataset), **fields)
     out = tmp_path / "out.json"
     done = run(module, job, out)
     assert done.returncode == 2 and message in done.stderr
@@ -120,8 +106,8 @@ def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, module, fields, messag
 
 
 @pytest.mark.skipif(HAS_SCALENE, reason="scalene is installed here")
-def test_profile_is_skipped_without_scalene(tmp_path, dataset):
-    job = write_job(tmp_path, dataset=str(dataset), measurer="profile")
+def test_profile_is_skipped_without_scalene(tmp_path, dataset, write_job):
+    job = write_job(dataset=str(dataset), measurer="profile")
     out = tmp_path / "profile.json"
     done = run("profile", job, out)
     assert done.returncode == 0, done.stderr
@@ -129,8 +115,8 @@ def test_profile_is_skipped_without_scalene(tmp_path, dataset):
     assert result["figures"] == [] and "scalene is not installed" in result["extra"]["skipped"]
 
 
-def test_profile_target_runs_the_workload_plainly(tmp_path, dataset):
-    job = write_job(tmp_path, dataset=str(dataset), measurer="profile", strategy="fixed",
+def test_profile_target_runs_the_workload_plainly(tmp_path, dataset, write_job):
+    job = write_job(dataset=str(dataset), measurer="profile", strategy="fixed",
                     params={"rounds": 3})
     out = tmp_path / "target.json"
     done = run("profile", job, out, "--target")
