@@ -6,7 +6,7 @@ import argparse
 import json
 import math
 import sys
-from typing import Any, List, Optional, Tuple, Type
+from typing import Any, Callable, List, Optional, Tuple, Type
 
 from harness.generate import PROFILES, Generated
 from harness.rng import MODULUS
@@ -17,44 +17,36 @@ class UsageError(Exception):
     """Bad usage or bad input: reported on one line, exit status 2."""
 
 
+def _checked(text: str, parse: Callable[[str], Any], valid: Callable[[Any], bool], expected: str) -> Any:
+    """``parse(text)`` when it parses and is valid; otherwise an argparse error naming ``expected``."""
+    try:
+        value = parse(text)
+    except ValueError:
+        value = None
+    if value is None or not valid(value):
+        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
+    return value
+
+
 def count(text: str) -> int:
     """A non-negative integer size."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+    return _checked(text, int, lambda value: value >= 0, "expected a non-negative integer")
 
 
 def positive(text: str) -> int:
     """A positive integer."""
-    value = count(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+    return _checked(text, int, lambda value: value > 0, "expected a positive integer")
 
 
 def seed(text: str) -> int:
     """An LCG seed, 0..2**32-1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
-    if not 0 <= value < MODULUS:
-        raise argparse.ArgumentTypeError(f"seed must be in 0..{MODULUS - 1}, got {text}")
-    return value
+    return _checked(text, int, lambda value: 0 <= value < MODULUS, f"seed must be in 0..{MODULUS - 1}")
 
 
 def average(text: str) -> float:
     """A finite non-negative number (average part count)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite non-negative number, got {text!r}")
+    value = _checked(text, float, lambda value: math.isfinite(value) and value >= 0,
+                     "expected a finite non-negative number")
     return int(value) if value.is_integer() else value
 
 
