@@ -95,3 +95,14 @@ def link(href: str, text: str) -> str:
     from urllib.parse import quote
 
     return f'<a href="{esc(quote(href))}">{esc(text)}</a>'
+
+
+def bar_labeller(frame: Any) -> Any:
+    """``label(interpreter, strategy)`` for bar charts: the strategy, with the interpreter added
+    on a second line only when the run measured several interpreters."""
+    several = frame["interpreter"].nunique() > 1
+
+    def label(interpreter: Any, strategy: Any) -> str:
+        return f"{strategy}\n{interpreter}" if several else str(strategy)
+
+    return label

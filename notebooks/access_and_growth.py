@@ -31,16 +31,12 @@ import pandas as pd
 
 from harness import results
 from harness.findings import select
-from harness.display import load_frame, note, save_figure, setup_plots, show_table
+from harness.display import bar_labeller, load_frame, note, save_figure, setup_plots, show_table
 
 setup_plots()
 tidy = load_frame(run_dir)
 timing = select(tidy, "timing")
-several = tidy["interpreter"].nunique() > 1
-
-
-def label(interpreter, strategy):
-    return f"{strategy}\n{interpreter}" if several else str(strategy)
+label = bar_labeller(tidy)
 
 
 if timing.empty:

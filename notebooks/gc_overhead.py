@@ -27,16 +27,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from harness.findings import select, with_gc_mode
-from harness.display import load_frame, note, save_figure, setup_plots, show_table
+from harness.display import bar_labeller, load_frame, note, save_figure, setup_plots, show_table
 
 setup_plots()
 tidy = load_frame(run_dir)
 gcprobe = with_gc_mode(select(tidy, "gcprobe"))
-several = tidy["interpreter"].nunique() > 1
-
-
-def label(interpreter, strategy):
-    return f"{strategy}\n{interpreter}" if several else str(strategy)
+label = bar_labeller(tidy)
 
 
 if gcprobe.empty:

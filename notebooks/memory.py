@@ -28,16 +28,12 @@ from IPython.display import HTML, display
 
 from harness import results
 from harness.findings import select
-from harness.display import esc, link, load_frame, note, save_figure, setup_plots, show_table
+from harness.display import bar_labeller, esc, link, load_frame, note, save_figure, setup_plots, show_table
 
 setup_plots()
 tidy = load_frame(run_dir)
 memory = select(tidy, "memory")
-several = tidy["interpreter"].nunique() > 1
-
-
-def label(interpreter, strategy):
-    return f"{strategy}\n{interpreter}" if several else str(strategy)
+label = bar_labeller(tidy)
 
 
 if memory.empty:
