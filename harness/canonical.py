@@ -19,6 +19,16 @@ from harness.jsonfmt import js_dumps
 MESSAGE_COLUMNS: Tuple[str, ...] = ("id", "session_id", "time_created", "time_updated", "data")
 PART_COLUMNS: Tuple[str, ...] = ("id", "message_id", "session_id", "time_created", "time_updated", "data")
 
+#: Positions in a stored row (a tuple of column values): the id is first and the data last in both
+#: tables; the other columns differ.
+ROW_ID = 0
+ROW_DATA = -1
+MESSAGE_SESSION = MESSAGE_COLUMNS.index("session_id")
+MESSAGE_CREATED = MESSAGE_COLUMNS.index("time_created")
+MESSAGE_UPDATED = MESSAGE_COLUMNS.index("time_updated")
+PART_MESSAGE = PART_COLUMNS.index("message_id")
+PART_UPDATED = PART_COLUMNS.index("time_updated")
+
 #: A row as stored: column values in column order, ``data`` as its JSON text.
 Columns = Tuple
 #: A message's columns with the columns of its parts.
@@ -48,9 +58,9 @@ def row_line(columns: Columns, names: Sequence[str]) -> str:
 def iter_lines(stored: Iterable[StoredRecord], data_only: bool = False) -> Iterator[str]:
     """Every line of the canonical text, each ending in a newline."""
     for message, parts in stored:
-        yield (message[-1] if data_only else row_line(message, MESSAGE_COLUMNS)) + "\n"
+        yield (message[ROW_DATA] if data_only else row_line(message, MESSAGE_COLUMNS)) + "\n"
         for part in parts:
-            yield (part[-1] if data_only else row_line(part, PART_COLUMNS)) + "\n"
+            yield (part[ROW_DATA] if data_only else row_line(part, PART_COLUMNS)) + "\n"
 
 
 @dataclass(frozen=True)
@@ -71,13 +81,13 @@ def digest(stored: Iterable[StoredRecord]) -> Digest:
         for columns, names in [(message, MESSAGE_COLUMNS)] + [(part, PART_COLUMNS) for part in parts]:
             line = (row_line(columns, names) + "\n").encode()
             rows.update(line)
-            data.update((columns[-1] + "\n").encode())
+            data.update((columns[ROW_DATA] + "\n").encode())
             lines += 1
             size += len(line)
     return Digest(rows.hexdigest(), data.hexdigest(), lines, size)
 
 
-def write_text(stored: Iterable[StoredRecord], out: IO[bytes], data_only: bool = False) -> None:
+def write_canonical(stored: Iterable[StoredRecord], out: IO[bytes], data_only: bool = False) -> None:
     """Stream the canonical text as UTF-8 to a binary file."""
     batch: List[str] = []
     for line in iter_lines(stored, data_only):

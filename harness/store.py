@@ -13,13 +13,22 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 from harness import atomic, canonical
-from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS, StoredRecord
+from harness.canonical import (
+    MESSAGE_COLUMNS,
+    MESSAGE_CREATED,
+    MESSAGE_SESSION,
+    PART_COLUMNS,
+    PART_MESSAGE,
+    ROW_ID,
+    StoredRecord,
+)
 from harness.generate import GENERATOR_VERSION, Generated
 
 FORMAT = "shape-harness-dataset"
@@ -79,6 +88,11 @@ def _read_meta(path: Path) -> Optional[Dict[str, Any]]:
     return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
 
 
+def tally(values: Iterable[str]) -> Dict[str, int]:
+    """Counts per value, keys in code-unit order (as the reference generator reports them)."""
+    return dict(sorted(Counter(values).items()))
+
+
 def _check_target(path: Path) -> None:
     if path.is_dir():
         raise DatasetError(f"output path {path} is a directory")
@@ -90,8 +104,6 @@ def _check_target(path: Path) -> None:
 
 def build_manifest(generated: Generated, stored: List[StoredRecord]) -> Dict[str, Any]:
     """Everything needed to regenerate and to verify a dataset."""
-    from harness.measure.census import tally
-
     digest = canonical.digest(stored)
     return {
         "format": FORMAT,
@@ -124,7 +136,7 @@ def _fill(conn: sqlite3.Connection, generated: Generated, stored: List[StoredRec
     conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
     first_seen: Dict[str, int] = {}
     for message, _ in stored:
-        first_seen.setdefault(message[1], message[2])
+        first_seen.setdefault(message[MESSAGE_SESSION], message[MESSAGE_CREATED])
     conn.executemany("INSERT INTO session VALUES (?, ?, ?, ?)",
                      [(sid, f"synthetic session {sid}", t, t) for sid, t in first_seen.items()])
     conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})",
@@ -171,7 +183,7 @@ class Dataset:
         pending = next(parts, None)
         for message in self.conn.execute(f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM message ORDER BY rowid"):
             own = []
-            while pending is not None and pending[1] == message[0]:
+            while pending is not None and pending[PART_MESSAGE] == message[ROW_ID]:
                 own.append(pending)
                 pending = next(parts, None)
             yield message, own

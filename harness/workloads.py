@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
-from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS
+from harness.canonical import MESSAGE_COLUMNS, MESSAGE_CREATED, PART_COLUMNS, PART_MESSAGE, ROW_ID
 from harness.strategies.base import Strategy
 
 PAGE_SIZE = 50
@@ -45,14 +45,14 @@ def hydrate(conn: sqlite3.Connection, strategy: Type[Strategy], rows: Sequence[T
     """
     if not rows:
         return []
-    ids = [row[0] for row in rows]
+    ids = [row[ROW_ID] for row in rows]
     grouped: Dict[str, List[Any]] = {mid: [] for mid in ids}
     build = strategy.part
     query = f"{_PARTS} WHERE message_id IN ({', '.join('?' * len(ids))}) ORDER BY message_id, id"
     for part in conn.execute(query, ids):
-        grouped[part[1]].append(build(part))
+        grouped[part[PART_MESSAGE]].append(build(part))
     info = strategy.info
-    return [{"info": info(row), "parts": grouped[row[0]]} for row in rows]
+    return [{"info": info(row), "parts": grouped[row[ROW_ID]]} for row in rows]
 
 
 def page(conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str,
@@ -72,7 +72,7 @@ def page(conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str,
     rows = rows[:limit]
     items = hydrate(conn, strategy, rows)
     items.reverse()
-    cursor = (rows[-1][2], rows[-1][0]) if more else None
+    cursor = (rows[-1][MESSAGE_CREATED], rows[-1][ROW_ID]) if more else None
     return Page(items, more, cursor)
 
 
@@ -171,7 +171,7 @@ class GrowingSession:
                                       (session_id,)).fetchall()
         self.parts: Dict[str, List[Tuple]] = {}
         for part in source.execute(f"{_PARTS} WHERE session_id = ? ORDER BY message_id, id", (session_id,)):
-            self.parts.setdefault(part[1], []).append(part)
+            self.parts.setdefault(part[PART_MESSAGE], []).append(part)
         self.conn = sqlite3.connect(":memory:")
         create_tables(self.conn)
         self.conn.execute("INSERT INTO session VALUES (?, 'scratch copy', 0, 0)", (session_id,))
@@ -191,7 +191,7 @@ class GrowingSession:
         messages = [self.pending.pop() for _ in range(count)]
         self.conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", messages)
         self.conn.executemany(f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
-                              [part for message in messages for part in self.parts.get(message[0], ())])
+                              [part for message in messages for part in self.parts.get(message[ROW_ID], ())])
         self.size += count
 
 

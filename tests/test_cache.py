@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sessions import SESSION, SessionBuilder
 
-from harness.cache import RowCache, cached
 from harness.strategies import get
+from harness.strategies.cache import RowCache, with_row_cache
 from harness.workloads import page
 
 
@@ -16,7 +16,7 @@ def build(row):
 
 def fetch(cache, key, updated):
     """The cache's builder for (id, time_updated) rows."""
-    return cache.lookup(build, 1)((key, updated))
+    return cache.in_front_of(build, 1)((key, updated))
 
 
 def test_hit_only_while_time_updated_is_unchanged():
@@ -70,7 +70,7 @@ def test_bad_configuration(capacity, policy, message):
 def test_cached_strategy_reuses_objects_and_rebuilds_updated_rows():
     builder = SessionBuilder()
     builder.turn()
-    strategy = cached(get("fixed"), info_capacity=100, part_capacity=100)
+    strategy = with_row_cache(get("fixed"), info_capacity=100, part_capacity=100)
     first = page(builder.conn, strategy, SESSION).items
     second = page(builder.conn, strategy, SESSION).items
     assert all(a["info"] is b["info"] for a, b in zip(first, second))

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 import harness.strategies as registry
 from harness.canonical import to_stored
 from harness.cli import main
-from harness.equivalence import first_difference
 from harness.generate import generate
 from harness.generate.realistic import RealisticParams
 from harness.strategies import all_strategies, get
+from harness.strategies.equivalence import first_difference
 from harness.strategies.fixed import Fixed
 
 DATASETS = {

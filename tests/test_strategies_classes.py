@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.canonical import to_stored
-from harness.equivalence import canonical_info, canonical_part, difference
 from harness.generate import generate
 from harness.schema import INFO_IDS, info_keys
 from harness.strategies import get
+from harness.strategies.equivalence import canonical_info, canonical_part, difference
 
 NAMES = ["slots", "slots-merged", "dataclass", "dataclass-slots", "attrs", "namedtuple", "instance-dict",
          "pydantic"]

@@ -9,10 +9,10 @@ import sys
 import pytest
 
 from harness.canonical import to_stored
-from harness.equivalence import canonical_info, canonical_part, difference
 from harness.generate import generate
 from harness.schema import INFO_KEYS, PART_KEYS
 from harness.strategies import get
+from harness.strategies.equivalence import canonical_info, canonical_part, difference
 
 NAMES = ("msgspec", "msgspec-nogc", "msgspec-nogc-shallow", "msgspec-decode")
 PROFILES = (("reference", 5), ("realistic", None))

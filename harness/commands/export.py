@@ -28,13 +28,13 @@ def run(args: argparse.Namespace) -> int:
     if args.dataset is not None:
         dataset = open_dataset(args.dataset)
         try:
-            canonical.write_text(dataset.stored_records(), sys.stdout.buffer, args.data_only)
+            canonical.write_canonical(dataset.stored_records(), sys.stdout.buffer, args.data_only)
         finally:
             dataset.close()
     else:
         if args.messages is None:
             raise options.UsageError("give --messages N (or --dataset PATH)")
         stored = canonical.to_stored(options.generate_from_args(args).records)
-        canonical.write_text(stored, sys.stdout.buffer, args.data_only)
+        canonical.write_canonical(stored, sys.stdout.buffer, args.data_only)
     sys.stdout.flush()
     return 0

@@ -1,7 +1,7 @@
 """``harness verify``: every available strategy must keep the content of every row.
 
 Each row is hydrated by each strategy and ``to_dict`` is compared with the
-canonical content (``harness.equivalence``). Exit status 1 names the first
+canonical content (``harness.strategies.equivalence``). Exit status 1 names the first
 strategy, row and key that differ.
 """
 
@@ -13,8 +13,8 @@ from typing import List, Type
 
 from harness import canonical
 from harness.commands import options
-from harness.equivalence import first_difference
 from harness.strategies.base import Strategy
+from harness.strategies.equivalence import first_difference
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

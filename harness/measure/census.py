@@ -29,9 +29,10 @@ import ctypes
 import gc
 import platform
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+from harness.canonical import PART_MESSAGE, ROW_DATA, ROW_ID
 
 if TYPE_CHECKING:
     from harness.canonical import StoredRecord
@@ -77,11 +78,6 @@ def census_of(objs: Iterable[Any], keys: Callable[[Any], KeyTuple] = dict_keys) 
     return count_shapes(keys(obj) for obj in objs)
 
 
-def tally(values: Iterable[str]) -> Dict[str, int]:
-    """Counts per value, keys in code-unit order (as the reference generator reports them)."""
-    return dict(sorted(Counter(values).items()))
-
-
 def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str]) -> Dict[str, Any]:
     """Shape counts of every info and part of a dataset, built by each named strategy.
 
@@ -103,7 +99,7 @@ def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str]) ->
         figures[f"part_shapes_{name}"] = counts["part_key_sets"]
         figures[f"info_orders_{name}"] = counts["info_key_orders"]
         figures[f"part_orders_{name}"] = counts["part_key_orders"]
-    data = (json.loads(columns[-1]) for message, own in stored for columns in [message, *own])
+    data = (json.loads(columns[ROW_DATA]) for message, own in stored for columns in [message, *own])
     figures["nested_shapes"] = len(nested_key_tuples(value for row in data for value in row.values()))
     figures["strategies"] = {name: per_strategy[name] for name in strategy_names}
     return figures
@@ -213,10 +209,10 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
 
 
 def _regroup(messages: List[Any], parts: List[Any]) -> List[StoredRecord]:
-    own: Dict[str, List[Any]] = {message[0]: [] for message in messages}
+    own: Dict[str, List[Any]] = {message[ROW_ID]: [] for message in messages}
     for part in parts:
-        own[part[1]].append(part)
-    return [(message, own[message[0]]) for message in messages]
+        own[part[PART_MESSAGE]].append(part)
+    return [(message, own[message[ROW_ID]]) for message in messages]
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Registry of hydration strategies: one module per strategy, each registering one class.
 
-Built-in strategies are the modules of this package. Third-party strategies come
-from the ``harness.strategies`` entry-point group: each entry point names either a
-module that registers its strategy on import or a ``Strategy`` subclass, e.g.
+Built-in strategies are the modules of this package, apart from the contract (``base``), the
+row cache (``cache``), the equivalence check (``equivalence``) and shared helpers (``_*``).
+Third-party strategies come from the ``harness.strategies`` entry-point group: each entry point
+names either a module that registers its strategy on import or a ``Strategy`` subclass, e.g.
 
     [project.entry-points."harness.strategies"]
     mine = "my_package.my_strategy:MyStrategy"
@@ -16,7 +17,10 @@ import pkgutil
 from typing import Dict, List, Type
 
 from harness.strategies.base import Strategy
+from harness.strategies.cache import PREFIX, with_row_cache
 
+#: Modules of this package that are not strategies.
+SUPPORT_MODULES = ("base", "cache", "equivalence")
 ENTRY_POINT_GROUP = "harness.strategies"
 _REGISTRY: Dict[str, Type[Strategy]] = {}
 _PLUGIN_ERRORS: Dict[str, str] = {}
@@ -35,12 +39,10 @@ def register(cls: Type[Strategy]) -> Type[Strategy]:
 
 
 def builtin_modules() -> List[str]:
-    """Names of the modules of this package that each define one strategy.
-
-    ``base`` and modules whose names start with ``_`` are shared helpers, not strategies.
-    """
+    """Names of the modules of this package that each define one strategy (not the support modules,
+    not the ``_`` helpers)."""
     return sorted(info.name for info in pkgutil.iter_modules(__path__)
-                  if info.name != "base" and not info.name.startswith("_"))
+                  if info.name not in SUPPORT_MODULES and not info.name.startswith("_"))
 
 
 def _entry_points() -> list:
@@ -86,10 +88,8 @@ def get(name: str) -> Type[Strategy]:
 
     Raises UnknownStrategy, suggesting the closest name, for a name not registered.
     """
-    from harness.cache import PREFIX, cached
-
     if name.startswith(PREFIX):
-        return cached(get(name[len(PREFIX):]))
+        return with_row_cache(get(name[len(PREFIX):]))
     strategies = all_strategies()
     if name not in strategies:
         raise UnknownStrategy(name, list(strategies))

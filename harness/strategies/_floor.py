@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Tuple
 
+from harness.canonical import ROW_DATA
 from harness.schema import ACCESS_PROPERTIES
 from harness.strategies._kernel import item_kernel
 from harness.strategies.base import Strategy
@@ -19,11 +20,9 @@ class Floor(Strategy):
 
 
 def decoding(decode: Callable[[str], Any]) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
-    """``info(row)`` / ``part(row)`` that decode the row's data column and do nothing else."""
-    def info(row: Tuple) -> Any:
-        return decode(row[4])
+    """``info(row)`` / ``part(row)`` that decode the row's data column and do nothing else (the data
+    column is last in both tables, so one function serves both)."""
+    def data(row: Tuple) -> Any:
+        return decode(row[ROW_DATA])
 
-    def part(row: Tuple) -> Any:
-        return decode(row[5])
-
-    return info, part
+    return data, data

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from harness.canonical import ROW_ID
 from harness.schema import PART_IDS, info_keys, part_keys
 
 
@@ -92,9 +93,9 @@ def first_difference(strategy: Any, stored: Iterable[Tuple[Tuple, List[Tuple]]])
     for message, parts in stored:
         found = info_difference(message, strategy.to_dict(strategy.info(message)))
         if found:
-            return message[0], found
+            return message[ROW_ID], found
         for part in parts:
             found = part_difference(part, strategy.to_dict(strategy.part(part)))
             if found:
-                return part[0], found
+                return part[ROW_ID], found
     return None

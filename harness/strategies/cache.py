@@ -14,6 +14,7 @@ import math
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Tuple, Type
 
+from harness.canonical import MESSAGE_UPDATED, PART_UPDATED, ROW_ID
 from harness.strategies.base import Strategy
 
 POLICIES = ("fifo", "lru")
@@ -47,22 +48,22 @@ class RowCache:
         self.entries[row_id] = (updated, value)
         return value
 
-    def lookup(self, build: Callable[[Tuple], Any], updated_column: int) -> Callable[[Tuple], Any]:
-        """A cached ``build``: rows are keyed by column 0 (the id) and valid while column
+    def in_front_of(self, build: Callable[[Tuple], Any], updated_column: int) -> Callable[[Tuple], Any]:
+        """``build`` behind this cache: rows are keyed by their id and valid while column
         ``updated_column`` (``time_updated``) is unchanged; the hit path is inlined for hot loops."""
         get, miss, lru = self.entries.get, self.miss, self.policy == "lru"
         move_to_end = getattr(self.entries, "move_to_end", None)
 
-        def cached(row: Tuple) -> Any:
-            entry = get(row[0])
+        def reuse_or_build(row: Tuple) -> Any:
+            entry = get(row[ROW_ID])
             if entry is not None and entry[0] == row[updated_column]:
                 self.hits += 1
                 if lru:
-                    move_to_end(row[0])
+                    move_to_end(row[ROW_ID])
                 return entry[1]
-            return miss(row[0], row[updated_column], build, row)
+            return miss(row[ROW_ID], row[updated_column], build, row)
 
-        return cached
+        return reuse_or_build
 
     def _evict(self) -> None:
         if self.policy == "lru":
@@ -79,7 +80,7 @@ class RowCache:
                 "misses": self.misses, "evictions": self.evictions}
 
 
-def cached(base: Type[Strategy], info_capacity: int = DEFAULT_INFO_CAPACITY,
+def with_row_cache(base: Type[Strategy], info_capacity: int = DEFAULT_INFO_CAPACITY,
            part_capacity: int = DEFAULT_PART_CAPACITY, policy: str = "fifo") -> Type[Strategy]:
     """A new strategy class ``cached:<base>`` with its own pair of caches in front of ``base``."""
     infos, parts = RowCache(info_capacity, policy), RowCache(part_capacity, policy)
@@ -88,8 +89,8 @@ def cached(base: Type[Strategy], info_capacity: int = DEFAULT_INFO_CAPACITY,
         name = PREFIX + base.name
         description = f"{base.name} behind a bounded ({policy}) row cache keyed by (id, time_updated)"
         info_cache, part_cache = infos, parts
-        info = staticmethod(infos.lookup(base.info, 3))  # message rows: time_updated is column 3
-        part = staticmethod(parts.lookup(base.part, 4))  # part rows: column 4
+        info = staticmethod(infos.in_front_of(base.info, MESSAGE_UPDATED))
+        part = staticmethod(parts.in_front_of(base.part, PART_UPDATED))
 
     Cached.__qualname__ = Cached.__name__ = f"Cached_{base.__name__}"
     return Cached
