@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from harness.results import GC_MODE_MEASURERS
+from harness.measure.catalogue import GC_MODE_MEASURERS, MEASURERS
 
 # The seed's JavaScriptCore figures (opencode PR #29029, 5,000 reference messages): spread -> fixed.
 SEED_SHAPES = {"info": (47, 2), "part": (16, 5)}
 SEED_MESSAGES = 5000
 
-MEASURERS = ("census", "timing", "gcprobe", "memory")
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,7 @@ def medians(frame: Any, by: tuple = ("interpreter", "strategy")) -> Dict[tuple, 
 
 
 def missing_measurers(frame: Any) -> List[str]:
+    """Measurers of the catalogue without a figure in the frame."""
     present = set(frame["measurer"].astype(str)) if len(frame) else set()
     return [name for name in MEASURERS if name not in present]
 
@@ -131,7 +131,7 @@ def key_order_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
     varies) and the spread code as written (``spread``: varied keys, ``.get`` reads)."""
     rows = select(frame, "timing", "access", "ns_per_read")
     values = medians(rows)
-    spreads = medians(rows.assign(value=rows["spread"]))
+    mads = medians(rows.assign(value=rows["mad"]))
     parts, numbers = [], {}
     for interpreter in sorted({key[0] for key in values if is_cpython(key[0])}):
         fixed = values.get((interpreter, "fixed"))
@@ -142,7 +142,7 @@ def key_order_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
             other = values.get((interpreter, name))
             if other is None:
                 continue
-            noise = max(spreads.get((interpreter, name)) or 0.0, spreads.get((interpreter, "fixed")) or 0.0)
+            noise = max(mads.get((interpreter, name)) or 0.0, mads.get((interpreter, "fixed")) or 0.0)
             same = abs(other - fixed) <= max(noise * 2, 0.05 * fixed)
             verdict = (f"within the noise (2 × MAD {_n(noise)} ns): no measurable cost" if same
                        else f"beyond the noise (MAD {_n(noise)} ns)")

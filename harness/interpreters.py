@@ -36,13 +36,11 @@ EXTRAS = ("attrs", "pydantic")  # optional extras tried one by one in each venv
 STAMP = ".harness-complete"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-_PROBE = ("import json, importlib.util; from harness.measure.environment import environment; "
-          "from harness.strategies import all_strategies; "
-          "has = lambda m: importlib.util.find_spec(m) is not None; "
-          "need = lambda m: [has(m), '' if has(m) else m + ' is not installed']; "
+_PROBE = ("import json; from harness.measure.environment import environment; "
+          "from harness.strategies import all_strategies; from harness.measure.catalogue import MEASURERS; "
           "print(json.dumps({'environment': environment(), 'strategies': "
           "{n: list(s.available()) for n, s in all_strategies().items()}, "
-          "'measurers': {'memory': need('memray'), 'profile': need('scalene')}}))")
+          "'measurers': {n: list(m.availability()) for n, m in MEASURERS.items()}}))")
 _VERSION = ("import platform, sys; "
             "print(platform.python_implementation(), platform.python_version(), sys.version)")
 _PYENV_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")

@@ -65,16 +65,17 @@ def completeness_line(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> Tu
     lacking = sorted(
         {
             job.get("measurer", "?")
-            for job in manifest.get("plan", [])
+            for job in manifest.get("jobs", [])
             if results.job_status(run_dir, job.get("id", "")) != "ok"
         }
     )
-    absent = [name for name in missing_measurers(frame) if name not in lacking]
+    planned = {job.get("measurer") for job in manifest.get("jobs", [])}
+    absent = [name for name in missing_measurers(frame) if name in planned and name not in lacking]
     incomplete = status != "complete" or counts["failed"] > 0 or counts["missing"] > 0
     if not incomplete:
         text = f"Complete run: {counts['ok']} of {counts['planned']} jobs ok."
         if absent:
-            text += f" This run has no results from: {', '.join(absent)}."
+            text += f" Planned but without figures: {', '.join(absent)}."
         return bool(absent), text
     bad = counts["failed"] + counts["missing"]
     text = (
@@ -108,7 +109,7 @@ def environment_html(manifest: Dict[str, Any]) -> str:
     run_rows = [
         {"item": key, "value": value}
         for key, value in (
-            ("profile", manifest.get("profile", "?")),
+            ("plan", manifest.get("plan") or "?"),
             ("status", manifest.get("status", "?")),
             ("started", manifest.get("started", "?")),
             ("finished", manifest.get("finished") or "—"),

@@ -2,7 +2,8 @@
 
 Layout of ``results/<UTC time>-<short id>/``::
 
-    manifest.json        what ran, where, from which code and data; status running|complete|failed|interrupted
+    manifest.json        what ran (plan, jobs), where, from which code and data; status
+                         running|complete|failed|interrupted
     jobs/<id>.job.json   the job as planned
     jobs/<id>.json       its result (a measurer's output, or the runner's failure record)
     timing/<id>.json     pyperf's own JSON (``python -m pyperf compare_to`` reads it)
@@ -25,16 +26,21 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 from harness.atomic import write_text
+from harness.measure.catalogue import GC_MODE_MEASURERS
+from harness.measure.job import RESULT_VERSION, Job, JobError
 
-# Result schema versions (manifest.json "schema_version"):
-#   1 — first version: manifest, jobs/<id>.job.json + jobs/<id>.json, tidy.csv with TIDY_COLUMNS.
-SCHEMA_VERSION = 1
+# Result schema versions (manifest.json "schema_version"); older runs are read and upgraded on load:
+#   1 — first version: manifest, jobs/<id>.job.json + jobs/<id>.json, tidy.csv with TIDY_COLUMNS;
+#       the manifest names its bench plan "profile", tidy.csv holds the MAD in a column "spread".
+#   2 — the manifest's "plan" is the plan's name and "jobs" the planned jobs (v1: "profile" and
+#       "plan", with "jobs" their ids); tidy.csv column "mad"; results carry "job_sha256".
+SCHEMA_VERSION = 2
 STATUSES = ("running", "complete", "failed", "interrupted")
 TIDY_COLUMNS = ("interpreter", "implementation", "strategy", "workload", "measurer", "gc_mode", "size",
-                "metric", "value", "unit", "n", "spread", "job", "dataset")
-#: Measurers whose jobs run under a GC mode (``params.gc_mode``, default ``enabled``).
-GC_MODE_MEASURERS = ("gcprobe", "memory")
-TIDY_TYPES = {"size": "Int64", "value": "float64", "n": "Int64", "spread": "float64"}
+                "metric", "value", "unit", "n", "mad", "job", "dataset")
+TIDY_TYPES = {"size": "Int64", "value": "float64", "n": "Int64", "mad": "float64"}
+#: Renamed tidy columns, old spelling -> new.
+RENAMED_COLUMNS = {"spread": "mad"}
 
 
 class RunError(ValueError):
@@ -76,7 +82,18 @@ def load_manifest(run_dir: Path) -> Dict[str, Any]:
     if manifest["schema_version"] > SCHEMA_VERSION:
         raise RunError(f"{run_dir} has result schema {manifest['schema_version']}; "
                        f"this harness reads up to {SCHEMA_VERSION}")
+    if manifest["schema_version"] == 1:
+        manifest["jobs"] = manifest.pop("plan", [])
+        manifest["plan"] = manifest.pop("profile", None)
     return manifest
+
+
+def planned_jobs(manifest: Dict[str, Any]) -> List[Job]:
+    """The jobs a run's manifest planned; RunError when one is malformed."""
+    try:
+        return [Job.from_dict(job) for job in manifest.get("jobs", [])]
+    except (JobError, TypeError) as error:
+        raise RunError(f"the run's manifest holds a malformed job: {error}") from None
 
 
 def job_results(run_dir: Path) -> Iterator[Dict[str, Any]]:
@@ -103,7 +120,7 @@ def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
                    else "",
                    "size": job["size"],
                    "metric": figure["metric"], "value": figure["value"], "unit": figure["unit"],
-                   "n": figure["n"], "spread": figure["spread"], "job": job["id"],
+                   "n": figure["n"], "mad": figure.get("mad", figure.get("spread")), "job": job["id"],
                    "dataset": Path(job["dataset"]).name}
 
 
@@ -124,8 +141,9 @@ def load_tidy(run_dir: Path) -> Any:
     """``tidy.csv`` as a typed pandas DataFrame (driver side: needs the ``analysis`` extra)."""
     import pandas as pd
 
-    frame = pd.read_csv(Path(run_dir) / "tidy.csv", dtype={"spread": "float64", "gc_mode": "string"},
-                        keep_default_na=False, na_values={"value": [""], "spread": [""], "n": [""], "size": [""]})
+    frame = pd.read_csv(Path(run_dir) / "tidy.csv", dtype={"gc_mode": "string"}, keep_default_na=False,
+                        na_values={name: [""] for name in ("value", "mad", "spread", "n", "size")})
+    frame = frame.rename(columns=RENAMED_COLUMNS)
     missing = set(TIDY_COLUMNS) - set(frame.columns)
     if missing:
         raise RunError(f"{run_dir}/tidy.csv lacks columns {', '.join(sorted(missing))}")
@@ -149,16 +167,17 @@ def job_status(run_dir: Path, job_id: str) -> Optional[str]:
     return None
 
 
-def failure_record(job: Dict[str, Any], returncode: Optional[int], stderr: str, reason: str) -> Dict[str, Any]:
+def failure_record(job: Job, returncode: Optional[int], stderr: str, reason: str) -> Dict[str, Any]:
     """What the runner writes for a job that crashed, timed out or wrote no result."""
-    return {"result_version": 1, "job": job, "status": "failed", "reason": reason, "returncode": returncode,
-            "stderr_tail": stderr[-4000:], "figures": []}
+    return {"result_version": RESULT_VERSION, "job": job.to_dict(), "status": "failed", "reason": reason,
+            "returncode": returncode, "stderr_tail": stderr[-4000:], "figures": []}
 
 
 def completeness(run_dir: Path, manifest: Dict[str, Any]) -> Dict[str, int]:
     """Planned, ok and failed job counts."""
-    planned = len(manifest.get("jobs", []))
-    statuses = [job_status(run_dir, job_id) for job_id in manifest.get("jobs", [])]
+    identifiers = [job.get("id", "") for job in manifest.get("jobs", [])]
+    planned = len(identifiers)
+    statuses = [job_status(run_dir, job_id) for job_id in identifiers]
     return {"planned": planned, "ok": statuses.count("ok"), "failed": statuses.count("failed"),
             "missing": statuses.count(None)}
 

@@ -1,7 +1,7 @@
-"""The bench runner: plan a profile's jobs, run each in a fresh process, record everything.
+"""The bench runner: plan a bench plan's jobs, run each in a fresh process, record everything.
 
 Jobs run one at a time (two cores: concurrent benchmarks would disturb each
-other). A job that crashes, hangs past the profile's timeout or writes no
+other). A job that crashes, hangs past the plan's timeout or writes no
 result is recorded as failed with its stderr tail, and the run goes on. Ctrl-C
 marks the run ``interrupted``; ``--resume RUN_DIR`` runs only the jobs without a
 readable result. A lock file keeps two runners out of one run directory.
@@ -19,7 +19,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from harness import results
 from harness.interpreters import Interpreter
-from harness.profiles import ALL, DatasetSpec, Profile
+from harness.measure import catalogue
+from harness.measure.job import Job, JobError
+from harness.plans import ALL, DatasetSpec, Plan
 from harness.results import RunError
 from harness.store import default_name, open_dataset, write_dataset
 
@@ -33,34 +35,38 @@ def job_id(interpreter: Interpreter, measurer: str, workload: str, dataset: str,
     return "-".join(parts)
 
 
-def plan(profile: Profile, interpreters: List[Interpreter], datasets: Dict[str, Path],
-         only: Optional[List[str]] = None) -> Tuple[List[Dict[str, Any]], List[str]]:
-    """Every job of the profile for every interpreter, and notes on what was skipped and why."""
-    jobs: List[Dict[str, Any]] = []
+def plan(chosen: Plan, interpreters: List[Interpreter], datasets: Dict[str, Path],
+         only: Optional[List[str]] = None) -> Tuple[List[Job], List[str]]:
+    """Every job of the plan for every interpreter, and notes on what was skipped and why.
+    Each job passes the catalogue's check here, so a mistake in a plan fails before anything runs."""
+    jobs: List[Job] = []
     notes: List[str] = []
     for interpreter in interpreters:
         known = interpreter.strategies
-        for suite in profile.suites:
-            names = [name for name in known if name] if suite.strategies == ALL else list(suite.strategies)
+        for sweep in chosen.sweeps:
+            names = [name for name in known if name] if sweep.strategies == ALL else list(sweep.strategies)
             for name in names:
                 if only is not None and name not in only:
                     continue
                 base = name.split(":", 1)[-1]
                 available, reason = known.get(base, [False, "not registered on this interpreter"])
                 if not available:
-                    notes.append(f"{interpreter.label}: skipped {name} ({suite.measurer} {suite.workload}): {reason}")
+                    notes.append(f"{interpreter.label}: skipped {name} ({sweep.measurer} {sweep.workload}): {reason}")
                     continue
-                for size in suite.sizes:
-                    for variant in suite.variants:
-                        identifier = job_id(interpreter, suite.measurer, suite.workload, suite.dataset, name,
-                                            size, variant)
-                        jobs.append({"id": identifier, "measurer": suite.measurer, "strategy": name,
-                                     "workload": suite.workload, "dataset": str(datasets[suite.dataset]),
-                                     "size": size, "params": {**suite.params, **variant},
-                                     "interpreter": interpreter.tag})
-    identifiers = [job["id"] for job in jobs]
+                for size in sweep.sizes:
+                    for variant in sweep.variants:
+                        job = Job(job_id(interpreter, sweep.measurer, sweep.workload, sweep.dataset, name, size,
+                                         variant),
+                                  sweep.measurer, name, sweep.workload, str(datasets[sweep.dataset]), size,
+                                  params={**sweep.params, **variant}, interpreter=interpreter.tag)
+                        try:
+                            catalogue.check(job)
+                        except JobError as error:
+                            raise RunError(f"plan {chosen.name}: {error}") from None
+                        jobs.append(job)
+    identifiers = [job.id for job in jobs]
     if len(set(identifiers)) != len(identifiers):
-        raise RunError(f"profile {profile.name} plans the same job twice")
+        raise RunError(f"plan {chosen.name} plans the same job twice")
     return jobs, list(dict.fromkeys(notes))
 
 
@@ -125,21 +131,23 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def run_job(job: Dict[str, Any], executable: str, run_dir: Path, timeout: float) -> str:
+def job_file(run_dir: Path, job: Job) -> Job:
+    """The job as its measurer gets it: the files the catalogue says it writes placed in the run."""
+    artifact = catalogue.measurer(job.measurer).artifact
+    if artifact is None:
+        return job
+    return job.with_params(**{artifact.param: str(run_dir / artifact.directory / f"{job.id}{artifact.suffix}")})
+
+
+def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
     """Run one job in a fresh interpreter; record a failure when it produces no result. Returns its status."""
     jobs_dir = run_dir / "jobs"
-    spec = {key: value for key, value in job.items() if key != "interpreter"}
-    spec["params"] = dict(spec["params"])
-    if job["measurer"] == "timing":
-        spec["params"]["pyperf_json"] = str(run_dir / "timing" / f"{job['id']}.json")
-    if job["measurer"] == "memory":
-        spec["params"]["capture"] = str(run_dir / "memory" / f"{job['id']}.bin")
-    job_file, out = jobs_dir / f"{job['id']}.job.json", jobs_dir / f"{job['id']}.json"
-    results.write_json(job_file, spec)
+    spec = job_file(run_dir, job)
+    path, out = jobs_dir / f"{job.id}.job.json", jobs_dir / f"{job.id}.json"
+    results.write_json(path, spec.to_dict())
     out.unlink(missing_ok=True)
-    command = [executable, "-m", f"harness.measure.{job['measurer']}", "--job", str(job_file), "--out", str(out)]
-    if job["measurer"] == "timing":
-        command.append("--quiet")
+    entry = catalogue.measurer(job.measurer)
+    command = [executable, "-m", entry.module, "--job", str(path), "--out", str(out), *entry.command_args]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     try:
@@ -153,7 +161,7 @@ def run_job(job: Dict[str, Any], executable: str, run_dir: Path, timeout: float)
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
         raise
-    if process.returncode == 0 and results.job_status(run_dir, job["id"]) == "ok":
+    if process.returncode == 0 and results.job_status(run_dir, job.id) == "ok":
         return "ok"
     reason = f"exit status {process.returncode}" if process.returncode else "no result written"
     results.write_json(out, results.failure_record(spec, process.returncode, stderr, reason))
@@ -177,22 +185,21 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def execute(run_dir: Path, manifest: Dict[str, Any], jobs: List[Dict[str, Any]],
-            executables: Dict[str, str], timeout: float, progress: Any) -> Dict[str, int]:
+def execute(run_dir: Path, manifest: Dict[str, Any], jobs: List[Job], executables: Dict[str, str],
+            timeout: float, progress: Any) -> Dict[str, int]:
     """Run every job that has no readable result yet; the manifest says how far the run got."""
     counts = {"ok": 0, "failed": 0, "skipped": 0}
     todo = []
     for job in jobs:
-        status = results.job_status(run_dir, job["id"])
-        if status == "ok":
+        if results.job_status(run_dir, job.id) == "ok":
             counts["skipped"] += 1
         else:
             todo.append(job)
     progress.start(len(jobs), counts["skipped"])
     try:
         for job in todo:
-            progress.job(job["id"])
-            status = run_job(job, executables[job["interpreter"]], run_dir, timeout)
+            progress.job(job.id)
+            status = run_job(job, executables[job.interpreter], run_dir, timeout)
             counts[status] += 1
             progress.done(status)
     except KeyboardInterrupt:

@@ -38,6 +38,15 @@ class MissingSession(LookupError):
     """A session id that the dataset does not have."""
 
 
+class TooFewMessages(ValueError):
+    """A dataset or session with fewer messages than a workload was asked for."""
+
+
+def too_few(what: str, has: int, asked: str) -> TooFewMessages:
+    """The one way the harness says that ``what`` holds fewer messages than were asked for."""
+    return TooFewMessages(f"{what} has {has} messages; {asked} were asked for")
+
+
 def hydrate(conn: sqlite3.Connection, strategy: Type[Strategy], rows: Sequence[Tuple]) -> List[Message]:
     """Build ``{info, parts}`` per message row, loading all their parts with one query.
 
@@ -183,11 +192,15 @@ class GrowingSession:
     def remaining(self) -> int:
         return len(self.pending)
 
+    @property
+    def total(self) -> int:
+        """Messages of the stored session: those appended so far and those still to come."""
+        return self.size + len(self.pending)
+
     def grow(self, count: int) -> None:
-        """Append the next ``count`` messages of the session; ValueError when it has too few."""
+        """Append the next ``count`` messages of the session; TooFewMessages when it has too few."""
         if count > len(self.pending):
-            raise ValueError(f"session {self.session_id!r} has {self.size + len(self.pending)} messages; "
-                             f"{self.size + count} were asked for")
+            raise too_few(f"session {self.session_id!r}", self.total, str(self.size + count))
         messages = [self.pending.pop() for _ in range(count)]
         self.conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", messages)
         self.conn.executemany(f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
@@ -214,8 +227,7 @@ def run_loop(source: sqlite3.Connection, strategy: Type[Strategy], session_id: s
     """The agent-loop scenario: per iteration (history size, messages kept by filter_compacted)."""
     session = GrowingSession(source, session_id, start)
     if iterations * growth > session.remaining:
-        raise ValueError(f"session {session_id!r} has {session.size + session.remaining} messages; "
-                         f"{start} + {iterations} × {growth} were asked for")
+        raise too_few(f"session {session_id!r}", session.total, f"{start} + {iterations} × {growth}")
     steps = []
     for _ in range(iterations):
         kept = len(loop_iteration(session, strategy, growth))
@@ -232,13 +244,3 @@ def hydrate_all(strategy: Type[Strategy], messages: Sequence[Tuple], parts: Sequ
 def access(strategy: Type[Strategy], infos: Sequence[Any], iterations: int = 200) -> float:
     """The seed's loop: 7 properties of every info, ``iterations`` times, in native syntax."""
     return strategy.access(infos, iterations)
-
-
-#: Workload names and what each measures, for ``harness list`` and the runner.
-WORKLOADS: Dict[str, str] = {
-    "access": "read role, cost, summary, finish, error, variant, structured of every info, 200 times",
-    "hydrate_all": "build every info and part from stored rows (JSON decode included), no SQLite",
-    "page": "one page of 50 messages, newest first, parts loaded with one IN query",
-    "filter_compacted": "stream a whole session and walk back to the last compaction boundary",
-    "run_loop": "agent loop: append messages, re-read the history with filter_compacted, repeat",
-}

@@ -50,12 +50,12 @@ for workload, metric, title in (("access", "ns_per_read", "200×7 access: time p
         if not timing.empty:
             note(f"No {workload} timing ({metric}) in this run.")
         continue
-    grouped = rows.groupby(["interpreter", "strategy"]).agg(value=("value", "median"), spread=("spread", "median"),
+    grouped = rows.groupby(["interpreter", "strategy"]).agg(value=("value", "median"), mad=("mad", "median"),
                                                            processes=("n", "max"))
     grouped = grouped.sort_values("value")
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(grouped) + 2), 4))
     x = np.arange(len(grouped))
-    ax.bar(x, grouped["value"].to_numpy(), yerr=grouped["spread"].fillna(0).to_numpy(), capsize=4, color="#26a69a")
+    ax.bar(x, grouped["value"].to_numpy(), yerr=grouped["mad"].fillna(0).to_numpy(), capsize=4, color="#26a69a")
     ax.set_xticks(x)
     ax.set_xticklabels([label(*key) for key in grouped.index], rotation=30, ha="right")
     ax.set_ylabel(f"{metric.replace('_', ' ')} (ns; error bar = MAD)")

@@ -18,9 +18,10 @@ def dataset(tmp_path_factory):
 
 @pytest.fixture
 def write_job(tmp_path):
-    """Write a job file (slots, hydrate_all, 100 messages unless overridden) and return its path."""
+    """Write a job file (slots, hydrate_all, 100 messages unless overridden; the measurer always given)
+    and return its path."""
     def write(**fields):
-        job = {"id": "j", "measurer": "m", "strategy": "slots", "workload": "hydrate_all", "size": 100, **fields}
+        job = {"id": "j", "strategy": "slots", "workload": "hydrate_all", "size": 100, **fields}
         path = tmp_path / "job.json"
         path.write_text(json.dumps(job))
         return path

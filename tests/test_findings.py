@@ -14,11 +14,11 @@ CP = "CPython 3.11.7"
 
 
 def frame(*rows):
-    """A tidy frame from (strategy, workload, measurer, metric, value[, dataset, job, spread, interp])."""
+    """A tidy frame from (strategy, workload, measurer, metric, value[, dataset, job, mad, interp])."""
     records = []
     for row in rows:
         strategy, workload, measurer, metric, value, *rest = row
-        dataset, job, spread, interpreter = rest + [None] * (4 - len(rest)) if rest else (None,) * 4
+        dataset, job, mad, interpreter = rest + [None] * (4 - len(rest)) if rest else (None,) * 4
         interpreter = interpreter or CP
         job = job or f"cp311-{measurer}-{workload}-{strategy}-5000"
         mode = job.rsplit("-", 1)[-1]
@@ -35,7 +35,7 @@ def frame(*rows):
                 "value": float(value),
                 "unit": "",
                 "n": 1,
-                "spread": spread,
+                "mad": mad,
                 "job": job,
                 "dataset": dataset or "reference-s11-m5000.sqlite",
             }

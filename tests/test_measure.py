@@ -9,15 +9,12 @@ import pyperf
 import pytest
 
 from harness.generate import generate
+from harness.measure.catalogue import check
 from harness.measure.gcprobe import GcProbe, slope
-from harness.measure.job import Job, JobError, load_job
+from harness.measure.job import Job, JobError, read_job
 from harness.measure.prepare import prepare
 
 ENVIRONMENT_KEYS = {"interpreter", "machine", "packages", "fingerprint"}
-
-
-
-
 
 
 def run_measurer(name, job_path, out, *extra):
@@ -26,7 +23,7 @@ def run_measurer(name, job_path, out, *extra):
 
 
 def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset, write_job):
-    job = write_job(dataset=str(dataset), workload="access", params={"iterations": 2})
+    job = write_job(dataset=str(dataset), measurer="timing", workload="access", params={"iterations": 2})
     out = tmp_path / "result.json"
     done = run_measurer("timing", job, out, "--debug-single-value", "--quiet")
     assert done.returncode == 0, done.stderr
@@ -46,13 +43,26 @@ def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset, wr
     assert bench.get_metadata()["harness_units"] == 1400
 
 
-@pytest.mark.parametrize("workload", ["hydrate_all", "page", "filter_compacted", "run_loop"])
-def test_every_workload_prepares_and_runs(dataset, workload):
-    prepared = prepare(Job("j", "timing", "cached:fixed", workload, str(dataset), 100))
+def _messages(workload, outcome):
+    """How many messages a workload's result holds, and the parts among them."""
+    if workload == "hydrate_all":
+        infos, parts = outcome
+        return len(infos), len(parts)
+    messages = outcome.items if workload == "page" else outcome
+    return len(messages), sum(len(message["parts"]) for message in messages)
+
+
+@pytest.mark.parametrize(("workload", "messages", "units"), [
+    ("hydrate_all", 100, None), ("page", 50, 50), ("filter_compacted", 100, 100), ("run_loop", 100, 100)])
+def test_every_workload_prepares_and_runs(dataset, workload, messages, units):
+    job = check(Job("j", "timing", "cached:fixed", workload, str(dataset), 100))
+    prepared = prepare(job)
     try:
-        assert prepared.run() is not None and prepared.units > 0
+        found, parts = _messages(workload, prepared.run())
     finally:
         prepared.close()
+    assert found == messages and parts > 0  # the dataset never compacts: every message is kept
+    assert prepared.units == (units or messages + _messages(workload, prepared.run())[1])
 
 
 def test_gc_probe_counts_forced_collections():
@@ -71,7 +81,7 @@ def test_slope_of_a_line():
 
 @pytest.mark.parametrize("mode", ["enabled", "disabled", "freeze"])
 def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode, write_job):
-    job = write_job(dataset=str(dataset), strategy="spread", params={"rounds": 3, "gc_mode": mode})
+    job = write_job(dataset=str(dataset), measurer="gcprobe", strategy="spread", params={"rounds": 3, "gc_mode": mode})
     out = tmp_path / "gc.json"
     done = run_measurer("gcprobe", job, out)
     assert done.returncode == 0, done.stderr
@@ -85,8 +95,8 @@ def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode, write_job):
 
 
 def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, write_job):
-    job = write_job(dataset=str(dataset), workload="run_loop", size=50,
-                    params={"iterations": 4, "growth": 25})
+    job = write_job(dataset=str(dataset), measurer="gcprobe", workload="run_loop", size=50,
+                    params={"rounds": 4, "growth": 25})
     out = tmp_path / "growth.json"
     done = run_measurer("gcprobe", job, out)
     assert done.returncode == 0, done.stderr
@@ -101,12 +111,21 @@ def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, 
     ({"strategy": "sloths"}, "did you mean 'slots'"),
     ({"workload": "sprint"}, "unknown workload 'sprint'; choose from access"),
     ({"workload": "hydrate"}, "unknown workload 'hydrate'; did you mean 'hydrate_all'?"),
-    ({"size": 10**6}, "the job needs 1000000"),
+    ({"size": 10**6}, "has 400 messages; 1000000 were asked for"),
     ({"session": "ses_nope", "workload": "run_loop"}, "no session 'ses_nope'"),
-    ({"params": {"gc_mode": "sometimes"}}, "unknown gc_mode"),
+    ({"params": {"gc_mode": "sometimes"}}, "params.gc_mode must be one of enabled, disabled, freeze"),
+    ({"params": {"rounds": 0}}, "params.rounds must be >= 1"),
+    ({"params": {"rounds": "3"}}, "params.rounds must be int"),
+    ({"params": {"iterations": 3}}, "gcprobe / hydrate_all take no parameter iterations"),
+    ({"workload": "access"}, "the gcprobe measurer runs hydrate_all, run_loop, not 'access'"),
+    ({"workload": "run_loop", "size": 390, "params": {"rounds": 3, "growth": 5}},
+     "has 400 messages; 390 + 3 × 5 were asked for"),
+    ({"measurer": "timing"}, "is for the timing measurer, not gcprobe"),
+    ({"dataset": 3}, "job key 'dataset' must be str"),
+    ({"params": None}, "job key 'params' must be dict"),
 ])
 def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, fields, message, write_job):
-    job = write_job(dataset=str(dataset), **fields)
+    job = write_job(**{"dataset": str(dataset), "measurer": "gcprobe", **fields})
     done = run_measurer("gcprobe", job, tmp_path / "out.json")
     assert done.returncode == 2 and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -116,14 +135,17 @@ def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, fields, message, write
 def test_job_files_are_validated(tmp_path):
     path = tmp_path / "job.json"
     path.write_text(json.dumps({"id": "x", "measurer": "timing"}))
-    with pytest.raises(JobError, match="incomplete job"):
-        load_job(path)
+    with pytest.raises(JobError, match="incomplete job: strategy, workload, dataset, size missing"):
+        read_job(path)
     path.write_text(json.dumps({"id": "x", "colour": "red"}))
     with pytest.raises(JobError, match="unknown job keys: colour"):
-        load_job(path)
+        read_job(path)
     path.write_text("[1, 2")
-    with pytest.raises(JobError, match="cannot read job"):
-        load_job(path)
+    with pytest.raises(JobError, match="is not JSON"):
+        read_job(path)
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(JobError, match="nests deeper than 32 levels"):
+        read_job(path)
 
 
 class Plain:
@@ -176,7 +198,7 @@ def test_strategy_census_tracks_what_the_gc_tracks():
 
 
 def test_census_job(tmp_path, dataset, write_job):
-    job = write_job(dataset=str(dataset), strategy="instance-dict", size=200)
+    job = write_job(dataset=str(dataset), measurer="census", strategy="instance-dict", size=200)
     out = tmp_path / "census.json"
     done = run_measurer("census", job, out)
     assert done.returncode == 0, done.stderr

@@ -1,4 +1,4 @@
-"""The memory (memray) and profile (scalene) measurers on a tiny dataset: schema, captures, fallbacks."""
+"""The memory (memray) and scalene measurers on a tiny dataset: schema, captures, fallbacks."""
 
 import importlib.util
 import json
@@ -12,18 +12,14 @@ HAS_SCALENE = importlib.util.find_spec("scalene") is not None
 needs_memray = pytest.mark.skipif(not HAS_MEMRAY, reason="memray is not installed here")
 
 
-
-
-
-
 def run(module, job_path, out, *extra, prelude=None):
     argv = ["--job", str(job_path), "--out", str(out), *extra]
     if prelude is None:
         command = [sys.executable, "-m", f"harness.measure.{module}", *argv]
     else:  # run main() in-process after the prelude, e.g. to hide memray
-        code = (f"{prelude}\nimport sys\nfrom harness.measure.job import run_measurer\n"
+        code = (f"{prelude}\nimport sys\nfrom harness.measure.entry import run_measurer\n"
                 f"from harness.measure.{module} import measure\nsys.argv[1:] = {argv!r}\n"
-                "sys.exit(run_measurer(measure))")
+                f"sys.exit(run_measurer({module!r}, measure))")
         command = [sys.executable, "-c", code]
     return subprocess.run(command, capture_output=True, text=True)
 
@@ -62,7 +58,7 @@ def test_memory_of_hydrate_all(tmp_path, dataset, strategy, write_job):
 def test_memory_of_the_growing_run_loop(tmp_path, dataset, write_job):
     capture = tmp_path / "elsewhere.bin"
     job = write_job(measurer="memory", dataset=str(dataset), workload="run_loop", size=50,
-                    params={"iterations": 3, "growth": 25, "capture": str(capture), "gc_mode": "disabled"})
+                    params={"rounds": 3, "growth": 25, "capture": str(capture), "gc_mode": "disabled"})
     out = tmp_path / "loop.json"
     done = run("memory", job, out)
     assert done.returncode == 0, done.stderr
@@ -91,13 +87,14 @@ def test_memory_falls_back_to_rss_without_memray(tmp_path, dataset, write_job):
 @pytest.mark.parametrize(("module", "fields", "message"), [
     ("memory", {"strategy": "sloths"}, "did you mean 'slots'"),
     ("memory", {"workload": "sprint"}, "unknown workload 'sprint'"),
-    ("memory", {"params": {"gc_mode": "freeze"}}, "unknown gc_mode"),
-    ("memory", {"params": {"rounds": 0}}, "params.rounds"),
-    ("memory", {"workload": "run_loop", "params": {"iterations": 100, "growth": 100}}, "were asked for"),
-    ("profile", {"size": 10**6}, "the job needs 1000000"),
+    ("memory", {"params": {"gc_mode": "freeze"}}, "params.gc_mode must be one of enabled, disabled"),
+    ("memory", {"params": {"rounds": 0}}, "params.rounds must be >= 1"),
+    ("memory", {"workload": "run_loop", "params": {"rounds": 100, "growth": 100}},
+     "has 400 messages; 100 + 100 × 100 were asked for"),
+    ("scalene", {"size": 10**6}, "has 400 messages; 1000000 were asked for"),
 ])
 def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, module, fields, message, write_job):
-    job = write_job(measurer="memory", dataset=str(dataset), **fields)
+    job = write_job(measurer=module, dataset=str(dataset), **fields)
     out = tmp_path / "out.json"
     done = run(module, job, out)
     assert done.returncode == 2 and message in done.stderr
@@ -106,20 +103,19 @@ def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, module, fields, messag
 
 
 @pytest.mark.skipif(HAS_SCALENE, reason="scalene is installed here")
-def test_profile_is_skipped_without_scalene(tmp_path, dataset, write_job):
-    job = write_job(dataset=str(dataset), measurer="profile")
-    out = tmp_path / "profile.json"
-    done = run("profile", job, out)
+def test_scalene_is_skipped_without_scalene(tmp_path, dataset, write_job):
+    job = write_job(dataset=str(dataset), measurer="scalene")
+    out = tmp_path / "scalene.json"
+    done = run("scalene", job, out)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert result["figures"] == [] and "scalene is not installed" in result["extra"]["skipped"]
 
 
-def test_profile_target_runs_the_workload_plainly(tmp_path, dataset, write_job):
-    job = write_job(dataset=str(dataset), measurer="profile", strategy="fixed",
-                    params={"rounds": 3})
+def test_scalene_target_runs_the_workload_plainly(tmp_path, dataset, write_job):
+    job = write_job(dataset=str(dataset), measurer="scalene", strategy="fixed", params={"rounds": 3})
     out = tmp_path / "target.json"
-    done = run("profile", job, out, "--target")
+    done = run("scalene", job, out, "--target")
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     figures = figures_of(result)

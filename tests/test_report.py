@@ -14,6 +14,7 @@ pytest.importorskip("pandas")
 
 from harness import results  # noqa: E402
 from harness.display import load_frame  # noqa: E402
+from harness.measure.job import Job  # noqa: E402
 from harness.report import build_report, completeness_line, external_urls  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
@@ -120,7 +121,7 @@ def test_completeness_line_counts_failed_jobs_and_absent_measurers(tmp_path):
     drop_measurer(run, "timing")
     job = "cp311-timing-access-spread-300"
     failed = results.failure_record(
-        json.loads((run / "jobs" / f"{job}.job.json").read_text()), 1, "boom", "crashed"
+        Job.from_dict(json.loads((run / "jobs" / f"{job}.job.json").read_text())), 1, "boom", "crashed"
     )
     results.write_json(run / "jobs" / f"{job}.json", failed)
     incomplete, line = completeness_line(run, results.load_manifest(run), load_frame(run))

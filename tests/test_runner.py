@@ -1,4 +1,4 @@
-"""The bench runner end to end (smoke profile, real CLI, fresh processes) and every fault it handles."""
+"""The bench runner end to end (smoke plan, real CLI, fresh processes) and every fault it handles."""
 
 import json
 import os
@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from harness import results, runner
+from harness.measure.job import Job
 from harness.progress import RunProgress
 
 TIDY_HEADER = ",".join(results.TIDY_COLUMNS)
 
 
 def bench(cwd, *argv):
-    return subprocess.run([sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report",
+    return subprocess.run([sys.executable, "-m", "harness", "bench", "--plan", "smoke", "--no-report",
                            "--out", "results", *argv], cwd=cwd, capture_output=True, text=True)
 
 
@@ -33,20 +34,21 @@ def test_smoke_run_is_complete_with_provenance(smoke_run):
     _, run_dir = smoke_run
     manifest = results.load_manifest(run_dir)
     assert manifest["status"] == "complete" and manifest["schema_version"] == results.SCHEMA_VERSION
+    assert manifest["plan"] == "smoke"
     assert manifest["completeness"] == {"planned": len(manifest["jobs"]), "ok": len(manifest["jobs"]),
                                         "failed": 0, "missing": 0}
     (interpreter,) = manifest["interpreters"].values()
     assert interpreter["interpreter"]["version"].count(".") == 2 and interpreter["machine"]["cores"] >= 1
     assert len(manifest["fingerprint"]) == 12 and "commit" in manifest["git"]
     assert {d["sha256"] for d in manifest["datasets"].values()} and manifest["started"] <= manifest["finished"]
-    assert sorted(job["id"] for job in manifest["plan"]) == sorted(manifest["jobs"])
+    assert [job.id for job in results.planned_jobs(manifest)] == [job["id"] for job in manifest["jobs"]]
 
 
 def test_every_job_has_a_result_and_tidy_rows(smoke_run):
     _, run_dir = smoke_run
     manifest = results.load_manifest(run_dir)
-    for job_id in manifest["jobs"]:
-        assert results.job_status(run_dir, job_id) == "ok"
+    for job in manifest["jobs"]:
+        assert results.job_status(run_dir, job["id"]) == "ok"
     tidy = (run_dir / "tidy.csv").read_text().splitlines()
     assert tidy[0] == TIDY_HEADER and len(tidy) > 50
     frame = results.load_tidy(run_dir)
@@ -70,11 +72,11 @@ def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     cwd, run_dir = smoke_run
     copy = copy_run(run_dir, tmp_path)
     manifest = results.load_manifest(copy)
-    first, second, *_ = manifest["jobs"]
+    first, second, *rest = [job["id"] for job in manifest["jobs"]]
     (copy / "jobs" / f"{first}.json").unlink()
     corrupt = copy / "jobs" / f"{second}.json"
     corrupt.write_text(corrupt.read_text()[:40])  # truncated
-    untouched = {job: (copy / "jobs" / f"{job}.json").stat().st_mtime_ns for job in manifest["jobs"][2:]}
+    untouched = {job: (copy / "jobs" / f"{job}.json").stat().st_mtime_ns for job in rest}
     manifest["status"] = "interrupted"
     results.write_json(copy / "manifest.json", manifest)
     done = subprocess.run([sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
@@ -83,7 +85,7 @@ def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     assert "2 jobs ok, 0 failed" in done.stdout
     after = results.load_manifest(copy)
     assert after["status"] == "complete" and after["jobs"] == manifest["jobs"]
-    assert all(results.job_status(copy, job) == "ok" for job in after["jobs"])
+    assert all(results.job_status(copy, job["id"]) == "ok" for job in after["jobs"])
     assert all((copy / "jobs" / f"{job}.json").stat().st_mtime_ns == mtime for job, mtime in untouched.items())
 
 
@@ -103,14 +105,15 @@ def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path)
     cwd, run_dir = smoke_run
     copy = copy_run(run_dir, tmp_path)
     manifest = results.load_manifest(copy)
-    for job in manifest["jobs"]:
-        (copy / "jobs" / f"{job}.json").unlink()
+    jobs = results.planned_jobs(manifest)
+    for job in jobs:
+        (copy / "jobs" / f"{job.id}.json").unlink()
     executables = {tag: info["executable"] for tag, info in manifest["interpreters"].items()}
     with pytest.raises(KeyboardInterrupt):
-        runner.execute(copy, manifest, manifest["plan"], executables, 60, InterruptAfter(2))
+        runner.execute(copy, manifest, jobs, executables, 60, InterruptAfter(2))
     interrupted = results.load_manifest(copy)
     assert interrupted["status"] == "interrupted"
-    assert sum(results.job_status(copy, job) == "ok" for job in manifest["jobs"]) == 2
+    assert sum(results.job_status(copy, job.id) == "ok" for job in jobs) == 2
     done = subprocess.run([sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
                           cwd=cwd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -128,15 +131,14 @@ def fake_python(tmp_path, body):
 def one_job(tmp_path):
     run_dir = tmp_path / "run"
     (run_dir / "jobs").mkdir(parents=True)
-    return run_dir, {"id": "cp311-timing-access-spread-10", "measurer": "census", "strategy": "spread",
-                     "workload": "hydrate_all", "dataset": "d.sqlite", "size": 10, "params": {},
-                     "interpreter": "cp311"}
+    return run_dir, Job("cp311-census-hydrate_all-spread-10", "census", "spread", "hydrate_all", "d.sqlite", 10,
+                        interpreter="cp311")
 
 
 def test_a_hanging_job_is_killed_and_recorded(tmp_path):
     run_dir, job = one_job(tmp_path)
     status = runner.run_job(job, fake_python(tmp_path, "sleep 30"), run_dir, timeout=0.5)
-    record = json.loads((run_dir / "jobs" / f"{job['id']}.json").read_text())
+    record = json.loads((run_dir / "jobs" / f"{job.id}.json").read_text())
     assert status == "failed" and record["reason"] == "timed out after 0.5 s"
 
 
@@ -144,15 +146,15 @@ def test_a_crashing_job_is_recorded_with_its_stderr(tmp_path):
     run_dir, job = one_job(tmp_path)
     executable = fake_python(tmp_path, "echo 'OSError: [Errno 28] No space left on device' >&2; exit 1")
     assert runner.run_job(job, executable, run_dir, timeout=10) == "failed"
-    record = json.loads((run_dir / "jobs" / f"{job['id']}.json").read_text())
+    record = json.loads((run_dir / "jobs" / f"{job.id}.json").read_text())
     assert record["returncode"] == 1 and "No space left on device" in record["stderr_tail"]
-    assert results.job_status(run_dir, job["id"]) == "failed"
+    assert results.job_status(run_dir, job.id) == "failed"
 
 
 def test_a_job_that_writes_nothing_is_a_failure(tmp_path):
     run_dir, job = one_job(tmp_path)
     assert runner.run_job(job, fake_python(tmp_path, "exit 0"), run_dir, timeout=10) == "failed"
-    assert json.loads((run_dir / "jobs" / f"{job['id']}.json").read_text())["reason"] == "no result written"
+    assert json.loads((run_dir / "jobs" / f"{job.id}.json").read_text())["reason"] == "no result written"
 
 
 def test_disk_full_while_the_runner_writes(smoke_run, tmp_path, monkeypatch, capsys):
@@ -160,7 +162,7 @@ def test_disk_full_while_the_runner_writes(smoke_run, tmp_path, monkeypatch, cap
 
     cwd, run_dir = smoke_run
     copy = copy_run(run_dir, tmp_path)
-    (copy / "jobs" / f"{results.load_manifest(copy)['jobs'][0]}.json").unlink()
+    (copy / "jobs" / f"{results.load_manifest(copy)['jobs'][0]['id']}.json").unlink()
 
     def full(path, value):
         raise OSError(28, "No space left on device")
@@ -194,7 +196,8 @@ def test_a_stale_lock_is_taken_over(tmp_path):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--profile", "huge"], "invalid choice: 'huge'"),
+    (["--plan", "huge"], "invalid choice: 'huge'"),
+    (["--profile", "quick"], "--profile is the old spelling of --plan; give one of them"),
     (["--strategies", "sprad"], "did you mean 'spread'"),
     (["--python", "/nonexistent/python9"], "/nonexistent/python9"),
     (["--out", "/proc/harness-results"], "cannot create a run directory under /proc/harness-results"),
@@ -208,11 +211,26 @@ def test_bad_usage(tmp_path, argv, message):
 
 
 @pytest.mark.parametrize("name", ["smoke", "quick", "full"])
-def test_every_profile_plans_distinct_jobs(name):
+def test_every_plan_plans_distinct_checked_jobs(name):
     from harness.interpreters import current
-    from harness.profiles import PROFILES
+    from harness.plans import PLANS
 
-    profile = PROFILES[name]
-    jobs, _ = runner.plan(profile, [current()], {spec.key: Path(f"{spec.key}.sqlite") for spec in profile.datasets})
-    assert len({job["id"] for job in jobs}) == len(jobs) > 0
-    assert {job["measurer"] for job in jobs} >= {"census", "timing", "gcprobe", "memory"}
+    chosen = PLANS[name]
+    jobs, _ = runner.plan(chosen, [current()], {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets})
+    assert len({job.id for job in jobs}) == len(jobs) > 0
+    assert {job.measurer for job in jobs} >= {"census", "timing", "gcprobe", "memory"}
+
+
+def test_a_plan_with_a_bad_parameter_fails_before_anything_runs():
+    from harness.interpreters import current
+    from harness.plans import Plan, Sweep
+
+    broken = Plan("broken", "", (), (Sweep("gcprobe", "hydrate_all", "d", ("spread",), (10,), {"rounds": 0}),), 1)
+    with pytest.raises(results.RunError, match="plan broken: params.rounds must be >= 1"):
+        runner.plan(broken, [current()], {"d": Path("d.sqlite")})
+
+
+def test_the_old_profile_spelling_still_runs_with_a_notice(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report",
+                           "--strategies", "none-such"], cwd=tmp_path, capture_output=True, text=True)
+    assert "note: bench --profile is now --plan" in done.stderr

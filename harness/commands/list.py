@@ -5,16 +5,9 @@ from __future__ import annotations
 import argparse
 import platform
 
+from harness.measure.catalogue import MEASURERS
+from harness.measure.prepare import WORKLOADS
 from harness.strategies import all_strategies, plugin_errors
-from harness.workloads import WORKLOADS
-
-MEASURERS = {
-    "census": "key sets / key orders / classes, CPython compact layout, GC-tracked objects, deep bytes",
-    "timing": "pyperf: seconds per call and ns per read / row / message, several worker processes",
-    "gcprobe": "gc.callbacks: GC share of wall time, per-generation pauses; GC-off and freeze controls",
-    "memory": "memray: peak and retained bytes per message, allocations, flamegraph; RSS fallback",
-    "profile": "scalene profile of a plain workload process (optional: needs scalene)",
-}
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -46,10 +39,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<22} {strategy.description}  [{state}]")
     for name, error in plugin_errors().items():
         print(f"  {name:<22} plugin failed to load: {error}")
-    print("workloads:")
-    for name, description in WORKLOADS.items():
-        print(f"  {name:<22} {description}")
+    print("workloads (job parameters in brackets):")
+    for name, workload in WORKLOADS.items():
+        params = ", ".join(f"{param.name}={param.default!r}" for param in workload.params)
+        print(f"  {name:<22} {workload.description}" + (f"  [{params}]" if params else ""))
     print("measurers:")
-    for name, description in MEASURERS.items():
-        print(f"  {name:<22} {description}")
+    for name, measurer in MEASURERS.items():
+        ok, detail = measurer.availability()
+        state = f"  [{detail}]" if detail else ""
+        print(f"  {name:<22} {measurer.description}{state}")
     return 0

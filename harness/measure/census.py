@@ -32,7 +32,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-from harness.canonical import PART_MESSAGE, ROW_DATA, ROW_ID
+from harness.canonical import ROW_DATA
 
 if TYPE_CHECKING:
     from harness.canonical import StoredRecord
@@ -190,13 +190,12 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
 def measure(job: Any, out: Any) -> Dict[str, Any]:
     """Job entry: the census of one strategy over the first ``size`` messages of the dataset."""
     from harness.measure.job import Figure
-    from harness.measure.prepare import first_rows, prepare
+    from harness.measure.prepare import first_rows, prepare, regroup
 
     prepared = prepare(job)
     try:
         messages, parts = first_rows(prepared.dataset, job.size)
-        stored = _regroup(messages, parts)
-        found = strategy_census(prepared.strategy, stored)
+        found = strategy_census(prepared.strategy, regroup(messages, parts))
     finally:
         prepared.close()
     layout = found.pop("compact_layout")
@@ -208,14 +207,7 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
     return {"figures": figures, "extra": {"compact_layout": layout}}
 
 
-def _regroup(messages: List[Any], parts: List[Any]) -> List[StoredRecord]:
-    own: Dict[str, List[Any]] = {message[ROW_ID]: [] for message in messages}
-    for part in parts:
-        own[part[PART_MESSAGE]].append(part)
-    return [(message, own[message[ROW_ID]]) for message in messages]
-
-
 if __name__ == "__main__":
-    from harness.measure.job import run_measurer
+    from harness.measure.entry import run_measurer
 
-    sys.exit(run_measurer(measure, description=__doc__))
+    sys.exit(run_measurer("census", measure, description=__doc__))

@@ -8,7 +8,7 @@ the same work without collections) or ``freeze`` (``gc.freeze()`` after the data
 is loaded, so the dataset's own objects leave the collected generations).
 Workloads: ``hydrate_all`` rebuilt ``params.rounds`` times (each round's objects
 replace the previous round's, as a re-reading loop does) and ``run_loop``
-grown by ``params.growth`` messages for ``params.iterations`` iterations from a
+grown by ``params.growth`` messages for ``params.rounds`` iterations from a
 history of ``size`` messages (per-iteration time and GC time are kept, and the
 slope of iteration time over history size is reported). Units: seconds, share
 in [0, 1], objects. Known biases: callback overhead is included in GC time
@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from harness.measure.job import Figure, Job, JobError, checked_gc_mode, run_measurer
+from harness.measure.entry import run_measurer
+from harness.measure.job import Figure, Job, JobError
 
 
 class GcProbe:
@@ -124,12 +125,11 @@ def _apply_mode(mode: str) -> None:
 
 
 def _hydrate_rounds(job: Job, mode: str) -> Dict[str, Any]:
-    from harness.measure.prepare import first_rows, prepare
+    from harness.measure.prepare import prepare
 
-    prepared = prepare(job)
+    rounds = job.params["rounds"]
+    prepared = prepare(job, rounds)
     try:
-        messages, parts = first_rows(prepared.dataset, job.size)
-        rounds = int(job.params.get("rounds", 5))
         _apply_mode(mode)
         before = tracked_objects()
         probe = GcProbe()
@@ -146,26 +146,23 @@ def _hydrate_rounds(job: Job, mode: str) -> Dict[str, Any]:
         prepared.close()
     figures = probe.figures(wall, rounds)
     if before is not None and after is not None:
-        figures.append(Figure("tracked_per_message", (after - before) / max(1, len(messages)), "objects"))
-    return {"figures": figures, "extra": {"rows": len(messages) + len(parts), "rounds": rounds}}
+        figures.append(Figure("tracked_per_message", (after - before) / max(1, job.size), "objects"))
+    return {"figures": figures, "extra": {"rows": prepared.units, "rounds": rounds}}
 
 
 def _growth(job: Job, mode: str) -> Dict[str, Any]:
     from harness.measure.prepare import prepare
 
-    iterations, growth = int(job.params.get("iterations", 10)), int(job.params.get("growth", 100))
-    prepared = prepare(job)
+    rounds = job.params["rounds"]
+    prepared = prepare(job, rounds)
     session = prepared.session
     try:
-        if iterations * growth > session.remaining:
-            raise JobError(f"session {session.session_id} has {session.size + session.remaining} messages; "
-                           f"{job.size} + {iterations} × {growth} were asked for")
         _apply_mode(mode)
         probe = GcProbe()
         steps = []
         with probe:
             begin = time.perf_counter()
-            for _ in range(iterations):
+            for _ in range(rounds):
                 gc_before, started = probe.seconds, time.perf_counter()
                 kept = len(prepared.run())
                 steps.append({"history": session.size, "kept": kept, "seconds": time.perf_counter() - started,
@@ -174,25 +171,20 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
     finally:
         gc.enable()
         prepared.close()
-    figures = probe.figures(wall, iterations)
+    figures = probe.figures(wall, rounds)
     figures.append(Figure("seconds_per_iteration_per_1k_history",
                           slope([s["history"] / 1000 for s in steps], [s["seconds"] for s in steps]), "s",
-                          iterations))
+                          rounds))
     return {"figures": figures, "extra": {"iterations": steps, "session": session.session_id}}
 
 
 def measure(job: Job, out: Path) -> Dict[str, Any]:
-    mode = checked_gc_mode(job)
-    if job.workload == "hydrate_all":
-        outcome = _hydrate_rounds(job, mode)
-    elif job.workload == "run_loop":
-        outcome = _growth(job, mode)
-    else:
-        raise JobError(f"the GC probe runs hydrate_all or run_loop, not {job.workload!r}")
+    mode = job.params["gc_mode"]
+    outcome = _growth(job, mode) if job.workload == "run_loop" else _hydrate_rounds(job, mode)
     thresholds = getattr(gc, "get_threshold", None)
     outcome["extra"].update(gc_mode=mode, gc_thresholds=list(thresholds()) if thresholds else None)
     return outcome
 
 
 if __name__ == "__main__":
-    sys.exit(run_measurer(measure, description=__doc__))
+    sys.exit(run_measurer("gcprobe", measure, description=__doc__))

@@ -4,27 +4,44 @@ A job names one (strategy, workload, measurer, size) on one dataset; it runs in 
 fresh interpreter, and the result — figures plus the environment they were
 measured in — is written atomically. A measurer writes nothing when it fails;
 the runner records the exit status and stderr instead.
+
+This module holds the data: ``Job`` (typed, from planning to the job file),
+``Param`` (a declared job parameter), ``Figure`` and the result writer. Which
+measurers, workloads and parameters exist is in ``harness.measure.catalogue``.
 """
 
 from __future__ import annotations
 
-import argparse
-import difflib
+import hashlib
 import json
-import sys
+import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from harness.atomic import write_text
 from harness.measure.environment import environment
 
-RESULT_VERSION = 1
+# Result file versions ("result_version"):
+#   1 — figures with "spread" (the MAD), no job hash.
+#   2 — figures with "mad"; "job_sha256", the hash of the job file the measurer ran.
+RESULT_VERSION = 2
+#: Deepest JSON nesting a job file may have (a deeper one is refused before it is parsed).
+MAX_JOB_DEPTH = 32
 
 
 class JobError(ValueError):
     """A job file that cannot be run as written."""
+
+
+_REQUIRED = ("id", "measurer", "strategy", "workload", "dataset", "size")
+#: The type each job field must have (bool is not an int here).
+_FIELD_TYPES: Dict[str, Tuple[type, ...]] = {
+    "id": (str,), "measurer": (str,), "strategy": (str,), "workload": (str,), "dataset": (str,),
+    "size": (int,), "session": (str, type(None)), "params": (dict,), "verify_dataset": (bool,),
+    "interpreter": (str, type(None)),
+}
 
 
 @dataclass(frozen=True)
@@ -40,20 +57,72 @@ class Job:
     session: Optional[str] = None
     params: Dict[str, Any] = field(default_factory=dict)
     verify_dataset: bool = False
+    #: The tag of the interpreter the job was planned for (cp311, pp39); the runner's business.
+    interpreter: Optional[str] = None
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> Job:
-        names = {f for f in cls.__dataclass_fields__}
-        unknown = set(data) - names
+        """A job from its JSON object; JobError naming the first key that is unknown, missing or
+        of the wrong type."""
+        unknown = set(data) - {f.name for f in fields(cls)}
         if unknown:
             raise JobError(f"unknown job keys: {', '.join(sorted(unknown))}")
-        try:
-            job = cls(**data)
-        except TypeError as error:
-            raise JobError(f"incomplete job: {error}") from None
-        if not isinstance(job.size, int) or job.size < 0:
-            raise JobError(f"job size must be a non-negative integer, got {job.size!r}")
+        missing = [name for name in _REQUIRED if name not in data]
+        if missing:
+            raise JobError(f"incomplete job: {', '.join(missing)} missing")
+        for name, value in data.items():
+            expected = _FIELD_TYPES[name]
+            if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
+                kinds = " or ".join("null" if kind is type(None) else kind.__name__ for kind in expected)
+                raise JobError(f"job key {name!r} must be {kinds}, got {type(value).__name__} {value!r:.60}")
+        job = cls(**data)
+        if job.size < 0:
+            raise JobError(f"job size must be a non-negative integer, got {job.size}")
         return job
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    def with_params(self, **params: Any) -> Job:
+        """The same job with more parameters set."""
+        return replace(self, params={**self.params, **params})
+
+
+def job_sha256(text: str) -> str:
+    """The hash that ties a result to the job file it was measured from."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A job parameter a measurer or workload declares: its type, default and bounds."""
+
+    name: str
+    kind: type  # int, float, bool, str or dict
+    default: Any
+    help: str
+    minimum: Optional[float] = None
+    choices: Tuple[Any, ...] = ()
+    #: For a dict: the keys it may hold, each a finite non-negative number.
+    keys: Tuple[str, ...] = ()
+
+    def check(self, value: Any) -> Any:
+        """``value`` when it is valid for this parameter; JobError naming it otherwise."""
+        kinds: Tuple[type, ...] = (int, float) if self.kind is float else (self.kind,)
+        if isinstance(value, bool) and self.kind is not bool or not isinstance(value, kinds):
+            raise JobError(f"params.{self.name} must be {self.kind.__name__}, got {value!r:.60}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise JobError(f"params.{self.name} must be finite, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise JobError(f"params.{self.name} must be >= {self.minimum:g}, got {value!r}")
+        if self.choices and value not in self.choices:
+            raise JobError(f"params.{self.name} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key not in self.keys:
+                    raise JobError(f"params.{self.name} takes {', '.join(self.keys) or 'no keys'}, not {key!r}")
+                Param(f"{self.name}.{key}", float, None, "", minimum=0).check(item)
+        return value
 
 
 @dataclass
@@ -64,47 +133,55 @@ class Figure:
     value: float
     unit: str
     n: int = 1
-    spread: Optional[float] = None
+    mad: Optional[float] = None  # median absolute deviation of the values behind a median
 
 
-GC_MODES = ("enabled", "disabled", "freeze")
+def _depth(text: str) -> int:
+    """Deepest bracket nesting of a JSON text (strings skipped), without parsing it."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
-def check_workload(job: Job) -> None:
-    """JobError, suggesting the closest name, when the job's workload does not exist."""
-    from harness.workloads import WORKLOADS
-
-    if job.workload not in WORKLOADS:
-        close = difflib.get_close_matches(job.workload, list(WORKLOADS), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(WORKLOADS)}"
-        raise JobError(f"unknown workload {job.workload!r}; {hint}")
-
-
-def checked_gc_mode(job: Job, modes: Tuple[str, ...] = GC_MODES) -> str:
-    """The job's ``params.gc_mode`` (default ``enabled``) once its workload and mode are known names."""
-    check_workload(job)
-    mode = job.params.get("gc_mode", "enabled")
-    if mode not in modes:
-        raise JobError(f"unknown gc_mode {mode!r}; choose from {', '.join(modes)}")
-    return mode
-
-
-def load_job(path: Path) -> Job:
+def read_job(path: Path) -> Tuple[Job, str]:
+    """The job in a job file and the file's hash; JobError when it is unreadable or malformed."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
         raise JobError(f"cannot read job {path}: {error}") from None
+    if _depth(text) > MAX_JOB_DEPTH:
+        raise JobError(f"job {path} nests deeper than {MAX_JOB_DEPTH} levels")
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise JobError(f"job {path} is not JSON: {error}") from None
     if not isinstance(data, dict):
         raise JobError(f"job {path} is not a JSON object")
-    return Job.from_dict(data)
+    return Job.from_dict(data), job_sha256(text)
 
 
-def write_result(path: Path, job: Job, figures: List[Figure], started: float,
+def write_result(path: Path, job: Job, job_hash: str, figures: List[Figure], started: float,
                  extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Write a job's result atomically and return it."""
     result = {
         "result_version": RESULT_VERSION,
-        "job": asdict(job),
+        "job": job.to_dict(),
+        "job_sha256": job_hash,
         "status": "ok",
         "started": started,
         "finished": time.time(),
@@ -112,27 +189,5 @@ def write_result(path: Path, job: Job, figures: List[Figure], started: float,
         "figures": [asdict(figure) for figure in figures],
         "extra": extra or {},
     }
-    write_text(path, json.dumps(result, indent=2) + "\n")
+    write_text(path, json.dumps(result, indent=2, allow_nan=False) + "\n")
     return result
-
-
-def arguments(argv: Optional[List[str]] = None, description: str = "") -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--job", type=Path, required=True, help="job JSON file")
-    parser.add_argument("--out", type=Path, required=True, help="result JSON file (written atomically)")
-    return parser.parse_args(argv)
-
-
-def run_measurer(measure: Callable[[Job, Path], Dict[str, Any]], argv: Optional[List[str]] = None,
-                 description: str = "") -> int:
-    """Entry point of a plain (non-pyperf) measurer module: load, measure, write; exit 2 on a bad job."""
-    args = arguments(argv, description)
-    started = time.time()
-    try:
-        job = load_job(args.job)
-        outcome = measure(job, args.out)
-    except JobError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    write_result(args.out, job, outcome["figures"], started, outcome.get("extra"))
-    return 0

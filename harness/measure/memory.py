@@ -14,8 +14,8 @@ alive when tracking stops:
   the last result kept; ``page`` includes SQLite's first-read page cache.
 - ``access``: the 200 × 7 read loop over infos built outside the tracker
   (``params.rounds`` times); it builds no message, so no per-message figure.
-- ``run_loop``: ``params.iterations`` (default 10) agent-loop steps, each
-  appending ``params.growth`` (default 100) messages to the scratch session
+- ``run_loop``: ``params.rounds`` (default 1) agent-loop steps, each
+  appending ``params.growth`` (default 0) messages to the scratch session
   and re-reading its history; the last history is kept. SQLite's in-memory
   pages for the appended rows are inside the tracked region (the same bytes
   for every strategy).
@@ -63,9 +63,9 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness.measure.job import Figure, Job, JobError, checked_gc_mode, run_measurer
+from harness.measure.entry import run_measurer
+from harness.measure.job import Figure, Job
 
-MODES = ("enabled", "disabled")
 #: memray's allocator kinds that free memory rather than allocate it.
 DEALLOCATORS = ("FREE", "PYMALLOC_FREE", "MUNMAP")
 #: A <script> or <link> tag that loads from the network: the report would not render offline.
@@ -113,30 +113,10 @@ def messages_in(workload: str, result: Any) -> int:
     return 0
 
 
-def _int_param(job: Job, name: str, default: int, minimum: int = 1) -> int:
-    value = job.params.get(name, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise JobError(f"params.{name} must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
 def capture_paths(job: Job, out: Path) -> Tuple[Path, Path]:
     out = Path(os.path.abspath(out))
-    capture = Path(os.path.abspath(job.params.get("capture") or out.with_name(out.stem + ".memray.bin")))
+    capture = Path(os.path.abspath(job.params["capture"] or out.with_name(out.stem + ".memray.bin")))
     return capture, capture.with_name(capture.stem + ".flamegraph.html")
-
-
-def runs_of(job: Job, prepared: Any) -> int:
-    """How many workload calls the tracked region makes; checked before anything is tracked."""
-    if job.workload != "run_loop":
-        return _int_param(job, "rounds", 1)
-    iterations = _int_param(job, "iterations", 10)
-    growth = _int_param(job, "growth", 100, minimum=0)
-    session = prepared.session
-    if iterations * growth > session.remaining:
-        raise JobError(f"session {session.session_id} has {session.size + session.remaining} messages; "
-                       f"{job.size} + {iterations} × {growth} were asked for")
-    return iterations
 
 
 def _run(prepared: Any, runs: int, steps: Optional[List[Dict[str, int]]]) -> Any:
@@ -189,13 +169,13 @@ def flamegraph(capture: Path, html: Path) -> Dict[str, Any]:
 
 def measure(job: Job, out: Path) -> Dict[str, Any]:
     from harness.measure.prepare import prepare
-    mode = checked_gc_mode(job, MODES)
-    python_allocators = bool(job.params.get("trace_python_allocators", True))
+
+    mode, runs = job.params["gc_mode"], job.params["rounds"]
+    python_allocators = job.params["trace_python_allocators"]
     memray, note = memray_module()
     capture, html = capture_paths(job, out)
-    prepared = prepare(job)
+    prepared = prepare(job, runs)
     try:
-        runs = runs_of(job, prepared)
         steps: Optional[List[Dict[str, int]]] = [] if job.workload == "run_loop" else None
         if memray is not None:
             capture.parent.mkdir(parents=True, exist_ok=True)
@@ -243,4 +223,4 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(run_measurer(measure, description=__doc__))
+    sys.exit(run_measurer("memory", measure, description=__doc__))

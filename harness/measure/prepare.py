@@ -1,17 +1,21 @@
-"""Turn a job into a ready-to-run workload: data loaded and objects built outside measurement.
+"""The catalogue of workloads, and how a job becomes a ready-to-run workload.
 
-``prepare(job)`` returns a zero-argument callable that performs the workload
-once, plus how many units (rows, reads, messages) one call processes, so a
-measurer can report per-unit figures. Data comes from the job's dataset;
-strategies come from the registry.
+``WORKLOADS`` names each workload with what it measures, the unit one call
+processes and the job parameters it takes; a workload is added there and
+nowhere else. ``prepare(job, rounds)`` loads the job's data and builds what the
+workload needs outside measurement, and returns a zero-argument callable that
+performs the workload once, plus how many units (rows, reads, messages) one call
+processes, so a measurer can report per-unit figures. Data comes from the job's
+dataset; strategies come from the registry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
-from harness.measure.job import Job, JobError, check_workload
+from harness.canonical import PART_MESSAGE, ROW_ID
+from harness.measure.job import Job, JobError, Param
 from harness.schema import ACCESS_PROPERTIES
 from harness.store import Dataset, DatasetError, open_dataset
 from harness.strategies import Unavailable, UnknownStrategy, get_available
@@ -23,6 +27,7 @@ from harness.workloads import (
     hydrate_all,
     loop_iteration,
     page,
+    too_few,
 )
 
 
@@ -40,6 +45,20 @@ class Prepared:
 
     def close(self) -> None:
         self.dataset.close()
+
+
+#: ``bind(job, strategy, dataset, rounds)``: the job's workload on its data; ``rounds`` is how
+#: many calls the measurer will make (None: an unknown number, as pyperf decides).
+Binder = Callable[[Job, Type[Strategy], Dataset, Optional[int]], Prepared]
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    description: str
+    unit: str
+    params: Tuple[Param, ...]
+    bind: Binder
 
 
 def longest_session(dataset: Dataset) -> str:
@@ -60,8 +79,70 @@ def first_rows(dataset: Dataset, size: int) -> Tuple[List[Tuple], List[Tuple]]:
         messages.append(message)
         parts.extend(own)
     if len(messages) < size:
-        raise JobError(f"dataset {dataset.path} has {len(messages)} messages, the job needs {size}")
+        raise too_few(f"dataset {dataset.path}", len(messages), str(size))
     return messages, parts
+
+
+def regroup(messages: List[Tuple], parts: List[Tuple]) -> List[Tuple[Tuple, List[Tuple]]]:
+    """``first_rows``' output as (message, its parts) records."""
+    own: Dict[str, List[Tuple]] = {message[ROW_ID]: [] for message in messages}
+    for part in parts:
+        own[part[PART_MESSAGE]].append(part)
+    return [(message, own[message[ROW_ID]]) for message in messages]
+
+
+def _access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    messages, _ = first_rows(dataset, job.size)
+    infos = [strategy.info(row) for row in messages]
+    iterations = job.params["iterations"]
+    return Prepared(strategy, lambda: strategy.access(infos, iterations),
+                    len(infos) * iterations * len(ACCESS_PROPERTIES), "read", dataset)
+
+
+def _hydrate_all(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    messages, parts = first_rows(dataset, job.size)
+    return Prepared(strategy, lambda: hydrate_all(strategy, messages, parts), len(messages) + len(parts), "row",
+                    dataset)
+
+
+def _page(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    session_id = job.session or longest_session(dataset)
+    limit = job.params["limit"]
+    return Prepared(strategy, lambda: page(dataset.conn, strategy, session_id, limit=limit), limit, "message",
+                    dataset)
+
+
+def _filter_compacted(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    session = GrowingSession(dataset.conn, job.session or longest_session(dataset), job.size)
+    return Prepared(strategy, lambda: filter_compacted(session.conn, strategy, session.session_id), job.size,
+                    "message", dataset, session)
+
+
+def _run_loop(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    session = GrowingSession(dataset.conn, job.session or longest_session(dataset), job.size)
+    growth = job.params["growth"]
+    if growth and rounds is None:
+        raise JobError("this measurer calls the workload an unknown number of times, so run_loop cannot grow "
+                       f"the history (params.growth must be 0, got {growth})")
+    if growth * (rounds or 0) > session.remaining:
+        raise too_few(f"session {session.session_id!r}", session.total, f"{job.size} + {rounds} × {growth}")
+    return Prepared(strategy, lambda: loop_iteration(session, strategy, growth), job.size, "message", dataset,
+                    session)
+
+
+WORKLOADS: Dict[str, Workload] = {w.name: w for w in (
+    Workload("access", "read role, cost, summary, finish, error, variant, structured of every info, 200 times",
+             "read", (Param("iterations", int, 200, "passes over every info", minimum=1),), _access),
+    Workload("hydrate_all", "build every info and part from stored rows (JSON decode included), no SQLite", "row",
+             (), _hydrate_all),
+    Workload("page", "one page of 50 messages, newest first, parts loaded with one IN query", "message",
+             (Param("limit", int, 50, "messages per page", minimum=1),), _page),
+    Workload("filter_compacted", "stream a whole session and walk back to the last compaction boundary",
+             "message", (), _filter_compacted),
+    Workload("run_loop", "agent loop: append messages, re-read the history with filter_compacted, repeat",
+             "message", (Param("growth", int, 0, "messages the prompt appends before each re-read", minimum=0),),
+             _run_loop),
+)}
 
 
 def _strategy(name: str) -> Type[Strategy]:
@@ -71,41 +152,18 @@ def _strategy(name: str) -> Type[Strategy]:
         raise JobError(str(error)) from None
 
 
-def prepare(job: Job, strategy: Optional[Type[Strategy]] = None) -> Prepared:
-    """Load the job's data and bind its workload to its strategy."""
-    check_workload(job)
+def prepare(job: Job, rounds: Optional[int] = None, strategy: Optional[Type[Strategy]] = None) -> Prepared:
+    """Load the job's data and bind its workload to its strategy, for ``rounds`` calls (None: unknown).
+
+    ``job`` has been through ``harness.measure.catalogue.check``: its parameters are complete.
+    """
     strategy = strategy or _strategy(job.strategy)
     try:
         dataset = open_dataset(job.dataset, verify=job.verify_dataset)
     except DatasetError as error:
         raise JobError(str(error)) from None
     try:
-        return _bind(job, strategy, dataset)
+        return WORKLOADS[job.workload].bind(job, strategy, dataset, rounds)
     except (MissingSession, ValueError) as error:
         dataset.close()
         raise JobError(str(error)) from None
-
-
-def _bind(job: Job, strategy: Type[Strategy], dataset: Dataset) -> Prepared:
-    params = job.params
-    if job.workload == "access":
-        messages, _ = first_rows(dataset, job.size)
-        infos = [strategy.info(row) for row in messages]
-        iterations = int(params.get("iterations", 200))
-        return Prepared(strategy, lambda: strategy.access(infos, iterations),
-                        len(infos) * iterations * len(ACCESS_PROPERTIES), "read", dataset)
-    if job.workload == "hydrate_all":
-        messages, parts = first_rows(dataset, job.size)
-        return Prepared(strategy, lambda: hydrate_all(strategy, messages, parts),
-                        len(messages) + len(parts), "row", dataset)
-    session_id = job.session or longest_session(dataset)
-    if job.workload == "page":
-        return Prepared(strategy, lambda: page(dataset.conn, strategy, session_id),
-                        int(params.get("limit", 50)), "message", dataset)
-    session = GrowingSession(dataset.conn, session_id, job.size)
-    if job.workload == "filter_compacted":
-        return Prepared(strategy, lambda: filter_compacted(session.conn, strategy, session_id),
-                        job.size, "message", dataset, session)
-    growth = int(params.get("growth", 0))
-    return Prepared(strategy, lambda: loop_iteration(session, strategy, growth), job.size, "message", dataset,
-                    session)

@@ -23,10 +23,8 @@ import time
 from pathlib import Path
 from typing import Any, List, Optional
 
-from harness.measure.job import Figure, Job, JobError, load_job, write_result
-
-#: pyperf Runner settings a job may set in ``params.pyperf``.
-RUNNER_SETTINGS = ("processes", "values", "warmups", "loops", "min_time")
+from harness.measure.entry import load
+from harness.measure.job import Figure, Job, JobError, write_result
 
 
 def benchmark_name(job: Job) -> str:
@@ -34,7 +32,7 @@ def benchmark_name(job: Job) -> str:
 
 
 def pyperf_path(job: Job, out: Path) -> Path:
-    return Path(job.params.get("pyperf_json") or out.with_name(out.stem + ".pyperf.json"))
+    return Path(job.params["pyperf_json"] or out.with_name(out.stem + ".pyperf.json"))
 
 
 def figures_from(bench: Any, units: int, unit: str) -> List[Figure]:
@@ -56,12 +54,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     job_arg = _peek_job(sys.argv[1:] if argv is None else argv)
     try:
-        job = load_job(job_arg)
+        job, job_hash = load(job_arg, "timing")
     except JobError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    settings = {key: job.params.get("pyperf", {})[key] for key in RUNNER_SETTINGS
-                if key in job.params.get("pyperf", {})}
+    settings = {key: int(value) if key != "min_time" else value for key, value in job.params["pyperf"].items()}
     runner = pyperf.Runner(program_args=("-m", "harness.measure.timing"),
                            add_cmdline_args=lambda cmd, args: cmd.extend(["--job", str(args.job),
                                                                           "--out", str(args.out)]),
@@ -95,7 +92,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     units, unit = found["harness_units"], found["harness_unit"]
     path = pyperf_path(job, args.out)
     bench.dump(str(path), replace=True)
-    write_result(args.out, job, figures_from(bench, units, unit), started,
+    write_result(args.out, job, job_hash, figures_from(bench, units, unit), started,
                  {"pyperf_json": str(path), "units": units, "unit": unit})
     return 0
 

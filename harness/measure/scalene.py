@@ -1,7 +1,7 @@
-"""Profile: an optional scalene line profile (CPU and memory) of one workload in a plain process.
+"""scalene: an optional line profile (CPU and memory) of one workload in a plain process.
 
 scalene cannot profile pyperf's worker processes, so the workload runs in a
-plain target process: ``python -m harness.measure.profile --job JOB --out OUT
+plain target process: ``python -m harness.measure.scalene --job JOB --out OUT
 --target`` prepares the job's data, then calls the workload ``params.rounds``
 times (default 10; each call's result replaces the previous one) and writes
 its wall time (figures ``wall_s``, ``seconds_per_round``, seconds). That path
@@ -33,17 +33,18 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from harness.measure.job import Figure, Job, JobError, arguments, run_measurer
+from harness.measure.entry import arguments, run_measurer
+from harness.measure.job import Figure, Job
 
 SKIPPED = "scalene is not installed (pip install shape-harness[scalene])"
 #: How many of the hottest lines the result keeps.
 TOP_LINES = 10
 #: The target as a script: scalene's command line (``run`` in 2.x, flags in 1.5) always accepts one,
 #: and running this file directly would put ``harness/measure`` first on sys.path, where this
-#: module would shadow the standard library's ``profile``.
+#: module would shadow the ``scalene`` package itself.
 TARGET_SCRIPT = """import sys
 sys.path.insert(0, {root!r})
-from harness.measure.profile import main
+from harness.measure.scalene import main
 sys.exit(main(sys.argv[1:] + ["--target"]))
 """
 
@@ -60,19 +61,12 @@ def scalene_version() -> Optional[str]:
         return "0"
 
 
-def _rounds(job: Job) -> int:
-    rounds = job.params.get("rounds", 10)
-    if not isinstance(rounds, int) or isinstance(rounds, bool) or rounds < 1:
-        raise JobError(f"params.rounds must be an integer >= 1, got {rounds!r}")
-    return rounds
-
-
 def target(job: Job, out: Path) -> Dict[str, Any]:
     """The plain workload process: ``rounds`` calls, timed as a whole."""
     from harness.measure.prepare import prepare
 
-    rounds = _rounds(job)
-    prepared = prepare(job)
+    rounds = job.params["rounds"]
+    prepared = prepare(job, rounds)
     try:
         kept = None
         begin = time.perf_counter()
@@ -126,8 +120,7 @@ def summary(profile: Dict[str, Any]) -> Dict[str, Any]:
 def measure(job: Job, out: Path, job_path: Path) -> Dict[str, Any]:
     from harness.measure.prepare import prepare
 
-    _rounds(job)
-    prepare(job).close()  # a bad job is bad whether or not scalene is here
+    prepare(job, job.params["rounds"]).close()  # a bad job is bad whether or not scalene is here
     version = scalene_version()
     if version is None or sys.implementation.name != "cpython":
         return {"figures": [], "extra": {"skipped": SKIPPED if version is None else
@@ -154,9 +147,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--target" in argv:
         argv.remove("--target")
-        return run_measurer(target, argv, description=__doc__)
+        return run_measurer("scalene", target, argv, description=__doc__)
     job_path = arguments(argv, __doc__).job
-    return run_measurer(lambda job, out: measure(job, out, job_path), argv, description=__doc__)
+    return run_measurer("scalene", lambda job, out: measure(job, out, job_path), argv, description=__doc__)
 
 
 if __name__ == "__main__":

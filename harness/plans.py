@@ -1,7 +1,8 @@
-"""Bench profiles as data: which datasets to generate and which job suites to run on them.
+"""Bench plans as data: which datasets to generate and which sweeps of jobs to run on them.
 
 ``smoke`` takes seconds (tests use it), ``quick`` is ``make bench``'s default, ``full``
-is the rigorous one. A suite expands to one job per (strategy, size, variant).
+is the rigorous one. A sweep expands to one job per (strategy, size, variant). Every
+measurer and workload named here is checked against the catalogues when a run is planned.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ ALL = ("all",)  # every registered strategy and control available on the interpr
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A dataset a profile generates (once, shared by every interpreter)."""
+    """A dataset a plan generates (once, shared by every interpreter)."""
 
     key: str
-    profile: str
+    profile: str  # the generator profile: reference or realistic
     seed: int
     messages: int
     avg_parts: Optional[float] = None
@@ -32,7 +33,7 @@ class DatasetSpec:
 
 
 @dataclass(frozen=True)
-class Suite:
+class Sweep:
     """Jobs of one measurer and workload on one dataset, for each strategy × size × variant."""
 
     measurer: str
@@ -45,11 +46,11 @@ class Suite:
 
 
 @dataclass(frozen=True)
-class Profile:
+class Plan:
     name: str
     description: str
     datasets: Tuple[DatasetSpec, ...]
-    suites: Tuple[Suite, ...]
+    sweeps: Tuple[Sweep, ...]
     timeout: float  # seconds one job may take before it is killed and recorded as failed
 
 
@@ -59,60 +60,59 @@ def _pyperf(processes: int, values: int, warmups: int = 1, loops: int = 1) -> Di
 
 NO_COMPACTION = {"compaction_every": 0}
 
-PROFILES: Dict[str, Profile] = {
-    "smoke": Profile(
+PLANS: Dict[str, Plan] = {
+    "smoke": Plan(
         "smoke", "seconds: tiny datasets, one value per timing, for tests",
         datasets=(DatasetSpec("reference", "reference", 11, 300),
                   DatasetSpec("growth", "realistic", 11, 400, sessions=1, overrides=NO_COMPACTION)),
-        suites=(
-            Suite("census", "hydrate_all", "reference", ("spread", "fixed", "slots"), (300,)),
-            Suite("timing", "access", "reference", ("spread", "slots"), (300,),
+        sweeps=(
+            Sweep("census", "hydrate_all", "reference", ("spread", "fixed", "slots"), (300,)),
+            Sweep("timing", "access", "reference", ("spread", "slots"), (300,),
                   {"iterations": 5, **_pyperf(1, 1, 0)}),
-            Suite("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
-            Suite("gcprobe", "run_loop", "growth", ("fixed", "cached:fixed"), (100,),
-                  {"iterations": 3, "growth": 50}),
-            Suite("memory", "hydrate_all", "growth", ("spread",), (200,)),
+            Sweep("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
+            Sweep("gcprobe", "run_loop", "growth", ("fixed", "cached:fixed"), (100,), {"rounds": 3, "growth": 50}),
+            Sweep("memory", "hydrate_all", "growth", ("spread",), (200,)),
         ),
         timeout=120),
-    "quick": Profile(
+    "quick": Plan(
         "quick", "about two minutes: required strategies, reference 5k, realistic 10k, growth to 8k",
         datasets=(DatasetSpec("reference", "reference", 11, 5000),
                   DatasetSpec("realistic", "realistic", 11, 10000),
                   DatasetSpec("growth", "realistic", 11, 9000, sessions=1, overrides=NO_COMPACTION)),
-        suites=(
-            Suite("census", "hydrate_all", "reference", REQUIRED + ("slots-merged", "instance-dict",
+        sweeps=(
+            Sweep("census", "hydrate_all", "reference", REQUIRED + ("slots-merged", "instance-dict",
                                                                    "msgspec-nogc"), (5000,)),
-            Suite("census", "hydrate_all", "realistic", REQUIRED + ("instance-dict", "msgspec-nogc"), (5000,)),
-            Suite("timing", "access", "reference", REQUIRED + ("spread-filled", "slots-merged", "instance-dict",
+            Sweep("census", "hydrate_all", "realistic", REQUIRED + ("instance-dict", "msgspec-nogc"), (5000,)),
+            Sweep("timing", "access", "reference", REQUIRED + ("spread-filled", "slots-merged", "instance-dict",
                                                               "msgspec-nogc"), (5000,),
                   {"iterations": 50, **_pyperf(2, 3)}),
-            Suite("timing", "hydrate_all", "realistic", REQUIRED + ("msgspec-decode-nogc", "floor-json",
+            Sweep("timing", "hydrate_all", "realistic", REQUIRED + ("msgspec-decode-nogc", "floor-json",
                                                                    "floor-msgspec"), (2000,), _pyperf(2, 3)),
-            Suite("gcprobe", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (10000,),
+            Sweep("gcprobe", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (10000,),
                   {"rounds": 2}, GC_CONTROLS),
-            Suite("gcprobe", "run_loop", "growth", ("spread", "fixed", "msgspec-nogc", "cached:fixed"), (1000,),
-                  {"iterations": 7, "growth": 1000}),
-            Suite("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,)),
+            Sweep("gcprobe", "run_loop", "growth", ("spread", "fixed", "msgspec-nogc", "cached:fixed"), (1000,),
+                  {"rounds": 7, "growth": 1000}),
+            Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,)),
         ),
         timeout=300),
-    "full": Profile(
+    "full": Plan(
         "full", "about 30 minutes on two cores: every strategy timed, the GC study set censused and"
         " memory-profiled at 50k, growth to 100k, more pyperf processes",
         datasets=(DatasetSpec("reference", "reference", 11, 5000),
                   DatasetSpec("realistic", "realistic", 11, 50000),
                   DatasetSpec("growth", "realistic", 11, 101000, sessions=1, overrides=NO_COMPACTION)),
-        suites=(
-            Suite("census", "hydrate_all", "reference", ALL, (5000,)),
-            Suite("census", "hydrate_all", "realistic", GC_STUDY, (50000,)),
-            Suite("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **_pyperf(6, 3)}),
-            Suite("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(3, 2)),
-            Suite("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,),
+        sweeps=(
+            Sweep("census", "hydrate_all", "reference", ALL, (5000,)),
+            Sweep("census", "hydrate_all", "realistic", GC_STUDY, (50000,)),
+            Sweep("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **_pyperf(6, 3)}),
+            Sweep("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(3, 2)),
+            Sweep("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,),
                   _pyperf(3, 3)),
-            Suite("timing", "run_loop", "growth", GROWTH, (1000, 20000, 50000), _pyperf(2, 2)),
-            Suite("gcprobe", "hydrate_all", "realistic", GC_STUDY, (50000,), {"rounds": 3},
+            Sweep("timing", "run_loop", "growth", GROWTH, (1000, 20000, 50000), _pyperf(2, 2)),
+            Sweep("gcprobe", "hydrate_all", "realistic", GC_STUDY, (50000,), {"rounds": 3},
                   GC_CONTROLS + ({"gc_mode": "freeze"},)),
-            Suite("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"iterations": 10, "growth": 10000}),
-            Suite("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
+            Sweep("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"rounds": 10, "growth": 10000}),
+            Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
         ),
         timeout=1200),
 }

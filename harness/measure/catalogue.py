@@ -1,0 +1,139 @@
+"""The catalogue of measurers: what each observes, which workloads and parameters it takes.
+
+A measurer is added here and nowhere else: ``harness list``, the planner, the runner (which
+files it leaves in the run directory, which arguments it takes), the interpreter probe and
+the tidy table (which measurers have a GC mode) all read this table. Workloads have their
+own catalogue beside the code that binds them to data (``harness.measure.prepare.WORKLOADS``).
+
+``check(job)`` is the one validation every job passes, in the planner and again in the
+measurer's process: known measurer and workload (the closest name suggested otherwise), a
+workload the measurer runs, and parameters that are declared, of the right type and in range,
+with every default filled in.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+from dataclasses import dataclass, replace
+from typing import Dict, Iterable, Optional, Tuple
+
+from harness.measure.job import Job, JobError, Param
+from harness.measure.prepare import WORKLOADS
+
+GC_MODE = "gc_mode"
+ALL_WORKLOADS = tuple(WORKLOADS)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file a measurer writes beside its result, placed by the runner in the run directory:
+    the job parameter ``param`` is set to ``<run>/<directory>/<job id><suffix>``."""
+
+    param: str
+    directory: str
+    suffix: str
+
+
+@dataclass(frozen=True)
+class Measurer:
+    """One measurer: ``python -m harness.measure.<name> --job JOB --out RESULT``."""
+
+    name: str
+    description: str
+    workloads: Tuple[str, ...]
+    params: Tuple[Param, ...] = ()
+    #: A module the measurer needs for its main figures, and what it does without it.
+    optional_module: Optional[str] = None
+    without_it: str = ""
+    artifact: Optional[Artifact] = None
+    command_args: Tuple[str, ...] = ()
+
+    @property
+    def module(self) -> str:
+        return f"harness.measure.{self.name}"
+
+    @property
+    def gc_modes(self) -> Tuple[str, ...]:
+        """The GC modes its jobs may run under (empty when the GC mode does not apply)."""
+        return next((param.choices for param in self.params if param.name == GC_MODE), ())
+
+    def availability(self) -> Tuple[bool, str]:
+        """Whether its optional module is importable here (with its version), or what it does without."""
+        if self.optional_module is None:
+            return True, ""
+        if importlib.util.find_spec(self.optional_module) is None:
+            return False, f"{self.optional_module} is not installed: {self.without_it}"
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return True, f"{self.optional_module} {version(self.optional_module)}"
+        except PackageNotFoundError:
+            return True, f"{self.optional_module} (version unknown)"
+
+
+def _rounds(default: int) -> Param:
+    return Param("rounds", int, default, "workload calls in the measured region (run_loop: loop iterations)",
+                 minimum=1)
+
+
+def _gc_mode(*modes: str) -> Param:
+    return Param(GC_MODE, str, "enabled", "the cyclic GC during measurement", choices=modes)
+
+
+MEASURERS: Dict[str, Measurer] = {m.name: m for m in (
+    Measurer("census", "key sets / key orders / classes, CPython compact layout, GC-tracked objects, deep bytes",
+             ("hydrate_all",)),
+    Measurer("timing", "pyperf: seconds per call and ns per read / row / message, several worker processes",
+             ALL_WORKLOADS,
+             (Param("pyperf", dict, {}, "pyperf Runner settings",
+                    keys=("processes", "values", "warmups", "loops", "min_time")),
+              Param("pyperf_json", str, "", "where pyperf's own JSON goes (default: beside the result)")),
+             artifact=Artifact("pyperf_json", "timing", ".json"), command_args=("--quiet",)),
+    Measurer("gcprobe", "gc.callbacks: GC share of wall time, per-generation pauses; GC-off and freeze controls",
+             ("hydrate_all", "run_loop"), (_rounds(5), _gc_mode("enabled", "disabled", "freeze"))),
+    Measurer("memory", "memray: peak and retained bytes per message, allocations, flamegraph; RSS fallback",
+             ALL_WORKLOADS,
+             (_rounds(1), _gc_mode("enabled", "disabled"),
+              Param("trace_python_allocators", bool, True, "trace every pymalloc block (exact object bytes)"),
+              Param("capture", str, "", "where memray's capture goes (default: beside the result)")),
+             optional_module="memray", without_it="RSS figures only",
+             artifact=Artifact("capture", "memory", ".bin")),
+    Measurer("scalene", "scalene line profile (CPU and memory) of a plain workload process",
+             ALL_WORKLOADS, (_rounds(10),), optional_module="scalene",
+             without_it="the job is skipped with a note (pip install 'shape-harness[scalene]')"),
+)}
+
+#: Measurers whose jobs run under a GC mode (tidy column ``gc_mode``).
+GC_MODE_MEASURERS = tuple(name for name, measurer in MEASURERS.items() if measurer.gc_modes)
+
+
+def _closest(kind: str, name: str, known: Iterable[str]) -> JobError:
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(known)}"
+    return JobError(f"unknown {kind} {name!r}; {hint}")
+
+
+def measurer(name: str) -> Measurer:
+    """The catalogue entry of a measurer; JobError suggesting the closest name."""
+    if name not in MEASURERS:
+        raise _closest("measurer", name, MEASURERS)
+    return MEASURERS[name]
+
+
+def check(job: Job) -> Job:
+    """The job with every parameter checked and every default filled in; JobError when it cannot run."""
+    entry = measurer(job.measurer)
+    if job.workload not in WORKLOADS:
+        raise _closest("workload", job.workload, WORKLOADS)
+    if job.workload not in entry.workloads:
+        raise JobError(f"the {entry.name} measurer runs {', '.join(entry.workloads)}, not {job.workload!r}")
+    declared = {param.name: param for param in (*entry.params, *WORKLOADS[job.workload].params)}
+    unknown = sorted(set(job.params) - set(declared))
+    if unknown:
+        known = ", ".join(declared) or "none"
+        raise JobError(f"{entry.name} / {job.workload} take no parameter {', '.join(unknown)} (they take: {known})")
+    params = {name: param.check(job.params[name]) if name in job.params else param.default
+              for name, param in declared.items()}
+    return replace(job, params=params)
