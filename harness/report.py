@@ -1,6 +1,6 @@
 """The run report: execute the notebooks headless on a run, render one self-contained HTML file.
 
-``build_report(run_dir)`` reads ``notebooks/*.py`` (jupytext percent format), injects ``run_dir``
+``build_report(run_dir)`` reads ``harness/notebooks/*.py`` (jupytext percent format), injects ``run_dir``
 after each notebook's ``parameters`` cell (papermill style), executes it with nbclient in a kernel
 of the running interpreter, and renders everything into ``RUN_DIR/report.html`` with nbconvert:
 code hidden, images embedded as data URIs, no script / stylesheet / font / MathJax / require.js
@@ -22,7 +22,7 @@ from harness import results
 from harness.atomic import write_text
 from harness.display import esc, load_frame
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
     ("shapes", "Shapes"),
     ("gc_overhead", "GC overhead"),
