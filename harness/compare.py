@@ -48,8 +48,10 @@ def load_run(run_dir: Path) -> Tuple[Dict[str, Any], Any]:
     """A run's manifest and tidy table; RunError when it is not a run directory or has no table."""
     manifest = results.load_manifest(run_dir)
     if not (Path(run_dir) / "tidy.csv").is_file():
-        raise RunError(f"{run_dir} has no tidy.csv (status {manifest.get('status')}); "
-                       f"finish it with  harness bench --resume {run_dir}")
+        raise RunError(
+            f"{run_dir} has no tidy.csv (status {manifest.get('status')}); "
+            f"finish it with  harness bench --resume {run_dir}"
+        )
     return manifest, results.load_tidy(run_dir)
 
 
@@ -60,8 +62,11 @@ def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
         return None
     shared_a, shared_b = a.get("interpreters", {}), b.get("interpreters", {})
     if set(shared_a) != set(shared_b):
-        differing = [tag for tag in sorted(set(shared_a) & set(shared_b))
-                     if shared_a[tag].get("fingerprint") != shared_b[tag].get("fingerprint")]
+        differing = [
+            tag
+            for tag in sorted(set(shared_a) & set(shared_b))
+            if shared_a[tag].get("fingerprint") != shared_b[tag].get("fingerprint")
+        ]
         if not differing:
             return None
         return f"interpreter {', '.join(differing)} ran in different environments"
@@ -84,11 +89,23 @@ def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any) -> Comparis
         a, b = float(entry.value_a), float(entry.value_b)
         timing = entry.measurer == "timing"
         significance = _significance(run_a, run_b, entry.job_a, entry.job_b) if timing else ""
-        rows.append(Row(entry.interpreter, entry.strategy, entry.workload, entry.measurer, entry.variant,
-                        int(entry.size), entry.metric, str(entry.unit_b), a, b,
-                        _ratio(a, b), significance))
-    return Comparison(rows, int((merged["_merge"] == "left_only").sum()),
-                      int((merged["_merge"] == "right_only").sum()))
+        rows.append(
+            Row(
+                entry.interpreter,
+                entry.strategy,
+                entry.workload,
+                entry.measurer,
+                entry.variant,
+                int(entry.size),
+                entry.metric,
+                str(entry.unit_b),
+                a,
+                b,
+                _ratio(a, b),
+                significance,
+            )
+        )
+    return Comparison(rows, int((merged["_merge"] == "left_only").sum()), int((merged["_merge"] == "right_only").sum()))
 
 
 def _ratio(a: float, b: float) -> Optional[float]:
@@ -133,16 +150,25 @@ def significance(path_a: Optional[Path], path_b: Optional[Path]) -> str:
 
 # --- rendering -----------------------------------------------------------------------------------
 
-HEADERS = ("interpreter", "strategy", "workload", "measurer", "size", "metric", "A", "B", "B/A",
-           "significance")
+HEADERS = ("interpreter", "strategy", "workload", "measurer", "size", "metric", "A", "B", "B/A", "significance")
 
 
 def cells(row: Row) -> Tuple[str, ...]:
     measurer = f"{row.measurer} [{row.variant}]" if row.variant else row.measurer
     metric = f"{row.metric} ({row.unit})" if row.unit and row.unit not in ("count", "nan") else row.metric
     ratio = "—" if row.ratio is None else f"{row.ratio:.3f}"
-    return (row.interpreter, row.strategy, row.workload, measurer, str(row.size), metric,
-            f"{row.a:.4g}", f"{row.b:.4g}", ratio, row.significance)
+    return (
+        row.interpreter,
+        row.strategy,
+        row.workload,
+        measurer,
+        str(row.size),
+        metric,
+        f"{row.a:.4g}",
+        f"{row.b:.4g}",
+        ratio,
+        row.significance,
+    )
 
 
 def markdown(comparison: Comparison, title: str) -> str:

@@ -18,22 +18,15 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-
 def load_frame(run_dir: Path) -> Any:
     """The tidy table, or an empty one with the tidy columns when the run has none yet."""
     import pandas as pd
 
     if not (Path(run_dir) / "tidy.csv").is_file():
         return pd.DataFrame(
-            {
-                column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object"))
-                for column in results.TIDY_COLUMNS
-            }
+            {column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object")) for column in results.TIDY_COLUMNS}
         )
     return results.load_tidy(run_dir)
-
-
-
 
 
 def setup_plots() -> None:
@@ -64,11 +57,7 @@ def show_table(frame: Any, index: bool = False, floatfmt: str = "{:,.4g}") -> No
     from IPython.display import HTML, display
 
     display(
-        HTML(
-            frame.to_html(
-                escape=True, index=index, na_rep="—", float_format=lambda value: floatfmt.format(value)
-            )
-        )
+        HTML(frame.to_html(escape=True, index=index, na_rep="—", float_format=lambda value: floatfmt.format(value)))
     )
 
 

@@ -17,7 +17,6 @@ SEED_SHAPES = {"info": (47, 2), "part": (16, 5)}
 SEED_MESSAGES = 5000
 
 
-
 @dataclass(frozen=True)
 class Finding:
     key: str
@@ -137,17 +136,24 @@ def key_order_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
         fixed = values.get((interpreter, "fixed"))
         if fixed is None:
             continue
-        for name, what in (("spread-filled", "key order alone (spread-filled: same keys and reads as fixed)"),
-                           ("spread", "the spread code as written (varied keys, .get reads)")):
+        for name, what in (
+            ("spread-filled", "key order alone (spread-filled: same keys and reads as fixed)"),
+            ("spread", "the spread code as written (varied keys, .get reads)"),
+        ):
             other = values.get((interpreter, name))
             if other is None:
                 continue
             noise = max(mads.get((interpreter, name)) or 0.0, mads.get((interpreter, "fixed")) or 0.0)
             same = abs(other - fixed) <= max(noise * 2, 0.05 * fixed)
-            verdict = (f"within the noise (2 × MAD {_n(noise)} ns): no measurable cost" if same
-                       else f"beyond the noise (MAD {_n(noise)} ns)")
-            parts.append(f"on {interpreter}, {what} read at {_n(other)} ns vs fixed {_n(fixed)} ns "
-                         f"({other / fixed:.2f}×), {verdict}")
+            verdict = (
+                f"within the noise (2 × MAD {_n(noise)} ns): no measurable cost"
+                if same
+                else f"beyond the noise (MAD {_n(noise)} ns)"
+            )
+            parts.append(
+                f"on {interpreter}, {what} read at {_n(other)} ns vs fixed {_n(fixed)} ns "
+                f"({other / fixed:.2f}×), {verdict}"
+            )
             numbers[f"{interpreter} {name} / fixed ns/read"] = f"{_n(other)} / {_n(fixed)}"
     if not parts:
         return None
@@ -213,8 +219,7 @@ def gc_controls(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
         controlled = values[(interpreter, strategy, mode)]
         label = "gc.freeze()" if mode == "freeze" else "GC disabled"
         parts.append(
-            f"{strategy} on {interpreter} with {label} took {controlled / enabled:.0%} of the "
-            f"GC-enabled wall time"
+            f"{strategy} on {interpreter} with {label} took {controlled / enabled:.0%} of the GC-enabled wall time"
         )
         numbers[f"{interpreter} {strategy} {mode} / enabled (s)"] = f"{controlled:.4g} / {enabled:.4g}"
     if not parts:
@@ -222,9 +227,11 @@ def gc_controls(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
     return Finding("gc_controls", "GC controls: " + "; ".join(parts) + ".", numbers)
 
 
-def _lowest_per_interpreter(values: Dict[tuple, float], unit: str, per: str, digits: int,
-                            compare: Callable[[float, float], str]) -> Tuple[List[str], Dict[str, str]]:
+def _lowest_per_interpreter(
+    values: Dict[tuple, float], unit: str, per: str, digits: int, compare: Callable[[float, float], str]
+) -> Tuple[List[str], Dict[str, str]]:
     """Per interpreter with at least two strategies: the lowest one, compared with spread."""
+
     def show(value: float) -> str:
         return f"{_n(value, digits)} {unit}"
 
@@ -246,8 +253,12 @@ def _lowest_per_interpreter(values: Dict[tuple, float], unit: str, per: str, dig
 
 def best_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
     parts, numbers = _lowest_per_interpreter(
-        medians(select(frame, "timing", "access", "ns_per_read")), "ns", "/read", 1,
-        lambda value, spread: f" ({spread / value:.2f}× faster than spread, {_n(spread)} ns)")
+        medians(select(frame, "timing", "access", "ns_per_read")),
+        "ns",
+        "/read",
+        1,
+        lambda value, spread: f" ({spread / value:.2f}× faster than spread, {_n(spread)} ns)",
+    )
     if not parts:
         return None
     return Finding("best_access", "Fastest 200×7 access: " + "; ".join(parts) + ".", numbers)
@@ -267,9 +278,7 @@ def growth_slopes(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
             f"{base} on {interpreter} grows {uncached * 1000:.2f} ms per iteration per 1k messages "
             f"of history uncached, {cached * 1000:.2f} ms cached"
         )
-        numbers[f"{interpreter} {base} uncached / cached (ms per 1k)"] = (
-            f"{uncached * 1000:.2f} / {cached * 1000:.2f}"
-        )
+        numbers[f"{interpreter} {base} uncached / cached (ms per 1k)"] = f"{uncached * 1000:.2f} / {cached * 1000:.2f}"
     if not parts:
         return None
     return Finding("growth", "run_loop growth: " + "; ".join(parts) + ".", numbers)
@@ -277,8 +286,12 @@ def growth_slopes(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
 
 def lowest_memory(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
     parts, numbers = _lowest_per_interpreter(
-        medians(select(frame, "memory", "hydrate_all", "peak_bytes_per_message")), "B", "/message", 0,
-        lambda value, spread: f" vs spread {_n(spread, 0)} B")
+        medians(select(frame, "memory", "hydrate_all", "peak_bytes_per_message")),
+        "B",
+        "/message",
+        0,
+        lambda value, spread: f" vs spread {_n(spread, 0)} B",
+    )
     if not parts:
         return None
     return Finding("memory", "Lowest peak memory per message: " + "; ".join(parts) + ".", numbers)
@@ -290,9 +303,7 @@ def pypy(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
         return None
     values = medians(select(rows, "timing", "access", "ns_per_read"))
     if not values:
-        return Finding(
-            "pypy", "PyPy ran in this run but produced no access timings.", {"PyPy figures": str(len(rows))}
-        )
+        return Finding("pypy", "PyPy ran in this run but produced no access timings.", {"PyPy figures": str(len(rows))})
     own = {key[1]: value for key, value in values.items()}
     text = "On PyPy (real hidden classes): " + ", ".join(
         f"{name} {_n(value)} ns/read" for name, value in sorted(own.items())

@@ -36,13 +36,14 @@ EXTRAS = ("attrs", "pydantic")  # optional extras tried one by one in each venv
 STAMP = ".harness-complete"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-_PROBE = ("import json; from harness.measure.environment import environment; "
-          "from harness.strategies import all_strategies; from harness.measure.catalogue import MEASURERS; "
-          "print(json.dumps({'environment': environment(), 'strategies': "
-          "{n: list(s.available()) for n, s in all_strategies().items()}, "
-          "'measurers': {n: list(m.availability()) for n, m in MEASURERS.items()}}))")
-_VERSION = ("import platform, sys; "
-            "print(platform.python_implementation(), platform.python_version(), sys.version)")
+_PROBE = (
+    "import json; from harness.measure.environment import environment; "
+    "from harness.strategies import all_strategies; from harness.measure.catalogue import MEASURERS; "
+    "print(json.dumps({'environment': environment(), 'strategies': "
+    "{n: list(s.available()) for n, s in all_strategies().items()}, "
+    "'measurers': {n: list(m.availability()) for n, m in MEASURERS.items()}}))"
+)
+_VERSION = "import platform, sys; print(platform.python_implementation(), platform.python_version(), sys.version)"
 _PYENV_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _SPEC_VERSION = re.compile(r"^(\d+)\.(\d+)(?:\.(\d+))?$")
 
@@ -85,6 +86,7 @@ class Candidate:
 
 # --- discovery ----------------------------------------------------------------------------------
 
+
 def pyenv_root() -> Optional[Path]:
     """``$PYENV_ROOT`` when set, else what ``pyenv root`` says when pyenv is on PATH, else None."""
     if "PYENV_ROOT" in os.environ:
@@ -115,8 +117,7 @@ def pyenv_versions() -> List[Tuple[Tuple[int, int, int], Path]]:
 
 def _search_path() -> List[str]:
     """PATH's directories without pyenv shims (a shim runs only the version pyenv has selected)."""
-    return [entry for entry in os.environ.get("PATH", "").split(os.pathsep)
-            if entry and Path(entry).name != "shims"]
+    return [entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry and Path(entry).name != "shims"]
 
 
 def which(name: str) -> Optional[str]:
@@ -145,8 +146,10 @@ def discover() -> List[Candidate]:
     for version, executable in pyenv_versions():
         if version[:2] >= MINIMUM:
             newest[version[:2]] = (version, executable)
-    found = [Candidate(f"{minor[0]}.{minor[1]}", str(executable), "pyenv", ".".join(map(str, version)))
-             for minor, (version, executable) in sorted(newest.items())]
+    found = [
+        Candidate(f"{minor[0]}.{minor[1]}", str(executable), "pyenv", ".".join(map(str, version)))
+        for minor, (version, executable) in sorted(newest.items())
+    ]
     for name in path_names():
         minor = name.removeprefix("python")
         if name == "pypy3" or tuple(int(part) for part in minor.split(".")) not in newest:
@@ -178,9 +181,8 @@ def find(item: str) -> str:
 
 def _find_version(item: str, wanted: Tuple[int, ...]) -> str:
     if wanted[:2] < MINIMUM:
-        raise InterpreterError(f"Python {item} is too old: the harness needs Python "
-                               f"{MINIMUM[0]}.{MINIMUM[1]} or newer")
-    matching = [executable for version, executable in pyenv_versions() if version[:len(wanted)] == wanted]
+        raise InterpreterError(f"Python {item} is too old: the harness needs Python {MINIMUM[0]}.{MINIMUM[1]} or newer")
+    matching = [executable for version, executable in pyenv_versions() if version[: len(wanted)] == wanted]
     if matching:
         return str(matching[-1])
     if len(wanted) == 2:
@@ -195,6 +197,7 @@ def _is_executable(path: Path) -> bool:
 
 
 # --- probing --------------------------------------------------------------------------------------
+
 
 def _run(command: List[str], timeout: float) -> subprocess.CompletedProcess:
     try:
@@ -231,8 +234,13 @@ def probe(executable: str) -> Interpreter:
         raise InterpreterError(f"{executable} cannot import the harness: {_last_line(done.stderr)}")
     found = json.loads(done.stdout)
     interpreter = found["environment"]["interpreter"]
-    return Interpreter(tag_of(interpreter["implementation"], interpreter["version"]), executable,
-                       found["environment"], found["strategies"], found.get("measurers", {}))
+    return Interpreter(
+        tag_of(interpreter["implementation"], interpreter["version"]),
+        executable,
+        found["environment"],
+        found["strategies"],
+        found.get("measurers", {}),
+    )
 
 
 def current() -> Interpreter:
@@ -246,6 +254,7 @@ def is_running(executable: str) -> bool:
 
 
 # --- per-interpreter virtual environments ---------------------------------------------------------
+
 
 def venv_key(version: Dict[str, str], root: Path = PROJECT_ROOT) -> str:
     """``<tag>-<hash>``: the hash covers pyproject.toml and the exact interpreter build."""
@@ -268,11 +277,12 @@ def _installer(python: Path) -> Tuple[Callable[[List[str]], List[str]], Callable
     """How to make a venv and how to install into it: uv when on PATH, else venv + pip."""
     uv = shutil.which("uv")
     if uv:
-        return (lambda args: [uv, "pip", "install", "--python", str(python), *args],
-                lambda executable, target: [uv, "venv", "--quiet", "--python", executable, str(target)])
+        return (
+            lambda args: [uv, "pip", "install", "--python", str(python), *args],
+            lambda executable, target: [uv, "venv", "--quiet", "--python", executable, str(target)],
+        )
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    return (lambda args: [*pip, *args],
-            lambda executable, target: [executable, "-m", "venv", str(target)])
+    return (lambda args: [*pip, *args], lambda executable, target: [executable, "-m", "venv", str(target)])
 
 
 def build_venv(executable: str, target: Path, root: Path = PROJECT_ROOT, say: Say = _stderr) -> None:
@@ -289,12 +299,15 @@ def build_venv(executable: str, target: Path, root: Path = PROJECT_ROOT, say: Sa
     for extra in EXTRAS:
         done = _run(install(_extra_requirements(extra, root)), 1800)
         if done.returncode != 0:
-            say(f"note: extra {extra!r} does not install into {target.name} "
-                f"(its strategies will be unavailable): {_last_line(done.stderr)}")
+            say(
+                f"note: extra {extra!r} does not install into {target.name} "
+                f"(its strategies will be unavailable): {_last_line(done.stderr)}"
+            )
 
 
-def ensure_venv(executable: str, venvs: Path, root: Path = PROJECT_ROOT, say: Say = _stderr,
-                build: Callable[..., None] = build_venv) -> Path:
+def ensure_venv(
+    executable: str, venvs: Path, root: Path = PROJECT_ROOT, say: Say = _stderr, build: Callable[..., None] = build_venv
+) -> Path:
     """The python of ``executable``'s venv under ``venvs``, created on first use (or after a failure)."""
     target = venvs / venv_key(version_of(executable), root)
     python = target / "bin" / "python"
@@ -322,13 +335,17 @@ def _shown(path: Path) -> str:
 
 # --- resolve --------------------------------------------------------------------------------------
 
+
 def resolve(spec: Optional[str], venvs: Optional[Path] = None) -> List[Interpreter]:
     """Interpreters for ``--python``: None is the running one; ``all`` every discovered one; otherwise
     comma-separated versions (3.11), names (pypy3) or paths, each prepared in its own venv."""
     if not spec:
         return [current()]
-    items = [c.spec for c in discover()] if spec.strip() == "all" else \
-        [part.strip() for part in spec.split(",") if part.strip()]
+    items = (
+        [c.spec for c in discover()]
+        if spec.strip() == "all"
+        else [part.strip() for part in spec.split(",") if part.strip()]
+    )
     if not items:
         raise InterpreterError("no interpreter named")
     located = [(item, find(item)) for item in items]
@@ -348,6 +365,8 @@ def _refuse_duplicates(versions: List[Tuple[str, Dict[str, str]]]) -> None:
         tag = tag_of(version["implementation"], version["version"])
         if tag in seen:
             minor = ".".join(version["version"].split(".")[:2])
-            raise InterpreterError(f"the same interpreter was named twice: {seen[tag]} and {item} are both "
-                                   f"{version['implementation']} {minor}")
+            raise InterpreterError(
+                f"the same interpreter was named twice: {seen[tag]} and {item} are both "
+                f"{version['implementation']} {minor}"
+            )
         seen[tag] = item

@@ -14,8 +14,7 @@ import math
 import re
 from typing import Any
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False,
-                            allow_nan=False)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False, allow_nan=False)
 # A float whose Python repr differs from JavaScript's: exponent form or a trailing ".0".
 _SUSPECT = re.compile(r"\d(?:e[+-]|\.0(?![0-9]))")
 # JSON tokens that can hold digits: strings (kept as they are) and numbers.

@@ -11,10 +11,24 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
 REQUIRED = ("spread", "fixed", "slots", "dataclass", "msgspec")
-GROWTH = ("spread", "fixed", "slots", "msgspec-nogc", "cached:spread", "cached:fixed", "cached:slots",
-          "cached:msgspec-nogc")
-GC_STUDY = REQUIRED + ("slots-merged", "instance-dict", "msgspec-nogc", "msgspec-nogc-shallow",
-                       "msgspec-decode-nogc", "floor-json")
+GROWTH = (
+    "spread",
+    "fixed",
+    "slots",
+    "msgspec-nogc",
+    "cached:spread",
+    "cached:fixed",
+    "cached:slots",
+    "cached:msgspec-nogc",
+)
+GC_STUDY = REQUIRED + (
+    "slots-merged",
+    "instance-dict",
+    "msgspec-nogc",
+    "msgspec-nogc-shallow",
+    "msgspec-decode-nogc",
+    "floor-json",
+)
 GC_CONTROLS = ({"gc_mode": "enabled"}, {"gc_mode": "disabled"})
 ALL = ("all",)  # every registered strategy and control available on the interpreter
 
@@ -62,57 +76,103 @@ NO_COMPACTION = {"compaction_every": 0}
 
 PLANS: Dict[str, Plan] = {
     "smoke": Plan(
-        "smoke", "seconds: tiny datasets, one value per timing, for tests",
-        datasets=(DatasetSpec("reference", "reference", 11, 300),
-                  DatasetSpec("growth", "realistic", 11, 400, sessions=1, overrides=NO_COMPACTION)),
+        "smoke",
+        "seconds: tiny datasets, one value per timing, for tests",
+        datasets=(
+            DatasetSpec("reference", "reference", 11, 300),
+            DatasetSpec("growth", "realistic", 11, 400, sessions=1, overrides=NO_COMPACTION),
+        ),
         sweeps=(
             Sweep("census", "hydrate_all", "reference", ("spread", "fixed", "slots"), (300,)),
-            Sweep("timing", "access", "reference", ("spread", "slots"), (300,),
-                  {"iterations": 5, **_pyperf(1, 1, 0)}),
+            Sweep("timing", "access", "reference", ("spread", "slots"), (300,), {"iterations": 5, **_pyperf(1, 1, 0)}),
             Sweep("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
             Sweep("gcprobe", "run_loop", "growth", ("fixed", "cached:fixed"), (100,), {"rounds": 3, "growth": 50}),
             Sweep("memory", "hydrate_all", "growth", ("spread",), (200,)),
         ),
-        timeout=120),
+        timeout=120,
+    ),
     "quick": Plan(
-        "quick", "about two minutes: required strategies, reference 5k, realistic 10k, growth to 8k",
-        datasets=(DatasetSpec("reference", "reference", 11, 5000),
-                  DatasetSpec("realistic", "realistic", 11, 10000),
-                  DatasetSpec("growth", "realistic", 11, 9000, sessions=1, overrides=NO_COMPACTION)),
+        "quick",
+        "about two minutes: required strategies, reference 5k, realistic 10k, growth to 8k",
+        datasets=(
+            DatasetSpec("reference", "reference", 11, 5000),
+            DatasetSpec("realistic", "realistic", 11, 10000),
+            DatasetSpec("growth", "realistic", 11, 9000, sessions=1, overrides=NO_COMPACTION),
+        ),
         sweeps=(
-            Sweep("census", "hydrate_all", "reference", REQUIRED + ("slots-merged", "instance-dict",
-                                                                   "msgspec-nogc"), (5000,)),
+            Sweep(
+                "census",
+                "hydrate_all",
+                "reference",
+                REQUIRED + ("slots-merged", "instance-dict", "msgspec-nogc"),
+                (5000,),
+            ),
             Sweep("census", "hydrate_all", "realistic", REQUIRED + ("instance-dict", "msgspec-nogc"), (5000,)),
-            Sweep("timing", "access", "reference", REQUIRED + ("spread-filled", "slots-merged", "instance-dict",
-                                                              "msgspec-nogc"), (5000,),
-                  {"iterations": 50, **_pyperf(2, 3)}),
-            Sweep("timing", "hydrate_all", "realistic", REQUIRED + ("msgspec-decode-nogc", "floor-json",
-                                                                   "floor-msgspec"), (2000,), _pyperf(2, 3)),
-            Sweep("gcprobe", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (10000,),
-                  {"rounds": 2}, GC_CONTROLS),
-            Sweep("gcprobe", "run_loop", "growth", ("spread", "fixed", "msgspec-nogc", "cached:fixed"), (1000,),
-                  {"rounds": 7, "growth": 1000}),
+            Sweep(
+                "timing",
+                "access",
+                "reference",
+                REQUIRED + ("spread-filled", "slots-merged", "instance-dict", "msgspec-nogc"),
+                (5000,),
+                {"iterations": 50, **_pyperf(2, 3)},
+            ),
+            Sweep(
+                "timing",
+                "hydrate_all",
+                "realistic",
+                REQUIRED + ("msgspec-decode-nogc", "floor-json", "floor-msgspec"),
+                (2000,),
+                _pyperf(2, 3),
+            ),
+            Sweep(
+                "gcprobe",
+                "hydrate_all",
+                "realistic",
+                REQUIRED + ("msgspec-nogc",),
+                (10000,),
+                {"rounds": 2},
+                GC_CONTROLS,
+            ),
+            Sweep(
+                "gcprobe",
+                "run_loop",
+                "growth",
+                ("spread", "fixed", "msgspec-nogc", "cached:fixed"),
+                (1000,),
+                {"rounds": 7, "growth": 1000},
+            ),
             Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,)),
         ),
-        timeout=300),
+        timeout=300,
+    ),
     "full": Plan(
-        "full", "about 30 minutes on two cores: every strategy timed, the GC study set censused and"
+        "full",
+        "about 30 minutes on two cores: every strategy timed, the GC study set censused and"
         " memory-profiled at 50k, growth to 100k, more pyperf processes",
-        datasets=(DatasetSpec("reference", "reference", 11, 5000),
-                  DatasetSpec("realistic", "realistic", 11, 50000),
-                  DatasetSpec("growth", "realistic", 11, 101000, sessions=1, overrides=NO_COMPACTION)),
+        datasets=(
+            DatasetSpec("reference", "reference", 11, 5000),
+            DatasetSpec("realistic", "realistic", 11, 50000),
+            DatasetSpec("growth", "realistic", 11, 101000, sessions=1, overrides=NO_COMPACTION),
+        ),
         sweeps=(
             Sweep("census", "hydrate_all", "reference", ALL, (5000,)),
             Sweep("census", "hydrate_all", "realistic", GC_STUDY, (50000,)),
             Sweep("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **_pyperf(6, 3)}),
             Sweep("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(3, 2)),
-            Sweep("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,),
-                  _pyperf(3, 3)),
+            Sweep("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,), _pyperf(3, 3)),
             Sweep("timing", "run_loop", "growth", GROWTH, (1000, 20000, 50000), _pyperf(2, 2)),
-            Sweep("gcprobe", "hydrate_all", "realistic", GC_STUDY, (50000,), {"rounds": 3},
-                  GC_CONTROLS + ({"gc_mode": "freeze"},)),
+            Sweep(
+                "gcprobe",
+                "hydrate_all",
+                "realistic",
+                GC_STUDY,
+                (50000,),
+                {"rounds": 3},
+                GC_CONTROLS + ({"gc_mode": "freeze"},),
+            ),
             Sweep("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"rounds": 10, "growth": 10000}),
             Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
         ),
-        timeout=1200),
+        timeout=1200,
+    ),
 }

@@ -34,10 +34,16 @@ class RunProgress:
     def start(self, total: int, already: int) -> None:
         self.total, self.finished, self.started = total, already, time.monotonic()
         if self.live:
-            self._progress = Progress(TextColumn("[bold]bench"), BarColumn(), MofNCompleteColumn(),
-                                      TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                                      TextColumn("{task.fields[failures]} failed  {task.description}"),
-                                      console=self.console)
+            self._progress = Progress(
+                TextColumn("[bold]bench"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[failures]} failed  {task.description}"),
+                console=self.console,
+            )
             self._progress.start()
             self._task = self._progress.add_task("", total=total, completed=already, failures=0)
         elif already:

@@ -90,8 +90,7 @@ def completeness_line(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> Tu
 def _table(rows: List[Dict[str, Any]], columns: List[str]) -> str:
     head = "".join(f"<th>{esc(column)}</th>" for column in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{esc(row.get(column, '—'))}</td>" for column in columns) + "</tr>"
-        for row in rows
+        "<tr>" + "".join(f"<td>{esc(row.get(column, '—'))}</td>" for column in columns) + "</tr>" for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -115,8 +114,7 @@ def environment_html(manifest: Dict[str, Any]) -> str:
             ("finished", manifest.get("finished") or "—"),
             (
                 "git commit",
-                (git.get("commit") or "unknown")
-                + (" (dirty)" if dirty else " (clean)" if dirty is False else ""),
+                (git.get("commit") or "unknown") + (" (dirty)" if dirty else " (clean)" if dirty is False else ""),
             ),
             ("run fingerprint", manifest.get("fingerprint", "?")),
             ("command", " ".join(str(arg) for arg in manifest.get("argv", []))),
@@ -152,9 +150,7 @@ def environment_html(manifest: Dict[str, Any]) -> str:
         "fingerprint",
     ]
     parts = ['<h2 id="environment">Environment</h2>', _table(run_rows, ["item", "value"])]
-    parts.append(
-        _table(interpreters, columns) if interpreters else "<p>The manifest records no interpreter.</p>"
-    )
+    parts.append(_table(interpreters, columns) if interpreters else "<p>The manifest records no interpreter.</p>")
     datasets = [
         {
             "key": key,
@@ -182,8 +178,7 @@ def header_html(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> str:
     ]
     if found:
         rows = [
-            {"finding": item.text, "numbers": "; ".join(f"{k}: {v}" for k, v in item.numbers.items())}
-            for item in found
+            {"finding": item.text, "numbers": "; ".join(f"{k}: {v}" for k, v in item.numbers.items())} for item in found
         ]
         parts.append(_table(rows, ["finding", "numbers"]))
     else:
@@ -229,11 +224,7 @@ def read_notebook(name: str, run_dir: Path) -> Any:
         f"run_dir = {str(Path(run_dir).resolve())!r}", metadata={"tags": ["injected-parameters"]}
     )
     index = next(
-        (
-            i
-            for i, cell in enumerate(notebook.cells)
-            if "parameters" in cell.get("metadata", {}).get("tags", [])
-        ),
+        (i for i, cell in enumerate(notebook.cells) if "parameters" in cell.get("metadata", {}).get("tags", [])),
         -1,
     )
     notebook.cells.insert(index + 1, injected)
@@ -351,10 +342,7 @@ def build_report(run_dir: Path, say: Any = None) -> Path:
         say(f"report: executing notebook {name} ...")
         started = time.monotonic()
         notebook, error = execute_notebook(name, run_dir)
-        say(
-            f"report: notebook {name} {'failed: ' + error if error else 'done'} "
-            f"({time.monotonic() - started:.1f} s)"
-        )
+        say(f"report: notebook {name} {'failed: ' + error if error else 'done'} ({time.monotonic() - started:.1f} s)")
         if error:
             combined.cells.append(
                 _html_cell(
@@ -364,9 +352,7 @@ def build_report(run_dir: Path, say: Any = None) -> Path:
             )
             continue
         combined.cells.extend(
-            cell
-            for cell in notebook.cells
-            if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
+            cell for cell in notebook.cells if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
         )
     page = render(combined, f"shape-harness report: {run_dir.name}")
     path = run_dir / "report.html"

@@ -36,8 +36,22 @@ from harness.measure.job import RESULT_VERSION, Job, JobError
 #       "plan", with "jobs" their ids); tidy.csv column "mad"; results carry "job_sha256".
 SCHEMA_VERSION = 2
 STATUSES = ("running", "complete", "failed", "interrupted")
-TIDY_COLUMNS = ("interpreter", "implementation", "strategy", "workload", "measurer", "gc_mode", "size",
-                "metric", "value", "unit", "n", "mad", "job", "dataset")
+TIDY_COLUMNS = (
+    "interpreter",
+    "implementation",
+    "strategy",
+    "workload",
+    "measurer",
+    "gc_mode",
+    "size",
+    "metric",
+    "value",
+    "unit",
+    "n",
+    "mad",
+    "job",
+    "dataset",
+)
 TIDY_TYPES = {"size": "Int64", "value": "float64", "n": "Int64", "mad": "float64"}
 #: Renamed tidy columns, old spelling -> new.
 RENAMED_COLUMNS = {"spread": "mad"}
@@ -80,8 +94,9 @@ def load_manifest(run_dir: Path) -> Dict[str, Any]:
     if not isinstance(manifest, dict) or "schema_version" not in manifest:
         raise RunError(f"{run_dir} is not a harness run directory (no readable manifest.json)")
     if manifest["schema_version"] > SCHEMA_VERSION:
-        raise RunError(f"{run_dir} has result schema {manifest['schema_version']}; "
-                       f"this harness reads up to {SCHEMA_VERSION}")
+        raise RunError(
+            f"{run_dir} has result schema {manifest['schema_version']}; this harness reads up to {SCHEMA_VERSION}"
+        )
     if manifest["schema_version"] == 1:
         manifest["jobs"] = manifest.pop("plan", [])
         manifest["plan"] = manifest.pop("profile", None)
@@ -113,15 +128,22 @@ def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
             continue
         job, interpreter = result["job"], result["environment"]["interpreter"]
         for figure in result["figures"]:
-            yield {"interpreter": f"{interpreter['implementation']} {interpreter['version']}",
-                   "implementation": interpreter["implementation"], "strategy": job["strategy"],
-                   "workload": job["workload"], "measurer": job["measurer"],
-                   "gc_mode": job["params"].get("gc_mode", "enabled") if job["measurer"] in GC_MODE_MEASURERS
-                   else "",
-                   "size": job["size"],
-                   "metric": figure["metric"], "value": figure["value"], "unit": figure["unit"],
-                   "n": figure["n"], "mad": figure.get("mad", figure.get("spread")), "job": job["id"],
-                   "dataset": Path(job["dataset"]).name}
+            yield {
+                "interpreter": f"{interpreter['implementation']} {interpreter['version']}",
+                "implementation": interpreter["implementation"],
+                "strategy": job["strategy"],
+                "workload": job["workload"],
+                "measurer": job["measurer"],
+                "gc_mode": job["params"].get("gc_mode", "enabled") if job["measurer"] in GC_MODE_MEASURERS else "",
+                "size": job["size"],
+                "metric": figure["metric"],
+                "value": figure["value"],
+                "unit": figure["unit"],
+                "n": figure["n"],
+                "mad": figure.get("mad", figure.get("spread")),
+                "job": job["id"],
+                "dataset": Path(job["dataset"]).name,
+            }
 
 
 def write_tidy(run_dir: Path) -> int:
@@ -141,8 +163,12 @@ def load_tidy(run_dir: Path) -> Any:
     """``tidy.csv`` as a typed pandas DataFrame (driver side: needs the ``analysis`` extra)."""
     import pandas as pd
 
-    frame = pd.read_csv(Path(run_dir) / "tidy.csv", dtype={"gc_mode": "string"}, keep_default_na=False,
-                        na_values={name: [""] for name in ("value", "mad", "spread", "n", "size")})
+    frame = pd.read_csv(
+        Path(run_dir) / "tidy.csv",
+        dtype={"gc_mode": "string"},
+        keep_default_na=False,
+        na_values={name: [""] for name in ("value", "mad", "spread", "n", "size")},
+    )
     frame = frame.rename(columns=RENAMED_COLUMNS)
     missing = set(TIDY_COLUMNS) - set(frame.columns)
     if missing:
@@ -169,8 +195,15 @@ def job_status(run_dir: Path, job_id: str) -> Optional[str]:
 
 def failure_record(job: Job, returncode: Optional[int], stderr: str, reason: str) -> Dict[str, Any]:
     """What the runner writes for a job that crashed, timed out or wrote no result."""
-    return {"result_version": RESULT_VERSION, "job": job.to_dict(), "status": "failed", "reason": reason,
-            "returncode": returncode, "stderr_tail": stderr[-4000:], "figures": []}
+    return {
+        "result_version": RESULT_VERSION,
+        "job": job.to_dict(),
+        "status": "failed",
+        "reason": reason,
+        "returncode": returncode,
+        "stderr_tail": stderr[-4000:],
+        "figures": [],
+    }
 
 
 def completeness(run_dir: Path, manifest: Dict[str, Any]) -> Dict[str, int]:
@@ -178,8 +211,12 @@ def completeness(run_dir: Path, manifest: Dict[str, Any]) -> Dict[str, int]:
     identifiers = [job.get("id", "") for job in manifest.get("jobs", [])]
     planned = len(identifiers)
     statuses = [job_status(run_dir, job_id) for job_id in identifiers]
-    return {"planned": planned, "ok": statuses.count("ok"), "failed": statuses.count("failed"),
-            "missing": statuses.count(None)}
+    return {
+        "planned": planned,
+        "ok": statuses.count("ok"),
+        "failed": statuses.count("failed"),
+        "missing": statuses.count(None),
+    }
 
 
 def run_fingerprint(environments: List[Dict[str, Any]]) -> str:

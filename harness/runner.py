@@ -28,15 +28,23 @@ from harness.store import default_name, open_dataset, write_dataset
 DATASET_DIR = Path("datasets")
 
 
-def job_id(interpreter: Interpreter, measurer: str, workload: str, dataset: str, strategy: str, size: int,
-           variant: Dict[str, Any]) -> str:
+def job_id(
+    interpreter: Interpreter,
+    measurer: str,
+    workload: str,
+    dataset: str,
+    strategy: str,
+    size: int,
+    variant: Dict[str, Any],
+) -> str:
     parts = [interpreter.tag, measurer, workload, dataset, strategy.replace(":", "_"), str(size)]
     parts += [str(value) for value in variant.values()]
     return "-".join(parts)
 
 
-def plan(chosen: Plan, interpreters: List[Interpreter], datasets: Dict[str, Path],
-         only: Optional[List[str]] = None) -> Tuple[List[Job], List[str]]:
+def plan(
+    chosen: Plan, interpreters: List[Interpreter], datasets: Dict[str, Path], only: Optional[List[str]] = None
+) -> Tuple[List[Job], List[str]]:
     """Every job of the plan for every interpreter, and notes on what was skipped and why.
     Each job passes the catalogue's check here, so a mistake in a plan fails before anything runs."""
     jobs: List[Job] = []
@@ -55,10 +63,16 @@ def plan(chosen: Plan, interpreters: List[Interpreter], datasets: Dict[str, Path
                     continue
                 for size in sweep.sizes:
                     for variant in sweep.variants:
-                        job = Job(job_id(interpreter, sweep.measurer, sweep.workload, sweep.dataset, name, size,
-                                         variant),
-                                  sweep.measurer, name, sweep.workload, str(datasets[sweep.dataset]), size,
-                                  params={**sweep.params, **variant}, interpreter=interpreter.tag)
+                        job = Job(
+                            job_id(interpreter, sweep.measurer, sweep.workload, sweep.dataset, name, size, variant),
+                            sweep.measurer,
+                            name,
+                            sweep.workload,
+                            str(datasets[sweep.dataset]),
+                            size,
+                            params={**sweep.params, **variant},
+                            interpreter=interpreter.tag,
+                        )
                         try:
                             catalogue.check(job)
                         except JobError as error:
@@ -70,20 +84,23 @@ def plan(chosen: Plan, interpreters: List[Interpreter], datasets: Dict[str, Path
     return jobs, list(dict.fromkeys(notes))
 
 
-def ensure_datasets(specs: Tuple[DatasetSpec, ...], directory: Path = DATASET_DIR,
-                    say: Callable[[str], None] = print) -> Dict[str, Dict[str, Any]]:
+def ensure_datasets(
+    specs: Tuple[DatasetSpec, ...], directory: Path = DATASET_DIR, say: Callable[[str], None] = print
+) -> Dict[str, Dict[str, Any]]:
     """Generate missing datasets, verify every one once; their paths and manifests by key."""
     from harness.generate import generate
 
     directory.mkdir(parents=True, exist_ok=True)
     found: Dict[str, Dict[str, Any]] = {}
     for spec in specs:
-        path = directory / default_name(spec.profile, spec.seed, spec.messages, spec.avg_parts, spec.sessions,
-                                        spec.overrides)
+        path = directory / default_name(
+            spec.profile, spec.seed, spec.messages, spec.avg_parts, spec.sessions, spec.overrides
+        )
         if not path.exists():
             say(f"generating {path} ({spec.messages} {spec.profile} messages)")
-            write_dataset(path, generate(spec.profile, spec.seed, spec.messages, spec.avg_parts, spec.sessions,
-                                         spec.overrides))
+            write_dataset(
+                path, generate(spec.profile, spec.seed, spec.messages, spec.avg_parts, spec.sessions, spec.overrides)
+            )
         dataset = open_dataset(path)  # verifies every row against the manifest, once per run
         dataset.close()
         found[spec.key] = {"path": str(path.resolve()), "manifest": dataset.manifest, "spec": asdict(spec)}
@@ -148,8 +165,9 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
     out.unlink(missing_ok=True)
     entry = catalogue.measurer(job.measurer)
     command = [executable, "-m", entry.module, "--job", str(path), "--out", str(out), *entry.command_args]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -185,8 +203,9 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def execute(run_dir: Path, manifest: Dict[str, Any], jobs: List[Job], executables: Dict[str, str],
-            timeout: float, progress: Any) -> Dict[str, int]:
+def execute(
+    run_dir: Path, manifest: Dict[str, Any], jobs: List[Job], executables: Dict[str, str], timeout: float, progress: Any
+) -> Dict[str, int]:
     """Run every job that has no readable result yet; the manifest says how far the run got."""
     counts = {"ok": 0, "failed": 0, "skipped": 0}
     todo = []

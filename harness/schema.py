@@ -19,13 +19,41 @@ ROLES: Tuple[str, ...] = ("user", "assistant")
 #: Fixed info keys per role, ids included. Any role other than ``assistant`` builds as ``user``.
 INFO_KEYS: Dict[str, Tuple[str, ...]] = {
     "user": ("role", "time", "format", "summary", "agent", "model", "system", "tools") + INFO_IDS,
-    "assistant": ("role", "time", "error", "parentID", "modelID", "providerID", "mode", "agent",
-                  "path", "summary", "cost", "tokens", "structured", "variant", "finish") + INFO_IDS,
+    "assistant": (
+        "role",
+        "time",
+        "error",
+        "parentID",
+        "modelID",
+        "providerID",
+        "mode",
+        "agent",
+        "path",
+        "summary",
+        "cost",
+        "tokens",
+        "structured",
+        "variant",
+        "finish",
+    )
+    + INFO_IDS,
 }
 
 #: The 12 part types in the order of opencode's union.
-PART_TYPES: Tuple[str, ...] = ("text", "subtask", "reasoning", "file", "tool", "step-start",
-                               "step-finish", "snapshot", "patch", "agent", "retry", "compaction")
+PART_TYPES: Tuple[str, ...] = (
+    "text",
+    "subtask",
+    "reasoning",
+    "file",
+    "tool",
+    "step-start",
+    "step-finish",
+    "snapshot",
+    "patch",
+    "agent",
+    "retry",
+    "compaction",
+)
 
 _PART_FIELDS: Dict[str, Tuple[str, ...]] = {
     "text": ("text", "synthetic", "ignored", "time", "metadata"),
@@ -43,13 +71,10 @@ _PART_FIELDS: Dict[str, Tuple[str, ...]] = {
 }
 
 #: Fixed part keys per type, ids included.
-PART_KEYS: Dict[str, Tuple[str, ...]] = {
-    kind: ("type",) + fields + PART_IDS for kind, fields in _PART_FIELDS.items()
-}
+PART_KEYS: Dict[str, Tuple[str, ...]] = {kind: ("type",) + fields + PART_IDS for kind, fields in _PART_FIELDS.items()}
 
 #: The seven properties the seed's access test reads from every info.
-ACCESS_PROPERTIES: Tuple[str, ...] = ("role", "cost", "summary", "finish", "error", "variant",
-                                      "structured")
+ACCESS_PROPERTIES: Tuple[str, ...] = ("role", "cost", "summary", "finish", "error", "variant", "structured")
 
 
 def info_keys(role: object) -> Tuple[str, ...]:

@@ -63,8 +63,14 @@ def manifest_path(path: Path) -> Path:
     return path.with_name(path.stem + ".manifest.json")
 
 
-def default_name(profile: str, seed: int, messages: int, avg_parts: Optional[float] = None,
-                 sessions: Optional[int] = None, overrides: Optional[Dict[str, Any]] = None) -> str:
+def default_name(
+    profile: str,
+    seed: int,
+    messages: int,
+    avg_parts: Optional[float] = None,
+    sessions: Optional[int] = None,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> str:
     """File name encoding a dataset's inputs, e.g. ``reference-s11-m5000-a0.sqlite``; other
     parameter overrides add a short hash of themselves (``-p1a2b3c4d``)."""
     name = f"{profile}-s{seed}-m{messages}"
@@ -131,18 +137,22 @@ def create_tables(conn: sqlite3.Connection) -> None:
     conn.executescript(_SCHEMA + _INDEXES)
 
 
-def _fill(conn: sqlite3.Connection, generated: Generated, stored: List[StoredRecord],
-          manifest: Dict[str, Any]) -> None:
+def _fill(conn: sqlite3.Connection, generated: Generated, stored: List[StoredRecord], manifest: Dict[str, Any]) -> None:
     conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
     first_seen: Dict[str, int] = {}
     for message, _ in stored:
         first_seen.setdefault(message[MESSAGE_SESSION], message[MESSAGE_CREATED])
-    conn.executemany("INSERT INTO session VALUES (?, ?, ?, ?)",
-                     [(sid, f"synthetic session {sid}", t, t) for sid, t in first_seen.items()])
-    conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})",
-                     (message for message, _ in stored))
-    conn.executemany(f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
-                     (part for _, parts in stored for part in parts))
+    conn.executemany(
+        "INSERT INTO session VALUES (?, ?, ?, ?)",
+        [(sid, f"synthetic session {sid}", t, t) for sid, t in first_seen.items()],
+    )
+    conn.executemany(
+        f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", (message for message, _ in stored)
+    )
+    conn.executemany(
+        f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
+        (part for _, parts in stored for part in parts),
+    )
     conn.executescript(_INDEXES)
     conn.execute("INSERT INTO meta VALUES ('manifest', ?)", (json.dumps(manifest),))
     conn.commit()
@@ -205,12 +215,16 @@ def _verify(dataset: Dataset) -> None:
     (messages,) = dataset.conn.execute("SELECT count(*) FROM message").fetchone()
     (parts,) = dataset.conn.execute("SELECT count(*) FROM part").fetchone()
     if (messages, parts) != (manifest.get("messages"), manifest.get("parts")):
-        raise DatasetError(f"dataset {path} does not match its manifest: {messages} messages / {parts} "
-                           f"parts stored, manifest says {manifest.get('messages')} / {manifest.get('parts')}")
+        raise DatasetError(
+            f"dataset {path} does not match its manifest: {messages} messages / {parts} "
+            f"parts stored, manifest says {manifest.get('messages')} / {manifest.get('parts')}"
+        )
     sha256 = canonical.digest(dataset.stored_records()).sha256
     if sha256 != manifest.get("sha256"):
-        raise DatasetError(f"dataset {path} does not match its manifest: rows hash to {sha256[:12]}…, "
-                           f"manifest says {str(manifest.get('sha256'))[:12]}…")
+        raise DatasetError(
+            f"dataset {path} does not match its manifest: rows hash to {sha256[:12]}…, "
+            f"manifest says {str(manifest.get('sha256'))[:12]}…"
+        )
 
 
 def open_dataset(path: Path, verify: bool = True) -> Dataset:
@@ -222,8 +236,10 @@ def open_dataset(path: Path, verify: bool = True) -> Dataset:
     if manifest is None:
         raise DatasetError(f"{path} is not a shape-harness dataset")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise DatasetError(f"{path} has dataset format {manifest.get('format_version')}, "
-                           f"this harness reads {FORMAT_VERSION}; regenerate it")
+        raise DatasetError(
+            f"{path} has dataset format {manifest.get('format_version')}, "
+            f"this harness reads {FORMAT_VERSION}; regenerate it"
+        )
     dataset = Dataset(path, manifest, sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
     if verify:
         try:

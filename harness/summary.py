@@ -32,8 +32,10 @@ def headline_rows(run_dir: Path) -> List[Dict[str, str]]:
                     continue
                 if mode and row.get("gc_mode") != mode:
                     continue
-                entry = table.setdefault((row["interpreter"], row["strategy"]),
-                                         {"interpreter": row["interpreter"], "strategy": row["strategy"]})
+                entry = table.setdefault(
+                    (row["interpreter"], row["strategy"]),
+                    {"interpreter": row["interpreter"], "strategy": row["strategy"]},
+                )
                 entry[title] = _format(float(row["value"]), metric)
     return [table[key] for key in sorted(table)]
 

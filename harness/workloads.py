@@ -64,17 +64,25 @@ def hydrate(conn: sqlite3.Connection, strategy: Type[Strategy], rows: Sequence[T
     return [{"info": info(row), "parts": grouped[row[ROW_ID]]} for row in rows]
 
 
-def page(conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str,
-         before: Optional[Cursor] = None, limit: int = PAGE_SIZE) -> Page:
+def page(
+    conn: sqlite3.Connection,
+    strategy: Type[Strategy],
+    session_id: str,
+    before: Optional[Cursor] = None,
+    limit: int = PAGE_SIZE,
+) -> Page:
     """Up to ``limit`` messages older than ``before``, newest first in SQL, returned oldest first."""
     if before is None:
-        rows = conn.execute(f"{_MESSAGES} WHERE session_id = ? ORDER BY time_created DESC, id DESC LIMIT ?",
-                            (session_id, limit + 1)).fetchall()
+        rows = conn.execute(
+            f"{_MESSAGES} WHERE session_id = ? ORDER BY time_created DESC, id DESC LIMIT ?", (session_id, limit + 1)
+        ).fetchall()
     else:
         time, mid = before
         rows = conn.execute(
             f"{_MESSAGES} WHERE session_id = ? AND (time_created < ? OR (time_created = ? AND id < ?)) "
-            "ORDER BY time_created DESC, id DESC LIMIT ?", (session_id, time, time, mid, limit + 1)).fetchall()
+            "ORDER BY time_created DESC, id DESC LIMIT ?",
+            (session_id, time, time, mid, limit + 1),
+        ).fetchall()
     if not rows and before is None and not session_exists(conn, session_id):
         raise MissingSession(f"no session {session_id!r} in the dataset")
     more = len(rows) > limit
@@ -89,8 +97,9 @@ def session_exists(conn: sqlite3.Connection, session_id: str) -> bool:
     return conn.execute("SELECT 1 FROM session WHERE id = ?", (session_id,)).fetchone() is not None
 
 
-def stream(conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str,
-           limit: int = PAGE_SIZE) -> Iterator[Message]:
+def stream(
+    conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, limit: int = PAGE_SIZE
+) -> Iterator[Message]:
     """Every message of a session, newest to oldest, fetched lazily page by page."""
     before: Optional[Cursor] = None
     while True:
@@ -136,26 +145,38 @@ def compacted(messages: Iterator[Message], strategy: Type[Strategy]) -> List[Mes
 def _move_retained_tail(result: List[Message], field: Any) -> List[Message]:
     def has_tail(message: Message) -> bool:
         return field(message["info"], "role") == "user" and any(
-            field(p, "type") == "compaction" and field(p, "tail_start_id") is not None for p in message["parts"])
+            field(p, "type") == "compaction" and field(p, "tail_start_id") is not None for p in message["parts"]
+        )
 
     compaction = max((i for i, message in enumerate(result) if has_tail(message)), default=-1)
     if compaction < 0:
         return result
     marker = result[compaction]
-    tail_id = next(field(p, "tail_start_id") for p in marker["parts"]
-                   if field(p, "type") == "compaction" and field(p, "tail_start_id") is not None)
+    tail_id = next(
+        field(p, "tail_start_id")
+        for p in marker["parts"]
+        if field(p, "type") == "compaction" and field(p, "tail_start_id") is not None
+    )
     marker_id = field(marker["info"], "id")
-    summary = next((i for i in range(compaction + 1, len(result))
-                    if field(result[i]["info"], "role") == "assistant" and field(result[i]["info"], "summary")
-                    and field(result[i]["info"], "parentID") == marker_id), -1)
+    summary = next(
+        (
+            i
+            for i in range(compaction + 1, len(result))
+            if field(result[i]["info"], "role") == "assistant"
+            and field(result[i]["info"], "summary")
+            and field(result[i]["info"], "parentID") == marker_id
+        ),
+        -1,
+    )
     tail = next((i for i, message in enumerate(result) if field(message["info"], "id") == tail_id), -1)
     if 0 <= tail < compaction < summary:
-        return result[compaction:summary + 1] + result[tail:compaction] + result[summary + 1:]
+        return result[compaction : summary + 1] + result[tail:compaction] + result[summary + 1 :]
     return result
 
 
-def filter_compacted(conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str,
-                     lazy: bool = False) -> List[Message]:
+def filter_compacted(
+    conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, lazy: bool = False
+) -> List[Message]:
     """``filterCompacted(stream(session))``. At PR #29029 ``stream`` loads every page first
     (``lazy=False``); with ``lazy`` only the pages down to the boundary are read."""
     messages = stream(conn, strategy, session_id)
@@ -176,8 +197,9 @@ class GrowingSession:
         if not session_exists(source, session_id):
             raise MissingSession(f"no session {session_id!r} in the dataset")
         self.session_id = session_id
-        self.pending = source.execute(f"{_MESSAGES} WHERE session_id = ? ORDER BY time_created, id",
-                                      (session_id,)).fetchall()
+        self.pending = source.execute(
+            f"{_MESSAGES} WHERE session_id = ? ORDER BY time_created, id", (session_id,)
+        ).fetchall()
         self.parts: Dict[str, List[Tuple]] = {}
         for part in source.execute(f"{_PARTS} WHERE session_id = ? ORDER BY message_id, id", (session_id,)):
             self.parts.setdefault(part[PART_MESSAGE], []).append(part)
@@ -203,8 +225,10 @@ class GrowingSession:
             raise too_few(f"session {self.session_id!r}", self.total, str(self.size + count))
         messages = [self.pending.pop() for _ in range(count)]
         self.conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", messages)
-        self.conn.executemany(f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
-                              [part for message in messages for part in self.parts.get(message[ROW_ID], ())])
+        self.conn.executemany(
+            f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
+            [part for message in messages for part in self.parts.get(message[ROW_ID], ())],
+        )
         self.size += count
 
 
@@ -222,8 +246,9 @@ def loop_iteration(session: GrowingSession, strategy: Type[Strategy], growth: in
     return history
 
 
-def run_loop(source: sqlite3.Connection, strategy: Type[Strategy], session_id: str, iterations: int,
-             growth: int, start: int = 0) -> List[Tuple[int, int]]:
+def run_loop(
+    source: sqlite3.Connection, strategy: Type[Strategy], session_id: str, iterations: int, growth: int, start: int = 0
+) -> List[Tuple[int, int]]:
     """The agent-loop scenario: per iteration (history size, messages kept by filter_compacted)."""
     session = GrowingSession(source, session_id, start)
     if iterations * growth > session.remaining:

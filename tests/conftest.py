@@ -20,6 +20,7 @@ def dataset(tmp_path_factory):
 def write_job(tmp_path):
     """Write a job file (slots, hydrate_all, 100 messages unless overridden; the measurer always given)
     and return its path."""
+
     def write(**fields):
         job = {"id": "j", "strategy": "slots", "workload": "hydrate_all", "size": 100, **fields}
         path = tmp_path / "job.json"

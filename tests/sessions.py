@@ -26,11 +26,12 @@ class SessionBuilder:
         self.count += 1
         mid = f"msg_{index:06d}"
         t = 1000 * index
-        self.conn.execute("INSERT INTO message VALUES (?, ?, ?, ?, ?)",
-                          (mid, self.session_id, t, t, js_dumps(data)))
+        self.conn.execute("INSERT INTO message VALUES (?, ?, ?, ?, ?)", (mid, self.session_id, t, t, js_dumps(data)))
         for position, part in enumerate(parts):
-            self.conn.execute("INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)",
-                              (f"prt_{index:06d}_{position:02d}", mid, self.session_id, t, t, js_dumps(part)))
+            self.conn.execute(
+                "INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)",
+                (f"prt_{index:06d}_{position:02d}", mid, self.session_id, t, t, js_dumps(part)),
+            )
         self.ids.append(mid)
         return mid
 
@@ -38,13 +39,24 @@ class SessionBuilder:
         parts = [{"type": "text", "text": "hi"}]
         if compaction is not None:
             parts.append({"type": "compaction", **compaction})
-        return self._add({"role": "user", "time": {"created": 0}, "agent": "build",
-                          "model": {"providerID": "p", "modelID": "m"}}, parts)
+        return self._add(
+            {"role": "user", "time": {"created": 0}, "agent": "build", "model": {"providerID": "p", "modelID": "m"}},
+            parts,
+        )
 
     def assistant(self, parent: str, summary: bool = False, finish: bool = True, error: bool = False) -> str:
-        data = {"role": "assistant", "time": {"created": 0}, "parentID": parent, "modelID": "m",
-                "providerID": "p", "mode": "build", "agent": "build", "path": {"cwd": "/", "root": "/"},
-                "cost": 0.5, "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}}}
+        data = {
+            "role": "assistant",
+            "time": {"created": 0},
+            "parentID": parent,
+            "modelID": "m",
+            "providerID": "p",
+            "mode": "build",
+            "agent": "build",
+            "path": {"cwd": "/", "root": "/"},
+            "cost": 0.5,
+            "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+        }
         if summary:
             data["summary"] = True
         if finish:

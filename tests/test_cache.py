@@ -48,8 +48,11 @@ def test_lru_drops_the_least_recently_used():
     assert set(cache.entries) == {"a", "c", "d"} and cache.evictions == 1
 
 
-@given(st.sampled_from(["fifo", "lru"]), st.integers(1, 30),
-       st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2)), max_size=200))
+@given(
+    st.sampled_from(["fifo", "lru"]),
+    st.integers(1, 30),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2)), max_size=200),
+)
 def test_bound_and_counters_hold_for_any_sequence(policy, capacity, requests):
     cache = RowCache(capacity, policy)
     for key, updated in requests:
@@ -60,8 +63,9 @@ def test_bound_and_counters_hold_for_any_sequence(policy, capacity, requests):
     assert cache.misses - cache.evictions >= len(cache)
 
 
-@pytest.mark.parametrize(("capacity", "policy", "message"), [
-    (0, "fifo", "at least 1"), (5, "random", "unknown eviction policy")])
+@pytest.mark.parametrize(
+    ("capacity", "policy", "message"), [(0, "fifo", "at least 1"), (5, "random", "unknown eviction policy")]
+)
 def test_bad_configuration(capacity, policy, message):
     with pytest.raises(ValueError, match=message):
         RowCache(capacity, policy)
@@ -75,9 +79,11 @@ def test_cached_strategy_reuses_objects_and_rebuilds_updated_rows():
     second = page(builder.conn, strategy, SESSION).items
     assert all(a["info"] is b["info"] for a, b in zip(first, second))
     assert strategy.info_cache.hits == 2 and strategy.part_cache.hits == 3
-    builder.conn.execute("UPDATE message SET time_updated = time_updated + 1, "
-                         "data = replace(data, '\"agent\":\"build\"', '\"agent\":\"plan\"') WHERE id = ?",
-                         (builder.ids[0],))
+    builder.conn.execute(
+        "UPDATE message SET time_updated = time_updated + 1, "
+        'data = replace(data, \'"agent":"build"\', \'"agent":"plan"\') WHERE id = ?',
+        (builder.ids[0],),
+    )
     third = page(builder.conn, strategy, SESSION).items
     assert third[0]["info"] is not first[0]["info"] and third[0]["info"]["agent"] == "plan"
     assert third[1]["info"] is first[1]["info"]

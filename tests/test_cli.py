@@ -32,10 +32,24 @@ def test_export_data_only(capsysbinary):
 def test_census_json_reports_the_seed_figures(capsys):
     assert main(["census", "--seed", "11", "--messages", "5000", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert {key: report[key] for key in ("messages", "parts", "info_shapes_spread", "info_shapes_fixed",
-                                          "part_shapes_spread", "part_shapes_fixed")} == {
-        "messages": 5000, "parts": 5000, "info_shapes_spread": 47, "info_shapes_fixed": 2,
-        "part_shapes_spread": 16, "part_shapes_fixed": 5}
+    assert {
+        key: report[key]
+        for key in (
+            "messages",
+            "parts",
+            "info_shapes_spread",
+            "info_shapes_fixed",
+            "part_shapes_spread",
+            "part_shapes_fixed",
+        )
+    } == {
+        "messages": 5000,
+        "parts": 5000,
+        "info_shapes_spread": 47,
+        "info_shapes_fixed": 2,
+        "part_shapes_spread": 16,
+        "part_shapes_fixed": 5,
+    }
     assert (report["rng_calls"], report["hashed_bytes"], report["sha256"]) == (53425, 4274158, REFERENCE_SHA)
     assert report["avg_parts"] == 0 and report["total_parts"] == 5000
     assert set(report["strategies"]) == {"spread", "fixed"}
@@ -73,26 +87,35 @@ def assert_usage_error(done, pattern):
     assert pattern in lines[0]
 
 
-@pytest.mark.parametrize(("argv", "pattern"), [
-    (["census", "--messages", "-5"], "non-negative integer"),
-    (["census", "--messages", "2.5"], "non-negative integer"),
-    (["export", "--messages", "ten"], "non-negative integer"),
-    (["census", "--messages", "5", "--avg-parts", "-1"], "non-negative number"),
-    (["census", "--messages", "5", "--seed", "4294967296"], "seed must be in 0..4294967295"),
-    (["census", "--messages", "5", "--seed", "-1"], "seed must be in"),
-    (["census", "--messages", "5", "--seed", "eleven"], "seed must be in 0..4294967295, got 'eleven'"),
-    (["census", "--profile", "realistic", "--messages", "5", "--sessions", "0"], "expected a positive integer"),
-    (["census", "--messages", "5", "--avg-parts", "nan"], "expected a finite non-negative number"),
-    (["census", "--messages", "5", "--profile", "production"], "invalid choice: 'production'"),
-    (["census", "--messages", "5", "--strategies", "sprad"], "unknown strategy 'sprad'"),
-    (["census", "--messages", "5", "--sessions", "3"], "exactly one session"),
-    (["export"], "give --messages"),
-    (["census", "--profile", "realistic", "--messages", "5", "--set", "nope=1"], "unknown realistic parameter 'nope'"),
-    (["census", "--profile", "realistic", "--messages", "5", "--set", "legacy_key_prob=2"], "probability in [0, 1]"),
-    (["census", "--messages", "5", "--set", "compaction_every=0"], "no parameters besides --avg-parts"),
-    (["census", "--messages", "5", "--set", "oops"], "expected NAME=VALUE"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    ("argv", "pattern"),
+    [
+        (["census", "--messages", "-5"], "non-negative integer"),
+        (["census", "--messages", "2.5"], "non-negative integer"),
+        (["export", "--messages", "ten"], "non-negative integer"),
+        (["census", "--messages", "5", "--avg-parts", "-1"], "non-negative number"),
+        (["census", "--messages", "5", "--seed", "4294967296"], "seed must be in 0..4294967295"),
+        (["census", "--messages", "5", "--seed", "-1"], "seed must be in"),
+        (["census", "--messages", "5", "--seed", "eleven"], "seed must be in 0..4294967295, got 'eleven'"),
+        (["census", "--profile", "realistic", "--messages", "5", "--sessions", "0"], "expected a positive integer"),
+        (["census", "--messages", "5", "--avg-parts", "nan"], "expected a finite non-negative number"),
+        (["census", "--messages", "5", "--profile", "production"], "invalid choice: 'production'"),
+        (["census", "--messages", "5", "--strategies", "sprad"], "unknown strategy 'sprad'"),
+        (["census", "--messages", "5", "--sessions", "3"], "exactly one session"),
+        (["export"], "give --messages"),
+        (
+            ["census", "--profile", "realistic", "--messages", "5", "--set", "nope=1"],
+            "unknown realistic parameter 'nope'",
+        ),
+        (
+            ["census", "--profile", "realistic", "--messages", "5", "--set", "legacy_key_prob=2"],
+            "probability in [0, 1]",
+        ),
+        (["census", "--messages", "5", "--set", "compaction_every=0"], "no parameters besides --avg-parts"),
+        (["census", "--messages", "5", "--set", "oops"], "expected NAME=VALUE"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_bad_usage(argv, pattern):
     assert_usage_error(run(*argv), pattern)
 
@@ -100,10 +123,8 @@ def test_bad_usage(argv, pattern):
 def test_unwritable_output(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
-    assert_usage_error(run("generate", "--messages", "3", "--out", str(blocker / "x.sqlite")),
-                       "does not exist")
-    assert_usage_error(run("generate", "--messages", "3", "--out", "/proc/harness-test.sqlite"),
-                       "cannot write dataset")
+    assert_usage_error(run("generate", "--messages", "3", "--out", str(blocker / "x.sqlite")), "does not exist")
+    assert_usage_error(run("generate", "--messages", "3", "--out", "/proc/harness-test.sqlite"), "cannot write dataset")
     assert_usage_error(run("generate", "--messages", "3", "--out", str(tmp_path)), "is a directory")
 
 
@@ -122,21 +143,36 @@ def test_tampered_dataset(tmp_path):
     path = tmp_path / "d.sqlite"
     assert run("generate", "--messages", "20", "--out", str(path)).returncode == 0
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE part SET data = '{\"type\":\"text\",\"text\":\"\"}' WHERE rowid = 3")
+        conn.execute('UPDATE part SET data = \'{"type":"text","text":""}\' WHERE rowid = 3')
     assert_usage_error(run("census", "--dataset", str(path)), "does not match its manifest")
     assert_usage_error(run("export", "--dataset", str(path)), "does not match its manifest")
 
 
 def test_console_script_and_version():
-    done = subprocess.run([sys.executable, "-c", "from harness.cli import main; main(['--version'])"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "from harness.cli import main; main(['--version'])"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and done.stdout.startswith("harness ")
 
 
 def test_realistic_parameters_reach_the_manifest_and_the_file_name(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["generate", "--profile", "realistic", "--messages", "60", "--set", "compaction_every=0",
-                 "--set", "writer_weights=[1, 0, 0, 0]"]) == 0
+    assert (
+        main(
+            [
+                "generate",
+                "--profile",
+                "realistic",
+                "--messages",
+                "60",
+                "--set",
+                "compaction_every=0",
+                "--set",
+                "writer_weights=[1, 0, 0, 0]",
+            ]
+        )
+        == 0
+    )
     (path,) = (tmp_path / "datasets").glob("realistic-s11-m60-p*.sqlite")
     manifest = json.loads(path.with_name(path.stem + ".manifest.json").read_text())
     assert manifest["params"]["compaction_every"] == 0 and manifest["params"]["writer_weights"] == [1, 0, 0, 0]

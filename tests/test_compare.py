@@ -18,8 +18,13 @@ pytest.importorskip("pandas")
 
 
 def _bench(root: Path, cwd: Path) -> Path:
-    done = subprocess.run([sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report",
-                           "--out", str(root)], cwd=cwd, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report", "--out", str(root)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return (root / "latest").resolve()
 

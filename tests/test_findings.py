@@ -131,8 +131,7 @@ def test_gc_and_memory_findings_need_two_strategies():
     )
     found = {item.key: item for item in findings(two)}
     assert found["gc_lowest"].text == (
-        "GC share: on CPython 3.11.7 msgspec-nogc had the lowest GC share in the "
-        "rebuild loop, 1.0% vs spread 50.0%."
+        "GC share: on CPython 3.11.7 msgspec-nogc had the lowest GC share in the rebuild loop, 1.0% vs spread 50.0%."
     )
     memory = frame(
         ("spread", "hydrate_all", "memory", "peak_bytes_per_message", 12000),
@@ -142,7 +141,9 @@ def test_gc_and_memory_findings_need_two_strategies():
 
 
 def test_gc_mode_defaults_to_enabled_for_gc_measurers_only():
-    rows = frame(("spread", "hydrate_all", "gcprobe", "gc_share", 0.5, None, "x-disabled"),
-                 ("spread", "run_loop", "gcprobe", "gc_share", 0.5, None, "x-100"),
-                 ("spread", "access", "timing", "ns_per_read", 20))
+    rows = frame(
+        ("spread", "hydrate_all", "gcprobe", "gc_share", 0.5, None, "x-disabled"),
+        ("spread", "run_loop", "gcprobe", "gc_share", 0.5, None, "x-100"),
+        ("spread", "access", "timing", "ns_per_read", 20),
+    )
     assert list(with_gc_mode(rows)["gc_mode"]) == ["disabled", "enabled", ""]

@@ -17,8 +17,15 @@ from harness.jsonfmt import js_dumps
 from harness.schema import INFO_IDS, INFO_KEYS, PART_IDS, PART_KEYS, PART_TYPES
 
 Rows = List[Tuple[dict, List[dict]]]
-ERROR_NAMES = {"ProviderAuthError", "UnknownError", "MessageOutputLengthError", "MessageAbortedError",
-               "StructuredOutputError", "ContextOverflowError", "APIError"}
+ERROR_NAMES = {
+    "ProviderAuthError",
+    "UnknownError",
+    "MessageOutputLengthError",
+    "MessageAbortedError",
+    "StructuredOutputError",
+    "ContextOverflowError",
+    "APIError",
+}
 
 
 DEFAULTS = RealisticParams()
@@ -40,6 +47,7 @@ def _key_tuples(rows: Rows) -> Tuple[Set[tuple], Set[tuple]]:
 
 
 # --- invariants, shared by the example tests and the property test ----------------------------------
+
 
 def check_schema(rows: Rows) -> None:
     for row, parts in rows:
@@ -118,6 +126,7 @@ def check_all(rows: Rows, messages: int) -> None:
 
 # --- tests ----------------------------------------------------------------------------------------
 
+
 def test_deterministic_and_seed_dependent() -> None:
     rows, calls = generate_realistic(3, 400)
     again, calls_again = generate_realistic(3, 400)
@@ -163,24 +172,28 @@ def test_assistant_shapes() -> None:
     assert any("completed" not in data["time"] for data in assistants)
     assert {data["finish"] for data in assistants if "finish" in data} >= {"stop", "tool-calls"}
     assert sum("summary" in data for data in users.values()) > len(users) / 2
-    states = {part["data"]["state"]["status"] for _, parts in rows for part in parts
-              if part["data"]["type"] == "tool"}
+    states = {part["data"]["state"]["status"] for _, parts in rows for part in parts if part["data"]["type"] == "tool"}
     assert states == {"pending", "running", "completed", "error"}
 
 
 def test_key_order_variety_and_params_matter() -> None:
     infos, parts = _key_tuples(_default_5k())
     assert len(infos) > 48 and len(parts) > 16
-    plain = RealisticParams(writer_weights=(0, 0, 0, 1), client_weights=(1, 0, 0, 0), legacy_key_prob=0.0,
-                            writer_switch_prob=0.0, arg_reorder_prob=0.0)
+    plain = RealisticParams(
+        writer_weights=(0, 0, 0, 1),
+        client_weights=(1, 0, 0, 0),
+        legacy_key_prob=0.0,
+        writer_switch_prob=0.0,
+        arg_reorder_prob=0.0,
+    )
     plain_infos, plain_parts = _key_tuples(_generate(7, 5000, plain)[0])
     assert len(plain_infos) < len(infos) / 2
     assert len(plain_parts) < len(parts)
-    legacy = {key for row, _ in _default_5k() for key in row["data"]
-              if key in LEGACY_INFO_KEYS[row["data"]["role"]]}
+    legacy = {key for row, _ in _default_5k() for key in row["data"] if key in LEGACY_INFO_KEYS[row["data"]["role"]]}
     assert legacy
-    assert not any(key in LEGACY_INFO_KEYS[row["data"]["role"]] for row, _ in _generate(7, 5000, plain)[0]
-                   for key in row["data"])
+    assert not any(
+        key in LEGACY_INFO_KEYS[row["data"]["role"]] for row, _ in _generate(7, 5000, plain)[0] for key in row["data"]
+    )
 
 
 def test_params_are_json_ready_and_replaceable() -> None:
@@ -189,18 +202,21 @@ def test_params_are_json_ready_and_replaceable() -> None:
     assert json.loads(json.dumps(dataclasses.asdict(params)))["sessions"] == 2
 
 
-@pytest.mark.parametrize("overrides, fragment", [
-    ({"sessions": 0}, "sessions"),
-    ({"sessions": 2.5}, "sessions"),
-    ({"avg_parts": -1.0}, "avg_parts"),
-    ({"avg_steps": 0.5}, "avg_steps"),
-    ({"text_scale": 0.0}, "text_scale"),
-    ({"compaction_every": -1}, "compaction_every"),
-    ({"interrupt_prob": 1.5}, "interrupt_prob"),
-    ({"long_session_share": -0.1}, "long_session_share"),
-    ({"writer_weights": (1.0, 2.0)}, "writer_weights"),
-    ({"client_weights": (0, 0, 0, 0)}, "client_weights"),
-])
+@pytest.mark.parametrize(
+    "overrides, fragment",
+    [
+        ({"sessions": 0}, "sessions"),
+        ({"sessions": 2.5}, "sessions"),
+        ({"avg_parts": -1.0}, "avg_parts"),
+        ({"avg_steps": 0.5}, "avg_steps"),
+        ({"text_scale": 0.0}, "text_scale"),
+        ({"compaction_every": -1}, "compaction_every"),
+        ({"interrupt_prob": 1.5}, "interrupt_prob"),
+        ({"long_session_share": -0.1}, "long_session_share"),
+        ({"writer_weights": (1.0, 2.0)}, "writer_weights"),
+        ({"client_weights": (0, 0, 0, 0)}, "client_weights"),
+    ],
+)
 def test_param_validation(overrides: dict, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         RealisticParams(**overrides)
@@ -212,12 +228,21 @@ def test_messages_validation() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), messages=st.integers(0, 80), sessions=st.integers(1, 4),
-       compaction_every=st.sampled_from([0, 3, 10]), avg_parts=st.sampled_from([0.0, 1.5, 4.0, 9.0]))
-def test_invariants_property(seed: int, messages: int, sessions: int, compaction_every: int,
-                             avg_parts: float) -> None:
-    params = RealisticParams(sessions=sessions, compaction_every=compaction_every, avg_parts=avg_parts,
-                             interrupt_prob=0.2, tail_start_prob=1.0)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    messages=st.integers(0, 80),
+    sessions=st.integers(1, 4),
+    compaction_every=st.sampled_from([0, 3, 10]),
+    avg_parts=st.sampled_from([0.0, 1.5, 4.0, 9.0]),
+)
+def test_invariants_property(seed: int, messages: int, sessions: int, compaction_every: int, avg_parts: float) -> None:
+    params = RealisticParams(
+        sessions=sessions,
+        compaction_every=compaction_every,
+        avg_parts=avg_parts,
+        interrupt_prob=0.2,
+        tail_start_prob=1.0,
+    )
     rows, calls = generate_realistic(seed, messages, params)
     assert calls >= 0
     check_all(rows, messages)

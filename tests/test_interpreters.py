@@ -42,8 +42,7 @@ def test_discovery_finds_the_running_interpreter():
     running = tuple(platform.python_version_tuple()[:2])
     found = discover()
     assert found
-    assert any(interpreters.is_running(c.executable) or tuple(c.version.split(".")[:2]) == running
-               for c in found)
+    assert any(interpreters.is_running(c.executable) or tuple(c.version.split(".")[:2]) == running for c in found)
     assert resolve(None)[0].executable == sys.executable
 
 
@@ -59,8 +58,11 @@ def test_versions_resolve_to_newest_pyenv_patch_then_path(fake):
 def test_discover_lists_one_interpreter_per_version(fake):
     found = discover()
     assert [(c.spec, c.source, c.version) for c in found] == [
-        ("3.11", "pyenv", "3.11.7"), ("3.12", "pyenv", "3.12.1"), ("python3.13", "PATH", "3.13"),
-        ("pypy3", "PATH", "")]
+        ("3.11", "pyenv", "3.11.7"),
+        ("3.12", "pyenv", "3.12.1"),
+        ("python3.13", "PATH", "3.13"),
+        ("pypy3", "PATH", ""),
+    ]
 
 
 def test_discovery_without_pyenv_uses_path(fake, monkeypatch):
@@ -75,8 +77,9 @@ def test_discovery_without_pyenv_uses_path(fake, monkeypatch):
 def test_unknown_version_lists_what_is_there(fake):
     with pytest.raises(InterpreterError) as error:
         find("3.14")  # python3.14 is only a pyenv shim: not an interpreter
-    assert str(error.value) == ("no Python 3.14 found: pyenv has 3.8.18, 3.11.2, 3.11.7, 3.12.1; "
-                                "PATH has python3.13, pypy3")
+    assert str(error.value) == (
+        "no Python 3.14 found: pyenv has 3.8.18, 3.11.2, 3.11.7, 3.12.1; PATH has python3.13, pypy3"
+    )
     with pytest.raises(InterpreterError, match=r"3\.8 is too old"):
         find("3.8")
     with pytest.raises(InterpreterError, match=r"^no pypy3\.10 on PATH \(pyenv has"):
@@ -101,6 +104,7 @@ def test_the_same_interpreter_twice_is_refused(fake):
 
 
 # --- the venv cache ------------------------------------------------------------------------------
+
 
 class Builds:
     """A stand-in for build_venv: makes bin/python, or fails after leaving a half-made venv."""
@@ -176,8 +180,13 @@ def test_probe_reports_measurer_availability():
 @pytest.mark.slow
 def test_a_real_venv_for_another_pyenv_version(tmp_path):
     """Builds a venv (pip, ~15-40 s) for an installed pyenv version other than the running one."""
-    others = [c for c in discover() if c.source == "pyenv" and not interpreters.is_running(c.executable)
-              and c.version.split(".")[:2] != platform.python_version_tuple()[:2]]
+    others = [
+        c
+        for c in discover()
+        if c.source == "pyenv"
+        and not interpreters.is_running(c.executable)
+        and c.version.split(".")[:2] != platform.python_version_tuple()[:2]
+    ]
     if not others:
         pytest.skip("no other pyenv CPython installed")
     wanted = next((c for c in others if c.spec == "3.12"), others[-1])

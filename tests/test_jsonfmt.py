@@ -50,11 +50,13 @@ def test_dumps_is_compact_keeps_order_and_rewrites_only_numbers():
     assert js_dumps(value) == '{"b":1,"a":[true,null,5,0.00001],"s":"1e-05 and 2.0","t":{}}'
 
 
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
-    max_leaves=20,
-))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=20,
+    )
+)
 def test_dumps_is_valid_json_of_the_same_value(value):
     # JSON numbers carry no int/float distinction: 5.0 is written "5" and read back as 5.
     assert as_floats(json.loads(js_dumps(value))) == as_floats(value)

@@ -18,8 +18,11 @@ ENVIRONMENT_KEYS = {"interpreter", "machine", "packages", "fingerprint"}
 
 
 def run_measurer(name, job_path, out, *extra):
-    return subprocess.run([sys.executable, "-m", f"harness.measure.{name}", "--job", str(job_path),
-                           "--out", str(out), *extra], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", f"harness.measure.{name}", "--job", str(job_path), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset, write_job):
@@ -35,8 +38,9 @@ def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset, wr
     assert set(figures) == {"seconds_per_call", "ns_per_read"}
     assert figures["ns_per_read"]["value"] > 0 and figures["ns_per_read"]["unit"] == "ns"
     assert result["extra"]["units"] == 100 * 2 * 7
-    stats = subprocess.run([sys.executable, "-m", "pyperf", "stats", result["extra"]["pyperf_json"]],
-                           capture_output=True, text=True)
+    stats = subprocess.run(
+        [sys.executable, "-m", "pyperf", "stats", result["extra"]["pyperf_json"]], capture_output=True, text=True
+    )
     assert stats.returncode == 0 and "Raw value minimum" in stats.stdout
     bench = pyperf.Benchmark.load(result["extra"]["pyperf_json"])
     assert bench.get_name() == "access[slots, size=100]"
@@ -52,8 +56,10 @@ def _messages(workload, outcome):
     return len(messages), sum(len(message["parts"]) for message in messages)
 
 
-@pytest.mark.parametrize(("workload", "messages", "units"), [
-    ("hydrate_all", 100, None), ("page", 50, 50), ("filter_compacted", 100, 100), ("run_loop", 100, 100)])
+@pytest.mark.parametrize(
+    ("workload", "messages", "units"),
+    [("hydrate_all", 100, None), ("page", 50, 50), ("filter_compacted", 100, 100), ("run_loop", 100, 100)],
+)
 def test_every_workload_prepares_and_runs(dataset, workload, messages, units):
     job = check(Job("j", "timing", "cached:fixed", workload, str(dataset), 100))
     prepared = prepare(job)
@@ -95,8 +101,9 @@ def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode, write_job):
 
 
 def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, write_job):
-    job = write_job(dataset=str(dataset), measurer="gcprobe", workload="run_loop", size=50,
-                    params={"rounds": 4, "growth": 25})
+    job = write_job(
+        dataset=str(dataset), measurer="gcprobe", workload="run_loop", size=50, params={"rounds": 4, "growth": 25}
+    )
     out = tmp_path / "growth.json"
     done = run_measurer("gcprobe", job, out)
     assert done.returncode == 0, done.stderr
@@ -107,23 +114,28 @@ def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, 
     assert "seconds_per_iteration_per_1k_history" in {figure["metric"] for figure in result["figures"]}
 
 
-@pytest.mark.parametrize(("fields", "message"), [
-    ({"strategy": "sloths"}, "did you mean 'slots'"),
-    ({"workload": "sprint"}, "unknown workload 'sprint'; choose from access"),
-    ({"workload": "hydrate"}, "unknown workload 'hydrate'; did you mean 'hydrate_all'?"),
-    ({"size": 10**6}, "has 400 messages; 1000000 were asked for"),
-    ({"session": "ses_nope", "workload": "run_loop"}, "no session 'ses_nope'"),
-    ({"params": {"gc_mode": "sometimes"}}, "params.gc_mode must be one of enabled, disabled, freeze"),
-    ({"params": {"rounds": 0}}, "params.rounds must be >= 1"),
-    ({"params": {"rounds": "3"}}, "params.rounds must be int"),
-    ({"params": {"iterations": 3}}, "gcprobe / hydrate_all take no parameter iterations"),
-    ({"workload": "access"}, "the gcprobe measurer runs hydrate_all, run_loop, not 'access'"),
-    ({"workload": "run_loop", "size": 390, "params": {"rounds": 3, "growth": 5}},
-     "has 400 messages; 390 + 3 × 5 were asked for"),
-    ({"measurer": "timing"}, "is for the timing measurer, not gcprobe"),
-    ({"dataset": 3}, "job key 'dataset' must be str"),
-    ({"params": None}, "job key 'params' must be dict"),
-])
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"strategy": "sloths"}, "did you mean 'slots'"),
+        ({"workload": "sprint"}, "unknown workload 'sprint'; choose from access"),
+        ({"workload": "hydrate"}, "unknown workload 'hydrate'; did you mean 'hydrate_all'?"),
+        ({"size": 10**6}, "has 400 messages; 1000000 were asked for"),
+        ({"session": "ses_nope", "workload": "run_loop"}, "no session 'ses_nope'"),
+        ({"params": {"gc_mode": "sometimes"}}, "params.gc_mode must be one of enabled, disabled, freeze"),
+        ({"params": {"rounds": 0}}, "params.rounds must be >= 1"),
+        ({"params": {"rounds": "3"}}, "params.rounds must be int"),
+        ({"params": {"iterations": 3}}, "gcprobe / hydrate_all take no parameter iterations"),
+        ({"workload": "access"}, "the gcprobe measurer runs hydrate_all, run_loop, not 'access'"),
+        (
+            {"workload": "run_loop", "size": 390, "params": {"rounds": 3, "growth": 5}},
+            "has 400 messages; 390 + 3 × 5 were asked for",
+        ),
+        ({"measurer": "timing"}, "is for the timing measurer, not gcprobe"),
+        ({"dataset": 3}, "job key 'dataset' must be str"),
+        ({"params": None}, "job key 'params' must be dict"),
+    ],
+)
 def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, fields, message, write_job):
     job = write_job(**{"dataset": str(dataset), "measurer": "gcprobe", **fields})
     done = run_measurer("gcprobe", job, tmp_path / "out.json")

@@ -17,9 +17,11 @@ def run(module, job_path, out, *extra, prelude=None):
     if prelude is None:
         command = [sys.executable, "-m", f"harness.measure.{module}", *argv]
     else:  # run main() in-process after the prelude, e.g. to hide memray
-        code = (f"{prelude}\nimport sys\nfrom harness.measure.entry import run_measurer\n"
-                f"from harness.measure.{module} import measure\nsys.argv[1:] = {argv!r}\n"
-                f"sys.exit(run_measurer({module!r}, measure))")
+        code = (
+            f"{prelude}\nimport sys\nfrom harness.measure.entry import run_measurer\n"
+            f"from harness.measure.{module} import measure\nsys.argv[1:] = {argv!r}\n"
+            f"sys.exit(run_measurer({module!r}, measure))"
+        )
         command = [sys.executable, "-c", code]
     return subprocess.run(command, capture_output=True, text=True)
 
@@ -38,8 +40,17 @@ def test_memory_of_hydrate_all(tmp_path, dataset, strategy, write_job):
     result = json.loads(out.read_text())
     assert result["status"] == "ok" and result["job"]["strategy"] == strategy
     figures = figures_of(result)
-    for metric in ("peak_bytes", "allocations", "allocated_bytes", "retained_bytes", "peak_bytes_per_message",
-                   "retained_bytes_per_message", "rss_before_bytes", "rss_after_bytes", "max_rss_bytes"):
+    for metric in (
+        "peak_bytes",
+        "allocations",
+        "allocated_bytes",
+        "retained_bytes",
+        "peak_bytes_per_message",
+        "retained_bytes_per_message",
+        "rss_before_bytes",
+        "rss_after_bytes",
+        "max_rss_bytes",
+    ):
         assert figures[metric] > 0, metric
     assert figures["allocated_bytes"] >= figures["peak_bytes"] >= figures["retained_bytes"]
     assert figures["peak_bytes_per_message"] == pytest.approx(figures["peak_bytes"] / 100)
@@ -49,16 +60,20 @@ def test_memory_of_hydrate_all(tmp_path, dataset, strategy, write_job):
     assert extra["capture"] == str(tmp_path / "mem.memray.bin")
     assert extra["flamegraph"] == str(tmp_path / "mem.memray.flamegraph.html")
     assert (tmp_path / "mem.memray.flamegraph.html").stat().st_size > 0 and extra["flamegraph_offline"] is True
-    stats = subprocess.run([sys.executable, "-m", "memray", "stats", extra["capture"]],
-                           capture_output=True, text=True)
+    stats = subprocess.run([sys.executable, "-m", "memray", "stats", extra["capture"]], capture_output=True, text=True)
     assert stats.returncode == 0, stats.stderr
 
 
 @needs_memray
 def test_memory_of_the_growing_run_loop(tmp_path, dataset, write_job):
     capture = tmp_path / "elsewhere.bin"
-    job = write_job(measurer="memory", dataset=str(dataset), workload="run_loop", size=50,
-                    params={"rounds": 3, "growth": 25, "capture": str(capture), "gc_mode": "disabled"})
+    job = write_job(
+        measurer="memory",
+        dataset=str(dataset),
+        workload="run_loop",
+        size=50,
+        params={"rounds": 3, "growth": 25, "capture": str(capture), "gc_mode": "disabled"},
+    )
     out = tmp_path / "loop.json"
     done = run("memory", job, out)
     assert done.returncode == 0, done.stderr
@@ -84,15 +99,21 @@ def test_memory_falls_back_to_rss_without_memray(tmp_path, dataset, write_job):
     assert not (tmp_path / "rss.memray.bin").exists()
 
 
-@pytest.mark.parametrize(("module", "fields", "message"), [
-    ("memory", {"strategy": "sloths"}, "did you mean 'slots'"),
-    ("memory", {"workload": "sprint"}, "unknown workload 'sprint'"),
-    ("memory", {"params": {"gc_mode": "freeze"}}, "params.gc_mode must be one of enabled, disabled"),
-    ("memory", {"params": {"rounds": 0}}, "params.rounds must be >= 1"),
-    ("memory", {"workload": "run_loop", "params": {"rounds": 100, "growth": 100}},
-     "has 400 messages; 100 + 100 × 100 were asked for"),
-    ("scalene", {"size": 10**6}, "has 400 messages; 1000000 were asked for"),
-])
+@pytest.mark.parametrize(
+    ("module", "fields", "message"),
+    [
+        ("memory", {"strategy": "sloths"}, "did you mean 'slots'"),
+        ("memory", {"workload": "sprint"}, "unknown workload 'sprint'"),
+        ("memory", {"params": {"gc_mode": "freeze"}}, "params.gc_mode must be one of enabled, disabled"),
+        ("memory", {"params": {"rounds": 0}}, "params.rounds must be >= 1"),
+        (
+            "memory",
+            {"workload": "run_loop", "params": {"rounds": 100, "growth": 100}},
+            "has 400 messages; 100 + 100 × 100 were asked for",
+        ),
+        ("scalene", {"size": 10**6}, "has 400 messages; 1000000 were asked for"),
+    ],
+)
 def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, module, fields, message, write_job):
     job = write_job(measurer=module, dataset=str(dataset), **fields)
     out = tmp_path / "out.json"

@@ -16,12 +16,30 @@ from harness.strategies import get
 
 PINS = [
     # seed, messages, A, info spread/fixed, part spread/fixed, parts, rng calls, bytes, sha256, sha256 data
-    (11, 5000, 0, (47, 2), (16, 5), 5000, 53425, 4274158,
-     "e648611c810d60a4f4f0dd54e524676bc6ccef0368dd0e41e2b465a451fff0ab",
-     "f8d857f1b9ae18abaccdacf4c33235a7ed7054d2da0df1c53a206d8c65dfa3d1"),
-    (11, 2500, 5, (48, 2), (16, 5), 11319, 59398, 5515583,
-     "df35795e0767c32f2cf53e5f8f8737fe89a51086111b0c20aa14109eb884a98f",
-     "255830ad59da42be32a854bec2581c1edf860d453e96c3e895f45c234fe365a3"),
+    (
+        11,
+        5000,
+        0,
+        (47, 2),
+        (16, 5),
+        5000,
+        53425,
+        4274158,
+        "e648611c810d60a4f4f0dd54e524676bc6ccef0368dd0e41e2b465a451fff0ab",
+        "f8d857f1b9ae18abaccdacf4c33235a7ed7054d2da0df1c53a206d8c65dfa3d1",
+    ),
+    (
+        11,
+        2500,
+        5,
+        (48, 2),
+        (16, 5),
+        11319,
+        59398,
+        5515583,
+        "df35795e0767c32f2cf53e5f8f8737fe89a51086111b0c20aa14109eb884a98f",
+        "255830ad59da42be32a854bec2581c1edf860d453e96c3e895f45c234fe365a3",
+    ),
 ]
 
 
@@ -31,8 +49,7 @@ def shapes(stored, strategy):
     return infos, parts
 
 
-@pytest.mark.parametrize(("seed", "messages", "avg", "info", "part", "parts", "calls", "size", "sha", "sha_data"),
-                         PINS)
+@pytest.mark.parametrize(("seed", "messages", "avg", "info", "part", "parts", "calls", "size", "sha", "sha_data"), PINS)
 def test_public_pins(seed, messages, avg, info, part, parts, calls, size, sha, sha_data):
     generated = generate("reference", seed, messages, avg)
     stored = list(to_stored(generated.records))
@@ -58,8 +75,7 @@ DRAWS_PER_PART = {"text": 5, "reasoning": 3, "tool": 3, "step-start": 2, "step-f
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, MODULUS - 1), messages=st.integers(0, 60),
-       avg=st.sampled_from([0, 1, 2.5, 5, 9]))
+@given(seed=st.integers(0, MODULUS - 1), messages=st.integers(0, 60), avg=st.sampled_from([0, 1, 2.5, 5, 9]))
 def test_structure_and_draw_count_at_any_seed(seed, messages, avg):
     records, calls = generate_reference(seed, messages, avg)
     assert len(records) == messages

@@ -20,9 +20,14 @@ def registered_names(module: str):
     names = []
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and any(
-                isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list):
-            names += [stmt.value.value for stmt in node.body if isinstance(stmt, ast.Assign)
-                      and any(isinstance(t, ast.Name) and t.id == "name" for t in stmt.targets)]
+            isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list
+        ):
+            names += [
+                stmt.value.value
+                for stmt in node.body
+                if isinstance(stmt, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == "name" for t in stmt.targets)
+            ]
     return names
 
 
@@ -84,6 +89,10 @@ def test_entry_point_plugins_load_and_broken_ones_are_reported():
     assert done.returncode == 0, done.stderr
     assert "example-plugin" in done.stdout and "loaded from an entry point" in done.stdout
     assert "broken-plugin" in done.stdout and "plugin failed to load: ModuleNotFoundError" in done.stdout
-    verified = subprocess.run([sys.executable, "-m", "harness", "verify", "--messages", "40",
-                               "--strategies", "example-plugin"], capture_output=True, text=True, env=env)
+    verified = subprocess.run(
+        [sys.executable, "-m", "harness", "verify", "--messages", "40", "--strategies", "example-plugin"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert verified.returncode == 0 and "example-plugin: ok" in verified.stdout

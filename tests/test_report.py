@@ -89,9 +89,7 @@ def test_report_on_the_fixture_is_offline_complete_and_has_every_section(tmp_pat
     ):
         assert heading in text
     assert "failed to execute" not in text and "Traceback" not in page
-    assert (
-        "3.11.7 (main" in text and "AMD EPYC" in text and "1c9c8a115242" in text
-    )  # exact build, CPU, fingerprint
+    assert "3.11.7 (main" in text and "AMD EPYC" in text and "1c9c8a115242" in text  # exact build, CPU, fingerprint
     assert "Spread vs fixed key sets on the reference dataset: info 40 → 2" in text
     assert "one interpreter" in text or "has 1 interpreter" in text
     figures = {p.name for p in (run / "figures").iterdir()}
@@ -144,9 +142,7 @@ def test_every_name_from_the_data_is_escaped(tmp_path):
 
 def test_report_command_on_a_non_run_directory_exits_2_with_one_line(tmp_path):
     for target in (tmp_path, tmp_path / "absent"):
-        done = subprocess.run(
-            [sys.executable, "-m", "harness", "report", str(target)], capture_output=True, text=True
-        )
+        done = subprocess.run([sys.executable, "-m", "harness", "report", str(target)], capture_output=True, text=True)
         assert done.returncode == 2
         assert done.stdout == ""
         assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("harness report: error:")

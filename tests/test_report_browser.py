@@ -91,9 +91,7 @@ def test_report_renders_offline_and_runs_nothing_from_the_data(tmp_path):
 def test_the_check_notices_a_request_and_a_dialog(tmp_path):
     """The check itself: a page that fetches and alerts is caught (so a clean result means something)."""
     bad = tmp_path / "bad.html"
-    bad.write_text(
-        '<html><body><img src="https://example.invalid/x.png"><script>alert(1)</script></body></html>'
-    )
+    bad.write_text('<html><body><img src="https://example.invalid/x.png"><script>alert(1)</script></body></html>')
     seen = open_in_browser(bad, tmp_path / "bad.png")
     assert any("example.invalid" in url for url in seen["blocked"])
     assert seen["dialogs"] == ["1"]

@@ -18,8 +18,12 @@ TIDY_HEADER = ",".join(results.TIDY_COLUMNS)
 
 
 def bench(cwd, *argv):
-    return subprocess.run([sys.executable, "-m", "harness", "bench", "--plan", "smoke", "--no-report",
-                           "--out", "results", *argv], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "harness", "bench", "--plan", "smoke", "--no-report", "--out", "results", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +39,12 @@ def test_smoke_run_is_complete_with_provenance(smoke_run):
     manifest = results.load_manifest(run_dir)
     assert manifest["status"] == "complete" and manifest["schema_version"] == results.SCHEMA_VERSION
     assert manifest["plan"] == "smoke"
-    assert manifest["completeness"] == {"planned": len(manifest["jobs"]), "ok": len(manifest["jobs"]),
-                                        "failed": 0, "missing": 0}
+    assert manifest["completeness"] == {
+        "planned": len(manifest["jobs"]),
+        "ok": len(manifest["jobs"]),
+        "failed": 0,
+        "missing": 0,
+    }
     (interpreter,) = manifest["interpreters"].values()
     assert interpreter["interpreter"]["version"].count(".") == 2 and interpreter["machine"]["cores"] >= 1
     assert len(manifest["fingerprint"]) == 12 and "commit" in manifest["git"]
@@ -79,8 +87,12 @@ def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     untouched = {job: (copy / "jobs" / f"{job}.json").stat().st_mtime_ns for job in rest}
     manifest["status"] = "interrupted"
     results.write_json(copy / "manifest.json", manifest)
-    done = subprocess.run([sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
-                          cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "2 jobs ok, 0 failed" in done.stdout
     after = results.load_manifest(copy)
@@ -114,11 +126,16 @@ def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path)
     interrupted = results.load_manifest(copy)
     assert interrupted["status"] == "interrupted"
     assert sum(results.job_status(copy, job.id) == "ok" for job in jobs) == 2
-    done = subprocess.run([sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
-                          cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert {path.name for path in (copy / "jobs").glob("*.json")} == {
-        path.name for path in (run_dir / "jobs").glob("*.json")}
+        path.name for path in (run_dir / "jobs").glob("*.json")
+    }
 
 
 def fake_python(tmp_path, body):
@@ -131,8 +148,9 @@ def fake_python(tmp_path, body):
 def one_job(tmp_path):
     run_dir = tmp_path / "run"
     (run_dir / "jobs").mkdir(parents=True)
-    return run_dir, Job("cp311-census-hydrate_all-spread-10", "census", "spread", "hydrate_all", "d.sqlite", 10,
-                        interpreter="cp311")
+    return run_dir, Job(
+        "cp311-census-hydrate_all-spread-10", "census", "spread", "hydrate_all", "d.sqlite", 10, interpreter="cp311"
+    )
 
 
 def test_a_hanging_job_is_killed_and_recorded(tmp_path):
@@ -179,8 +197,12 @@ def test_a_second_runner_on_the_same_run_dir_is_refused(smoke_run, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         (copy / ".lock").write_text(str(holder.pid))
-        done = subprocess.run([sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
-                              cwd=cwd, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -195,14 +217,17 @@ def test_a_stale_lock_is_taken_over(tmp_path):
     assert not (tmp_path / ".lock").exists()
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--plan", "huge"], "invalid choice: 'huge'"),
-    (["--profile", "quick"], "--profile is the old spelling of --plan; give one of them"),
-    (["--strategies", "sprad"], "did you mean 'spread'"),
-    (["--python", "/nonexistent/python9"], "/nonexistent/python9"),
-    (["--out", "/proc/harness-results"], "cannot create a run directory under /proc/harness-results"),
-    (["--resume", "."], "is not a harness run directory"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--plan", "huge"], "invalid choice: 'huge'"),
+        (["--profile", "quick"], "--profile is the old spelling of --plan; give one of them"),
+        (["--strategies", "sprad"], "did you mean 'spread'"),
+        (["--python", "/nonexistent/python9"], "/nonexistent/python9"),
+        (["--out", "/proc/harness-results"], "cannot create a run directory under /proc/harness-results"),
+        (["--resume", "."], "is not a harness run directory"),
+    ],
+)
 def test_bad_usage(tmp_path, argv, message):
     done = bench(tmp_path, *argv)
     assert done.returncode == 2
@@ -231,6 +256,10 @@ def test_a_plan_with_a_bad_parameter_fails_before_anything_runs():
 
 
 def test_the_old_profile_spelling_still_runs_with_a_notice(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report",
-                           "--strategies", "none-such"], cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report", "--strategies", "none-such"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert "note: bench --profile is now --plan" in done.stderr

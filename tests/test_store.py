@@ -42,10 +42,14 @@ def test_manifest_describes_the_generation(dataset):
 def test_opencode_layout(dataset):
     path, _ = dataset
     with sqlite3.connect(path) as conn:
-        columns = {table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
-                   for table in ("message", "part")}
-        indexes = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
-                   if not row[0].startswith("sqlite_autoindex")}
+        columns = {
+            table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")] for table in ("message", "part")
+        }
+        indexes = {
+            row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+            if not row[0].startswith("sqlite_autoindex")
+        }
         data = json.loads(conn.execute("SELECT data FROM part LIMIT 1").fetchone()[0])
     assert columns["message"] == ["id", "session_id", "time_created", "time_updated", "data"]
     assert columns["part"] == ["id", "message_id", "session_id", "time_created", "time_updated", "data"]
@@ -103,8 +107,9 @@ def test_a_dataset_is_replaced_by_a_new_generation(dataset):
     assert opened.manifest == manifest and manifest["seed"] == 8
 
 
-@pytest.mark.parametrize("error", [OSError(28, "No space left on device"),
-                                   sqlite3.OperationalError("database or disk is full")])
+@pytest.mark.parametrize(
+    "error", [OSError(28, "No space left on device"), sqlite3.OperationalError("database or disk is full")]
+)
 def test_failed_write_leaves_no_file(tmp_path, monkeypatch, error):
     import harness.store as store
 

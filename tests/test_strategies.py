@@ -72,13 +72,19 @@ def to_stored_type(row):
 
 
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), messages=st.integers(0, 40),
-       legacy=st.floats(0, 1), compaction_every=st.integers(0, 20), sessions=st.integers(1, 3))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    messages=st.integers(0, 40),
+    legacy=st.floats(0, 1),
+    compaction_every=st.integers(0, 20),
+    sessions=st.integers(1, 3),
+)
 def test_equivalence_holds_for_random_realistic_parameters(seed, messages, legacy, compaction_every, sessions):
     from harness.generate.realistic import generate_realistic
 
-    params = dataclasses.replace(RealisticParams(), legacy_key_prob=legacy, compaction_every=compaction_every,
-                                 sessions=sessions)
+    params = dataclasses.replace(
+        RealisticParams(), legacy_key_prob=legacy, compaction_every=compaction_every, sessions=sessions
+    )
     rows = list(to_stored(generate_realistic(seed, messages, params)[0]))
     for name, strategy in all_strategies().items():
         if strategy.available()[0] and not strategy.control:
@@ -106,8 +112,9 @@ def test_verify_catches_a_strategy_that_drops_data(monkeypatch, capsys):
 def test_verify_all_passes_on_the_realistic_profile(capsys):
     assert main(["verify", "--profile", "realistic", "--messages", "200"]) == 0
     out = capsys.readouterr().out
-    assert out.count(": ok (200 messages)") == sum(s.available()[0] and not s.control
-                                                   for s in all_strategies().values())
+    assert out.count(": ok (200 messages)") == sum(
+        s.available()[0] and not s.control for s in all_strategies().values()
+    )
 
 
 def test_controls_are_not_verified(capsys):

@@ -18,8 +18,7 @@ from harness.schema import INFO_IDS, info_keys
 from harness.strategies import get
 from harness.strategies.equivalence import canonical_info, canonical_part, difference
 
-NAMES = ["slots", "slots-merged", "dataclass", "dataclass-slots", "attrs", "namedtuple", "instance-dict",
-         "pydantic"]
+NAMES = ["slots", "slots-merged", "dataclass", "dataclass-slots", "attrs", "namedtuple", "instance-dict", "pydantic"]
 SLOTTED = ["slots", "slots-merged", "dataclass-slots", "attrs"]
 PROFILES = ["reference"] + (["realistic"] if importlib.util.find_spec("harness.generate.realistic") else [])
 
@@ -50,9 +49,20 @@ def part(data, pid="prt_1"):
 
 ODD_MESSAGES = [
     message({"role": "user", "time": {"created": 1}, "agent": "build", "mode": "legacy", "system": None}),
-    message({"finish": "stop", "role": "assistant", "cost": 0, "time": {"created": 1, "completed": 2},
-             "summary": True, "error": {"name": "UnknownError", "data": {"message": "x"}}, "variant": "high",
-             "structured": [1, {"a": None}], "tokens": {"input": 1, "cache": {"read": 0}}, "id": "stored"}),
+    message(
+        {
+            "finish": "stop",
+            "role": "assistant",
+            "cost": 0,
+            "time": {"created": 1, "completed": 2},
+            "summary": True,
+            "error": {"name": "UnknownError", "data": {"message": "x"}},
+            "variant": "high",
+            "structured": [1, {"a": None}],
+            "tokens": {"input": 1, "cache": {"read": 0}},
+            "id": "stored",
+        }
+    ),
     message({"role": "system", "time": {"created": 1}, "summary": {"diffs": []}, "tools": {"bash": False}}),
 ]
 UNKNOWN_PARTS = [
@@ -166,16 +176,19 @@ def test_pydantic_builds_models_and_keeps_unknown_parts_as_dicts():
 @pytest.mark.parametrize(("name", "package"), [("attrs", "attrs"), ("pydantic", "pydantic")])
 def test_available_names_the_missing_package(name, package, monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda module, *args: None if module == package else real(module, *args))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda module, *args: None if module == package else real(module, *args)
+    )
     assert get(name).available() == (False, f"needs {package} (not installed)")
 
 
 def test_modules_import_and_list_without_attrs_and_pydantic():
-    script = ("import sys; sys.modules['attrs'] = sys.modules['pydantic'] = None\n"
-              "from harness.strategies import all_strategies\n"
-              "found = {n: c.available() for n, c in all_strategies().items()}\n"
-              "print(found['attrs'][1], '|', found['pydantic'][1], '|', found['slots'][0])")
+    script = (
+        "import sys; sys.modules['attrs'] = sys.modules['pydantic'] = None\n"
+        "from harness.strategies import all_strategies\n"
+        "found = {n: c.available() for n, c in all_strategies().items()}\n"
+        "print(found['attrs'][1], '|', found['pydantic'][1], '|', found['slots'][0])"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "needs attrs (not installed) | needs pydantic (not installed) | True"

@@ -125,8 +125,16 @@ def test_known_part_type_with_bad_data_raises(strategy):
 
 
 def test_other_role_builds_as_user_and_keeps_its_role(strategy):
-    row = _message({"role": "system", "time": {"created": 1}, "agent": "build", "mode": "legacy",
-                    "model": {"providerID": "p", "modelID": "m"}, "summary": {"diffs": []}})
+    row = _message(
+        {
+            "role": "system",
+            "time": {"created": 1},
+            "agent": "build",
+            "mode": "legacy",
+            "model": {"providerID": "p", "modelID": "m"},
+            "summary": {"diffs": []},
+        }
+    )
     obj = strategy.info(row)
     assert obj.role == "system"
     assert difference(canonical_info(row), strategy.to_dict(obj)) is None
@@ -134,8 +142,16 @@ def test_other_role_builds_as_user_and_keeps_its_role(strategy):
 
 
 def test_legacy_and_unknown_keys_are_dropped(strategy):
-    user = _message({"role": "user", "time": {"created": 1}, "agent": "build", "mode": "build", "extra": 1,
-                     "model": {"providerID": "p", "modelID": "m", "variant": "high"}})
+    user = _message(
+        {
+            "role": "user",
+            "time": {"created": 1},
+            "agent": "build",
+            "mode": "build",
+            "extra": 1,
+            "model": {"providerID": "p", "modelID": "m", "variant": "high"},
+        }
+    )
     out = strategy.to_dict(strategy.info(user))
     assert "mode" not in out and "extra" not in out
     assert difference(canonical_info(user), out) is None
@@ -156,8 +172,9 @@ def test_bool_and_numbers_keep_their_json_types(strategy):
 
 def test_unavailable_without_msgspec(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *args: None if name == "msgspec" else real(name, *args))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *args: None if name == "msgspec" else real(name, *args)
+    )
     for name in NAMES:
         assert get(name).available() == (False, "needs msgspec (not installed)")
 
@@ -171,11 +188,13 @@ def test_unavailable_on_pypy(monkeypatch):
 
 
 def test_modules_import_without_msgspec():
-    code = ("import sys; sys.modules['msgspec'] = None\n"
-            "import harness.strategies as s\n"
-            f"names = {NAMES!r}\n"
-            "print(all(s.get(n).available()[0] is False for n in names))\n"
-            "try:\n    s.get('msgspec').info(('m', 's', 1, 1, '{}'))\n"
-            "except RuntimeError as e:\n    print(e)\n")
+    code = (
+        "import sys; sys.modules['msgspec'] = None\n"
+        "import harness.strategies as s\n"
+        f"names = {NAMES!r}\n"
+        "print(all(s.get(n).available()[0] is False for n in names))\n"
+        "try:\n    s.get('msgspec').info(('m', 's', 1, 1, '{}'))\n"
+        "except RuntimeError as e:\n    print(e)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["True", "msgspec is not installed (it does not build on PyPy)"]

@@ -43,10 +43,10 @@ def test_hydrate_groups_parts_in_id_order(strategy):
     builder = SessionBuilder()
     builder.turn()
     items = page(builder.conn, strategy, SESSION).items
-    assert [[strategy.field(p, "type") for p in item["parts"]] for item in items] == [
-        ["text"], ["step-start", "text"]]
-    assert all(strategy.field(p, "messageID") == strategy.field(item["info"], "id")
-               for item in items for p in item["parts"])
+    assert [[strategy.field(p, "type") for p in item["parts"]] for item in items] == [["text"], ["step-start", "text"]]
+    assert all(
+        strategy.field(p, "messageID") == strategy.field(item["info"], "id") for item in items for p in item["parts"]
+    )
 
 
 def test_missing_session(strategy):
@@ -85,11 +85,11 @@ def test_failed_summary_is_no_boundary(strategy):
 
 def test_tail_start_keeps_tail_and_moves_it_after_the_summary(strategy):
     builder = SessionBuilder()
-    builder.turn()                                  # 0, 1
-    tail = builder.turn()                           # 2, 3
+    builder.turn()  # 0, 1
+    tail = builder.turn()  # 2, 3
     marker = builder.user(compaction={"auto": False, "tail_start_id": tail})  # 4
-    summary = builder.assistant(marker, summary=True)                         # 5
-    builder.turn()                                  # 6, 7
+    summary = builder.assistant(marker, summary=True)  # 5
+    builder.turn()  # 6, 7
     kept = message_ids(filter_compacted(builder.conn, strategy, SESSION), strategy)
     assert kept == [marker, summary, builder.ids[2], builder.ids[3], builder.ids[6], builder.ids[7]]
 
@@ -102,28 +102,50 @@ def brute_force(session):
         compaction = messages[index]["compaction"]
         if roles[index] != "user" or compaction is None:
             continue
-        if any(roles[later] == "assistant" and messages[later]["summary"] and messages[later]["finish"]
-               and not messages[later]["error"] and messages[later]["parent"] == ids[index]
-               for later in range(index + 1, len(ids))):
+        if any(
+            roles[later] == "assistant"
+            and messages[later]["summary"]
+            and messages[later]["finish"]
+            and not messages[later]["error"]
+            and messages[later]["parent"] == ids[index]
+            for later in range(index + 1, len(ids))
+        ):
             boundary = index
             break
     start = 0
     if boundary is not None:
         tail = messages[boundary]["compaction"].get("tail_start_id")
-        start = boundary if not tail else ids.index(tail) if tail in ids[:boundary + 1] else 0
+        start = boundary if not tail else ids.index(tail) if tail in ids[: boundary + 1] else 0
     kept = list(range(start, len(ids)))
     # Then the newest kept compaction with a tail moves [marker .. its summary] before the tail.
-    markers = [i for i in kept if roles[i] == "user" and messages[i]["compaction"]
-               and messages[i]["compaction"].get("tail_start_id") is not None]
+    markers = [
+        i
+        for i in kept
+        if roles[i] == "user"
+        and messages[i]["compaction"]
+        and messages[i]["compaction"].get("tail_start_id") is not None
+    ]
     if markers:
         marker = markers[-1]
         tail_id = messages[marker]["compaction"]["tail_start_id"]
-        summary = next((i for i in kept if i > marker and roles[i] == "assistant" and messages[i]["summary"]
-                        and messages[i]["parent"] == ids[marker]), None)
+        summary = next(
+            (
+                i
+                for i in kept
+                if i > marker
+                and roles[i] == "assistant"
+                and messages[i]["summary"]
+                and messages[i]["parent"] == ids[marker]
+            ),
+            None,
+        )
         tail = next((i for i in kept if ids[i] == tail_id), None)
         if summary is not None and tail is not None and tail < marker:
-            kept = ([i for i in kept if marker <= i <= summary] + [i for i in kept if tail <= i < marker]
-                    + [i for i in kept if i > summary])
+            kept = (
+                [i for i in kept if marker <= i <= summary]
+                + [i for i in kept if tail <= i < marker]
+                + [i for i in kept if i > summary]
+            )
     return [ids[i] for i in kept]
 
 
@@ -153,8 +175,9 @@ def histories(draw):
         summary, finish, error = draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
         builder.assistant(parent, summary=summary, finish=finish, error=error)
         record["roles"].append("assistant")
-        record["messages"].append({"summary": summary, "finish": finish, "error": error, "parent": parent,
-                                   "compaction": None})
+        record["messages"].append(
+            {"summary": summary, "finish": finish, "error": error, "parent": parent, "compaction": None}
+        )
     return builder, record
 
 

@@ -26,22 +26,36 @@ DEFAULT_ROOT = Path("results")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("bench", help="run a bench plan (fresh process per job)",
-                                   description=__doc__)
-    parser.add_argument("--plan", choices=tuple(PLANS), default=None,
-                        help="smoke (seconds), quick (default, ~2 min), full (≤30 min)")
-    parser.add_argument("--profile", choices=tuple(PLANS), default=None, dest="old_plan",
-                        help=argparse.SUPPRESS)  # the spelling before 0.2; goes in the next release
-    parser.add_argument("--strategies", default=None,
-                        help="only these comma-separated strategies (default: the plan's)")
-    parser.add_argument("--python", default=None,
-                        help="interpreters: versions (3.11), names (pypy3) or paths, comma-separated "
-                             "(default: the running one)")
+    parser = subparsers.add_parser("bench", help="run a bench plan (fresh process per job)", description=__doc__)
+    parser.add_argument(
+        "--plan", choices=tuple(PLANS), default=None, help="smoke (seconds), quick (default, ~2 min), full (≤30 min)"
+    )
+    parser.add_argument(
+        "--profile", choices=tuple(PLANS), default=None, dest="old_plan", help=argparse.SUPPRESS
+    )  # the spelling before 0.2; goes in the next release
+    parser.add_argument(
+        "--strategies", default=None, help="only these comma-separated strategies (default: the plan's)"
+    )
+    parser.add_argument(
+        "--python",
+        default=None,
+        help="interpreters: versions (3.11), names (pypy3) or paths, comma-separated (default: the running one)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_ROOT, help="results root (default: %(default)s)")
-    parser.add_argument("--resume", type=Path, default=None, metavar="RUN_DIR",
-                        help="finish an interrupted run: only jobs without a readable result run")
-    parser.add_argument("--jobs", type=int, choices=(1,), default=1,
-                        help="jobs at a time; only 1 (benchmarks on two cores must not overlap)")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="finish an interrupted run: only jobs without a readable result run",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        choices=(1,),
+        default=1,
+        help="jobs at a time; only 1 (benchmarks on two cores must not overlap)",
+    )
     parser.add_argument("--timeout", type=float, default=None, help="seconds per job (default: the plan's)")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.set_defaults(run=run)
@@ -83,15 +97,28 @@ def _start(args: argparse.Namespace) -> Dict[str, Any]:
     if not jobs:
         raise options.UsageError("nothing to run: no planned job is available on these interpreters")
     manifest = {
-        "schema_version": results.SCHEMA_VERSION, "argv": sys.argv, "plan": chosen.name,
-        "status": "running", "started": now(), "finished": None, "git": git_state(),
+        "schema_version": results.SCHEMA_VERSION,
+        "argv": sys.argv,
+        "plan": chosen.name,
+        "status": "running",
+        "started": now(),
+        "finished": None,
+        "git": git_state(),
         "timeout": args.timeout or chosen.timeout,
-        "datasets": {key: {"path": d["path"], "sha256": d["manifest"]["sha256"], "spec": d["spec"],
-                           "messages": d["manifest"]["messages"], "parts": d["manifest"]["parts"]}
-                     for key, d in datasets.items()},
+        "datasets": {
+            key: {
+                "path": d["path"],
+                "sha256": d["manifest"]["sha256"],
+                "spec": d["spec"],
+                "messages": d["manifest"]["messages"],
+                "parts": d["manifest"]["parts"],
+            }
+            for key, d in datasets.items()
+        },
         "interpreters": {i.tag: {"executable": i.executable, **i.environment} for i in interpreters},
         "fingerprint": results.run_fingerprint([i.environment for i in interpreters]),
-        "notes": notes, "jobs": [job.to_dict() for job in jobs],
+        "notes": notes,
+        "jobs": [job.to_dict() for job in jobs],
     }
     results.write_json(run_dir / "manifest.json", manifest)
     return {"run_dir": run_dir, "manifest": manifest}
@@ -113,14 +140,14 @@ def run(args: argparse.Namespace) -> int:
             executables = {tag: info["executable"] for tag, info in manifest["interpreters"].items()}
             began = time.monotonic()
             try:
-                counts = execute(run_dir, manifest, results.planned_jobs(manifest), executables, manifest["timeout"],
-                                 RunProgress())
+                counts = execute(
+                    run_dir, manifest, results.planned_jobs(manifest), executables, manifest["timeout"], RunProgress()
+                )
             except KeyboardInterrupt:
                 print(f"interrupted: resume with  harness bench --resume {run_dir}", file=sys.stderr)
                 return 130
             rows = results.write_tidy(run_dir)
-            manifest.update(status="complete", finished=now(),
-                            completeness=results.completeness(run_dir, manifest))
+            manifest.update(status="complete", finished=now(), completeness=results.completeness(run_dir, manifest))
             results.write_json(run_dir / "manifest.json", manifest)
             results.point_latest(Path(run_dir).parent, run_dir)
     except (RunError, DatasetError) as error:
@@ -129,8 +156,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"harness bench: error: cannot write the run: {error}", file=sys.stderr)
         return 1
     print_summary(run_dir)
-    print(f"{counts['ok']} jobs ok, {counts['failed']} failed, {counts['skipped']} already done; "
-          f"{rows} figures in {time.monotonic() - began:.0f} s")
+    print(
+        f"{counts['ok']} jobs ok, {counts['failed']} failed, {counts['skipped']} already done; "
+        f"{rows} figures in {time.monotonic() - began:.0f} s"
+    )
     if not args.no_report:
         from harness.report import build_report
 

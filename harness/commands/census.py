@@ -17,8 +17,19 @@ from harness.measure.census import dataset_census
 from harness.store import build_manifest, open_dataset
 
 #: Manifest fields a census repeats (the reference generator's output fields among them).
-_MANIFEST_FIELDS = ("profile", "seed", "messages", "parts", "messages_by_role", "parts_by_type",
-                    "rng_calls", "sha256", "sha256_data", "hashed_lines", "hashed_bytes")
+_MANIFEST_FIELDS = (
+    "profile",
+    "seed",
+    "messages",
+    "parts",
+    "messages_by_role",
+    "parts_by_type",
+    "rng_calls",
+    "sha256",
+    "sha256_data",
+    "hashed_lines",
+    "hashed_bytes",
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,8 +69,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"{report['profile']} seed {report['seed']}: {report['messages']} messages, {report['parts']} parts")
     print(f"{'shapes':<22}{'spread':>10}{'fixed':>10}")
-    for label, key in (("info key sets", "info_shapes"), ("info key orders", "info_orders"),
-                       ("part key sets", "part_shapes"), ("part key orders", "part_orders")):
+    for label, key in (
+        ("info key sets", "info_shapes"),
+        ("info key orders", "info_orders"),
+        ("part key sets", "part_shapes"),
+        ("part key orders", "part_orders"),
+    ):
         print(f"{label:<22}{report[key + '_spread']:>10}{report[key + '_fixed']:>10}")
     print(f"{'nested value shapes':<22}{report['nested_shapes']:>10}")
     return 0

@@ -15,8 +15,9 @@ from harness.results import RunError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("compare", help="compare two runs (B/A per figure, timing significance)",
-                                   description=__doc__)
+    parser = subparsers.add_parser(
+        "compare", help="compare two runs (B/A per figure, timing significance)", description=__doc__
+    )
     parser.add_argument("run_a", type=Path, metavar="RUN_A", help="the baseline run directory")
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the run compared with it")
     parser.add_argument("--force", action="store_true", help="compare even when the environments differ")
@@ -39,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {mismatch}; comparing anyway (--force)", file=sys.stderr)
     comparison = compare_runs(args.run_a, args.run_b, tidy_a, tidy_b)
     if not comparison.rows:
-        print(f"nothing in common: {args.run_a} and {args.run_b} share no figure "
-              "(interpreter, strategy, workload, size, metric)")
+        print(
+            f"nothing in common: {args.run_a} and {args.run_b} share no figure "
+            "(interpreter, strategy, workload, size, metric)"
+        )
         return 0
     title = f"B/A — A: {args.run_a}  B: {args.run_b}"
     if args.markdown:
@@ -51,6 +54,5 @@ def run(args: argparse.Namespace) -> int:
         wide = None if sys.stdout.isatty() else 200  # piped: do not squeeze into 80 columns
         Console(width=wide).print(rich_table(comparison, title))
     if comparison.only_a or comparison.only_b:
-        print(f"{len(comparison.rows)} figures compared; {comparison.only_a} only in A, "
-              f"{comparison.only_b} only in B")
+        print(f"{len(comparison.rows)} figures compared; {comparison.only_a} only in A, {comparison.only_b} only in B")
     return 0

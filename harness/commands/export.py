@@ -18,8 +18,7 @@ from harness.store import open_dataset
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("export", help="print the canonical row text", description=__doc__)
     options.add_generation(parser, messages_required=False)
-    parser.add_argument("--dataset", type=Path, default=None,
-                        help="export a stored dataset instead of generating")
+    parser.add_argument("--dataset", type=Path, default=None, help="export a stored dataset instead of generating")
     parser.add_argument("--data-only", action="store_true", help="print only each row's data object")
     parser.set_defaults(run=run)
 

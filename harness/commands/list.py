@@ -11,10 +11,10 @@ from harness.strategies import all_strategies, plugin_errors
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("list", help="list strategies, workloads and measurers",
-                                   description=__doc__)
-    parser.add_argument("--pythons", action="store_true",
-                        help="list the interpreters found for --python instead (pyenv, then PATH)")
+    parser = subparsers.add_parser("list", help="list strategies, workloads and measurers", description=__doc__)
+    parser.add_argument(
+        "--pythons", action="store_true", help="list the interpreters found for --python instead (pyenv, then PATH)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -31,8 +31,10 @@ def _pythons() -> int:
 def run(args: argparse.Namespace) -> int:
     if args.pythons:
         return _pythons()
-    print(f"strategies (on {platform.python_implementation()} {platform.python_version()}; "
-          "any of them also as cached:<name>):")
+    print(
+        f"strategies (on {platform.python_implementation()} {platform.python_version()}; "
+        "any of them also as cached:<name>):"
+    )
     for name, strategy in all_strategies().items():
         ok, reason = strategy.available()
         state = "available" if ok else f"unavailable: {reason}"

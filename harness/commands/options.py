@@ -45,8 +45,9 @@ def seed(text: str) -> int:
 
 def average(text: str) -> float:
     """A finite non-negative number (average part count)."""
-    value = _checked(text, float, lambda value: math.isfinite(value) and value >= 0,
-                     "expected a finite non-negative number")
+    value = _checked(
+        text, float, lambda value: math.isfinite(value) and value >= 0, "expected a finite non-negative number"
+    )
     return int(value) if value.is_integer() else value
 
 
@@ -62,20 +63,30 @@ def assignment(text: str) -> Tuple[str, Any]:
     return name.strip(), tuple(value) if isinstance(value, list) else value
 
 
-def add_generation(parser: argparse.ArgumentParser, default_profile: Optional[str] = "reference",
-                   messages_required: bool = True) -> None:
+def add_generation(
+    parser: argparse.ArgumentParser, default_profile: Optional[str] = "reference", messages_required: bool = True
+) -> None:
     """Options that choose a generated dataset: profile, seed, sizes."""
-    parser.add_argument("--profile", choices=PROFILES, default=default_profile,
-                        help="generator profile (default: %(default)s)")
+    parser.add_argument(
+        "--profile", choices=PROFILES, default=default_profile, help="generator profile (default: %(default)s)"
+    )
     parser.add_argument("--seed", type=seed, default=11, help="LCG seed, 0..2^32-1 (default: %(default)s)")
     parser.add_argument("--messages", type=count, required=messages_required, help="number of messages")
-    parser.add_argument("--avg-parts", type=average, default=None,
-                        help="average parts per message (reference default 0, realistic its profile default)")
-    parser.add_argument("--sessions", type=positive, default=None,
-                        help="number of sessions (realistic profile only)")
-    parser.add_argument("--set", type=assignment, action="append", default=[], metavar="NAME=VALUE",
-                        help="set a realistic-profile parameter (a RealisticParams field), e.g. "
-                             "--set compaction_every=0; repeatable")
+    parser.add_argument(
+        "--avg-parts",
+        type=average,
+        default=None,
+        help="average parts per message (reference default 0, realistic its profile default)",
+    )
+    parser.add_argument("--sessions", type=positive, default=None, help="number of sessions (realistic profile only)")
+    parser.add_argument(
+        "--set",
+        type=assignment,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a realistic-profile parameter (a RealisticParams field), e.g. --set compaction_every=0; repeatable",
+    )
 
 
 def generate_from_args(args: argparse.Namespace) -> Generated:
@@ -89,9 +100,12 @@ def generate_from_args(args: argparse.Namespace) -> Generated:
 
 
 def add_strategies(parser: argparse.ArgumentParser, default: str) -> None:
-    parser.add_argument("--strategies", default=default,
-                        help="comma-separated strategy names (cached:<name> wraps one in the row cache), "
-                             "or 'all' for every available one (default: %(default)s)")
+    parser.add_argument(
+        "--strategies",
+        default=default,
+        help="comma-separated strategy names (cached:<name> wraps one in the row cache), "
+        "or 'all' for every available one (default: %(default)s)",
+    )
 
 
 def chosen_strategies(text: str, controls: bool = True) -> List[Type[Strategy]]:

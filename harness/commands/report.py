@@ -24,8 +24,7 @@ def run(args: argparse.Namespace) -> int:
         from harness.report import build_report
     except ImportError as error:  # the driver extras are missing
         raise options.UsageError(
-            f"the report needs the notebooks extra ({error.name} is missing): "
-            "pip install 'shape-harness[notebooks]'"
+            f"the report needs the notebooks extra ({error.name} is missing): pip install 'shape-harness[notebooks]'"
         ) from None
     try:
         path = build_report(args.run_dir)

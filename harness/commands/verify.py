@@ -18,8 +18,7 @@ from harness.strategies.equivalence import first_difference
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("verify", help="check every strategy keeps every row's content",
-                                   description=__doc__)
+    parser = subparsers.add_parser("verify", help="check every strategy keeps every row's content", description=__doc__)
     options.add_generation(parser)
     options.add_strategies(parser, default="all")
     parser.set_defaults(run=run)

@@ -42,8 +42,14 @@ class Generated:
         return list(dict.fromkeys(row["session_id"] for row, _ in self.records))
 
 
-def generate(profile: str, seed: int, messages: int, avg_parts: Optional[float] = None,
-             sessions: Optional[int] = None, overrides: Optional[Dict[str, Any]] = None) -> Generated:
+def generate(
+    profile: str,
+    seed: int,
+    messages: int,
+    avg_parts: Optional[float] = None,
+    sessions: Optional[int] = None,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> Generated:
     """Run profile ``profile``; ``avg_parts`` / ``sessions`` and the realistic profile's other
     parameters (``overrides``, by field name) replace its defaults when given."""
     if profile == "reference":
@@ -57,13 +63,15 @@ def generate(profile: str, seed: int, messages: int, avg_parts: Optional[float] 
         from harness.generate.realistic import RealisticParams, generate_realistic
 
         changes = dict(overrides or {})
-        changes.update((key, value) for key, value in (("avg_parts", avg_parts), ("sessions", sessions))
-                       if value is not None)
+        changes.update(
+            (key, value) for key, value in (("avg_parts", avg_parts), ("sessions", sessions)) if value is not None
+        )
         known = {field.name for field in dataclasses.fields(RealisticParams)}
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise ValueError(f"unknown realistic parameter {unknown[0]!r}; see RealisticParams: "
-                             f"{', '.join(sorted(known))}")
+            raise ValueError(
+                f"unknown realistic parameter {unknown[0]!r}; see RealisticParams: {', '.join(sorted(known))}"
+            )
         chosen = dataclasses.replace(RealisticParams(), **changes)
         params = dataclasses.asdict(chosen)
         records, calls = generate_realistic(seed, messages, chosen)

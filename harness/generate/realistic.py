@@ -123,21 +123,27 @@ class RealisticParams:
         for name, table in (("writer_weights", WRITERS), ("client_weights", CLIENTS)):
             weights = tuple(float(w) for w in getattr(self, name))
             object.__setattr__(self, name, weights)
-            _check(len(weights) == len(table) and all(0 <= w < math.inf for w in weights) and sum(weights) > 0,
-                   f"{name} needs {len(table)} finite weights >= 0 with a positive sum, got {weights!r}")
+            _check(
+                len(weights) == len(table) and all(0 <= w < math.inf for w in weights) and sum(weights) > 0,
+                f"{name} needs {len(table)} finite weights >= 0 with a positive sum, got {weights!r}",
+            )
         for field in fields(self):
             value = getattr(self, field.name)
             if field.name.endswith(("_prob", "_share")) and not 0.0 <= value <= 1.0:
                 raise ValueError(f"{field.name} must be a probability in [0, 1], got {value!r}")
         for name in ("sessions", "compaction_every"):
             value = getattr(self, name)
-            _check(not isinstance(value, bool) and isinstance(value, int) and value >= (name == "sessions"),
-                   f"{name} must be an integer >= {int(name == 'sessions')}, got {value!r}")
+            _check(
+                not isinstance(value, bool) and isinstance(value, int) and value >= (name == "sessions"),
+                f"{name} must be an integer >= {int(name == 'sessions')}, got {value!r}",
+            )
         for name, low in (("avg_parts", 0.0), ("avg_steps", 1.0)):
             value = getattr(self, name)
             _check(math.isfinite(value) and value >= low, f"{name} must be finite and >= {low:g}, got {value!r}")
-        _check(math.isfinite(self.text_scale) and self.text_scale > 0,
-               f"text_scale must be finite and > 0, got {self.text_scale!r}")
+        _check(
+            math.isfinite(self.text_scale) and self.text_scale > 0,
+            f"text_scale must be finite and > 0, got {self.text_scale!r}",
+        )
 
 
 def _check(ok: bool, message: str) -> None:
@@ -161,8 +167,13 @@ def _session_sizes(rng: Lcg, messages: int, p: RealisticParams) -> List[int]:
 
 
 def _row(message_id: str, c: Ctx, created: int, data: dict) -> dict:
-    return {"id": message_id, "session_id": c.session_id, "time_created": created, "time_updated": created,
-            "data": data}
+    return {
+        "id": message_id,
+        "session_id": c.session_id,
+        "time_created": created,
+        "time_updated": created,
+        "data": data,
+    }
 
 
 class _Session:
@@ -219,8 +230,10 @@ class _Session:
         return _row(mid, c, created, data), model
 
     def _json_format(self) -> dict:
-        fmt = {"type": "json_schema", "schema": {"type": "object", "properties": {"answer": {"type": "string"}},
-                                                 "required": ["answer"]}}
+        fmt = {
+            "type": "json_schema",
+            "schema": {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]},
+        }
         if self.c.rng.below(0.5):
             fmt["retryCount"] = self.c.rng.integer(4)
         return fmt
@@ -260,8 +273,9 @@ class _Session:
 
     # --- assistant ----------------------------------------------------------------------------------
 
-    def _assistant(self, parent: str, model: dict, agent: str, final: bool,
-                   structured: bool = False, compaction: bool = False) -> None:
+    def _assistant(
+        self, parent: str, model: dict, agent: str, final: bool, structured: bool = False, compaction: bool = False
+    ) -> None:
         """One assistant step; only a turn's last step can be interrupted or carry an error."""
         c, p, rng = self.c, self.c.p, self.c.rng
         row = _row(c.new_id("msg"), c, c.clock.t, {})
@@ -278,9 +292,18 @@ class _Session:
         time = {"created": row["time_created"]}
         if not interrupted or "error" in late:
             time["completed"] = c.tick(1, 300)
-        values = {"role": "assistant", "time": time, "parentID": parent, "modelID": model["modelID"],
-                  "providerID": model["providerID"], "mode": agent, "agent": agent,
-                  "path": {"cwd": c.cwd, "root": c.root}, "cost": cost, "tokens": tokens}
+        values = {
+            "role": "assistant",
+            "time": time,
+            "parentID": parent,
+            "modelID": model["modelID"],
+            "providerID": model["providerID"],
+            "mode": agent,
+            "agent": agent,
+            "path": {"cwd": c.cwd, "root": c.root},
+            "cost": cost,
+            "tokens": tokens,
+        }
         if "variant" in model:
             values["variant"] = model["variant"]
         if compaction:
@@ -294,8 +317,9 @@ class _Session:
         row["time_updated"] = c.clock.t
         self.out.append((row, parts))
 
-    def _late_keys(self, final: bool, interrupted: bool, tools: bool, structured: bool,
-                   compaction: bool) -> Dict[str, object]:
+    def _late_keys(
+        self, final: bool, interrupted: bool, tools: bool, structured: bool, compaction: bool
+    ) -> Dict[str, object]:
         """The assistant keys opencode sets after creation: finish, error, structured."""
         c, p, rng = self.c, self.c.p, self.c.rng
         late: Dict[str, object] = {}
@@ -311,14 +335,14 @@ class _Session:
             if final and rng.below(p.assistant_error_prob):
                 late["error"] = error(c)
             if "error" not in late or rng.below(0.3):
-                late["finish"] = ("tool-calls" if tools else
-                                  "length" if rng.below(p.length_finish_prob) else "stop")
+                late["finish"] = "tool-calls" if tools else "length" if rng.below(p.length_finish_prob) else "stop"
             if structured and final and rng.below(p.structured_prob):
                 late["structured"] = {"answer": c.text(5, 200)}
         return late
 
-    def _assistant_parts(self, row: dict, final: bool, interrupted: bool,
-                         compaction: bool) -> Tuple[List[dict], bool, bool]:
+    def _assistant_parts(
+        self, row: dict, final: bool, interrupted: bool, compaction: bool
+    ) -> Tuple[List[dict], bool, bool]:
         """Parts up to (not including) step-finish; returns (parts, has reasoning, has tools).
 
         A step has retry parts (rare), step-start, then 0..2*avg_parts-2 content slots: maybe reasoning
@@ -347,8 +371,13 @@ class _Session:
             elif not calls_tools or (slot <= 1 and rng.below(0.3)):
                 parts.append(timed_text(c, row, "text", last_open, 5, 2000))
             else:
-                status = (rng.choice(("pending", "running", "error")) if last_open else
-                          "error" if rng.below(p.tool_error_prob) else "completed")
+                status = (
+                    rng.choice(("pending", "running", "error"))
+                    if last_open
+                    else "error"
+                    if rng.below(p.tool_error_prob)
+                    else "completed"
+                )
                 part, name, state = tool_part(c, row, status, last_open)
                 parts.append(part)
                 tools += 1
@@ -401,8 +430,7 @@ class _Session:
         self.completed = []
 
 
-def generate_realistic(seed: int, messages: int,
-                       params: RealisticParams = RealisticParams()) -> Tuple[Rows, int]:
+def generate_realistic(seed: int, messages: int, params: RealisticParams = RealisticParams()) -> Tuple[Rows, int]:
     """All message rows with their part rows in generation order, and the number of LCG draws.
 
     Sessions come one after another, each in chronological order. ``messages`` is the total over

@@ -22,12 +22,72 @@ if TYPE_CHECKING:
 _BYTES = b"".join(hashlib.sha256(b"shape-harness %d" % i).digest() for i in range(4096))
 HEX = _BYTES.hex()
 B62 = "".join("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"[b % 62] for b in _BYTES)
-_WORDS = ("the", "session", "message", "part", "const", "return", "await", "function", "import", "from",
-          "if", "else", "error", "value", "=", "=>", "{", "}", "(", ")", ";", "\n", "\n\n", "test", "file",
-          "src/index.ts", "let", "we", "should", "update", "config", "check", "build", "tool", "output",
-          "read", "line", "42", "type", "string", "number", "undefined", "null", "cache", "row", "id",
-          "query", "sqlite", "shape", "GC", "fix", "the", "a", "to", "of", "and", "in", "is", "this",
-          "that", "with", "for", "- ", "```")
+_WORDS = (
+    "the",
+    "session",
+    "message",
+    "part",
+    "const",
+    "return",
+    "await",
+    "function",
+    "import",
+    "from",
+    "if",
+    "else",
+    "error",
+    "value",
+    "=",
+    "=>",
+    "{",
+    "}",
+    "(",
+    ")",
+    ";",
+    "\n",
+    "\n\n",
+    "test",
+    "file",
+    "src/index.ts",
+    "let",
+    "we",
+    "should",
+    "update",
+    "config",
+    "check",
+    "build",
+    "tool",
+    "output",
+    "read",
+    "line",
+    "42",
+    "type",
+    "string",
+    "number",
+    "undefined",
+    "null",
+    "cache",
+    "row",
+    "id",
+    "query",
+    "sqlite",
+    "shape",
+    "GC",
+    "fix",
+    "the",
+    "a",
+    "to",
+    "of",
+    "and",
+    "in",
+    "is",
+    "this",
+    "that",
+    "with",
+    "for",
+    "- ",
+    "```",
+)
 TEXT = " ".join(_WORDS[b % len(_WORDS)] for b in _BYTES[:60000])
 #: Longest string :meth:`Ctx.text` returns, whatever ``text_scale`` asks for.
 MAX_TEXT = len(TEXT) // 2
@@ -63,32 +123,90 @@ class Provider(NamedTuple):
 
 
 PROVIDERS: Tuple[Provider, ...] = (
-    Provider("anthropic", ("claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"), "toolu_",
-             ("anthropic", (("signature", "", 180),)), None, None),
-    Provider("openai", ("gpt-5", "gpt-5-codex", "gpt-5-mini"), "call_",
-             ("openai", (("itemId", "rs_", 40), ("reasoningEncryptedContent", "gAAAAA", 160))),
-             ("openai", (("itemId", "msg_", 40),)), ("openai", (("itemId", "fc_", 40),))),
-    Provider("google", ("gemini-2.5-pro", "gemini-2.5-flash"), "",
-             ("google", (("thoughtSignature", "", 120),)), None, ("google", (("thoughtSignature", "", 120),))),
+    Provider(
+        "anthropic",
+        ("claude-sonnet-4-5", "claude-opus-4-1", "claude-haiku-4-5"),
+        "toolu_",
+        ("anthropic", (("signature", "", 180),)),
+        None,
+        None,
+    ),
+    Provider(
+        "openai",
+        ("gpt-5", "gpt-5-codex", "gpt-5-mini"),
+        "call_",
+        ("openai", (("itemId", "rs_", 40), ("reasoningEncryptedContent", "gAAAAA", 160))),
+        ("openai", (("itemId", "msg_", 40),)),
+        ("openai", (("itemId", "fc_", 40),)),
+    ),
+    Provider(
+        "google",
+        ("gemini-2.5-pro", "gemini-2.5-flash"),
+        "",
+        ("google", (("thoughtSignature", "", 120),)),
+        None,
+        ("google", (("thoughtSignature", "", 120),)),
+    ),
     Provider("opencode", ("grok-code", "qwen3-coder", "kimi-k2"), "call_", None, None, None),
-    Provider("openrouter", ("anthropic/claude-sonnet-4.5", "deepseek/deepseek-chat-v3.1"), "toolu_",
-             ("openrouter", (("reasoning_details", "", 60),)), None, None),
+    Provider(
+        "openrouter",
+        ("anthropic/claude-sonnet-4.5", "deepseek/deepseek-chat-v3.1"),
+        "toolu_",
+        ("openrouter", (("reasoning_details", "", 60),)),
+        None,
+        None,
+    ),
 )
 PROVIDER_CUM = cumulative((0.45, 0.25, 0.1, 0.12, 0.08))
 AGENTS = ("build", "plan", "general", "docs-writer", "reviewer")
 AGENT_CUM = cumulative((0.75, 0.15, 0.04, 0.03, 0.03))
-FILES = ("src/index.ts", "src/session/prompt.ts", "src/session/message-v2.ts", "src/tool/bash.ts",
-         "src/tool/edit.ts", "src/server/server.ts", "src/storage/db.ts", "package.json", "README.md",
-         "test/session.test.ts", "src/util/log.ts", "src/provider/provider.ts", "tsconfig.json",
-         "src/cli/cmd/run.ts", "docs/config.md", "src/lsp/client.ts")
-COMMANDS = ("bun test", "bun run typecheck", "git status", "git diff --stat", "ls -la", "npm install",
-            "rg TODO src", "cat package.json", "bun run build", "git log --oneline -20", "make lint")
+FILES = (
+    "src/index.ts",
+    "src/session/prompt.ts",
+    "src/session/message-v2.ts",
+    "src/tool/bash.ts",
+    "src/tool/edit.ts",
+    "src/server/server.ts",
+    "src/storage/db.ts",
+    "package.json",
+    "README.md",
+    "test/session.test.ts",
+    "src/util/log.ts",
+    "src/provider/provider.ts",
+    "tsconfig.json",
+    "src/cli/cmd/run.ts",
+    "docs/config.md",
+    "src/lsp/client.ts",
+)
+COMMANDS = (
+    "bun test",
+    "bun run typecheck",
+    "git status",
+    "git diff --stat",
+    "ls -la",
+    "npm install",
+    "rg TODO src",
+    "cat package.json",
+    "bun run build",
+    "git log --oneline -20",
+    "make lint",
+)
 PATTERNS = ("TODO", "function \\w+\\(", "import .* from", "filterCompacted", "time_updated", "export const")
 GLOBS = ("**/*.ts", "src/**/*.tsx", "*.json", "**/*.test.ts", "docs/**/*.md")
-URLS = ("https://opencode.ai/docs", "https://github.com/sst/opencode/issues/18136",
-        "https://docs.python.org/3/library/gc.html", "https://bun.sh/docs/api/sqlite")
-HEADERS = (("content-type", "application/json"), ("retry-after", "12"), ("x-request-id", None),
-           ("anthropic-ratelimit-requests-remaining", "0"), ("cf-ray", None), ("date", "Tue, 10 Jun 2025"))
+URLS = (
+    "https://opencode.ai/docs",
+    "https://github.com/sst/opencode/issues/18136",
+    "https://docs.python.org/3/library/gc.html",
+    "https://bun.sh/docs/api/sqlite",
+)
+HEADERS = (
+    ("content-type", "application/json"),
+    ("retry-after", "12"),
+    ("x-request-id", None),
+    ("anthropic-ratelimit-requests-remaining", "0"),
+    ("cf-ray", None),
+    ("date", "Tue, 10 Jun 2025"),
+)
 STATUS_CODES = (400, 401, 403, 404, 408, 413, 429, 500, 502, 503, 529)
 TODO_STATES = ("pending", "in_progress", "completed", "cancelled")
 MIMES = ("text/plain", "image/png", "application/pdf", "application/x-directory", "text/x-typescript")
@@ -123,34 +241,114 @@ _BASE_TOKENS = ("input", "output", "reasoning", "cache")
 
 #: Writer versions, oldest first; ``RealisticParams.writer_weights`` picks one per session.
 WRITERS: Tuple[Writer, ...] = (
-    Writer(("role", "time", "agent", "mode", "model", "tools", "system", "format"),
-           ("system", "parentID", "role", "mode", "path", "cost", "tokens", "modelID", "providerID", "time",
-            "agent", "summary", "variant"),
-           _BASE_TOKENS, ("read", "write"), _OLD_DIFF,
-           ("status", "input", "raw", "output", "title", "metadata", "time", "error", "attachments"),
-           _part_orders(tool=_OLD_TOOL, step_finish=_OLD_FINISH, reasoning=_OLD_REASONING,
-                        file=("type", "url", "filename", "mime", "source"),
-                        text=("type", "text", "time", "synthetic", "ignored", "metadata")), False),
-    Writer(("role", "time", "tools", "agent", "model", "mode", "system", "format"),
-           ("parentID", "role", "mode", "agent", "path", "cost", "tokens", "modelID", "providerID", "time",
-            "summary", "variant", "system"),
-           _BASE_TOKENS, ("write", "read"), _OLD_DIFF,
-           ("status", "input", "raw", "output", "title", "metadata", "time", "error", "attachments"),
-           _part_orders(tool=_OLD_TOOL, step_finish=_OLD_FINISH, reasoning=_OLD_REASONING,
-                        text=("type", "synthetic", "text", "ignored", "time", "metadata")), False),
-    Writer(("role", "time", "agent", "model", "system", "format", "tools", "mode"),
-           ("role", "parentID", "mode", "agent", "variant", "path", "summary", "cost", "tokens", "modelID",
-            "providerID", "time"),
-           ("total",) + _BASE_TOKENS, ("read", "write"), _NEW_DIFF,
-           ("status", "input", "raw", "output", "error", "metadata", "title", "time", "attachments"),
-           _part_orders(step_finish=("type", "reason", "snapshot", "tokens", "cost"),
-                        text=("type", "text", "synthetic", "ignored", "time", "metadata")), True),
-    Writer(("role", "time", "format", "agent", "model", "system", "tools", "mode"),
-           ("role", "time", "parentID", "modelID", "providerID", "mode", "agent", "path", "summary", "cost",
-            "tokens", "variant"),
-           _BASE_TOKENS + ("total",), ("read", "write"), _NEW_DIFF,
-           ("status", "input", "raw", "output", "title", "metadata", "error", "time", "attachments"),
-           _part_orders(), True),
+    Writer(
+        ("role", "time", "agent", "mode", "model", "tools", "system", "format"),
+        (
+            "system",
+            "parentID",
+            "role",
+            "mode",
+            "path",
+            "cost",
+            "tokens",
+            "modelID",
+            "providerID",
+            "time",
+            "agent",
+            "summary",
+            "variant",
+        ),
+        _BASE_TOKENS,
+        ("read", "write"),
+        _OLD_DIFF,
+        ("status", "input", "raw", "output", "title", "metadata", "time", "error", "attachments"),
+        _part_orders(
+            tool=_OLD_TOOL,
+            step_finish=_OLD_FINISH,
+            reasoning=_OLD_REASONING,
+            file=("type", "url", "filename", "mime", "source"),
+            text=("type", "text", "time", "synthetic", "ignored", "metadata"),
+        ),
+        False,
+    ),
+    Writer(
+        ("role", "time", "tools", "agent", "model", "mode", "system", "format"),
+        (
+            "parentID",
+            "role",
+            "mode",
+            "agent",
+            "path",
+            "cost",
+            "tokens",
+            "modelID",
+            "providerID",
+            "time",
+            "summary",
+            "variant",
+            "system",
+        ),
+        _BASE_TOKENS,
+        ("write", "read"),
+        _OLD_DIFF,
+        ("status", "input", "raw", "output", "title", "metadata", "time", "error", "attachments"),
+        _part_orders(
+            tool=_OLD_TOOL,
+            step_finish=_OLD_FINISH,
+            reasoning=_OLD_REASONING,
+            text=("type", "synthetic", "text", "ignored", "time", "metadata"),
+        ),
+        False,
+    ),
+    Writer(
+        ("role", "time", "agent", "model", "system", "format", "tools", "mode"),
+        (
+            "role",
+            "parentID",
+            "mode",
+            "agent",
+            "variant",
+            "path",
+            "summary",
+            "cost",
+            "tokens",
+            "modelID",
+            "providerID",
+            "time",
+        ),
+        ("total",) + _BASE_TOKENS,
+        ("read", "write"),
+        _NEW_DIFF,
+        ("status", "input", "raw", "output", "error", "metadata", "title", "time", "attachments"),
+        _part_orders(
+            step_finish=("type", "reason", "snapshot", "tokens", "cost"),
+            text=("type", "text", "synthetic", "ignored", "time", "metadata"),
+        ),
+        True,
+    ),
+    Writer(
+        ("role", "time", "format", "agent", "model", "system", "tools", "mode"),
+        (
+            "role",
+            "time",
+            "parentID",
+            "modelID",
+            "providerID",
+            "mode",
+            "agent",
+            "path",
+            "summary",
+            "cost",
+            "tokens",
+            "variant",
+        ),
+        _BASE_TOKENS + ("total",),
+        ("read", "write"),
+        _NEW_DIFF,
+        ("status", "input", "raw", "output", "title", "metadata", "error", "time", "attachments"),
+        _part_orders(),
+        True,
+    ),
 )
 
 
@@ -158,11 +356,16 @@ WRITERS: Tuple[Writer, ...] = (
 #: a prompt's parts by spreading the client's JSON, so their key order is the client's.
 CLIENTS: Tuple[Dict[str, Tuple[str, ...]], ...] = (
     _part_orders(),
-    _part_orders(file=("type", "url", "mime", "filename", "source"), agent=("type", "source", "name"),
-                 subtask=("type", "agent", "description", "prompt", "model", "command")),
+    _part_orders(
+        file=("type", "url", "mime", "filename", "source"),
+        agent=("type", "source", "name"),
+        subtask=("type", "agent", "description", "prompt", "model", "command"),
+    ),
     _part_orders(file=("type", "url", "filename", "mime", "source"), text=("type", "ignored", "text")),
-    _part_orders(file=("type", "filename", "mime", "url", "source"),
-                 subtask=("type", "description", "prompt", "agent", "command", "model")),
+    _part_orders(
+        file=("type", "filename", "mime", "url", "source"),
+        subtask=("type", "description", "prompt", "agent", "command", "model"),
+    ),
 )
 
 
@@ -199,7 +402,7 @@ class Ctx:
         The counter term is always 0: the clock advances at least 1 ms per row id.
         """
         offset = self.rng.integer(len(B62) - 14)
-        return f"{prefix}_{(t * 0x1000) % 16**12:012x}{B62[offset:offset + 14]}"
+        return f"{prefix}_{(t * 0x1000) % 16**12:012x}{B62[offset : offset + 14]}"
 
     def new_id(self, prefix: str) -> str:
         return self.ident(prefix, self.tick(1, 400))
@@ -209,15 +412,15 @@ class Ctx:
         d = self.rng.draw()
         n = min(int((lo + (hi - lo) * d * d * d) * self.p.text_scale), MAX_TEXT)
         offset = self.rng.integer(len(TEXT) - n)
-        return TEXT[offset:offset + n]
+        return TEXT[offset : offset + n]
 
     def hex(self, n: int) -> str:
         offset = self.rng.integer(len(HEX) - n)
-        return HEX[offset:offset + n]
+        return HEX[offset : offset + n]
 
     def b62(self, n: int) -> str:
         offset = self.rng.integer(len(B62) - n)
-        return B62[offset:offset + n]
+        return B62[offset : offset + n]
 
     def path(self) -> str:
         return self.root + "/" + self.rng.choice(FILES)
@@ -226,14 +429,24 @@ class Ctx:
         """Token usage in this writer's key order."""
         rng = self.rng
         cache = {"read": rng.integer(120_000), "write": rng.integer(8_000)}
-        values = {"input": 200 + rng.integer(40_000), "output": rng.integer(4_000),
-                  "reasoning": rng.integer(2_000) if with_reasoning else 0,
-                  "cache": {key: cache[key] for key in self.writer.cache}}
+        values = {
+            "input": 200 + rng.integer(40_000),
+            "output": rng.integer(4_000),
+            "reasoning": rng.integer(2_000) if with_reasoning else 0,
+            "cache": {key: cache[key] for key in self.writer.cache},
+        }
         values["total"] = values["input"] + values["output"] + values["reasoning"] + cache["read"] + cache["write"]
         return {key: values[key] for key in self.writer.tokens}
 
-    def part_row(self, message: dict, data: dict, created: int, updated: int, late: Tuple[str, ...] = (),
-                 orders: Optional[Dict[str, Tuple[str, ...]]] = None) -> dict:
+    def part_row(
+        self,
+        message: dict,
+        data: dict,
+        created: int,
+        updated: int,
+        late: Tuple[str, ...] = (),
+        orders: Optional[Dict[str, Tuple[str, ...]]] = None,
+    ) -> dict:
         """A part row; ``data`` in the key order for its type (``orders``, default this writer's),
         then the ``late`` keys it has."""
         order = (orders or self.writer.parts)[data["type"]]
@@ -241,8 +454,14 @@ class Ctx:
         for key in late:
             if key in data:
                 body[key] = data[key]
-        return {"id": self.ident("prt", created), "message_id": message["id"], "session_id": self.session_id,
-                "time_created": created, "time_updated": updated, "data": body}
+        return {
+            "id": self.ident("prt", created),
+            "message_id": message["id"],
+            "session_id": self.session_id,
+            "time_created": created,
+            "time_updated": updated,
+            "data": body,
+        }
 
 
 def pick(rng: Lcg, bounds: Tuple[float, ...]) -> int:
@@ -264,15 +483,27 @@ Spec = Tuple[Tuple[str, float, str], ...]
 
 
 def _todos(c: Ctx) -> list:
-    return [{"content": c.text(10, 120), "status": c.rng.choice(TODO_STATES),
-             "priority": c.rng.choice(("high", "medium", "low")), "id": str(i + 1)}
-            for i in range(1 + c.rng.integer(6))]
+    return [
+        {
+            "content": c.text(10, 120),
+            "status": c.rng.choice(TODO_STATES),
+            "priority": c.rng.choice(("high", "medium", "low")),
+            "id": str(i + 1),
+        }
+        for i in range(1 + c.rng.integer(6))
+    ]
 
 
 def filediff(c: Ctx) -> dict:
     """FileDiff (SCHEMA §1) in the writer's version: before/after contents (older) or a patch (newer)."""
-    values = {"file": c.path(), "before": c.text(0, 600), "after": c.text(0, 600), "patch": c.text(20, 800),
-              "additions": c.rng.integer(80), "deletions": c.rng.integer(40)}
+    values = {
+        "file": c.path(),
+        "before": c.text(0, 600),
+        "after": c.text(0, 600),
+        "patch": c.text(20, 800),
+        "additions": c.rng.integer(80),
+        "deletions": c.rng.integer(40),
+    }
     if c.rng.below(0.5):
         values["status"] = c.rng.choice(("added", "deleted", "modified"))
     return {key: values[key] for key in c.writer.filediff if key in values}
@@ -280,8 +511,11 @@ def filediff(c: Ctx) -> dict:
 
 def _diagnostic(c: Ctx) -> dict:
     start = {"line": c.rng.integer(400), "character": c.rng.integer(80)}
-    diag = {"range": {"start": start, "end": {"line": start["line"], "character": start["character"] + 5}},
-            "message": c.text(10, 160), "severity": 1 + c.rng.integer(4)}
+    diag = {
+        "range": {"start": start, "end": {"line": start["line"], "character": start["character"] + 5}},
+        "message": c.text(10, 160),
+        "severity": 1 + c.rng.integer(4),
+    }
     if c.rng.below(0.7):
         diag["source"] = "ts"
     if c.rng.below(0.5):
@@ -298,8 +532,7 @@ def _task_summary(c: Ctx) -> list:
     items = []
     for _ in range(c.rng.integer(5)):
         state = {"status": "completed", "title": c.text(5, 60)} if c.rng.below(0.8) else {"status": "running"}
-        items.append({"id": c.ident("prt", c.clock.t), "tool": c.rng.choice(("read", "grep", "bash")),
-                      "state": state})
+        items.append({"id": c.ident("prt", c.clock.t), "tool": c.rng.choice(("read", "grep", "bash")), "state": state})
     return items
 
 
@@ -349,11 +582,11 @@ MAKERS: Dict[str, Callable[[Ctx], object]] = {
 def build(c: Ctx, spec: Spec) -> dict:
     """A dict with the spec's keys in spec order; optional keys present with their probability."""
     rng = c.rng
-    return {key: MAKERS[kind](c) for key, probability, kind in spec
-            if probability >= 1.0 or rng.draw() < probability}
+    return {key: MAKERS[kind](c) for key, probability, kind in spec if probability >= 1.0 or rng.draw() < probability}
 
 
 # --- errors (SCHEMA §2) ---------------------------------------------------------------------------
+
 
 class ErrorKind(NamedTuple):
     name: str
@@ -368,9 +601,18 @@ ERRORS: Tuple[ErrorKind, ...] = (
     ErrorKind("MessageAbortedError", 0.42, (("message", 1, "short"),)),
     ErrorKind("StructuredOutputError", 0.04, (("message", 1, "short"), ("retries", 1, "count"))),
     ErrorKind("ContextOverflowError", 0.08, (("message", 1, "short"), ("responseBody", 0.5, "body"))),
-    ErrorKind("APIError", 0.27, (("message", 1, "short"), ("statusCode", 0.8, "status_code"),
-                                 ("isRetryable", 1, "bool"), ("responseHeaders", 0.5, "headers"),
-                                 ("responseBody", 0.5, "body"), ("metadata", 0.2, "meta_map"))),
+    ErrorKind(
+        "APIError",
+        0.27,
+        (
+            ("message", 1, "short"),
+            ("statusCode", 0.8, "status_code"),
+            ("isRetryable", 1, "bool"),
+            ("responseHeaders", 0.5, "headers"),
+            ("responseBody", 0.5, "body"),
+            ("metadata", 0.2, "meta_map"),
+        ),
+    ),
 )
 ERROR_CUM = cumulative([kind.weight for kind in ERRORS])
 API_ERROR = ERRORS[-1]
@@ -384,6 +626,7 @@ def error(c: Ctx, kind: Optional[ErrorKind] = None) -> dict:
 
 # --- tools -------------------------------------------------------------------------------------------
 
+
 class Tool(NamedTuple):
     name: str
     weight: float
@@ -394,38 +637,90 @@ class Tool(NamedTuple):
 
 _MCP_META: Spec = (("truncated", 0.1, "bool"),)
 TOOLS: Tuple[Tool, ...] = (
-    Tool("bash", 0.24, (("command", 1, "cmd"), ("description", 0.9, "short"), ("timeout", 0.08, "int")),
-         (("output", 1, "output"), ("exit", 0.95, "exit"), ("description", 0.9, "short"),
-          ("truncated", 0.05, "true")), "description"),
-    Tool("read", 0.24, (("filePath", 1, "path"), ("offset", 0.15, "int"), ("limit", 0.15, "int")),
-         (("preview", 1, "code"), ("truncated", 1, "bool"), ("loaded", 0.2, "paths")), "filePath"),
-    Tool("edit", 0.12, (("filePath", 1, "path"), ("oldString", 1, "code"), ("newString", 1, "code"),
-                        ("replaceAll", 0.05, "bool")),
-         (("diagnostics", 0.9, "diagnostics"), ("diff", 1, "code"), ("filediff", 0.8, "filediff")), "filePath"),
-    Tool("write", 0.04, (("content", 1, "prompt"), ("filePath", 1, "path")),
-         (("diagnostics", 1, "diagnostics"), ("filepath", 1, "path"), ("exists", 1, "bool")), "filePath"),
-    Tool("grep", 0.08, (("pattern", 1, "pattern"), ("path", 0.5, "dir"), ("include", 0.3, "glob")),
-         (("matches", 1, "count"), ("truncated", 1, "bool")), "pattern"),
-    Tool("glob", 0.05, (("pattern", 1, "glob"), ("path", 0.4, "dir")),
-         (("count", 1, "count"), ("truncated", 1, "bool")), "pattern"),
-    Tool("list", 0.03, (("path", 0.7, "dir"), ("ignore", 0.1, "globs")),
-         (("count", 1, "count"), ("truncated", 1, "bool")), "path"),
+    Tool(
+        "bash",
+        0.24,
+        (("command", 1, "cmd"), ("description", 0.9, "short"), ("timeout", 0.08, "int")),
+        (("output", 1, "output"), ("exit", 0.95, "exit"), ("description", 0.9, "short"), ("truncated", 0.05, "true")),
+        "description",
+    ),
+    Tool(
+        "read",
+        0.24,
+        (("filePath", 1, "path"), ("offset", 0.15, "int"), ("limit", 0.15, "int")),
+        (("preview", 1, "code"), ("truncated", 1, "bool"), ("loaded", 0.2, "paths")),
+        "filePath",
+    ),
+    Tool(
+        "edit",
+        0.12,
+        (("filePath", 1, "path"), ("oldString", 1, "code"), ("newString", 1, "code"), ("replaceAll", 0.05, "bool")),
+        (("diagnostics", 0.9, "diagnostics"), ("diff", 1, "code"), ("filediff", 0.8, "filediff")),
+        "filePath",
+    ),
+    Tool(
+        "write",
+        0.04,
+        (("content", 1, "prompt"), ("filePath", 1, "path")),
+        (("diagnostics", 1, "diagnostics"), ("filepath", 1, "path"), ("exists", 1, "bool")),
+        "filePath",
+    ),
+    Tool(
+        "grep",
+        0.08,
+        (("pattern", 1, "pattern"), ("path", 0.5, "dir"), ("include", 0.3, "glob")),
+        (("matches", 1, "count"), ("truncated", 1, "bool")),
+        "pattern",
+    ),
+    Tool(
+        "glob",
+        0.05,
+        (("pattern", 1, "glob"), ("path", 0.4, "dir")),
+        (("count", 1, "count"), ("truncated", 1, "bool")),
+        "pattern",
+    ),
+    Tool(
+        "list",
+        0.03,
+        (("path", 0.7, "dir"), ("ignore", 0.1, "globs")),
+        (("count", 1, "count"), ("truncated", 1, "bool")),
+        "path",
+    ),
     Tool("webfetch", 0.02, (("url", 1, "url"), ("format", 1, "format"), ("timeout", 0.1, "int")), (), "url"),
     Tool("todowrite", 0.05, (("todos", 1, "todos"),), (("todos", 1, "todos"),), ""),
     Tool("todoread", 0.01, (), (("todos", 1, "todos"),), ""),
-    Tool("task", 0.02, (("description", 1, "short"), ("prompt", 1, "prompt"), ("subagent_type", 1, "agent")),
-         (("summary", 1, "task_summary"), ("sessionId", 1, "session"), ("model", 0.5, "model")), "description"),
+    Tool(
+        "task",
+        0.02,
+        (("description", 1, "short"), ("prompt", 1, "prompt"), ("subagent_type", 1, "agent")),
+        (("summary", 1, "task_summary"), ("sessionId", 1, "session"), ("model", 0.5, "model")),
+        "description",
+    ),
     Tool("invalid", 0.01, (("tool", 1, "word"), ("error", 1, "short")), (), ""),
     Tool("context7_resolve-library-id", 0.01, (("libraryName", 1, "short"),), _MCP_META, ""),
-    Tool("context7_get-library-docs", 0.015, (("context7CompatibleLibraryID", 1, "libid"),
-                                              ("topic", 0.5, "short"), ("tokens", 0.3, "int")), _MCP_META, ""),
-    Tool("github_search_issues", 0.015, (("q", 1, "short"), ("owner", 0.6, "word"), ("repo", 0.6, "word"),
-                                         ("perPage", 0.3, "int")), _MCP_META, ""),
+    Tool(
+        "context7_get-library-docs",
+        0.015,
+        (("context7CompatibleLibraryID", 1, "libid"), ("topic", 0.5, "short"), ("tokens", 0.3, "int")),
+        _MCP_META,
+        "",
+    ),
+    Tool(
+        "github_search_issues",
+        0.015,
+        (("q", 1, "short"), ("owner", 0.6, "word"), ("repo", 0.6, "word"), ("perPage", 0.3, "int")),
+        _MCP_META,
+        "",
+    ),
     Tool("playwright_browser_navigate", 0.01, (("url", 1, "url"),), _MCP_META, ""),
-    Tool("playwright_browser_click", 0.01, (("element", 1, "short"), ("ref", 1, "ref"),
-                                            ("button", 0.1, "word"), ("doubleClick", 0.05, "bool")), _MCP_META, ""),
-    Tool("sentry_get_issue_details", 0.01, (("issueId", 1, "issue"), ("organizationSlug", 0.7, "word")),
-         _MCP_META, ""),
+    Tool(
+        "playwright_browser_click",
+        0.01,
+        (("element", 1, "short"), ("ref", 1, "ref"), ("button", 0.1, "word"), ("doubleClick", 0.05, "bool")),
+        _MCP_META,
+        "",
+    ),
+    Tool("sentry_get_issue_details", 0.01, (("issueId", 1, "issue"), ("organizationSlug", 0.7, "word")), _MCP_META, ""),
 )
 TOOL_CUM = cumulative([tool.weight for tool in TOOLS])
 EDITING_TOOLS = frozenset(("edit", "write"))
@@ -460,12 +755,23 @@ def _tool_state(c: Ctx, tool: Tool, status: str, start: int, message_id: str) ->
             values["metadata"] = {}
     elif status == "completed":
         metadata = build(c, tool.metadata)
-        values.update(output=metadata.get("output") or c.text(0, 2500), title=title, metadata=metadata,
-                      time={"start": start, "end": c.tick(5, 20_000)})
+        values.update(
+            output=metadata.get("output") or c.text(0, 2500),
+            title=title,
+            metadata=metadata,
+            time={"start": start, "end": c.tick(5, 20_000)},
+        )
         if rng.below(c.p.attachment_prob):
-            values["attachments"] = [{"id": c.ident("prt", c.clock.t), "sessionID": c.session_id,
-                                      "messageID": message_id, "type": "file", "mime": "image/png",
-                                      "url": "data:image/png;base64," + c.b62(200)}]
+            values["attachments"] = [
+                {
+                    "id": c.ident("prt", c.clock.t),
+                    "sessionID": c.session_id,
+                    "messageID": message_id,
+                    "type": "file",
+                    "mime": "image/png",
+                    "url": "data:image/png;base64," + c.b62(200),
+                }
+            ]
     else:
         values["error"] = c.text(10, 300)
         values["time"] = {"start": start, "end": c.tick(5, 5_000)}
@@ -486,6 +792,7 @@ def tool_part(c: Ctx, message: dict, status: str, interrupted: bool = False) -> 
 
 
 # --- other parts -------------------------------------------------------------------------------------
+
 
 def timed_text(c: Ctx, message: dict, kind: str, open_end: bool, lo: int, hi: int) -> dict:
     """An assistant text or reasoning part with {start, end?} and maybe provider metadata."""
@@ -509,8 +816,9 @@ def step_finish(c: Ctx, message: dict, reason: str, tokens: dict, cost: float) -
     return c.part_row(message, data, created, created)
 
 
-def simple_part(c: Ctx, message: dict, data: dict, late: Tuple[str, ...] = (),
-                orders: Optional[Dict[str, Tuple[str, ...]]] = None) -> dict:
+def simple_part(
+    c: Ctx, message: dict, data: dict, late: Tuple[str, ...] = (), orders: Optional[Dict[str, Tuple[str, ...]]] = None
+) -> dict:
     """A part written once (step-start, patch, snapshot, retry, compaction, agent, subtask, file, text)."""
     created = c.tick(1, 300)
     return c.part_row(message, data, created, created, late, orders)
@@ -534,13 +842,24 @@ def file_data(c: Ctx) -> dict:
             data["source"] = {"text": text, "type": "file", "path": path}
         elif variant == 1:
             line = rng.integer(500)
-            data["source"] = {"type": "symbol", "text": text, "path": path, "name": c.b62(8),
-                              "kind": 1 + rng.integer(25),
-                              "range": {"start": {"line": line, "character": 0},
-                                        "end": {"line": line + rng.integer(40), "character": rng.integer(80)}}}
+            data["source"] = {
+                "type": "symbol",
+                "text": text,
+                "path": path,
+                "name": c.b62(8),
+                "kind": 1 + rng.integer(25),
+                "range": {
+                    "start": {"line": line, "character": 0},
+                    "end": {"line": line + rng.integer(40), "character": rng.integer(80)},
+                },
+            }
         else:
-            data["source"] = {"type": "resource", "text": text, "clientName": "context7",
-                              "uri": "context7://" + c.b62(10)}
+            data["source"] = {
+                "type": "resource",
+                "text": text,
+                "clientName": "context7",
+                "uri": "context7://" + c.b62(10),
+            }
     return data
 
 
@@ -552,8 +871,12 @@ def agent_data(c: Ctx) -> dict:
 
 
 def subtask_data(c: Ctx) -> dict:
-    data = {"type": "subtask", "prompt": c.text(20, 800), "description": c.text(8, 80),
-            "agent": c.rng.choice(("general", "explore"))}
+    data = {
+        "type": "subtask",
+        "prompt": c.text(20, 800),
+        "description": c.text(8, 80),
+        "agent": c.rng.choice(("general", "explore")),
+    }
     if c.rng.below(0.5):
         data["model"] = {"providerID": c.provider.id, "modelID": c.rng.choice(c.provider.models)}
     if c.rng.below(0.3):

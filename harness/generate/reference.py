@@ -35,8 +35,7 @@ def _assistant(data: dict, index: int, rng: Lcg) -> None:
     data["cost"] = rng.draw() * 0.1
     tokens_in = rng.integer(1000)
     tokens_out = rng.integer(1000)
-    data["tokens"] = {"input": tokens_in, "output": tokens_out, "reasoning": 0,
-                      "cache": {"read": 0, "write": 0}}
+    data["tokens"] = {"input": tokens_in, "output": tokens_out, "reasoning": 0, "cache": {"read": 0, "write": 0}}
     if rng.below(0.3):
         data["summary"] = True
     if rng.below(0.1):
@@ -76,9 +75,19 @@ def _part_data(index: int, position: int, t: int, rng: Lcg) -> dict:
         if rng.below(0.2):
             data["metadata"] = {}
     elif pick < 0.75:
-        data = {"type": "tool", "callID": f"call_{index}_{position}", "tool": rng.choice(TOOLS),
-                "state": {"status": "completed", "input": {"x": 1}, "output": "x" * 100, "title": "t",
-                          "metadata": {}, "time": {"start": t, "end": t + 100}}}
+        data = {
+            "type": "tool",
+            "callID": f"call_{index}_{position}",
+            "tool": rng.choice(TOOLS),
+            "state": {
+                "status": "completed",
+                "input": {"x": 1},
+                "output": "x" * 100,
+                "title": "t",
+                "metadata": {},
+                "time": {"start": t, "end": t + 100},
+            },
+        }
         if rng.below(0.15):
             data["metadata"] = {"tag": "x"}
     elif pick < 0.85:
@@ -86,8 +95,12 @@ def _part_data(index: int, position: int, t: int, rng: Lcg) -> dict:
         if rng.below(0.5):
             data["snapshot"] = "x" * 40
     else:
-        data = {"type": "step-finish", "reason": "stop", "cost": rng.draw() * 0.01,
-                "tokens": {"input": 100, "output": 50, "reasoning": 0, "cache": {"read": 0, "write": 0}}}
+        data = {
+            "type": "step-finish",
+            "reason": "stop",
+            "cost": rng.draw() * 0.01,
+            "tokens": {"input": 100, "output": 50, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+        }
         if rng.below(0.4):
             data["snapshot"] = "x" * 40
     return data
@@ -115,8 +128,15 @@ def generate_reference(seed: int, messages: int, avg_parts: float = 0) -> Tuple[
         row = {"id": mid, "session_id": SESSION_ID, "time_created": t, "time_updated": t, "data": data}
         parts = []
         for position in range(part_count(avg_parts, rng)):
-            parts.append({"id": f"prt_{index:08d}_{position:03d}", "message_id": mid,
-                          "session_id": SESSION_ID, "time_created": t + position,
-                          "time_updated": t + position, "data": _part_data(index, position, t, rng)})
+            parts.append(
+                {
+                    "id": f"prt_{index:08d}_{position:03d}",
+                    "message_id": mid,
+                    "session_id": SESSION_ID,
+                    "time_created": t + position,
+                    "time_updated": t + position,
+                    "data": _part_data(index, position, t, rng),
+                }
+            )
         out.append((row, parts))
     return out, rng.calls

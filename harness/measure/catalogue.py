@@ -73,36 +73,68 @@ class Measurer:
 
 
 def _rounds(default: int) -> Param:
-    return Param("rounds", int, default, "workload calls in the measured region (run_loop: loop iterations)",
-                 minimum=1)
+    return Param("rounds", int, default, "workload calls in the measured region (run_loop: loop iterations)", minimum=1)
 
 
 def _gc_mode(*modes: str) -> Param:
     return Param(GC_MODE, str, "enabled", "the cyclic GC during measurement", choices=modes)
 
 
-MEASURERS: Dict[str, Measurer] = {m.name: m for m in (
-    Measurer("census", "key sets / key orders / classes, CPython compact layout, GC-tracked objects, deep bytes",
-             ("hydrate_all",)),
-    Measurer("timing", "pyperf: seconds per call and ns per read / row / message, several worker processes",
-             ALL_WORKLOADS,
-             (Param("pyperf", dict, {}, "pyperf Runner settings",
-                    keys=("processes", "values", "warmups", "loops", "min_time")),
-              Param("pyperf_json", str, "", "where pyperf's own JSON goes (default: beside the result)")),
-             artifact=Artifact("pyperf_json", "timing", ".json"), command_args=("--quiet",)),
-    Measurer("gcprobe", "gc.callbacks: GC share of wall time, per-generation pauses; GC-off and freeze controls",
-             ("hydrate_all", "run_loop"), (_rounds(5), _gc_mode("enabled", "disabled", "freeze"))),
-    Measurer("memory", "memray: peak and retained bytes per message, allocations, flamegraph; RSS fallback",
-             ALL_WORKLOADS,
-             (_rounds(1), _gc_mode("enabled", "disabled"),
-              Param("trace_python_allocators", bool, True, "trace every pymalloc block (exact object bytes)"),
-              Param("capture", str, "", "where memray's capture goes (default: beside the result)")),
-             optional_module="memray", without_it="RSS figures only",
-             artifact=Artifact("capture", "memory", ".bin")),
-    Measurer("scalene", "scalene line profile (CPU and memory) of a plain workload process",
-             ALL_WORKLOADS, (_rounds(10),), optional_module="scalene",
-             without_it="the job is skipped with a note (pip install 'shape-harness[scalene]')"),
-)}
+MEASURERS: Dict[str, Measurer] = {
+    m.name: m
+    for m in (
+        Measurer(
+            "census",
+            "key sets / key orders / classes, CPython compact layout, GC-tracked objects, deep bytes",
+            ("hydrate_all",),
+        ),
+        Measurer(
+            "timing",
+            "pyperf: seconds per call and ns per read / row / message, several worker processes",
+            ALL_WORKLOADS,
+            (
+                Param(
+                    "pyperf",
+                    dict,
+                    {},
+                    "pyperf Runner settings",
+                    keys=("processes", "values", "warmups", "loops", "min_time"),
+                ),
+                Param("pyperf_json", str, "", "where pyperf's own JSON goes (default: beside the result)"),
+            ),
+            artifact=Artifact("pyperf_json", "timing", ".json"),
+            command_args=("--quiet",),
+        ),
+        Measurer(
+            "gcprobe",
+            "gc.callbacks: GC share of wall time, per-generation pauses; GC-off and freeze controls",
+            ("hydrate_all", "run_loop"),
+            (_rounds(5), _gc_mode("enabled", "disabled", "freeze")),
+        ),
+        Measurer(
+            "memory",
+            "memray: peak and retained bytes per message, allocations, flamegraph; RSS fallback",
+            ALL_WORKLOADS,
+            (
+                _rounds(1),
+                _gc_mode("enabled", "disabled"),
+                Param("trace_python_allocators", bool, True, "trace every pymalloc block (exact object bytes)"),
+                Param("capture", str, "", "where memray's capture goes (default: beside the result)"),
+            ),
+            optional_module="memray",
+            without_it="RSS figures only",
+            artifact=Artifact("capture", "memory", ".bin"),
+        ),
+        Measurer(
+            "scalene",
+            "scalene line profile (CPU and memory) of a plain workload process",
+            ALL_WORKLOADS,
+            (_rounds(10),),
+            optional_module="scalene",
+            without_it="the job is skipped with a note (pip install 'shape-harness[scalene]')",
+        ),
+    )
+}
 
 #: Measurers whose jobs run under a GC mode (tidy column ``gc_mode``).
 GC_MODE_MEASURERS = tuple(name for name, measurer in MEASURERS.items() if measurer.gc_modes)
@@ -134,6 +166,7 @@ def check(job: Job) -> Job:
     if unknown:
         known = ", ".join(declared) or "none"
         raise JobError(f"{entry.name} / {job.workload} take no parameter {', '.join(unknown)} (they take: {known})")
-    params = {name: param.check(job.params[name]) if name in job.params else param.default
-              for name, param in declared.items()}
+    params = {
+        name: param.check(job.params[name]) if name in job.params else param.default for name, param in declared.items()
+    }
     return replace(job, params=params)

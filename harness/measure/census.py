@@ -124,8 +124,12 @@ def compact_layout(objs: List[Any]) -> Optional[Dict[str, Any]]:
         # PyDictObject: refcount, type, ma_used, ma_version_tag, ma_keys, then ma_values
         offset = 3 * ctypes.sizeof(ctypes.c_ssize_t) + 8 + ctypes.sizeof(ctypes.c_void_p)
         compact = sum(ctypes.c_void_p.from_address(id(vars(obj)) + offset).value is not None for obj in with_dict)
-    return {"method": method, "objects_with_dict": len(with_dict), "compact": compact,
-            "compact_share": compact / len(with_dict)}
+    return {
+        "method": method,
+        "objects_with_dict": len(with_dict),
+        "compact": compact,
+        "compact_share": compact / len(with_dict),
+    }
 
 
 def _children(obj: Any, shape: Callable[[Any], KeyTuple]) -> Iterable[Any]:
@@ -176,15 +180,23 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
     layout = compact_layout(infos + parts)  # before shape(): reading __dict__ would materialise it
     info_count, part_count = census_of(infos, strategy.shape), census_of(parts, strategy.shape)
     messages = max(1, len(infos))
-    return {"info_key_sets": info_count.key_sets, "info_key_orders": info_count.key_orders,
-            "part_key_sets": part_count.key_sets, "part_key_orders": part_count.key_orders,
-            "info_classes": len({type(obj) for obj in infos}), "part_classes": len({type(obj) for obj in parts}),
-            # PyPy's gc.get_objects() lists objects its GC manages, not CPython's tracked containers
-            "tracked_per_message": tracked / messages if platform.python_implementation() == "CPython" else None,
-            "top_level_tracked_share": (sum(map(gc.is_tracked, infos + parts)) / max(1, len(infos) + len(parts))
-                                        if hasattr(gc, "is_tracked") else None),
-            "deep_bytes_per_message": _per(deep_bytes(infos + parts, strategy.shape), messages),
-            "compact_layout": layout}
+    return {
+        "info_key_sets": info_count.key_sets,
+        "info_key_orders": info_count.key_orders,
+        "part_key_sets": part_count.key_sets,
+        "part_key_orders": part_count.key_orders,
+        "info_classes": len({type(obj) for obj in infos}),
+        "part_classes": len({type(obj) for obj in parts}),
+        # PyPy's gc.get_objects() lists objects its GC manages, not CPython's tracked containers
+        "tracked_per_message": tracked / messages if platform.python_implementation() == "CPython" else None,
+        "top_level_tracked_share": (
+            sum(map(gc.is_tracked, infos + parts)) / max(1, len(infos) + len(parts))
+            if hasattr(gc, "is_tracked")
+            else None
+        ),
+        "deep_bytes_per_message": _per(deep_bytes(infos + parts, strategy.shape), messages),
+        "compact_layout": layout,
+    }
 
 
 def measure(job: Any, out: Any) -> Dict[str, Any]:
@@ -200,8 +212,11 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
         prepared.close()
     layout = found.pop("compact_layout")
     units = {"deep_bytes_per_message": "bytes", "top_level_tracked_share": "ratio"}
-    figures = [Figure(metric, float(value), units.get(metric, "count"), len(messages))
-               for metric, value in found.items() if value is not None]
+    figures = [
+        Figure(metric, float(value), units.get(metric, "count"), len(messages))
+        for metric, value in found.items()
+        if value is not None
+    ]
     if layout is not None:
         figures.append(Figure("compact_layout_share", layout["compact_share"], "ratio", layout["objects_with_dict"]))
     return {"figures": figures, "extra": {"compact_layout": layout}}

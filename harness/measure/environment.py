@@ -67,8 +67,12 @@ def interpreter() -> Dict[str, Any]:
 
 
 def machine() -> Dict[str, Any]:
-    return {"platform": platform.platform(), "cpu_model": _cpu_model(), "cores": os.cpu_count(),
-            "memory_bytes": _memory_bytes()}
+    return {
+        "platform": platform.platform(),
+        "cpu_model": _cpu_model(),
+        "cores": os.cpu_count(),
+        "memory_bytes": _memory_bytes(),
+    }
 
 
 def environment() -> Dict[str, Any]:
@@ -82,6 +86,10 @@ def environment() -> Dict[str, Any]:
 def fingerprint(env: Dict[str, Any]) -> str:
     """A short hash of what decides whether two results may be compared."""
     interp = env["interpreter"]
-    basis = {"implementation": interp["implementation"], "sys_version": interp["sys_version"],
-             "cpu_model": env["machine"]["cpu_model"], "packages": env["packages"]}
+    basis = {
+        "implementation": interp["implementation"],
+        "sys_version": interp["sys_version"],
+        "cpu_model": env["machine"]["cpu_model"],
+        "packages": env["packages"],
+    }
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]

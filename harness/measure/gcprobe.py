@@ -89,13 +89,17 @@ class GcProbe:
         found = [Figure("wall_s", wall, "s", n)]
         if not (hasattr(gc, "callbacks") or hasattr(gc, "hooks")):
             return found
-        found += [Figure("gc_s", self.seconds, "s", n),
-                  Figure("gc_share", self.seconds / wall if wall else 0.0, "ratio", n)]
+        found += [
+            Figure("gc_s", self.seconds, "s", n),
+            Figure("gc_share", self.seconds / wall if wall else 0.0, "ratio", n),
+        ]
         for generation in range(3):
-            found += [Figure(f"gc{generation}_collections", self.count[generation], "count", n),
-                      Figure(f"gc{generation}_s", self.total[generation], "s", n),
-                      Figure(f"gc{generation}_max_pause_s", self.longest[generation], "s", n),
-                      Figure(f"gc{generation}_collected", self.collected[generation], "objects", n)]
+            found += [
+                Figure(f"gc{generation}_collections", self.count[generation], "count", n),
+                Figure(f"gc{generation}_s", self.total[generation], "s", n),
+                Figure(f"gc{generation}_max_pause_s", self.longest[generation], "s", n),
+                Figure(f"gc{generation}_collected", self.collected[generation], "objects", n),
+            ]
         return found
 
 
@@ -165,16 +169,27 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
             for _ in range(rounds):
                 gc_before, started = probe.seconds, time.perf_counter()
                 kept = len(prepared.run())
-                steps.append({"history": session.size, "kept": kept, "seconds": time.perf_counter() - started,
-                              "gc_seconds": probe.seconds - gc_before})
+                steps.append(
+                    {
+                        "history": session.size,
+                        "kept": kept,
+                        "seconds": time.perf_counter() - started,
+                        "gc_seconds": probe.seconds - gc_before,
+                    }
+                )
             wall = time.perf_counter() - begin
     finally:
         gc.enable()
         prepared.close()
     figures = probe.figures(wall, rounds)
-    figures.append(Figure("seconds_per_iteration_per_1k_history",
-                          slope([s["history"] / 1000 for s in steps], [s["seconds"] for s in steps]), "s",
-                          rounds))
+    figures.append(
+        Figure(
+            "seconds_per_iteration_per_1k_history",
+            slope([s["history"] / 1000 for s in steps], [s["seconds"] for s in steps]),
+            "s",
+            rounds,
+        )
+    )
     return {"figures": figures, "extra": {"iterations": steps, "session": session.session_id}}
 
 

@@ -38,8 +38,15 @@ class JobError(ValueError):
 _REQUIRED = ("id", "measurer", "strategy", "workload", "dataset", "size")
 #: The type each job field must have (bool is not an int here).
 _FIELD_TYPES: Dict[str, Tuple[type, ...]] = {
-    "id": (str,), "measurer": (str,), "strategy": (str,), "workload": (str,), "dataset": (str,),
-    "size": (int,), "session": (str, type(None)), "params": (dict,), "verify_dataset": (bool,),
+    "id": (str,),
+    "measurer": (str,),
+    "strategy": (str,),
+    "workload": (str,),
+    "dataset": (str,),
+    "size": (int,),
+    "session": (str, type(None)),
+    "params": (dict,),
+    "verify_dataset": (bool,),
     "interpreter": (str, type(None)),
 }
 
@@ -175,8 +182,9 @@ def read_job(path: Path) -> Tuple[Job, str]:
     return Job.from_dict(data), job_sha256(text)
 
 
-def write_result(path: Path, job: Job, job_hash: str, figures: List[Figure], started: float,
-                 extra: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def write_result(
+    path: Path, job: Job, job_hash: str, figures: List[Figure], started: float, extra: Optional[Dict[str, Any]] = None
+) -> Dict[str, Any]:
     """Write a job's result atomically and return it."""
     result = {
         "result_version": RESULT_VERSION,

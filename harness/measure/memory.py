@@ -142,15 +142,23 @@ def capture_figures(memray: Any, capture: Path, messages: int) -> Tuple[List[Fig
                 allocated += record.size
         retained = sum(record.size for record in reader.get_leaked_allocation_records(merge_threads=True))
     peak = metadata.peak_memory
-    figures = [Figure("peak_bytes", peak, "bytes"), Figure("allocations", count, "count"),
-               Figure("allocated_bytes", allocated, "bytes"), Figure("retained_bytes", retained, "bytes")]
+    figures = [
+        Figure("peak_bytes", peak, "bytes"),
+        Figure("allocations", count, "count"),
+        Figure("allocated_bytes", allocated, "bytes"),
+        Figure("retained_bytes", retained, "bytes"),
+    ]
     if messages:
-        figures += [Figure("peak_bytes_per_message", peak / messages, "bytes", messages),
-                    Figure("retained_bytes_per_message", retained / messages, "bytes", messages)]
-    extra = {"memray_total_allocations": metadata.total_allocations,
-             "python_allocator": str(metadata.python_allocator),
-             "trace_python_allocators": metadata.trace_python_allocators,
-             "retained_from": "FileReader.get_leaked_allocation_records (live when tracking stopped)"}
+        figures += [
+            Figure("peak_bytes_per_message", peak / messages, "bytes", messages),
+            Figure("retained_bytes_per_message", retained / messages, "bytes", messages),
+        ]
+    extra = {
+        "memray_total_allocations": metadata.total_allocations,
+        "python_allocator": str(metadata.python_allocator),
+        "trace_python_allocators": metadata.trace_python_allocators,
+        "retained_from": "FileReader.get_leaked_allocation_records (live when tracking stopped)",
+    }
     return figures, extra
 
 
@@ -185,8 +193,12 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
             gc.disable()
         rss_before = current_rss()
         if memray is not None:
-            with memray.Tracker(destination=destination, native_traces=False, follow_fork=False,
-                                trace_python_allocators=python_allocators):
+            with memray.Tracker(
+                destination=destination,
+                native_traces=False,
+                follow_fork=False,
+                trace_python_allocators=python_allocators,
+            ):
                 kept = _run(prepared, runs, steps)
         else:
             kept = _run(prepared, runs, steps)

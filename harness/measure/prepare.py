@@ -63,7 +63,8 @@ class Workload:
 
 def longest_session(dataset: Dataset) -> str:
     row = dataset.conn.execute(
-        "SELECT session_id FROM message GROUP BY session_id ORDER BY count(*) DESC, session_id LIMIT 1").fetchone()
+        "SELECT session_id FROM message GROUP BY session_id ORDER BY count(*) DESC, session_id LIMIT 1"
+    ).fetchone()
     if row is None:
         raise JobError(f"dataset {dataset.path} has no messages")
     return row[0]
@@ -95,54 +96,93 @@ def _access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Option
     messages, _ = first_rows(dataset, job.size)
     infos = [strategy.info(row) for row in messages]
     iterations = job.params["iterations"]
-    return Prepared(strategy, lambda: strategy.access(infos, iterations),
-                    len(infos) * iterations * len(ACCESS_PROPERTIES), "read", dataset)
+    return Prepared(
+        strategy,
+        lambda: strategy.access(infos, iterations),
+        len(infos) * iterations * len(ACCESS_PROPERTIES),
+        "read",
+        dataset,
+    )
 
 
 def _hydrate_all(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
     messages, parts = first_rows(dataset, job.size)
-    return Prepared(strategy, lambda: hydrate_all(strategy, messages, parts), len(messages) + len(parts), "row",
-                    dataset)
+    return Prepared(
+        strategy, lambda: hydrate_all(strategy, messages, parts), len(messages) + len(parts), "row", dataset
+    )
 
 
 def _page(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
     session_id = job.session or longest_session(dataset)
     limit = job.params["limit"]
-    return Prepared(strategy, lambda: page(dataset.conn, strategy, session_id, limit=limit), limit, "message",
-                    dataset)
+    return Prepared(strategy, lambda: page(dataset.conn, strategy, session_id, limit=limit), limit, "message", dataset)
 
 
 def _filter_compacted(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
     session = GrowingSession(dataset.conn, job.session or longest_session(dataset), job.size)
-    return Prepared(strategy, lambda: filter_compacted(session.conn, strategy, session.session_id), job.size,
-                    "message", dataset, session)
+    return Prepared(
+        strategy,
+        lambda: filter_compacted(session.conn, strategy, session.session_id),
+        job.size,
+        "message",
+        dataset,
+        session,
+    )
 
 
 def _run_loop(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
     session = GrowingSession(dataset.conn, job.session or longest_session(dataset), job.size)
     growth = job.params["growth"]
     if growth and rounds is None:
-        raise JobError("this measurer calls the workload an unknown number of times, so run_loop cannot grow "
-                       f"the history (params.growth must be 0, got {growth})")
+        raise JobError(
+            "this measurer calls the workload an unknown number of times, so run_loop cannot grow "
+            f"the history (params.growth must be 0, got {growth})"
+        )
     if growth * (rounds or 0) > session.remaining:
         raise too_few(f"session {session.session_id!r}", session.total, f"{job.size} + {rounds} × {growth}")
-    return Prepared(strategy, lambda: loop_iteration(session, strategy, growth), job.size, "message", dataset,
-                    session)
+    return Prepared(strategy, lambda: loop_iteration(session, strategy, growth), job.size, "message", dataset, session)
 
 
-WORKLOADS: Dict[str, Workload] = {w.name: w for w in (
-    Workload("access", "read role, cost, summary, finish, error, variant, structured of every info, 200 times",
-             "read", (Param("iterations", int, 200, "passes over every info", minimum=1),), _access),
-    Workload("hydrate_all", "build every info and part from stored rows (JSON decode included), no SQLite", "row",
-             (), _hydrate_all),
-    Workload("page", "one page of 50 messages, newest first, parts loaded with one IN query", "message",
-             (Param("limit", int, 50, "messages per page", minimum=1),), _page),
-    Workload("filter_compacted", "stream a whole session and walk back to the last compaction boundary",
-             "message", (), _filter_compacted),
-    Workload("run_loop", "agent loop: append messages, re-read the history with filter_compacted, repeat",
-             "message", (Param("growth", int, 0, "messages the prompt appends before each re-read", minimum=0),),
-             _run_loop),
-)}
+WORKLOADS: Dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload(
+            "access",
+            "read role, cost, summary, finish, error, variant, structured of every info, 200 times",
+            "read",
+            (Param("iterations", int, 200, "passes over every info", minimum=1),),
+            _access,
+        ),
+        Workload(
+            "hydrate_all",
+            "build every info and part from stored rows (JSON decode included), no SQLite",
+            "row",
+            (),
+            _hydrate_all,
+        ),
+        Workload(
+            "page",
+            "one page of 50 messages, newest first, parts loaded with one IN query",
+            "message",
+            (Param("limit", int, 50, "messages per page", minimum=1),),
+            _page,
+        ),
+        Workload(
+            "filter_compacted",
+            "stream a whole session and walk back to the last compaction boundary",
+            "message",
+            (),
+            _filter_compacted,
+        ),
+        Workload(
+            "run_loop",
+            "agent loop: append messages, re-read the history with filter_compacted, repeat",
+            "message",
+            (Param("growth", int, 0, "messages the prompt appends before each re-read", minimum=0),),
+            _run_loop,
+        ),
+    )
+}
 
 
 def _strategy(name: str) -> Type[Strategy]:

@@ -77,12 +77,10 @@ def target(job: Job, out: Path) -> Dict[str, Any]:
     finally:
         prepared.close()
     figures = [Figure("wall_s", wall, "s", rounds), Figure("seconds_per_round", wall / rounds, "s", rounds)]
-    return {"figures": figures,
-            "extra": {"rounds": rounds, "units": prepared.units, "unit": prepared.unit}}
+    return {"figures": figures, "extra": {"rounds": rounds, "units": prepared.units, "unit": prepared.unit}}
 
 
-def scalene_command(version: str, profile_json: Path, script: Path, job_path: Path,
-                    target_out: Path) -> List[str]:
+def scalene_command(version: str, profile_json: Path, script: Path, job_path: Path, target_out: Path) -> List[str]:
     # Every file: with --profile-only <harness dir>, scalene 2.4 dropped the CPU samples taken in json's
     # decoder (outside the harness) instead of charging them to the calling harness line.
     only = ["--profile-all"]
@@ -104,15 +102,20 @@ def summary(profile: Dict[str, Any]) -> Dict[str, Any]:
     lines = []
     for filename, data in (profile.get("files") or {}).items():
         for line in data.get("lines", []):
-            cpu = sum(float(line.get(key) or 0) for key in ("n_cpu_percent_python", "n_cpu_percent_c",
-                                                             "n_sys_percent"))
+            cpu = sum(float(line.get(key) or 0) for key in ("n_cpu_percent_python", "n_cpu_percent_c", "n_sys_percent"))
             if cpu > 0:
-                lines.append({"file": filename, "line": line.get("lineno"),
-                              "code": (line.get("line") or "").strip(), "cpu_percent": cpu,
-                              "python_percent": line.get("n_cpu_percent_python", 0),
-                              "native_percent": line.get("n_cpu_percent_c", 0),
-                              "system_percent": line.get("n_sys_percent", 0),
-                              "peak_mb": line.get("n_peak_mb", 0)})
+                lines.append(
+                    {
+                        "file": filename,
+                        "line": line.get("lineno"),
+                        "code": (line.get("line") or "").strip(),
+                        "cpu_percent": cpu,
+                        "python_percent": line.get("n_cpu_percent_python", 0),
+                        "native_percent": line.get("n_cpu_percent_c", 0),
+                        "system_percent": line.get("n_sys_percent", 0),
+                        "peak_mb": line.get("n_peak_mb", 0),
+                    }
+                )
     lines.sort(key=lambda line: -line["cpu_percent"])
     return {"figures": figures, "top_lines": lines[:TOP_LINES]}
 
@@ -123,8 +126,10 @@ def measure(job: Job, out: Path, job_path: Path) -> Dict[str, Any]:
     prepare(job, job.params["rounds"]).close()  # a bad job is bad whether or not scalene is here
     version = scalene_version()
     if version is None or sys.implementation.name != "cpython":
-        return {"figures": [], "extra": {"skipped": SKIPPED if version is None else
-                                         f"scalene does not run on {sys.implementation.name}"}}
+        return {
+            "figures": [],
+            "extra": {"skipped": SKIPPED if version is None else f"scalene does not run on {sys.implementation.name}"},
+        }
     out = Path(os.path.abspath(out))
     profile_json = out.with_name(out.stem + ".scalene.json")
     target_out = out.with_name(out.stem + ".target.json")
@@ -136,8 +141,13 @@ def measure(job: Job, out: Path, job_path: Path) -> Dict[str, Any]:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise SystemExit(f"error: scalene {version} exited {done.returncode}: {last}")
     found = summary(json.loads(profile_json.read_text(encoding="utf-8")))
-    extra: Dict[str, Any] = {"scalene": version, "command": command, "scalene_json": str(profile_json),
-                             "target_result": str(target_out), "top_lines": found["top_lines"]}
+    extra: Dict[str, Any] = {
+        "scalene": version,
+        "command": command,
+        "scalene_json": str(profile_json),
+        "target_result": str(target_out),
+        "top_lines": found["top_lines"],
+    }
     if target_out.exists():  # its wall time includes scalene's overhead: kept as context, not as a figure
         extra["target_extra"] = json.loads(target_out.read_text(encoding="utf-8")).get("extra", {})
     return {"figures": found["figures"], "extra": extra}

@@ -59,10 +59,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     settings = {key: int(value) if key != "min_time" else value for key, value in job.params["pyperf"].items()}
-    runner = pyperf.Runner(program_args=("-m", "harness.measure.timing"),
-                           add_cmdline_args=lambda cmd, args: cmd.extend(["--job", str(args.job),
-                                                                          "--out", str(args.out)]),
-                           **settings)
+    runner = pyperf.Runner(
+        program_args=("-m", "harness.measure.timing"),
+        add_cmdline_args=lambda cmd, args: cmd.extend(["--job", str(args.job), "--out", str(args.out)]),
+        **settings,
+    )
     runner.argparser.add_argument("--job", type=Path, required=True)
     runner.argparser.add_argument("--out", type=Path, required=True)
     args = runner.parse_args(argv)
@@ -92,8 +93,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     units, unit = found["harness_units"], found["harness_unit"]
     path = pyperf_path(job, args.out)
     bench.dump(str(path), replace=True)
-    write_result(args.out, job, job_hash, figures_from(bench, units, unit), started,
-                 {"pyperf_json": str(path), "units": units, "unit": unit})
+    write_result(
+        args.out,
+        job,
+        job_hash,
+        figures_from(bench, units, unit),
+        started,
+        {"pyperf_json": str(path), "units": units, "unit": unit},
+    )
     return 0
 
 

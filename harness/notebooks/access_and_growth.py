@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from harness import results
-from harness.findings import select
 from harness.display import bar_labeller, load_frame, note, save_figure, setup_plots, show_table
+from harness.findings import select
 
 setup_plots()
 tidy = load_frame(run_dir)
@@ -43,15 +43,18 @@ if timing.empty:
     note("This run has no timing measurements (pyperf): access and hydration times are missing.")
 
 # %%
-for workload, metric, title in (("access", "ns_per_read", "200×7 access: time per property read"),
-                                ("hydrate_all", "ns_per_row", "hydration: time per stored row")):
+for workload, metric, title in (
+    ("access", "ns_per_read", "200×7 access: time per property read"),
+    ("hydrate_all", "ns_per_row", "hydration: time per stored row"),
+):
     rows = timing[(timing["workload"] == workload) & (timing["metric"] == metric)]
     if rows.empty:
         if not timing.empty:
             note(f"No {workload} timing ({metric}) in this run.")
         continue
-    grouped = rows.groupby(["interpreter", "strategy"]).agg(value=("value", "median"), mad=("mad", "median"),
-                                                           processes=("n", "max"))
+    grouped = rows.groupby(["interpreter", "strategy"]).agg(
+        value=("value", "median"), mad=("mad", "median"), processes=("n", "max")
+    )
     grouped = grouped.sort_values("value")
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(grouped) + 2), 4))
     x = np.arange(len(grouped))
@@ -78,9 +81,15 @@ for result in results.job_results(Path(run_dir)):
     name = f"{interpreter.get('implementation', '?')} {interpreter.get('version', '?')}"
     for step in (result.get("extra") or {}).get("iterations") or []:
         if isinstance(step, dict) and "history" in step and "seconds" in step:
-            curves.append({"interpreter": name, "strategy": str(job.get("strategy", "?")),
-                           "history": float(step["history"]), "seconds": float(step["seconds"]),
-                           "gc_seconds": float(step.get("gc_seconds") or 0.0)})
+            curves.append(
+                {
+                    "interpreter": name,
+                    "strategy": str(job.get("strategy", "?")),
+                    "history": float(step["history"]),
+                    "seconds": float(step["seconds"]),
+                    "gc_seconds": float(step.get("gc_seconds") or 0.0),
+                }
+            )
 curves = pd.DataFrame(curves)
 if curves.empty:
     note("This run has no run_loop measurements: growth per iteration is missing.")
@@ -90,15 +99,28 @@ else:
     for (interpreter, strategy), rows in curves.groupby(["interpreter", "strategy"], sort=True):
         rows = rows.sort_values("history")
         style = "--" if strategy.startswith("cached:") else "-"
-        line, = ax.plot(rows["history"], rows["seconds"] * 1000, style, marker="o", label=label(interpreter, strategy).replace("\n", " "))
+        (line,) = ax.plot(
+            rows["history"],
+            rows["seconds"] * 1000,
+            style,
+            marker="o",
+            label=label(interpreter, strategy).replace("\n", " "),
+        )
         slope = np.nan
         if rows["history"].nunique() >= 2:
             slope, intercept = np.polyfit(rows["history"] / 1000, rows["seconds"], 1)
             xs = np.array([rows["history"].min(), rows["history"].max()])
             ax.plot(xs, (intercept + slope * xs / 1000) * 1000, ":", color=line.get_color(), alpha=0.6)
-        slopes.append({"interpreter": interpreter, "strategy": strategy, "cached": strategy.startswith("cached:"),
-                       "iterations": len(rows), "ms per iteration per 1k history": slope * 1000,
-                       "GC share": rows["gc_seconds"].sum() / max(rows["seconds"].sum(), 1e-12)})
+        slopes.append(
+            {
+                "interpreter": interpreter,
+                "strategy": strategy,
+                "cached": strategy.startswith("cached:"),
+                "iterations": len(rows),
+                "ms per iteration per 1k history": slope * 1000,
+                "GC share": rows["gc_seconds"].sum() / max(rows["seconds"].sum(), 1e-12),
+            }
+        )
     ax.set_xlabel("history (messages)")
     ax.set_ylabel("time per iteration (ms)")
     ax.set_title("run_loop: time per iteration vs history (dashed = row cache, dotted = fit)")

@@ -26,8 +26,8 @@ run_dir = "results/latest"
 import matplotlib.pyplot as plt
 import numpy as np
 
-from harness.findings import select, with_gc_mode
 from harness.display import bar_labeller, load_frame, note, save_figure, setup_plots, show_table
+from harness.findings import select, with_gc_mode
 
 setup_plots()
 tidy = load_frame(run_dir)
@@ -74,8 +74,17 @@ for workload in ("hydrate_all", "run_loop"):
     ax.set_title(f"GC share of wall time, {workload}" + (f", {int(size.max()):,} messages" if len(size) else ""))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     save_figure(fig, run_dir, f"gc-share-{workload}")
-    shown = wide[[c for c in ["wall_s", "gc_s", "gc_share"] + [f"gc{g}_collections" for g in generations]
-                  if c in wide.columns]].reindex(order).reset_index()
+    shown = (
+        wide[
+            [
+                c
+                for c in ["wall_s", "gc_s", "gc_share"] + [f"gc{g}_collections" for g in generations]
+                if c in wide.columns
+            ]
+        ]
+        .reindex(order)
+        .reset_index()
+    )
     show_table(shown)
 
 # %% [markdown]
@@ -113,8 +122,7 @@ else:
     tracked = with_gc_mode(tracked)
     tracked = tracked[(tracked["measurer"] != "gcprobe") | (tracked["gc_mode"] == "enabled")]
     tracked = tracked.assign(source=tracked["measurer"] + " " + tracked["dataset"].astype(str))
-    wide = tracked.pivot_table(index=["interpreter", "strategy"], columns="source", values="value",
-                               aggfunc="median")
+    wide = tracked.pivot_table(index=["interpreter", "strategy"], columns="source", values="value", aggfunc="median")
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(wide) + 2), 4))
     width = 0.8 / max(1, len(wide.columns))
     x = np.arange(len(wide))

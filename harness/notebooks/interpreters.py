@@ -22,16 +22,18 @@ run_dir = "results/latest"
 import matplotlib.pyplot as plt
 import numpy as np
 
-from harness.findings import select
 from harness.display import load_frame, note, save_figure, setup_plots, show_table
+from harness.findings import select
 from harness.summary import HEADLINES
 
 setup_plots()
 tidy = load_frame(run_dir)
 interpreters = sorted(tidy["interpreter"].dropna().astype(str).unique())
 if len(interpreters) < 2:
-    note(f"This run has {len(interpreters)} interpreter ({', '.join(interpreters) or 'none'}); a comparison "
-         "across interpreters needs a run with several (harness bench --python 3.11,3.13,pypy3).")
+    note(
+        f"This run has {len(interpreters)} interpreter ({', '.join(interpreters) or 'none'}); a comparison "
+        "across interpreters needs a run with several (harness bench --python 3.11,3.13,pypy3)."
+    )
 
 # %%
 if len(interpreters) >= 2:

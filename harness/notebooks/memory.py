@@ -27,8 +27,8 @@ import numpy as np
 from IPython.display import HTML, display
 
 from harness import results
-from harness.findings import select
 from harness.display import bar_labeller, esc, link, load_frame, note, save_figure, setup_plots, show_table
+from harness.findings import select
 
 setup_plots()
 tidy = load_frame(run_dir)
@@ -40,8 +40,10 @@ if memory.empty:
     note("This run has no memory measurements (memray): peak memory and flamegraphs are missing.")
 
 # %%
-FIGURES = (("peak_bytes_per_message", "peak bytes per message", 1, "B"),
-           ("peak_bytes", "peak memory of the rebuild", 2**20, "MiB"))
+FIGURES = (
+    ("peak_bytes_per_message", "peak bytes per message", 1, "B"),
+    ("peak_bytes", "peak memory of the rebuild", 2**20, "MiB"),
+)
 for metric, title, scale, unit in FIGURES:
     rows = memory[memory["metric"] == metric]
     if rows.empty:

@@ -25,8 +25,8 @@ run_dir = "results/latest"
 import matplotlib.pyplot as plt
 import numpy as np
 
-from harness.findings import SEED_SHAPES, select
 from harness.display import load_frame, note, save_figure, setup_plots, show_table
+from harness.findings import SEED_SHAPES, select
 
 setup_plots()
 tidy = load_frame(run_dir)
@@ -44,8 +44,10 @@ for dataset, rows in shapes.groupby("dataset", sort=True):
     table = table.reindex(columns=[m for m in SHAPE_METRICS if m in table.columns])
     size = rows["size"].dropna()
     messages = f"{int(size.max()):,} messages" if len(size) else "? messages"
-    seed = {"seed JSC spread": {"info_key_sets": SEED_SHAPES["info"][0], "part_key_sets": SEED_SHAPES["part"][0]},
-            "seed JSC fixed": {"info_key_sets": SEED_SHAPES["info"][1], "part_key_sets": SEED_SHAPES["part"][1]}}
+    seed = {
+        "seed JSC spread": {"info_key_sets": SEED_SHAPES["info"][0], "part_key_sets": SEED_SHAPES["part"][0]},
+        "seed JSC fixed": {"info_key_sets": SEED_SHAPES["info"][1], "part_key_sets": SEED_SHAPES["part"][1]},
+    }
     shown = table.copy()
     if str(dataset).startswith("reference"):
         for name, values in seed.items():
@@ -66,8 +68,9 @@ for dataset, rows in shapes.groupby("dataset", sort=True):
     save_figure(fig, run_dir, f"shapes-{dataset}")
     show_table(shown.reset_index(), floatfmt="{:,.0f}")
     if str(dataset).startswith("reference"):
-        note("Hatched bars are the seed's JavaScriptCore key-set figures (5,000 messages); "
-             f"this dataset has {messages}.")
+        note(
+            f"Hatched bars are the seed's JavaScriptCore key-set figures (5,000 messages); this dataset has {messages}."
+        )
 
 # %% [markdown]
 # ### CPython compact layout

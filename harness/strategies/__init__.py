@@ -41,8 +41,11 @@ def register(cls: Type[Strategy]) -> Type[Strategy]:
 def builtin_modules() -> List[str]:
     """Names of the modules of this package that each define one strategy (not the support modules,
     not the ``_`` helpers)."""
-    return sorted(info.name for info in pkgutil.iter_modules(__path__)
-                  if info.name not in SUPPORT_MODULES and not info.name.startswith("_"))
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules(__path__)
+        if info.name not in SUPPORT_MODULES and not info.name.startswith("_")
+    )
 
 
 def _entry_points() -> list:
@@ -89,7 +92,7 @@ def get(name: str) -> Type[Strategy]:
     Raises UnknownStrategy, suggesting the closest name, for a name not registered.
     """
     if name.startswith(PREFIX):
-        return with_row_cache(get(name[len(PREFIX):]))
+        return with_row_cache(get(name[len(PREFIX) :]))
     strategies = all_strategies()
     if name not in strategies:
         raise UnknownStrategy(name, list(strategies))

@@ -22,6 +22,7 @@ from harness.strategies.base import Strategy
 #: is never in a decoded row (JSON keys are strings), so its value is always None.
 Entry = Tuple[Callable[..., Any], Tuple[Optional[str], ...]]
 
+
 def class_name(kind: str, suffix: str) -> str:
     """``step-finish`` -> ``StepFinishPart``."""
     return "".join(word.capitalize() for word in kind.split("-")) + suffix
@@ -29,13 +30,16 @@ def class_name(kind: str, suffix: str) -> str:
 
 def build_classes(make: Callable[[str, Tuple[str, ...]], type]) -> Tuple[Dict[str, Entry], Dict[str, Entry]]:
     """Entries per role and per part type of classes ``make(name, keys)``; each gets ``_keys``."""
+
     def entry(name: str, keys: Tuple[str, ...]) -> Entry:
         cls = make(name, keys)
         cls._keys = keys  # type: ignore[attr-defined]
         return cls, keys
 
-    return ({role: entry(class_name(role, "Info"), INFO_KEYS[role]) for role in ROLES},
-            {kind: entry(class_name(kind, "Part"), keys) for kind, keys in PART_KEYS.items()})
+    return (
+        {role: entry(class_name(role, "Info"), INFO_KEYS[role]) for role in ROLES},
+        {kind: entry(class_name(kind, "Part"), keys) for kind, keys in PART_KEYS.items()},
+    )
 
 
 def slots_class(name: str, keys: Sequence[str]) -> type:

@@ -22,6 +22,7 @@ class Floor(Strategy):
 def decoding(decode: Callable[[str], Any]) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
     """``info(row)`` / ``part(row)`` that decode the row's data column and do nothing else (the data
     column is last in both tables, so one function serves both)."""
+
     def data(row: Tuple) -> Any:
         return decode(row[ROW_DATA])
 

@@ -66,8 +66,9 @@ def build(gc: bool, typed: bool) -> Optional[Variant]:
         keys = keys or tuple(spec)
         assert set(keys) == set(spec), f"{name}: the type table and harness.schema disagree"
         fields = [(key, spec[key], None) if _nullable(spec[key]) else (key, spec[key]) for key in keys]
-        return msgspec.defstruct(name + suffix, fields, module=__name__, kw_only=True, omit_defaults=True,
-                                 gc=gc, **options)
+        return msgspec.defstruct(
+            name + suffix, fields, module=__name__, kw_only=True, omit_defaults=True, gc=gc, **options
+        )
 
     n: Callable[[Any], Any] = (lambda kind: kind) if typed else (lambda kind: Any)
     s, i, num, b = Opt[str], Opt[int], Opt[NUM], Opt[bool]
@@ -76,26 +77,75 @@ def build(gc: bool, typed: bool) -> Optional[Variant]:
     model = n(struct("Model", {"providerID": str, "modelID": str, "variant": s}))
     path = n(struct("Path", {"cwd": str, "root": str}))
     cache = struct("Cache", {"read": NUM, "write": NUM})
-    tokens = n(struct("Tokens", {"total": num, "input": NUM, "output": NUM, "reasoning": NUM,
-                                 "cache": cache}))
-    diff = struct("FileDiff", {"file": s, "before": s, "after": s, "patch": s, "additions": NUM,
-                               "deletions": NUM, "status": s})
+    tokens = n(struct("Tokens", {"total": num, "input": NUM, "output": NUM, "reasoning": NUM, "cache": cache}))
+    diff = struct(
+        "FileDiff", {"file": s, "before": s, "after": s, "patch": s, "additions": NUM, "deletions": NUM, "status": s}
+    )
     summary = n(struct("Summary", {"title": s, "body": s, "diffs": Tuple[diff, ...]}))
     fmt = n(struct("Format", {"type": str, "schema": Any, "retryCount": i}))
-    state = n(struct("ToolState", {"status": str, "input": Any, "raw": s, "output": s, "title": s,
-                                   "metadata": Any, "error": s, "time": Opt[span], "attachments": Any}))
+    state = n(
+        struct(
+            "ToolState",
+            {
+                "status": str,
+                "input": Any,
+                "raw": s,
+                "output": s,
+                "title": s,
+                "metadata": Any,
+                "error": s,
+                "time": Opt[span],
+                "attachments": Any,
+            },
+        )
+    )
     source_text = struct("SourceText", {"value": str, "start": NUM, "end": NUM})
     position = struct("Position", {"line": int, "character": int})
     span_range = struct("Range", {"start": position, "end": position})
-    source = n(struct("FileSource", {"type": str, "text": source_text, "path": s, "range": Opt[span_range],
-                                     "name": s, "kind": i, "clientName": s, "uri": s}))
+    source = n(
+        struct(
+            "FileSource",
+            {
+                "type": str,
+                "text": source_text,
+                "path": s,
+                "range": Opt[span_range],
+                "name": s,
+                "kind": i,
+                "clientName": s,
+                "uri": s,
+            },
+        )
+    )
     source_text, strings = n(source_text), n(Tuple[str, ...])
 
-    user = {"time": time, "format": Opt[fmt], "summary": Opt[summary], "agent": str, "model": model,
-            "system": s, "tools": Any, **INFO_ID_TYPES}
-    assistant = {"time": time, "error": Any, "parentID": str, "modelID": str, "providerID": str, "mode": str,
-                 "agent": str, "path": path, "summary": b, "cost": NUM, "tokens": tokens,
-                 "structured": Any, "variant": s, "finish": s, **INFO_ID_TYPES}
+    user = {
+        "time": time,
+        "format": Opt[fmt],
+        "summary": Opt[summary],
+        "agent": str,
+        "model": model,
+        "system": s,
+        "tools": Any,
+        **INFO_ID_TYPES,
+    }
+    assistant = {
+        "time": time,
+        "error": Any,
+        "parentID": str,
+        "modelID": str,
+        "providerID": str,
+        "mode": str,
+        "agent": str,
+        "path": path,
+        "summary": b,
+        "cost": NUM,
+        "tokens": tokens,
+        "structured": Any,
+        "variant": s,
+        "finish": s,
+        **INFO_ID_TYPES,
+    }
     parts = {
         "text": {"text": str, "synthetic": b, "ignored": b, "time": Opt[span], "metadata": Any},
         "subtask": {"prompt": str, "description": str, "agent": str, "model": Opt[model], "command": s},
@@ -110,13 +160,22 @@ def build(gc: bool, typed: bool) -> Optional[Variant]:
         "retry": {"attempt": int, "error": Any, "time": time},
         "compaction": {"auto": bool, "overflow": b, "tail_start_id": s},
     }
-    info = {role: struct(role.title(), spec, INFO_KEYS[role][1:], tag_field="role", tag=role,
-                         namespace={"role": role})
-            for role, spec in (("user", user), ("assistant", assistant))}
+    info = {
+        role: struct(role.title(), spec, INFO_KEYS[role][1:], tag_field="role", tag=role, namespace={"role": role})
+        for role, spec in (("user", user), ("assistant", assistant))
+    }
     other = struct("OtherUser", {"role": Opt[str], **user}, ("role",) + INFO_KEYS["user"][1:])
-    part = {kind: struct(kind.title().replace("-", "") + "Part", {**parts[kind], **PART_ID_TYPES},
-                         PART_KEYS[kind][1:], tag_field="type", tag=kind, namespace={"type": kind})
-            for kind in PART_TYPES}
+    part = {
+        kind: struct(
+            kind.title().replace("-", "") + "Part",
+            {**parts[kind], **PART_ID_TYPES},
+            PART_KEYS[kind][1:],
+            tag_field="type",
+            tag=kind,
+            namespace={"type": kind},
+        )
+        for kind in PART_TYPES
+    }
     return Variant(info, other, part, Union[tuple(info.values())], Union[tuple(part.values())])
 
 
@@ -148,7 +207,6 @@ def converters(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Call
         return values if cls is None else convert(values, cls)
 
     return info, part
-
 
 
 def decoders(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
@@ -188,6 +246,7 @@ def decoders(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Callab
         return obj
 
     return info, part
+
 
 def to_dict(obj: Any) -> Dict[str, Any]:
     """A Struct (or a fallback dict) as plain JSON data; None-valued optionals are left out."""

@@ -76,12 +76,21 @@ class RowCache:
         self.evictions += len(oldest)
 
     def stats(self) -> Dict[str, int]:
-        return {"size": len(self.entries), "capacity": self.capacity, "hits": self.hits,
-                "misses": self.misses, "evictions": self.evictions}
+        return {
+            "size": len(self.entries),
+            "capacity": self.capacity,
+            "hits": self.hits,
+            "misses": self.misses,
+            "evictions": self.evictions,
+        }
 
 
-def with_row_cache(base: Type[Strategy], info_capacity: int = DEFAULT_INFO_CAPACITY,
-           part_capacity: int = DEFAULT_PART_CAPACITY, policy: str = "fifo") -> Type[Strategy]:
+def with_row_cache(
+    base: Type[Strategy],
+    info_capacity: int = DEFAULT_INFO_CAPACITY,
+    part_capacity: int = DEFAULT_PART_CAPACITY,
+    policy: str = "fifo",
+) -> Type[Strategy]:
     """A new strategy class ``cached:<base>`` with its own pair of caches in front of ``base``."""
     infos, parts = RowCache(info_capacity, policy), RowCache(part_capacity, policy)
 

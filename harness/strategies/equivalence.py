@@ -61,8 +61,9 @@ def part_difference(row: Tuple, actual: Dict[str, Any]) -> Optional[str]:
 def difference(expected: Any, actual: Any, path: str = "") -> Optional[str]:
     """Where ``actual`` differs from ``expected`` (a key path and both values), or None."""
     if isinstance(expected, dict) and isinstance(actual, dict):
-        for key in sorted({k for k, v in expected.items() if v is not None}
-                          | {k for k, v in actual.items() if v is not None}):
+        for key in sorted(
+            {k for k, v in expected.items() if v is not None} | {k for k, v in actual.items() if v is not None}
+        ):
             found = difference(expected.get(key), actual.get(key), f"{path}.{key}" if path else key)
             if found:
                 return found

@@ -24,8 +24,7 @@ from harness.strategies.base import Strategy
 _loads = json.loads
 _infos, _parts = build_classes(lambda name, keys: type(name, (), {}))
 # Per role / type: the class and the stored keys it takes (ids come from the columns, last).
-_USER, _ASSISTANT = [(cls, frozenset(keys) - set(INFO_IDS))
-                     for cls, keys in (_infos["user"], _infos["assistant"])]
+_USER, _ASSISTANT = [(cls, frozenset(keys) - set(INFO_IDS)) for cls, keys in (_infos["user"], _infos["assistant"])]
 _PARTS = {kind: (cls, frozenset(keys) - set(PART_IDS)) for kind, (cls, keys) in _parts.items()}
 #: Every access property but ``role`` (always stored) may be unset on an instance.
 _MAYBE_UNSET = tuple(key for key in ACCESS_PROPERTIES if key != "role")

@@ -22,11 +22,41 @@ from harness.strategies import register
 from harness.strategies._classes import Built, PerKindClasses, build_classes
 
 _SCALARS: Dict[str, Any] = {
-    **dict.fromkeys(("role", "agent", "system", "parentID", "modelID", "providerID", "mode", "variant",
-                     "finish", "text", "prompt", "description", "command", "mime", "filename", "url",
-                     "callID", "tool", "snapshot", "reason", "hash", "name", "tail_start_id", "type",
-                     "id", "sessionID", "messageID"), str),
-    "cost": float, "attempt": int, "files": List[str],
+    **dict.fromkeys(
+        (
+            "role",
+            "agent",
+            "system",
+            "parentID",
+            "modelID",
+            "providerID",
+            "mode",
+            "variant",
+            "finish",
+            "text",
+            "prompt",
+            "description",
+            "command",
+            "mime",
+            "filename",
+            "url",
+            "callID",
+            "tool",
+            "snapshot",
+            "reason",
+            "hash",
+            "name",
+            "tail_start_id",
+            "type",
+            "id",
+            "sessionID",
+            "messageID",
+        ),
+        str,
+    ),
+    "cost": float,
+    "attempt": int,
+    "files": List[str],
     **dict.fromkeys(("synthetic", "ignored", "auto", "overflow"), bool),
 }
 
@@ -44,10 +74,14 @@ def _build() -> Dict[str, Callable]:
     roles = [Annotated[cls, Tag(role)] for role, (cls, _) in infos.items()]
     kinds = [Annotated[cls, Tag(kind)] for kind, (cls, _) in parts.items()]
     kinds.append(Annotated[Dict[str, Any], Tag("unknown")])
-    validate_info = TypeAdapter(Annotated[Union[tuple(roles)], Discriminator(
-        lambda v: "assistant" if v.get("role") == "assistant" else "user")]).validate_json
-    validate_part = TypeAdapter(Annotated[Union[tuple(kinds)], Discriminator(
-        lambda v: v.get("type") if v.get("type") in PART_KEYS else "unknown")]).validate_json
+    validate_info = TypeAdapter(
+        Annotated[Union[tuple(roles)], Discriminator(lambda v: "assistant" if v.get("role") == "assistant" else "user")]
+    ).validate_json
+    validate_part = TypeAdapter(
+        Annotated[
+            Union[tuple(kinds)], Discriminator(lambda v: v.get("type") if v.get("type") in PART_KEYS else "unknown")
+        ]
+    ).validate_json
 
     def info(row: Tuple) -> BaseModel:
         mid, session_id, _, _, data = row
@@ -80,4 +114,3 @@ class Pydantic(PerKindClasses):
     @staticmethod
     def to_dict(obj: Any) -> Dict[str, Any]:
         return dict(obj) if isinstance(obj, dict) else obj.model_dump()
-

@@ -17,14 +17,15 @@ from harness.strategies._kernel import attribute_kernel
 from harness.strategies.base import Strategy
 
 #: Union of both roles' keys in a fixed order: assistant's, then user-only ones, then the ids.
-MERGED_KEYS = tuple(dict.fromkeys(key for role in ("assistant", "user") for key in INFO_KEYS[role]
-                                  if key not in INFO_IDS)) + INFO_IDS
+MERGED_KEYS = (
+    tuple(dict.fromkeys(key for role in ("assistant", "user") for key in INFO_KEYS[role] if key not in INFO_IDS))
+    + INFO_IDS
+)
 
 _Info = slots_class("MessageInfo", MERGED_KEYS)
 _Info._keys = MERGED_KEYS  # type: ignore[attr-defined]
 # Per role, the keys to read from a row; None (never a JSON key) where the role has no such key.
-_infos = {role: (_Info, tuple(key if key in INFO_KEYS[role] else None for key in MERGED_KEYS))
-          for role in INFO_KEYS}
+_infos = {role: (_Info, tuple(key if key in INFO_KEYS[role] else None for key in MERGED_KEYS)) for role in INFO_KEYS}
 _info, _part = hydrators(_infos, build_classes(slots_class)[1])
 
 
