@@ -5,11 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 UV     := $(shell command -v uv 2>/dev/null)
 
-DATASETS := datasets/reference-s11-m5000-a0.sqlite datasets/reference-s11-m2500-a5.sqlite \
-            datasets/realistic-s11-m5000.sqlite datasets/realistic-s11-m20000.sqlite
-
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-slow bench bench-full bench-matrix census datasets lint clean
+.PHONY: help venv test test-slow report bench bench-full bench-matrix census datasets lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,30 +34,25 @@ RUN ?= results/latest
 report: venv ## execute the notebooks on a run and write RUN/report.html (RUN=results/latest)
 	$(BIN)/harness report $(RUN)
 
-datasets: venv $(DATASETS) ## generate the seed's datasets (reference 5k / 2.5k, realistic 5k / 20k)
+datasets: venv ## generate (or verify) the datasets the quick plan reads, as `make bench` would
+	$(BIN)/harness generate --plan quick
 
-datasets/reference-s11-m5000-a0.sqlite: | $(STAMP)
-	$(BIN)/harness generate --profile reference --seed 11 --messages 5000 --avg-parts 0 --out $@
-datasets/reference-s11-m2500-a5.sqlite: | $(STAMP)
-	$(BIN)/harness generate --profile reference --seed 11 --messages 2500 --avg-parts 5 --out $@
-datasets/realistic-s11-m%.sqlite: | $(STAMP)
-	$(BIN)/harness generate --profile realistic --seed 11 --messages $* --out $@
+bench: venv ## run the quick plan (one fresh process per job), write the report, print where
+	$(BIN)/harness bench --plan quick
 
-bench: venv ## run the quick profile (one fresh process per job), write the report, print where
-	$(BIN)/harness bench --profile quick
+bench-full: venv ## run the full plan (every strategy, sizes to 50k, growth to 100k; ~30 min)
+	$(BIN)/harness bench --plan full
 
-bench-full: venv ## run the full profile (every strategy, sizes to 50k, growth to 100k; ~30 min)
-	$(BIN)/harness bench --profile full
+census: venv ## print the shape census of the quick plan's datasets
+	@for d in $$($(BIN)/harness generate --plan quick); do $(BIN)/harness census --dataset $$d; echo; done
 
-census: datasets ## print the shape census of the seed's datasets
-	@for d in $(DATASETS); do $(BIN)/harness census --dataset $$d; echo; done
-
-bench-matrix: venv ## the quick bench profile on every discovered interpreter (pyenv, then PATH; one venv each)
+bench-matrix: venv ## the quick bench plan on every discovered interpreter (pyenv, then PATH; one venv each)
 	$(BIN)/harness list --pythons
-	$(BIN)/harness bench --profile quick --python all
+	$(BIN)/harness bench --plan quick --python all
 
-lint: venv ## ruff over the package and the tests
+lint: venv ## ruff (lint and format check) over the package, its notebooks and the tests
 	$(BIN)/python -m ruff check harness tests
+	$(BIN)/python -m ruff format --check harness tests
 
 clean: ## remove the virtual environment, caches and generated datasets
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info

@@ -4,6 +4,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,6 +81,18 @@ def test_generate_default_location(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "datasets" / "reference-s3-m10-a2.manifest.json").is_file()
 
 
+def test_generate_makes_the_datasets_of_a_plan(tmp_path, monkeypatch, capsys):
+    from harness.plans import PLANS
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "--plan", "smoke"]) == 0
+    paths = capsys.readouterr().out.split()
+    assert len(paths) == len(PLANS["smoke"].datasets) and all(Path(path).is_file() for path in paths)
+    assert {Path(path).parent for path in paths} == {tmp_path / "datasets"}
+    assert main(["generate", "--plan", "smoke"]) == 0  # a second call reuses and verifies them
+    assert capsys.readouterr().out.split() == paths
+
+
 def assert_usage_error(done, pattern):
     assert done.returncode == 2
     lines = done.stderr.decode().strip().splitlines()
@@ -103,6 +116,8 @@ def assert_usage_error(done, pattern):
         (["census", "--messages", "5", "--strategies", "sprad"], "unknown strategy 'sprad'"),
         (["census", "--messages", "5", "--sessions", "3"], "exactly one session"),
         (["export"], "give --messages"),
+        (["generate"], "give --messages N (or --plan NAME)"),
+        (["generate", "--plan", "smoke", "--messages", "3"], "it takes no --messages or --out"),
         (
             ["census", "--profile", "realistic", "--messages", "5", "--set", "nope=1"],
             "unknown realistic parameter 'nope'",

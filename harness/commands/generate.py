@@ -1,12 +1,18 @@
-"""``harness generate``: write a dataset in opencode's SQLite layout, with its manifest."""
+"""``harness generate``: write a dataset in opencode's SQLite layout, with its manifest.
+
+With ``--plan NAME`` it makes every dataset a bench plan reads (those missing are
+generated, every one is verified) and prints their paths, one per line.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 from harness.commands import options
+from harness.plans import PLANS
 from harness.store import default_name, write_dataset
 
 DEFAULT_DIR = Path("datasets")
@@ -14,17 +20,38 @@ DEFAULT_DIR = Path("datasets")
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("generate", help="generate a dataset (SQLite + manifest)", description=__doc__)
-    options.add_generation(parser)
+    options.add_generation(parser, messages_required=False)
     parser.add_argument(
         "--out",
         type=Path,
         default=None,
         help=f"dataset file (default: {DEFAULT_DIR}/<profile>-s<seed>-m<messages>….sqlite)",
     )
+    parser.add_argument(
+        "--plan",
+        choices=tuple(PLANS),
+        default=None,
+        help="make every dataset of this bench plan instead (in datasets/) and print their paths",
+    )
     parser.set_defaults(run=run)
 
 
+def plan_datasets(name: str) -> int:
+    from harness.runner import ensure_datasets
+
+    found = ensure_datasets(PLANS[name].datasets, say=lambda text: print(text, file=sys.stderr))
+    for entry in found.values():
+        print(entry["path"])
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.plan is not None:
+        if args.messages is not None or args.out is not None:
+            raise options.UsageError("--plan makes the plan's own datasets; it takes no --messages or --out")
+        return plan_datasets(args.plan)
+    if args.messages is None:
+        raise options.UsageError("give --messages N (or --plan NAME)")
     out = args.out
     if out is None:
         DEFAULT_DIR.mkdir(exist_ok=True)
