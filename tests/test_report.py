@@ -169,10 +169,10 @@ def test_a_run_with_no_results_at_all_still_reports(tmp_path):
     assert "failed to execute" not in text
 
 
+@pytest.mark.requires("matplotlib")
 def test_grouped_bars_draws_one_bar_per_cell_side_by_side_with_hatched_groups():
-    pd = pytest.importorskip("pandas")
-    pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
+    import pandas as pd
 
     from harness.display import grouped_bars
 
