@@ -1,4 +1,4 @@
-"""Display helpers shared by the notebooks and the report: escaping, tables, saved figures.
+"""Display helpers shared by the notebooks and the report: escaping, tables, bar charts, saved figures.
 
 Every string that comes from a run's data or metadata goes through ``esc`` (or pandas'
 ``to_html(escape=True)``) before it reaches HTML.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional, Sequence, Tuple
 
 from harness import results
 
@@ -27,6 +27,19 @@ def load_frame(run_dir: Path) -> Any:
             {column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object")) for column in results.TIDY_COLUMNS}
         )
     return results.load_tidy(run_dir)
+
+
+def measurements(run_dir: Any, measurer: str, missing: str) -> Tuple[Any, Any]:
+    """A notebook's start: plot defaults set, then the run's tidy table and its rows of one
+    measurer; when the run has none of them, the sentence ``missing`` is shown."""
+    from harness.findings import select
+
+    setup_plots()
+    tidy = load_frame(run_dir)
+    rows = select(tidy, measurer)
+    if rows.empty:
+        note(missing)
+    return tidy, rows
 
 
 def setup_plots() -> None:
@@ -95,3 +108,46 @@ def bar_labeller(frame: Any) -> Any:
         return f"{strategy}\n{interpreter}" if several else str(strategy)
 
     return label
+
+
+def grouped_bars(
+    wide: Any,
+    ylabel: str,
+    title: str,
+    labels: Optional[Sequence[str]] = None,
+    legend: bool = True,
+    hatch: Optional[Callable[[Any], Optional[str]]] = None,
+    per_group: float = 0.9,
+    min_width: float = 6,
+    height: float = 4,
+    **bar_options: Any,
+) -> Tuple[Any, Any]:
+    """A bar chart of a wide table: one group of bars per row (``wide.index``), one bar per column
+    in each group, side by side; missing values are drawn as 0.
+
+    ``labels`` names the groups under the axis (default ``str`` of each index entry), the legend
+    names the columns (``str`` of each). ``hatch(index_entry)`` may return a hatch pattern for
+    every bar of that group. The figure is ``per_group`` inches wide per group (at least
+    ``min_width``) and ``height`` tall; ``bar_options`` (``color``, ``yerr``, ``capsize`` …) go to
+    every ``ax.bar`` call. Returns ``(fig, ax)`` for further touches before ``save_figure``.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(max(min_width, per_group * len(wide) + 2), height))
+    width = 0.8 / max(1, len(wide.columns))
+    x = np.arange(len(wide))
+    for i, column in enumerate(wide.columns):
+        bars = ax.bar(x + i * width, wide[column].fillna(0), width, label=str(column), **bar_options)
+        if hatch is not None:
+            for bar, key in zip(bars, wide.index):
+                pattern = hatch(key)
+                if pattern:
+                    bar.set_hatch(pattern)
+    ax.set_xticks(x + width * (len(wide.columns) - 1) / 2)
+    ax.set_xticklabels([str(key) for key in wide.index] if labels is None else list(labels), rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend:
+        ax.legend(fontsize="small")
+    return fig, ax

@@ -24,6 +24,10 @@ class Finding:
     numbers: Dict[str, str] = field(default_factory=dict)
 
 
+#: A finder: the finding a run's tidy frame (and manifest) supports, or None.
+Finder = Callable[[Any, Dict[str, Any]], Optional[Finding]]
+
+
 # ---------------------------------------------------------------- selection helpers (notebooks too)
 
 
@@ -84,6 +88,13 @@ def _n(value: float, digits: int = 1) -> str:
 
 def _pct(value: float) -> str:
     return f"{value:.1%}"
+
+
+def _joined(key: str, heading: str, parts: List[str], numbers: Dict[str, str]) -> Optional[Finding]:
+    """The finding "heading: part; part.", or None when the run's data gave no part."""
+    if not parts:
+        return None
+    return Finding(key, f"{heading}: " + "; ".join(parts) + ".", numbers)
 
 
 # ---------------------------------------------------------------- the findings
@@ -155,9 +166,7 @@ def key_order_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
                 f"({other / fixed:.2f}×), {verdict}"
             )
             numbers[f"{interpreter} {name} / fixed ns/read"] = f"{_n(other)} / {_n(fixed)}"
-    if not parts:
-        return None
-    return Finding("key_order", "Dict key order and access time: " + "; ".join(parts) + ".", numbers)
+    return _joined("key_order", "Dict key order and access time", parts, numbers)
 
 
 def key_sharing(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
@@ -182,28 +191,7 @@ def key_sharing(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
         for name, share in shares.items():
             if share is not None:
                 numbers[f"{interpreter} {name}"] = _pct(share)
-    if not parts:
-        return None
-    return Finding("key_sharing", "CPython key-sharing / inline values: " + "; ".join(parts) + ".", numbers)
-
-
-def gc_lowest(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
-    values = medians(select(frame, "gcprobe", "hydrate_all", "gc_share", mode="enabled"))
-    parts, numbers = [], {}
-    for interpreter in sorted({key[0] for key in values}):
-        own = {key[1]: value for key, value in values.items() if key[0] == interpreter}
-        if len(own) < 2:
-            continue
-        best = min(sorted(own), key=own.get)
-        text = f"on {interpreter} {best} had the lowest GC share in the rebuild loop, {_pct(own[best])}"
-        if "spread" in own and best != "spread":
-            text += f" vs spread {_pct(own['spread'])}"
-            numbers[f"{interpreter} spread"] = _pct(own["spread"])
-        parts.append(text)
-        numbers[f"{interpreter} {best}"] = _pct(own[best])
-    if not parts:
-        return None
-    return Finding("gc_lowest", "GC share: " + "; ".join(parts) + ".", numbers)
+    return _joined("key_sharing", "CPython key-sharing / inline values", parts, numbers)
 
 
 def gc_controls(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
@@ -222,46 +210,7 @@ def gc_controls(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
             f"{strategy} on {interpreter} with {label} took {controlled / enabled:.0%} of the GC-enabled wall time"
         )
         numbers[f"{interpreter} {strategy} {mode} / enabled (s)"] = f"{controlled:.4g} / {enabled:.4g}"
-    if not parts:
-        return None
-    return Finding("gc_controls", "GC controls: " + "; ".join(parts) + ".", numbers)
-
-
-def _lowest_per_interpreter(
-    values: Dict[tuple, float], unit: str, per: str, digits: int, compare: Callable[[float, float], str]
-) -> Tuple[List[str], Dict[str, str]]:
-    """Per interpreter with at least two strategies: the lowest one, compared with spread."""
-
-    def show(value: float) -> str:
-        return f"{_n(value, digits)} {unit}"
-
-    parts, numbers = [], {}
-    for interpreter in sorted({key[0] for key in values}):
-        own = {key[1]: value for key, value in values.items() if key[0] == interpreter}
-        if len(own) < 2:
-            continue
-        best = min(sorted(own), key=own.get)
-        text = f"on {interpreter} {best} at {show(own[best])}{per}"
-        if "spread" in own and best != "spread":
-            text += compare(own[best], own["spread"])
-        parts.append(text)
-        numbers[f"{interpreter} {best}"] = show(own[best])
-        if "spread" in own:
-            numbers[f"{interpreter} spread"] = show(own["spread"])
-    return parts, numbers
-
-
-def best_access(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
-    parts, numbers = _lowest_per_interpreter(
-        medians(select(frame, "timing", "access", "ns_per_read")),
-        "ns",
-        "/read",
-        1,
-        lambda value, spread: f" ({spread / value:.2f}× faster than spread, {_n(spread)} ns)",
-    )
-    if not parts:
-        return None
-    return Finding("best_access", "Fastest 200×7 access: " + "; ".join(parts) + ".", numbers)
+    return _joined("gc_controls", "GC controls", parts, numbers)
 
 
 def growth_slopes(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
@@ -279,22 +228,78 @@ def growth_slopes(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
             f"of history uncached, {cached * 1000:.2f} ms cached"
         )
         numbers[f"{interpreter} {base} uncached / cached (ms per 1k)"] = f"{uncached * 1000:.2f} / {cached * 1000:.2f}"
-    if not parts:
-        return None
-    return Finding("growth", "run_loop growth: " + "; ".join(parts) + ".", numbers)
+    return _joined("growth", "run_loop growth", parts, numbers)
 
 
-def lowest_memory(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
-    parts, numbers = _lowest_per_interpreter(
-        medians(select(frame, "memory", "hydrate_all", "peak_bytes_per_message")),
-        "B",
-        "/message",
-        0,
-        lambda value, spread: f" vs spread {_n(spread, 0)} B",
-    )
-    if not parts:
-        return None
-    return Finding("memory", "Lowest peak memory per message: " + "; ".join(parts) + ".", numbers)
+def _lowest_per_interpreter(
+    values: Dict[tuple, float], show: Callable[[float], str], says: str, versus: Callable[[float, float], str]
+) -> Tuple[List[str], Dict[str, str]]:
+    """Per interpreter with at least two strategies: the lowest one, compared with spread.
+
+    ``show`` formats a value, ``says`` words the lowest (``{}`` stands for its shown value) and
+    ``versus(lowest, spread)`` the comparison with spread, added when spread is not the lowest.
+    """
+    parts, numbers = [], {}
+    for interpreter in sorted({key[0] for key in values}):
+        own = {key[1]: value for key, value in values.items() if key[0] == interpreter}
+        if len(own) < 2:
+            continue
+        best = min(sorted(own), key=own.get)
+        text = f"on {interpreter} {best} {says.format(show(own[best]))}"
+        if "spread" in own and best != "spread":
+            text += versus(own[best], own["spread"])
+        parts.append(text)
+        numbers[f"{interpreter} {best}"] = show(own[best])
+        if "spread" in own:
+            numbers[f"{interpreter} spread"] = show(own["spread"])
+    return parts, numbers
+
+
+def lowest_finder(
+    key: str,
+    heading: str,
+    query: Dict[str, str],
+    show: Callable[[float], str],
+    says: str,
+    versus: Optional[Callable[[float, float], str]] = None,
+) -> Finder:
+    """A finder naming, per interpreter, the strategy with the lowest median of the rows
+    ``select(frame, **query)`` picks (see ``_lowest_per_interpreter``); ``versus`` defaults to
+    "vs spread <shown value>"."""
+
+    def against_spread(lowest: float, spread: float) -> str:
+        return f" vs spread {show(spread)}"
+
+    def finder(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+        parts, numbers = _lowest_per_interpreter(medians(select(frame, **query)), show, says, versus or against_spread)
+        return _joined(key, heading, parts, numbers)
+
+    finder.__name__ = finder.__qualname__ = key
+    return finder
+
+
+best_access = lowest_finder(
+    "best_access",
+    "Fastest 200×7 access",
+    {"measurer": "timing", "workload": "access", "metric": "ns_per_read"},
+    lambda value: f"{_n(value)} ns",
+    "at {}/read",
+    lambda lowest, spread: f" ({spread / lowest:.2f}× faster than spread, {_n(spread)} ns)",
+)
+gc_lowest = lowest_finder(
+    "gc_lowest",
+    "GC share",
+    {"measurer": "gcprobe", "workload": "hydrate_all", "metric": "gc_share", "mode": "enabled"},
+    _pct,
+    "had the lowest GC share in the rebuild loop, {}",
+)
+lowest_memory = lowest_finder(
+    "memory",
+    "Lowest peak memory per message",
+    {"measurer": "memory", "workload": "hydrate_all", "metric": "peak_bytes_per_message"},
+    lambda value: f"{_n(value, 0)} B",
+    "at {}/message",
+)
 
 
 def pypy(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
@@ -313,7 +318,7 @@ def pypy(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
     return Finding("pypy", text + ".", {name: f"{_n(value)} ns" for name, value in sorted(own.items())})
 
 
-FINDERS: List[Callable[[Any, Dict[str, Any]], Optional[Finding]]] = [
+FINDERS: List[Finder] = [
     shape_counts,
     key_order_access,
     key_sharing,

@@ -1,11 +1,33 @@
-"""Fixtures shared by the measurer tests: a small dataset and job files."""
+"""Shared fixtures (a small dataset, job files) and the ``requires`` marker for optional packages.
 
+``@pytest.mark.requires("msgspec")`` (or ``pytestmark = pytest.mark.requires(...)`` for a module)
+skips a test when one of the named modules cannot be imported here; it is the one way the suite
+says a test needs an optional package.
+"""
+
+import importlib.util
 import json
 
 import pytest
 
 from harness.generate import generate
 from harness.store import write_dataset
+
+
+def missing(*modules):
+    """The named modules that are not importable here."""
+    return [module for module in modules if importlib.util.find_spec(module) is None]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requires(*modules): skip unless every named module is importable here")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        absent = [module for mark in item.iter_markers("requires") for module in missing(*mark.args)]
+        if absent:
+            item.add_marker(pytest.mark.skip(reason=f"needs {', '.join(absent)} (not installed here)"))
 
 
 @pytest.fixture(scope="session")

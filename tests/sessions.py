@@ -1,6 +1,5 @@
 """Hand-built sessions in opencode's SQLite layout, for workload tests."""
 
-import json
 import sqlite3
 from typing import List, Optional
 
@@ -73,7 +72,3 @@ class SessionBuilder:
 
 def message_ids(messages, strategy) -> List[str]:
     return [strategy.field(message["info"], "id") for message in messages]
-
-
-def load_json(text: str) -> dict:
-    return json.loads(text)

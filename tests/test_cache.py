@@ -5,6 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sessions import SESSION, SessionBuilder
 
+from harness.canonical import MESSAGE_UPDATED, to_stored
+from harness.generate import generate
 from harness.strategies import get
 from harness.strategies.cache import RowCache, with_row_cache
 from harness.workloads import page
@@ -101,7 +103,20 @@ def test_parts_lists_are_fresh_so_callers_can_mutate_them():
     assert second[0]["parts"][0] is first[0]["parts"][0]
 
 
-def test_cached_strategy_keeps_name_access_and_equivalence():
-    strategy = get("cached:fixed")
-    assert strategy.name == "cached:fixed" and strategy.to_dict is get("fixed").to_dict
-    assert strategy.access is get("fixed").access
+def test_cached_strategy_builds_what_its_base_builds_once_per_row_version():
+    stored = list(to_stored(generate("reference", 3, 30, 2).records))
+    messages = [message for message, _ in stored]
+    parts = [part for _, own in stored for part in own]
+    base, cached = get("slots"), get("cached:slots")
+    assert cached.name == "cached:slots" and get("cached:slots").info_cache is not cached.info_cache
+    infos = [cached.info(row) for row in messages]
+    assert all(cached.info(row) is obj for row, obj in zip(messages, infos))  # built once, then reused
+    assert (cached.info_cache.misses, cached.info_cache.hits) == (30, 30)
+    assert [cached.to_dict(obj) for obj in infos] == [base.to_dict(base.info(row)) for row in messages]
+    assert cached.access(infos, 2) == base.access([base.info(row) for row in messages], 2)
+    assert [cached.to_dict(cached.part(row)) for row in parts] == [base.to_dict(base.part(row)) for row in parts]
+    assert parts and (cached.part_cache.misses, cached.part_cache.hits) == (len(parts), 0)
+    first = list(messages[0])
+    first[MESSAGE_UPDATED] += 1  # the row was updated: its object is rebuilt
+    newer = tuple(first)
+    assert cached.info(newer) is not infos[0] and cached.info_cache.misses == 31

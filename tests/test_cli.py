@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import __version__
 from harness.cli import main
 
 REFERENCE_SHA = "e648611c810d60a4f4f0dd54e524676bc6ccef0368dd0e41e2b465a451fff0ab"
@@ -163,11 +164,16 @@ def test_tampered_dataset(tmp_path):
     assert_usage_error(run("export", "--dataset", str(path)), "does not match its manifest")
 
 
-def test_console_script_and_version():
-    done = subprocess.run(
-        [sys.executable, "-c", "from harness.cli import main; main(['--version'])"], capture_output=True, text=True
-    )
-    assert done.returncode == 0 and done.stdout.startswith("harness ")
+def test_installed_console_script_runs_commands_and_passes_on_their_exit_status():
+    script = Path(sys.executable).with_name("harness")  # installed beside this interpreter
+    assert script.is_file(), f"no harness script at {script}: install the project (make venv)"
+    done = subprocess.run([str(script), "--version"], capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, f"harness {__version__}\n")
+    done = subprocess.run([str(script), "census", "--messages", "20", "--json"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["messages"] == 20
+    done = subprocess.run([str(script), "census", "--messages", "5", "--strategies", "sprad"], capture_output=True)
+    assert_usage_error(done, "unknown strategy 'sprad'")  # main() returns 2; the script must exit with it
 
 
 def test_realistic_parameters_reach_the_manifest_and_the_file_name(tmp_path, monkeypatch, capsys):

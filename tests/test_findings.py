@@ -133,11 +133,16 @@ def test_gc_and_memory_findings_need_two_strategies():
     assert found["gc_lowest"].text == (
         "GC share: on CPython 3.11.7 msgspec-nogc had the lowest GC share in the rebuild loop, 1.0% vs spread 50.0%."
     )
+    assert list(found["gc_lowest"].numbers.items()) == [(f"{CP} msgspec-nogc", "1.0%"), (f"{CP} spread", "50.0%")]
     memory = frame(
         ("spread", "hydrate_all", "memory", "peak_bytes_per_message", 12000),
         ("slots", "hydrate_all", "memory", "peak_bytes_per_message", 6000),
     )
-    assert "slots at 6,000 B/message vs spread 12,000 B" in findings(memory)[0].text
+    (lowest,) = findings(memory)
+    assert (
+        lowest.text == "Lowest peak memory per message: on CPython 3.11.7 slots at 6,000 B/message vs spread 12,000 B."
+    )
+    assert lowest.numbers == {f"{CP} slots": "6,000 B", f"{CP} spread": "12,000 B"}
 
 
 def test_gc_mode_defaults_to_enabled_for_gc_measurers_only():

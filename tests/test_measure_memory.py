@@ -1,26 +1,20 @@
 """The memory (memray) and scalene measurers on a tiny dataset: schema, captures, fallbacks."""
 
-import importlib.util
 import json
 import subprocess
 import sys
 
 import pytest
 
-HAS_MEMRAY = sys.implementation.name == "cpython" and importlib.util.find_spec("memray") is not None
-HAS_SCALENE = importlib.util.find_spec("scalene") is not None
-needs_memray = pytest.mark.skipif(not HAS_MEMRAY, reason="memray is not installed here")
-
 
 def run(module, job_path, out, *extra, prelude=None):
     argv = ["--job", str(job_path), "--out", str(out), *extra]
     if prelude is None:
         command = [sys.executable, "-m", f"harness.measure.{module}", *argv]
-    else:  # run main() in-process after the prelude, e.g. to hide memray
+    else:  # run the module as a script after the prelude, e.g. to hide memray or scalene
         code = (
-            f"{prelude}\nimport sys\nfrom harness.measure.entry import run_measurer\n"
-            f"from harness.measure.{module} import measure\nsys.argv[1:] = {argv!r}\n"
-            f"sys.exit(run_measurer({module!r}, measure))"
+            f"{prelude}\nimport runpy, sys\nsys.argv[1:] = {argv!r}\n"
+            f"runpy.run_module('harness.measure.{module}', run_name='__main__', alter_sys=True)"
         )
         command = [sys.executable, "-c", code]
     return subprocess.run(command, capture_output=True, text=True)
@@ -30,7 +24,7 @@ def figures_of(result):
     return {figure["metric"]: figure["value"] for figure in result["figures"]}
 
 
-@needs_memray
+@pytest.mark.requires("memray")
 @pytest.mark.parametrize("strategy", ["spread", "slots"])
 def test_memory_of_hydrate_all(tmp_path, dataset, strategy, write_job):
     job = write_job(measurer="memory", dataset=str(dataset), strategy=strategy)
@@ -64,7 +58,7 @@ def test_memory_of_hydrate_all(tmp_path, dataset, strategy, write_job):
     assert stats.returncode == 0, stats.stderr
 
 
-@needs_memray
+@pytest.mark.requires("memray")
 def test_memory_of_the_growing_run_loop(tmp_path, dataset, write_job):
     capture = tmp_path / "elsewhere.bin"
     job = write_job(
@@ -123,11 +117,10 @@ def test_bad_jobs_exit_2_with_one_line(tmp_path, dataset, module, fields, messag
     assert not out.exists() and not (tmp_path / "out.memray.bin").exists()
 
 
-@pytest.mark.skipif(HAS_SCALENE, reason="scalene is installed here")
 def test_scalene_is_skipped_without_scalene(tmp_path, dataset, write_job):
     job = write_job(dataset=str(dataset), measurer="scalene")
     out = tmp_path / "scalene.json"
-    done = run("scalene", job, out)
+    done = run("scalene", job, out, prelude="import sys; sys.modules['scalene'] = None")
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert result["figures"] == [] and "scalene is not installed" in result["extra"]["skipped"]

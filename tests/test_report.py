@@ -167,3 +167,32 @@ def test_a_run_with_no_results_at_all_still_reports(tmp_path):
     ):
         assert sentence in text
     assert "failed to execute" not in text
+
+
+@pytest.mark.requires("matplotlib")
+def test_grouped_bars_draws_one_bar_per_cell_side_by_side_with_hatched_groups():
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from harness.display import grouped_bars
+
+    wide = pd.DataFrame({"a": [1.0, None, 3.0], "b": [4.0, 5.0, 6.0]}, index=["x", "seed y", "z"])
+    fig, ax = grouped_bars(wide, "count", "Title", hatch=lambda name: "//" if name.startswith("seed") else None)
+    try:
+        bars = [bar for container in ax.containers for bar in container]
+        assert [bar.get_height() for bar in bars] == [1.0, 0.0, 3.0, 4.0, 5.0, 6.0]  # missing value drawn as 0
+        assert [round(bar.get_x() + bar.get_width() / 2, 6) for bar in bars] == [0, 1, 2, 0.4, 1.4, 2.4]
+        assert [bar.get_hatch() for bar in bars] == [None, "//", None, None, "//", None]
+        assert list(ax.get_xticks()) == pytest.approx([0.2, 1.2, 2.2])  # centred under each group
+        assert [tick.get_text() for tick in ax.get_xticklabels()] == ["x", "seed y", "z"]
+        assert [text.get_text() for text in ax.get_legend().get_texts()] == ["a", "b"]
+        assert (ax.get_ylabel(), ax.get_title()) == ("count", "Title")
+    finally:
+        plt.close(fig)
+    fig, ax = grouped_bars(wide[["b"]], "v", "t", labels=["1", "2", "3"], legend=False, color="#123456")
+    try:
+        assert ax.get_legend() is None
+        assert [tick.get_text() for tick in ax.get_xticklabels()] == ["1", "2", "3"]
+        assert [bar.get_width() for bar in ax.containers[0]] == pytest.approx([0.8] * 3)
+    finally:
+        plt.close(fig)

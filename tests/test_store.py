@@ -84,7 +84,14 @@ def test_verification_can_be_skipped_for_measured_reads(dataset):
     path, _ = dataset
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE message SET data = replace(data, 'build', 'plan') WHERE rowid = 1")
-    open_dataset(path, verify=False).close()
+    with pytest.raises(DatasetError, match="does not match its manifest"):
+        open_dataset(path)
+    opened = open_dataset(path, verify=False)
+    try:
+        (first, _), *_ = opened.stored_records()
+        assert '"agent":"plan"' in first[-1]  # the changed row, read as it is
+    finally:
+        opened.close()
 
 
 def test_not_a_dataset(tmp_path):

@@ -10,7 +10,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # ## Access time and growth
 # The seed's access loop: 200 iterations × 7 properties (role, cost, summary, finish, error, variant,
@@ -30,17 +29,12 @@ import numpy as np
 import pandas as pd
 
 from harness import results
-from harness.display import bar_labeller, load_frame, note, save_figure, setup_plots, show_table
-from harness.findings import select
+from harness.display import bar_labeller, grouped_bars, measurements, note, save_figure, show_table
 
-setup_plots()
-tidy = load_frame(run_dir)
-timing = select(tidy, "timing")
+tidy, timing = measurements(
+    run_dir, "timing", "This run has no timing measurements (pyperf): access and hydration times are missing."
+)
 label = bar_labeller(tidy)
-
-
-if timing.empty:
-    note("This run has no timing measurements (pyperf): access and hydration times are missing.")
 
 # %%
 for workload, metric, title in (
@@ -56,15 +50,18 @@ for workload, metric, title in (
         value=("value", "median"), mad=("mad", "median"), processes=("n", "max")
     )
     grouped = grouped.sort_values("value")
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(grouped) + 2), 4))
-    x = np.arange(len(grouped))
-    ax.bar(x, grouped["value"].to_numpy(), yerr=grouped["mad"].fillna(0).to_numpy(), capsize=4, color="#26a69a")
-    ax.set_xticks(x)
-    ax.set_xticklabels([label(*key) for key in grouped.index], rotation=30, ha="right")
-    ax.set_ylabel(f"{metric.replace('_', ' ')} (ns; error bar = MAD)")
-    ax.set_title(title)
+    fig, ax = grouped_bars(
+        grouped[["value"]],
+        f"{metric.replace('_', ' ')} (ns; error bar = MAD)",
+        title,
+        labels=[label(*key) for key in grouped.index],
+        legend=False,
+        yerr=grouped["mad"].fillna(0).to_numpy(),
+        capsize=4,
+        color="#26a69a",
+    )
     save_figure(fig, run_dir, f"timing-{workload}")
-    show_table(grouped.rename(columns={"value": f"median {metric}", "spread": "MAD"}).reset_index())
+    show_table(grouped.rename(columns={"value": f"median {metric}", "mad": "MAD"}).reset_index())
 
 # %% [markdown]
 # ### `run_loop` growth

@@ -10,7 +10,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # ## GC overhead
 # Share of wall time the cyclic GC took while each strategy rebuilt every message (`hydrate_all`,
@@ -26,17 +25,14 @@ run_dir = "results/latest"
 import matplotlib.pyplot as plt
 import numpy as np
 
-from harness.display import bar_labeller, load_frame, note, save_figure, setup_plots, show_table
+from harness.display import bar_labeller, grouped_bars, measurements, note, save_figure, show_table
 from harness.findings import select, with_gc_mode
 
-setup_plots()
-tidy = load_frame(run_dir)
-gcprobe = with_gc_mode(select(tidy, "gcprobe"))
+tidy, gcprobe = measurements(
+    run_dir, "gcprobe", "This run has no gcprobe measurements: GC share, pauses and controls are missing."
+)
+gcprobe = with_gc_mode(gcprobe)
 label = bar_labeller(tidy)
-
-
-if gcprobe.empty:
-    note("This run has no gcprobe measurements: GC share, pauses and controls are missing.")
 
 # %%
 for workload in ("hydrate_all", "run_loop"):
@@ -98,16 +94,12 @@ if pauses.empty:
 for workload, rows in pauses.groupby("workload", sort=True):
     wide = rows.pivot_table(index=["interpreter", "strategy"], columns="metric", values="value", aggfunc="median")
     wide = wide.reindex(columns=sorted(wide.columns)) * 1000
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(wide) + 2), 4))
-    width = 0.8 / max(1, len(wide.columns))
-    x = np.arange(len(wide))
-    for i, metric in enumerate(wide.columns):
-        ax.bar(x + i * width, wide[metric].fillna(0), width, label=f"generation {metric[2]}")
-    ax.set_xticks(x + width * (len(wide.columns) - 1) / 2)
-    ax.set_xticklabels([label(*key) for key in wide.index], rotation=30, ha="right")
-    ax.set_ylabel("max pause (ms)")
-    ax.set_title(f"Longest GC pause per generation, {workload}")
-    ax.legend(fontsize="small")
+    fig, ax = grouped_bars(
+        wide.rename(columns=lambda metric: f"generation {metric[2]}"),
+        "max pause (ms)",
+        f"Longest GC pause per generation, {workload}",
+        labels=[label(*key) for key in wide.index],
+    )
     save_figure(fig, run_dir, f"gc-pauses-{workload}")
 
 # %% [markdown]
@@ -123,16 +115,12 @@ else:
     tracked = tracked[(tracked["measurer"] != "gcprobe") | (tracked["gc_mode"] == "enabled")]
     tracked = tracked.assign(source=tracked["measurer"] + " " + tracked["dataset"].astype(str))
     wide = tracked.pivot_table(index=["interpreter", "strategy"], columns="source", values="value", aggfunc="median")
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(wide) + 2), 4))
-    width = 0.8 / max(1, len(wide.columns))
-    x = np.arange(len(wide))
-    for i, source in enumerate(wide.columns):
-        ax.bar(x + i * width, wide[source].fillna(0), width, label=str(source))
-    ax.set_xticks(x + width * (len(wide.columns) - 1) / 2)
-    ax.set_xticklabels([label(*key) for key in wide.index], rotation=30, ha="right")
-    ax.set_ylabel("GC-tracked objects per message")
-    ax.set_title("Tracked objects per message")
-    ax.legend(fontsize="small")
+    fig, ax = grouped_bars(
+        wide,
+        "GC-tracked objects per message",
+        "Tracked objects per message",
+        labels=[label(*key) for key in wide.index],
+    )
     save_figure(fig, run_dir, "gc-tracked")
 
 # %% [markdown]
@@ -146,16 +134,12 @@ if walls.empty or walls["gc_mode"].nunique() < 2:
 else:
     wide = walls.pivot_table(index=["interpreter", "strategy"], columns="gc_mode", values="value", aggfunc="median")
     wide = wide.reindex(columns=[m for m in ("enabled", "disabled", "freeze") if m in wide.columns])
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(wide) + 2), 4))
-    width = 0.8 / len(wide.columns)
-    x = np.arange(len(wide))
-    for i, mode in enumerate(wide.columns):
-        ax.bar(x + i * width, wide[mode].fillna(0), width, label=f"GC {mode}")
-    ax.set_xticks(x + width * (len(wide.columns) - 1) / 2)
-    ax.set_xticklabels([label(*key) for key in wide.index], rotation=30, ha="right")
-    ax.set_ylabel("wall time (s)")
-    ax.set_title("Rebuild wall time: GC enabled vs controls")
-    ax.legend(fontsize="small")
+    fig, ax = grouped_bars(
+        wide.rename(columns=lambda mode: f"GC {mode}"),
+        "wall time (s)",
+        "Rebuild wall time: GC enabled vs controls",
+        labels=[label(*key) for key in wide.index],
+    )
     save_figure(fig, run_dir, "gc-controls")
     show_table(wide.reset_index())
     missing = [m for m in ("disabled", "freeze") if m not in wide.columns]

@@ -10,7 +10,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # ## Across interpreters
 # The headline figures side by side for every interpreter of the run (CPython versions, PyPy).
@@ -19,10 +18,7 @@
 run_dir = "results/latest"
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
-
-from harness.display import load_frame, note, save_figure, setup_plots, show_table
+from harness.display import grouped_bars, load_frame, note, save_figure, setup_plots, show_table
 from harness.findings import select
 from harness.summary import HEADLINES
 
@@ -43,17 +39,10 @@ if len(interpreters) >= 2:
         if rows["interpreter"].nunique() < 2:
             continue
         wide = rows.pivot_table(index="strategy", columns="interpreter", values="value", aggfunc="median")
-        fig, ax = plt.subplots(figsize=(max(6, 1.0 * len(wide) + 2), 4))
-        width = 0.8 / len(wide.columns)
-        x = np.arange(len(wide))
-        for i, interpreter in enumerate(wide.columns):
-            ax.bar(x + i * width, wide[interpreter].fillna(0), width, label=str(interpreter))
-        ax.set_xticks(x + width * (len(wide.columns) - 1) / 2)
-        ax.set_xticklabels([str(name) for name in wide.index], rotation=30, ha="right")
         unit = rows["unit"].dropna().astype(str).iloc[0] if rows["unit"].notna().any() else ""
-        ax.set_ylabel(f"{metric.replace('_', ' ')} ({unit})")
-        ax.set_title(f"{title} across interpreters")
-        ax.legend(fontsize="small")
+        fig, ax = grouped_bars(
+            wide, f"{metric.replace('_', ' ')} ({unit})", f"{title} across interpreters", per_group=1.0
+        )
         save_figure(fig, run_dir, f"interpreters-{metric}-{workload}")
         show_table(wide.reset_index())
         shown += 1

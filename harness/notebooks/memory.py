@@ -10,7 +10,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # ## Memory
 # Peak memory while each strategy rebuilds the messages (memray, one plain process per job), per run
@@ -22,22 +21,15 @@ run_dir = "results/latest"
 # %%
 from pathlib import Path
 
-import matplotlib.pyplot as plt
-import numpy as np
 from IPython.display import HTML, display
 
 from harness import results
-from harness.display import bar_labeller, esc, link, load_frame, note, save_figure, setup_plots, show_table
-from harness.findings import select
+from harness.display import bar_labeller, esc, grouped_bars, link, measurements, note, save_figure, show_table
 
-setup_plots()
-tidy = load_frame(run_dir)
-memory = select(tidy, "memory")
+tidy, memory = measurements(
+    run_dir, "memory", "This run has no memory measurements (memray): peak memory and flamegraphs are missing."
+)
 label = bar_labeller(tidy)
-
-
-if memory.empty:
-    note("This run has no memory measurements (memray): peak memory and flamegraphs are missing.")
 
 # %%
 FIGURES = (
@@ -51,13 +43,15 @@ for metric, title, scale, unit in FIGURES:
             note(f"No {metric} figure in this run.")
         continue
     values = rows.groupby(["interpreter", "strategy"])["value"].median().sort_values() / scale
-    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(values) + 2), 4))
-    ax.bar(np.arange(len(values)), values.to_numpy(), color="#5c6bc0")
-    ax.set_xticks(np.arange(len(values)))
-    ax.set_xticklabels([label(*key) for key in values.index], rotation=30, ha="right")
-    ax.set_ylabel(f"{title} ({unit})")
     size = rows["size"].dropna()
-    ax.set_title(f"Memory: {title}" + (f", {int(size.max()):,} messages" if len(size) else ""))
+    fig, ax = grouped_bars(
+        values.to_frame(),
+        f"{title} ({unit})",
+        f"Memory: {title}" + (f", {int(size.max()):,} messages" if len(size) else ""),
+        labels=[label(*key) for key in values.index],
+        legend=False,
+        color="#5c6bc0",
+    )
     save_figure(fig, run_dir, f"memory-{metric}")
 
 if not memory.empty:

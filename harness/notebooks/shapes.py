@@ -22,18 +22,13 @@
 run_dir = "results/latest"
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 
-from harness.display import load_frame, note, save_figure, setup_plots, show_table
+from harness.display import grouped_bars, measurements, note, save_figure, show_table
 from harness.findings import SEED_SHAPES, select
 
-setup_plots()
-tidy = load_frame(run_dir)
-census = select(tidy, "census")
+tidy, census = measurements(run_dir, "census", "This run has no census measurements: shape counts are missing.")
 SHAPE_METRICS = ["info_key_sets", "info_key_orders", "part_key_sets", "part_key_orders"]
-if census.empty:
-    note("This run has no census measurements: shape counts are missing.")
 
 # %%
 shapes = census[census["metric"].isin(SHAPE_METRICS)]
@@ -52,19 +47,13 @@ for dataset, rows in shapes.groupby("dataset", sort=True):
     if str(dataset).startswith("reference"):
         for name, values in seed.items():
             shown.loc[name] = [values.get(metric, np.nan) for metric in shown.columns]
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(shown) + 2), 4))
-    width = 0.8 / max(1, len(shown.columns))
-    x = np.arange(len(shown))
-    for i, metric in enumerate(shown.columns):
-        bars = ax.bar(x + i * width, shown[metric].fillna(0), width, label=metric.replace("_", " "))
-        for j, name in enumerate(shown.index):
-            if str(name).startswith("seed JSC"):
-                bars[j].set_hatch("//")
-    ax.set_xticks(x + width * (len(shown.columns) - 1) / 2)
-    ax.set_xticklabels([str(name) for name in shown.index], rotation=30, ha="right")
-    ax.set_ylabel("distinct shapes (count)")
-    ax.set_title(f"Shapes per strategy, {dataset} ({messages})")
-    ax.legend(fontsize="small")
+    fig, ax = grouped_bars(
+        shown.rename(columns=lambda metric: metric.replace("_", " ")),
+        "distinct shapes (count)",
+        f"Shapes per strategy, {dataset} ({messages})",
+        hatch=lambda name: "//" if str(name).startswith("seed JSC") else None,
+        per_group=1.1,
+    )
     save_figure(fig, run_dir, f"shapes-{dataset}")
     show_table(shown.reset_index(), floatfmt="{:,.0f}")
     if str(dataset).startswith("reference"):
@@ -84,16 +73,14 @@ if layout.empty:
     note("No compact-layout figure in this run (no CPython strategy with instance dicts was censused).")
 else:
     table = layout.pivot_table(index="strategy", columns="interpreter", values="value", aggfunc="median")
-    fig, ax = plt.subplots(figsize=(max(5, 1.2 * len(table) + 2), 3.5))
-    width = 0.8 / max(1, len(table.columns))
-    x = np.arange(len(table))
-    for i, interpreter in enumerate(table.columns):
-        ax.bar(x + i * width, table[interpreter].fillna(0) * 100, width, label=str(interpreter))
-    ax.set_xticks(x + width * (len(table.columns) - 1) / 2)
-    ax.set_xticklabels([str(name) for name in table.index], rotation=30, ha="right")
+    fig, ax = grouped_bars(
+        table * 100,
+        "compact instances (%)",
+        "CPython key-sharing / inline values per strategy",
+        per_group=1.2,
+        min_width=5,
+        height=3.5,
+    )
     ax.set_ylim(0, 105)
-    ax.set_ylabel("compact instances (%)")
-    ax.set_title("CPython key-sharing / inline values per strategy")
-    ax.legend(fontsize="small")
     save_figure(fig, run_dir, "compact-layout")
     show_table((table * 100).reset_index(), floatfmt="{:.1f}%")
