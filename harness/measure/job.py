@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -26,13 +27,19 @@ from harness.measure.environment import environment
 # Result file versions ("result_version"):
 #   1 — figures with "spread" (the MAD), no job hash.
 #   2 — figures with "mad"; "job_sha256", the hash of the job file the measurer ran.
-RESULT_VERSION = 2
+#   3 — "artifacts": every file the result names beside it (path relative to the result, bytes,
+#       sha256); "result_sha256": the hash of the result itself (``result_sha256``).
+RESULT_VERSION = 3
 #: Deepest JSON nesting a job file may have (a deeper one is refused before it is parsed).
 MAX_JOB_DEPTH = 32
 
 
 class JobError(ValueError):
     """A job file that cannot be run as written."""
+
+
+class OutputError(RuntimeError):
+    """A result, or a file beside it, that could not be written whole (disk full, size limit)."""
 
 
 _REQUIRED = ("id", "measurer", "strategy", "workload", "dataset", "size")
@@ -98,6 +105,31 @@ class Job:
 def job_sha256(text: str) -> str:
     """The hash that ties a result to the job file it was measured from."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def result_sha256(result: Dict[str, Any]) -> str:
+    """The hash of a result's content (every key but ``result_sha256``), as sorted compact JSON:
+    a figure changed after the measurer wrote it no longer matches."""
+    content = {key: value for key, value in result.items() if key != "result_sha256"}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def artifact_entry(path: Path, result_path: Path) -> Dict[str, Any]:
+    """How a result names a file it wrote beside itself: relative path, size and hash."""
+    return {
+        "path": os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(result_path))),
+        "bytes": os.path.getsize(path),
+        "sha256": file_sha256(path),
+    }
 
 
 @dataclass(frozen=True)
@@ -183,9 +215,17 @@ def read_job(path: Path) -> Tuple[Job, str]:
 
 
 def write_result(
-    path: Path, job: Job, job_hash: str, figures: List[Figure], started: float, extra: Optional[Dict[str, Any]] = None
+    path: Path,
+    job: Job,
+    job_hash: str,
+    figures: List[Figure],
+    started: float,
+    extra: Optional[Dict[str, Any]] = None,
+    artifacts: Optional[Dict[str, Path]] = None,
 ) -> Dict[str, Any]:
-    """Write a job's result atomically and return it."""
+    """Write a job's result atomically and return it. ``artifacts`` are the files the measurer wrote
+    (whole: it checked) beside the result; the result records their size and hash, so a file
+    truncated, replaced or removed later no longer matches it."""
     result = {
         "result_version": RESULT_VERSION,
         "job": job.to_dict(),
@@ -196,6 +236,8 @@ def write_result(
         "environment": environment(),
         "figures": [asdict(figure) for figure in figures],
         "extra": extra or {},
+        "artifacts": {name: artifact_entry(file, path) for name, file in (artifacts or {}).items()},
     }
+    result["result_sha256"] = result_sha256(result)
     write_text(path, json.dumps(result, indent=2, allow_nan=False) + "\n")
     return result

@@ -50,24 +50,34 @@ a coarse upper bound.
 The capture is kept at ``params.capture`` or beside the result as
 ``<result stem>.memray.bin`` (``python -m memray stats|flamegraph`` read it);
 a peak-memory flame graph is rendered beside the capture as ``<capture stem>.flamegraph.html``
-with memray's local assets (``--no-web``); both paths are in ``extra``.
+with memray's local assets (``--no-web``); both paths are in ``extra`` and, with their sizes and
+hashes, in the result's ``artifacts``. memray does not fail when it cannot write its capture (disk
+full, file size limit): it says so on stderr, stops tracking and leaves a short capture whose
+figures look valid. So the measurer watches its stderr while tracking, and the job fails (no
+result) when memray reports a write error, the capture cannot be read back or the flame graph
+cannot be written whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from harness.measure.entry import run_measurer
-from harness.measure.job import Figure, Job
+from harness.measure.job import Figure, Job, OutputError
+from harness.measure.lifeline import adopt_children, die_with_parent
 
 #: memray's allocator kinds that free memory rather than allocate it.
 DEALLOCATORS = ("FREE", "PYMALLOC_FREE", "MUNMAP")
+#: What memray prints on stderr when it could not write its capture (it then stops tracking).
+WRITE_FAILURE = re.compile(r"Memray ERROR|Failed to write output|deactivating tracking", re.IGNORECASE)
 #: A <script> or <link> tag that loads from the network: the report would not render offline.
 REMOTE_ASSET = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//", re.IGNORECASE)
 
@@ -130,8 +140,40 @@ def _run(prepared: Any, runs: int, steps: Optional[List[Dict[str, int]]]) -> Any
     return kept
 
 
+@contextlib.contextmanager
+def watched_stderr() -> Iterator[List[str]]:
+    """Collect the lines written to file descriptor 2 (by C code too) while the block runs, and pass
+    them on to stderr afterwards. They are kept in memory (memfd), not on the disk that may be full."""
+    sys.stderr.flush()
+    try:
+        sink = os.fdopen(os.memfd_create("harness-stderr"), "w+b")
+    except (AttributeError, OSError):  # no memfd here
+        sink = tempfile.TemporaryFile()  # noqa: SIM115 (closed below, after fd 2 is restored)
+    lines: List[str] = []
+    saved = os.dup(2)
+    os.dup2(sink.fileno(), 2)
+    try:
+        yield lines
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sink.seek(0)
+        text = sink.read().decode("utf-8", errors="replace")
+        sink.close()
+        sys.stderr.write(text)
+        lines.extend(text.splitlines())
+
+
 def capture_figures(memray: Any, capture: Path, messages: int) -> Tuple[List[Figure], Dict[str, Any]]:
     """Peak, allocation totals and retained bytes read back from a memray capture."""
+    try:
+        return _read_capture(memray, capture, messages)
+    except (OSError, RuntimeError, ValueError) as error:
+        raise OutputError(f"memray's capture {capture} cannot be read back: {error}") from None
+
+
+def _read_capture(memray: Any, capture: Path, messages: int) -> Tuple[List[Figure], Dict[str, Any]]:
     with memray.FileReader(str(capture)) as reader:
         metadata = reader.metadata
         freeing = {int(getattr(memray.AllocatorType, name)) for name in DEALLOCATORS}
@@ -162,15 +204,25 @@ def capture_figures(memray: Any, capture: Path, messages: int) -> Tuple[List[Fig
     return figures, extra
 
 
+def _memray_command(args: List[str]) -> subprocess.CompletedProcess[str]:
+    """``python -m memray ARGS``, a child that dies with this measurer."""
+    adopt_children()
+    return subprocess.run(
+        [sys.executable, "-m", "memray", *args], capture_output=True, text=True, preexec_fn=die_with_parent
+    )
+
+
 def flamegraph(capture: Path, html: Path) -> Dict[str, Any]:
-    """Render memray's peak-memory flame graph with local assets; report whether it is offline-clean."""
-    base = [sys.executable, "-m", "memray", "flamegraph", "--force", "-o", str(html)]
-    done = subprocess.run(base + ["--no-web", str(capture)], capture_output=True, text=True)
+    """Render memray's peak-memory flame graph with local assets; report whether it is offline-clean.
+    OutputError (and no file left) when it cannot be written whole."""
+    base = ["flamegraph", "--force", "-o", str(html)]
+    done = _memray_command(base + ["--no-web", str(capture)])
     if done.returncode != 0 and "--no-web" in done.stderr:  # a memray older than the option
-        done = subprocess.run(base + [str(capture)], capture_output=True, text=True)
+        done = _memray_command(base + [str(capture)])
     if done.returncode != 0 or not html.exists():
+        html.unlink(missing_ok=True)
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"flamegraph": None, "flamegraph_error": f"memray flamegraph exited {done.returncode}: {last}"}
+        raise OutputError(f"memray flamegraph exited {done.returncode}: {last}")
     offline = REMOTE_ASSET.search(html.read_text(encoding="utf-8", errors="replace")) is None
     return {"flamegraph": str(html), "flamegraph_offline": offline}
 
@@ -193,13 +245,19 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
             gc.disable()
         rss_before = current_rss()
         if memray is not None:
-            with memray.Tracker(
-                destination=destination,
-                native_traces=False,
-                follow_fork=False,
-                trace_python_allocators=python_allocators,
+            with (
+                watched_stderr() as said,
+                memray.Tracker(
+                    destination=destination,
+                    native_traces=False,
+                    follow_fork=False,
+                    trace_python_allocators=python_allocators,
+                ),
             ):
                 kept = _run(prepared, runs, steps)
+            complaints = [line for line in said if WRITE_FAILURE.search(line)]
+            if complaints:
+                raise OutputError(f"memray could not write its capture {capture}: {complaints[0].strip()}")
         else:
             kept = _run(prepared, runs, steps)
         rss_after = current_rss()
@@ -211,6 +269,7 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
         prepared.close()
     figures: List[Figure] = []
     extra: Dict[str, Any] = {"gc_mode": mode, "runs": runs, "messages": messages}
+    artifacts: Dict[str, Path] = {}
     if steps is not None:
         extra["iterations"] = steps
     if memray is not None:
@@ -218,6 +277,7 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
         figures += found
         extra.update(more, capture=str(capture))
         extra.update(flamegraph(capture, html))
+        artifacts.update(capture=capture, flamegraph=html)
     else:
         extra["note"] = note
     for metric, value in (("rss_before_bytes", rss_before), ("rss_after_bytes", rss_after)):
@@ -231,7 +291,7 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
     peak_rss = max_rss()
     if peak_rss is not None:
         figures.append(Figure("max_rss_bytes", peak_rss, "bytes"))
-    return {"figures": figures, "extra": extra}
+    return {"figures": figures, "extra": extra, "artifacts": artifacts}
 
 
 if __name__ == "__main__":

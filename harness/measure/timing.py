@@ -12,7 +12,9 @@ loop; the machine is shared, so compare medians, not single values.
 Run as ``python -m harness.measure.timing --job JOB --out RESULT [pyperf options]``;
 pyperf's own JSON (readable by ``python -m pyperf compare_to``/``stats``) is
 written beside the result as ``<result stem>.pyperf.json`` unless the job's
-``params.pyperf_json`` names another path.
+``params.pyperf_json`` names another path; the result lists it, with its size and hash, in
+``artifacts``. pyperf's workers die with this process (``harness.measure.lifeline``), and a
+worker that fails is one line on stderr and exit status 1.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import time
 from pathlib import Path
 from typing import Any, List, Optional
 
-from harness.measure.entry import load
-from harness.measure.job import Figure, Job, JobError, write_result
+from harness.measure.entry import load, output_failed
+from harness.measure.job import Figure, Job, JobError, OutputError, write_result
+from harness.measure.lifeline import PARENT_ENV, adopt_children, die_with_parent
 
 
 def benchmark_name(job: Job) -> str:
@@ -52,6 +55,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from harness.measure.prepare import prepare
 
+    die_with_parent()
     job_arg = _peek_job(sys.argv[1:] if argv is None else argv)
     try:
         job, job_hash = load(job_arg, "timing")
@@ -67,6 +71,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     runner.argparser.add_argument("--job", type=Path, required=True)
     runner.argparser.add_argument("--out", type=Path, required=True)
     args = runner.parse_args(argv)
+    if not args.worker:  # the workers pyperf spawns die with this manager
+        adopt_children()
+        args.inherit_environ = [*(args.inherit_environ or []), PARENT_ENV]
     started = time.time()
     metadata = {"harness_strategy": job.strategy, "harness_workload": job.workload, "harness_size": job.size}
     run = None
@@ -86,21 +93,29 @@ def main(argv: Optional[List[str]] = None) -> int:
             run()
         return clock() - begin
 
-    bench = runner.bench_time_func(benchmark_name(job), time_calls, metadata=metadata)
+    try:
+        bench = runner.bench_time_func(benchmark_name(job), time_calls, metadata=metadata)
+    except RuntimeError as error:  # pyperf: a worker failed (its own error is above on stderr)
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     if args.worker or bench is None:
         return 0
     found = bench.get_metadata()
     units, unit = found["harness_units"], found["harness_unit"]
     path = pyperf_path(job, args.out)
-    bench.dump(str(path), replace=True)
-    write_result(
-        args.out,
-        job,
-        job_hash,
-        figures_from(bench, units, unit),
-        started,
-        {"pyperf_json": str(path), "units": units, "unit": unit},
-    )
+    try:
+        bench.dump(str(path), replace=True)
+        write_result(
+            args.out,
+            job,
+            job_hash,
+            figures_from(bench, units, unit),
+            started,
+            {"pyperf_json": str(path), "units": units, "unit": unit},
+            {"pyperf_json": path},
+        )
+    except (OutputError, OSError) as error:
+        return output_failed(error)
     return 0
 
 
