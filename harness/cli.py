@@ -37,6 +37,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (UsageError, DatasetError) as error:
         print(f"harness {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except RecursionError:  # JSON nested deeper than the interpreter can decode
+        print(f"harness {args.command}: error: the input nests too deeply to read", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"harness {args.command}: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         sys.stderr.close()
         return 0

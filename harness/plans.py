@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
+from harness.generate import Spec
+
 REQUIRED = ("spread", "fixed", "slots", "dataclass", "msgspec")
 GROWTH = (
     "spread",
@@ -44,6 +46,11 @@ class DatasetSpec:
     avg_parts: Optional[float] = None
     sessions: Optional[int] = None
     overrides: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def generation(self) -> Spec:
+        """What the generator makes of it."""
+        return Spec(self.profile, self.seed, self.messages, self.avg_parts, self.sessions, self.overrides)
 
 
 @dataclass(frozen=True)

@@ -62,12 +62,9 @@ def completeness_line(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> Tu
 
     counts = results.completeness(run_dir, manifest)
     status = manifest.get("status", "unknown")
+    verdicts = results.verdicts(run_dir, manifest)
     lacking = sorted(
-        {
-            job.get("measurer", "?")
-            for job in manifest.get("jobs", [])
-            if results.job_status(run_dir, job.get("id", "")) != "ok"
-        }
+        {job.get("measurer", "?") for job in manifest.get("jobs", []) if verdicts[job.get("id")].status != "ok"}
     )
     planned = {job.get("measurer") for job in manifest.get("jobs", [])}
     absent = [name for name in missing_measurers(frame) if name in planned and name not in lacking]
@@ -252,11 +249,22 @@ def execute_notebook(name: str, run_dir: Path) -> Tuple[Any, Optional[str]]:
         try:
             client.execute(stderr=subprocess.DEVNULL)  # the kernel's own chatter (TCP warning) is noise here
         except CellExecutionError as error:
+            _stop_if_interrupted(client)
             lines = [line for line in str(error).strip().splitlines() if line.strip()]
             return notebook, re.sub(r"\x1b\[[0-9;]*m", "", lines[-1] if lines else "error")
         except Exception as error:  # a kernel that does not start must not lose the rest of the report
+            _stop_if_interrupted(client)
             return notebook, f"{type(error).__name__}: {error}"
+    _stop_if_interrupted(client)
     return notebook, None
+
+
+def _stop_if_interrupted(client: Any) -> None:
+    """KeyboardInterrupt when Ctrl-C arrived while the notebook ran. nbclient takes SIGINT over
+    while it executes: it shuts the kernel down (the notebook then fails with some other error)
+    and keeps the shutdown's future, its only trace of the interrupt."""
+    if getattr(client, "_async_cleanup_kernel_future", None) is not None:
+        raise KeyboardInterrupt
 
 
 # ---------------------------------------------------------------- rendering

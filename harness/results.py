@@ -3,7 +3,7 @@
 Layout of ``results/<UTC time>-<short id>/``::
 
     manifest.json        what ran (plan, jobs), where, from which code and data; status
-                         running|complete|failed|interrupted
+                         running|complete|failed|interrupted, and the hash of tidy.csv
     jobs/<id>.job.json   the job as planned
     jobs/<id>.json       its result (a measurer's output, or the runner's failure record)
     timing/<id>.json     pyperf's own JSON (``python -m pyperf compare_to`` reads it)
@@ -12,22 +12,31 @@ Layout of ``results/<UTC time>-<short id>/``::
     figures/  report.html
 
 Every file is written atomically. ``results/latest`` points at the newest complete run.
+
+Nothing is taken on trust when a run is read: a job counts as ok only when its result belongs
+to it (``verify_result``: the planned job, the hash of the job file the runner wrote, the result's
+own hash, and every file it names present and unchanged), and ``tidy.csv`` is read only when it
+is the table the runner wrote (its hash is in the manifest). A run is ``complete`` only when every
+planned job is ok.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import secrets
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from harness.atomic import write_text
+from harness.measure import catalogue
 from harness.measure.catalogue import GC_MODE_MEASURERS
-from harness.measure.job import RESULT_VERSION, Job, JobError
+from harness.measure.job import RESULT_VERSION, Job, JobError, file_sha256, job_sha256, result_sha256
 
 # Result schema versions (manifest.json "schema_version"); older runs are read and upgraded on load:
 #   1 — first version: manifest, jobs/<id>.job.json + jobs/<id>.json, tidy.csv with TIDY_COLUMNS;
@@ -61,11 +70,22 @@ class RunError(ValueError):
     """A run directory that cannot be used as asked."""
 
 
-def new_run_dir(root: Path) -> Path:
-    """A fresh, empty run directory under ``root`` named by UTC time and a short random id."""
+def prepare_root(root: Path) -> None:
+    """Make sure runs can be created under ``root``; RunError in one line otherwise."""
     root = Path(root)
     try:
         root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunError(f"cannot create a run directory under {root}: {error.strerror or error}") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise RunError(f"cannot create a run directory under {root}: it is not writable")
+
+
+def new_run_dir(root: Path) -> Path:
+    """A fresh, empty run directory under ``root`` named by UTC time and a short random id."""
+    root = Path(root)
+    prepare_root(root)
+    try:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         path = root / f"{stamp}-{secrets.token_hex(3)}"
         for sub in ("jobs", "timing", "memory", "figures"):
@@ -111,14 +131,14 @@ def planned_jobs(manifest: Dict[str, Any]) -> List[Job]:
         raise RunError(f"the run's manifest holds a malformed job: {error}") from None
 
 
-def job_results(run_dir: Path) -> Iterator[Dict[str, Any]]:
-    """Every readable job result of a run (ok or failed), in job-id order."""
-    for path in sorted((Path(run_dir) / "jobs").glob("*.json")):
-        if path.name.endswith(".job.json"):
-            continue
-        result = read_json(path)
-        if isinstance(result, dict) and "status" in result:
-            yield result
+def job_results(run_dir: Path, manifest: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
+    """The result of every planned job that verifies as ok, and the failure records, in job-id
+    order; a result that does not belong to its job is left out."""
+    manifest = load_manifest(run_dir) if manifest is None else manifest
+    for job in sorted(planned_jobs(manifest), key=lambda job: job.id):
+        verdict = verify_result(run_dir, job)
+        if verdict.result is not None and verdict.status == verdict.result.get("status"):
+            yield verdict.result
 
 
 def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
@@ -146,23 +166,46 @@ def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
             }
 
 
-def write_tidy(run_dir: Path) -> int:
-    """(Re)write ``tidy.csv`` from the job results; returns the number of rows."""
+def write_tidy(run_dir: Path, manifest: Dict[str, Any]) -> int:
+    """(Re)write ``tidy.csv`` from the verified job results; returns the number of rows. Sets
+    ``manifest["tidy"]`` (rows and sha256) — write the manifest afterwards."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=TIDY_COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
-    for row in tidy_rows(job_results(run_dir)):
+    for row in tidy_rows(job_results(run_dir, manifest)):
         writer.writerow(row)
         count += 1
-    write_text(Path(run_dir) / "tidy.csv", buffer.getvalue())
+    text = buffer.getvalue()
+    write_text(Path(run_dir) / "tidy.csv", text)
+    manifest["tidy"] = {"rows": count, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
     return count
 
 
+def tidy_problem(run_dir: Path, manifest: Dict[str, Any]) -> Optional[str]:
+    """Why ``tidy.csv`` is not the table the runner wrote, or None (runs before the hash: None)."""
+    recorded = manifest.get("tidy")
+    if not isinstance(recorded, dict):
+        return None
+    path = Path(run_dir) / "tidy.csv"
+    try:
+        found = file_sha256(path)
+    except OSError:
+        return f"{path} is missing"
+    if found != recorded.get("sha256"):
+        return f"{path} is not the table the run wrote (changed since: its sha256 differs)"
+    return None
+
+
 def load_tidy(run_dir: Path) -> Any:
-    """``tidy.csv`` as a typed pandas DataFrame (driver side: needs the ``analysis`` extra)."""
+    """``tidy.csv`` as a typed pandas DataFrame (driver side: needs the ``analysis`` extra);
+    RunError when it is not the table the run wrote."""
     import pandas as pd
 
+    manifest = read_json(Path(run_dir) / "manifest.json")
+    problem = tidy_problem(run_dir, manifest) if isinstance(manifest, dict) else None
+    if problem:
+        raise RunError(f"{problem}; rebuild it with  harness bench --resume {run_dir}")
     frame = pd.read_csv(
         Path(run_dir) / "tidy.csv",
         dtype={"gc_mode": "string"},
@@ -177,20 +220,113 @@ def load_tidy(run_dir: Path) -> Any:
 
 
 def point_latest(root: Path, run_dir: Path) -> None:
-    """Make ``root/latest`` a symlink to ``run_dir`` (replaced atomically)."""
+    """Make ``root/latest`` a symlink to ``run_dir`` (replaced atomically), unless it already
+    points at a run that started later (a resumed old run does not become the latest)."""
     link = Path(root) / "latest"
+    current = read_json(link / "manifest.json")
+    started = (read_json(Path(run_dir) / "manifest.json") or {}).get("started") or ""
+    if isinstance(current, dict) and str(current.get("started") or "") > started:
+        return
     temporary = Path(root) / f".latest.{os.getpid()}"
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(Path(run_dir).name)
     os.replace(temporary, link)
 
 
-def job_status(run_dir: Path, job_id: str) -> Optional[str]:
+@dataclass(frozen=True)
+class Verdict:
+    """What a job's result is worth: ``ok``, ``failed`` (a failure record, or a result that does not
+    belong to the job: ``reason`` says why) or None (no readable result: the job must run)."""
+
+    status: Optional[str]
+    reason: str = ""
+    result: Optional[Dict[str, Any]] = None
+
+
+def verify_result(run_dir: Path, job: Job) -> Verdict:
+    """Whether the result in ``jobs/<id>.json`` is the measured result of this planned job."""
+    path = Path(run_dir) / "jobs" / f"{job.id}.json"
+    result = read_json(path)
+    if not isinstance(result, dict) or result.get("status") not in ("ok", "failed") or "job" not in result:
+        return Verdict(None, "no readable result")
+    if result["status"] == "failed":
+        return Verdict("failed", str(result.get("reason", "failed")), result)
+    problem = _mismatch(Path(run_dir), job, result, path)
+    if problem:
+        return Verdict("failed", problem, result)
+    return Verdict("ok", "", result)
+
+
+def job_status(run_dir: Path, job: Job) -> Optional[str]:
     """``ok`` / ``failed`` for a job with a readable result, None when it must (re)run."""
-    result = read_json(Path(run_dir) / "jobs" / f"{job_id}.json")
-    if isinstance(result, dict) and result.get("status") in ("ok", "failed") and "job" in result:
-        return result["status"]
+    return verify_result(run_dir, job).status
+
+
+def _identity(job: Job) -> Job:
+    """The job as its measurer ran it (defaults filled in), without the run-specific file path."""
+    checked = catalogue.check(job)
+    artifact = catalogue.measurer(job.measurer).artifact
+    if artifact is None:
+        return checked
+    return replace(checked, params={k: v for k, v in checked.params.items() if k != artifact.param})
+
+
+def _mismatch(run_dir: Path, job: Job, result: Dict[str, Any], path: Path) -> Optional[str]:
+    """Why an ok result is not this job's measured result, or None."""
+    recorded, version = result["job"], result.get("result_version", 1)
+    if not isinstance(recorded, dict) or recorded.get("id") != job.id:
+        other = recorded.get("id") if isinstance(recorded, dict) else recorded
+        return f"the result belongs to job {other!r}"
+    if version < 2:  # results before job hashes: the id is all there is to check
+        return None
+    try:
+        if _identity(Job.from_dict(recorded)) != _identity(job):
+            return "the result was measured from another job specification"
+    except JobError as error:
+        return f"the result's job is malformed: {error}"
+    try:
+        job_text = (run_dir / "jobs" / f"{job.id}.job.json").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "its job file is missing"
+    if result.get("job_sha256") != job_sha256(job_text):
+        return "its job file changed after the job ran"
+    if version < 3:
+        return None
+    if result.get("result_sha256") != result_sha256(result):
+        return "the result changed after its measurer wrote it"
+    artifacts = result.get("artifacts")
+    if not isinstance(artifacts, dict):
+        return "the result does not list its files"
+    for name, entry in artifacts.items():
+        problem = _artifact_problem(path.parent, name, entry)
+        if problem:
+            return problem
     return None
+
+
+def _artifact_problem(base: Path, name: str, entry: Any) -> Optional[str]:
+    try:
+        file = base / entry["path"]
+        size = file.stat().st_size
+    except (OSError, TypeError, KeyError):
+        return f"its {name} file is missing"
+    if size != entry.get("bytes"):
+        return f"its {name} file {file.name} has {size} bytes, not the {entry.get('bytes')} written"
+    if _cached_sha256(file) != entry.get("sha256"):
+        return f"its {name} file {file.name} changed after the job wrote it"
+    return None
+
+
+_HASHES: Dict[Tuple[str, int, int, int], str] = {}
+
+
+def _cached_sha256(path: Path) -> str:
+    """A file's sha256, hashed once per version of the file in this process (captures are large)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        _HASHES[key] = file_sha256(path)
+    return _HASHES[key]
 
 
 def failure_record(job: Job, returncode: Optional[int], stderr: str, reason: str) -> Dict[str, Any]:
@@ -206,13 +342,16 @@ def failure_record(job: Job, returncode: Optional[int], stderr: str, reason: str
     }
 
 
+def verdicts(run_dir: Path, manifest: Dict[str, Any]) -> Dict[str, Verdict]:
+    """Every planned job's verdict, by job id."""
+    return {job.id: verify_result(run_dir, job) for job in planned_jobs(manifest)}
+
+
 def completeness(run_dir: Path, manifest: Dict[str, Any]) -> Dict[str, int]:
-    """Planned, ok and failed job counts."""
-    identifiers = [job.get("id", "") for job in manifest.get("jobs", [])]
-    planned = len(identifiers)
-    statuses = [job_status(run_dir, job_id) for job_id in identifiers]
+    """Planned, ok, failed and missing job counts, from the verified results."""
+    statuses = [verdict.status for verdict in verdicts(run_dir, manifest).values()]
     return {
-        "planned": planned,
+        "planned": len(statuses),
         "ok": statuses.count("ok"),
         "failed": statuses.count("failed"),
         "missing": statuses.count(None),

@@ -1,29 +1,35 @@
 """The bench runner: plan a bench plan's jobs, run each in a fresh process, record everything.
 
 Jobs run one at a time (two cores: concurrent benchmarks would disturb each
-other). A job that crashes, hangs past the plan's timeout or writes no
-result is recorded as failed with its stderr tail, and the run goes on. Ctrl-C
-marks the run ``interrupted``; ``--resume RUN_DIR`` runs only the jobs without a
-readable result. A lock file keeps two runners out of one run directory.
+other). A job that crashes, hangs past the plan's timeout, writes no result or
+a result that does not verify (``results.verify_result``) is recorded as failed
+with its stderr tail, and the run goes on. Each job runs in a process group of
+its own that dies with the runner (``harness.measure.lifeline``). Ctrl-C marks
+the run ``interrupted``; ``--resume RUN_DIR`` runs only the jobs without a
+verified result. A lock (``flock`` on ``<run>/.lock``) keeps two runners out of
+one run directory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from harness import results
 from harness.interpreters import Interpreter
 from harness.measure import catalogue
 from harness.measure.job import Job, JobError
+from harness.measure.lifeline import PARENT_ENV
 from harness.plans import ALL, DatasetSpec, Plan
 from harness.results import RunError
-from harness.store import default_name, open_dataset, write_dataset
+from harness.store import DatasetError, default_name, ensure_directory, open_dataset, spec_mismatch, write_dataset
 
 DATASET_DIR = Path("datasets")
 
@@ -47,6 +53,8 @@ def plan(
 ) -> Tuple[List[Job], List[str]]:
     """Every job of the plan for every interpreter, and notes on what was skipped and why.
     Each job passes the catalogue's check here, so a mistake in a plan fails before anything runs."""
+    if only is not None:
+        check_named(chosen, interpreters, only)
     jobs: List[Job] = []
     notes: List[str] = []
     for interpreter in interpreters:
@@ -84,68 +92,107 @@ def plan(
     return jobs, list(dict.fromkeys(notes))
 
 
+def check_named(chosen: Plan, interpreters: List[Interpreter], only: List[str]) -> None:
+    """RunError for a strategy named with --strategies that the plan never runs, or that no
+    interpreter can run (with each one's reason)."""
+    planned = {name for sweep in chosen.sweeps if sweep.strategies != ALL for name in sweep.strategies}
+    everything = any(sweep.strategies == ALL for sweep in chosen.sweeps)
+    for name in only:
+        if not everything and name not in planned:
+            raise RunError(f"plan {chosen.name} does not run strategy {name!r} (it runs {', '.join(sorted(planned))})")
+        base = name.split(":", 1)[-1]
+        reasons = []
+        for interpreter in interpreters:
+            available, reason = interpreter.strategies.get(base, [False, "not registered on this interpreter"])
+            if available:
+                break
+            reasons.append(f"{interpreter.label}: {reason}")
+        else:
+            raise RunError(f"strategy {name!r} is unavailable ({'; '.join(reasons)})")
+
+
 def ensure_datasets(
     specs: Tuple[DatasetSpec, ...], directory: Path = DATASET_DIR, say: Callable[[str], None] = print
 ) -> Dict[str, Dict[str, Any]]:
-    """Generate missing datasets, verify every one once; their paths and manifests by key."""
-    from harness.generate import generate
-
-    directory.mkdir(parents=True, exist_ok=True)
+    """Generate missing datasets, verify every one once; their paths and manifests by key.
+    A file that is already there is used only when its manifest is the spec's dataset."""
+    ensure_directory(directory)
     found: Dict[str, Dict[str, Any]] = {}
     for spec in specs:
-        path = directory / default_name(
-            spec.profile, spec.seed, spec.messages, spec.avg_parts, spec.sessions, spec.overrides
-        )
+        generation = spec.generation
+        path = directory / default_name(generation)
         if not path.exists():
             say(f"generating {path} ({spec.messages} {spec.profile} messages)")
-            write_dataset(
-                path, generate(spec.profile, spec.seed, spec.messages, spec.avg_parts, spec.sessions, spec.overrides)
-            )
+            write_dataset(path, generation.generate())
         dataset = open_dataset(path)  # verifies every row against the manifest, once per run
         dataset.close()
+        problem = spec_mismatch(dataset.manifest, generation)
+        if problem:
+            raise DatasetError(
+                f"{path} is not the {spec.key} dataset this plan needs (its manifest says {problem}); "
+                "move it away and it is generated again"
+            )
         found[spec.key] = {"path": str(path.resolve()), "manifest": dataset.manifest, "spec": asdict(spec)}
     return found
 
 
+def check_datasets(recorded: Dict[str, Dict[str, Any]]) -> None:
+    """Verify a run's datasets again (before a resume): each must still be there, intact and the
+    one the run began with (its sha256); DatasetError naming the first that is not."""
+    for key, entry in recorded.items():
+        path = Path(entry["path"])
+        dataset = open_dataset(path)
+        dataset.close()
+        if dataset.manifest.get("sha256") != entry.get("sha256"):
+            raise DatasetError(
+                f"dataset {key} ({path}) changed since the run began: sha256 "
+                f"{str(dataset.manifest.get('sha256'))[:12]}…, the run measured {str(entry.get('sha256'))[:12]}…; "
+                "start a new run"
+            )
+
+
 class Lock:
-    """``<run>/.lock`` holding the runner's pid; a stale lock (dead pid) is taken over."""
+    """An exclusive ``flock`` on ``<run>/.lock``, which holds the runner's pid for the curious.
+
+    The kernel releases the lock when its holder dies, however it dies, so there is no stale lock
+    to take over and no check-then-write race. The file is removed on release; a runner that
+    locked a file just removed (its inode no longer at the path) tries again."""
 
     def __init__(self, run_dir: Path) -> None:
         self.path = Path(run_dir) / ".lock"
+        self._fd: Optional[int] = None
 
     def __enter__(self) -> Lock:
-        for _ in range(2):
+        while True:
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                holder = self._holder()
-                if holder is not None and _alive(holder):
-                    raise RunError(f"run directory {self.path.parent} is in use by process {holder}") from None
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(fd, "w") as handle:
-                handle.write(str(os.getpid()))
-            return self
-        raise RunError(f"cannot lock {self.path.parent}")
+                fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+            except OSError as error:
+                raise RunError(f"cannot lock {self.path.parent}: {error.strerror or error}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "another runner"
+                os.close(fd)
+                raise RunError(f"run directory {self.path.parent} is in use by process {holder}") from None
+            if self._same_file(fd):
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode("ascii"))
+        self._fd = fd
+        return self
 
-    def _holder(self) -> Optional[int]:
+    def _same_file(self, fd: int) -> bool:
         try:
-            return int(self.path.read_text().strip())
-        except (OSError, ValueError):
-            return None
+            return os.stat(self.path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
 
     def __exit__(self, *exc: Any) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        if self._fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = None
 
 
 def job_file(run_dir: Path, job: Job) -> Job:
@@ -156,32 +203,53 @@ def job_file(run_dir: Path, job: Job) -> Job:
     return job.with_params(**{artifact.param: str(run_dir / artifact.directory / f"{job.id}{artifact.suffix}")})
 
 
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kill a job's whole process group (pyperf's workers, memray's renderer too). The group may
+    be gone already: its leader exited and was reaped, and nothing else was left in it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
-    """Run one job in a fresh interpreter; record a failure when it produces no result. Returns its status."""
+    """Run one job in a fresh interpreter; record a failure when it produces no verified result.
+    Returns its status."""
     jobs_dir = run_dir / "jobs"
     spec = job_file(run_dir, job)
     path, out = jobs_dir / f"{job.id}.job.json", jobs_dir / f"{job.id}.json"
-    results.write_json(path, spec.to_dict())
     out.unlink(missing_ok=True)
+    results.write_json(path, spec.to_dict())
     entry = catalogue.measurer(job.measurer)
     command = [executable, "-m", entry.module, "--job", str(path), "--out", str(out), *entry.command_args]
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        env={**os.environ, PARENT_ENV: str(os.getpid())},
     )
     try:
         _, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process)
         _, stderr = process.communicate()
         results.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
         return "failed"
-    except KeyboardInterrupt:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
+    except BaseException:  # Ctrl-C (or anything else): the job must not outlive the runner
+        _kill_group(process)
+        process.wait()
         raise
-    if process.returncode == 0 and results.job_status(run_dir, job.id) == "ok":
+    _kill_group(process)  # anything the job left behind in its group
+    verdict = results.verify_result(run_dir, job)
+    if process.returncode == 0 and verdict.status == "ok":
         return "ok"
-    reason = f"exit status {process.returncode}" if process.returncode else "no result written"
+    if process.returncode:
+        reason = f"exit status {process.returncode}"
+    elif verdict.status is None:
+        reason = "no result written"
+    else:
+        reason = f"its result does not verify: {verdict.reason}"
     results.write_json(out, results.failure_record(spec, process.returncode, stderr, reason))
     return "failed"
 
@@ -204,16 +272,11 @@ def now() -> str:
 
 
 def execute(
-    run_dir: Path, manifest: Dict[str, Any], jobs: List[Job], executables: Dict[str, str], timeout: float, progress: Any
+    run_dir: Path, jobs: List[Job], executables: Dict[str, str], timeout: float, progress: Any
 ) -> Dict[str, int]:
-    """Run every job that has no readable result yet; the manifest says how far the run got."""
-    counts = {"ok": 0, "failed": 0, "skipped": 0}
-    todo = []
-    for job in jobs:
-        if results.job_status(run_dir, job.id) == "ok":
-            counts["skipped"] += 1
-        else:
-            todo.append(job)
+    """Run every job that has no verified result yet; counts of ok, failed and skipped jobs."""
+    todo = pending(run_dir, jobs)
+    counts = {"ok": 0, "failed": 0, "skipped": len(jobs) - len(todo)}
     progress.start(len(jobs), counts["skipped"])
     try:
         for job in todo:
@@ -221,11 +284,89 @@ def execute(
             status = run_job(job, executables[job.interpreter], run_dir, timeout)
             counts[status] += 1
             progress.done(status)
-    except KeyboardInterrupt:
-        manifest.update(status="interrupted", finished=now())
-        results.write_json(run_dir / "manifest.json", manifest)
-        results.write_tidy(run_dir)
-        raise
     finally:
         progress.stop()
     return counts
+
+
+def pending(run_dir: Path, jobs: List[Job]) -> List[Job]:
+    """The jobs without a verified ok result."""
+    return [job for job in jobs if results.job_status(run_dir, job) != "ok"]
+
+
+def finish(run_dir: Path, manifest: Dict[str, Any], status: Optional[str] = None, error: str = "") -> str:
+    """Write the tidy table and the manifest's last word on the run; returns the status. Without a
+    ``status`` the run is ``complete`` when every planned job verifies as ok, else ``failed``."""
+    results.write_tidy(run_dir, manifest)
+    counts = results.completeness(run_dir, manifest)
+    if status is None:
+        status = "complete" if counts["ok"] == counts["planned"] else "failed"
+    manifest.update(status=status, finished=now(), completeness=counts)
+    manifest.pop("error", None)
+    if error:
+        manifest["error"] = error
+    results.write_json(run_dir / "manifest.json", manifest)
+    return status
+
+
+def is_done(run_dir: Path, manifest: Dict[str, Any]) -> bool:
+    """Whether a run is complete as it stands: status, every job verified, the tidy table intact."""
+    return (
+        manifest.get("status") == "complete"
+        and not pending(run_dir, results.planned_jobs(manifest))
+        and results.tidy_problem(run_dir, manifest) is None
+    )
+
+
+def drive(
+    run_dir: Path, manifest: Optional[Dict[str, Any]], timeout: Optional[float], progress: Any
+) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """Run a run's pending jobs under its lock and record how it ended, whatever happens: Ctrl-C
+    leaves it ``interrupted`` (KeyboardInterrupt propagates), any error ``failed`` with the error
+    in the manifest (the error propagates), otherwise ``complete`` or ``failed`` (``finish``).
+
+    Without a ``manifest`` the run is resumed: its manifest is read under the lock, and a run
+    that is already done is left untouched (status ``nothing to do``). Returns the job counts
+    with ``status``, and the manifest."""
+    with Lock(run_dir):
+        if manifest is None:
+            manifest = results.load_manifest(run_dir)
+            if is_done(run_dir, manifest):
+                return {"ok": 0, "failed": 0, "skipped": len(manifest["jobs"]), "status": "nothing to do"}, manifest
+        try:
+            manifest.update(status="running", finished=None)
+            results.write_json(run_dir / "manifest.json", manifest)
+            executables = {tag: info["executable"] for tag, info in manifest["interpreters"].items()}
+            jobs = results.planned_jobs(manifest)
+            counts: Dict[str, Any] = execute(run_dir, jobs, executables, timeout or manifest["timeout"], progress)
+            counts["status"] = finish(run_dir, manifest)
+        except KeyboardInterrupt:
+            with _sigint_held_off():
+                finish(run_dir, manifest, "interrupted")
+            raise
+        except BaseException as error:
+            with _sigint_held_off():
+                _record_failure(run_dir, manifest, error)
+            raise
+    return counts, manifest
+
+
+@contextlib.contextmanager
+def _sigint_held_off() -> Iterator[None]:
+    """SIGINT ignored while the run's last record is written: a second Ctrl-C must not cut that
+    record short and leave the run "running"."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _record_failure(run_dir: Path, manifest: Dict[str, Any], error: BaseException) -> None:
+    text = f"{type(error).__name__}: {error}"
+    try:
+        finish(run_dir, manifest, "failed", text)
+    except OSError:  # the disk that failed the run may refuse the tidy table: the manifest at least
+        manifest.update(status="failed", finished=now(), error=text)
+        with contextlib.suppress(OSError):
+            results.write_json(run_dir / "manifest.json", manifest)

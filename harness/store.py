@@ -5,7 +5,10 @@ Tables ``message`` and ``part`` have opencode's columns, keys and indexes
 reduced version of opencode's (id, title, times) so the foreign keys hold.
 The manifest (profile, parameters, seed, counts, generator version and the
 sha256 of the canonical text, see ``harness.canonical``) is stored in a
-``meta`` table and as JSON beside the file. Reading verifies both.
+``meta`` table and as JSON beside the file, named after the whole file name
+(``d.sqlite`` → ``d.sqlite.manifest.json``). Reading verifies both. The meta table is the
+authority: a dataset written when the copy was named ``d.manifest.json`` is still read (that
+old copy is no longer consulted, since ``d.sqlite`` and ``d.db`` shared it).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from harness.canonical import (
     ROW_ID,
     StoredRecord,
 )
-from harness.generate import GENERATOR_VERSION, Generated
+from harness.generate import GENERATOR_VERSION, Generated, Spec
 
 FORMAT = "shape-harness-dataset"
 FORMAT_VERSION = 1
@@ -59,28 +62,36 @@ class DatasetError(ValueError):
 
 
 def manifest_path(path: Path) -> Path:
-    """Where the JSON copy of a dataset's manifest lives."""
-    return path.with_name(path.stem + ".manifest.json")
+    """Where the JSON copy of a dataset's manifest lives: the whole file name plus ``.manifest.json``."""
+    return path.with_name(path.name + ".manifest.json")
 
 
-def default_name(
-    profile: str,
-    seed: int,
-    messages: int,
-    avg_parts: Optional[float] = None,
-    sessions: Optional[int] = None,
-    overrides: Optional[Dict[str, Any]] = None,
-) -> str:
+def default_name(spec: Spec) -> str:
     """File name encoding a dataset's inputs, e.g. ``reference-s11-m5000-a0.sqlite``; other
     parameter overrides add a short hash of themselves (``-p1a2b3c4d``)."""
-    name = f"{profile}-s{seed}-m{messages}"
-    if avg_parts is not None:
-        name += f"-a{avg_parts:g}"
-    if sessions is not None:
-        name += f"-k{sessions}"
-    if overrides:
-        name += "-p" + hashlib.sha256(json.dumps(overrides, sort_keys=True).encode()).hexdigest()[:8]
+    name = f"{spec.profile}-s{spec.seed}-m{spec.messages}"
+    if spec.avg_parts is not None:
+        name += f"-a{spec.avg_parts:g}"
+    if spec.sessions is not None:
+        name += f"-k{spec.sessions}"
+    if spec.overrides:
+        name += "-p" + hashlib.sha256(json.dumps(spec.overrides, sort_keys=True).encode()).hexdigest()[:8]
     return name + SUFFIX
+
+
+def spec_mismatch(manifest: Dict[str, Any], spec: Spec) -> Optional[str]:
+    """How a dataset's manifest differs from what ``spec`` generates (e.g. ``seed 12, not 11``),
+    or None when it is that dataset."""
+    expected = {"profile": spec.profile, "seed": spec.seed, "messages": spec.messages}
+    for key, value in expected.items():
+        if manifest.get(key) != value:
+            return f"{key} {manifest.get(key)!r}, not {value!r}"
+    wanted = json.loads(json.dumps(spec.params()))  # tuples as the JSON manifest holds them
+    found = manifest.get("params") if isinstance(manifest.get("params"), dict) else {}
+    for key in sorted(set(wanted) | set(found)):
+        if found.get(key) != wanted.get(key):
+            return f"{key} {found.get(key)!r}, not {wanted.get(key)!r}"
+    return None
 
 
 def _read_meta(path: Path) -> Optional[Dict[str, Any]]:
@@ -99,11 +110,34 @@ def tally(values: Iterable[str]) -> Dict[str, int]:
     return dict(sorted(Counter(values).items()))
 
 
+def ensure_directory(directory: Path) -> None:
+    """Make sure datasets can be kept in ``directory``; DatasetError in one line otherwise."""
+    if directory.is_symlink() and not directory.exists():
+        raise DatasetError(f"{directory} is a symbolic link to nothing; remove it or point it at a directory")
+    if directory.exists() and not directory.is_dir():
+        raise DatasetError(f"{directory} is not a directory; datasets are kept there")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatasetError(f"cannot create {directory}: {error.strerror or error}") from None
+
+
+def _is_manifest_file(path: Path) -> bool:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(value, dict) and value.get("format") == FORMAT
+
+
 def _check_target(path: Path) -> None:
     if path.is_dir():
         raise DatasetError(f"output path {path} is a directory")
     if path.exists() and _read_meta(path) is None:
         raise DatasetError(f"refusing to overwrite {path}: it is not a shape-harness dataset")
+    beside = manifest_path(path)
+    if beside.is_dir() or beside.exists() and not _is_manifest_file(beside):
+        raise DatasetError(f"refusing to overwrite {beside}: it is not a shape-harness dataset manifest")
     if not path.parent.is_dir():
         raise DatasetError(f"output directory {path.parent} does not exist")
 
@@ -137,7 +171,8 @@ def create_tables(conn: sqlite3.Connection) -> None:
     conn.executescript(_SCHEMA + _INDEXES)
 
 
-def _fill(conn: sqlite3.Connection, generated: Generated, stored: List[StoredRecord], manifest: Dict[str, Any]) -> None:
+def fill(conn: sqlite3.Connection, generated: Generated, stored: List[StoredRecord], manifest: Dict[str, Any]) -> None:
+    """Create the tables in an empty database and store a generation with its manifest."""
     conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
     first_seen: Dict[str, int] = {}
     for message, _ in stored:
@@ -169,7 +204,7 @@ def write_dataset(path: Path, generated: Generated) -> Dict[str, Any]:
             temporary.unlink()
             conn = sqlite3.connect(temporary)
             try:
-                _fill(conn, generated, stored, manifest)
+                fill(conn, generated, stored, manifest)
             finally:
                 conn.close()
         atomic.write_text(manifest_path(path), json.dumps(manifest, indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""Shared fixtures (a small dataset, job files) and the ``requires`` marker for optional packages.
+"""Shared fixtures (a small dataset, job files, one smoke run) and the ``requires`` marker for optional packages.
 
 ``@pytest.mark.requires("msgspec")`` (or ``pytestmark = pytest.mark.requires(...)`` for a module)
 skips a test when one of the named modules cannot be imported here; it is the one way the suite
@@ -9,6 +9,7 @@ import importlib.util
 import json
 
 import pytest
+from runs import bench
 
 from harness.generate import generate
 from harness.store import write_dataset
@@ -50,3 +51,13 @@ def write_job(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """One complete smoke-plan run, shared: (the directory it ran in, the run directory). Copy it
+    (``runs.copy_run``) before changing anything in it."""
+    cwd = tmp_path_factory.mktemp("bench")
+    done = bench(cwd)
+    assert done.returncode == 0, done.stderr
+    return cwd, (cwd / "results" / "latest").resolve()

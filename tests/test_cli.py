@@ -79,7 +79,7 @@ def test_generate_default_location(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["generate", "--seed", "3", "--messages", "10", "--avg-parts", "2"]) == 0
     assert (tmp_path / "datasets" / "reference-s3-m10-a2.sqlite").is_file()
-    assert (tmp_path / "datasets" / "reference-s3-m10-a2.manifest.json").is_file()
+    assert (tmp_path / "datasets" / "reference-s3-m10-a2.sqlite.manifest.json").is_file()
 
 
 def test_generate_makes_the_datasets_of_a_plan(tmp_path, monkeypatch, capsys):
@@ -118,7 +118,7 @@ def assert_usage_error(done, pattern):
         (["census", "--messages", "5", "--sessions", "3"], "exactly one session"),
         (["export"], "give --messages"),
         (["generate"], "give --messages N (or --plan NAME)"),
-        (["generate", "--plan", "smoke", "--messages", "3"], "it takes no --messages or --out"),
+        (["generate", "--plan", "smoke", "--messages", "3"], "it takes no --messages"),
         (
             ["census", "--profile", "realistic", "--messages", "5", "--set", "nope=1"],
             "unknown realistic parameter 'nope'",
@@ -195,5 +195,5 @@ def test_realistic_parameters_reach_the_manifest_and_the_file_name(tmp_path, mon
         == 0
     )
     (path,) = (tmp_path / "datasets").glob("realistic-s11-m60-p*.sqlite")
-    manifest = json.loads(path.with_name(path.stem + ".manifest.json").read_text())
+    manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text())
     assert manifest["params"]["compaction_every"] == 0 and manifest["params"]["writer_weights"] == [1, 0, 0, 0]

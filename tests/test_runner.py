@@ -3,35 +3,18 @@
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from runs import bench, copy_run, harness, resume
 
 from harness import results, runner
 from harness.measure.job import Job
 from harness.progress import RunProgress
 
 TIDY_HEADER = ",".join(results.TIDY_COLUMNS)
-
-
-def bench(cwd, *argv):
-    return subprocess.run(
-        [sys.executable, "-m", "harness", "bench", "--plan", "smoke", "--no-report", "--out", "results", *argv],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-    )
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    cwd = tmp_path_factory.mktemp("bench")
-    done = bench(cwd)
-    assert done.returncode == 0, done.stderr
-    return cwd, (cwd / "results" / "latest").resolve()
 
 
 def test_smoke_run_is_complete_with_provenance(smoke_run):
@@ -55,8 +38,8 @@ def test_smoke_run_is_complete_with_provenance(smoke_run):
 def test_every_job_has_a_result_and_tidy_rows(smoke_run):
     _, run_dir = smoke_run
     manifest = results.load_manifest(run_dir)
-    for job in manifest["jobs"]:
-        assert results.job_status(run_dir, job["id"]) == "ok"
+    for job in results.planned_jobs(manifest):
+        assert results.job_status(run_dir, job) == "ok"
     tidy = (run_dir / "tidy.csv").read_text().splitlines()
     assert tidy[0] == TIDY_HEADER and len(tidy) > 50
     frame = results.load_tidy(run_dir)
@@ -68,12 +51,6 @@ def test_every_job_has_a_result_and_tidy_rows(smoke_run):
     for path in pyperf_files:  # pyperf's own format, readable by its tools
         shown = subprocess.run([sys.executable, "-m", "pyperf", "show", str(path)], capture_output=True, text=True)
         assert shown.returncode == 0 and re.search(r"\d (ns|us|ms|sec)$", shown.stdout.strip()), shown.stderr
-
-
-def copy_run(run_dir, tmp_path):
-    target = tmp_path / "results" / run_dir.name
-    shutil.copytree(run_dir, target)
-    return target
 
 
 def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
@@ -97,7 +74,7 @@ def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     assert "2 jobs ok, 0 failed" in done.stdout
     after = results.load_manifest(copy)
     assert after["status"] == "complete" and after["jobs"] == manifest["jobs"]
-    assert all(results.job_status(copy, job["id"]) == "ok" for job in after["jobs"])
+    assert all(results.job_status(copy, job) == "ok" for job in results.planned_jobs(after))
     assert all((copy / "jobs" / f"{job}.json").stat().st_mtime_ns == mtime for job, mtime in untouched.items())
 
 
@@ -120,12 +97,11 @@ def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path)
     jobs = results.planned_jobs(manifest)
     for job in jobs:
         (copy / "jobs" / f"{job.id}.json").unlink()
-    executables = {tag: info["executable"] for tag, info in manifest["interpreters"].items()}
     with pytest.raises(KeyboardInterrupt):
-        runner.execute(copy, manifest, jobs, executables, 60, InterruptAfter(2))
+        runner.drive(copy, manifest, 60, InterruptAfter(2))
     interrupted = results.load_manifest(copy)
     assert interrupted["status"] == "interrupted"
-    assert sum(results.job_status(copy, job.id) == "ok" for job in jobs) == 2
+    assert sum(results.job_status(copy, job) == "ok" for job in jobs) == 2
     done = subprocess.run(
         [sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
         cwd=cwd,
@@ -166,7 +142,7 @@ def test_a_crashing_job_is_recorded_with_its_stderr(tmp_path):
     assert runner.run_job(job, executable, run_dir, timeout=10) == "failed"
     record = json.loads((run_dir / "jobs" / f"{job.id}.json").read_text())
     assert record["returncode"] == 1 and "No space left on device" in record["stderr_tail"]
-    assert results.job_status(run_dir, job.id) == "failed"
+    assert results.job_status(run_dir, job) == "failed"
 
 
 def test_a_job_that_writes_nothing_is_a_failure(tmp_path):
@@ -191,23 +167,31 @@ def test_disk_full_while_the_runner_writes(smoke_run, tmp_path, monkeypatch, cap
     assert "No space left on device" in capsys.readouterr().err
 
 
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, str(os.getpid()).encode())
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
 def test_a_second_runner_on_the_same_run_dir_is_refused(smoke_run, tmp_path):
     cwd, run_dir = smoke_run
     copy = copy_run(run_dir, tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        (copy / ".lock").write_text(str(holder.pid))
-        done = subprocess.run(
-            [sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-        )
-    finally:
-        holder.kill()
-        holder.wait()
+    (copy / "jobs" / f"{results.load_manifest(copy)['jobs'][0]['id']}.json").unlink()
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, copy / ".lock"], stdout=subprocess.PIPE, text=True
+    ) as holder:
+        try:
+            assert holder.stdout.readline() == "locked\n"
+            done = resume(cwd, copy)
+        finally:
+            holder.kill()
     assert done.returncode == 2
     assert done.stderr.strip() == f"harness bench: error: run directory {copy} is in use by process {holder.pid}"
+    assert results.load_manifest(copy)["status"] == "complete"
 
 
 def test_a_stale_lock_is_taken_over(tmp_path):
@@ -225,7 +209,6 @@ def test_a_stale_lock_is_taken_over(tmp_path):
         (["--strategies", "sprad"], "did you mean 'spread'"),
         (["--python", "/nonexistent/python9"], "/nonexistent/python9"),
         (["--out", "/proc/harness-results"], "cannot create a run directory under /proc/harness-results"),
-        (["--resume", "."], "is not a harness run directory"),
     ],
 )
 def test_bad_usage(tmp_path, argv, message):
@@ -233,6 +216,11 @@ def test_bad_usage(tmp_path, argv, message):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
+
+
+def test_resume_of_a_directory_that_is_not_a_run(tmp_path):
+    done = harness(tmp_path, "bench", "--resume", ".")
+    assert done.returncode == 2 and "is not a harness run directory" in done.stderr
 
 
 @pytest.mark.parametrize("name", ["smoke", "quick", "full"])

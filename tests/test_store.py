@@ -123,7 +123,7 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch, error):
     def explode(*args):
         raise error
 
-    monkeypatch.setattr(store, "_fill", explode)
+    monkeypatch.setattr(store, "fill", explode)
     with pytest.raises(DatasetError, match="cannot write dataset .*(No space left|disk is full)"):
         write_dataset(tmp_path / "x.sqlite", generate("reference", 1, 3))
     assert list(tmp_path.iterdir()) == []

@@ -1,16 +1,19 @@
 """``harness bench``: run a bench plan's jobs, each in a fresh process, into a new run directory.
 
 Jobs run one at a time (--jobs 1): on a two-core machine concurrent benchmarks
-disturb each other. Ctrl-C marks the run interrupted; --resume RUN_DIR finishes it.
+disturb each other. Ctrl-C marks the run interrupted (exit status 130); --resume RUN_DIR
+finishes it as planned. A run is complete (exit status 0, results/latest points at it) only
+when every job's result verifies; a run with failed jobs ends "failed" with exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 from harness import results
 from harness.commands import options
@@ -18,7 +21,7 @@ from harness.interpreters import InterpreterError, resolve
 from harness.plans import PLANS
 from harness.progress import RunProgress
 from harness.results import RunError
-from harness.runner import Lock, ensure_datasets, execute, git_state, now, plan
+from harness.runner import check_datasets, check_named, drive, ensure_datasets, git_state, now, plan
 from harness.store import DatasetError
 from harness.summary import print_summary
 
@@ -41,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="interpreters: versions (3.11), names (pypy3) or paths, comma-separated (default: the running one)",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_ROOT, help="results root (default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=None, help=f"results root (default: {DEFAULT_ROOT})")
     parser.add_argument(
         "--resume",
         type=Path,
@@ -56,7 +59,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=1,
         help="jobs at a time; only 1 (benchmarks on two cores must not overlap)",
     )
-    parser.add_argument("--timeout", type=float, default=None, help="seconds per job (default: the plan's)")
+    parser.add_argument(
+        "--timeout", type=options.seconds, default=None, help="seconds per job, > 0 (default: the plan's)"
+    )
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.set_defaults(run=run)
 
@@ -64,7 +69,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _strategies(text: str) -> List[str]:
     from harness.strategies import UnknownStrategy, get
 
-    names = [name.strip() for name in text.split(",") if name.strip()]
+    names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if not names:
+        raise options.UsageError(f"--strategies names no strategy: {text!r}")
     for name in names:
         try:
             get(name)
@@ -83,19 +90,23 @@ def plan_name(args: argparse.Namespace) -> str:
     return args.plan or "quick"
 
 
-def _start(args: argparse.Namespace) -> Dict[str, Any]:
-    """A new run directory with its manifest, datasets and jobs."""
+def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
+    """Datasets, jobs and manifest of a new run, then its (fresh) directory; nothing is left
+    behind when any of it fails."""
     chosen = PLANS[plan_name(args)]
     only = _strategies(args.strategies) if args.strategies else None
     try:
         interpreters = resolve(args.python)
     except InterpreterError as error:
         raise options.UsageError(str(error)) from None
-    run_dir = results.new_run_dir(args.out)
+    if only is not None:
+        check_named(chosen, interpreters, only)
+    root = args.out or DEFAULT_ROOT
+    results.prepare_root(root)
     datasets = ensure_datasets(chosen.datasets, say=lambda text: print(text, file=sys.stderr))
     jobs, notes = plan(chosen, interpreters, {key: Path(d["path"]) for key, d in datasets.items()}, only)
     if not jobs:
-        raise options.UsageError("nothing to run: no planned job is available on these interpreters")
+        raise options.UsageError("nothing to run: " + ("; ".join(notes) or "the plan has no job"))
     manifest = {
         "schema_version": results.SCHEMA_VERSION,
         "argv": sys.argv,
@@ -120,50 +131,99 @@ def _start(args: argparse.Namespace) -> Dict[str, Any]:
         "notes": notes,
         "jobs": [job.to_dict() for job in jobs],
     }
-    results.write_json(run_dir / "manifest.json", manifest)
-    return {"run_dir": run_dir, "manifest": manifest}
+    return results.new_run_dir(root), manifest
+
+
+#: Options a resumed run takes from its manifest; giving one with --resume is refused.
+RESUME_CONFLICTS = {
+    "plan": "--plan",
+    "old_plan": "--profile",
+    "strategies": "--strategies",
+    "python": "--python",
+    "timeout": "--timeout",
+    "out": "--out",
+}
+
+
+def _resume(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
+    """The run to resume and its manifest, its datasets verified again."""
+    given = [flag for name, flag in RESUME_CONFLICTS.items() if getattr(args, name) is not None]
+    if given:
+        raise options.UsageError(
+            f"--resume finishes a run as it was planned; it takes no {', '.join(given)} (start a new run instead)"
+        )
+    manifest = results.load_manifest(args.resume)
+    check_datasets(manifest.get("datasets") or {})
+    return args.resume, manifest
 
 
 def run(args: argparse.Namespace) -> int:
+    run_dir: Optional[Path] = None
+    began = time.monotonic()
     try:
         if args.resume is not None:
-            run_dir = args.resume
-            manifest = results.load_manifest(run_dir)
+            run_dir, manifest = _resume(args)
         else:
-            started = _start(args)
-            run_dir, manifest = started["run_dir"], started["manifest"]
-        with Lock(run_dir):
-            manifest.update(status="running", finished=None)
-            results.write_json(run_dir / "manifest.json", manifest)
-            for note in manifest["notes"]:
-                print(f"note: {note}", file=sys.stderr)
-            executables = {tag: info["executable"] for tag, info in manifest["interpreters"].items()}
-            began = time.monotonic()
-            try:
-                counts = execute(
-                    run_dir, manifest, results.planned_jobs(manifest), executables, manifest["timeout"], RunProgress()
-                )
-            except KeyboardInterrupt:
-                print(f"interrupted: resume with  harness bench --resume {run_dir}", file=sys.stderr)
-                return 130
-            rows = results.write_tidy(run_dir)
-            manifest.update(status="complete", finished=now(), completeness=results.completeness(run_dir, manifest))
-            results.write_json(run_dir / "manifest.json", manifest)
-            results.point_latest(Path(run_dir).parent, run_dir)
+            run_dir, manifest = _start(args)
+        for note in manifest["notes"]:
+            print(f"note: {note}", file=sys.stderr)
+        counts, manifest = drive(run_dir, None if args.resume else manifest, None, RunProgress())
+    except KeyboardInterrupt:
+        if run_dir is not None and _discard_if_empty(run_dir):
+            print(f"interrupted: resume with  harness bench --resume {run_dir}", file=sys.stderr)
+        else:
+            print("interrupted before the run began", file=sys.stderr)
+        return 130
     except (RunError, DatasetError) as error:
+        _discard_if_empty(run_dir)
         raise options.UsageError(str(error)) from None
     except OSError as error:  # e.g. the disk filled up while the runner wrote its own files
+        _discard_if_empty(run_dir)
         print(f"harness bench: error: cannot write the run: {error}", file=sys.stderr)
         return 1
+    if counts["status"] == "nothing to do":
+        print(f"nothing to do: {run_dir} is complete ({counts['skipped']} jobs ok)")
+        return 0
+    return _report(args, run_dir, manifest, counts, time.monotonic() - began)
+
+
+def _discard_if_empty(run_dir: Optional[Path]) -> bool:
+    """Remove a run directory that never got its manifest; True when the run exists."""
+    if run_dir is None or (Path(run_dir) / "manifest.json").exists():
+        return run_dir is not None
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return False
+
+
+def _report(
+    args: argparse.Namespace, run_dir: Path, manifest: Dict[str, Any], counts: Dict[str, Any], took: float
+) -> int:
+    """What the finished run says: summary, counts, report; exit status 0 only when it is complete."""
+    complete = counts["status"] == "complete"
+    if complete:
+        results.point_latest(Path(run_dir).parent, run_dir)
     print_summary(run_dir)
     print(
         f"{counts['ok']} jobs ok, {counts['failed']} failed, {counts['skipped']} already done; "
-        f"{rows} figures in {time.monotonic() - began:.0f} s"
+        f"{manifest['tidy']['rows']} figures in {took:.0f} s"
     )
     if not args.no_report:
         from harness.report import build_report
 
-        print(f"report: {build_report(run_dir)}")
+        try:
+            path = build_report(run_dir)
+        except KeyboardInterrupt:
+            print("interrupted: the run is recorded; no report written", file=sys.stderr)
+            return 130
+        print(f"report: {path}")
     else:
         print(f"run: {run_dir}")
+    if not complete:
+        failed = manifest["completeness"]["failed"] + manifest["completeness"]["missing"]
+        print(
+            f"harness bench: the run is not complete: {failed} of {manifest['completeness']['planned']} jobs "
+            f"failed (their records in {run_dir}/jobs say why); rerun them with  harness bench --resume {run_dir}",
+            file=sys.stderr,
+        )
+        return 1
     return 0

@@ -44,6 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def census(args: argparse.Namespace) -> Dict[str, Any]:
     names = [strategy.name for strategy in options.chosen_strategies(args.strategies)]
     if args.dataset is not None:
+        options.refuse_generation_with(args, "--dataset")
         dataset = open_dataset(args.dataset)
         try:
             manifest, stored = dataset.manifest, list(dataset.stored_records())

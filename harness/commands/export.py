@@ -25,6 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.dataset is not None:
+        options.refuse_generation_with(args, "--dataset")
         dataset = open_dataset(args.dataset)
         try:
             canonical.write_canonical(dataset.stored_records(), sys.stdout.buffer, args.data_only)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.commands import options
 from harness.plans import PLANS
-from harness.store import default_name, write_dataset
+from harness.store import default_name, ensure_directory, write_dataset
 
 DEFAULT_DIR = Path("datasets")
 
@@ -47,19 +47,18 @@ def plan_datasets(name: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     if args.plan is not None:
-        if args.messages is not None or args.out is not None:
-            raise options.UsageError("--plan makes the plan's own datasets; it takes no --messages or --out")
+        given = options.given_generation_flags(args) + (["--out"] if args.out is not None else [])
+        if given:
+            raise options.UsageError(f"--plan makes the plan's own datasets; it takes no {', '.join(given)}")
         return plan_datasets(args.plan)
     if args.messages is None:
         raise options.UsageError("give --messages N (or --plan NAME)")
     out = args.out
     if out is None:
-        DEFAULT_DIR.mkdir(exist_ok=True)
-        out = DEFAULT_DIR / default_name(
-            args.profile, args.seed, args.messages, args.avg_parts, args.sessions, dict(args.set)
-        )
+        ensure_directory(DEFAULT_DIR)
+        out = DEFAULT_DIR / default_name(options.generation_spec(args))
     started = time.perf_counter()
-    generated = options.generate_from_args(args)
+    generated = options.generate_from_args(args, out)
     manifest = write_dataset(out, generated)
     print(
         f"{out}: {manifest['messages']} messages, {manifest['parts']} parts, "

@@ -6,9 +6,10 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any, Callable, List, Optional, Tuple, Type
 
-from harness.generate import PROFILES, Generated
+from harness.generate import PROFILES, Generated, Spec
 from harness.rng import MODULUS
 from harness.strategies.base import Strategy
 
@@ -51,6 +52,11 @@ def average(text: str) -> float:
     return int(value) if value.is_integer() else value
 
 
+def seconds(text: str) -> float:
+    """A finite positive number of seconds."""
+    return _checked(text, float, lambda value: math.isfinite(value) and value > 0, "expected a number of seconds > 0")
+
+
 def assignment(text: str) -> Tuple[str, Any]:
     """``NAME=VALUE`` with VALUE read as JSON (numbers, lists), else kept as a string."""
     name, separator, raw = text.partition("=")
@@ -63,14 +69,23 @@ def assignment(text: str) -> Tuple[str, Any]:
     return name.strip(), tuple(value) if isinstance(value, list) else value
 
 
-def add_generation(
-    parser: argparse.ArgumentParser, default_profile: Optional[str] = "reference", messages_required: bool = True
-) -> None:
-    """Options that choose a generated dataset: profile, seed, sizes."""
-    parser.add_argument(
-        "--profile", choices=PROFILES, default=default_profile, help="generator profile (default: %(default)s)"
-    )
-    parser.add_argument("--seed", type=seed, default=11, help="LCG seed, 0..2^32-1 (default: %(default)s)")
+GENERATION_DEFAULTS = {"profile": "reference", "seed": 11}
+#: The options that choose a generated dataset, by attribute.
+GENERATION_FLAGS = {
+    "profile": "--profile",
+    "seed": "--seed",
+    "messages": "--messages",
+    "avg_parts": "--avg-parts",
+    "sessions": "--sessions",
+    "set": "--set",
+}
+
+
+def add_generation(parser: argparse.ArgumentParser, messages_required: bool = True) -> None:
+    """Options that choose a generated dataset: profile, seed, sizes. Unset options stay None (so
+    a command can tell what was given); ``generation_spec`` fills in the defaults."""
+    parser.add_argument("--profile", choices=PROFILES, default=None, help="generator profile (default: reference)")
+    parser.add_argument("--seed", type=seed, default=None, help="LCG seed, 0..2^32-1 (default: 11)")
     parser.add_argument("--messages", type=count, required=messages_required, help="number of messages")
     parser.add_argument(
         "--avg-parts",
@@ -89,12 +104,39 @@ def add_generation(
     )
 
 
-def generate_from_args(args: argparse.Namespace) -> Generated:
-    """Run the generator the options describe; bad parameters become usage errors."""
-    from harness.generate import generate
+def given_generation_flags(args: argparse.Namespace) -> List[str]:
+    """The generation options given on the command line."""
+    return [flag for name, flag in GENERATION_FLAGS.items() if getattr(args, name, None) not in (None, [])]
 
+
+def refuse_generation_with(args: argparse.Namespace, option: str) -> None:
+    """UsageError when ``option`` (which reads a stored dataset) comes with generation options."""
+    given = given_generation_flags(args)
+    if given:
+        raise UsageError(f"{option} reads a stored dataset; it takes no {', '.join(given)}")
+
+
+def generation_spec(args: argparse.Namespace) -> Spec:
+    """The generation the options describe, defaults filled in."""
+    return Spec(
+        args.profile or GENERATION_DEFAULTS["profile"],
+        GENERATION_DEFAULTS["seed"] if args.seed is None else args.seed,
+        args.messages,
+        args.avg_parts,
+        args.sessions,
+        dict(args.set),
+    )
+
+
+def generate_from_args(args: argparse.Namespace, out: Optional[Path] = None) -> Generated:
+    """Run the generator the options describe; bad parameters, and a generation that would not fit
+    in free memory (or its file, at ``out``, on the free disk), become usage errors."""
+    from harness.generate import footprint
+
+    spec = generation_spec(args)
     try:
-        return generate(args.profile, args.seed, args.messages, args.avg_parts, args.sessions, dict(args.set))
+        footprint.check(spec, out)
+        return spec.generate()
     except ValueError as error:
         raise UsageError(str(error)) from None
 

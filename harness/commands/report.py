@@ -1,8 +1,13 @@
-"""``harness report RUN_DIR``: execute the notebooks on a run and write its self-contained report.html."""
+"""``harness report RUN_DIR``: execute the notebooks on a run and write its self-contained report.html.
+
+Ctrl-C stops it with exit status 130 and no report written (also when the notebook client
+caught the interrupt itself and turned it into a failed notebook).
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from harness.commands import options
@@ -30,5 +35,10 @@ def run(args: argparse.Namespace) -> int:
         path = build_report(args.run_dir)
     except RunError as error:
         raise options.UsageError(str(error)) from None
+    except KeyboardInterrupt:
+        print("interrupted: no report written", file=sys.stderr)
+        return 130
+    except OSError as error:  # e.g. a read-only run directory
+        raise options.UsageError(f"cannot write the report into {args.run_dir}: {error.strerror or error}") from None
     print(f"report: {path}")
     return 0

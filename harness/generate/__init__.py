@@ -9,7 +9,7 @@ message row with its part rows, in opencode's SQLite row layout
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness.generate.reference import generate_reference
@@ -42,29 +42,39 @@ class Generated:
         return list(dict.fromkeys(row["session_id"] for row, _ in self.records))
 
 
-def generate(
-    profile: str,
-    seed: int,
-    messages: int,
-    avg_parts: Optional[float] = None,
-    sessions: Optional[int] = None,
-    overrides: Optional[Dict[str, Any]] = None,
-) -> Generated:
-    """Run profile ``profile``; ``avg_parts`` / ``sessions`` and the realistic profile's other
-    parameters (``overrides``, by field name) replace its defaults when given."""
-    if profile == "reference":
-        if sessions not in (None, 1):
-            raise ValueError("the reference profile has exactly one session")
-        if overrides:
-            raise ValueError("the reference profile has no parameters besides --avg-parts")
-        params: Dict[str, Any] = {"avg_parts": 0 if avg_parts is None else avg_parts}
-        records, calls = generate_reference(seed, messages, params["avg_parts"])
-    elif profile == "realistic":
-        from harness.generate.realistic import RealisticParams, generate_realistic
+@dataclass(frozen=True)
+class Spec:
+    """What a dataset is generated from. ``avg_parts`` / ``sessions`` and the realistic profile's
+    other parameters (``overrides``, by field name) replace the profile's defaults when given."""
 
-        changes = dict(overrides or {})
+    profile: str
+    seed: int
+    messages: int
+    avg_parts: Optional[float] = None
+    sessions: Optional[int] = None
+    overrides: Dict[str, Any] = field(default_factory=dict)
+
+    def params(self) -> Dict[str, Any]:
+        """The profile's parameters with this spec's changes (as the manifest records them);
+        ValueError naming the first one that is unknown or invalid."""
+        if self.profile == "reference":
+            if self.sessions not in (None, 1):
+                raise ValueError("the reference profile has exactly one session")
+            if self.overrides:
+                raise ValueError("the reference profile has no parameters besides --avg-parts")
+            return {"avg_parts": 0 if self.avg_parts is None else self.avg_parts}
+        if self.profile == "realistic":
+            return dataclasses.asdict(self._realistic())
+        raise ValueError(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
+
+    def _realistic(self) -> Any:
+        from harness.generate.realistic import RealisticParams, filled_sessions
+
+        changes = dict(self.overrides)
         changes.update(
-            (key, value) for key, value in (("avg_parts", avg_parts), ("sessions", sessions)) if value is not None
+            (key, value)
+            for key, value in (("avg_parts", self.avg_parts), ("sessions", self.sessions))
+            if value is not None
         )
         known = {field.name for field in dataclasses.fields(RealisticParams)}
         unknown = sorted(set(changes) - known)
@@ -73,8 +83,36 @@ def generate(
                 f"unknown realistic parameter {unknown[0]!r}; see RealisticParams: {', '.join(sorted(known))}"
             )
         chosen = dataclasses.replace(RealisticParams(), **changes)
-        params = dataclasses.asdict(chosen)
-        records, calls = generate_realistic(seed, messages, chosen)
-    else:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    return Generated(profile, seed, messages, params, records, calls)
+        if self.sessions is not None:
+            filled = filled_sessions(self.seed, self.messages, chosen)
+            if filled < self.sessions:
+                raise ValueError(
+                    f"{self.messages} messages fill only {filled} of {self.sessions} sessions "
+                    f"(with seed {self.seed}); give more messages or fewer sessions"
+                )
+        return chosen
+
+    def generate(self) -> Generated:
+        """Run the generator."""
+        if self.profile == "realistic":
+            from harness.generate.realistic import generate_realistic
+
+            chosen = self._realistic()
+            params = dataclasses.asdict(chosen)
+            records, calls = generate_realistic(self.seed, self.messages, chosen)
+        else:
+            params = self.params()  # the reference profile's, or ValueError
+            records, calls = generate_reference(self.seed, self.messages, params["avg_parts"])
+        return Generated(self.profile, self.seed, self.messages, params, records, calls)
+
+
+def generate(
+    profile: str,
+    seed: int,
+    messages: int,
+    avg_parts: Optional[float] = None,
+    sessions: Optional[int] = None,
+    overrides: Optional[Dict[str, Any]] = None,
+) -> Generated:
+    """Run profile ``profile`` (see ``Spec``)."""
+    return Spec(profile, seed, messages, avg_parts, sessions, dict(overrides or {})).generate()

@@ -430,6 +430,11 @@ class _Session:
         self.completed = []
 
 
+def filled_sessions(seed: int, messages: int, params: RealisticParams) -> int:
+    """How many sessions get at least one message (the first draws of a generation, replayed)."""
+    return sum(1 for size in _session_sizes(Lcg(seed), messages, params) if size)
+
+
 def generate_realistic(seed: int, messages: int, params: RealisticParams = RealisticParams()) -> Tuple[Rows, int]:
     """All message rows with their part rows in generation order, and the number of LCG draws.
 

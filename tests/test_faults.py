@@ -1,0 +1,250 @@
+"""Fault injection: a finished run's files truncated, swapped or corrupted afterwards.
+
+Whatever is damaged, the run must never read as complete with a wrong or missing figure: the
+damaged job no longer counts as ok (or the tidy table is refused), and ``--resume`` measures
+that job again, after which every figure in the table is its own job's.
+"""
+
+import json
+import shutil
+
+import pytest
+from runs import copy_run, job_named, resume
+
+from harness import results
+
+
+def truncate(path, keep=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def flip(path):
+    """One bit changed in the middle: same size, still parseable more often than not."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def result(run, job):
+    return run / "jobs" / f"{job}.json"
+
+
+def job_file(run, job):
+    return run / "jobs" / f"{job}.job.json"
+
+
+def capture(run, job):
+    return run / "memory" / f"{job}.bin"
+
+
+def flamegraph(run, job):
+    return run / "memory" / f"{job}.flamegraph.html"
+
+
+def pyperf_json(run, job):
+    return run / "timing" / f"{job}.json"
+
+
+def census(run, strategy):
+    return job_named(run, "census", strategy)
+
+
+def memory(run):
+    return job_named(run, "memory", "spread")
+
+
+def timing(run):
+    return job_named(run, "timing", "spread")
+
+
+def swap(source, target):
+    shutil.copyfile(source, target)
+
+
+def edit_figure(path):
+    """A result still valid JSON, one figure's value changed."""
+    value = json.loads(path.read_text())
+    value["figures"][0]["value"] += 1
+    path.write_text(json.dumps(value))
+
+
+#: fault name -> (which job it damages, how)
+JOB_FAULTS = {
+    "result deleted": (lambda r: census(r, "fixed"), lambda r, j: result(r, j).unlink()),
+    "result truncated": (lambda r: census(r, "fixed"), lambda r, j: truncate(result(r, j))),
+    "result not JSON": (lambda r: census(r, "fixed"), lambda r, j: result(r, j).write_bytes(b"\x00\xff")),
+    "result of another job": (
+        lambda r: census(r, "fixed"),
+        lambda r, j: swap(result(r, census(r, "spread")), result(r, j)),
+    ),
+    "job file of another job": (
+        lambda r: census(r, "fixed"),
+        lambda r, j: swap(job_file(r, census(r, "spread")), job_file(r, j)),
+    ),
+    "job file and result of another job": (
+        lambda r: census(r, "fixed"),
+        lambda r, j: [swap(f(r, census(r, "spread")), f(r, j)) for f in (result, job_file)],
+    ),
+    "job file edited": (
+        lambda r: census(r, "fixed"),
+        lambda r, j: job_file(r, j).write_text(job_file(r, j).read_text().replace('"size": 300', '"size": 30')),
+    ),
+    "memray capture truncated": (memory, lambda r, j: truncate(capture(r, j))),
+    "memray capture deleted": (memory, lambda r, j: capture(r, j).unlink()),
+    "memray capture corrupted": (memory, lambda r, j: flip(capture(r, j))),
+    "flamegraph truncated": (memory, lambda r, j: truncate(flamegraph(r, j))),
+    "pyperf JSON truncated": (timing, lambda r, j: truncate(pyperf_json(r, j))),
+    "pyperf JSON corrupted": (timing, lambda r, j: flip(pyperf_json(r, j))),
+    "pyperf JSON of another job": (
+        timing,
+        lambda r, j: swap(pyperf_json(r, job_named(r, "timing", "slots")), pyperf_json(r, j)),
+    ),
+}
+
+
+def ok_jobs(run):
+    manifest = results.load_manifest(run)
+    return results.completeness(run, manifest)["ok"], len(manifest["jobs"])
+
+
+def figures_of(run, job):
+    return {figure["metric"]: figure["value"] for figure in json.loads(result(run, job).read_text())["figures"]}
+
+
+@pytest.mark.parametrize("fault", JOB_FAULTS)
+def test_a_damaged_job_no_longer_counts_and_resume_measures_it_again(smoke_run, tmp_path, fault):
+    cwd, original = smoke_run
+    run = copy_run(original, tmp_path)
+    which, damage = JOB_FAULTS[fault]
+    job = which(run)
+    before = figures_of(run, job)
+    untouched = {path: path.stat().st_mtime_ns for path in (run / "jobs").glob("*.json") if job not in path.name}
+    damage(run, job)
+    ok, planned = ok_jobs(run)
+    assert ok == planned - 1, f"{fault}: the run still counts {ok} of {planned} jobs ok"
+
+    done = resume(cwd, run)
+    assert done.returncode == 0, done.stderr
+    assert results.load_manifest(run)["status"] == "complete"
+    assert ok_jobs(run) == (planned, planned)
+    after = figures_of(run, job)
+    assert set(after) == set(before)
+    if job.startswith(census(run, "fixed")):  # a census is deterministic: the same figures again
+        assert after == before
+    assert {path: path.stat().st_mtime_ns for path in untouched} == untouched
+    assert_table_holds_each_jobs_own_figures(run)
+
+
+def assert_table_holds_each_jobs_own_figures(run):
+    frame = results.load_tidy(run)
+    for job in results.load_manifest(run)["jobs"]:
+        rows = frame[frame["job"] == job["id"]]
+        stored = json.loads(result(run, job["id"]).read_text())
+        assert stored["job"]["id"] == job["id"] and stored["job"]["strategy"] == job["strategy"]
+        assert dict(zip(rows["metric"], rows["value"])) == pytest.approx(
+            {figure["metric"]: figure["value"] for figure in stored["figures"]}
+        )
+
+
+TIDY_FAULTS = {
+    "tidy.csv truncated": lambda path: truncate(path),
+    "tidy.csv row deleted": lambda path: path.write_text("".join(path.read_text().splitlines(True)[:-1])),
+    "tidy.csv figure changed": lambda path: path.write_text(path.read_text().replace(",40.0,count,", ",4.0,count,", 1)),
+}
+
+
+@pytest.mark.parametrize("fault", TIDY_FAULTS)
+def test_a_damaged_tidy_table_is_refused(smoke_run, tmp_path, fault):
+    _, original = smoke_run
+    run = copy_run(original, tmp_path)
+    table = run / "tidy.csv"
+    text = table.read_text()
+    TIDY_FAULTS[fault](table)
+    assert table.read_text() != text
+    with pytest.raises(results.RunError, match="tidy.csv"):
+        results.load_tidy(run)
+
+
+def test_an_edited_figure_in_a_result_is_not_taken_for_the_measured_one(smoke_run, tmp_path):
+    _, original = smoke_run
+    run = copy_run(original, tmp_path)
+    job = census(run, "fixed")
+    edit_figure(result(run, job))
+    ok, planned = ok_jobs(run)
+    assert ok == planned - 1
+
+
+def test_resume_refuses_a_dataset_changed_since_the_run_began(smoke_run, tmp_path):
+    from harness.generate import generate
+    from harness.store import write_dataset
+
+    cwd, original = smoke_run
+    run = copy_run(original, tmp_path)
+    manifest = results.load_manifest(run)
+    job = census(run, "fixed")
+    result(run, job).unlink()
+    dataset = tmp_path / "reference.sqlite"
+    shutil.copyfile(manifest["datasets"]["reference"]["path"], dataset)
+    manifest["datasets"]["reference"]["path"] = str(dataset)
+    for planned in manifest["jobs"]:
+        if planned["dataset"].endswith("reference-s11-m300.sqlite"):
+            planned["dataset"] = str(dataset)
+    manifest["status"] = "interrupted"
+    results.write_json(run / "manifest.json", manifest)
+    write_dataset(dataset, generate("reference", 12, 300))  # another valid dataset under the run's path
+    done = resume(cwd, run)
+    assert done.returncode == 2
+    assert str(dataset) in done.stderr and "sha256" in done.stderr
+    assert not result(run, job).exists()
+    assert results.load_manifest(run)["status"] == "interrupted"
+
+
+def file_size_limit(kib):
+    """A preexec_fn: the child may not write files larger than ``kib`` KiB (``ulimit -f``)."""
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (kib * 1024, kib * 1024))
+
+
+@pytest.mark.requires("memray")
+@pytest.mark.parametrize(("kib", "culprit"), [(100, "capture"), (2048, "flamegraph")])
+def test_a_memory_job_that_cannot_write_its_files_whole_fails(smoke_run, tmp_path, kib, culprit):
+    import subprocess
+    import sys
+
+    _, original = smoke_run
+    run = copy_run(original, tmp_path)
+    job = memory(run)
+    spec = json.loads(job_file(run, job).read_text())
+    spec["params"]["capture"] = str(tmp_path / "capture.bin")
+    (tmp_path / "job.json").write_text(json.dumps(spec))
+    out = tmp_path / "result.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "harness.measure.memory", "--job", tmp_path / "job.json", "--out", out],
+        capture_output=True,
+        text=True,
+        preexec_fn=file_size_limit(kib),
+    )
+    assert done.returncode == 1, done.stderr
+    assert not out.exists()
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and culprit in last
+    assert not (tmp_path / "capture.flamegraph.html").exists()
+
+
+@pytest.mark.requires("memray")
+def test_a_bench_on_a_full_disk_is_not_complete(smoke_run, tmp_path):
+    from runs import bench
+
+    cwd, original = smoke_run
+    latest = (cwd / "results" / "latest").resolve()
+    done = bench(cwd, preexec_fn=file_size_limit(100))
+    assert done.returncode == 1, done.stderr
+    run = max((cwd / "results").glob("2*"), key=lambda path: path.stat().st_mtime_ns)
+    manifest = results.load_manifest(run)
+    assert manifest["status"] == "failed"
+    assert results.completeness(run, manifest)["failed"] >= 1
+    frame = results.load_tidy(run)
+    assert "memory" not in set(frame["measurer"])
+    assert (cwd / "results" / "latest").resolve() == latest
