@@ -182,7 +182,9 @@ def rich_table(comparison: Comparison, title: str) -> Any:
     """One section per job; the job's columns are shown on its first row only."""
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    from harness.terminal import text
+
+    table = Table(title=text(title), title_justify="left")
     for header in HEADERS:
         table.add_column(header, justify="right" if header in ("size", "A", "B", "B/A") else "left")
     previous: Tuple[str, ...] = ()
@@ -191,6 +193,6 @@ def rich_table(comparison: Comparison, title: str) -> Any:
         job = row_cells[:5]
         if previous and job != previous:
             table.add_section()
-        table.add_row(*(("",) * 5 if job == previous else job), *row_cells[5:])
+        table.add_row(*map(text, ("",) * 5 if job == previous else job), *map(text, row_cells[5:]))
         previous = job
     return table

@@ -16,6 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from harness.terminal import visible
+
 
 class RunProgress:
     """Overall bar, current job, elapsed / remaining time and failures so far."""
@@ -41,7 +43,8 @@ class RunProgress:
                 TimeElapsedColumn(),
                 TextColumn("eta"),
                 TimeRemainingColumn(),
-                TextColumn("{task.fields[failures]} failed  {task.description}"),
+                TextColumn("{task.fields[failures]} failed "),
+                TextColumn("{task.description}", markup=False),
                 console=self.console,
             )
             self._progress.start()
@@ -50,9 +53,9 @@ class RunProgress:
             self.console.print(f"resuming: {already} of {total} jobs already done")
 
     def job(self, name: str) -> None:
-        self.current = name
+        self.current = visible(name)
         if self.live:
-            self._progress.update(self._task, description=name)
+            self._progress.update(self._task, description=self.current)
 
     def done(self, status: str) -> None:
         self.finished += 1

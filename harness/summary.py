@@ -9,6 +9,8 @@ from typing import Dict, List, Optional, Tuple
 from rich.console import Console
 from rich.table import Table
 
+from harness.terminal import text
+
 # column title -> (measurer, workload, metric, dataset prefix or None, gc_mode or None)
 HEADLINES: Dict[str, Tuple[str, str, str, Optional[str], Optional[str]]] = {
     "info shapes (ref)": ("census", "hydrate_all", "info_key_sets", "reference", None),
@@ -55,7 +57,7 @@ def print_summary(run_dir: Path, console: Optional[Console] = None) -> None:
     for column in columns:
         table.add_column(column, justify="left" if column in ("interpreter", "strategy") else "right")
     for row in rows:
-        table.add_row(*(row.get(column, "—") for column in columns))
+        table.add_row(*(text(row.get(column, "—")) for column in columns))
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or logged: do not squeeze the table into 80 columns

@@ -8,6 +8,7 @@ import platform
 from harness.measure.catalogue import MEASURERS
 from harness.measure.prepare import WORKLOADS
 from harness.strategies import all_strategies, plugin_errors
+from harness.terminal import visible
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -38,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     for name, strategy in all_strategies().items():
         ok, reason = strategy.available()
         state = "available" if ok else f"unavailable: {reason}"
-        print(f"  {name:<22} {strategy.description}  [{state}]")
+        print(f"  {name:<22} {visible(strategy.description)}  [{visible(state)}]")
     for name, error in plugin_errors().items():
-        print(f"  {name:<22} plugin failed to load: {error}")
+        print(f"  {visible(name):<22} plugin failed to load: {visible(error)}")
     print("workloads (job parameters in brackets):")
     for name, workload in WORKLOADS.items():
         params = ", ".join(f"{param.name}={param.default!r}" for param in workload.params)

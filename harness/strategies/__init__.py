@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+import re
 from typing import Dict, List, Type
 
 from harness.strategies.base import Strategy
@@ -22,16 +23,26 @@ from harness.strategies.cache import PREFIX, with_row_cache
 #: Modules of this package that are not strategies.
 SUPPORT_MODULES = ("base", "cache", "equivalence")
 ENTRY_POINT_GROUP = "harness.strategies"
+#: A strategy name: it is typed on command lines, split on commas, printed in tables and is part
+#: of job ids and so of file names — letters, digits, ``-``, ``_`` and ``.``, starting with a
+#: letter or digit (no control, bidirectional or markup characters, no path separators).
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _REGISTRY: Dict[str, Type[Strategy]] = {}
 _PLUGIN_ERRORS: Dict[str, str] = {}
 _LOADED = False
 
 
 def register(cls: Type[Strategy]) -> Type[Strategy]:
-    """Class decorator: add a strategy under its ``name``; a name may be taken only once."""
+    """Class decorator: add a strategy under its ``name``; a name may be taken only once, and must
+    match ``NAME``."""
     name = getattr(cls, "name", None)
     if not isinstance(name, str) or not name:
         raise TypeError(f"{cls.__qualname__} has no strategy name")
+    if not NAME.fullmatch(name):
+        raise ValueError(
+            f"strategy name {name!r} of {cls.__qualname__} is not allowed: "
+            "use letters, digits, '-', '_' and '.' (64 at most), starting with a letter or digit"
+        )
     if name in _REGISTRY and _REGISTRY[name] is not cls:
         raise ValueError(f"strategy {name!r} is registered twice")
     _REGISTRY[name] = cls
@@ -67,11 +78,10 @@ def _load() -> None:
     for entry in _entry_points():
         try:
             loaded = entry.load()
+            if isinstance(loaded, type) and issubclass(loaded, Strategy):
+                register(loaded)
         except Exception as error:  # a broken plugin must not take the harness down
-            _PLUGIN_ERRORS[entry.name] = f"{type(error).__name__}: {error}"
-            continue
-        if isinstance(loaded, type) and issubclass(loaded, Strategy):
-            register(loaded)
+            _PLUGIN_ERRORS[ascii(entry.name)[1:-1]] = f"{type(error).__name__}: {error}"
 
 
 def plugin_errors() -> Dict[str, str]:
@@ -92,7 +102,10 @@ def get(name: str) -> Type[Strategy]:
     Raises UnknownStrategy, suggesting the closest name, for a name not registered.
     """
     if name.startswith(PREFIX):
-        return with_row_cache(get(name[len(PREFIX) :]))
+        base = name[len(PREFIX) :]
+        if base.startswith(PREFIX):
+            raise UnknownStrategy(name, [], f"{name!r} is malformed: the row cache wraps a strategy, not a cached one")
+        return with_row_cache(get(base))
     strategies = all_strategies()
     if name not in strategies:
         raise UnknownStrategy(name, list(strategies))
@@ -115,10 +128,10 @@ def get_available(name: str) -> Type[Strategy]:
 class UnknownStrategy(KeyError):
     """A strategy name that is not registered; the message suggests the closest one."""
 
-    def __init__(self, name: str, known: List[str]) -> None:
+    def __init__(self, name: str, known: List[str], message: str = "") -> None:
         close = difflib.get_close_matches(name, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; choose from {', '.join(known)}"
-        super().__init__(f"unknown strategy {name!r}{hint}")
+        super().__init__(message or f"unknown strategy {name!r}{hint}")
 
     def __str__(self) -> str:
         return str(self.args[0])
