@@ -220,7 +220,7 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
     results.write_json(path, spec.to_dict())
     entry = catalogue.measurer(job.measurer)
     command = [executable, "-m", entry.module, "--job", str(path), "--out", str(out), *entry.command_args]
-    process = subprocess.Popen(
+    with subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -228,19 +228,18 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
         errors="replace",
         start_new_session=True,
         env={**os.environ, PARENT_ENV: str(os.getpid())},
-    )
-    try:
-        _, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        _, stderr = process.communicate()
-        results.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
-        return "failed"
-    except BaseException:  # Ctrl-C (or anything else): the job must not outlive the runner
-        _kill_group(process)
-        process.wait()
-        raise
-    _kill_group(process)  # anything the job left behind in its group
+    ) as process:
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            _, stderr = process.communicate()
+            results.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
+            return "failed"
+        except BaseException:  # Ctrl-C (or anything else): the job must not outlive the runner
+            _kill_group(process)
+            raise
+        _kill_group(process)  # anything the job left behind in its group
     verdict = results.verify_result(run_dir, job)
     if process.returncode == 0 and verdict.status == "ok":
         return "ok"

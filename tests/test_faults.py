@@ -231,6 +231,7 @@ def test_a_memory_job_that_cannot_write_its_files_whole_fails(smoke_run, tmp_pat
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and culprit in last
     assert not (tmp_path / "capture.flamegraph.html").exists()
+    assert (tmp_path / "capture.bin").exists() == (culprit == "flamegraph")  # a short capture is removed
 
 
 @pytest.mark.requires("memray")

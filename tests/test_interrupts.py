@@ -50,7 +50,24 @@ def latest_run(cwd):
     return max((Path(cwd) / "results").glob("2*"), key=lambda path: path.stat().st_mtime_ns)
 
 
-@pytest.mark.parametrize(("after", "delay"), [(1, 0.0), (4, 0.05), (8, 0.0), (9, 0.2)])
+def test_ctrl_c_as_a_job_ends_is_still_an_interrupt(tmp_path):
+    """SIGINT lands while the job is finishing: ``communicate`` waits for it (0.25 s), reaps it,
+    and the job's process group is gone before the runner kills it."""
+    import threading
+
+    from test_runner import fake_python, one_job
+
+    run_dir, job = one_job(tmp_path)
+    timer = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner.run_job(job, fake_python(tmp_path, "sleep 0.15"), run_dir, timeout=10)
+    finally:
+        timer.join()
+
+
+@pytest.mark.parametrize(("after", "delay"), [(1, 0.15), (1, 0.35), (2, 0.5), (8, 0.0), (9, 0.25)])
 def test_ctrl_c_during_a_bench_always_leaves_it_interrupted(smoke_run, tmp_path, after, delay):
     cwd = bench_cwd(smoke_run, tmp_path)
     argv = [*HARNESS, "bench", "--plan", "smoke", "--no-report", "--out", "results"]
@@ -62,7 +79,7 @@ def test_ctrl_c_during_a_bench_always_leaves_it_interrupted(smoke_run, tmp_path,
     assert manifest["status"] == "interrupted" and manifest["finished"]
     assert not (cwd / "results" / "latest").exists()
     assert not (run / ".lock").exists()
-    if after == 1:
+    if delay == 0.15:
         done = resume(cwd, run)
         assert done.returncode == 0, done.stderr
         assert results.load_manifest(run)["status"] == "complete"
@@ -76,7 +93,11 @@ def test_ctrl_c_while_the_datasets_are_generated_leaves_no_run(tmp_path, monkeyp
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("harness.commands.bench.ensure_datasets", interrupted)
-    assert main(["bench", "--plan", "smoke", "--no-report"]) == 130
+    try:
+        code = main(["bench", "--plan", "smoke", "--no-report"])
+    except KeyboardInterrupt:
+        code = "KeyboardInterrupt escaped"
+    assert code == 130
     assert "interrupted before the run began" in capsys.readouterr().err
     assert not list((tmp_path / "results").glob("*"))
 

@@ -257,6 +257,7 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
                 kept = _run(prepared, runs, steps)
             complaints = [line for line in said if WRITE_FAILURE.search(line)]
             if complaints:
+                capture.unlink(missing_ok=True)  # short: nobody must read figures from it
                 raise OutputError(f"memray could not write its capture {capture}: {complaints[0].strip()}")
         else:
             kept = _run(prepared, runs, steps)
