@@ -2,7 +2,7 @@
 
 Jobs run one at a time (two cores: concurrent benchmarks would disturb each
 other). A job that crashes, hangs past the plan's timeout, writes no result or
-a result that does not verify (``results.verify_result``) is recorded as failed
+a result that does not verify (``integrity.verify_result``) is recorded as failed
 with its stderr tail, and the run goes on. Each job runs in a process group of
 its own that dies with the runner (``harness.measure.lifeline``). Ctrl-C marks
 the run ``interrupted``; ``--resume RUN_DIR`` runs only the jobs without a
@@ -13,7 +13,6 @@ one run directory.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import subprocess
@@ -22,8 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from harness import results
+from harness import integrity, results
 from harness.interpreters import Interpreter
+from harness.lock import Lock
 from harness.measure import catalogue
 from harness.measure.job import Job, JobError
 from harness.measure.lifeline import PARENT_ENV
@@ -151,50 +151,6 @@ def check_datasets(recorded: Dict[str, Dict[str, Any]]) -> None:
             )
 
 
-class Lock:
-    """An exclusive ``flock`` on ``<run>/.lock``, which holds the runner's pid for the curious.
-
-    The kernel releases the lock when its holder dies, however it dies, so there is no stale lock
-    to take over and no check-then-write race. The file is removed on release; a runner that
-    locked a file just removed (its inode no longer at the path) tries again."""
-
-    def __init__(self, run_dir: Path) -> None:
-        self.path = Path(run_dir) / ".lock"
-        self._fd: Optional[int] = None
-
-    def __enter__(self) -> Lock:
-        while True:
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
-            except OSError as error:
-                raise RunError(f"cannot lock {self.path.parent}: {error.strerror or error}") from None
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "another runner"
-                os.close(fd)
-                raise RunError(f"run directory {self.path.parent} is in use by process {holder}") from None
-            if self._same_file(fd):
-                break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode("ascii"))
-        self._fd = fd
-        return self
-
-    def _same_file(self, fd: int) -> bool:
-        try:
-            return os.stat(self.path).st_ino == os.fstat(fd).st_ino
-        except FileNotFoundError:
-            return False
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._fd is not None:
-            self.path.unlink(missing_ok=True)
-            os.close(self._fd)
-            self._fd = None
-
-
 def job_file(run_dir: Path, job: Job) -> Job:
     """The job as its measurer gets it: the files the catalogue says it writes placed in the run."""
     artifact = catalogue.measurer(job.measurer).artifact
@@ -240,7 +196,7 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
             _kill_group(process)
             raise
         _kill_group(process)  # anything the job left behind in its group
-    verdict = results.verify_result(run_dir, job)
+    verdict = integrity.verify_result(run_dir, job)
     if process.returncode == 0 and verdict.status == "ok":
         return "ok"
     if process.returncode:
@@ -290,7 +246,7 @@ def execute(
 
 def pending(run_dir: Path, jobs: List[Job]) -> List[Job]:
     """The jobs without a verified ok result."""
-    return [job for job in jobs if results.job_status(run_dir, job) != "ok"]
+    return [job for job in jobs if integrity.job_status(run_dir, job) != "ok"]
 
 
 def finish(run_dir: Path, manifest: Dict[str, Any], status: Optional[str] = None, error: str = "") -> str:
@@ -313,7 +269,7 @@ def is_done(run_dir: Path, manifest: Dict[str, Any]) -> bool:
     return (
         manifest.get("status") == "complete"
         and not pending(run_dir, results.planned_jobs(manifest))
-        and results.tidy_problem(run_dir, manifest) is None
+        and integrity.tidy_problem(run_dir, manifest) is None
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from runs import bench, copy_run, harness, resume
 
-from harness import results, runner
+from harness import integrity, results, runner
 from harness.measure.job import Job
 from harness.progress import RunProgress
 
@@ -39,7 +39,7 @@ def test_every_job_has_a_result_and_tidy_rows(smoke_run):
     _, run_dir = smoke_run
     manifest = results.load_manifest(run_dir)
     for job in results.planned_jobs(manifest):
-        assert results.job_status(run_dir, job) == "ok"
+        assert integrity.job_status(run_dir, job) == "ok"
     tidy = (run_dir / "tidy.csv").read_text().splitlines()
     assert tidy[0] == TIDY_HEADER and len(tidy) > 50
     frame = results.load_tidy(run_dir)
@@ -74,7 +74,7 @@ def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     assert "2 jobs ok, 0 failed" in done.stdout
     after = results.load_manifest(copy)
     assert after["status"] == "complete" and after["jobs"] == manifest["jobs"]
-    assert all(results.job_status(copy, job) == "ok" for job in results.planned_jobs(after))
+    assert all(integrity.job_status(copy, job) == "ok" for job in results.planned_jobs(after))
     assert all((copy / "jobs" / f"{job}.json").stat().st_mtime_ns == mtime for job, mtime in untouched.items())
 
 
@@ -101,7 +101,7 @@ def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path)
         runner.drive(copy, manifest, 60, InterruptAfter(2))
     interrupted = results.load_manifest(copy)
     assert interrupted["status"] == "interrupted"
-    assert sum(results.job_status(copy, job) == "ok" for job in jobs) == 2
+    assert sum(integrity.job_status(copy, job) == "ok" for job in jobs) == 2
     done = subprocess.run(
         [sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
         cwd=cwd,
@@ -142,7 +142,7 @@ def test_a_crashing_job_is_recorded_with_its_stderr(tmp_path):
     assert runner.run_job(job, executable, run_dir, timeout=10) == "failed"
     record = json.loads((run_dir / "jobs" / f"{job.id}.json").read_text())
     assert record["returncode"] == 1 and "No space left on device" in record["stderr_tail"]
-    assert results.job_status(run_dir, job) == "failed"
+    assert integrity.job_status(run_dir, job) == "failed"
 
 
 def test_a_job_that_writes_nothing_is_a_failure(tmp_path):
