@@ -13,11 +13,9 @@ Layout of ``results/<UTC time>-<short id>/``::
 
 Every file is written atomically. ``results/latest`` points at the newest complete run.
 
-Nothing is taken on trust when a run is read: a job counts as ok only when its result belongs
-to it (``verify_result``: the planned job, the hash of the job file the runner wrote, the result's
-own hash, and every file it names present and unchanged), and ``tidy.csv`` is read only when it
-is the table the runner wrote (its hash is in the manifest). A run is ``complete`` only when every
-planned job is ok.
+Nothing is taken on trust when a run is read (``harness.integrity``): a job counts as ok only
+when its result belongs to it, the tidy table is written from such results only and read only
+when it is the table the runner wrote. A run is ``complete`` only when every planned job is ok.
 """
 
 from __future__ import annotations
