@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from harness import results
 from harness.results import RunError
+from harness.terminal import text, visible
 
 KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "size", "metric")
 
@@ -174,15 +175,13 @@ def cells(row: Row) -> Tuple[str, ...]:
 def markdown(comparison: Comparison, title: str) -> str:
     lines = [f"**{title}**", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     for row in comparison.rows:
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells(row)) + " |")
+        lines.append("| " + " | ".join(visible(cell).replace("|", "\\|") for cell in cells(row)) + " |")
     return "\n".join(lines)
 
 
 def rich_table(comparison: Comparison, title: str) -> Any:
     """One section per job; the job's columns are shown on its first row only."""
     from rich.table import Table
-
-    from harness.terminal import text
 
     table = Table(title=text(title), title_justify="left")
     for header in HEADERS:

@@ -314,6 +314,9 @@ def test_names_from_the_data_are_shown_not_obeyed_by_compare(tmp_path):
     for name in ("[/oops]", "[bold red]loud[/bold red]", "[link=https://example.com]x[/link]", "\\x1b[31mred"):
         assert name in done.stdout
     assert "\x1b" not in done.stdout and "\u202e" not in done.stdout and "3.11.7a\\u202eb" in done.stdout
+    done = harness(tmp_path, "compare", "--markdown", tmp_path / "a", tmp_path / "b")
+    assert done.returncode == 0 and "[/oops]" in done.stdout and "\\x1b[31mred" in done.stdout
+    assert "\x1b" not in done.stdout and "\u202e" not in done.stdout
 
 
 def test_names_from_the_data_are_shown_not_obeyed_by_the_summary(tmp_path):
