@@ -157,6 +157,41 @@ def test_the_lock_is_exclusive_whatever_the_lock_file_says(tmp_path):
         pass
 
 
+CONTENDER = """
+import os, sys, time
+from pathlib import Path
+from harness.results import RunError
+from harness.runner import Lock
+run, log, start = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+time.sleep(max(0.0, start - time.time()))
+try:
+    with Lock(run):
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        os.write(fd, b"in\\n")
+        time.sleep(0.3)
+        os.write(fd, b"out\\n")
+        os.close(fd)
+except RunError:
+    pass
+"""
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_runners_racing_for_a_stale_lock_hold_it_one_at_a_time(tmp_path, attempt):
+    (tmp_path / ".lock").write_text("999999")
+    log = tmp_path / "log"
+    start = time.time() + 2
+    contenders = [subprocess.Popen([sys.executable, "-c", CONTENDER, tmp_path, log, str(start)]) for _ in range(8)]
+    for contender in contenders:
+        contender.wait()
+    events = log.read_text().split()
+    assert events and events[0] == "in"
+    holding = 0
+    for event in events:
+        holding += 1 if event == "in" else -1
+        assert holding in (0, 1), events
+
+
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_resumes_of_a_run_with_a_stale_lock_never_both_run(smoke_run, tmp_path, attempt):
     cwd, original = smoke_run
