@@ -50,7 +50,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="RUN_DIR",
-        help="finish an interrupted run: only jobs without a readable result run",
+        help="finish a run as it was planned: only jobs without a verified result run",
     )
     parser.add_argument(
         "--jobs",
