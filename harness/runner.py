@@ -29,7 +29,15 @@ from harness.measure.job import Job, JobError
 from harness.measure.lifeline import PARENT_ENV
 from harness.plans import ALL, DatasetSpec, Plan
 from harness.results import RunError
-from harness.store import DatasetError, default_name, ensure_directory, open_dataset, spec_mismatch, write_dataset
+from harness.store import (
+    DatasetError,
+    default_name,
+    ensure_directory,
+    manifest_path,
+    open_dataset,
+    spec_mismatch,
+    write_dataset,
+)
 
 DATASET_DIR = Path("datasets")
 
@@ -114,15 +122,19 @@ def check_named(chosen: Plan, interpreters: List[Interpreter], only: List[str]) 
 def ensure_datasets(
     specs: Tuple[DatasetSpec, ...], directory: Path = DATASET_DIR, say: Callable[[str], None] = print
 ) -> Dict[str, Dict[str, Any]]:
-    """Generate missing datasets, verify every one once; their paths and manifests by key.
-    A file that is already there is used only when its manifest is the spec's dataset."""
+    """Generate missing datasets (and those an older generator made), verify every one once; their
+    paths and manifests by key. A file that is already there is used only when its manifest is the
+    spec's dataset."""
+    from harness.generate import GENERATOR_VERSION
+
     ensure_directory(directory)
     found: Dict[str, Dict[str, Any]] = {}
     for spec in specs:
         generation = spec.generation
         path = directory / default_name(generation)
-        if not path.exists():
-            say(f"generating {path} ({spec.messages} {spec.profile} messages)")
+        made_by = (results.read_json(manifest_path(path)) or {}).get("generator_version")
+        if not path.exists() or made_by != GENERATOR_VERSION:
+            say(f"generating {path} ({spec.messages} {spec.profile} messages, generator {GENERATOR_VERSION})")
             write_dataset(path, generation.generate())
         dataset = open_dataset(path)  # verifies every row against the manifest, once per run
         dataset.close()

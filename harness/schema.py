@@ -7,7 +7,7 @@ hydration strategy and the shape census take their key lists from here.
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from typing import Dict, FrozenSet, Tuple
 
 SESSION_ID_KEY = "sessionID"
 MESSAGE_ID_KEY = "messageID"
@@ -72,6 +72,19 @@ _PART_FIELDS: Dict[str, Tuple[str, ...]] = {
 
 #: Fixed part keys per type, ids included.
 PART_KEYS: Dict[str, Tuple[str, ...]] = {kind: ("type",) + fields + PART_IDS for kind, fields in _PART_FIELDS.items()}
+
+#: Where the schema holds records keyed by data rather than by the schema (``map<str, X>``): the key
+#: path from an info or part down to the record (list items do not add to a path). The census
+#: counts objects found there as data-keyed records, every other object below the top level as a
+#: nested schema object; no fixed top-level key list touches either.
+RECORD_PATHS: FrozenSet[Tuple[str, ...]] = frozenset(
+    {
+        ("tools",),  # user info: tool name -> enabled
+        ("state", "metadata", "diagnostics"),  # edit / write tool result: file path -> LSP diagnostics
+        ("error", "data", "responseHeaders"),  # APIError (assistant error, retry part): header -> value
+        ("error", "data", "metadata"),  # APIError: map<str, str>
+    }
+)
 
 #: The seven properties the seed's access test reads from every info.
 ACCESS_PROPERTIES: Tuple[str, ...] = ("role", "cost", "summary", "finish", "error", "variant", "structured")

@@ -246,3 +246,46 @@ def test_invariants_property(seed: int, messages: int, sessions: int, compaction
     rows, calls = generate_realistic(seed, messages, params)
     assert calls >= 0
     check_all(rows, messages)
+
+
+def _tool_results(rows: Rows, tools: Tuple[str, ...]) -> List[Tuple[str, dict]]:
+    """(session id, completed state) of every completed call of ``tools``, in generation order."""
+    return [
+        (part["session_id"], part["data"]["state"])
+        for _, parts in rows
+        for part in parts
+        if part["data"]["type"] == "tool"
+        and part["data"]["tool"] in tools
+        and part["data"]["state"]["status"] == "completed"
+    ]
+
+
+def test_diagnostics_are_keyed_by_the_files_the_session_opened() -> None:
+    """edit / write results carry the LSP's diagnostics for every file a read, edit or write of the
+    session opened before, in the order it first did; the paths come from the session's pool."""
+    rows = _default_5k()
+    opened: Dict[str, List[str]] = {}
+    checked = 0
+    for session, state in _tool_results(rows, ("read", "edit", "write")):
+        files = opened.setdefault(session, [])
+        path = state["input"]["filePath"]
+        if path not in files:
+            files.append(path)
+        if "diagnostics" in state["metadata"]:
+            assert list(state["metadata"]["diagnostics"]) == files
+            assert all(isinstance(issues, list) for issues in state["metadata"]["diagnostics"].values())
+            checked += 1
+    assert checked > 20
+    assert all(len(files) <= DEFAULTS.session_paths for files in opened.values())
+    few = _generate(7, 2000, dataclasses.replace(DEFAULTS, session_paths=3))[0]
+    paths = {(session, state["input"]["filePath"]) for session, state in _tool_results(few, ("read", "edit"))}
+    for session in {session for session, _ in paths}:
+        assert len({path for own, path in paths if own == session}) <= 3
+
+
+def test_user_tools_are_keyed_by_tool_name() -> None:
+    tools = [row["data"]["tools"] for row, _ in _default_5k() if "tools" in row["data"]]
+    assert len(tools) > 50
+    assert all(isinstance(value, bool) for record in tools for value in record.values())
+    assert sum(list(record)[:2] == ["todowrite", "todoread"] for record in tools) > len(tools) / 2
+    assert len({tuple(record) for record in tools}) > 5

@@ -1,7 +1,8 @@
 """``harness census``: count the distinct object shapes of a dataset, per strategy.
 
 Counts follow opencode's perf test (distinct sorted key sets; a None-valued key
-counts); ordered key tuples and nested shapes are reported beside them.
+counts); ordered key tuples and the key orders below the top level (nested schema
+objects, data-keyed records) are reported beside them.
 """
 
 from __future__ import annotations
@@ -77,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
         ("part key orders", "part_orders"),
     ):
         print(f"{label:<22}{report[key + '_spread']:>10}{report[key + '_fixed']:>10}")
-    print(f"{'nested value shapes':<22}{report['nested_shapes']:>10}")
+    print(f"{'nested schema objects':<22}{report['nested_shapes']:>10}  (key orders, as stored)")
+    print(f"{'data-keyed records':<22}{report['record_shapes']:>10}  (key orders, as stored)")
     return 0

@@ -11,6 +11,10 @@ It models what SCHEMA.md (§1-§4, §6, §7) and SEED.md say stored rows look li
   rare patch / snapshot / retry parts; user ``summary`` written after the turn;
 - compaction turns (user with a ``compaction`` part, then a ``summary: true`` assistant)
   valid for ``filterCompacted``; pruning marks older completed tool outputs ``time.compacted``;
+- records keyed by data, as opencode writes them: ``edit`` / ``write`` results carry the LSP's
+  diagnostics keyed by file path (every file the session's LSP has opened so far, from a
+  per-session pool of ``session_paths`` paths), user infos' ``tools`` are keyed by tool name
+  (mostly the task tool's subagent form);
 - key-order variety: each session has a writer version (:data:`~.realistic_parts.WRITERS`)
   fixing the base key order of infos, parts and nested objects; keys set by later events
   (``finish``, ``error``, ``structured`` and the user ``summary``) are appended in a drawn
@@ -40,7 +44,6 @@ from harness.generate.realistic_parts import (
     ERRORS,
     LATE_SYNTHETIC,
     T0,
-    TOOLS,
     WRITERS,
     Clock,
     Ctx,
@@ -57,6 +60,7 @@ from harness.generate.realistic_parts import (
     subtask_data,
     timed_text,
     tool_part,
+    user_tools,
 )
 from harness.rng import Lcg
 
@@ -113,7 +117,8 @@ class RealisticParams:
     user_summary_prob: float = 0.7  # a user info gets ``summary`` after its turn
     summary_title_prob: float = 0.4  # such a summary has ``title``
     summary_body_prob: float = 0.15  # such a summary has ``body``
-    user_tools_prob: float = 0.1  # a user info carries ``tools``
+    user_tools_prob: float = 0.1  # a user info carries ``tools`` (keyed by tool name)
+    session_paths: int = 24  # distinct file paths a session works on (tool inputs, diffs, LSP diagnostics keys)
     user_system_prob: float = 0.02  # a user info carries ``system``
     user_format_prob: float = 0.01  # a user info carries ``format``
     variant_prob: float = 0.15  # a user model has ``variant`` (its assistants then carry ``variant``)
@@ -131,11 +136,11 @@ class RealisticParams:
             value = getattr(self, field.name)
             if field.name.endswith(("_prob", "_share")) and not 0.0 <= value <= 1.0:
                 raise ValueError(f"{field.name} must be a probability in [0, 1], got {value!r}")
-        for name in ("sessions", "compaction_every"):
+        for name, low in (("sessions", 1), ("compaction_every", 0), ("session_paths", 1)):
             value = getattr(self, name)
             _check(
-                not isinstance(value, bool) and isinstance(value, int) and value >= (name == "sessions"),
-                f"{name} must be an integer >= {int(name == 'sessions')}, got {value!r}",
+                not isinstance(value, bool) and isinstance(value, int) and value >= low,
+                f"{name} must be an integer >= {low}, got {value!r}",
             )
         for name, low in (("avg_parts", 0.0), ("avg_steps", 1.0)):
             value = getattr(self, name)
@@ -221,7 +226,7 @@ class _Session:
         if rng.below(p.legacy_key_prob):
             values["mode"] = agent
         if rng.below(p.user_tools_prob):
-            values["tools"] = {tool.name: rng.below(0.7) for tool in TOOLS[:8] if rng.below(0.3)}
+            values["tools"] = user_tools(c)
         if rng.below(p.user_system_prob):
             values["system"] = c.text(40, 1200)
         if rng.below(p.user_format_prob):

@@ -160,24 +160,34 @@ PROVIDERS: Tuple[Provider, ...] = (
 PROVIDER_CUM = cumulative((0.45, 0.25, 0.1, 0.12, 0.08))
 AGENTS = ("build", "plan", "general", "docs-writer", "reviewer")
 AGENT_CUM = cumulative((0.75, 0.15, 0.04, 0.03, 0.03))
-FILES = (
-    "src/index.ts",
-    "src/session/prompt.ts",
-    "src/session/message-v2.ts",
-    "src/tool/bash.ts",
-    "src/tool/edit.ts",
-    "src/server/server.ts",
-    "src/storage/db.ts",
-    "package.json",
-    "README.md",
-    "test/session.test.ts",
-    "src/util/log.ts",
-    "src/provider/provider.ts",
-    "tsconfig.json",
-    "src/cli/cmd/run.ts",
-    "docs/config.md",
-    "src/lsp/client.ts",
+#: Where a session's files live and what they are called; each session draws its own pool of
+#: ``RealisticParams.session_paths`` paths from these (tool inputs, diffs, patches, diagnostics).
+FILE_DIRS = ("src", "src/session", "src/tool", "src/server", "src/storage", "src/util", "test", "packages/core/src")
+FILE_STEMS = (
+    "index",
+    "prompt",
+    "message-v2",
+    "bash",
+    "edit",
+    "server",
+    "db",
+    "log",
+    "provider",
+    "run",
+    "client",
+    "config",
+    "session",
+    "tool",
+    "cache",
+    "schema",
 )
+FILE_EXTS = (".ts", ".ts", ".ts", ".tsx", ".json", ".md")
+#: Tools whose calls open their file in the LSP (``LSP.touchFile``), so it gets a diagnostics entry.
+TOUCHING_TOOLS = frozenset(("read", "edit", "write"))
+#: Tools the task tool's subagent prompts switch off (``tools: {todowrite: false, todoread: false, ...}``).
+SUBAGENT_OFF = ("todowrite", "todoread")
+#: Tools a config may name in ``experimental.primary_tools`` (switched off for subagents too).
+PRIMARY_TOOLS = ("edit", "write", "bash", "webfetch")
 COMMANDS = (
     "bun test",
     "bun run typecheck",
@@ -372,7 +382,20 @@ CLIENTS: Tuple[Dict[str, Tuple[str, ...]], ...] = (
 class Ctx:
     """One session's generation state: draws, params, clock and the session's fixed choices."""
 
-    __slots__ = ("rng", "p", "clock", "writer", "provider", "session_id", "cwd", "root", "snapshots")
+    __slots__ = (
+        "rng",
+        "p",
+        "clock",
+        "writer",
+        "provider",
+        "session_id",
+        "cwd",
+        "root",
+        "snapshots",
+        "paths",
+        "touched",
+        "primary_tools",
+    )
 
     def __init__(self, rng: Lcg, p: RealisticParams, clock: Clock) -> None:
         self.rng, self.p, self.clock = rng, p, clock
@@ -383,6 +406,19 @@ class Ctx:
         self.cwd = self.root + "/packages/core" if rng.below(0.2) else self.root
         self.snapshots = rng.below(p.snapshot_prob)
         self.session_id = self.new_id("ses")
+        self.paths = self._path_pool(p.session_paths)
+        #: Files the session's LSP has opened, in the order it first opened them (its diagnostics keys).
+        self.touched: Dict[str, None] = {}
+        self.primary_tools = [name for name in PRIMARY_TOOLS if rng.below(0.1)]
+
+    def _path_pool(self, size: int) -> Tuple[str, ...]:
+        """``size`` distinct file paths of this session's project (a clash gets a numbered stem)."""
+        pool: Dict[str, None] = {}
+        while len(pool) < size:
+            directory, stem, ext = self.rng.choice(FILE_DIRS), self.rng.choice(FILE_STEMS), self.rng.choice(FILE_EXTS)
+            path = f"{self.root}/{directory}/{stem}{ext}"
+            pool[f"{self.root}/{directory}/{stem}{len(pool)}{ext}" if path in pool else path] = None
+        return tuple(pool)
 
     def switch_writer(self) -> None:
         """Draw the writer version of the rows to come (another client or an update writes from now on)."""
@@ -423,7 +459,12 @@ class Ctx:
         return B62[offset : offset + n]
 
     def path(self) -> str:
-        return self.root + "/" + self.rng.choice(FILES)
+        """A file of this session's pool."""
+        return self.rng.choice(self.paths)
+
+    def touch(self, path: str) -> None:
+        """The LSP opens ``path`` (a read, edit or write tool call): it joins the diagnostics keys."""
+        self.touched.setdefault(path)
 
     def tokens(self, with_reasoning: bool) -> dict:
         """Token usage in this writer's key order."""
@@ -524,8 +565,11 @@ def _diagnostic(c: Ctx) -> dict:
 
 
 def _diagnostics(c: Ctx) -> dict:
-    """LSP diagnostics keyed by file path (dynamic keys: one of the big nested-shape sources)."""
-    return {c.path(): [_diagnostic(c) for _ in range(c.rng.integer(3))] for _ in range(c.rng.integer(3))}
+    """``LSP.diagnostics()`` as edit / write store it: every file the session's LSP has opened, in
+    the order it first did, with its diagnostics (mostly none): a record keyed by data."""
+    return {
+        path: [_diagnostic(c) for _ in range(1 + c.rng.integer(3))] if c.rng.below(0.15) else [] for path in c.touched
+    }
 
 
 def _task_summary(c: Ctx) -> list:
@@ -655,7 +699,7 @@ TOOLS: Tuple[Tool, ...] = (
         "edit",
         0.12,
         (("filePath", 1, "path"), ("oldString", 1, "code"), ("newString", 1, "code"), ("replaceAll", 0.05, "bool")),
-        (("diagnostics", 0.9, "diagnostics"), ("diff", 1, "code"), ("filediff", 0.8, "filediff")),
+        (("diagnostics", 1, "diagnostics"), ("diff", 1, "code"), ("filediff", 0.8, "filediff")),
         "filePath",
     ),
     Tool(
@@ -754,7 +798,11 @@ def _tool_state(c: Ctx, tool: Tool, status: str, start: int, message_id: str) ->
         if rng.below(0.3):
             values["metadata"] = {}
     elif status == "completed":
+        if tool.name in TOUCHING_TOOLS:
+            c.touch(inputs["filePath"])
         metadata = build(c, tool.metadata)
+        if "filepath" in metadata:  # write reports the file it wrote
+            metadata["filepath"] = inputs["filePath"]
         values.update(
             output=metadata.get("output") or c.text(0, 2500),
             title=title,
@@ -882,3 +930,17 @@ def subtask_data(c: Ctx) -> dict:
     if c.rng.below(0.3):
         data["command"] = c.rng.choice(("review", "test", "init"))
     return data
+
+
+def user_tools(c: Ctx) -> dict:
+    """A user info's ``tools`` (tool name -> enabled): mostly the task tool's subagent prompt
+    (``todowrite`` / ``todoread`` off, ``task`` off without task permission, the config's primary
+    tools off), else a client's own map."""
+    rng = c.rng
+    if rng.below(0.7):
+        tools = dict.fromkeys(SUBAGENT_OFF, False)
+        if rng.below(0.6):
+            tools["task"] = False
+        tools.update(dict.fromkeys(c.primary_tools, False))
+        return tools
+    return {tool.name: rng.below(0.7) for tool in TOOLS if rng.below(0.2)}

@@ -4,9 +4,13 @@ Portable figures, counted the way opencode's perf test counts "unique
 Structures": the number of distinct *sorted key sets* of the objects (a key
 whose value is None/undefined still counts), and beside it the number of
 distinct *ordered key tuples*, which is what a hidden-class engine (PyPy maps,
-JavaScriptCore Structures) actually distinguishes. ``nested`` counts the
-ordered key tuples of every dict reachable below the top level (the nested
-JSON values, which neither opencode fix normalises). Unit: distinct shapes.
+JavaScriptCore Structures) actually distinguishes. Below the top level (the
+nested JSON values, which opencode's fix does not normalise) it counts the
+ordered key tuples of *nested schema objects* (keys fixed by the schema, e.g.
+``time``, ``tokens``, a tool ``state``) apart from those of *data-keyed
+records* (keys that are data: LSP diagnostics keyed by file path, ``tools``
+keyed by tool name; ``harness.schema.RECORD_PATHS``); objects other than dicts
+(msgspec Structs, models) count by class and fields. Unit: distinct shapes.
 
 Per strategy it also counts the classes its objects have and, measured rather
 than assumed: how many instances with an instance ``__dict__`` keep CPython's
@@ -32,7 +36,8 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
-from harness.canonical import ROW_DATA
+from harness.schema import RECORD_PATHS
+from harness.strategies.base import object_fields
 
 if TYPE_CHECKING:
     from harness.canonical import StoredRecord
@@ -59,18 +64,37 @@ def dict_keys(obj: Dict[str, Any]) -> KeyTuple:
     return tuple(obj)
 
 
-def nested_key_tuples(values: Iterable[Any]) -> Set[KeyTuple]:
-    """Ordered key tuples of every dict nested anywhere inside ``values`` (lists included)."""
-    seen: Set[KeyTuple] = set()
-    stack: List[Any] = list(values)
+_LEAVES = (str, bytes, int, float, bool, type(None))
+
+
+def nested_key_tuples(
+    tops: Iterable[Any], fields: Callable[[Any], KeyTuple] = dict_keys
+) -> Tuple[Set[KeyTuple], Set[KeyTuple]]:
+    """Ordered key tuples of every object below the top-level objects ``tops`` (whose fields
+    ``fields`` names): (nested schema objects, data-keyed records at ``RECORD_PATHS``). A dict's
+    shape is its keys; another object's its class and fields; lists and tuples are transparent."""
+    nested: Set[KeyTuple] = set()
+    records: Set[KeyTuple] = set()
+    stack: List[Tuple[Any, KeyTuple]] = [
+        (getattr(top, key, None) if not isinstance(top, dict) else top.get(key), (key,))
+        for top in tops
+        for key in fields(top)
+    ]
     while stack:
-        value = stack.pop()
+        value, path = stack.pop()
+        if isinstance(value, _LEAVES):
+            continue
+        if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+            stack.extend((item, path) for item in value)
+            continue
         if isinstance(value, dict):
-            seen.add(tuple(value))
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return seen
+            shape, items = tuple(value), list(value.items())
+        else:
+            keys = object_fields(value)
+            shape, items = (type(value).__qualname__, *keys), [(key, getattr(value, key, None)) for key in keys]
+        (records if path in RECORD_PATHS else nested).add(shape)
+        stack.extend((item, (*path, key)) for key, item in items)
+    return nested, records
 
 
 def census_of(objs: Iterable[Any], keys: Callable[[Any], KeyTuple] = dict_keys) -> ShapeCount:
@@ -83,10 +107,9 @@ def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str]) ->
 
     The top-level ``info_shapes_*`` / ``part_shapes_*`` figures are key sets of the
     ``spread`` and ``fixed`` dicts, as opencode's perf test counts them; ``*_orders_*``
-    are ordered key tuples; ``nested_shapes`` covers the dicts inside the stored data.
+    are ordered key tuples; ``nested_shapes`` and ``record_shapes`` are the key orders of
+    the nested schema objects and data-keyed records inside the stored data.
     """
-    import json
-
     from harness.strategies import get
 
     figures: Dict[str, Any] = {}
@@ -99,8 +122,8 @@ def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str]) ->
         figures[f"part_shapes_{name}"] = counts["part_key_sets"]
         figures[f"info_orders_{name}"] = counts["info_key_orders"]
         figures[f"part_orders_{name}"] = counts["part_key_orders"]
-    data = (json.loads(columns[ROW_DATA]) for message, own in stored for columns in [message, *own])
-    figures["nested_shapes"] = len(nested_key_tuples(value for row in data for value in row.values()))
+    figures["nested_shapes"] = per_strategy["spread"]["nested_key_orders"]
+    figures["record_shapes"] = per_strategy["spread"]["record_key_orders"]
     figures["strategies"] = {name: per_strategy[name] for name in strategy_names}
     return figures
 
@@ -179,12 +202,15 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
             gc.enable()
     layout = compact_layout(infos + parts)  # before shape(): reading __dict__ would materialise it
     info_count, part_count = census_of(infos, strategy.shape), census_of(parts, strategy.shape)
+    nested, records = nested_key_tuples(infos + parts, strategy.shape)
     messages = max(1, len(infos))
     return {
         "info_key_sets": info_count.key_sets,
         "info_key_orders": info_count.key_orders,
         "part_key_sets": part_count.key_sets,
         "part_key_orders": part_count.key_orders,
+        "nested_key_orders": len(nested),
+        "record_key_orders": len(records),
         "info_classes": len({type(obj) for obj in infos}),
         "part_classes": len({type(obj) for obj in parts}),
         # PyPy's gc.get_objects() lists objects its GC manages, not CPython's tracked containers
