@@ -32,6 +32,9 @@ GC_STUDY = REQUIRED + (
     "floor-json",
 )
 GC_CONTROLS = ({"gc_mode": "enabled"}, {"gc_mode": "disabled"})
+#: Object kinds of the read_site workload (dicts, instance dicts, __slots__ classes; plain objects on JSC).
+READ_SITE_KINDS = ("spread", "instance-dict", "slots")
+SHAPE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # shapes one read site sees (read_site's job size)
 ALL = ("all",)  # every registered strategy and control available on the interpreter
 
 
@@ -95,6 +98,7 @@ PLANS: Dict[str, Plan] = {
             Sweep("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
             Sweep("gcprobe", "run_loop", "growth", ("fixed", "cached:fixed"), (100,), {"rounds": 3, "growth": 50}),
             Sweep("memory", "hydrate_all", "growth", ("spread",), (200,)),
+            Sweep("timing", "read_site", "reference", ("spread", "slots"), (1, 4), {"passes": 2, **_pyperf(1, 1, 0)}),
         ),
         timeout=120,
     ),
@@ -149,6 +153,7 @@ PLANS: Dict[str, Plan] = {
                 {"rounds": 7, "growth": 1000},
             ),
             Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,)),
+            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, _pyperf(1, 3)),
         ),
         timeout=300,
     ),
@@ -179,6 +184,7 @@ PLANS: Dict[str, Plan] = {
             ),
             Sweep("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"rounds": 10, "growth": 10000}),
             Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
+            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, _pyperf(3, 5, 2)),
         ),
         timeout=1200,
     ),

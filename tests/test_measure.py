@@ -8,11 +8,16 @@ import sys
 import pyperf
 import pytest
 
+from harness.canonical import to_stored
 from harness.generate import generate
 from harness.measure.catalogue import check
+from harness.measure.census import nested_key_tuples, strategy_census
 from harness.measure.gcprobe import GcProbe, slope
 from harness.measure.job import Job, JobError, read_job
 from harness.measure.prepare import prepare
+from harness.polymorphism import READERS, population
+from harness.strategies import get
+from harness.strategies.base import object_fields
 
 ENVIRONMENT_KEYS = {"interpreter", "machine", "packages", "fingerprint"}
 
@@ -184,7 +189,6 @@ def test_compact_layout_follows_the_interpreter_rules():
 
 def test_deep_bytes_counts_each_object_once():
     from harness.measure.census import deep_bytes
-    from harness.strategies.base import object_fields
 
     shared = "shared-value"
     objs = [{"k": shared}, {"k": shared}]
@@ -194,10 +198,6 @@ def test_deep_bytes_counts_each_object_once():
 
 def census_of(*names):
     """The census of each named strategy on 200 reference messages."""
-    from harness.canonical import to_stored
-    from harness.measure.census import strategy_census
-    from harness.strategies import get
-
     stored = list(to_stored(generate("reference", 11, 200).records))
     return [strategy_census(get(name), stored) for name in names]
 
@@ -224,3 +224,49 @@ def test_census_job(tmp_path, dataset, write_job):
     figures = {figure["metric"]: figure["value"] for figure in json.loads(out.read_text())["figures"]}
     assert figures["info_classes"] == 2 and figures["deep_bytes_per_message"] > 0
     assert 0 <= figures["compact_layout_share"] <= 1
+
+
+def test_census_counts_nested_objects_apart_from_data_keyed_records():
+    stored = list(to_stored(generate("realistic", 5, 600, sessions=1).records))
+    spread, fixed, slots = (strategy_census(get(name), stored) for name in ("spread", "fixed", "slots"))
+    assert spread["record_key_orders"] > 5 and spread["nested_key_orders"] > 5
+    for other in (fixed, slots):  # a fixed top-level key list leaves everything below it alone
+        assert (other["nested_key_orders"], other["record_key_orders"]) == (
+            spread["nested_key_orders"],
+            spread["record_key_orders"],
+        )
+
+
+def test_nested_key_tuples_classify_by_path():
+    tops = [
+        {"role": "user", "tools": {"bash": False}, "time": {"created": 1}},
+        {"type": "tool", "state": {"metadata": {"diagnostics": {"/a.ts": [{"message": "m"}]}}}},
+        {"role": "assistant", "error": {"name": "APIError", "data": {"responseHeaders": {"cf-ray": "x"}}}},
+    ]
+    nested, records = nested_key_tuples(tops)
+    assert records == {("bash",), ("/a.ts",), ("cf-ray",)}
+    assert nested == {
+        ("created",),
+        ("metadata",),
+        ("diagnostics",),
+        ("message",),
+        ("name", "data"),
+        ("responseHeaders",),
+    }
+
+
+@pytest.mark.parametrize("kind", ["spread", "instance-dict", "slots"])
+def test_read_site_objects_have_the_asked_number_of_shapes(kind):
+    for shapes in (1, 2, 16, 256):
+        objects = population(kind, shapes, 4096)
+        layouts = {tuple(obj) if kind == "spread" else object_fields(obj) for obj in objects}
+        assert len(layouts) == shapes and all(layout[-1] == "x" for layout in layouts)
+        assert READERS[kind](objects, 2) == 2 * sum(range(4096))
+    if kind == "slots":
+        assert len({type(obj) for obj in population(kind, 16, 512)}) == 16
+
+
+@pytest.mark.parametrize(("kind", "shapes"), [("fixed", 4), ("spread", 0), ("spread", 257)])
+def test_read_site_refuses_what_it_cannot_build(dataset, kind, shapes):
+    with pytest.raises(JobError):
+        prepare(check(Job("j", "timing", kind, "read_site", str(dataset), shapes)))

@@ -143,6 +143,14 @@ def _run_loop(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Opti
     return Prepared(strategy, lambda: loop_iteration(session, strategy, growth), job.size, "message", dataset, session)
 
 
+def _read_site(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    from harness.polymorphism import READERS, population
+
+    objects = population(job.strategy, job.size, job.params["objects"])
+    passes, read = job.params["passes"], READERS[job.strategy]
+    return Prepared(strategy, lambda: read(objects, passes), len(objects) * passes, "read", dataset)
+
+
 WORKLOADS: Dict[str, Workload] = {
     w.name: w
     for w in (
@@ -180,6 +188,17 @@ WORKLOADS: Dict[str, Workload] = {
             "message",
             (Param("growth", int, 0, "messages the prompt appends before each re-read", minimum=0),),
             _run_loop,
+        ),
+        Workload(
+            "read_site",
+            "read x of objects with `size` shapes (1-256) at one site; the strategy names the object kind "
+            "(spread: dicts, instance-dict, slots); the dataset is not read",
+            "read",
+            (
+                Param("objects", int, 4096, "objects read per pass", minimum=1),
+                Param("passes", int, 25, "passes over the objects per call", minimum=1),
+            ),
+            _read_site,
         ),
     )
 }
