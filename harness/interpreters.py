@@ -14,6 +14,10 @@ is reused; a failed creation leaves no stamp and is rebuilt next time. A package
 that does not install (msgspec, memray on PyPy) only makes strategies or
 measurers unavailable in the probe.
 
+``bun`` names Bun (JavaScriptCore), installed on demand into the project's tools folder and
+running the JS job runner (``harness.bun``); ``all`` includes it when it is installed or npm can
+install it.
+
 Driver side: this module may use Python 3.10+.
 """
 
@@ -30,6 +34,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from harness import bun
+from harness.measure import catalogue
+from harness.measure.job import Job
 
 MINIMUM = (3, 9)  # requires-python of the measured side
 EXTRAS = ("attrs", "pydantic")  # optional extras tried one by one in each venv
@@ -60,18 +68,32 @@ class InterpreterError(ValueError):
 
 @dataclass(frozen=True)
 class Interpreter:
-    """A Python that runs measurement jobs (its executable has the harness importable)."""
+    """A Python (its executable has the harness importable) or Bun, which runs measurement jobs."""
 
-    tag: str  # short, file-name safe: cp311, pp39
+    tag: str  # short, file-name safe: cp311, pp39, bun14
     executable: str
     environment: Dict[str, Any]
     strategies: Dict[str, List[Any]]  # name -> [available, reason]
     measurers: Dict[str, List[Any]] = field(default_factory=dict)  # optional measurers -> [available, reason]
+    #: Bun only: the JS job runner's catalogue (measurers and workloads with their parameters).
+    catalogue: Optional[Dict[str, Any]] = None
 
     @property
     def label(self) -> str:
         interpreter = self.environment["interpreter"]
         return f"{interpreter['implementation']} {interpreter['version']}"
+
+    def refusal(self, job: Job) -> Optional[str]:
+        """Why this interpreter cannot run a job the Python catalogue accepts, or None."""
+        return None if self.catalogue is None else bun.refusal(self.catalogue, job)
+
+
+def job_command(job: Job, executable: str, job_file: Path, out: Path) -> List[str]:
+    """How a job starts: ``python -m harness.measure.<measurer>``, or Bun's JS job runner."""
+    if bun.is_bun_tag(job.interpreter):
+        return bun.job_command(executable, job_file, out)
+    entry = catalogue.measurer(job.measurer)
+    return [executable, "-m", entry.module, "--job", str(job_file), "--out", str(out), *entry.command_args]
 
 
 @dataclass(frozen=True)
@@ -243,6 +265,26 @@ def probe(executable: str) -> Interpreter:
     )
 
 
+def probe_bun(say: Say = _stderr) -> Interpreter:
+    """Bun, installed on first use; InterpreterError with the reason when it is unavailable."""
+    from harness.strategies import all_strategies
+
+    try:
+        executable = bun.ensure(say)
+        described = bun.describe(executable)
+    except bun.BunUnavailable as error:
+        raise InterpreterError(f"Bun is unavailable: {error}") from None
+    environment = described["environment"]
+    return Interpreter(
+        bun.tag_of(bun.BUN_VERSION),
+        executable,
+        environment,
+        bun.strategy_table(described, list(all_strategies())),
+        {name: [True, ""] for name in described["measurers"]},
+        {"measurers": described["measurers"], "workloads": described["workloads"]},
+    )
+
+
 def current() -> Interpreter:
     return probe(sys.executable)
 
@@ -336,25 +378,36 @@ def _shown(path: Path) -> str:
 # --- resolve --------------------------------------------------------------------------------------
 
 
-def resolve(spec: Optional[str], venvs: Optional[Path] = None) -> List[Interpreter]:
-    """Interpreters for ``--python``: None is the running one; ``all`` every discovered one; otherwise
-    comma-separated versions (3.11), names (pypy3) or paths, each prepared in its own venv."""
+def resolve(spec: Optional[str], venvs: Optional[Path] = None, notes: Optional[List[str]] = None) -> List[Interpreter]:
+    """Interpreters for ``--python``: None is the running one; ``all`` every discovered one (and Bun
+    when it is installed or installable); otherwise comma-separated versions (3.11), names (pypy3,
+    bun) or paths, each Python prepared in its own venv. When Bun is unavailable and ``notes`` is
+    given, the reason goes there and the others are resolved; InterpreterError when none is left."""
     if not spec:
         return [current()]
-    items = (
-        [c.spec for c in discover()]
-        if spec.strip() == "all"
-        else [part.strip() for part in spec.split(",") if part.strip()]
-    )
+    everything = spec.strip() == "all"
+    items = [c.spec for c in discover()] if everything else [part.strip() for part in spec.split(",") if part.strip()]
+    if everything and bun.installable() is None:
+        items.append(bun.TAG)
     if not items:
         raise InterpreterError("no interpreter named")
-    located = [(item, find(item)) for item in items]
+    if items.count(bun.TAG) > 1:
+        raise InterpreterError("the same interpreter was named twice: bun")
+    pythons = [item for item in items if item != bun.TAG]
+    located = [(item, find(item)) for item in pythons]
     _refuse_duplicates([(item, version_of(executable)) for item, executable in located])
     venvs = venvs if venvs is not None else PROJECT_ROOT / ".venvs"
     found = []
     for _, executable in located:
         python = sys.executable if is_running(executable) else str(ensure_venv(executable, venvs))
         found.append(probe(python))
+    if bun.TAG in items:
+        try:
+            found.append(probe_bun())
+        except InterpreterError as error:
+            if notes is None or not found:
+                raise
+            notes.append(str(error))
     return found
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from harness import integrity, results
-from harness.interpreters import Interpreter
+from harness.interpreters import Interpreter, job_command
 from harness.lock import Lock
 from harness.measure import catalogue
 from harness.measure.job import Job, JobError
@@ -93,6 +93,12 @@ def plan(
                             catalogue.check(job)
                         except JobError as error:
                             raise RunError(f"plan {chosen.name}: {error}") from None
+                        refused = interpreter.refusal(job)
+                        if refused:
+                            notes.append(
+                                f"{interpreter.label}: skipped {name} ({sweep.measurer} {sweep.workload}): {refused}"
+                            )
+                            continue
                         jobs.append(job)
     identifiers = [job.id for job in jobs]
     if len(set(identifiers)) != len(identifiers):
@@ -186,8 +192,7 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
     path, out = jobs_dir / f"{job.id}.job.json", jobs_dir / f"{job.id}.json"
     out.unlink(missing_ok=True)
     results.write_json(path, spec.to_dict())
-    entry = catalogue.measurer(job.measurer)
-    command = [executable, "-m", entry.module, "--job", str(path), "--out", str(out), *entry.command_args]
+    command = job_command(job, executable, path, out)
     with subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,

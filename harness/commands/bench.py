@@ -42,7 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--python",
         default=None,
-        help="interpreters: versions (3.11), names (pypy3) or paths, comma-separated (default: the running one)",
+        help="interpreters: versions (3.11), names (pypy3, bun) or paths, comma-separated, or all "
+        "(default: the running one)",
     )
     parser.add_argument("--out", type=Path, default=None, help=f"results root (default: {DEFAULT_ROOT})")
     parser.add_argument(
@@ -95,8 +96,9 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
     behind when any of it fails."""
     chosen = PLANS[plan_name(args)]
     only = _strategies(args.strategies) if args.strategies else None
+    unavailable: List[str] = []
     try:
-        interpreters = resolve(args.python)
+        interpreters = resolve(args.python, notes=unavailable)
     except InterpreterError as error:
         raise options.UsageError(str(error)) from None
     if only is not None:
@@ -105,6 +107,7 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
     results.prepare_root(root)
     datasets = ensure_datasets(chosen.datasets, say=lambda text: print(text, file=sys.stderr))
     jobs, notes = plan(chosen, interpreters, {key: Path(d["path"]) for key, d in datasets.items()}, only)
+    notes = unavailable + notes
     if not jobs:
         raise options.UsageError("nothing to run: " + ("; ".join(notes) or "the plan has no job"))
     manifest = {

@@ -20,12 +20,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _pythons() -> int:
+    from harness import bun
     from harness.interpreters import discover
 
     print("interpreters (harness bench --python all runs each of them):")
     for candidate in discover():
         version = candidate.version or "?"
         print(f"  {candidate.spec:<12} {version:<9} {candidate.source:<6} {candidate.executable}")
+    reason = bun.installable()
+    where = bun.executable() if reason is None else f"unavailable: {reason}"
+    print(f"  {bun.TAG:<12} {bun.BUN_VERSION:<9} {'npm':<6} {where}")
     return 0
 
 

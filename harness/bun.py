@@ -1,0 +1,196 @@
+"""Bun (JavaScriptCore) as one more interpreter: installed on demand, described, and how its jobs start.
+
+Bun comes from the npm registry as its platform package (``@oven/bun-linux-x64`` and kin, which
+ship the executable), pinned to ``BUN_VERSION`` and installed with ``npm install --prefix`` into
+the project's tools folder ``.tools/bun-<version>/`` (``$HARNESS_TOOLS`` overrides the folder),
+never globally. An install goes to a temporary folder renamed into place, so a failed or
+interrupted one leaves nothing half-made. Without npm, without the registry or on a platform
+without a package, Bun is unavailable and ``BunUnavailable`` says why.
+
+Its jobs run the JS job runner shipped in the package, ``bun harness/jsc/job.mjs --job J --out R``
+(same job files and result protocol as the Python measurers; ``--describe`` prints its
+environment and catalogue). ``refusal`` checks a planned job against that catalogue, so the
+planner skips, with the reason, what only Python measures (scalene, ``gc_mode=freeze``, …).
+
+Driver side: this module may use Python 3.10+.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from harness.measure.job import Job, JobError, Param
+
+BUN_VERSION = "1.4.5"
+#: npm package holding the Bun executable, per (system, machine).
+PACKAGES = {
+    ("Linux", "x86_64"): "@oven/bun-linux-x64",
+    ("Linux", "aarch64"): "@oven/bun-linux-aarch64",
+    ("Darwin", "arm64"): "@oven/bun-darwin-aarch64",
+    ("Darwin", "x86_64"): "@oven/bun-darwin-x64",
+}
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+JOB_SCRIPT = Path(__file__).resolve().parent / "jsc" / "job.mjs"
+TAG = "bun"  # interpreter tags of Bun start with this (bun14); Python tags with cp / pp
+INSTALL_TIMEOUT = 600  # seconds
+
+Say = Callable[[str], None]
+
+
+class BunUnavailable(RuntimeError):
+    """Bun cannot be found or installed here; the message says why."""
+
+
+def tools_dir() -> Path:
+    """The project's tools folder (``$HARNESS_TOOLS`` when set)."""
+    return Path(os.environ.get("HARNESS_TOOLS") or PROJECT_ROOT / ".tools")
+
+
+def package() -> str:
+    """The npm package with the Bun executable for this machine; BunUnavailable when there is none."""
+    key = (platform.system(), platform.machine())
+    if key not in PACKAGES:
+        raise BunUnavailable(f"no Bun package for {key[0]} {key[1]} (there are: {', '.join(PACKAGES.values())})")
+    return PACKAGES[key]
+
+
+def install_dir() -> Path:
+    """The npm prefix the pinned Bun is installed under."""
+    return tools_dir() / f"bun-{BUN_VERSION}"
+
+
+def executable() -> Path:
+    """Where the pinned Bun's executable is (or would be) installed."""
+    return install_dir() / "node_modules" / package() / "bin" / "bun"
+
+
+def installed_version(bun: Path) -> Optional[str]:
+    """``bun --version`` of an executable, or None when it does not run."""
+    try:
+        done = subprocess.run([str(bun), "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def installable() -> Optional[str]:
+    """None when Bun is installed or npm could install it; otherwise why not (nothing is installed)."""
+    try:
+        bun = executable()
+    except BunUnavailable as error:
+        return str(error)
+    if installed_version(bun) == BUN_VERSION:
+        return None
+    return None if shutil.which("npm") else "npm is not on PATH (Bun is installed from the npm registry)"
+
+
+def ensure(say: Say = lambda text: None) -> str:
+    """The pinned Bun's executable, installed on first use; BunUnavailable with the reason otherwise."""
+    bun = executable()
+    if installed_version(bun) == BUN_VERSION:
+        return str(bun)
+    npm = shutil.which("npm")
+    if npm is None:
+        raise BunUnavailable("npm is not on PATH (Bun is installed from the npm registry)")
+    target = install_dir()
+    staging = target.with_name(f".{target.name}.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    say(f"installing Bun {BUN_VERSION} ({package()}) from the npm registry into {target}")
+    command = [npm, "install", "--prefix", str(staging), "--no-save", "--no-audit", "--no-fund"]
+    try:
+        done = subprocess.run(
+            [*command, f"{package()}@{BUN_VERSION}"], capture_output=True, text=True, timeout=INSTALL_TIMEOUT
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BunUnavailable(f"npm install failed: {error}") from None
+    if done.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BunUnavailable(f"npm install {package()}@{BUN_VERSION} failed: {_last_line(done.stderr)}")
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(staging, target)
+    found = installed_version(bun)
+    if found != BUN_VERSION:
+        raise BunUnavailable(f"the installed Bun does not run as Bun {BUN_VERSION} (it says {found!r})")
+    return str(bun)
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()] or ["no output"]
+    errors = [line for line in lines if "ERR!" in line or line.lower().startswith("error")]
+    return (errors or lines)[-1]
+
+
+def describe(bun: str) -> Dict[str, Any]:
+    """The JS job runner's environment, strategies and catalogue (``job.mjs --describe``)."""
+    try:
+        done = subprocess.run([bun, str(JOB_SCRIPT), "--describe"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BunUnavailable(f"cannot run {bun}: {error}") from None
+    if done.returncode != 0:
+        raise BunUnavailable(f"the JS job runner does not start: {_last_line(done.stderr)}")
+    return json.loads(done.stdout)
+
+
+def tag_of(version: str) -> str:
+    """``bun14`` for Bun 1.4.x."""
+    major, minor = version.split(".")[:2]
+    return f"{TAG}{major}{minor}"
+
+
+def is_bun_tag(tag: Optional[str]) -> bool:
+    return bool(tag) and str(tag).startswith(TAG)
+
+
+def job_command(bun: str, job_file: Path, out: Path) -> List[str]:
+    return [bun, str(JOB_SCRIPT), "--job", str(job_file), "--out", str(out)]
+
+
+def strategy_table(described: Dict[str, Any], python_names: List[str]) -> Dict[str, List[Any]]:
+    """Availability per strategy name: the JS runner's own, and every Python strategy it lacks."""
+    own = set(described["strategies"])
+    table: Dict[str, List[Any]] = {name: [True, ""] for name in described["strategies"]}
+    for name in python_names:
+        if name not in own:
+            table[name] = [False, "Python only (the JS runner builds spread and fixed, as opencode does)"]
+    return table
+
+
+_KINDS = {"int": int, "float": float, "bool": bool, "str": str, "dict": dict}
+
+
+def _param(spec: Dict[str, Any]) -> Param:
+    return Param(
+        spec["name"],
+        _KINDS[spec["kind"]],
+        spec["default"],
+        spec.get("help", ""),
+        spec.get("minimum"),
+        tuple(spec.get("choices") or ()),
+        tuple(spec.get("keys") or ()),
+    )
+
+
+def refusal(catalogue: Dict[str, Any], job: Job) -> Optional[str]:
+    """Why the JS runner cannot run ``job`` (a Python-only measurer, workload or parameter), or None."""
+    measurer = catalogue["measurers"].get(job.measurer)
+    if measurer is None:
+        return f"the {job.measurer} measurer is Python only"
+    if job.workload not in measurer["workloads"]:
+        return f"the JS {job.measurer} measurer does not run {job.workload}"
+    declared = {spec["name"]: spec for spec in measurer["params"] + catalogue["workloads"][job.workload]["params"]}
+    for name, value in job.params.items():
+        if name not in declared:
+            return f"params.{name} is Python only"
+        try:
+            _param(declared[name]).check(value)
+        except JobError as error:
+            return f"the JS runner: {error}"
+    return None

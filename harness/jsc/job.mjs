@@ -1,0 +1,95 @@
+// The JavaScriptCore job runner: one shape-harness job on Bun, through the harness's job protocol.
+//
+//   bun harness/jsc/job.mjs --job JOB.json --out RESULT.json
+//   bun harness/jsc/job.mjs --describe        environment, strategies and catalogue as JSON
+//
+// The job is checked first (file, catalogue, and that its data exists: dataset readable, enough
+// messages); a bad job prints one line `error: ...` on stderr, exits with status 2 and writes
+// nothing. The measurement itself runs in fresh worker processes (`--worker`), started with the
+// JSC options the measurer needs (BUN_JSC_*, which JSC reads at start-up only); each prints its
+// outcome as JSON on stdout, and this process combines them and writes the result atomically.
+
+import { parseArgs } from "node:util";
+import { writeAtomic } from "./atomic.mjs";
+import { environment } from "./environment.mjs";
+import { JobError } from "./errors.mjs";
+import { catalogue, MEASURERS, readJob, resultRecord } from "./protocol.mjs";
+import { makeStrategy } from "./strategies.mjs";
+import { prepare } from "./workloads.mjs";
+
+const STDERR_TAIL_LINES = 20;
+
+function options(argv) {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { job: { type: "string" }, out: { type: "string" },
+      worker: { type: "boolean", default: false }, describe: { type: "boolean", default: false } } }));
+  } catch (error) {
+    throw new JobError(error.message);
+  }
+  if (values.describe) return values;
+  if (!values.job) throw new JobError("--job JOB is required");
+  if (!values.out && !values.worker) throw new JobError("--out RESULT is required");
+  return values;
+}
+
+/** JobError when the job's data cannot give what it asks for (binds it once and lets it go). */
+function checkData(job) {
+  prepare(job, makeStrategy(job.strategy), job.params.rounds).close();
+}
+
+/** One worker: measure in this process and print the outcome with this process's environment. */
+function work(jobPath) {
+  const { job } = readJob(jobPath);
+  const outcome = MEASURERS[job.measurer].measure(job);
+  process.stdout.write(JSON.stringify({ outcome, environment: environment() }));
+}
+
+class WorkerFailed extends Error {}
+
+function spawnWorker(jobPath, env) {
+  const child = Bun.spawnSync({
+    cmd: [process.execPath, Bun.main, "--job", jobPath, "--worker"],
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const stderr = child.stderr.toString();
+  if (child.exitCode !== 0) {
+    const tail = stderr.trimEnd().split("\n").slice(-STDERR_TAIL_LINES).join("\n");
+    throw new WorkerFailed(`measurement worker exited with status ${child.exitCode}:\n${tail}`);
+  }
+  return { ...JSON.parse(child.stdout.toString()), stderr };
+}
+
+function run({ job: jobPath, out }) {
+  const started = Date.now() / 1000;
+  const { job, sha256 } = readJob(jobPath);
+  checkData(job);
+  const measurer = MEASURERS[job.measurer];
+  const runs = Array.from({ length: measurer.processes(job) }, () => spawnWorker(jobPath, measurer.env(job)));
+  const outcome = measurer.combine(job, runs);
+  writeAtomic(out, `${JSON.stringify(resultRecord(job, sha256, started, outcome, runs[0].environment), null, 2)}\n`);
+}
+
+function main(argv) {
+  try {
+    const args = options(argv);
+    if (args.describe) process.stdout.write(`${JSON.stringify({ environment: environment(), ...catalogue() })}\n`);
+    else if (args.worker) work(args.job);
+    else run(args);
+    return 0;
+  } catch (error) {
+    if (error instanceof JobError) {
+      process.stderr.write(`error: ${error.message.replaceAll("\n", " ")}\n`);
+      return 2;
+    }
+    if (error instanceof WorkerFailed) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
