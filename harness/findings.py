@@ -318,6 +318,59 @@ def pypy(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
     return Finding("pypy", text + ".", {name: f"{_n(value)} ns" for name, value in sorted(own.items())})
 
 
+def jsc_structures(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    """JavaScriptCore's own Structure counts (heap snapshot), reference and realistic, spread → fixed."""
+    from harness.runtimes import fix_removes
+
+    values = medians(select(frame, "census", dataset="reference"), ("interpreter", "strategy", "metric"))
+    removed = fix_removes(frame)
+    parts, numbers = [], {}
+    for interpreter in sorted({key[0] for key in values if str(key[0]).startswith("JSC")}):
+        pairs = {
+            role: [values.get((interpreter, name, f"{role}_structures")) for name in ("spread", "fixed")]
+            for role in ("info", "part")
+        }
+        if any(None in pair for pair in pairs.values()):
+            continue
+        text = (
+            f"on {interpreter} the reference dataset's infos had {pairs['info'][0]:.0f} → {pairs['info'][1]:.0f} "
+            f"Structures and its parts {pairs['part'][0]:.0f} → {pairs['part'][1]:.0f} (spread → fixed)"
+        )
+        own = removed[(removed["runtime"] == interpreter) & (removed["counted"] == "Structures")]
+        left = own.set_index("place")["fixed"].to_dict() if not own.empty else {}
+        if left.get("all"):
+            below = left["nested schema objects"] + left["data-keyed records"]
+            text += (
+                f"; on realistic data fixed objects still have {left['all']:.0f} distinct Structures, "
+                f"{below:.0f} of them below the top level ({left['data-keyed records']:.0f} in data-keyed records)"
+            )
+        parts.append(text)
+        numbers[f"{interpreter} info / part"] = f"{pairs['info'][0]:.0f} → {pairs['info'][1]:.0f} / " + (
+            f"{pairs['part'][0]:.0f} → {pairs['part'][1]:.0f}"
+        )
+    if parts:
+        numbers["seed (published)"] = "47 → 2 / 16 → 5"
+    return _joined("jsc_structures", "JavaScriptCore Structures, measured", parts, numbers)
+
+
+def read_site_cliff(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
+    """Where time per read jumps as one read site meets more shapes, per runtime and object kind."""
+    from harness.runtimes import read_site, steepest_steps
+
+    wide = read_site(frame)
+    if wide.empty:
+        return None
+    steps = steepest_steps(wide)
+    parts = []
+    for _, row in steps.iterrows():
+        most = int(wide[row["line"]].dropna().index.max())
+        text = f"{row['line']}: {row['1 shape ns']:.1f} ns/read at 1 shape, {row['most shapes ns']:.1f} at {most}"
+        rise = row["× at the step"]
+        parts.append(text + (f", steepest rise {row['steepest step']} (×{rise:.2f})" if rise > 1 else ", no rise"))
+    numbers = {row["line"]: row["steepest step"] for _, row in steps.iterrows()}
+    return _joined("read_site", "Read-site polymorphism", parts, numbers)
+
+
 FINDERS: List[Finder] = [
     shape_counts,
     key_order_access,
@@ -328,6 +381,8 @@ FINDERS: List[Finder] = [
     growth_slopes,
     lowest_memory,
     pypy,
+    jsc_structures,
+    read_site_cliff,
 ]
 
 

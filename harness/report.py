@@ -29,6 +29,8 @@ NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
     ("memory", "Memory"),
     ("access_and_growth", "Access time and growth"),
     ("interpreters", "Across interpreters"),
+    ("runtimes", "The question, per runtime"),
+    ("polymorphism", "Read-site polymorphism"),
 )
 CELL_TIMEOUT = 600  # seconds per notebook cell
 

@@ -58,7 +58,6 @@ export function cached(base) {
   const parts = new RowCache(PART_CAPACITY);
   return {
     name: PREFIX + base.name,
-    description: `${base.name} behind a FIFO row cache keyed by (id, time_updated)`,
     info: infos.wrap(base.info),
     part: parts.wrap(base.part),
     cacheStats: () => ({ info: infos.stats(), part: parts.stats() }),

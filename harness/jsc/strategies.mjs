@@ -9,7 +9,6 @@ import { cached, PREFIX } from "./cache.mjs";
  * combination of optional keys gets its own Structure. */
 const spread = {
   name: "spread",
-  description: "{...JSON.parse(row.data), id, sessionID[, messageID]} (opencode before the fix)",
   info: (row) => ({ ...JSON.parse(row.data), id: row.id, sessionID: row.session_id }),
   part: (row) => ({ ...JSON.parse(row.data), id: row.id, sessionID: row.session_id, messageID: row.message_id }),
 };
@@ -97,7 +96,6 @@ function fixedPart(row, d) {
  * unlisted stored keys dropped; nested values are passed by reference, unnormalised. */
 const fixed = {
   name: "fixed",
-  description: "one object literal per role / part type with a fixed key list (opencode's fix)",
   info: (row) => {
     const d = JSON.parse(row.data);
     return d.role === "assistant" ? assistantInfo(row, d) : userInfo(row, d);

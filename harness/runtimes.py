@@ -1,0 +1,197 @@
+"""The question per runtime, from a run's tidy table: one table per question (driver side, pandas).
+
+- ``shapes_by_place``: how many shapes the realistic dataset's objects have, and where: top-level
+  infos and parts, nested schema objects, data-keyed records (``harness.schema.RECORD_PATHS``).
+  Every runtime's census counts distinct key orders (what a hidden-class engine tells apart; the
+  same data gives the same counts on CPython and PyPy); on JavaScriptCore the census also counts the
+  Structures JSC made, exactly (heap snapshot): distinct, and with their transition chains.
+- ``fix_removes``: the same places, spread → fixed, and the share the fix removes.
+- ``costs``: what it costs, spread vs fixed: access time per read (the seed's 200 × 7 loop), GC share
+  of the rebuild loop, and the agent loop's growth per 1k messages of history.
+- ``read_site``: ns per read at one site as a function of the shapes it meets, per runtime and
+  object kind, with the steepest step of each line (where the cliff is).
+
+Each table holds only what the run measured; a runtime or figure the run lacks is left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+from harness.findings import medians, select
+
+#: (label, unit, metrics summed into top-level / nested / records / all); None: the run's own union.
+PLACES: Tuple[Tuple[str, str, Tuple[str, ...], str, str, Optional[str]], ...] = (
+    (
+        "key orders",
+        "distinct key orders",
+        ("info_key_orders", "part_key_orders"),
+        "nested_key_orders",
+        "record_key_orders",
+        None,
+    ),
+    (
+        "Structures",
+        "distinct JSC Structures",
+        ("info_structures", "part_structures"),
+        "nested_structures",
+        "record_structures",
+        None,
+    ),
+    (
+        "Structures with chains",
+        "JSC Structures kept alive (transition chains)",
+        ("info_chain_structures", "part_chain_structures"),
+        "nested_chain_structures",
+        "record_chain_structures",
+        "chain_structures",
+    ),
+)
+PLACE_COLUMNS = ("top-level", "nested schema objects", "data-keyed records")
+KIND_LABELS = {"spread": "dict", "instance-dict": "instance dict", "slots": "__slots__ class"}
+
+
+def kind_label(interpreter: str, strategy: str) -> str:
+    """The object kind of a read_site line: JSC's ``spread`` objects are plain objects."""
+    if str(interpreter).startswith("JSC"):
+        return "plain object"
+    return KIND_LABELS.get(strategy, strategy)
+
+
+def _census(frame: Any, dataset: str) -> Dict[Tuple[str, str, str], float]:
+    """Median census figure per (interpreter, strategy, metric) on a dataset (name prefix)."""
+    return medians(select(frame, "census", dataset=dataset), ("interpreter", "strategy", "metric"))
+
+
+def _places(values: Dict[Tuple[str, str, str], float], interpreter: str, strategy: str) -> List[Dict[str, Any]]:
+    rows = []
+    for label, unit, top, nested, records, union in PLACES:
+        wanted = (*top, nested, records) + ((union,) if union else ())
+        if any((interpreter, strategy, metric) not in values for metric in wanted):
+            continue
+        counts = [sum(values[(interpreter, strategy, metric)] for metric in top)]
+        counts += [values[(interpreter, strategy, nested)], values[(interpreter, strategy, records)]]
+        total = values[(interpreter, strategy, union)] if union else sum(counts)
+        rows.append({"counted": label, "unit": unit, **dict(zip(PLACE_COLUMNS, counts)), "all": total})
+    return rows
+
+
+def _interpreters(values: Dict[tuple, float]) -> List[str]:
+    return sorted({key[0] for key in values})
+
+
+def shapes_by_place(frame: Any, dataset: str = "realistic") -> Any:
+    """Question 1: spread objects' shapes per runtime and place."""
+    import pandas as pd
+
+    values = _census(frame, dataset)
+    rows = [
+        {"runtime": interpreter, **row}
+        for interpreter in _interpreters(values)
+        for row in _places(values, interpreter, "spread")
+    ]
+    return pd.DataFrame(rows, columns=["runtime", "counted", "unit", *PLACE_COLUMNS, "all"])
+
+
+def fix_removes(frame: Any, dataset: str = "realistic") -> Any:
+    """Question 2: per runtime and place, spread → fixed and the share the fix removes."""
+    import pandas as pd
+
+    values = _census(frame, dataset)
+    rows = []
+    for interpreter in _interpreters(values):
+        spread = {row["counted"]: row for row in _places(values, interpreter, "spread")}
+        fixed = {row["counted"]: row for row in _places(values, interpreter, "fixed")}
+        for counted in (label for label in spread if label in fixed):
+            for place in (*PLACE_COLUMNS, "all"):
+                before, after = spread[counted][place], fixed[counted][place]
+                rows.append(
+                    {
+                        "runtime": interpreter,
+                        "counted": counted,
+                        "place": place,
+                        "spread": before,
+                        "fixed": after,
+                        "removed": (before - after) / before if before else 0.0,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["runtime", "counted", "place", "spread", "fixed", "removed"])
+
+
+#: Question 3's figures: column -> (measurer, workload, metric, dataset prefix, GC mode, scale).
+COSTS: Dict[str, Tuple[str, str, str, Optional[str], Optional[str], float]] = {
+    "access ns/read": ("timing", "access", "ns_per_read", "reference", None, 1.0),
+    "GC share of rebuild": ("gcprobe", "hydrate_all", "gc_share", "realistic", "enabled", 1.0),
+    "loop ms/iteration per 1k history": (
+        "gcprobe",
+        "run_loop",
+        "seconds_per_iteration_per_1k_history",
+        None,
+        None,
+        1000.0,
+    ),
+    "loop GC ms/iteration per 1k history": (
+        "gcprobe",
+        "run_loop",
+        "gc_seconds_per_iteration_per_1k_history",
+        None,
+        None,
+        1000.0,
+    ),
+}
+
+
+def costs(frame: Any) -> Any:
+    """Question 3: per runtime and figure, spread, fixed and spread / fixed."""
+    import pandas as pd
+
+    rows = []
+    for column, (measurer, workload, metric, dataset, mode, scale) in COSTS.items():
+        values = medians(select(frame, measurer, workload, metric, dataset=dataset, mode=mode))
+        for interpreter in _interpreters(values):
+            spread, fixed = values.get((interpreter, "spread")), values.get((interpreter, "fixed"))
+            if spread is None or fixed is None:
+                continue
+            rows.append(
+                {
+                    "runtime": interpreter,
+                    "figure": column,
+                    "spread": spread * scale,
+                    "fixed": fixed * scale,
+                    "spread / fixed": spread / fixed if fixed else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows, columns=["runtime", "figure", "spread", "fixed", "spread / fixed"])
+
+
+def read_site(frame: Any) -> Any:
+    """ns per read (median) by shapes (rows) and (runtime, object kind) (columns)."""
+    rows = select(frame, "timing", "read_site", "ns_per_read").copy()
+    if rows.empty:
+        return rows
+    rows["line"] = [f"{i} · {kind_label(i, s)}" for i, s in zip(rows["interpreter"], rows["strategy"])]
+    return rows.pivot_table(index="size", columns="line", values="value", aggfunc="median").sort_index()
+
+
+def steepest_steps(wide: Any) -> Any:
+    """Per line of ``read_site``: the consecutive shape counts with the largest rise in time per read."""
+    import pandas as pd
+
+    rows = []
+    for line in wide.columns:
+        series = wide[line].dropna()
+        if len(series) < 2:
+            continue
+        ratios = series.to_numpy()[1:] / series.to_numpy()[:-1]
+        at = int(ratios.argmax())
+        sizes = series.index.to_numpy()
+        rows.append(
+            {
+                "line": line,
+                "1 shape ns": series.iloc[0],
+                "most shapes ns": series.iloc[-1],
+                "steepest step": f"{sizes[at]} → {sizes[at + 1]} shapes",
+                "× at the step": ratios[at],
+            }
+        )
+    return pd.DataFrame(rows, columns=["line", "1 shape ns", "most shapes ns", "steepest step", "× at the step"])
