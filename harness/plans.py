@@ -98,7 +98,9 @@ PLANS: Dict[str, Plan] = {
             Sweep("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
             Sweep("gcprobe", "run_loop", "growth", ("fixed", "cached:fixed"), (100,), {"rounds": 3, "growth": 50}),
             Sweep("memory", "hydrate_all", "growth", ("spread",), (200,)),
-            Sweep("timing", "read_site", "reference", ("spread", "slots"), (1, 4), {"passes": 2, **_pyperf(1, 1, 0)}),
+            Sweep(
+                "timing", "read_site", "reference", ("spread", "slots"), (1, 4), {"objects": 1024, **_pyperf(1, 2, 1)}
+            ),
         ),
         timeout=120,
     ),
