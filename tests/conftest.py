@@ -11,6 +11,7 @@ import json
 import pytest
 from runs import bench
 
+from harness import bun
 from harness.generate import generate
 from harness.store import write_dataset
 
@@ -61,3 +62,12 @@ def smoke_run(tmp_path_factory):
     done = bench(cwd)
     assert done.returncode == 0, done.stderr
     return cwd, (cwd / "results" / "latest").resolve()
+
+
+@pytest.fixture(scope="session")
+def bun_exe():
+    """The pinned Bun, installed on first use; the test is skipped, with the reason, where it cannot be."""
+    try:
+        return bun.ensure()
+    except bun.BunUnavailable as error:
+        pytest.skip(f"Bun is unavailable: {error}")

@@ -105,14 +105,6 @@ def test_bench_goes_on_without_an_unavailable_bun(no_npm, tmp_path):
     assert any(note.startswith("Bun is unavailable: npm is not on PATH") for note in manifest["notes"])
 
 
-@pytest.fixture(scope="module")
-def bun_exe():
-    try:
-        return bun.ensure()
-    except bun.BunUnavailable as error:
-        pytest.skip(f"Bun is unavailable: {error}")
-
-
 def test_bench_runs_bun_beside_python(bun_exe, tmp_path):
     done = _bench(tmp_path, os.environ, "--python", f"{sys.executable},bun", "--strategies", "spread,fixed,slots")
     assert done.returncode == 0, done.stderr

@@ -65,14 +65,6 @@ def test_js_syntax(source, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def bun_exe():
-    try:
-        return bun.ensure()
-    except bun.BunUnavailable as error:
-        pytest.skip(f"Bun is unavailable: {error}")
-
-
-@pytest.fixture(scope="session")
 def described(bun_exe):
     return bun.describe(bun_exe)
 

@@ -7,20 +7,9 @@ import { JobError } from "./errors.mjs";
 export const MESSAGE_COLUMNS = "id, session_id, time_created, time_updated, data";
 export const PART_COLUMNS = "id, message_id, session_id, time_created, time_updated, data";
 
-const SCHEMA = `
-CREATE TABLE session (id TEXT PRIMARY KEY, title TEXT NOT NULL,
-    time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL);
-CREATE TABLE message (id TEXT PRIMARY KEY,
-    session_id TEXT NOT NULL REFERENCES session(id) ON DELETE CASCADE,
-    time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE TABLE part (id TEXT PRIMARY KEY,
-    message_id TEXT NOT NULL REFERENCES message(id) ON DELETE CASCADE,
-    session_id TEXT NOT NULL, time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL,
-    data TEXT NOT NULL);
-CREATE INDEX message_session_time_created_id_idx ON message(session_id, time_created, id);
-CREATE INDEX part_message_id_id_idx ON part(message_id, id);
-CREATE INDEX part_session_idx ON part(session_id);
-`;
+/** opencode's tables and indexes as the dataset itself declares them (the harness's `meta` left out). */
+const SCHEMA = `SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND tbl_name IN ('session', 'message', 'part')
+  ORDER BY type = 'index', rowid`;
 
 /** The dataset opened read-only; JobError when it is missing or not a harness dataset. */
 export function openDataset(path) {
@@ -94,7 +83,7 @@ export class GrowingSession {
     }
     this.total = this.pending.length;
     this.conn = new Database(":memory:", { strict: true });
-    this.conn.exec(SCHEMA);
+    for (const { sql } of source.query(SCHEMA).all()) this.conn.exec(sql);
     this.conn.query("INSERT INTO session VALUES (?, 'scratch copy', 0, 0)").run(sessionId);
     this.insertMessage = this.conn.query("INSERT INTO message VALUES (?, ?, ?, ?, ?)");
     this.insertPart = this.conn.query("INSERT INTO part VALUES (?, ?, ?, ?, ?, ?)");
