@@ -155,7 +155,7 @@ PLANS: Dict[str, Plan] = {
                 {"rounds": 7, "growth": 1000},
             ),
             Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,)),
-            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, _pyperf(1, 3)),
+            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
         ),
         timeout=300,
     ),

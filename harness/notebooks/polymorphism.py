@@ -25,6 +25,7 @@ run_dir = "results/latest"
 
 # %%
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from harness.display import measurements, note, save_figure, show_table
 from harness.runtimes import read_site, steepest_steps
@@ -36,12 +37,18 @@ wide = read_site(tidy)
 if wide.empty:
     note("No read_site timing in this run (the quick and full plans sweep it).")
 else:
-    fig, ax = plt.subplots(figsize=(9, 5))
+    styles = {"dict": "-", "plain object": "-", "instance dict": "--", "__slots__ class": ":"}
+    fig, ax = plt.subplots(figsize=(10, 5.5))
     for line in wide.columns:
         series = wide[line].dropna()
-        ax.plot(series.index, series.to_numpy(), marker="o", label=line)
+        style = styles.get(line.rsplit(" · ", 1)[-1], "-")
+        ax.plot(series.index, series.to_numpy(), marker="o", linestyle=style, label=line)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    ax.set_xticks(list(wide.index), [str(shapes) for shapes in wide.index])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("distinct shapes seen by the read site")
     ax.set_ylabel("ns per read (median, loop included)")
     ax.set_title("Read-site polymorphism per runtime and object kind")

@@ -107,11 +107,11 @@ function census(name, { messages, parts: partRows }, { messages: stubMessages, p
     structures_added: infoTop.structures + infoNested.structures + partTop.structures + partNested.structures,
     chain_structures: chains.all.chain,
   };
-  for (const [name, objects] of Object.entries(groups)) {
+  for (const [group, objects] of Object.entries(groups)) {
     const keys = keyFigures(objects);
-    Object.assign(counts, { [`${name}_structures`]: chains[name].leaf, [`${name}_chain_structures`]: chains[name].chain,
-      [`${name}_key_sets`]: keys.key_sets, [`${name}_key_orders`]: keys.key_orders,
-      [`${name}_key_prefixes`]: keys.key_prefixes });
+    Object.assign(counts, { [`${group}_structures`]: chains[group].leaf,
+      [`${group}_chain_structures`]: chains[group].chain, [`${group}_key_sets`]: keys.key_sets,
+      [`${group}_key_orders`]: keys.key_orders, [`${group}_key_prefixes`]: keys.key_prefixes });
   }
   return {
     counts,
