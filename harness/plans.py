@@ -106,7 +106,7 @@ PLANS: Dict[str, Plan] = {
     ),
     "quick": Plan(
         "quick",
-        "about two minutes: required strategies, reference 5k, realistic 10k, growth to 8k",
+        "a few minutes: required strategies, reference 5k, realistic 10k, growth to 8k, read-site sweep",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
             DatasetSpec("realistic", "realistic", 11, 10000),

@@ -31,7 +31,10 @@ DEFAULT_ROOT = Path("results")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="run a bench plan (fresh process per job)", description=__doc__)
     parser.add_argument(
-        "--plan", choices=tuple(PLANS), default=None, help="smoke (seconds), quick (default, ~2 min), full (≤30 min)"
+        "--plan",
+        choices=tuple(PLANS),
+        default=None,
+        help="smoke (seconds), quick (default, a few minutes), full (≤30 min)",
     )
     parser.add_argument(
         "--profile", choices=tuple(PLANS), default=None, dest="old_plan", help=argparse.SUPPRESS
