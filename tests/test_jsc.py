@@ -7,6 +7,8 @@ import json
 import math
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from harness.generate import generate
 from harness.measure.catalogue import MEASURERS
 from harness.measure.census import strategy_census
 from harness.measure.environment import fingerprint
+from harness.measure.job import RESULT_VERSION, result_sha256
 from harness.measure.prepare import WORKLOADS, first_rows, regroup
 from harness.store import open_dataset, write_dataset
 from harness.strategies import get
@@ -25,8 +28,6 @@ from harness.workloads import GrowingSession, filter_compacted, run_loop
 JSC = Path(bun.JOB_SCRIPT).parent
 SOURCES = sorted(JSC.rglob("*.mjs"))
 STRATEGIES = ("spread", "fixed", "cached:spread", "cached:fixed")
-#: Parameters only the JS runner declares (JSC has no counterpart of them in Python).
-JS_ONLY = {("census", "jit")}
 
 
 def test_every_js_file_ships_as_package_data():
@@ -101,8 +102,11 @@ def check_result(result, measurer):
         "environment",
         "figures",
         "extra",
+        "artifacts",
+        "result_sha256",
     }
-    assert result["result_version"] == 2 and result["status"] == "ok" and result["job"]["measurer"] == measurer
+    assert result["result_version"] == RESULT_VERSION and result["status"] == "ok"
+    assert result["job"]["measurer"] == measurer and result["result_sha256"] == result_sha256(result)
     assert len(result["job_sha256"]) == 64 and result["started"] <= result["finished"]
     env = result["environment"]
     assert env["interpreter"]["implementation"] == "JSC" and env["interpreter"]["version"] == f"Bun {bun.BUN_VERSION}"
@@ -127,12 +131,11 @@ def test_catalogue_matches_the_harness(described):
     for name, measurer in described["measurers"].items():
         assert set(measurer["workloads"]) <= set(MEASURERS[name].workloads), name
         python = {param.name: param for param in MEASURERS[name].params}
-        for param in measurer["params"]:
-            if (name, param["name"]) in JS_ONLY:
-                continue
+        for param in measurer["params"]:  # the harness verifies results with its own catalogue
             assert param["name"] in python, (name, param["name"])
-            assert param["kind"] == python[param["name"]].kind.__name__, (name, param["name"])
-            assert set(param.get("choices") or ()) <= set(python[param["name"]].choices), (name, param["name"])
+            same = python[param["name"]]
+            assert (param["kind"], param["default"]) == (same.kind.__name__, same.default), (name, param["name"])
+            assert set(param.get("choices") or ()) <= set(same.choices), (name, param["name"])
     env = described["environment"]
     assert env["fingerprint"] == fingerprint(env)
 
@@ -333,3 +336,53 @@ def test_reference_structures_are_pinned(bun_exe, tmp_path):
         found = _census(bun_exe, tmp_path, path, name, 5000)
         assert {metric: found[metric] for metric in expected} == expected, name
         assert found["nested_structures"] == found["nested_key_orders"], name
+
+
+DRIVER = """
+import os, subprocess, sys, time
+env = {**os.environ, "HARNESS_PARENT_PID": str(os.getpid())}
+subprocess.Popen(sys.argv[1:], env=env, start_new_session=True)
+print("started", flush=True)
+time.sleep(600)
+"""
+
+
+def _alive_mentioning(text):
+    """Pids of live (not zombie) processes whose command line contains ``text``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux only")
+def test_a_job_dies_with_its_runner(bun_exe, data, tmp_path):
+    """The JS runner and its measurement worker die when the process that started them is killed."""
+    job = tmp_path / "long.job.json"
+    job.write_text(
+        json.dumps(
+            dict(id="long", measurer="timing", strategy="spread", workload="read_site", dataset=str(data["reference"]))
+            | {"size": 64, "params": {"passes": 100000, "pyperf": {"values": 1000}}}
+        )
+    )
+    command = [bun_exe, str(bun.JOB_SCRIPT), "--job", str(job), "--out", str(tmp_path / "long.json")]
+    with subprocess.Popen([sys.executable, "-c", DRIVER, *command], stdout=subprocess.PIPE, text=True) as driver:
+        assert driver.stdout.readline() == "started\n"
+        assert _wait_for(lambda: len(_alive_mentioning(str(job))) == 2, 60), "the worker never started"
+        driver.kill()
+        driver.wait()
+    assert _wait_for(lambda: not _alive_mentioning(str(job)), 30), _alive_mentioning(str(job))
+    assert not (tmp_path / "long.json").exists()

@@ -2,11 +2,12 @@
 //
 // `fingerprint` hashes the same basis as the harness's Python `fingerprint()` (implementation,
 // sys_version, cpu_model, packages), serialised as Python's `json.dumps(..., sort_keys=True)`
-// does, so either side can recompute the other's.
+// does (pyjson.mjs), so either side can recompute the other's.
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import { pythonJson } from "./pyjson.mjs";
 
 /** `BUN_JSC_*` options in force in this process (JSC reads them at start-up). */
 export function jscOptions() {
@@ -38,18 +39,6 @@ function cpuModel() {
 export function machine() {
   return { platform: `${os.type()}-${os.release()}-${os.machine()}`, cpu_model: cpuModel(),
     cores: os.cpus().length, memory_bytes: os.totalmem() };
-}
-
-/** Python's `json.dumps(value, sort_keys=True)` (ASCII output, ", " and ": " separators). */
-function pythonJson(value) {
-  if (value === null) return "null";
-  if (typeof value === "string") {
-    return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  }
-  if (typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((key) => `${pythonJson(key)}: ${pythonJson(value[key])}`).join(", ")}}`;
 }
 
 /** A short hash of what decides whether two results may be compared. */

@@ -7,12 +7,15 @@
 // messages); a bad job prints one line `error: ...` on stderr, exits with status 2 and writes
 // nothing. The measurement itself runs in fresh worker processes (`--worker`), started with the
 // JSC options the measurer needs (BUN_JSC_*, which JSC reads at start-up only); each prints its
-// outcome as JSON on stdout, and this process combines them and writes the result atomically.
+// outcome as JSON on stdout, and this process combines them and writes the result atomically
+// (version 3, protocol.mjs). A worker that fails, or a result that cannot be written whole, is
+// `error: ...` and exit status 1. Every process dies with the one that started it (lifeline.mjs).
 
 import { parseArgs } from "node:util";
 import { writeAtomic } from "./atomic.mjs";
 import { environment } from "./environment.mjs";
 import { JobError } from "./errors.mjs";
+import { dieWithParent, PARENT_ENV } from "./lifeline.mjs";
 import { catalogue, MEASURERS, readJob, resultRecord } from "./protocol.mjs";
 import { makeStrategy } from "./strategies.mjs";
 import { prepare } from "./workloads.mjs";
@@ -47,10 +50,13 @@ function work(jobPath) {
 
 class WorkerFailed extends Error {}
 
+/** A result, or a file beside it, that could not be written or read whole (disk full, size limit). */
+class OutputError extends Error {}
+
 function spawnWorker(jobPath, env) {
   const child = Bun.spawnSync({
     cmd: [process.execPath, Bun.main, "--job", jobPath, "--worker"],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, [PARENT_ENV]: String(process.pid) },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -69,10 +75,16 @@ function run({ job: jobPath, out }) {
   const measurer = MEASURERS[job.measurer];
   const runs = Array.from({ length: measurer.processes(job) }, () => spawnWorker(jobPath, measurer.env(job)));
   const outcome = measurer.combine(job, runs);
-  writeAtomic(out, `${JSON.stringify(resultRecord(job, sha256, started, outcome, runs[0].environment), null, 2)}\n`);
+  try {
+    const result = resultRecord(job, sha256, started, outcome, runs[0].environment, out);
+    writeAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
+  } catch (error) {
+    throw new OutputError(`cannot write the result ${out}: ${error.message}`);
+  }
 }
 
 function main(argv) {
+  dieWithParent();
   try {
     const args = options(argv);
     if (args.describe) process.stdout.write(`${JSON.stringify({ environment: environment(), ...catalogue() })}\n`);
@@ -84,7 +96,7 @@ function main(argv) {
       process.stderr.write(`error: ${error.message.replaceAll("\n", " ")}\n`);
       return 2;
     }
-    if (error instanceof WorkerFailed) {
+    if (error instanceof WorkerFailed || error instanceof OutputError) {
       process.stderr.write(`error: ${error.message}\n`);
       return 1;
     }

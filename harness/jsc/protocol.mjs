@@ -5,19 +5,23 @@
 // (measurer, workload, strategy, declared parameters, defaults filled in).
 
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { environment } from "./environment.mjs";
+import { readFileSync, statSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { JobError } from "./errors.mjs";
 import { CENSUS, RECORD_PATHS } from "./measure/census.mjs";
 import { GCPROBE } from "./measure/gcprobe.mjs";
 import { MEMORY } from "./measure/memory.mjs";
 import { TIMING } from "./measure/timing.mjs";
 import { checkParam } from "./params.mjs";
+import { pythonJson } from "./pyjson.mjs";
 import { STRATEGY_NAMES } from "./strategies.mjs";
 import { WORKLOADS } from "./workloads.mjs";
 
-/** Version 2: figures carry "mad"; the result carries "job_sha256". */
-export const RESULT_VERSION = 2;
+/** Version 3, as harness/measure/job.py: figures carry "mad"; the result carries "job_sha256", its
+ * "artifacts" (every file it names beside itself: path relative to the result, bytes, sha256) and
+ * "result_sha256" (the hash of everything else in it, as Python's compact sorted JSON). */
+export const RESULT_VERSION = 3;
+const hash = (data) => createHash("sha256").update(data).digest("hex");
 const MAX_JOB_DEPTH = 32;
 
 export const MEASURERS = Object.fromEntries([CENSUS, TIMING, GCPROBE, MEMORY].map((m) => [m.name, m]));
@@ -74,7 +78,7 @@ function parseJob(path) {
     throw new JobError(`job ${path} is not JSON: ${error.message}`);
   }
   if (kindOf(data) !== "object") throw new JobError(`job ${path} is not a JSON object`);
-  return { data, sha256: createHash("sha256").update(text).digest("hex") };
+  return { data, sha256: hash(text) };
 }
 
 function checkFields(data) {
@@ -142,8 +146,18 @@ export function catalogue() {
   };
 }
 
-/** The result record of a finished job. */
-export function resultRecord(job, sha256, started, outcome, env = environment()) {
-  return { result_version: RESULT_VERSION, job, job_sha256: sha256, status: "ok", started,
-    finished: Date.now() / 1000, environment: env, figures: outcome.figures, extra: outcome.extra ?? {} };
+/** How a result names a file written beside it: path relative to the result, size and hash. */
+function artifactEntry(file, out) {
+  return { path: relative(dirname(resolve(out)), resolve(file)), bytes: statSync(file).size,
+    sha256: hash(readFileSync(file)) };
+}
+
+/** The result record of a finished job, to be written to `out`. */
+export function resultRecord(job, jobSha256, started, outcome, env, out) {
+  const result = { result_version: RESULT_VERSION, job, job_sha256: jobSha256, status: "ok", started,
+    finished: Date.now() / 1000, environment: env, figures: outcome.figures, extra: outcome.extra ?? {},
+    artifacts: Object.fromEntries(Object.entries(outcome.artifacts ?? {}).map(([name, file]) => [name,
+      artifactEntry(file, out)])) };
+  result.result_sha256 = hash(pythonJson(result, true));
+  return result;
 }

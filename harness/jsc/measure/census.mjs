@@ -22,13 +22,11 @@
 // Structures), then the same for parts. These `*_structures_added_*` counts include whatever else
 // a phase leaves alive or lets die (compiled code, inline caches, garbage a conservative stack
 // scan keeps, Bun's own objects), so they vary between runs by a few to a few tens, with or
-// without the JIT (`params.jit: false` runs the worker with BUN_JSC_useJIT=0); the snapshot
-// figures repeat exactly.
+// without the JIT (BUN_JSC_useJIT=0); the snapshot figures repeat exactly, with or without it.
 
 import { heapStats } from "bun:jsc";
 import { firstRows, openDataset, STUBBED_DATA } from "../dataset.mjs";
 import { settle, structureChains, structureCount } from "../heap.mjs";
-import { param } from "../params.mjs";
 import { figure } from "../stats.mjs";
 import { makeStrategy } from "../strategies.mjs";
 
@@ -127,7 +125,7 @@ function combine(job, [run]) {
     outcome.messages));
   figures.push(figure("heap_cells_per_message", outcome.heapCellsPerMessage, "cells", outcome.messages));
   return { figures, extra: { messages: outcome.messages, parts: outcome.parts,
-    nested_objects: outcome.nestedObjects, records: outcome.records, jit: job.params.jit } };
+    nested_objects: outcome.nestedObjects, records: outcome.records } };
 }
 
 export const CENSUS = {
@@ -135,8 +133,8 @@ export const CENSUS = {
   description: "Structures (heap snapshot) of infos, parts, nested schema objects and data-keyed records; "
     + "key sets / orders / prefixes; Structures added per phase (heapStats)",
   workloads: ["hydrate_all"],
-  params: [param("jit", "bool", true, "run with JavaScriptCore's JIT (false: BUN_JSC_useJIT=0)")],
-  env: (job) => (job.params.jit ? {} : { BUN_JSC_useJIT: "0" }),
+  params: [],
+  env: () => ({}),
   processes: () => 1,
   measure,
   combine,

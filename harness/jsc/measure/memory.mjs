@@ -70,8 +70,8 @@ function combine(job, [run]) {
   perMessage("rss_growth_bytes", after.rssBytes - before.rssBytes);
   add("max_rss_bytes", maxRssBytes);
   add("allocator_peak_bytes", after.allocatorPeakBytes);
-  return { figures, extra: { messages, rounds: n, gc_mode: job.params.gc_mode, before, at_end: atEnd, after,
-    capture: job.params.capture || null } };
+  return { figures, extra: { messages, rounds: n, gc_mode: job.params.gc_mode, before, at_end: atEnd, after },
+    artifacts: job.params.capture ? { capture: job.params.capture } : {} };
 }
 
 export const MEMORY = {
