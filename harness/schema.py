@@ -86,6 +86,26 @@ RECORD_PATHS: FrozenSet[Tuple[str, ...]] = frozenset(
     }
 )
 
+#: Nested objects of a fixed schema that hold open maps: a tool part's ``state`` (every status's keys)
+#: and a user's output ``format``.
+NESTED_KEYS: Dict[str, Tuple[str, ...]] = {
+    "state": ("status", "input", "raw", "output", "title", "metadata", "error", "time", "attachments"),
+    "format": ("type", "schema", "retryCount"),
+}
+
+#: Open maps — JSON values of no fixed schema (records, ``Any``) — per role, part type and nested
+#: object of ``NESTED_KEYS``: what a lazy strategy keeps as undecoded JSON until it is read.
+OPEN_MAPS: Dict[str, Tuple[str, ...]] = {
+    "user": ("tools",),
+    "assistant": ("error", "structured"),
+    "text": ("metadata",),
+    "reasoning": ("metadata",),
+    "tool": ("metadata",),
+    "retry": ("error",),
+    "state": ("input", "metadata", "attachments"),
+    "format": ("schema",),
+}
+
 #: The seven properties the seed's access test reads from every info.
 ACCESS_PROPERTIES: Tuple[str, ...] = ("role", "cost", "summary", "finish", "error", "variant", "structured")
 

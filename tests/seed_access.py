@@ -1,7 +1,7 @@
 """The seed's access loop written out once over the canonical content of message rows: the value
 every strategy's access kernel must return for the same rows (the kernels add in this order)."""
 
-from harness.strategies.equivalence import canonical_info
+from harness.strategies.equivalence import canonical_info, canonical_part
 
 
 def expected_access(messages, iterations):
@@ -17,4 +17,15 @@ def expected_access(messages, iterations):
             for key in ("summary", "finish", "error", "variant", "structured"):
                 if info.get(key):
                     acc += 1
+    return acc
+
+
+def expected_open_map(parts, iterations):
+    """The open-map loop over stored part rows: the number of keys of every tool part's
+    ``state.input``, summed, ``iterations`` times (the kernels add in this order)."""
+    acc = 0.0
+    sizes = [len(part["state"]["input"]) for part in map(canonical_part, parts) if part["type"] == "tool"]
+    for _ in range(iterations):
+        for size in sizes:
+            acc += size
     return acc

@@ -9,7 +9,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from seed_access import expected_access
+from seed_access import expected_access, expected_open_map
 
 import harness.strategies as registry
 from harness.canonical import to_stored
@@ -80,6 +80,17 @@ def test_access_kernel_reads_the_seven_properties(name, profile):
     expected = expected_access(messages, 3)
     assert expected > 3 * len(messages)  # every role's length at least, and costs and flags besides
     assert strategy.access([strategy.info(row) for row in messages], 3) == expected
+
+
+@pytest.mark.parametrize("profile", DATASETS)
+@pytest.mark.parametrize("name", sorted(all_strategies()) + CACHED)
+def test_open_map_kernel_reads_every_tool_input(name, profile):
+    strategy = usable(name)
+    rows = [part for _, parts in stored(profile) for part in parts]
+    expected = expected_open_map(rows, 2)
+    assert expected >= 2 * sum(json.loads(row[-1])["type"] == "tool" for row in rows) > 0  # inputs have keys
+    tools = [part for part in map(strategy.part, rows) if strategy.field(part, "type") == "tool"]
+    assert strategy.open_map_access(tools, 2) == expected
 
 
 @pytest.mark.parametrize("name", STRATEGIES)

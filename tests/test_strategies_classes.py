@@ -18,8 +18,18 @@ from harness.schema import INFO_IDS, info_keys
 from harness.strategies import get
 from harness.strategies.equivalence import canonical_info, canonical_part, difference
 
-NAMES = ["slots", "slots-merged", "dataclass", "dataclass-slots", "attrs", "namedtuple", "instance-dict", "pydantic"]
-SLOTTED = ["slots", "slots-merged", "dataclass-slots", "attrs"]
+NAMES = [
+    "slots",
+    "slots-merged",
+    "slots-lazy",
+    "dataclass",
+    "dataclass-slots",
+    "attrs",
+    "namedtuple",
+    "instance-dict",
+    "pydantic",
+]
+SLOTTED = ["slots", "slots-merged", "slots-lazy", "dataclass-slots", "attrs"]
 
 
 @cache
@@ -98,6 +108,19 @@ def test_slotted_objects_have_no_dict(name):
     messages, parts = stored_rows("reference")
     for obj in [chosen.info(row) for row in messages[:20]] + [chosen.part(row) for row in parts[:50]]:
         assert not hasattr(obj, "__dict__"), type(obj)
+
+
+def test_slots_lazy_keeps_open_maps_as_json_text_decoded_on_each_read():
+    lazy, eager = get("slots-lazy"), get("slots")
+    assistant = lazy.info(ODD_MESSAGES[1])
+    assert type(assistant.error_json) is str and assistant.error == eager.info(ODD_MESSAGES[1]).error
+    assert assistant.error is not assistant.error and type(assistant.error_json) is str  # never stored back
+    assert assistant.structured == [1, {"a": None}] and lazy.info(ODD_MESSAGES[0]).tools is None
+    state = {"status": "completed", "input": {"cmd": "ls"}, "output": "x", "title": "t", "metadata": {"n": [1]}}
+    tool = lazy.part(part({"type": "tool", "callID": "c", "tool": "bash", "state": state}))
+    assert type(tool.state.input_json) is str and tool.state.input == {"cmd": "ls"}
+    assert tool.state.metadata == {"n": [1]} and tool.state.attachments is None and tool.metadata is None
+    assert lazy.to_dict(tool)["state"] == state
 
 
 def test_slots_has_a_class_per_role_and_slots_merged_one():

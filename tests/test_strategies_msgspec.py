@@ -7,6 +7,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from typing import get_args
 
 import pytest
 
@@ -16,7 +17,7 @@ from harness.schema import INFO_KEYS, PART_KEYS
 from harness.strategies import get
 from harness.strategies.equivalence import canonical_info, canonical_part, difference
 
-NAMES = ("msgspec", "msgspec-nogc", "msgspec-nogc-shallow", "msgspec-decode")
+NAMES = ("msgspec", "msgspec-nogc", "msgspec-nogc-shallow", "msgspec-decode", "msgspec-lazy")
 PROFILES = (("reference", 5), ("realistic", None))
 
 
@@ -60,11 +61,11 @@ def test_decode_gives_the_same_objects_as_convert(stored):
 @pytest.mark.requires("msgspec")
 def test_field_order_is_the_fixed_key_order(strategy, stored):
     for message, parts in stored[:6]:
-        info = strategy.info(message)
-        assert info.__struct_fields__ == INFO_KEYS[info.role][1:]  # the tag (role / type) is not a field
+        info = strategy.info(message)  # fields as JSON names them: a lazy open map is <key>_raw
+        assert info.__struct_encode_fields__ == INFO_KEYS[info.role][1:]  # the tag (role / type) is not a field
         for part in parts:
             obj = strategy.part(part)
-            assert obj.__struct_fields__ == PART_KEYS[obj.type][1:]
+            assert obj.__struct_encode_fields__ == PART_KEYS[obj.type][1:]
 
 
 @pytest.mark.requires("msgspec")
@@ -89,6 +90,64 @@ def test_shallow_keeps_tracked_nested_dicts(stored):
     assert all(type(info.tokens) is dict and gc.is_tracked(info.tokens) for info in assistants)  # holds cache
     tools = [shallow.part(part) for _, parts in stored for part in parts if '"type":"tool"' in part[-1]]
     assert tools and all(type(p.state) is dict and gc.is_tracked(p.state) for p in tools)  # holds input
+
+
+def values_in(value):
+    """``value`` and everything reachable from it through Struct fields, lists, tuples and dicts."""
+    import msgspec
+
+    yield value
+    if isinstance(value, msgspec.Struct):
+        children = [getattr(value, field) for field in value.__struct_fields__]
+    elif isinstance(value, (list, tuple)):
+        children = list(value)
+    elif isinstance(value, dict):
+        children = list(value.values())
+    else:
+        children = []
+    for child in children:
+        yield from values_in(child)
+
+
+@pytest.mark.requires("msgspec")
+def test_lazy_leaves_nothing_to_the_collector(stored):
+    import msgspec
+
+    lazy = get("msgspec-lazy")
+    objs = [lazy.info(message) for message, _ in stored] + [lazy.part(p) for _, parts in stored for p in parts]
+    gc.collect()  # tuples of untracked items leave the GC at their first collection
+    reached = [value for obj in objs for value in values_in(obj)]
+    assert sum(isinstance(value, msgspec.Raw) for value in reached) > len(stored) // 2
+    assert not any(gc.is_tracked(value) for value in reached)
+    assert not any(isinstance(value, (dict, list)) for value in reached)
+
+
+@pytest.mark.requires("msgspec")
+def test_lazy_open_maps_decode_on_every_read_and_stay_raw(stored):
+    import msgspec
+
+    lazy, eager = get("msgspec-lazy"), get("msgspec-decode-nogc")
+    row = next(p for _, parts in stored for p in parts if '"type":"tool"' in p[-1])
+    part = lazy.part(row)
+    first, second = part.state.input, part.state.input
+    assert first == second == eager.part(row).state.input and first is not second
+    assert type(part.state.input_raw) is msgspec.Raw and part.metadata is None
+
+
+@pytest.mark.requires("msgspec")
+def test_lazy_open_maps_are_the_schemas_open_maps():
+    from harness.schema import OPEN_MAPS
+    from harness.strategies._msgspec_types import RAW_SUFFIX, build
+
+    variant = build(gc=False, typed=True, lazy=True)
+    classes = {**variant.info, **variant.part}
+    for nested, holder, key in (("state", "tool", "state"), ("format", "user", "format")):
+        hint = variant.part[holder] if holder in variant.part else variant.info[holder]
+        kind = hint.__annotations__[key]
+        classes[nested] = next(arg for arg in get_args(kind) or (kind,) if arg is not type(None))
+    for kind, cls in classes.items():
+        raw = tuple(name[: -len(RAW_SUFFIX)] for name in cls.__struct_fields__ if name.endswith(RAW_SUFFIX))
+        assert raw == OPEN_MAPS.get(kind, ()), kind
 
 
 def _message(data, mid="msg_1"):

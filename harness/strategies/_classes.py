@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from harness.schema import INFO_KEYS, PART_KEYS, ROLES
-from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel
+from harness.strategies._kernel import ASSISTANT_ONLY, attribute_kernel, open_map_kernel
 from harness.strategies.base import Strategy
 
 #: (constructor, keys): the constructor takes the values of ``keys`` positionally; a key of None
@@ -114,3 +114,4 @@ class PerKindClasses(Strategy):
 
     to_dict = staticmethod(to_dict)
     access = staticmethod(attribute_kernel(ASSISTANT_ONLY))
+    open_map_access = staticmethod(open_map_kernel("attribute-item"))

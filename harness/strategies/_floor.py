@@ -6,7 +6,7 @@ from typing import Any, Callable, Tuple
 
 from harness.canonical import ROW_DATA
 from harness.schema import ACCESS_PROPERTIES
-from harness.strategies._kernel import item_kernel
+from harness.strategies._kernel import item_kernel, open_map_kernel
 from harness.strategies.base import Strategy
 
 
@@ -17,6 +17,7 @@ class Floor(Strategy):
     to_dict = staticmethod(dict)
     field = staticmethod(dict.get)
     access = staticmethod(item_kernel(tuple(key for key in ACCESS_PROPERTIES if key != "role")))
+    open_map_access = staticmethod(open_map_kernel("items"))
 
 
 def decoding(decode: Callable[[str], Any]) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:

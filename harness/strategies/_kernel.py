@@ -1,10 +1,15 @@
-"""The seed's access loop, compiled per strategy with that strategy's native read syntax.
+"""The access loops, compiled per strategy with that strategy's native read syntax.
 
-opencode's perf test reads seven properties of every info 200 times. Each strategy gets its own
+``seed``: opencode's perf test reads seven properties of every info 200 times. Each strategy gets its own
 copy of the loop (its own code object, so its own inline caches on CPython 3.11+) with each read
 written the way users of its objects write it: ``o.k``, ``getattr(o, "k", None)``, ``o["k"]`` or
 ``o.get("k")`` — no helper call per read. Every copy makes the same additions in the same order,
 so all strategies return the same float on the same rows.
+
+``open-map``: ``len(p.state.input)`` of every tool part — one open map read per object, the read
+a lazy strategy pays a decode for (opencode's loop reads every tool input when it builds the
+model's messages). Its syntax depends on how a strategy holds a part and its state
+(``TOOL_INPUT_READS``).
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ def access(infos, iterations):
 Kernel = Callable[[Sequence[Any], int], float]
 
 
-def _compile(reads: Dict[str, str], label: str) -> Kernel:
+def _compile(source: str, label: str) -> Kernel:
     namespace: Dict[str, Any] = {}
-    exec(compile(_TEMPLATE.format(**reads), f"<access kernel: {label}>", "exec"), namespace)
+    exec(compile(source, f"<access kernel: {label}>", "exec"), namespace)
     return namespace["access"]
 
 
@@ -51,11 +56,34 @@ def attribute_kernel(optional: Iterable[str] = ()) -> Kernel:
     """Reads ``o.k``, or ``getattr(o, "k", None)`` for the properties some objects lack."""
     optional = frozenset(optional)
     reads = {key: f'getattr(o, "{key}", None)' if key in optional else f"o.{key}" for key in ACCESS_PROPERTIES}
-    return _compile(reads, f"attributes, getattr for {', '.join(sorted(optional)) or 'none'}")
+    return _compile(_TEMPLATE.format(**reads), f"attributes, getattr for {', '.join(sorted(optional)) or 'none'}")
 
 
 def item_kernel(optional: Iterable[str] = ()) -> Kernel:
     """Reads ``o["k"]``, or ``o.get("k")`` for the keys some dicts lack."""
     optional = frozenset(optional)
     reads = {key: f'o.get("{key}")' if key in optional else f'o["{key}"]' for key in ACCESS_PROPERTIES}
-    return _compile(reads, f"items, get for {', '.join(sorted(optional)) or 'none'}")
+    return _compile(_TEMPLATE.format(**reads), f"items, get for {', '.join(sorted(optional)) or 'none'}")
+
+
+#: How a strategy's objects reach a tool part's ``state.input``: dicts all the way (``items``), an
+#: object whose state is a dict (``attribute-item``) or an object whose state is an object too.
+TOOL_INPUT_READS: Dict[str, str] = {
+    "items": 'o["state"]["input"]',
+    "attribute-item": 'o.state["input"]',
+    "attributes": "o.state.input",
+}
+
+_OPEN_MAP_TEMPLATE = """\
+def access(parts, iterations):
+    acc = 0.0
+    for _ in range(iterations):
+        for o in parts:
+            acc += len({read})
+    return acc
+"""
+
+
+def open_map_kernel(syntax: str) -> Kernel:
+    """The ``open-map`` loop over tool parts, reading ``state.input`` with ``TOOL_INPUT_READS[syntax]``."""
+    return _compile(_OPEN_MAP_TEMPLATE.format(read=TOOL_INPUT_READS[syntax]), f"open-map, {syntax}")

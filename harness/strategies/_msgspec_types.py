@@ -18,6 +18,9 @@ PyPy), so every msgspec strategy module imports anywhere and reports itself unav
   the dict or list as decoded: error (reference rows store ``{name, message}``, not ``{name, data}``),
   structured, metadata, tool input and attachments, format.schema, tools, retry error.
   Without ``typed`` every nested value is ``Any``.
+- ``lazy`` (with ``typed``): every open map is a ``msgspec.Raw`` field (``<key>_raw``, decoded
+  from and encoded to ``<key>``) holding its JSON bytes undecoded, and a property ``<key>`` that
+  decodes them on each read (see ``harness.strategies.msgspec_lazy``).
 - SCHEMA.md's ``num`` is ``Union[int, float]`` (kept as stored), its ``int≥0`` is ``int``.
 """
 
@@ -29,6 +32,7 @@ from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union, get_
 
 from harness.schema import INFO_IDS, INFO_KEYS, PART_IDS, PART_KEYS, PART_TYPES
 from harness.strategies._classes import PerKindClasses
+from harness.strategies._kernel import open_map_kernel
 
 try:
     import msgspec
@@ -49,25 +53,67 @@ class Variant(NamedTuple):
     part: Dict[str, type]
     info_union: Any
     part_union: Any
+    lazy: bool = False
 
 
 def _nullable(kind: Any) -> bool:
     return kind is Any or type(None) in get_args(kind)
 
 
+#: Where an open map (a JSON value of no fixed schema) sits in the type tables below.
+OPEN = Any
+#: The attribute a lazy Struct keeps an open map's JSON bytes in.
+RAW_SUFFIX = "_raw"
+
+
+def _lazy_property(key: str) -> property:
+    """``obj.<key>``: the open map decoded from ``obj.<key>_raw`` on every read (None when absent)."""
+    namespace: Dict[str, Any] = {"decode": msgspec.json.decode}
+    source = f"def {key}(self):\n    raw = self.{key}{RAW_SUFFIX}\n    return None if raw is None else decode(raw)\n"
+    exec(compile(source, f"<lazy {key}>", "exec"), namespace)
+    return property(namespace[key], doc=f"{key}, decoded from its JSON bytes on each read")
+
+
+def _fields(spec: Dict[str, Any], keys: Tuple[str, ...], lazy: bool) -> Tuple[list, Dict[str, str], Dict[str, Any]]:
+    """defstruct fields in ``keys`` order, the renames and the properties of the lazy open maps."""
+    fields: list = []
+    rename: Dict[str, str] = {}
+    properties: Dict[str, Any] = {}
+    for key in keys:
+        kind = spec[key]
+        if lazy and kind is OPEN:
+            fields.append((key + RAW_SUFFIX, msgspec.Raw, None))
+            rename[key + RAW_SUFFIX] = key
+            properties[key] = _lazy_property(key)
+        else:
+            fields.append((key, kind, None) if _nullable(kind) else (key, kind))
+    return fields, rename, properties
+
+
 @cache
-def build(gc: bool, typed: bool) -> Optional[Variant]:
-    """The Struct classes with ``gc`` and nested values typed or left as decoded; None without msgspec."""
+def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
+    """The Struct classes with ``gc``, nested values typed or left as decoded, open maps decoded or
+    ``lazy`` (``msgspec.Raw``, needs ``typed``); None without msgspec."""
     if msgspec is None:
         return None
-    suffix = ("" if gc else "NoGC") + ("" if typed else "Shallow")
+    if lazy and not typed:
+        raise ValueError("lazy open maps need typed nested values (the tool state and format hold them)")
+    suffix = ("" if gc else "NoGC") + ("" if typed else "Shallow") + ("Lazy" if lazy else "")
 
     def struct(name: str, spec: Dict[str, Any], keys: Tuple[str, ...] = (), **options: Any) -> type:
         keys = keys or tuple(spec)
         assert set(keys) == set(spec), f"{name}: the type table and harness.schema disagree"
-        fields = [(key, spec[key], None) if _nullable(spec[key]) else (key, spec[key]) for key in keys]
+        fields, rename, properties = _fields(spec, keys, lazy)
+        options["namespace"] = {**options.get("namespace", {}), **properties}
         return msgspec.defstruct(
-            name + suffix, fields, module=__name__, kw_only=True, omit_defaults=True, gc=gc, **options
+            name + suffix,
+            fields,
+            module=__name__,
+            kw_only=True,
+            omit_defaults=True,
+            gc=gc,
+            rename=rename or None,
+            **options,
         )
 
     n: Callable[[Any], Any] = (lambda kind: kind) if typed else (lambda kind: Any)
@@ -82,20 +128,20 @@ def build(gc: bool, typed: bool) -> Optional[Variant]:
         "FileDiff", {"file": s, "before": s, "after": s, "patch": s, "additions": NUM, "deletions": NUM, "status": s}
     )
     summary = n(struct("Summary", {"title": s, "body": s, "diffs": Tuple[diff, ...]}))
-    fmt = n(struct("Format", {"type": str, "schema": Any, "retryCount": i}))
+    fmt = n(struct("Format", {"type": str, "schema": OPEN, "retryCount": i}))
     state = n(
         struct(
             "ToolState",
             {
                 "status": str,
-                "input": Any,
+                "input": OPEN,
                 "raw": s,
                 "output": s,
                 "title": s,
-                "metadata": Any,
+                "metadata": OPEN,
                 "error": s,
                 "time": Opt[span],
-                "attachments": Any,
+                "attachments": OPEN,
             },
         )
     )
@@ -126,12 +172,12 @@ def build(gc: bool, typed: bool) -> Optional[Variant]:
         "agent": str,
         "model": model,
         "system": s,
-        "tools": Any,
+        "tools": OPEN,
         **INFO_ID_TYPES,
     }
     assistant = {
         "time": time,
-        "error": Any,
+        "error": OPEN,
         "parentID": str,
         "modelID": str,
         "providerID": str,
@@ -141,23 +187,23 @@ def build(gc: bool, typed: bool) -> Optional[Variant]:
         "summary": b,
         "cost": NUM,
         "tokens": tokens,
-        "structured": Any,
+        "structured": OPEN,
         "variant": s,
         "finish": s,
         **INFO_ID_TYPES,
     }
     parts = {
-        "text": {"text": str, "synthetic": b, "ignored": b, "time": Opt[span], "metadata": Any},
+        "text": {"text": str, "synthetic": b, "ignored": b, "time": Opt[span], "metadata": OPEN},
         "subtask": {"prompt": str, "description": str, "agent": str, "model": Opt[model], "command": s},
-        "reasoning": {"text": str, "metadata": Any, "time": span},
+        "reasoning": {"text": str, "metadata": OPEN, "time": span},
         "file": {"mime": str, "filename": s, "url": str, "source": Opt[source]},
-        "tool": {"callID": str, "tool": str, "state": state, "metadata": Any},
+        "tool": {"callID": str, "tool": str, "state": state, "metadata": OPEN},
         "step-start": {"snapshot": s},
         "step-finish": {"reason": str, "snapshot": s, "cost": NUM, "tokens": tokens},
         "snapshot": {"snapshot": str},
         "patch": {"hash": str, "files": strings},
         "agent": {"name": str, "source": Opt[source_text]},
-        "retry": {"attempt": int, "error": Any, "time": time},
+        "retry": {"attempt": int, "error": OPEN, "time": time},
         "compaction": {"auto": bool, "overflow": b, "tail_start_id": s},
     }
     info = {
@@ -176,17 +222,21 @@ def build(gc: bool, typed: bool) -> Optional[Variant]:
         )
         for kind in PART_TYPES
     }
-    return Variant(info, other, part, Union[tuple(info.values())], Union[tuple(part.values())])
+    return Variant(info, other, part, Union[tuple(info.values())], Union[tuple(part.values())], lazy)
 
 
 def converters(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
     """``info(row)`` / ``part(row)`` on the convert path: ``json.loads``, ids added, ``msgspec.convert``.
 
     A role other than user / assistant builds an ``OtherUser``; an unknown part type stays the
-    decoded dict with the ids appended (every stored key, as opencode keeps them).
+    decoded dict with the ids appended (every stored key, as opencode keeps them). A lazy variant's
+    ``msgspec.Raw`` fields cannot be converted from decoded values, so there the row's text is
+    decoded into the class the decoded role / type picks.
     """
     if variant is None:
         return _missing, _missing
+    if variant.lazy:
+        return _text_converters(variant)
     loads, convert = json.loads, msgspec.convert
     infos, other, parts = variant.info, variant.other_info, variant.part
 
@@ -205,6 +255,35 @@ def converters(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Call
         values["messageID"] = message_id
         cls = parts.get(values.get("type"))
         return values if cls is None else convert(values, cls)
+
+    return info, part
+
+
+def _text_converters(variant: Variant) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
+    """The convert path of a lazy variant: the role / type picked from the decoded row, then the
+    row's text decoded into that class (which raises for a malformed known shape)."""
+    loads, decode = json.loads, msgspec.json.decode
+    infos, other, parts = variant.info, variant.other_info, variant.part
+
+    def info(row: Tuple) -> Any:
+        mid, session_id, _, _, data = row
+        obj = decode(data, type=infos.get(loads(data).get("role"), other))
+        obj.id = mid
+        obj.sessionID = session_id
+        return obj
+
+    def part(row: Tuple) -> Any:
+        pid, message_id, session_id, _, _, data = row
+        values = loads(data)
+        cls = parts.get(values.get("type"))
+        obj = values if cls is None else decode(data, type=cls)
+        ids = zip(PART_IDS, (pid, session_id, message_id))
+        if cls is None:
+            obj.update(ids)
+        else:
+            for key, value in ids:
+                setattr(obj, key, value)
+        return obj
 
     return info, part
 
@@ -255,13 +334,23 @@ def to_dict(obj: Any) -> Dict[str, Any]:
     return msgspec.to_builtins(obj)
 
 
+def lazy_to_dict(obj: Any) -> Dict[str, Any]:
+    """``to_dict`` of a lazy variant's objects: encoded to JSON (their ``Raw`` bytes written as they
+    are, under the open maps' own keys) and decoded back, so every open map is decoded."""
+    if msgspec is None:
+        _missing()
+    return msgspec.json.decode(msgspec.json.encode(obj))
+
+
 def _missing(*_: Any) -> Any:
     raise RuntimeError("msgspec is not installed (it does not build on PyPy)")
 
 
 class MsgspecStrategy(PerKindClasses):
-    """Base of the msgspec strategies: needs msgspec (CPython only); Structs to plain data."""
+    """Base of the msgspec strategies: needs msgspec (CPython only); Structs to plain data; a tool
+    part's state is a Struct (typed nested values)."""
 
     requires = ("msgspec",)
     implementations = ("cpython",)
     to_dict = staticmethod(to_dict)
+    open_map_access = staticmethod(open_map_kernel("attributes"))

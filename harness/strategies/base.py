@@ -72,6 +72,12 @@ class Strategy:
         in the strategy's native syntax; returns the accumulator so nothing is optimised away."""
         raise NotImplementedError
 
+    @staticmethod
+    def open_map_access(parts: Sequence[Any], iterations: int) -> float:
+        """The ``open-map`` access loop: ``len`` of every tool part's ``state.input`` (an open map),
+        ``iterations`` times, in the strategy's native syntax (``harness.strategies._kernel``)."""
+        raise NotImplementedError
+
 
 def object_fields(obj: Any) -> Tuple[str, ...]:
     """Field names of an object in their order, whatever kind of object it is."""

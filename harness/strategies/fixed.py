@@ -14,7 +14,7 @@ from typing import Any, Dict, Tuple
 
 from harness.schema import info_keys, part_keys
 from harness.strategies import register
-from harness.strategies._kernel import ASSISTANT_ONLY, item_kernel
+from harness.strategies._kernel import ASSISTANT_ONLY, item_kernel, open_map_kernel
 from harness.strategies.base import Strategy
 
 _loads = json.loads
@@ -52,3 +52,4 @@ class Fixed(Strategy):
     field = staticmethod(dict.get)
 
     access = staticmethod(item_kernel(ASSISTANT_ONLY))
+    open_map_access = staticmethod(open_map_kernel("items"))

@@ -18,7 +18,7 @@ from typing import Any, Dict, Tuple
 from harness.schema import ACCESS_PROPERTIES, INFO_IDS, PART_IDS
 from harness.strategies import register
 from harness.strategies._classes import build_classes, to_dict
-from harness.strategies._kernel import attribute_kernel
+from harness.strategies._kernel import attribute_kernel, open_map_kernel
 from harness.strategies.base import Strategy
 
 _loads = json.loads
@@ -67,3 +67,4 @@ class InstanceDict(Strategy):
 
     to_dict = staticmethod(to_dict)
     access = staticmethod(attribute_kernel(_MAYBE_UNSET))
+    open_map_access = staticmethod(open_map_kernel("attribute-item"))

@@ -11,6 +11,7 @@ much time in GC as spread dicts; the harness shows it against ``msgspec-nogc``.
 from __future__ import annotations
 
 from harness.strategies import register
+from harness.strategies._kernel import open_map_kernel
 from harness.strategies._msgspec_types import MsgspecStrategy, build, converters
 
 _info, _part = converters(build(gc=False, typed=False))
@@ -23,3 +24,4 @@ class MsgspecNoGCShallow(MsgspecStrategy):
 
     info = staticmethod(_info)
     part = staticmethod(_part)
+    open_map_access = staticmethod(open_map_kernel("attribute-item"))

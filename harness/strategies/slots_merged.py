@@ -13,7 +13,7 @@ from __future__ import annotations
 from harness.schema import INFO_IDS, INFO_KEYS
 from harness.strategies import register
 from harness.strategies._classes import build_classes, hydrators, slots_class, to_dict
-from harness.strategies._kernel import attribute_kernel
+from harness.strategies._kernel import attribute_kernel, open_map_kernel
 from harness.strategies.base import Strategy
 
 #: Union of both roles' keys in a fixed order: assistant's, then user-only ones, then the ids.
@@ -38,3 +38,4 @@ class SlotsMerged(Strategy):
     part = staticmethod(_part)
     to_dict = staticmethod(to_dict)
     access = staticmethod(attribute_kernel())
+    open_map_access = staticmethod(open_map_kernel("attribute-item"))

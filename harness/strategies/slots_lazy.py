@@ -1,0 +1,103 @@
+"""``slots-lazy``: ``slots`` objects whose open maps stay JSON text until they are read.
+
+The standard library's counterpart of ``msgspec-lazy`` (it runs on PyPy): one ``__slots__`` class
+per role and per part type, fields in the fixed order, absent optionals ``None``, legacy keys dropped.
+Every open map of ``harness.schema.OPEN_MAPS`` (``error``, ``structured``, ``tools``, part
+``metadata``, retry ``error``, and the tool state's ``input`` / ``metadata`` / ``attachments`` and the
+format's ``schema``, whose holders become small ``__slots__`` objects too) is kept as its own compact
+JSON text in ``<key>_json``; ``o.<key>`` is a property that decodes it on every read (never stored
+back). Other nested values stay the dicts ``json.loads`` made. The row is still decoded whole by
+``json.loads`` and each open map re-encoded (``json.dumps``): laziness here saves objects, not
+decoding. Still tracked by CPython's GC: every object (a class instance always is), ``tokens``
+(it holds ``cache``), summaries with diffs, file sources; untracked: the open maps (strings).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Dict, Tuple
+
+from harness.schema import INFO_KEYS, NESTED_KEYS, OPEN_MAPS, PART_KEYS
+from harness.strategies import register
+from harness.strategies._classes import PerKindClasses, class_name, slots_class
+from harness.strategies._kernel import open_map_kernel
+
+TEXT_SUFFIX = "_json"
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_loads = json.loads
+
+
+def _decoding(key: str) -> property:
+    namespace: Dict[str, Any] = {"loads": _loads}
+    source = f"def {key}(self):\n    text = self.{key}{TEXT_SUFFIX}\n    return None if text is None else loads(text)\n"
+    exec(compile(source, f"<lazy {key}>", "exec"), namespace)
+    return property(namespace[key], doc=f"{key}, decoded from its JSON text on each read")
+
+
+def lazy_class(kind: str, keys: Tuple[str, ...], suffix: str) -> Callable[[Dict[str, Any]], Any]:
+    """A ``__slots__`` class for ``keys`` (open maps stored as text) and ``build(values)`` making one
+    from a decoded dict; nested objects of ``NESTED_KEYS`` are built by their own ``build``."""
+    lazy = OPEN_MAPS.get(kind, ())
+    stored = tuple(key + TEXT_SUFFIX if key in lazy else key for key in keys)
+    cls = slots_class(class_name(kind, suffix), stored)
+    for key in lazy:
+        setattr(cls, key, _decoding(key))
+    cls._keys, cls._schema_keys = stored, keys  # type: ignore[attr-defined]
+    namespace: Dict[str, Any] = {"cls": cls, "dumps": _dumps}
+    arguments = []
+    for key in keys:
+        if key in lazy:
+            arguments.append(f'(None if (v := get("{key}")) is None else dumps(v))')
+        elif key in NESTED_KEYS:
+            namespace[f"build_{key}"] = lazy_class(key, NESTED_KEYS[key], "")
+            arguments.append(f'(None if (v := get("{key}")) is None else build_{key}(v))')
+        else:
+            arguments.append(f'get("{key}")')
+    source = f"def build(values):\n    get = values.get\n    return cls({', '.join(arguments)})\n"
+    exec(compile(source, f"<build {cls.__name__}>", "exec"), namespace)
+    return namespace["build"]
+
+
+_INFOS = {role: lazy_class(role, keys, "Info") for role, keys in INFO_KEYS.items()}
+_PARTS = {kind: lazy_class(kind, keys, "Part") for kind, keys in PART_KEYS.items()}
+
+
+def _info(row: Tuple) -> Any:
+    mid, session_id, _, _, data = row
+    values = _loads(data)
+    values["id"] = mid
+    values["sessionID"] = session_id
+    return _INFOS["assistant" if values.get("role") == "assistant" else "user"](values)
+
+
+def _part(row: Tuple) -> Any:
+    pid, message_id, session_id, _, _, data = row
+    values = _loads(data)
+    values["id"] = pid
+    values["sessionID"] = session_id
+    values["messageID"] = message_id
+    build = _PARTS.get(values.get("type"))
+    return values if build is None else build(values)  # unknown type: every stored key plus the ids
+
+
+def to_dict(obj: Any) -> Dict[str, Any]:
+    """Plain JSON data, every open map decoded (an unknown-type part is its dict already)."""
+    if isinstance(obj, dict):
+        return dict(obj)
+    found = {}
+    for key in obj._schema_keys:
+        value = getattr(obj, key)
+        if value is not None:
+            found[key] = to_dict(value) if hasattr(value, "_schema_keys") else value
+    return found
+
+
+@register
+class SlotsLazy(PerKindClasses):
+    name = "slots-lazy"
+    description = "__slots__ objects whose open maps stay JSON text, decoded on read (standard library only)"
+
+    info = staticmethod(_info)
+    part = staticmethod(_part)
+    to_dict = staticmethod(to_dict)
+    open_map_access = staticmethod(open_map_kernel("attributes"))
