@@ -2,17 +2,26 @@
 
 ``page`` / ``hydrate`` / ``stream`` / ``filter_compacted`` follow opencode's
 ``message-v2.ts`` at PR #29029 (SQL, ordering, compaction rules); ``run_loop``
-simulates the agent loop re-reading a growing session. Every workload takes a
-strategy class from the registry and never imports one.
+simulates the agent loop re-reading a growing session, by default through that
+read path (``full``; the others are in ``harness.read_paths``). Every workload
+takes a strategy class from the registry and never imports one.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Type
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Type
 
-from harness.canonical import MESSAGE_COLUMNS, MESSAGE_CREATED, PART_COLUMNS, PART_MESSAGE, ROW_ID
+from harness.canonical import (
+    MESSAGE_COLUMNS,
+    MESSAGE_CREATED,
+    MESSAGE_UPDATED,
+    PART_COLUMNS,
+    PART_MESSAGE,
+    PART_UPDATED,
+    ROW_ID,
+)
 from harness.strategies.base import Strategy
 
 PAGE_SIZE = 50
@@ -23,6 +32,8 @@ SYNTHETIC_PART = {"type": "text", "text": "", "synthetic": True}
 
 _MESSAGES = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM message"
 _PARTS = f"SELECT {', '.join(PART_COLUMNS)} FROM part"
+#: A read of the history: every message the agent loop keeps, oldest first (filterCompacted's output).
+HistoryRead = Callable[[], List["Message"]]
 
 
 @dataclass
@@ -72,38 +83,53 @@ def page(
     limit: int = PAGE_SIZE,
 ) -> Page:
     """Up to ``limit`` messages older than ``before``, newest first in SQL, returned oldest first."""
-    if before is None:
-        rows = conn.execute(
-            f"{_MESSAGES} WHERE session_id = ? ORDER BY time_created DESC, id DESC LIMIT ?", (session_id, limit + 1)
-        ).fetchall()
-    else:
-        time, mid = before
-        rows = conn.execute(
-            f"{_MESSAGES} WHERE session_id = ? AND (time_created < ? OR (time_created = ? AND id < ?)) "
-            "ORDER BY time_created DESC, id DESC LIMIT ?",
-            (session_id, time, time, mid, limit + 1),
-        ).fetchall()
-    if not rows and before is None and not session_exists(conn, session_id):
-        raise MissingSession(f"no session {session_id!r} in the dataset")
-    more = len(rows) > limit
-    rows = rows[:limit]
+    rows, more = page_rows(conn, _MESSAGES, session_id, before, limit)
     items = hydrate(conn, strategy, rows)
     items.reverse()
     cursor = (rows[-1][MESSAGE_CREATED], rows[-1][ROW_ID]) if more else None
     return Page(items, more, cursor)
 
 
+def page_rows(
+    conn: sqlite3.Connection, select: str, session_id: str, before: Optional[Cursor], limit: int
+) -> Tuple[List[Tuple], bool]:
+    """The page query: up to ``limit`` rows of ``select`` (a ``SELECT <columns> FROM message`` whose
+    columns start with id, session_id, time_created) older than ``before``, newest first, and
+    whether there are more; MissingSession when the session does not exist."""
+    if before is None:
+        rows = conn.execute(
+            f"{select} WHERE session_id = ? ORDER BY time_created DESC, id DESC LIMIT ?", (session_id, limit + 1)
+        ).fetchall()
+    else:
+        time, mid = before
+        rows = conn.execute(
+            f"{select} WHERE session_id = ? AND (time_created < ? OR (time_created = ? AND id < ?)) "
+            "ORDER BY time_created DESC, id DESC LIMIT ?",
+            (session_id, time, time, mid, limit + 1),
+        ).fetchall()
+    if not rows and before is None and not session_exists(conn, session_id):
+        raise MissingSession(f"no session {session_id!r} in the dataset")
+    return rows[:limit], len(rows) > limit
+
+
 def session_exists(conn: sqlite3.Connection, session_id: str) -> bool:
     return conn.execute("SELECT 1 FROM session WHERE id = ?", (session_id,)).fetchone() is not None
 
 
+PageReader = Callable[[sqlite3.Connection, Type[Strategy], str, Optional[Cursor], int], Page]
+
+
 def stream(
-    conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, limit: int = PAGE_SIZE
+    conn: sqlite3.Connection,
+    strategy: Type[Strategy],
+    session_id: str,
+    limit: int = PAGE_SIZE,
+    read_page: PageReader = page,
 ) -> Iterator[Message]:
-    """Every message of a session, newest to oldest, fetched lazily page by page."""
+    """Every message of a session, newest to oldest, fetched lazily page by page (``read_page``)."""
     before: Optional[Cursor] = None
     while True:
-        next_page = page(conn, strategy, session_id, before, limit)
+        next_page = read_page(conn, strategy, session_id, before, limit)
         yield from reversed(next_page.items)
         if not next_page.more:
             return
@@ -189,6 +215,10 @@ class GrowingSession:
     It starts with the session's oldest ``start`` messages (and their parts) in an
     in-memory SQLite database with opencode's layout; ``grow(n)`` appends the next
     ``n`` stored messages of the same session, as a running prompt writes them.
+    Each appended row's ``time_updated`` is stamped as opencode's ORM stamps a write:
+    from a clock that never goes back (the stored value, or the previous write's
+    when that is later — a stored row holds the time of its *last* update, which can
+    lie after the next message's creation).
     """
 
     def __init__(self, source: sqlite3.Connection, session_id: str, start: int) -> None:
@@ -207,6 +237,7 @@ class GrowingSession:
         create_tables(self.conn)
         self.conn.execute("INSERT INTO session VALUES (?, 'scratch copy', 0, 0)", (session_id,))
         self.size = 0
+        self.clock = 0  # the latest time_updated written
         self.pending.reverse()  # pop() from the end takes the oldest
         self.grow(start)
 
@@ -223,21 +254,28 @@ class GrowingSession:
         """Append the next ``count`` messages of the session; TooFewMessages when it has too few."""
         if count > len(self.pending):
             raise too_few(f"session {self.session_id!r}", self.total, str(self.size + count))
-        messages = [self.pending.pop() for _ in range(count)]
+        messages = [self._stamped(self.pending.pop(), MESSAGE_UPDATED) for _ in range(count)]
         self.conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", messages)
         self.conn.executemany(
             f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
-            [part for message in messages for part in self.parts.get(message[ROW_ID], ())],
+            [self._stamped(part, PART_UPDATED) for message in messages for part in self.parts.get(message[ROW_ID], ())],
         )
         self.size += count
 
+    def _stamped(self, row: Tuple, updated: int) -> Tuple:
+        self.clock = max(self.clock, row[updated])
+        return row if row[updated] == self.clock else row[:updated] + (self.clock,) + row[updated + 1 :]
 
-def loop_iteration(session: GrowingSession, strategy: Type[Strategy], growth: int) -> List[Message]:
+
+def loop_iteration(
+    session: GrowingSession, strategy: Type[Strategy], growth: int, read: Optional[HistoryRead] = None
+) -> List[Message]:
     """One agent-loop step: the prompt appends ``growth`` messages, then the loop re-reads
-    the history with ``filter_compacted`` and injects a part into the newest user message's
-    ``parts`` list (opencode does this with synthetic parts; the list must not be shared)."""
+    the history (``read``; default ``filter_compacted``, opencode's read path) and injects a
+    part into the newest user message's ``parts`` list (opencode does this with synthetic
+    parts; the list must not be shared)."""
     session.grow(growth)
-    history = filter_compacted(session.conn, strategy, session.session_id)
+    history = read() if read is not None else filter_compacted(session.conn, strategy, session.session_id)
     field = strategy.field
     for message in reversed(history):
         if field(message["info"], "role") == "user":
@@ -247,15 +285,25 @@ def loop_iteration(session: GrowingSession, strategy: Type[Strategy], growth: in
 
 
 def run_loop(
-    source: sqlite3.Connection, strategy: Type[Strategy], session_id: str, iterations: int, growth: int, start: int = 0
+    source: sqlite3.Connection,
+    strategy: Type[Strategy],
+    session_id: str,
+    iterations: int,
+    growth: int,
+    start: int = 0,
+    read_path: str = "full",
 ) -> List[Tuple[int, int]]:
-    """The agent-loop scenario: per iteration (history size, messages kept by filter_compacted)."""
+    """The agent-loop scenario: per iteration (history size, messages kept by filter_compacted),
+    the history read through ``read_path`` (``harness.read_paths``)."""
+    from harness.read_paths import history_reader  # it builds on this module
+
     session = GrowingSession(source, session_id, start)
     if iterations * growth > session.remaining:
         raise too_few(f"session {session_id!r}", session.total, f"{start} + {iterations} × {growth}")
+    read = history_reader(read_path, session.conn, strategy, session_id)
     steps = []
     for _ in range(iterations):
-        kept = len(loop_iteration(session, strategy, growth))
+        kept = len(loop_iteration(session, strategy, growth, read))
         steps.append((session.size, kept))
     return steps
 

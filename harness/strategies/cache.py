@@ -6,21 +6,33 @@ its entry). Bounds default to opencode's (200,000 infos, 400,000 parts). Two
 eviction policies: ``fifo`` drops the oldest-inserted 10 % when full (opencode's),
 ``lru`` drops the least recently used entry. The cache holds infos and parts,
 never the ``parts`` lists of hydrated messages: callers get a fresh list each time.
+
+Faithful to the PR, a hit still pays the JSON decode: opencode's ORM (drizzle, a
+``text({mode: "json"})`` column) parses every selected row's ``data`` before the
+cache sees the row, so ``cached:<name>`` decodes the row's data with ``json.loads``
+on a hit and drops the result (``ORM_PARSE``). The ``cache-aware`` read path
+(``harness.read_paths``) asks the cache first (``RowCache.lookup``) and reads and
+decodes ``data`` only for the rows it misses.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Tuple, Type
+from typing import Any, Callable, Dict, Optional, Tuple, Type
 
-from harness.canonical import MESSAGE_UPDATED, PART_UPDATED, ROW_ID
+from harness.canonical import MESSAGE_UPDATED, PART_UPDATED, ROW_DATA, ROW_ID
 from harness.strategies.base import Strategy
 
 POLICIES = ("fifo", "lru")
 DEFAULT_INFO_CAPACITY = 200_000
 DEFAULT_PART_CAPACITY = 400_000
 PREFIX = "cached:"
+#: What opencode's ORM does to the ``data`` of every row it selects, hit or miss (drizzle's JSON.parse).
+ORM_PARSE = json.loads
+#: ``RowCache.lookup``'s answer for a row it does not hold (or holds at another ``time_updated``).
+MISSING = object()
 
 
 class RowCache:
@@ -48,15 +60,32 @@ class RowCache:
         self.entries[row_id] = (updated, value)
         return value
 
-    def in_front_of(self, build: Callable[[Tuple], Any], updated_column: int) -> Callable[[Tuple], Any]:
+    def lookup(self, row_id: str, updated: int) -> Any:
+        """The object cached for ``row_id`` at ``updated`` (a hit), or ``MISSING`` (not counted:
+        the caller builds the row through ``miss``)."""
+        entry = self.entries.get(row_id)
+        if entry is None or entry[0] != updated:
+            return MISSING
+        self.hits += 1
+        if self.policy == "lru":
+            self.entries.move_to_end(row_id)  # type: ignore[attr-defined]
+        return entry[1]
+
+    def in_front_of(
+        self, build: Callable[[Tuple], Any], updated_column: int, parse: Optional[Callable[[str], Any]] = None
+    ) -> Callable[[Tuple], Any]:
         """``build`` behind this cache: rows are keyed by their id and valid while column
-        ``updated_column`` (``time_updated``) is unchanged; the hit path is inlined for hot loops."""
+        ``updated_column`` (``time_updated``) is unchanged; on a hit the row's data still goes
+        through ``parse`` when one is given (opencode's ORM parses it before the cache sees it). The
+        hit path is inlined for hot loops."""
         get, miss, lru = self.entries.get, self.miss, self.policy == "lru"
         move_to_end = getattr(self.entries, "move_to_end", None)
 
         def reuse_or_build(row: Tuple) -> Any:
             entry = get(row[ROW_ID])
             if entry is not None and entry[0] == row[updated_column]:
+                if parse is not None:
+                    parse(row[ROW_DATA])
                 self.hits += 1
                 if lru:
                     move_to_end(row[ROW_ID])
@@ -91,15 +120,17 @@ def with_row_cache(
     part_capacity: int = DEFAULT_PART_CAPACITY,
     policy: str = "fifo",
 ) -> Type[Strategy]:
-    """A new strategy class ``cached:<base>`` with its own pair of caches in front of ``base``."""
+    """A new strategy class ``cached:<base>`` with its own pair of caches in front of ``base``; a hit
+    still decodes the row's data (``ORM_PARSE``), as opencode's ORM does before its cache."""
     infos, parts = RowCache(info_capacity, policy), RowCache(part_capacity, policy)
 
     class Cached(base):  # type: ignore[valid-type, misc]
         name = PREFIX + base.name
         description = f"{base.name} behind a bounded ({policy}) row cache keyed by (id, time_updated)"
         info_cache, part_cache = infos, parts
-        info = staticmethod(infos.in_front_of(base.info, MESSAGE_UPDATED))
-        part = staticmethod(parts.in_front_of(base.part, PART_UPDATED))
+        built_from = base
+        info = staticmethod(infos.in_front_of(base.info, MESSAGE_UPDATED, ORM_PARSE))
+        part = staticmethod(parts.in_front_of(base.part, PART_UPDATED, ORM_PARSE))
 
     Cached.__qualname__ = Cached.__name__ = f"Cached_{base.__name__}"
     return Cached
