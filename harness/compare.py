@@ -1,7 +1,7 @@
 """Compare two runs: B/A per figure both runs have, with pyperf's significance test for timings.
 
 A figure is matched on (interpreter, strategy, workload, measurer, variant, size, metric); the
-variant is the job's GC mode (tidy column ``gc_mode``). For a timing job both runs
+variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and ``variant``). For a timing job both runs
 keep pyperf's own JSON (``timing/<job>.json``); whether A and B differ is decided the way
 ``python -m pyperf compare_to`` decides it (``pyperf._compare.CompareResult``: Student's two-sample
 t-test at 95 %), not re-derived here. Driver side: needs pandas (the ``analysis`` extra).
@@ -76,7 +76,8 @@ def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
 
 def _keyed(frame: Any) -> Any:
     frame = frame.copy()
-    frame["variant"] = frame["gc_mode"].fillna("").astype(str)
+    workload_variant = frame["variant"].fillna("").astype(str) if "variant" in frame else ""
+    frame["variant"] = (frame["gc_mode"].fillna("").astype(str) + " " + workload_variant).str.strip()
     return frame.drop_duplicates(subset=list(KEY), keep="last")
 
 

@@ -32,7 +32,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 from harness.atomic import write_text
 from harness.integrity import Verdict, tidy_problem, verify_result
-from harness.measure.catalogue import GC_MODE_MEASURERS
+from harness.measure.catalogue import GC_MODE_MEASURERS, workload_variant
 from harness.measure.job import RESULT_VERSION, Job, JobError
 
 # Result schema versions (manifest.json "schema_version"); older runs are read and upgraded on load:
@@ -40,6 +40,8 @@ from harness.measure.job import RESULT_VERSION, Job, JobError
 #       the manifest names its bench plan "profile", tidy.csv holds the MAD in a column "spread".
 #   2 — the manifest's "plan" is the plan's name and "jobs" the planned jobs (v1: "profile" and
 #       "plan", with "jobs" their ids); tidy.csv column "mad"; results carry "job_sha256".
+#       Added within 2: tidy.csv column "variant" (the workload variant); a table without it is
+#       read with it empty, which is what it meant.
 SCHEMA_VERSION = 2
 STATUSES = ("running", "complete", "failed", "interrupted")
 TIDY_COLUMNS = (
@@ -49,6 +51,7 @@ TIDY_COLUMNS = (
     "workload",
     "measurer",
     "gc_mode",
+    "variant",
     "size",
     "metric",
     "value",
@@ -152,6 +155,7 @@ def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
                 "workload": job["workload"],
                 "measurer": job["measurer"],
                 "gc_mode": job["params"].get("gc_mode", "enabled") if job["measurer"] in GC_MODE_MEASURERS else "",
+                "variant": workload_variant(job["workload"], job["params"]),
                 "size": job["size"],
                 "metric": figure["metric"],
                 "value": figure["value"],
@@ -190,11 +194,13 @@ def load_tidy(run_dir: Path) -> Any:
         raise RunError(f"{problem}; rebuild it with  harness bench --resume {run_dir}")
     frame = pd.read_csv(
         Path(run_dir) / "tidy.csv",
-        dtype={"gc_mode": "string"},
+        dtype={"gc_mode": "string", "variant": "string"},
         keep_default_na=False,
         na_values={name: [""] for name in ("value", "mad", "spread", "n", "size")},
     )
     frame = frame.rename(columns=RENAMED_COLUMNS)
+    if "variant" not in frame.columns:
+        frame["variant"] = pd.Series([""] * len(frame), dtype="string")
     missing = set(TIDY_COLUMNS) - set(frame.columns)
     if missing:
         raise RunError(f"{run_dir}/tidy.csv lacks columns {', '.join(sorted(missing))}")

@@ -62,11 +62,20 @@ def _messages(workload, outcome):
 
 
 @pytest.mark.parametrize(
-    ("workload", "messages", "units"),
-    [("hydrate_all", 100, None), ("page", 50, 50), ("filter_compacted", 100, 100), ("run_loop", 100, 100)],
+    ("workload", "messages", "units", "params"),
+    [
+        ("hydrate_all", 100, None, {}),
+        ("page", 50, 50, {}),
+        ("filter_compacted", 100, 100, {}),
+        ("filter_compacted", 100, 100, {"read_path": "cache-aware"}),
+        ("filter_compacted", 100, 100, {"read_path": "incremental"}),
+        ("run_loop", 100, 100, {}),
+        ("run_loop", 100, 100, {"read_path": "cache-aware"}),
+        ("run_loop", 100, 100, {"read_path": "incremental"}),
+    ],
 )
-def test_every_workload_prepares_and_runs(dataset, workload, messages, units):
-    job = check(Job("j", "timing", "cached:fixed", workload, str(dataset), 100))
+def test_every_workload_prepares_and_runs(dataset, workload, messages, units, params):
+    job = check(Job("j", "timing", "cached:fixed", workload, str(dataset), 100, params=params))
     prepared = prepare(job)
     try:
         found, parts = _messages(workload, prepared.run())
@@ -74,6 +83,27 @@ def test_every_workload_prepares_and_runs(dataset, workload, messages, units):
         prepared.close()
     assert found == messages and parts > 0  # the dataset never compacts: every message is kept
     assert prepared.units == (units or messages + _messages(workload, prepared.run())[1])
+
+
+@pytest.mark.parametrize(("reads", "per_object"), [("seed", 7), ("open-map", 1)])
+def test_access_reads_infos_or_tool_inputs(dataset, reads, per_object):
+    prepared = prepare(check(Job("j", "timing", "msgspec-lazy", "access", str(dataset), 100, params={"reads": reads})))
+    try:
+        objects = prepared.units // (200 * per_object)
+        assert prepared.run() > 0 and prepared.units == objects * 200 * per_object
+    finally:
+        prepared.close()
+    assert objects == 100 if reads == "seed" else 0 < objects < 400
+
+
+def test_open_map_access_needs_the_strategys_kernel(dataset, monkeypatch):
+    from harness.strategies import get
+    from harness.strategies.base import Strategy
+
+    plugin = type("NoOpenMap", (get("fixed"),), {"name": "no-open-map", "open_map_access": Strategy.open_map_access})
+    job = check(Job("j", "timing", "no-open-map", "access", str(dataset), 100, params={"reads": "open-map"}))
+    with pytest.raises(JobError, match="strategy 'no-open-map' has no open-map access loop"):
+        prepare(job, strategy=plugin)
 
 
 def test_gc_probe_counts_forced_collections():
@@ -137,6 +167,15 @@ def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, 
             "has 400 messages; 390 + 3 × 5 were asked for",
         ),
         ({"measurer": "timing"}, "is for the timing measurer, not gcprobe"),
+        (
+            {"workload": "run_loop", "params": {"read_path": "partial"}},
+            "params.read_path must be one of full, cache-aware, incremental, got 'partial'",
+        ),
+        ({"params": {"read_path": "incremental"}}, "gcprobe / hydrate_all take no parameter read_path"),
+        (
+            {"workload": "run_loop", "params": {"read_path": "cache-aware"}},
+            "read path cache-aware needs a row cache: use strategy 'cached:slots', not 'slots'",
+        ),
         ({"dataset": 3}, "job key 'dataset' must be str"),
         ({"params": None}, "job key 'params' must be dict"),
     ],
@@ -214,6 +253,13 @@ def test_strategy_census_sees_untracked_structs():
     spread, nogc = census_of("spread", "msgspec-nogc")
     assert nogc["top_level_tracked_share"] == 0.0
     assert nogc["tracked_per_message"] < spread["tracked_per_message"]
+
+
+@pytest.mark.requires("msgspec")
+def test_strategy_census_counts_the_row_text_lazy_objects_keep_alive():
+    lazy, eager, stdlib = census_of("msgspec-lazy", "msgspec-decode-nogc", "slots-lazy")
+    assert eager["pinned_row_bytes_per_message"] == stdlib["pinned_row_bytes_per_message"] == 0
+    assert lazy["pinned_row_bytes_per_message"] > 100  # Raw views into the rows holding open maps
 
 
 def test_census_job(tmp_path, dataset, write_job):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 from dataclasses import dataclass, replace
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 from harness.measure.job import Job, JobError, Param
 from harness.measure.prepare import WORKLOADS
@@ -170,3 +170,17 @@ def check(job: Job) -> Job:
         name: param.check(job.params[name]) if name in job.params else param.default for name, param in declared.items()
     }
     return replace(job, params=params)
+
+
+def workload_variant(workload: str, params: Dict[str, Any]) -> str:
+    """A job's workload variant: ``name=value`` for every variant parameter of its workload set to
+    something other than its default (``read_path=incremental``, ``reads=open-map``), comma-joined;
+    empty for the workload as it always ran, and for a workload the catalogue does not know."""
+    entry = WORKLOADS.get(workload)
+    if entry is None:
+        return ""
+    return ",".join(
+        f"{param.name}={params[param.name]}"
+        for param in entry.params
+        if param.variant and param.name in params and params[param.name] != param.default
+    )

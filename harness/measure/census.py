@@ -21,8 +21,12 @@ materialise it; 3.10: the dict is a split (key-sharing) table, read from the
 ``ma_values`` pointer with ctypes), GC-tracked objects per message (the growth
 of ``gc.get_objects()`` while building, GC disabled) and deep bytes per message
 (``sys.getsizeof`` over every distinct object reachable from the built objects,
-shared strings counted once). Known biases: key strings interned by the JSON
-decoder are shared and counted once; deep bytes ignore allocator overhead.
+shared strings counted once), and pinned row bytes per message: the stored rows'
+JSON texts that the built objects keep alive (a lazy strategy's undecoded open
+maps can be views into them; found by reference counts, CPython only). Known
+biases: key strings interned by the JSON decoder are shared and counted once;
+deep bytes ignore allocator overhead and do not follow a view into a row's text
+(pinned bytes count that text).
 
 Runs as a job too: ``python -m harness.measure.census --job J --out R``.
 """
@@ -191,6 +195,8 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
     """Shapes, classes, CPython layout, GC-tracked objects and deep bytes of one strategy's objects."""
     gc.collect()
     enabled = gc.isenabled()
+    texts = [row[ROW_DATA] for message, own in stored for row in (message, *own)]
+    references = [sys.getrefcount(texts[index]) for index in range(len(texts))]  # no loop variable: exact counts
     gc.disable()
     try:
         before = len(gc.get_objects())
@@ -200,6 +206,9 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
     finally:
         if enabled:
             gc.enable()
+    pinned = sum(
+        sys.getsizeof(texts[index]) for index in range(len(texts)) if sys.getrefcount(texts[index]) > references[index]
+    )
     layout = compact_layout(infos + parts)  # before shape(): reading __dict__ would materialise it
     info_count, part_count = census_of(infos, strategy.shape), census_of(parts, strategy.shape)
     nested, records = nested_key_tuples(infos + parts, strategy.shape)
@@ -221,6 +230,7 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
             else None
         ),
         "deep_bytes_per_message": _per(deep_bytes(infos + parts, strategy.shape), messages),
+        "pinned_row_bytes_per_message": pinned / messages if platform.python_implementation() == "CPython" else None,
         "compact_layout": layout,
     }
 
@@ -237,7 +247,11 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
     finally:
         prepared.close()
     layout = found.pop("compact_layout")
-    units = {"deep_bytes_per_message": "bytes", "top_level_tracked_share": "ratio"}
+    units = {
+        "deep_bytes_per_message": "bytes",
+        "pinned_row_bytes_per_message": "bytes",
+        "top_level_tracked_share": "ratio",
+    }
     figures = [
         Figure(metric, float(value), units.get(metric, "count"), len(messages))
         for metric, value in found.items()

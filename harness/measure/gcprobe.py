@@ -9,12 +9,15 @@ is loaded, so the dataset's own objects leave the collected generations).
 Workloads: ``hydrate_all`` rebuilt ``params.rounds`` times (each round's objects
 replace the previous round's, as a re-reading loop does) and ``run_loop``
 grown by ``params.growth`` messages for ``params.rounds`` iterations from a
-history of ``size`` messages (per-iteration time and GC time are kept, and the
-slope of iteration time over history size is reported). Units: seconds, share
-in [0, 1], objects. Known biases: callback overhead is included in GC time
-(microseconds per collection). PyPy has no ``gc.callbacks``: its ``gc.hooks``
-report minor collections and incremental major steps with their durations
-(no objects-collected counts), and it has no ``gc.freeze``.
+history of ``size`` messages, read through ``params.read_path`` (per-iteration
+time and GC time are kept; reported: the slope of iteration time over history
+size, and the last iteration's time with its history, the largest). Rebuilds
+report rows built per second (every round's rows over the wall time, GC
+included). Units: seconds, share in [0, 1], objects, rows/s, messages. Known
+biases: callback overhead is included in GC time (microseconds per collection).
+PyPy has no ``gc.callbacks``: its ``gc.hooks`` report minor collections and
+incremental major steps with their durations (no objects-collected counts), and
+it has no ``gc.freeze``.
 """
 
 from __future__ import annotations
@@ -149,6 +152,7 @@ def _hydrate_rounds(job: Job, mode: str) -> Dict[str, Any]:
         gc.enable()
         prepared.close()
     figures = probe.figures(wall, rounds)
+    figures.append(Figure("rows_per_s", prepared.units * rounds / wall if wall else 0.0, "rows/s", rounds))
     if before is not None and after is not None:
         figures.append(Figure("tracked_per_message", (after - before) / max(1, job.size), "objects"))
     return {"figures": figures, "extra": {"rows": prepared.units, "rounds": rounds}}
@@ -190,6 +194,11 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
             rounds,
         )
     )
+    figures += [
+        Figure("last_iteration_s", steps[-1]["seconds"], "s"),
+        Figure("last_iteration_gc_s", steps[-1]["gc_seconds"], "s"),
+        Figure("largest_history", steps[-1]["history"], "messages"),
+    ]
     return {"figures": figures, "extra": {"iterations": steps, "session": session.session_id}}
 
 

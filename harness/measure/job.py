@@ -144,6 +144,9 @@ class Param:
     choices: Tuple[Any, ...] = ()
     #: For a dict: the keys it may hold, each a finite non-negative number.
     keys: Tuple[str, ...] = ()
+    #: It changes what is measured, not how much or how precisely: a value other than the default
+    #: names the job's variant (tidy column ``variant``), so its figures are never pooled with others.
+    variant: bool = False
 
     def check(self, value: Any) -> Any:
         """``value`` when it is valid for this parameter; JobError naming it otherwise."""

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from harness.canonical import PART_MESSAGE, ROW_ID
 from harness.measure.job import Job, JobError, Param
+from harness.read_paths import READ_PATHS, ReadPathError, history_reader
 from harness.schema import ACCESS_PROPERTIES
 from harness.store import Dataset, DatasetError, open_dataset
 from harness.strategies import Unavailable, UnknownStrategy, get_available
@@ -23,12 +24,15 @@ from harness.strategies.base import Strategy
 from harness.workloads import (
     GrowingSession,
     MissingSession,
-    filter_compacted,
     hydrate_all,
     loop_iteration,
     page,
     too_few,
 )
+
+#: The ``access`` workload's variants (``params.reads``): the seed's loop over infos, or one open-map
+#: read per tool part (see ``harness.strategies._kernel``).
+ACCESS_READS = ("seed", "open-map")
 
 
 @dataclass
@@ -93,9 +97,18 @@ def regroup(messages: List[Tuple], parts: List[Tuple]) -> List[Tuple[Tuple, List
 
 
 def _access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
-    messages, _ = first_rows(dataset, job.size)
-    infos = [strategy.info(row) for row in messages]
+    messages, parts = first_rows(dataset, job.size)
     iterations = job.params["iterations"]
+    if job.params["reads"] == "open-map":
+        if strategy.open_map_access is Strategy.open_map_access:
+            raise JobError(f"strategy {strategy.name!r} has no open-map access loop (open_map_access)")
+        built = (strategy.part(row) for row in parts)
+        tools = [part for part in built if strategy.field(part, "type") == "tool"]
+        if not tools:
+            raise JobError(f"the first {job.size} messages of {dataset.path} have no tool part to read")
+        kernel = strategy.open_map_access
+        return Prepared(strategy, lambda: kernel(tools, iterations), len(tools) * iterations, "read", dataset)
+    infos = [strategy.info(row) for row in messages]
     return Prepared(
         strategy,
         lambda: strategy.access(infos, iterations),
@@ -118,20 +131,22 @@ def _page(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional
     return Prepared(strategy, lambda: page(dataset.conn, strategy, session_id, limit=limit), limit, "message", dataset)
 
 
-def _filter_compacted(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+def _history(job: Job, strategy: Type[Strategy], dataset: Dataset) -> Tuple[GrowingSession, Callable[[], Any]]:
+    """The scratch session of ``size`` messages and its read through the job's read path."""
     session = GrowingSession(dataset.conn, job.session or longest_session(dataset), job.size)
-    return Prepared(
-        strategy,
-        lambda: filter_compacted(session.conn, strategy, session.session_id),
-        job.size,
-        "message",
-        dataset,
-        session,
-    )
+    try:
+        return session, history_reader(job.params["read_path"], session.conn, strategy, session.session_id)
+    except ReadPathError as error:
+        raise JobError(str(error)) from None
+
+
+def _filter_compacted(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    session, read = _history(job, strategy, dataset)
+    return Prepared(strategy, read, job.size, "message", dataset, session)
 
 
 def _run_loop(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
-    session = GrowingSession(dataset.conn, job.session or longest_session(dataset), job.size)
+    session, read = _history(job, strategy, dataset)
     growth = job.params["growth"]
     if growth and rounds is None:
         raise JobError(
@@ -140,7 +155,20 @@ def _run_loop(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Opti
         )
     if growth * (rounds or 0) > session.remaining:
         raise too_few(f"session {session.session_id!r}", session.total, f"{job.size} + {rounds} × {growth}")
-    return Prepared(strategy, lambda: loop_iteration(session, strategy, growth), job.size, "message", dataset, session)
+    return Prepared(
+        strategy, lambda: loop_iteration(session, strategy, growth, read), job.size, "message", dataset, session
+    )
+
+
+def _read_path() -> Param:
+    return Param(
+        "read_path",
+        str,
+        "full",
+        "how the history is read: full (opencode at PR #29029), cache-aware (needs cached:<name>), incremental",
+        choices=READ_PATHS,
+        variant=True,
+    )
 
 
 def _read_site(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
@@ -156,9 +184,20 @@ WORKLOADS: Dict[str, Workload] = {
     for w in (
         Workload(
             "access",
-            "read role, cost, summary, finish, error, variant, structured of every info, 200 times",
+            "read role, cost, summary, finish, error, variant, structured of every info, 200 times"
+            " (reads=open-map: len of every tool part's state.input instead)",
             "read",
-            (Param("iterations", int, 200, "passes over every info", minimum=1),),
+            (
+                Param("iterations", int, 200, "passes over every object", minimum=1),
+                Param(
+                    "reads",
+                    str,
+                    "seed",
+                    "seed: the seed's 7 properties of every info; open-map: every tool part's state.input",
+                    choices=ACCESS_READS,
+                    variant=True,
+                ),
+            ),
             _access,
         ),
         Workload(
@@ -179,14 +218,14 @@ WORKLOADS: Dict[str, Workload] = {
             "filter_compacted",
             "stream a whole session and walk back to the last compaction boundary",
             "message",
-            (),
+            (_read_path(),),
             _filter_compacted,
         ),
         Workload(
             "run_loop",
             "agent loop: append messages, re-read the history with filter_compacted, repeat",
             "message",
-            (Param("growth", int, 0, "messages the prompt appends before each re-read", minimum=0),),
+            (Param("growth", int, 0, "messages the prompt appends before each re-read", minimum=0), _read_path()),
             _run_loop,
         ),
         Workload(
