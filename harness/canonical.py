@@ -27,6 +27,7 @@ MESSAGE_SESSION = MESSAGE_COLUMNS.index("session_id")
 MESSAGE_CREATED = MESSAGE_COLUMNS.index("time_created")
 MESSAGE_UPDATED = MESSAGE_COLUMNS.index("time_updated")
 PART_MESSAGE = PART_COLUMNS.index("message_id")
+PART_CREATED = PART_COLUMNS.index("time_created")
 PART_UPDATED = PART_COLUMNS.index("time_updated")
 
 #: A row as stored: column values in column order, ``data`` as its JSON text.

@@ -8,44 +8,34 @@ messages oldest first, each ``{info, parts}`` with a fresh ``parts`` list.
 - ``cache-aware`` — the page query reads ``(id, time_created, time_updated)`` first, and the parts
   query ``(id, message_id, time_updated)``; ``data`` is read (and decoded) only for the rows the row
   cache misses, so a hit costs no JSON decode and no blob read. Needs a ``cached:<name>`` strategy.
+  Its page cursor is a row value, ``(time_created, id) < (?, ?)``: the same rows as opencode's
+  ``OR`` form, but through the index (``harness.workloads.OR_CURSOR`` says why that matters).
 - ``incremental`` — keeps the hydrated history between reads and reads only the rows created or
-  updated since its watermark (the largest ``time_updated`` seen, per table; rows at the watermark
-  are read again and skipped when unchanged), then re-applies the compaction boundary and the tail
-  reorder with opencode's own walk (``harness.workloads.compacted``). It needs writers to stamp
-  ``time_updated`` from a clock that never goes back (opencode's ORM does: ``Date.now()`` on every
-  write) and an index on ``(session_id, time_updated)`` of both tables, which opencode lacks: it
-  creates them. Deleted rows are not seen (opencode removes messages on revert; a tombstone or a
-  row count would be needed).
+  updated since its watermark, then re-applies the compaction boundary and the tail reorder exactly
+  as ``filterCompacted`` would (``harness.incremental``: what it needs of writers and of the schema).
 """
 
 from __future__ import annotations
 
-import bisect
 import sqlite3
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
-from harness.canonical import (
-    MESSAGE_COLUMNS,
-    MESSAGE_CREATED,
-    MESSAGE_UPDATED,
-    PART_COLUMNS,
-    PART_MESSAGE,
-    PART_UPDATED,
-    ROW_ID,
-)
+from harness.canonical import MESSAGE_CREATED, MESSAGE_UPDATED, PART_UPDATED, ROW_ID
+from harness.incremental import IncrementalHistory
 from harness.strategies.base import Strategy
 from harness.strategies.cache import MISSING, RowCache
 from harness.workloads import (
     PAGE_SIZE,
+    ROW_VALUE_CURSOR,
+    SELECT_MESSAGES,
+    SELECT_PARTS,
     Cursor,
     HistoryRead,
     Message,
-    MissingSession,
     Page,
     compacted,
     filter_compacted,
     page_rows,
-    session_exists,
     stream,
 )
 
@@ -55,24 +45,27 @@ CHUNK = 500
 
 _MESSAGE_KEYS = "SELECT id, session_id, time_created, time_updated FROM message"
 _PART_KEYS = "SELECT id, message_id, time_updated FROM part"
-_MESSAGES = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM message"
-_PARTS = f"SELECT {', '.join(PART_COLUMNS)} FROM part"
 
 
 class ReadPathError(ValueError):
     """A read path that does not exist, or cannot run with the strategy it was given."""
 
 
-def history_reader(name: str, conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str) -> HistoryRead:
-    """A zero-argument read of the session's kept history through read path ``name``."""
+def history_reader(
+    name: str, conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, limit: int = PAGE_SIZE
+) -> HistoryRead:
+    """A zero-argument read of the session's kept history through read path ``name`` (pages of
+    ``limit`` messages where it pages)."""
     if name == "full":
-        return lambda: filter_compacted(conn, strategy, session_id)
+        return lambda: filter_compacted(conn, strategy, session_id, limit=limit)
     if name == "cache-aware":
         if getattr(strategy, "info_cache", None) is None:
             raise ReadPathError(
                 f"read path cache-aware needs a row cache: use strategy 'cached:{strategy.name}', not {strategy.name!r}"
             )
-        return lambda: compacted(iter(list(stream(conn, strategy, session_id, read_page=cache_aware_page))), strategy)
+        return lambda: compacted(
+            iter(list(stream(conn, strategy, session_id, limit, read_page=cache_aware_page))), strategy
+        )
     if name == "incremental":
         return IncrementalHistory(conn, strategy, session_id)
     raise ReadPathError(f"unknown read path {name!r}; choose from {', '.join(READ_PATHS)}")
@@ -119,14 +112,14 @@ def cache_aware_page(
     limit: int = PAGE_SIZE,
 ) -> Page:
     """``page`` through the row cache: keys first, data only for the rows the cache misses."""
-    rows, more = page_rows(conn, _MESSAGE_KEYS, session_id, before, limit)
+    rows, more = page_rows(conn, _MESSAGE_KEYS, session_id, before, limit, ROW_VALUE_CURSOR)
     base = strategy.built_from  # type: ignore[attr-defined]
     ids = [row[ROW_ID] for row in rows]
     infos = _reuse_or_read(
         conn,
         strategy.info_cache,  # type: ignore[attr-defined]
         base.info,
-        _MESSAGES,
+        SELECT_MESSAGES,
         MESSAGE_UPDATED,
         [(row[ROW_ID], row[MESSAGE_UPDATED]) for row in rows],
     )
@@ -139,7 +132,7 @@ def cache_aware_page(
             conn,
             strategy.part_cache,  # type: ignore[attr-defined]
             base.part,
-            _PARTS,
+            SELECT_PARTS,
             PART_UPDATED,
             [(part_id, updated) for part_id, _, updated in keys],
         )
@@ -149,74 +142,3 @@ def cache_aware_page(
     items.reverse()
     cursor = (rows[-1][MESSAGE_CREATED], rows[-1][ROW_ID]) if more else None
     return Page(items, more, cursor)
-
-
-# ---------------------------------------------------------------- incremental
-
-
-class IncrementalHistory:
-    """The ``incremental`` read path: a session's hydrated history kept between reads.
-
-    ``order`` holds (time_created, id) of every message in page order (ascending); per message id
-    ``infos`` the built info and ``versions`` its (time_updated, time_created), ``part_ids`` its parts'
-    ids (ascending) and ``parts`` the built parts in that order; ``part_versions`` per part id.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str) -> None:
-        if not session_exists(conn, session_id):
-            raise MissingSession(f"no session {session_id!r} in the dataset")
-        for table in ("message", "part"):
-            conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {table}_session_time_updated_idx ON {table}(session_id, time_updated)"
-            )
-        self.conn, self.strategy, self.session_id = conn, strategy, session_id
-        self.order: List[Tuple[int, str]] = []
-        self.infos: Dict[str, Any] = {}
-        self.versions: Dict[str, Tuple[int, int]] = {}
-        self.part_ids: Dict[str, List[str]] = {}
-        self.parts: Dict[str, List[Any]] = {}
-        self.part_versions: Dict[str, int] = {}
-        self.marks = [-1, -1]  # the largest time_updated read from message, from part
-
-    def _changed(self, select: str, which: int, updated_column: int) -> List[Tuple]:
-        rows = self.conn.execute(
-            f"{select} WHERE session_id = ? AND time_updated >= ? ORDER BY time_updated",
-            (self.session_id, self.marks[which]),
-        ).fetchall()
-        if rows:
-            self.marks[which] = rows[-1][updated_column]
-        return rows
-
-    def refresh(self) -> None:
-        """Read and build the rows created or updated since the last read."""
-        info = self.strategy.info
-        for row in self._changed(_MESSAGES, 0, MESSAGE_UPDATED):
-            mid, version = row[ROW_ID], (row[MESSAGE_UPDATED], row[MESSAGE_CREATED])
-            known = self.versions.get(mid)
-            if known == version:
-                continue
-            if known is None or known[1] != version[1]:
-                if known is not None:  # time_created moved: the message moves in the page order
-                    del self.order[bisect.bisect_left(self.order, (known[1], mid))]
-                bisect.insort(self.order, (version[1], mid))
-            self.infos[mid], self.versions[mid] = info(row), version
-        build = self.strategy.part
-        for row in self._changed(_PARTS, 1, PART_UPDATED):
-            pid, updated = row[ROW_ID], row[PART_UPDATED]
-            if self.part_versions.get(pid) == updated:
-                continue
-            ids = self.part_ids.setdefault(row[PART_MESSAGE], [])
-            objs = self.parts.setdefault(row[PART_MESSAGE], [])
-            index = bisect.bisect_left(ids, pid)
-            if index < len(ids) and ids[index] == pid:
-                objs[index] = build(row)
-            else:
-                ids.insert(index, pid)
-                objs.insert(index, build(row))
-            self.part_versions[pid] = updated
-
-    def __call__(self) -> List[Message]:
-        self.refresh()
-        infos, parts, empty = self.infos, self.parts, ()
-        newest_first = ({"info": infos[mid], "parts": list(parts.get(mid, empty))} for _, mid in reversed(self.order))
-        return compacted(newest_first, self.strategy)

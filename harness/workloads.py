@@ -18,6 +18,7 @@ from harness.canonical import (
     MESSAGE_CREATED,
     MESSAGE_UPDATED,
     PART_COLUMNS,
+    PART_CREATED,
     PART_MESSAGE,
     PART_UPDATED,
     ROW_ID,
@@ -30,8 +31,8 @@ Cursor = Tuple[int, str]  # (time_created, id) of the oldest message of the prev
 #: What the agent loop injects into the newest user message's parts list.
 SYNTHETIC_PART = {"type": "text", "text": "", "synthetic": True}
 
-_MESSAGES = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM message"
-_PARTS = f"SELECT {', '.join(PART_COLUMNS)} FROM part"
+SELECT_MESSAGES = f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM message"
+SELECT_PARTS = f"SELECT {', '.join(PART_COLUMNS)} FROM part"
 #: A read of the history: every message the agent loop keeps, oldest first (filterCompacted's output).
 HistoryRead = Callable[[], List["Message"]]
 
@@ -68,7 +69,7 @@ def hydrate(conn: sqlite3.Connection, strategy: Type[Strategy], rows: Sequence[T
     ids = [row[ROW_ID] for row in rows]
     grouped: Dict[str, List[Any]] = {mid: [] for mid in ids}
     build = strategy.part
-    query = f"{_PARTS} WHERE message_id IN ({', '.join('?' * len(ids))}) ORDER BY message_id, id"
+    query = f"{SELECT_PARTS} WHERE message_id IN ({', '.join('?' * len(ids))}) ORDER BY message_id, id"
     for part in conn.execute(query, ids):
         grouped[part[PART_MESSAGE]].append(build(part))
     info = strategy.info
@@ -83,29 +84,42 @@ def page(
     limit: int = PAGE_SIZE,
 ) -> Page:
     """Up to ``limit`` messages older than ``before``, newest first in SQL, returned oldest first."""
-    rows, more = page_rows(conn, _MESSAGES, session_id, before, limit)
+    rows, more = page_rows(conn, SELECT_MESSAGES, session_id, before, limit)
     items = hydrate(conn, strategy, rows)
     items.reverse()
     cursor = (rows[-1][MESSAGE_CREATED], rows[-1][ROW_ID]) if more else None
     return Page(items, more, cursor)
 
 
+#: opencode's cursor predicate (drizzle ``or(lt(time_created), and(eq(time_created), lt(id)))``): SQLite
+#: cannot use it as an index range, so each page skips every newer row first (a whole stream is
+#: quadratic in the history). The row value comparison selects the same rows through the index.
+OR_CURSOR = "(time_created < ? OR (time_created = ? AND id < ?))"
+ROW_VALUE_CURSOR = "(time_created, id) < (?, ?)"
+
+
 def page_rows(
-    conn: sqlite3.Connection, select: str, session_id: str, before: Optional[Cursor], limit: int
+    conn: sqlite3.Connection,
+    select: str,
+    session_id: str,
+    before: Optional[Cursor],
+    limit: int,
+    cursor: str = OR_CURSOR,
 ) -> Tuple[List[Tuple], bool]:
     """The page query: up to ``limit`` rows of ``select`` (a ``SELECT <columns> FROM message`` whose
-    columns start with id, session_id, time_created) older than ``before``, newest first, and
-    whether there are more; MissingSession when the session does not exist."""
+    columns start with id, session_id, time_created) older than ``before`` by ``cursor`` (opencode's
+    predicate unless told otherwise), newest first, and whether there are more; MissingSession when
+    the session does not exist."""
     if before is None:
         rows = conn.execute(
             f"{select} WHERE session_id = ? ORDER BY time_created DESC, id DESC LIMIT ?", (session_id, limit + 1)
         ).fetchall()
     else:
         time, mid = before
+        values = (time, time, mid) if cursor == OR_CURSOR else (time, mid)
         rows = conn.execute(
-            f"{select} WHERE session_id = ? AND (time_created < ? OR (time_created = ? AND id < ?)) "
-            "ORDER BY time_created DESC, id DESC LIMIT ?",
-            (session_id, time, time, mid, limit + 1),
+            f"{select} WHERE session_id = ? AND {cursor} ORDER BY time_created DESC, id DESC LIMIT ?",
+            (session_id, *values, limit + 1),
         ).fetchall()
     if not rows and before is None and not session_exists(conn, session_id):
         raise MissingSession(f"no session {session_id!r} in the dataset")
@@ -201,11 +215,11 @@ def _move_retained_tail(result: List[Message], field: Any) -> List[Message]:
 
 
 def filter_compacted(
-    conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, lazy: bool = False
+    conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, lazy: bool = False, limit: int = PAGE_SIZE
 ) -> List[Message]:
-    """``filterCompacted(stream(session))``. At PR #29029 ``stream`` loads every page first
-    (``lazy=False``); with ``lazy`` only the pages down to the boundary are read."""
-    messages = stream(conn, strategy, session_id)
+    """``filterCompacted(stream(session))``, ``limit`` messages per page. At PR #29029 ``stream`` loads
+    every page first (``lazy=False``); with ``lazy`` only the pages down to the boundary are read."""
+    messages = stream(conn, strategy, session_id, limit)
     return compacted(messages if lazy else iter(list(messages)), strategy)
 
 
@@ -215,10 +229,11 @@ class GrowingSession:
     It starts with the session's oldest ``start`` messages (and their parts) in an
     in-memory SQLite database with opencode's layout; ``grow(n)`` appends the next
     ``n`` stored messages of the same session, as a running prompt writes them.
-    Each appended row's ``time_updated`` is stamped as opencode's ORM stamps a write:
-    from a clock that never goes back (the stored value, or the previous write's
-    when that is later — a stored row holds the time of its *last* update, which can
-    lie after the next message's creation).
+    Each appended row is written as opencode's ORM writes it, ``time_updated`` set to
+    the time of the write: the replay's clock, which moves to each row's
+    ``time_created`` and never goes back. (A stored row holds the time of its *last*
+    update, which can lie after later messages were created; the replay writes the
+    row in its final state when it is created.)
     """
 
     def __init__(self, source: sqlite3.Connection, session_id: str, start: int) -> None:
@@ -228,11 +243,13 @@ class GrowingSession:
             raise MissingSession(f"no session {session_id!r} in the dataset")
         self.session_id = session_id
         self.pending = source.execute(
-            f"{_MESSAGES} WHERE session_id = ? ORDER BY time_created, id", (session_id,)
+            f"{SELECT_MESSAGES} WHERE session_id = ? ORDER BY time_created, id", (session_id,)
         ).fetchall()
-        self.parts: Dict[str, List[Tuple]] = {}
-        for part in source.execute(f"{_PARTS} WHERE session_id = ? ORDER BY message_id, id", (session_id,)):
-            self.parts.setdefault(part[PART_MESSAGE], []).append(part)
+        grouped: Dict[str, List[Tuple]] = {}
+        for part in source.execute(f"{SELECT_PARTS} WHERE session_id = ? ORDER BY message_id, id", (session_id,)):
+            grouped.setdefault(part[PART_MESSAGE], []).append(part)
+        # tuples of rows: the pending rows leave the GC's tracked objects at its first collection
+        self.parts: Dict[str, Tuple[Tuple, ...]] = {mid: tuple(rows) for mid, rows in grouped.items()}
         self.conn = sqlite3.connect(":memory:")
         create_tables(self.conn)
         self.conn.execute("INSERT INTO session VALUES (?, 'scratch copy', 0, 0)", (session_id,))
@@ -254,16 +271,20 @@ class GrowingSession:
         """Append the next ``count`` messages of the session; TooFewMessages when it has too few."""
         if count > len(self.pending):
             raise too_few(f"session {self.session_id!r}", self.total, str(self.size + count))
-        messages = [self._stamped(self.pending.pop(), MESSAGE_UPDATED) for _ in range(count)]
+        messages = [self._stamped(self.pending.pop(), MESSAGE_CREATED, MESSAGE_UPDATED) for _ in range(count)]
         self.conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", messages)
         self.conn.executemany(
             f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
-            [self._stamped(part, PART_UPDATED) for message in messages for part in self.parts.get(message[ROW_ID], ())],
+            [
+                self._stamped(part, PART_CREATED, PART_UPDATED)
+                for message in messages
+                for part in self.parts.get(message[ROW_ID], ())
+            ],
         )
         self.size += count
 
-    def _stamped(self, row: Tuple, updated: int) -> Tuple:
-        self.clock = max(self.clock, row[updated])
+    def _stamped(self, row: Tuple, created: int, updated: int) -> Tuple:
+        self.clock = max(self.clock, row[created])
         return row if row[updated] == self.clock else row[:updated] + (self.clock,) + row[updated + 1 :]
 
 

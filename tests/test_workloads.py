@@ -1,5 +1,7 @@
 """The opencode read path: paging, hydration, filter_compacted, the agent loop."""
 
+import sqlite3
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -212,3 +214,27 @@ def test_agent_loop_injection_never_reaches_the_cache():
     second = loop_iteration(session, strategy, growth=2)
     assert strategy.info_cache.hits > 0
     assert all(part is not SYNTHETIC_PART for message in second[:-2] for part in message["parts"])
+
+
+@pytest.mark.parametrize("path", ["full", "cache-aware", "incremental"])
+def test_run_loop_reads_the_same_history_through_every_read_path(path):
+    builder = SessionBuilder()
+    for _ in range(20):
+        builder.turn()
+    strategy = get("cached:fixed" if path == "cache-aware" else "fixed")
+    steps = run_loop(builder.conn, strategy, SESSION, iterations=5, growth=4, start=10, read_path=path)
+    assert steps == [(14, 14), (18, 18), (22, 22), (26, 26), (30, 30)]
+
+
+def test_the_scratch_session_stamps_writes_from_a_clock_that_never_goes_back(dataset):
+    """A stored row holds its last update's time; replayed, it is written when it was created."""
+    source = sqlite3.connect(dataset)
+    (session_id,) = source.execute("SELECT id FROM session").fetchone()
+    assert source.execute("SELECT count(*) FROM message WHERE time_updated > time_created").fetchone()[0] > 0
+    session = GrowingSession(source, session_id, start=100)
+    for _ in range(4):
+        session.grow(50)
+    for table in ("message", "part"):
+        stamps = session.conn.execute(f"SELECT time_created, time_updated FROM {table} ORDER BY rowid").fetchall()
+        written = [updated for _, updated in stamps]
+        assert written == sorted(written) and all(updated >= created for created, updated in stamps)
