@@ -29,14 +29,29 @@ def load_frame(run_dir: Path) -> Any:
     return results.load_tidy(run_dir)
 
 
+def with_variant_labels(frame: Any) -> Any:
+    """The frame with each row's workload variant folded into its strategy label
+    (``msgspec-lazy · incremental``), so that charts keyed by strategy keep variants apart; the
+    ``variant`` column stays for filtering."""
+    if "variant" not in frame or frame.empty:
+        return frame
+    variant = frame["variant"].fillna("").astype(str)
+    values = variant.str.replace(r"[A-Za-z_]+=", "", regex=True).str.replace(",", ", ")
+    frame = frame.copy()
+    strategy = frame["strategy"].astype(str)
+    frame["strategy"] = strategy.where(variant == "", strategy + " · " + values)
+    return frame
+
+
 def measurements(run_dir: Any, measurer: str, missing: str) -> Tuple[Any, Any]:
-    """A notebook's start: plot defaults set, then the run's tidy table and its rows of one
-    measurer; when the run has none of them, the sentence ``missing`` is shown."""
+    """A notebook's start: plot defaults set, then the run's tidy table (workload variants folded
+    into the strategy labels, ``with_variant_labels``) and its rows of one measurer; when the run
+    has none of them, the sentence ``missing`` is shown."""
     from harness.findings import select
 
     setup_plots()
-    tidy = load_frame(run_dir)
-    rows = select(tidy, measurer)
+    tidy = with_variant_labels(load_frame(run_dir))
+    rows = select(tidy, measurer, variant=None)
     if rows.empty:
         note(missing)
     return tidy, rows

@@ -48,9 +48,14 @@ def select(
     metric: Optional[str] = None,
     dataset: Optional[str] = None,
     mode: Optional[str] = None,
+    variant: Optional[str] = "",
 ) -> Any:
-    """Rows of one measurer / workload / metric; ``dataset`` is a name prefix, ``mode`` a GC mode."""
+    """Rows of one measurer / workload / metric; ``dataset`` is a name prefix, ``mode`` a GC mode,
+    ``variant`` the workload variant (default: the workload as it always ran; None: every variant,
+    which the caller must then tell apart)."""
     mask = frame["value"].notna()
+    if variant is not None:
+        mask &= frame["variant"].fillna("").astype(str) == variant if "variant" in frame else variant == ""
     if measurer is not None:
         mask &= frame["measurer"] == measurer
     if workload is not None:

@@ -165,6 +165,28 @@ def environment_html(manifest: Dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def answer_html(frame: Any) -> str:
+    """The answer table (strategy × read path) and the finding that names the winning combination."""
+    from harness.answer import COLUMNS, answer_finding, answer_rows, formatted
+
+    parts = ['<h2 id="answer">Answer</h2>']
+    try:
+        rows, finding = answer_rows(frame), answer_finding(frame)
+    except (KeyError, ValueError, TypeError, ZeroDivisionError):
+        rows, finding = [], None  # malformed data: say so rather than fail the report
+    if not rows:
+        return parts[0] + "<p>This run has no rebuild or agent-loop figures to answer with.</p>"
+    parts.append(_table([formatted(row) for row in rows], list(COLUMNS)))
+    parts.append(
+        "<p>GC share / GC s, rows/s × floor (json.loads alone), peak B/msg: rebuilding the largest realistic "
+        "history (the rebuild of cached:&lt;name&gt; is &lt;name&gt;'s). loop ms: one agent-loop read of "
+        "the history at the largest size timed; slope: its growth per 1,000 messages of history.</p>"
+    )
+    if finding is not None:
+        parts.append(f"<p><strong>{esc(finding.text)}</strong></p>")
+    return "\n".join(parts)
+
+
 def header_html(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> str:
     from harness.findings import findings
 
@@ -173,6 +195,7 @@ def header_html(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> str:
     parts = [
         f'<h1 id="report">shape-harness report: {esc(Path(run_dir).name)}</h1>',
         f'<p class="harness-completeness{" harness-incomplete" if incomplete else ""}">{esc(line)}</p>',
+        answer_html(frame),
         '<h2 id="findings">Findings</h2>',
     ]
     if found:

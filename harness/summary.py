@@ -34,6 +34,8 @@ def headline_rows(run_dir: Path) -> List[Dict[str, str]]:
                     continue
                 if mode and row.get("gc_mode") != mode:
                     continue
+                if row.get("variant"):  # headlines are of the workloads as they always ran
+                    continue
                 entry = table.setdefault(
                     (row["interpreter"], row["strategy"]),
                     {"interpreter": row["interpreter"], "strategy": row["strategy"]},

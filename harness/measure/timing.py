@@ -31,7 +31,11 @@ from harness.measure.lifeline import PARENT_ENV, adopt_children, die_with_parent
 
 
 def benchmark_name(job: Job) -> str:
-    return f"{job.workload}[{job.strategy}, size={job.size}]"
+    """``workload[strategy, size=N]``, with the workload variant when it is not the default."""
+    from harness.measure.catalogue import workload_variant
+
+    variant = workload_variant(job.workload, job.params)
+    return f"{job.workload}[{job.strategy}, size={job.size}{', ' + variant if variant else ''}]"
 
 
 def pyperf_path(job: Job, out: Path) -> Path:

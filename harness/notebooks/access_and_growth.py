@@ -14,9 +14,12 @@
 # ## Access time and growth
 # The seed's access loop: 200 iterations × 7 properties (role, cost, summary, finish, error, variant,
 # structured) over every message info, in each strategy's own read syntax — median ns per read over
-# pyperf processes, with the spread (median absolute deviation) as error bars. Then the agent loop
-# (`run_loop`): time per iteration as the session history grows, with a fitted slope, with and
-# without the row cache.
+# pyperf processes, with the spread (median absolute deviation) as error bars. Beside it the
+# `open-map` variant: one read of an open map (`len(state.input)` of every tool part), which a lazy
+# strategy pays a decode for. Then the agent loop (`run_loop`): time per iteration as the session
+# history grows, per strategy and read path — `full` (opencode at PR #29029; with a row cache a hit
+# still parses the row), `cache-aware` (row data read only for cache misses), `incremental` (the
+# history kept between iterations, only new or updated rows read).
 
 # %% tags=["parameters"]
 run_dir = "results/latest"
@@ -37,14 +40,17 @@ tidy, timing = measurements(
 label = bar_labeller(tidy)
 
 # %%
-for workload, metric, title in (
-    ("access", "ns_per_read", "200×7 access: time per property read"),
-    ("hydrate_all", "ns_per_row", "hydration: time per stored row"),
+for workload, variant, metric, title in (
+    ("access", "", "ns_per_read", "200×7 access: time per property read"),
+    ("access", "reads=open-map", "ns_per_read", "open-map access: one tool input read (lazy strategies decode it)"),
+    ("hydrate_all", "", "ns_per_row", "hydration: time per stored row"),
 ):
-    rows = timing[(timing["workload"] == workload) & (timing["metric"] == metric)]
+    rows = timing[
+        (timing["workload"] == workload) & (timing["metric"] == metric) & (timing["variant"].fillna("") == variant)
+    ]
     if rows.empty:
         if not timing.empty:
-            note(f"No {workload} timing ({metric}) in this run.")
+            note(f"No {workload} {variant} timing ({metric}) in this run.")
         continue
     grouped = rows.groupby(["interpreter", "strategy"]).agg(
         value=("value", "median"), mad=("mad", "median"), processes=("n", "max")
@@ -60,13 +66,14 @@ for workload, metric, title in (
         capsize=4,
         color="#26a69a",
     )
-    save_figure(fig, run_dir, f"timing-{workload}")
+    save_figure(fig, run_dir, f"timing-{workload}" + (f"-{variant.split('=')[-1]}" if variant else ""))
     show_table(grouped.rename(columns={"value": f"median {metric}", "mad": "MAD"}).reset_index())
 
 # %% [markdown]
 # ### `run_loop` growth
-# Each iteration re-reads the whole history (newest first, 50 per page) and rebuilds it; history grows
-# between iterations. Slope = seconds per iteration per 1,000 messages of history (least squares).
+# Each iteration appends messages, then reads the history through its read path (full: every page
+# re-read and rebuilt). Slope = seconds per iteration per 1,000 messages of history (least squares).
+# Line style: full solid, cache-aware dashed, incremental dash-dotted; dotted = fit.
 
 # %%
 curves = []
@@ -76,12 +83,14 @@ for result in results.job_results(Path(run_dir)):
         continue
     interpreter = result.get("environment", {}).get("interpreter", {})
     name = f"{interpreter.get('implementation', '?')} {interpreter.get('version', '?')}"
+    path = str((job.get("params") or {}).get("read_path", "full"))
     for step in (result.get("extra") or {}).get("iterations") or []:
         if isinstance(step, dict) and "history" in step and "seconds" in step:
             curves.append(
                 {
                     "interpreter": name,
                     "strategy": str(job.get("strategy", "?")),
+                    "read path": path,
                     "history": float(step["history"]),
                     "seconds": float(step["seconds"]),
                     "gc_seconds": float(step.get("gc_seconds") or 0.0),
@@ -93,15 +102,15 @@ if curves.empty:
 else:
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     slopes = []
-    for (interpreter, strategy), rows in curves.groupby(["interpreter", "strategy"], sort=True):
+    styles = {"full": "-", "cache-aware": "--", "incremental": "-."}
+    for (interpreter, strategy, path), rows in curves.groupby(["interpreter", "strategy", "read path"], sort=True):
         rows = rows.sort_values("history")
-        style = "--" if strategy.startswith("cached:") else "-"
         (line,) = ax.plot(
             rows["history"],
             rows["seconds"] * 1000,
-            style,
+            styles.get(path, "-"),
             marker="o",
-            label=label(interpreter, strategy).replace("\n", " "),
+            label=label(interpreter, f"{strategy} · {path}").replace("\n", " "),
         )
         slope = np.nan
         if rows["history"].nunique() >= 2:
@@ -112,7 +121,7 @@ else:
             {
                 "interpreter": interpreter,
                 "strategy": strategy,
-                "cached": strategy.startswith("cached:"),
+                "read path": path,
                 "iterations": len(rows),
                 "ms per iteration per 1k history": slope * 1000,
                 "GC share": rows["gc_seconds"].sum() / max(rows["seconds"].sum(), 1e-12),
@@ -120,7 +129,30 @@ else:
         )
     ax.set_xlabel("history (messages)")
     ax.set_ylabel("time per iteration (ms)")
-    ax.set_title("run_loop: time per iteration vs history (dashed = row cache, dotted = fit)")
+    ax.set_title("run_loop: time per iteration vs history, per read path")
+    ax.set_yscale("log")
     ax.legend(fontsize="small")
     save_figure(fig, run_dir, "run-loop-growth")
     show_table(pd.DataFrame(slopes), floatfmt="{:,.3g}")
+
+# %% [markdown]
+# ### One loop read per read path
+# `run_loop` timed by pyperf with no growth: one read of an unchanged history of each size (the
+# steady state of a loop that appends a few messages per iteration), median over processes.
+
+# %%
+reads = timing[(timing["workload"] == "run_loop") & (timing["metric"] == "seconds_per_call")]
+if reads.empty:
+    note("This run has no timed run_loop reads.")
+else:
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for strategy, rows in reads.groupby("strategy", sort=True):
+        points = rows.groupby("size")["value"].median()
+        ax.plot(points.index, points.to_numpy() * 1000, marker="o", label=strategy)
+    ax.set_xlabel("history (messages)")
+    ax.set_ylabel("one loop read (ms)")
+    ax.set_yscale("log")
+    ax.set_title("run_loop read time vs history, per strategy · read path")
+    ax.legend(fontsize="small")
+    save_figure(fig, run_dir, "run-loop-reads")
+    show_table(reads.pivot_table(index="strategy", columns="size", values="value", aggfunc="median") * 1000)
