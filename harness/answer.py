@@ -42,7 +42,7 @@ CACHED = "cached:"
 
 def read_path(variant: Any) -> str:
     """The read path a tidy ``variant`` names (``full`` when it names none)."""
-    for item in str(variant or "").split(","):
+    for item in (variant if isinstance(variant, str) else "").split(","):
         name, _, value = item.partition("=")
         if name == "read_path":
             return value
@@ -187,12 +187,12 @@ def answer_finding(frame: Any) -> Optional[Finding]:
         own = [row for row in rows if row["interpreter"] == interpreter]
         timed = [row for row in own if "loop ms" in row]
         best = timed[0] if timed else min(own, key=lambda row: row.get("GC s", float("inf")))
-        spread = next((r for r in own if (r["strategy"], r["read path"]) == ("spread", "full")), {})
-        said = [f"on {interpreter}, {best['strategy']} read {best['read path']}"]
+        spread = next((r for r in own if (r["strategy"], r["read path"]) == ("spread", "full") and r is not best), {})
+        said = [f"on {interpreter}, {best['strategy']} with the {best['read path']} read path"]
         if "loop ms" in best:
             said.append(f"takes {best['loop ms']:,.3g} ms per loop read of {best['history']:,.0f} messages")
             if spread.get("loop ms"):
-                said[-1] += f" ({spread['loop ms'] / best['loop ms']:,.0f}× less than spread read full)"
+                said[-1] += f" ({spread['loop ms'] / best['loop ms']:,.0f}× less than spread with the full read)"
         if "slope ms/1k" in best and spread.get("slope ms/1k"):
             said.append(
                 f"grows {best['slope ms/1k']:.3g} ms per 1k messages of history "
@@ -209,6 +209,7 @@ def answer_finding(frame: Any) -> Optional[Finding]:
         price += [p for p in (_memory_price(frame, interpreter, base_strategy(best["strategy"])),) if p]
         if "peak B/msg" in best and spread.get("peak B/msg"):
             price.append(f"peak {best['peak B/msg']:,.0f} B per message (spread {spread['peak B/msg']:,.0f})")
-        parts.append(", ".join(said) + ("; the price: " + "; ".join(price) if price else ""))
+        sentence = said[0] + (" " + ", ".join(said[1:]) if len(said) > 1 else "")
+        parts.append(sentence + ("; the price: " + "; ".join(price) if price else ""))
         numbers.update({f"{interpreter} {best['strategy']} {best['read path']}": formatted(best)["loop ms"]})
     return _joined("answer", "What makes the cost go away", parts, numbers)

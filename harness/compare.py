@@ -76,7 +76,7 @@ def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
 
 def _keyed(frame: Any) -> Any:
     frame = frame.copy()
-    workload_variant = frame["variant"].fillna("").astype(str) if "variant" in frame else ""
+    workload_variant = frame["variant"].astype("string").fillna("") if "variant" in frame else ""
     frame["variant"] = (frame["gc_mode"].fillna("").astype(str) + " " + workload_variant).str.strip()
     return frame.drop_duplicates(subset=list(KEY), keep="last")
 

@@ -35,7 +35,7 @@ def with_variant_labels(frame: Any) -> Any:
     ``variant`` column stays for filtering."""
     if "variant" not in frame or frame.empty:
         return frame
-    variant = frame["variant"].fillna("").astype(str)
+    variant = frame["variant"].astype("string").fillna("")
     values = variant.str.replace(r"[A-Za-z_]+=", "", regex=True).str.replace(",", ", ")
     frame = frame.copy()
     strategy = frame["strategy"].astype(str)

@@ -55,7 +55,7 @@ def select(
     which the caller must then tell apart)."""
     mask = frame["value"].notna()
     if variant is not None:
-        mask &= frame["variant"].fillna("").astype(str) == variant if "variant" in frame else variant == ""
+        mask &= frame["variant"].astype("string").fillna("") == variant if "variant" in frame else variant == ""
     if measurer is not None:
         mask &= frame["measurer"] == measurer
     if workload is not None:

@@ -13,28 +13,29 @@ from typing import Any, Dict, Optional, Tuple
 from harness.generate import Spec
 
 REQUIRED = ("spread", "fixed", "slots", "dataclass", "msgspec")
-GROWTH = (
-    "spread",
-    "fixed",
-    "slots",
-    "msgspec-nogc",
-    "cached:spread",
-    "cached:fixed",
-    "cached:slots",
-    "cached:msgspec-nogc",
-)
-GC_STUDY = REQUIRED + (
-    "slots-merged",
-    "instance-dict",
-    "msgspec-nogc",
-    "msgspec-nogc-shallow",
-    "msgspec-decode-nogc",
-    "floor-json",
+LAZY = ("msgspec-lazy", "slots-lazy")
+#: The agent loop per read path: opencode's full read (with and without its row cache), the
+#: cache-aware read (row cache required) and the incremental one.
+GROWTH = ("spread", "fixed", "msgspec-nogc", "msgspec-lazy", "cached:fixed", "cached:msgspec-lazy")
+CACHE_AWARE = ("cached:fixed", "cached:msgspec-lazy", "cached:slots-lazy")
+INCREMENTAL = ("fixed", "msgspec-lazy", "slots-lazy")
+GC_STUDY = (
+    REQUIRED
+    + (
+        "slots-merged",
+        "instance-dict",
+        "msgspec-nogc",
+        "msgspec-nogc-shallow",
+        "msgspec-decode-nogc",
+        "floor-json",
+    )
+    + LAZY
 )
 GC_CONTROLS = ({"gc_mode": "enabled"}, {"gc_mode": "disabled"})
 #: Object kinds of the read_site workload (dicts, instance dicts, __slots__ classes; plain objects on JSC).
 READ_SITE_KINDS = ("spread", "instance-dict", "slots")
 SHAPE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # shapes one read site sees (read_site's job size)
+OPEN_MAP = ({"reads": "open-map"},)  # the access variant reading one open map per tool part
 ALL = ("all",)  # every registered strategy and control available on the interpreter
 
 
@@ -84,6 +85,23 @@ def _pyperf(processes: int, values: int, warmups: int = 1, loops: int = 1) -> Di
 
 NO_COMPACTION = {"compaction_every": 0}
 
+
+def read_paths(
+    measurer: str,
+    sizes: Tuple[int, ...],
+    params: Dict[str, Any],
+    full: Tuple[str, ...],
+    cache_aware: Tuple[str, ...],
+    incremental: Tuple[str, ...],
+) -> Tuple[Sweep, ...]:
+    """``run_loop`` on the growth dataset through each read path, each with its own strategies."""
+    return tuple(
+        Sweep(measurer, "run_loop", "growth", strategies, sizes, params, ({"read_path": path},))
+        for path, strategies in (("full", full), ("cache-aware", cache_aware), ("incremental", incremental))
+        if strategies
+    )
+
+
 PLANS: Dict[str, Plan] = {
     "smoke": Plan(
         "smoke",
@@ -96,7 +114,17 @@ PLANS: Dict[str, Plan] = {
             Sweep("census", "hydrate_all", "reference", ("spread", "fixed", "slots"), (300,)),
             Sweep("timing", "access", "reference", ("spread", "slots"), (300,), {"iterations": 5, **_pyperf(1, 1, 0)}),
             Sweep("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
-            Sweep("gcprobe", "run_loop", "growth", ("fixed", "cached:fixed"), (100,), {"rounds": 3, "growth": 50}),
+            *read_paths("gcprobe", (100,), {"rounds": 3, "growth": 50}, ("fixed",), ("cached:fixed",), ("fixed",)),
+            *read_paths("timing", (200,), _pyperf(1, 1), ("spread",), (), ("fixed",)),  # warm: steady state
+            Sweep(
+                "timing",
+                "access",
+                "growth",
+                ("slots",),
+                (200,),
+                {"iterations": 5, **_pyperf(1, 1, 0)},
+                OPEN_MAP,
+            ),
             Sweep("memory", "hydrate_all", "growth", ("spread",), (200,)),
             Sweep(
                 "timing", "read_site", "reference", ("spread", "slots"), (1, 4), {"objects": 1024, **_pyperf(1, 2, 1)}
@@ -120,7 +148,7 @@ PLANS: Dict[str, Plan] = {
                 REQUIRED + ("slots-merged", "instance-dict", "msgspec-nogc"),
                 (5000,),
             ),
-            Sweep("census", "hydrate_all", "realistic", REQUIRED + ("instance-dict", "msgspec-nogc"), (5000,)),
+            Sweep("census", "hydrate_all", "realistic", REQUIRED + ("instance-dict", "msgspec-nogc") + LAZY, (5000,)),
             Sweep(
                 "timing",
                 "access",
@@ -138,6 +166,15 @@ PLANS: Dict[str, Plan] = {
                 _pyperf(2, 3),
             ),
             Sweep(
+                "timing",
+                "access",
+                "realistic",
+                ("spread", "slots", "msgspec-nogc") + LAZY,
+                (2000,),
+                {"iterations": 20, **_pyperf(2, 3)},
+                OPEN_MAP,
+            ),
+            Sweep(
                 "gcprobe",
                 "hydrate_all",
                 "realistic",
@@ -146,15 +183,17 @@ PLANS: Dict[str, Plan] = {
                 {"rounds": 2},
                 GC_CONTROLS,
             ),
-            Sweep(
+            Sweep("gcprobe", "hydrate_all", "realistic", LAZY + ("floor-json",), (10000,), {"rounds": 2}),
+            *read_paths(
                 "gcprobe",
-                "run_loop",
-                "growth",
-                ("spread", "fixed", "msgspec-nogc", "cached:fixed"),
                 (1000,),
                 {"rounds": 7, "growth": 1000},
+                ("spread", "fixed", "msgspec-nogc", "cached:fixed"),
+                ("cached:msgspec-lazy",),
+                ("msgspec-lazy",),
             ),
-            Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,)),
+            *read_paths("timing", (8000,), _pyperf(1, 3), ("spread",), ("cached:msgspec-lazy",), ("msgspec-lazy",)),
+            Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",) + LAZY, (5000,)),
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
         ),
         timeout=300,
@@ -172,9 +211,10 @@ PLANS: Dict[str, Plan] = {
             Sweep("census", "hydrate_all", "reference", ALL, (5000,)),
             Sweep("census", "hydrate_all", "realistic", GC_STUDY, (50000,)),
             Sweep("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **_pyperf(6, 3)}),
+            Sweep("timing", "access", "realistic", ALL, (5000,), {"iterations": 20, **_pyperf(3, 3)}, OPEN_MAP),
             Sweep("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(3, 2)),
             Sweep("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,), _pyperf(3, 3)),
-            Sweep("timing", "run_loop", "growth", GROWTH, (1000, 20000, 50000), _pyperf(2, 2)),
+            *read_paths("timing", (1000, 20000, 50000, 100000), _pyperf(2, 2), GROWTH, CACHE_AWARE, INCREMENTAL),
             Sweep(
                 "gcprobe",
                 "hydrate_all",
@@ -184,7 +224,7 @@ PLANS: Dict[str, Plan] = {
                 {"rounds": 3},
                 GC_CONTROLS + ({"gc_mode": "freeze"},),
             ),
-            Sweep("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"rounds": 10, "growth": 10000}),
+            *read_paths("gcprobe", (1000,), {"rounds": 10, "growth": 10000}, GROWTH, CACHE_AWARE, INCREMENTAL),
             Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, _pyperf(3, 5, 2)),
         ),

@@ -46,7 +46,9 @@ for workload, variant, metric, title in (
     ("hydrate_all", "", "ns_per_row", "hydration: time per stored row"),
 ):
     rows = timing[
-        (timing["workload"] == workload) & (timing["metric"] == metric) & (timing["variant"].fillna("") == variant)
+        (timing["workload"] == workload)
+        & (timing["metric"] == metric)
+        & (timing["variant"].astype("string").fillna("") == variant)
     ]
     if rows.empty:
         if not timing.empty:
