@@ -61,9 +61,12 @@ class IncrementalHistory:
     """``incremental``: call it for the kept history; it reads and builds only what changed.
 
     ``order`` holds (time_created, id) of every message in page order (ascending); per message id
-    ``infos`` the built info, ``versions`` its (time_updated, time_created), ``part_ids`` its parts'
-    ids (ascending) and ``parts`` the built parts in that order (tuples) and ``facts`` its walk facts;
-    ``part_versions`` per part id; ``tails`` the ids of user messages with a retained tail.
+    ``records`` its built info and parts (in id order), ``versions`` its (time_updated, time_created)
+    and ``part_ids`` its parts' ids (ascending) — tuples, so that a long history's state leaves the
+    GC's lists at its first collection; ``part_versions`` per part id. The walk's facts are kept only
+    for the few messages that matter to it: ``finishing`` (finished summaries, by id: their parent),
+    ``summaries`` (assistants with a summary: their parent), ``compactions`` (users with a compaction
+    part: its tail_start_id) and ``tails`` (users with a retained tail: the tail's id).
     """
 
     def __init__(self, conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str) -> None:
@@ -75,13 +78,14 @@ class IncrementalHistory:
             )
         self.conn, self.strategy, self.session_id = conn, strategy, session_id
         self.order: List[Tuple[int, str]] = []
-        self.infos: Dict[str, Any] = {}
+        self.records: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}
         self.versions: Dict[str, Tuple[int, int]] = {}
         self.part_ids: Dict[str, Tuple[str, ...]] = {}
-        self.parts: Dict[str, Tuple[Any, ...]] = {}
         self.part_versions: Dict[str, int] = {}
-        self.facts: Dict[str, Facts] = {}
-        self.tails: Set[str] = set()
+        self.finishing: Dict[str, Any] = {}
+        self.summaries: Dict[str, Any] = {}
+        self.compactions: Dict[str, Any] = {}
+        self.tails: Dict[str, str] = {}
         self.marks = [-1, -1]  # the largest time_updated read from message, from part
 
     def _changed(self, select: str, which: int, updated_column: int) -> List[Tuple]:
@@ -96,7 +100,7 @@ class IncrementalHistory:
     def refresh(self) -> None:
         """Read and build the rows created or updated since the last read."""
         touched: Set[str] = set()
-        info = self.strategy.info
+        info, records = self.strategy.info, self.records
         for row in self._changed(SELECT_MESSAGES, 0, MESSAGE_UPDATED):
             mid, version = row[ROW_ID], (row[MESSAGE_UPDATED], row[MESSAGE_CREATED])
             known = self.versions.get(mid)
@@ -106,79 +110,92 @@ class IncrementalHistory:
                 if known is not None:  # time_created moved: the message moves in the page order
                     del self.order[bisect.bisect_left(self.order, (known[1], mid))]
                 bisect.insort(self.order, (version[1], mid))
-            self.infos[mid], self.versions[mid] = info(row), version
+            records[mid] = (info(row), records.get(mid, (None, ()))[1])
+            self.versions[mid] = version
             touched.add(mid)
         build = self.strategy.part
         for row in self._changed(SELECT_PARTS, 1, PART_UPDATED):
             pid, mid, updated = row[ROW_ID], row[PART_MESSAGE], row[PART_UPDATED]
             if self.part_versions.get(pid) == updated:
                 continue
-            # tuples, not lists: the state of a long history should leave the GC's lists
-            ids, objs = self.part_ids.get(mid, ()), self.parts.get(mid, ())
+            ids = self.part_ids.get(mid, ())
+            owner, parts = records.get(mid, (None, ()))
             index = bisect.bisect_left(ids, pid)
-            new = index < len(ids) and ids[index] == pid
-            self.part_ids[mid] = ids if new else ids[:index] + (pid,) + ids[index:]
-            self.parts[mid] = objs[:index] + (build(row),) + objs[index + new :]
+            rebuilt = index < len(ids) and ids[index] == pid
+            self.part_ids[mid] = ids if rebuilt else ids[:index] + (pid,) + ids[index:]
+            records[mid] = (owner, parts[:index] + (build(row),) + parts[index + rebuilt :])
             self.part_versions[pid] = updated
             touched.add(mid)
         for mid in touched:
-            if mid in self.infos:
-                facts = self.facts[mid] = facts_of(self.strategy, self.infos[mid], self.parts.get(mid, ()))
-                (self.tails.add if facts.tail is not None else self.tails.discard)(mid)
+            self._note(mid)
+
+    def _note(self, mid: str) -> None:
+        """Keep the walk's facts of a message that was (re)built or got a part."""
+        info, parts = self.records[mid]
+        if info is None:  # parts whose message is not read yet
+            return
+        facts = facts_of(self.strategy, info, parts)
+        for table, holds, value in (
+            (self.finishing, facts.finishes, facts.parent),
+            (self.summaries, facts.summary, facts.parent),
+            (self.compactions, facts.role == "user" and facts.compaction is not NO_COMPACTION, facts.compaction),
+            (self.tails, facts.tail is not None, facts.tail),
+        ):
+            if holds:
+                table[mid] = value
+            else:
+                table.pop(mid, None)
 
     def __call__(self) -> List[Message]:
         self.refresh()
-        infos, parts, empty = self.infos, self.parts, ()
-        return [{"info": infos[mid], "parts": list(parts.get(mid, empty))} for mid in self.kept()]
+        start = self._boundary()
+        records, order = self.records, self.order
+        history: List[Message] = []
+        for _, mid in order[start:]:
+            info, parts = records[mid]
+            history.append({"info": info, "parts": list(parts)})
+        return self._move_retained_tail(history, start)
 
-    def kept(self) -> List[str]:
-        """The ids ``compacted`` keeps, in its output order."""
-        order, facts = self.order, self.facts
-        completed: Set[Any] = set()
-        retain: Any = None
-        start = 0
-        for index in range(len(order) - 1, -1, -1):
-            mid = order[index][1]
-            if retain is not None:
-                if mid == retain:
-                    start = index
-                    break
-                continue
-            own = facts[mid]
-            if own.role == "user" and mid in completed:
-                if own.compaction is NO_COMPACTION:
-                    continue
-                retain = own.compaction
-                if not retain or mid == retain:
-                    start = index
-                    break
-                continue
-            if own.finishes:
-                completed.add(own.parent)
-        kept = [mid for _, mid in order[start:]]
-        return self._move_retained_tail(kept, start)
+    def _position(self, mid: Any) -> int:
+        """A message's index in ``order``, or -1 for an id no message has."""
+        version = self.versions.get(mid)
+        return -1 if version is None else bisect.bisect_left(self.order, (version[1], mid))
 
-    def _move_retained_tail(self, kept: List[str], start: int) -> List[str]:
-        """``harness.workloads._move_retained_tail`` on the kept ids (``kept[i]`` is ``order[start + i]``)."""
-        positions = [self._position(mid) - start for mid in self.tails]
-        compaction = max((index for index in positions if index >= 0), default=-1)
+    def _boundary(self) -> int:
+        """Where ``compacted``'s walk from the newest message stops: the index in ``order`` of the
+        oldest message it keeps. The walk stops at the newest user message that has a compaction
+        part and a newer finished summary answering it, or at the tail that user retains."""
+        marker = -1
+        for summary, parent in self.finishing.items():
+            if parent in self.compactions:
+                at = self._position(parent)
+                if marker < at < self._position(summary):
+                    marker = at
+        if marker < 0:
+            return 0
+        retain = self.compactions[self.order[marker][1]]
+        if not retain or retain == self.order[marker][1]:
+            return marker
+        at = self._position(retain)
+        return at if 0 <= at < marker else 0  # a retained id the walk never reaches: everything is kept
+
+    def _move_retained_tail(self, history: List[Message], start: int) -> List[Message]:
+        """``harness.workloads._move_retained_tail`` on the kept history (``history[i]`` is the
+        message ``order[start + i]``), from the facts of the few messages it looks at."""
+        compaction = max((at - start for at in map(self._position, self.tails) if at >= start), default=-1)
         if compaction < 0:
-            return kept
-        marker = kept[compaction]
-        facts = self.facts
-        summary = next(
+            return history
+        marker = self.order[start + compaction][1]
+        summary = min(
             (
-                index
-                for index in range(compaction + 1, len(kept))
-                if facts[kept[index]].summary and facts[kept[index]].parent == marker
+                at - start
+                for at in (self._position(mid) for mid, parent in self.summaries.items() if parent == marker)
+                if at - start > compaction
             ),
-            -1,
+            default=-1,
         )
-        tail_id = facts[marker].tail
-        tail = self._position(tail_id) - start if tail_id in self.versions else -1
+        at = self._position(self.tails[marker])
+        tail = at - start if at >= start else -1
         if 0 <= tail < compaction < summary:
-            return kept[compaction : summary + 1] + kept[tail:compaction] + kept[summary + 1 :]
-        return kept
-
-    def _position(self, mid: str) -> int:
-        return bisect.bisect_left(self.order, (self.versions[mid][1], mid))
+            return history[compaction : summary + 1] + history[tail:compaction] + history[summary + 1 :]
+        return history

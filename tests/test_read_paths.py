@@ -165,9 +165,10 @@ def read_paths_machine(name: str) -> type:
             """A compaction request, with a tail_start_id (an existing message or, rarely, a missing one)
             or without, answered by a summary assistant that may still be running."""
             part = {"type": "compaction", "auto": auto}
-            if tail:
-                known = self.session.ids or ["msg_missing"]
-                part["tail_start_id"] = data.draw(st.sampled_from(known + ["msg_missing"]))
+            if tail:  # an older message, the marker itself, its summary (newer), or no message at all
+                marker, summary = (f"msg_{self.session.count + step:06d}" for step in (0, 1))
+                older = self.session.ids[-3:] + self.session.ids[:1]
+                part["tail_start_id"] = data.draw(st.sampled_from([marker, summary, "msg_missing", *older]))
             marker = self.session.add_message(user_data(False), [part], step)
             finish = data.draw(st.booleans())
             self.session.add_message(assistant_data(marker, True, finish, False), [{"type": "text", "text": "sum"}], 0)
@@ -175,11 +176,13 @@ def read_paths_machine(name: str) -> type:
         @precondition(lambda self: self.session.assistants())
         @rule(data=st.data(), step=steps)
         def rewrite_assistant(self, data, step):
-            """A message rewritten in place (it finished, failed, became a summary): time_updated moves."""
+            """A message rewritten in place (it finished, failed, became a summary — even of a newer
+            user, which opencode never writes but the walk must still agree on): time_updated moves."""
             mid = data.draw(st.sampled_from(self.session.assistants()))
-            old = self.session.data[mid]
-            flags = {key: data.draw(st.booleans()) for key in ("summary", "finish", "error")}
-            self.session.rewrite(mid, assistant_data(old["parentID"], **flags), step)
+            parent = data.draw(st.sampled_from([self.session.data[mid]["parentID"], self.session.users()[-1]]))
+            flags = {key: data.draw(st.sampled_from([True, True, False])) for key in ("summary", "finish")}
+            flags["error"] = data.draw(st.booleans())
+            self.session.rewrite(mid, assistant_data(parent, **flags), step)
 
         @precondition(lambda self: self.session.ids)
         @rule(data=st.data(), step=steps)
