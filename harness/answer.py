@@ -15,7 +15,8 @@ Columns, each "—" where the run lacks the figure (medians over the jobs behind
   timed sizes when there are several, else gcprobe's growth curve.
 
 The rebuild columns of ``cached:<name>`` are ``<name>``'s (the rebuild of a cached strategy would
-measure cache hits). ``read path`` comes from the job's workload variant (``full`` by default).
+measure cache hits). ``read path`` comes from the job's workload variant (``full`` by default); it
+is "—" for a strategy the run measured only rebuilding.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ COLUMNS = (
 )
 FLOOR = "floor-json"
 CACHED = "cached:"
+NO_LOOP = "—"  # the read path of a strategy measured only rebuilding
 
 
 def read_path(variant: Any) -> str:
@@ -116,9 +118,12 @@ def loop_figures(frame: Any) -> Dict[Tuple[str, str, str], Dict[str, float]]:
 def answer_rows(frame: Any) -> List[Dict[str, Any]]:
     """The answer table's rows (COLUMNS, numbers unformatted), fastest loop first, then least GC."""
     rebuild, loop = rebuild_figures(frame), loop_figures(frame)
-    keys = set(loop) | {(interpreter, strategy, "full") for interpreter, strategy in rebuild if strategy != FLOOR}
-    if not loop:
-        keys = {key for key in keys if (key[0], key[1]) in rebuild}
+    looped = {(interpreter, strategy) for interpreter, strategy, _ in loop}
+    keys = set(loop) | {
+        (interpreter, strategy, NO_LOOP)
+        for interpreter, strategy in rebuild
+        if strategy != FLOOR and (interpreter, strategy) not in looped
+    }
     rows = []
     for interpreter, strategy, path in keys:
         row: Dict[str, Any] = {"interpreter": interpreter, "strategy": strategy, "read path": path}
@@ -187,8 +192,12 @@ def answer_finding(frame: Any) -> Optional[Finding]:
         own = [row for row in rows if row["interpreter"] == interpreter]
         timed = [row for row in own if "loop ms" in row]
         best = timed[0] if timed else min(own, key=lambda row: row.get("GC s", float("inf")))
-        spread = next((r for r in own if (r["strategy"], r["read path"]) == ("spread", "full") and r is not best), {})
-        said = [f"on {interpreter}, {best['strategy']} with the {best['read path']} read path"]
+        spread = next(
+            (r for r in own if r["strategy"] == "spread" and r["read path"] in ("full", NO_LOOP) and r is not best), {}
+        )
+        said = [f"on {interpreter}, {best['strategy']}"]
+        if best["read path"] != NO_LOOP:
+            said[0] += f" with the {best['read path']} read path"
         if "loop ms" in best:
             said.append(f"takes {best['loop ms']:,.3g} ms per loop read of {best['history']:,.0f} messages")
             if spread.get("loop ms"):
