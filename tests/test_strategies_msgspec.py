@@ -119,7 +119,7 @@ def test_lazy_leaves_nothing_to_the_collector(stored):
     reached = [value for obj in objs for value in values_in(obj)]
     assert sum(isinstance(value, msgspec.Raw) for value in reached) > len(stored) // 2
     assert not any(gc.is_tracked(value) for value in reached)
-    assert not any(isinstance(value, (dict, list)) for value in reached)
+    assert not any(isinstance(value, (dict, list, tuple)) for value in reached)  # no container at all
 
 
 @pytest.mark.requires("msgspec")
@@ -135,6 +135,18 @@ def test_lazy_open_maps_decode_on_every_read_and_stay_raw(stored):
 
 
 @pytest.mark.requires("msgspec")
+def test_lazy_arrays_decode_into_their_types():
+    lazy, eager = get("msgspec-lazy"), get("msgspec-decode-nogc")
+    stored = list(to_stored(generate("realistic", 3, 300).records))
+    patch = next(p for _, parts in stored for p in parts if '"type":"patch"' in p[-1])
+    assert lazy.part(patch).files == eager.part(patch).files and type(lazy.part(patch).files) is tuple
+    user = next(m for m, _ in stored if '"diffs":[{' in m[-1])
+    diffs = lazy.info(user).summary.diffs  # typed FileDiff Structs (the lazy variant's own class)
+    assert type(diffs[0]).__name__ == "FileDiffNoGCLazy"
+    assert [lazy.to_dict(diff) for diff in diffs] == [eager.to_dict(diff) for diff in eager.info(user).summary.diffs]
+
+
+@pytest.mark.requires("msgspec")
 def test_lazy_open_maps_are_the_schemas_open_maps():
     from harness.schema import OPEN_MAPS
     from harness.strategies._msgspec_types import RAW_SUFFIX, build
@@ -145,9 +157,11 @@ def test_lazy_open_maps_are_the_schemas_open_maps():
         hint = variant.part[holder] if holder in variant.part else variant.info[holder]
         kind = hint.__annotations__[key]
         classes[nested] = next(arg for arg in get_args(kind) or (kind,) if arg is not type(None))
+    classes["summary"] = next(arg for arg in get_args(variant.info["user"].__annotations__["summary"]) if arg)
+    arrays = {"summary": ("diffs",), "patch": ("files",)}  # tuples msgspec would build: held too
     for kind, cls in classes.items():
         raw = tuple(name[: -len(RAW_SUFFIX)] for name in cls.__struct_fields__ if name.endswith(RAW_SUFFIX))
-        assert raw == OPEN_MAPS.get(kind, ()), kind
+        assert raw == OPEN_MAPS.get(kind, ()) + arrays.get(kind, ()), kind
 
 
 def _message(data, mid="msg_1"):

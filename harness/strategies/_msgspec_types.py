@@ -18,9 +18,10 @@ PyPy), so every msgspec strategy module imports anywhere and reports itself unav
   the dict or list as decoded: error (reference rows store ``{name, message}``, not ``{name, data}``),
   structured, metadata, tool input and attachments, format.schema, tools, retry error.
   Without ``typed`` every nested value is ``Any``.
-- ``lazy`` (with ``typed``): every open map is a ``msgspec.Raw`` field (``<key>_raw``, decoded
-  from and encoded to ``<key>``) holding its JSON bytes undecoded, and a property ``<key>`` that
-  decodes them on each read (see ``harness.strategies.msgspec_lazy``).
+- ``lazy`` (with ``typed``): every open map, and the arrays (summary diffs, patch files: ``Held``),
+  is a ``msgspec.Raw`` field (``<key>_raw``, decoded from and encoded to ``<key>``) holding its
+  JSON bytes undecoded, and a property ``<key>`` that decodes them on each read (see
+  ``harness.strategies.msgspec_lazy``).
 - SCHEMA.md's ``num`` is ``Union[int, float]`` (kept as stored), its ``int≥0`` is ``int``.
 """
 
@@ -62,29 +63,38 @@ def _nullable(kind: Any) -> bool:
 
 #: Where an open map (a JSON value of no fixed schema) sits in the type tables below.
 OPEN = Any
-#: The attribute a lazy Struct keeps an open map's JSON bytes in.
+#: The attribute a lazy Struct keeps an undecoded value's JSON bytes in.
 RAW_SUFFIX = "_raw"
 
 
-def _lazy_property(key: str) -> property:
-    """``obj.<key>``: the open map decoded from ``obj.<key>_raw`` on every read (None when absent)."""
-    namespace: Dict[str, Any] = {"decode": msgspec.json.decode}
+class Held(NamedTuple):
+    """A typed field that a lazy variant keeps as JSON bytes too, decoded into ``kind`` on read: the
+    arrays (summary diffs, patch files), which msgspec would build as tuples — objects the collector
+    tracks until its first collection, and whose allocations set collections off."""
+
+    kind: Any
+
+
+def _lazy_property(key: str, decode: Callable[[Any], Any]) -> property:
+    """``obj.<key>``: the value decoded from ``obj.<key>_raw`` on every read (None when absent)."""
+    namespace: Dict[str, Any] = {"decode": decode}
     source = f"def {key}(self):\n    raw = self.{key}{RAW_SUFFIX}\n    return None if raw is None else decode(raw)\n"
     exec(compile(source, f"<lazy {key}>", "exec"), namespace)
     return property(namespace[key], doc=f"{key}, decoded from its JSON bytes on each read")
 
 
 def _fields(spec: Dict[str, Any], keys: Tuple[str, ...], lazy: bool) -> Tuple[list, Dict[str, str], Dict[str, Any]]:
-    """defstruct fields in ``keys`` order, the renames and the properties of the lazy open maps."""
+    """defstruct fields in ``keys`` order, the renames and the properties of the lazy values."""
     fields: list = []
     rename: Dict[str, str] = {}
     properties: Dict[str, Any] = {}
     for key in keys:
         kind = spec[key]
-        if lazy and kind is OPEN:
+        if lazy and (kind is OPEN or isinstance(kind, Held)):
             fields.append((key + RAW_SUFFIX, msgspec.Raw, None))
             rename[key + RAW_SUFFIX] = key
-            properties[key] = _lazy_property(key)
+            decode = msgspec.json.decode if kind is OPEN else msgspec.json.Decoder(kind.kind).decode
+            properties[key] = _lazy_property(key, decode)
         else:
             fields.append((key, kind, None) if _nullable(kind) else (key, kind))
     return fields, rename, properties
@@ -117,6 +127,7 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
         )
 
     n: Callable[[Any], Any] = (lambda kind: kind) if typed else (lambda kind: Any)
+    held: Callable[[Any], Any] = Held if lazy else (lambda kind: kind)
     s, i, num, b = Opt[str], Opt[int], Opt[NUM], Opt[bool]
     time = n(struct("Time", {"created": int, "completed": i}))
     span = n(struct("Span", {"start": int, "end": i, "compacted": i}))
@@ -127,7 +138,7 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
     diff = struct(
         "FileDiff", {"file": s, "before": s, "after": s, "patch": s, "additions": NUM, "deletions": NUM, "status": s}
     )
-    summary = n(struct("Summary", {"title": s, "body": s, "diffs": Tuple[diff, ...]}))
+    summary = n(struct("Summary", {"title": s, "body": s, "diffs": held(Tuple[diff, ...])}))
     fmt = n(struct("Format", {"type": str, "schema": OPEN, "retryCount": i}))
     state = n(
         struct(
@@ -163,7 +174,7 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
             },
         )
     )
-    source_text, strings = n(source_text), n(Tuple[str, ...])
+    source_text, strings = n(source_text), held(n(Tuple[str, ...]))
 
     user = {
         "time": time,

@@ -3,14 +3,16 @@
 The same ``gc=False`` Structs decoded straight from the row's text (nested values with a fixed schema
 typed as Structs too), but each open map — tool ``input`` / ``metadata`` / ``attachments``, part
 ``metadata``, ``error``, ``structured``, ``tools``, ``format.schema``, retry ``error`` — is a
-``msgspec.Raw`` field ``<key>_raw``: its JSON bytes, not decoded, never tracked. ``o.<key>`` is a
-property that decodes them on every read (a fresh dict each time, never stored on the object, so an
-object stays untracked however often it is read; keep the value when reading it repeatedly).
-Nothing of an object is tracked by the cyclic GC: Structs are ``gc=False``, Raw is no container and
-tuples of untracked items leave the GC at their first collection. The price: an open-map read
-decodes (the ``open-map`` access variant measures it), and each Raw keeps the row's whole text
-alive (a view into it, as msgspec decodes; ``Raw.copy()`` would keep only the map's bytes).
-``to_dict`` encodes and decodes the object, so every open map is decoded for ``harness verify``.
+``msgspec.Raw`` field ``<key>_raw``: its JSON bytes, not decoded, never tracked. So are the two
+arrays (user summary ``diffs``, patch ``files``), which msgspec would build as tuples: the collector
+tracks those until its first collection, and their allocations alone set collections off. ``o.<key>``
+is a property that decodes on every read (a fresh value each time, never stored on the object, so an
+object stays untracked however often it is read; keep the value when reading it repeatedly; an
+array decodes into its typed Structs). Nothing of an object is ever tracked by the cyclic GC, and
+building one allocates nothing the GC counts. The price: an open-map read decodes (the ``open-map``
+access variant measures it), and each Raw keeps the row's whole text alive (a view into it, as
+msgspec decodes; ``Raw.copy()`` would keep only the map's bytes, at about 40 % more build time).
+``to_dict`` encodes and decodes the object, so every value is decoded for ``harness verify``.
 """
 
 from __future__ import annotations
