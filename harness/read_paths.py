@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
-from harness.canonical import MESSAGE_CREATED, MESSAGE_UPDATED, PART_UPDATED, ROW_ID
+from harness.canonical import MESSAGE_UPDATED, PART_UPDATED, ROW_ID
 from harness.incremental import IncrementalHistory
 from harness.strategies.base import Strategy
 from harness.strategies.cache import MISSING, RowCache
@@ -31,8 +31,8 @@ from harness.workloads import (
     SELECT_PARTS,
     Cursor,
     HistoryRead,
-    Message,
     Page,
+    as_page,
     compacted,
     filter_compacted,
     page_rows,
@@ -83,19 +83,21 @@ def _rows_by_id(conn: sqlite3.Connection, select: str, ids: Sequence[str]) -> Di
     return found
 
 
+#: A table as the cache-aware path reads it: the query of whole rows and where time_updated is.
+Table = Tuple[str, int]
+MESSAGES: Table = (SELECT_MESSAGES, MESSAGE_UPDATED)
+PARTS: Table = (SELECT_PARTS, PART_UPDATED)
+
+
 def _reuse_or_read(
-    conn: sqlite3.Connection,
-    cache: RowCache,
-    build: Callable[[Tuple], Any],
-    select: str,
-    updated_column: int,
-    keys: List[Tuple[str, int]],
+    conn: sqlite3.Connection, cache: RowCache, build: Callable[[Tuple], Any], table: Table, keys: List[Tuple[str, int]]
 ) -> List[Any]:
     """The objects of rows ``keys`` ((id, time_updated) pairs): cached ones as they are, the others
-    read with their data (``select``, whose ``updated_column`` is time_updated) and built into the cache."""
+    read whole from ``table`` and built into the cache."""
     found = [cache.lookup(row_id, updated) for row_id, updated in keys]
     missing = [keys[index][0] for index, obj in enumerate(found) if obj is MISSING]
     if missing:
+        select, updated_column = table
         rows = _rows_by_id(conn, select, missing)
         for index, obj in enumerate(found):
             if obj is MISSING:
@@ -113,32 +115,15 @@ def cache_aware_page(
 ) -> Page:
     """``page`` through the row cache: keys first, data only for the rows the cache misses."""
     rows, more = page_rows(conn, _MESSAGE_KEYS, session_id, before, limit, ROW_VALUE_CURSOR)
-    base = strategy.built_from  # type: ignore[attr-defined]
+    base, info_cache, part_cache = strategy.built_from, strategy.info_cache, strategy.part_cache  # type: ignore
     ids = [row[ROW_ID] for row in rows]
-    infos = _reuse_or_read(
-        conn,
-        strategy.info_cache,  # type: ignore[attr-defined]
-        base.info,
-        SELECT_MESSAGES,
-        MESSAGE_UPDATED,
-        [(row[ROW_ID], row[MESSAGE_UPDATED]) for row in rows],
-    )
+    infos = _reuse_or_read(conn, info_cache, base.info, MESSAGES, [(row[ROW_ID], row[MESSAGE_UPDATED]) for row in rows])
     grouped: Dict[str, List[Any]] = {mid: [] for mid in ids}
     if ids:
         keys = conn.execute(
             f"{_PART_KEYS} WHERE message_id IN ({', '.join('?' * len(ids))}) ORDER BY message_id, id", ids
         ).fetchall()
-        parts = _reuse_or_read(
-            conn,
-            strategy.part_cache,  # type: ignore[attr-defined]
-            base.part,
-            SELECT_PARTS,
-            PART_UPDATED,
-            [(part_id, updated) for part_id, _, updated in keys],
-        )
+        parts = _reuse_or_read(conn, part_cache, base.part, PARTS, [(part_id, updated) for part_id, _, updated in keys])
         for key, part in zip(keys, parts):
             grouped[key[1]].append(part)
-    items: List[Message] = [{"info": info, "parts": grouped[mid]} for mid, info in zip(ids, infos)]
-    items.reverse()
-    cursor = (rows[-1][MESSAGE_CREATED], rows[-1][ROW_ID]) if more else None
-    return Page(items, more, cursor)
+    return as_page([{"info": info, "parts": grouped[mid]} for mid, info in zip(ids, infos)], rows, more)

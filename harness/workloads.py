@@ -85,10 +85,14 @@ def page(
 ) -> Page:
     """Up to ``limit`` messages older than ``before``, newest first in SQL, returned oldest first."""
     rows, more = page_rows(conn, SELECT_MESSAGES, session_id, before, limit)
-    items = hydrate(conn, strategy, rows)
+    return as_page(hydrate(conn, strategy, rows), rows, more)
+
+
+def as_page(items: List[Message], rows: List[Tuple], more: bool) -> Page:
+    """The page of ``items`` hydrated from ``rows`` (newest first, as the page query returns them):
+    oldest first, with the cursor to the next older page when there is one."""
     items.reverse()
-    cursor = (rows[-1][MESSAGE_CREATED], rows[-1][ROW_ID]) if more else None
-    return Page(items, more, cursor)
+    return Page(items, more, (rows[-1][MESSAGE_CREATED], rows[-1][ROW_ID]) if more else None)
 
 
 #: opencode's cursor predicate (drizzle ``or(lt(time_created), and(eq(time_created), lt(id)))``): SQLite

@@ -38,36 +38,48 @@ class SessionBuilder:
         parts = [{"type": "text", "text": "hi"}]
         if compaction is not None:
             parts.append({"type": "compaction", **compaction})
-        return self._add(
-            {"role": "user", "time": {"created": 0}, "agent": "build", "model": {"providerID": "p", "modelID": "m"}},
-            parts,
-        )
+        return self._add(user_data(), parts)
 
     def assistant(self, parent: str, summary: bool = False, finish: bool = True, error: bool = False) -> str:
-        data = {
-            "role": "assistant",
-            "time": {"created": 0},
-            "parentID": parent,
-            "modelID": "m",
-            "providerID": "p",
-            "mode": "build",
-            "agent": "build",
-            "path": {"cwd": "/", "root": "/"},
-            "cost": 0.5,
-            "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}},
-        }
-        if summary:
-            data["summary"] = True
-        if finish:
-            data["finish"] = "stop"
-        if error:
-            data["error"] = {"name": "UnknownError", "data": {"message": "boom"}}
-        return self._add(data, [{"type": "step-start"}, {"type": "text", "text": "ok"}])
+        return self._add(
+            assistant_data(parent, summary, finish, error), [{"type": "step-start"}, {"type": "text", "text": "ok"}]
+        )
 
     def turn(self) -> str:
         user = self.user()
         self.assistant(user)
         return user
+
+
+def user_data(tools: bool = False) -> dict:
+    """A user message's data (with ``tools``, an open map, when asked)."""
+    data = {"role": "user", "time": {"created": 0}, "agent": "build", "model": {"providerID": "p", "modelID": "m"}}
+    if tools:
+        data["tools"] = {"bash": True, "edit": False}
+    return data
+
+
+def assistant_data(parent: str, summary: bool = False, finish: bool = True, error: bool = False) -> dict:
+    """An assistant message's data answering ``parent``: a summary, finished, failed as asked."""
+    data = {
+        "role": "assistant",
+        "time": {"created": 0},
+        "parentID": parent,
+        "modelID": "m",
+        "providerID": "p",
+        "mode": "build",
+        "agent": "build",
+        "path": {"cwd": "/", "root": "/"},
+        "cost": 0.5,
+        "tokens": {"input": 1, "output": 1, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+    }
+    if summary:
+        data["summary"] = True
+    if finish:
+        data["finish"] = "stop"
+    if error:
+        data["error"] = {"name": "UnknownError", "data": {"message": "boom"}}
+    return data
 
 
 def message_ids(messages, strategy) -> List[str]:

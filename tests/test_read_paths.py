@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sessions import assistant_data, user_data
 
 from harness.jsonfmt import js_dumps
 from harness.read_paths import READ_PATHS, IncrementalHistory, ReadPathError, history_reader
@@ -73,35 +74,6 @@ class Session:
 
     def assistants(self) -> list:
         return [mid for mid in self.ids if self.data[mid]["role"] == "assistant"]
-
-
-def user_data(tools: bool) -> dict:
-    data = {"role": "user", "time": {"created": 0}, "agent": "build", "model": {"providerID": "p", "modelID": "m"}}
-    if tools:
-        data["tools"] = {"bash": True, "edit": False}
-    return data
-
-
-def assistant_data(parent: str, summary: bool, finish: bool, error: bool) -> dict:
-    data = {
-        "role": "assistant",
-        "time": {"created": 0},
-        "parentID": parent,
-        "modelID": "m",
-        "providerID": "p",
-        "mode": "build",
-        "agent": "build",
-        "path": {"cwd": "/", "root": "/"},
-        "cost": 0.25,
-        "tokens": {"input": 1, "output": 2, "reasoning": 0, "cache": {"read": 0, "write": 0}},
-    }
-    if summary:
-        data["summary"] = True
-    if finish:
-        data["finish"] = "stop"
-    if error:
-        data["error"] = {"name": "UnknownError", "data": {"message": "boom"}}
-    return data
 
 
 TOOL_PART = {

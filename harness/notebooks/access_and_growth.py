@@ -34,6 +34,16 @@ import pandas as pd
 from harness import results
 from harness.display import bar_labeller, grouped_bars, measurements, note, save_figure, show_table
 
+
+def history_plot(ax, ylabel, title):
+    """Label a plot of times against history size (log scale: the read paths differ by decades)."""
+    ax.set_xlabel("history (messages)")
+    ax.set_ylabel(ylabel)
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+
+
 tidy, timing = measurements(
     run_dir, "timing", "This run has no timing measurements (pyperf): access and hydration times are missing."
 )
@@ -129,11 +139,7 @@ else:
                 "GC share": rows["gc_seconds"].sum() / max(rows["seconds"].sum(), 1e-12),
             }
         )
-    ax.set_xlabel("history (messages)")
-    ax.set_ylabel("time per iteration (ms)")
-    ax.set_title("run_loop: time per iteration vs history, per read path")
-    ax.set_yscale("log")
-    ax.legend(fontsize="small")
+    history_plot(ax, "time per iteration (ms)", "run_loop: time per iteration vs history, per read path")
     save_figure(fig, run_dir, "run-loop-growth")
     show_table(pd.DataFrame(slopes), floatfmt="{:,.3g}")
 
@@ -151,10 +157,6 @@ else:
     for strategy, rows in reads.groupby("strategy", sort=True):
         points = rows.groupby("size")["value"].median()
         ax.plot(points.index, points.to_numpy() * 1000, marker="o", label=strategy)
-    ax.set_xlabel("history (messages)")
-    ax.set_ylabel("one loop read (ms)")
-    ax.set_yscale("log")
-    ax.set_title("run_loop read time vs history, per strategy · read path")
-    ax.legend(fontsize="small")
+    history_plot(ax, "one loop read (ms)", "run_loop read time vs history, per strategy · read path")
     save_figure(fig, run_dir, "run-loop-reads")
     show_table(reads.pivot_table(index="strategy", columns="size", values="value", aggfunc="median") * 1000)

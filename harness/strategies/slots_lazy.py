@@ -19,24 +19,23 @@ from typing import Any, Callable, Dict, Tuple
 
 from harness.schema import INFO_KEYS, NESTED_KEYS, OPEN_MAPS, PART_KEYS
 from harness.strategies import register
-from harness.strategies._classes import PerKindClasses, class_name, slots_class
+from harness.strategies._classes import PerKindClasses, class_name, hydrators, slots_class
 from harness.strategies._kernel import open_map_kernel
 
 TEXT_SUFFIX = "_json"
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_loads = json.loads
 
 
 def _decoding(key: str) -> property:
-    namespace: Dict[str, Any] = {"loads": _loads}
+    namespace: Dict[str, Any] = {"loads": json.loads}
     source = f"def {key}(self):\n    text = self.{key}{TEXT_SUFFIX}\n    return None if text is None else loads(text)\n"
     exec(compile(source, f"<lazy {key}>", "exec"), namespace)
     return property(namespace[key], doc=f"{key}, decoded from its JSON text on each read")
 
 
-def lazy_class(kind: str, keys: Tuple[str, ...], suffix: str) -> Callable[[Dict[str, Any]], Any]:
-    """A ``__slots__`` class for ``keys`` (open maps stored as text) and ``build(values)`` making one
-    from a decoded dict; nested objects of ``NESTED_KEYS`` are built by their own ``build``."""
+def lazy_class(kind: str, keys: Tuple[str, ...], suffix: str) -> Callable[..., Any]:
+    """A ``__slots__`` class for ``keys`` (open maps stored as text), and ``build(*values)`` making
+    one from the values of ``keys`` as decoded; nested objects of ``NESTED_KEYS`` get their own."""
     lazy = OPEN_MAPS.get(kind, ())
     stored = tuple(key + TEXT_SUFFIX if key in lazy else key for key in keys)
     cls = slots_class(class_name(kind, suffix), stored)
@@ -47,37 +46,24 @@ def lazy_class(kind: str, keys: Tuple[str, ...], suffix: str) -> Callable[[Dict[
     arguments = []
     for key in keys:
         if key in lazy:
-            arguments.append(f'(None if (v := get("{key}")) is None else dumps(v))')
+            arguments.append(f"(None if {key} is None else dumps({key}))")
         elif key in NESTED_KEYS:
-            namespace[f"build_{key}"] = lazy_class(key, NESTED_KEYS[key], "")
-            arguments.append(f'(None if (v := get("{key}")) is None else build_{key}(v))')
+            namespace[f"build_{key}"], namespace[f"keys_{key}"] = (
+                lazy_class(key, NESTED_KEYS[key], ""),
+                NESTED_KEYS[key],
+            )
+            arguments.append(f"(None if {key} is None else build_{key}(*map({key}.get, keys_{key})))")
         else:
-            arguments.append(f'get("{key}")')
-    source = f"def build(values):\n    get = values.get\n    return cls({', '.join(arguments)})\n"
+            arguments.append(key)
+    source = f"def build({', '.join(keys)}):\n    return cls({', '.join(arguments)})\n"
     exec(compile(source, f"<build {cls.__name__}>", "exec"), namespace)
     return namespace["build"]
 
 
-_INFOS = {role: lazy_class(role, keys, "Info") for role, keys in INFO_KEYS.items()}
-_PARTS = {kind: lazy_class(kind, keys, "Part") for kind, keys in PART_KEYS.items()}
-
-
-def _info(row: Tuple) -> Any:
-    mid, session_id, _, _, data = row
-    values = _loads(data)
-    values["id"] = mid
-    values["sessionID"] = session_id
-    return _INFOS["assistant" if values.get("role") == "assistant" else "user"](values)
-
-
-def _part(row: Tuple) -> Any:
-    pid, message_id, session_id, _, _, data = row
-    values = _loads(data)
-    values["id"] = pid
-    values["sessionID"] = session_id
-    values["messageID"] = message_id
-    build = _PARTS.get(values.get("type"))
-    return values if build is None else build(values)  # unknown type: every stored key plus the ids
+_info, _part = hydrators(
+    {role: (lazy_class(role, keys, "Info"), keys) for role, keys in INFO_KEYS.items()},
+    {kind: (lazy_class(kind, keys, "Part"), keys) for kind, keys in PART_KEYS.items()},
+)
 
 
 def to_dict(obj: Any) -> Dict[str, Any]:
