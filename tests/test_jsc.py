@@ -118,6 +118,23 @@ def check_result(result, measurer):
         assert figure["mad"] is None or math.isfinite(figure["mad"]), figure
 
 
+@pytest.mark.parametrize(
+    ("workload", "params", "refused"),
+    [
+        ("run_loop", {"read_path": "incremental"}, "params.read_path must be one of full"),
+        ("run_loop", {"read_path": "cache-aware"}, "params.read_path must be one of full"),
+        ("access", {"reads": "open-map"}, "params.reads must be one of seed"),
+        ("run_loop", {"read_path": "full"}, None),
+    ],
+)
+def test_the_python_only_read_paths_and_access_variant_are_refused(described, workload, params, refused):
+    from harness.measure.job import Job
+
+    job = Job("j", "timing", "spread", workload, "d.sqlite", 10, params=params, interpreter="bun1")
+    found = bun.refusal(described, job)
+    assert (found is None) if refused is None else (refused in found)
+
+
 def test_catalogue_matches_the_harness(described):
     assert described["strategies"] == list(STRATEGIES)
     assert {tuple(path) for path in described["record_paths"]} == schema.RECORD_PATHS

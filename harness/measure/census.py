@@ -40,6 +40,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
+from harness.canonical import ROW_DATA
 from harness.schema import RECORD_PATHS
 from harness.strategies.base import object_fields
 
