@@ -48,6 +48,9 @@ class Measurer:
     without_it: str = ""
     artifact: Optional[Artifact] = None
     command_args: Tuple[str, ...] = ()
+    #: How ``harness compare`` judges its figures (``harness.verdict``): "pyperf" (samples, t-test and
+    #: threshold), "exact" (deterministic counts: any difference is a change) or "untested" (ratio only).
+    comparison: str = "untested"
 
     @property
     def module(self) -> str:
@@ -87,6 +90,7 @@ MEASURERS: Dict[str, Measurer] = {
             "census",
             "key sets / key orders / classes, CPython compact layout, GC-tracked objects, deep bytes",
             ("hydrate_all",),
+            comparison="exact",
         ),
         Measurer(
             "timing",
@@ -104,6 +108,7 @@ MEASURERS: Dict[str, Measurer] = {
             ),
             artifact=Artifact("pyperf_json", "timing", ".json"),
             command_args=("--quiet",),
+            comparison="pyperf",
         ),
         Measurer(
             "gcprobe",

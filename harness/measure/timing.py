@@ -31,7 +31,15 @@ from harness.measure.lifeline import PARENT_ENV, adopt_children, die_with_parent
 
 
 def benchmark_name(job: Job) -> str:
-    return f"{job.workload}[{job.strategy}, size={job.size}]"
+    """What was measured, and nothing about the run (no interpreter, no time), so that pyperf's
+    ``compare_to`` matches the same benchmark across runs: workload, strategy, dataset, size and
+    the workload's parameters, e.g. ``access[spread, reference-s11-m5000, size=5000, iterations=50]``."""
+    from harness.measure.prepare import WORKLOADS
+
+    params = "".join(
+        f", {param.name}={job.params.get(param.name, param.default)}" for param in WORKLOADS[job.workload].params
+    )
+    return f"{job.workload}[{job.strategy}, {Path(job.dataset).stem}, size={job.size}{params}]"
 
 
 def pyperf_path(job: Job, out: Path) -> Path:
