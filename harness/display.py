@@ -18,6 +18,23 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def locate_run(run_dir: Any) -> Path:
+    """The run directory a notebook's ``run_dir`` names, absolute. A relative path is looked up from
+    the working directory and then from each of its parents, since a notebook's kernel runs in the
+    notebook's own folder while ``results/latest`` is relative to the project root. RunError naming
+    every path tried when none of them holds a run (a readable ``manifest.json``)."""
+    given = Path(str(run_dir)).expanduser()
+    here = Path.cwd()
+    tried = [given] if given.is_absolute() else [folder / given for folder in (here, *here.parents)]
+    for candidate in tried:
+        if (candidate / "manifest.json").is_file():
+            results.load_manifest(candidate)  # RunError when it is not a run this harness reads
+            return candidate.resolve()
+    raise results.RunError(
+        f"run_dir {str(run_dir)!r} holds no run (no manifest.json); tried {', '.join(str(path) for path in tried)}"
+    )
+
+
 def load_frame(run_dir: Path) -> Any:
     """The tidy table, or an empty one with the tidy columns when the run has none yet."""
     import pandas as pd

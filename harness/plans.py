@@ -187,6 +187,9 @@ PLANS: Dict[str, Plan] = {
             Sweep("gcprobe", "run_loop", "growth", GROWTH, (1000,), {"rounds": 10, "growth": 10000}),
             Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, _pyperf(3, 5, 2)),
+            # Line profiles of the hot paths (skipped with a note where scalene is not installed).
+            Sweep("scalene", "hydrate_all", "realistic", REQUIRED, (20000,), {"rounds": 5}),
+            Sweep("scalene", "access", "reference", REQUIRED, (5000,), {"rounds": 5, "iterations": 50}),
         ),
         timeout=1200,
     ),

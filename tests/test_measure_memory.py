@@ -135,3 +135,27 @@ def test_scalene_target_runs_the_workload_plainly(tmp_path, dataset, write_job):
     figures = figures_of(result)
     assert figures["wall_s"] > 0 and figures["seconds_per_round"] == pytest.approx(figures["wall_s"] / 3)
     assert result["extra"]["rounds"] == 3 and result["extra"]["unit"] == "row"
+
+
+@pytest.mark.requires("scalene")
+def test_scalene_profiles_the_workloads_own_lines(tmp_path, dataset, write_job):
+    """Only the measured calls are profiled, and their time lands on the access kernel's own lines,
+    not on the bootstrap line of scalene's sampling threads (threading.py)."""
+    job = write_job(dataset=str(dataset), measurer="scalene", workload="access", size=400, params={"rounds": 20})
+    out = tmp_path / "scalene.json"
+    done = run("scalene", job, out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    figures = figures_of(result)
+    assert {"cpu_python_percent", "cpu_native_percent", "cpu_system_percent", "copy_mb_per_s"} <= set(figures)
+    split = figures["cpu_python_percent"] + figures["cpu_native_percent"] + figures["cpu_system_percent"]
+    assert 90 <= split <= 100.5
+    lines = result["extra"]["top_lines"]
+    assert lines and not [line for line in lines if line["file"].endswith("threading.py")]
+    kernel = [line for line in lines if "_kernel.py[" in line["file"]]
+    assert kernel and sum(line["cpu_percent"] for line in kernel) > 50
+    assert any("o.role" in line["code"] for line in kernel)  # the kernel's source is shown, not just its name
+    for line in lines:
+        assert line["cpu_percent"] == pytest.approx(
+            line["python_percent"] + line["native_percent"] + line["system_percent"]
+        )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import itertools
 from dataclasses import dataclass, replace
 from typing import Dict, Iterable, Optional, Tuple
 
@@ -45,6 +46,8 @@ class Measurer:
     params: Tuple[Param, ...] = ()
     #: A module the measurer needs for its main figures, and what it does without it.
     optional_module: Optional[str] = None
+    #: The oldest version of it the measurer works with ("" = any).
+    optional_version: str = ""
     without_it: str = ""
     artifact: Optional[Artifact] = None
     command_args: Tuple[str, ...] = ()
@@ -62,17 +65,37 @@ class Measurer:
         return next((param.choices for param in self.params if param.name == GC_MODE), ())
 
     def availability(self) -> Tuple[bool, str]:
-        """Whether its optional module is importable here (with its version), or what it does without."""
+        """Whether its optional module is importable here, recent enough, and which version it is;
+        otherwise what the measurer does without it."""
         if self.optional_module is None:
             return True, ""
         if importlib.util.find_spec(self.optional_module) is None:
             return False, f"{self.optional_module} is not installed: {self.without_it}"
-        from importlib.metadata import PackageNotFoundError, version
+        found = package_version(self.optional_module)
+        if found and self.optional_version and _release(found) < _release(self.optional_version):
+            return False, f"{self.optional_module} {found} is older than {self.optional_version}: {self.without_it}"
+        return True, f"{self.optional_module} {found or '(version unknown)'}"
 
-        try:
-            return True, f"{self.optional_module} {version(self.optional_module)}"
-        except PackageNotFoundError:
-            return True, f"{self.optional_module} (version unknown)"
+
+def package_version(name: str) -> Optional[str]:
+    """An installed distribution's version, or None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def _release(text: str) -> Tuple[int, ...]:
+    """The leading numbers of a version string: ``2.4.0rc1`` -> (2, 4, 0)."""
+    numbers = []
+    for part in text.split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers)
 
 
 def _rounds(default: int) -> Param:
@@ -132,10 +155,11 @@ MEASURERS: Dict[str, Measurer] = {
         ),
         Measurer(
             "scalene",
-            "scalene line profile (CPU and memory) of a plain workload process",
+            "scalene line profile of the measured calls: CPU split Python / native / system, memory, copy volume",
             ALL_WORKLOADS,
             (_rounds(10),),
             optional_module="scalene",
+            optional_version="2.0",
             without_it="the job is skipped with a note (pip install 'shape-harness[scalene]')",
         ),
     )

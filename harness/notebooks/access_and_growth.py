@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from harness import results
-from harness.display import bar_labeller, grouped_bars, measurements, note, save_figure, show_table
+from harness.display import bar_labeller, grouped_bars, locate_run, measurements, note, save_figure, show_table
 
+run_dir = locate_run(run_dir)
 tidy, timing = measurements(
     run_dir, "timing", "This run has no timing measurements (pyperf): access and hydration times are missing."
 )

@@ -9,6 +9,7 @@ so all strategies return the same float on the same rows.
 
 from __future__ import annotations
 
+import linecache
 from typing import Any, Callable, Dict, Iterable, Sequence
 
 from harness.schema import ACCESS_PROPERTIES, INFO_KEYS
@@ -41,9 +42,15 @@ def access(infos, iterations):
 Kernel = Callable[[Sequence[Any], int], float]
 
 
-def _compile(reads: Dict[str, str], label: str) -> Kernel:
+def _compile(reads: Dict[str, str], label: str, template: str = _TEMPLATE) -> Kernel:
+    """The kernel's source compiled under a file name of its own, registered with ``linecache`` (as
+    dataclasses and attrs do for generated code) so that tracebacks and line profilers show its
+    lines; the name is path-like, not ``<...>``, because profilers skip ``<...>`` pseudo-files."""
+    source = template.format(**reads)
+    filename = f"{__file__}[{label}]"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     namespace: Dict[str, Any] = {}
-    exec(compile(_TEMPLATE.format(**reads), f"<access kernel: {label}>", "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     return namespace["access"]
 
 

@@ -1,0 +1,80 @@
+"""Notebooks outside the report: the README's jupytext + nbconvert route, and a run_dir that is not a run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.display import locate_run
+from harness.results import RunError
+
+pytestmark = pytest.mark.requires("jupytext", "nbconvert", "ipykernel", "pandas", "matplotlib")
+
+FIXTURE = Path(__file__).parent / "data" / "smoke-run"
+NOTEBOOK = Path(__file__).parents[1] / "harness" / "notebooks" / "shapes.py"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project-like folder: results/latest -> a smoke run, and a copy of one notebook in notebooks/."""
+    run = tmp_path / "results" / "20250101T000000Z-abcdef"
+    shutil.copytree(FIXTURE, run)
+    (tmp_path / "results" / "latest").symlink_to(run.name)
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(NOTEBOOK, tmp_path / "notebooks" / NOTEBOOK.name)
+    return tmp_path
+
+
+def test_locate_run_looks_up_from_the_working_directory(project, monkeypatch):
+    expected = (project / "results" / "latest").resolve()
+    for where in (project, project / "notebooks"):
+        monkeypatch.chdir(where)
+        assert locate_run("results/latest") == expected
+    assert locate_run(project / "results" / "latest") == expected
+
+
+def test_locate_run_names_every_path_it_tried(project, monkeypatch, tmp_path):
+    monkeypatch.chdir(project / "notebooks")
+    with pytest.raises(RunError) as error:
+        locate_run("results/nowhere")
+    message = str(error.value)
+    assert "results/nowhere" in message and str(project / "notebooks" / "results" / "nowhere") in message
+    (project / "empty").mkdir()
+    with pytest.raises(RunError, match="holds no run"):
+        locate_run(project / "empty")
+
+
+def _execute(notebook: Path, cwd: Path) -> subprocess.CompletedProcess:
+    converted = subprocess.run(
+        [str(BIN / "jupytext"), "--to", "ipynb", notebook.name], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert converted.returncode == 0, converted.stderr
+    return subprocess.run(
+        [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--execute", notebook.with_suffix(".ipynb").name],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_readme_route_renders_the_run(project):
+    """jupytext then nbconvert --execute, in the notebook's folder: the kernel finds results/latest."""
+    done = _execute(project / "notebooks" / NOTEBOOK.name, project / "notebooks")
+    assert done.returncode == 0, done.stderr[-2000:]
+    page = (project / "notebooks" / "shapes.html").read_text(encoding="utf-8")
+    assert "<p>This run has no census measurements" not in page  # the note a missing run used to give
+    figures = (project / "results" / "latest" / "figures").glob("*.svg")
+    assert any(path.name.startswith("shapes") for path in figures)  # drawn from the run, saved into it
+
+
+def test_readme_route_fails_loudly_without_a_run(project):
+    shutil.rmtree(project / "results")
+    done = _execute(project / "notebooks" / NOTEBOOK.name, project / "notebooks")
+    assert done.returncode != 0
+    assert "holds no run" in done.stderr and "results/latest" in done.stderr
