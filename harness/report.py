@@ -28,6 +28,7 @@ NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
     ("gc_overhead", "GC overhead"),
     ("memory", "Memory"),
     ("access_and_growth", "Access time and growth"),
+    ("profiles", "Line profiles"),
     ("interpreters", "Across interpreters"),
     ("runtimes", "The question, per runtime"),
     ("polymorphism", "Read-site polymorphism"),

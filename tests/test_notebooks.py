@@ -78,3 +78,43 @@ def test_readme_route_fails_loudly_without_a_run(project):
     done = _execute(project / "notebooks" / NOTEBOOK.name, project / "notebooks")
     assert done.returncode != 0
     assert "holds no run" in done.stderr and "results/latest" in done.stderr
+
+
+def _scalene_result(run: Path) -> None:
+    """A scalene job result in the run, made by the measurer's own summary of a small profile."""
+    from harness import results
+    from harness.measure.scalene import summary
+
+    kernel = "/x/harness/strategies/_kernel.py[attributes, getattr for none]"
+    line = {"lineno": 6, "line": "cost = o.cost", "n_cpu_percent_python": 40.0, "n_cpu_percent_c": 5.0}
+    decoder = {"lineno": 353, "line": "obj, end = self.scan_once(s, idx)", "n_cpu_percent_c": 50.0, "n_copy_mb_s": 3.5}
+    profile = {
+        "elapsed_time_sec": 1.5,
+        "files": {kernel: {"lines": [line]}, "/usr/lib/python3.11/json/decoder.py": {"lines": [decoder]}},
+    }
+    found = summary(profile)
+    job = {"id": "cp311-scalene-access-reference-slots-300", "measurer": "scalene", "strategy": "slots"}
+    job.update(workload="access", dataset="/d/reference-s11-m300.sqlite", size=300, params={"rounds": 5})
+    environment = {"interpreter": {"implementation": "CPython", "version": "3.11.7"}}
+    figures = [vars(figure) for figure in found["figures"]]
+    extra = {"scalene": "2.4.0", "top_lines": found["top_lines"]}
+    record = {"status": "ok", "job": job, "environment": environment, "figures": figures, "extra": extra}
+    results.write_json(run / "jobs" / f"{job['id']}.json", record)
+    results.write_tidy(run)
+
+
+def test_profiles_notebook_shows_the_split_of_each_line(project):
+    from harness.report import execute_notebook
+
+    run = (project / "results" / "latest").resolve()
+    _scalene_result(run)
+    notebook, error = execute_notebook("profiles", run)
+    assert error is None
+    html = "".join(
+        str(output.get("data", {}).get("text/html", ""))
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    )
+    for text in ("Python %", "native %", "copy MB/s", "_kernel.py[attributes", "json/decoder.py", "cost = o.cost"):
+        assert text in html
+    assert (run / "figures" / "scalene-split-access.svg").is_file()
