@@ -125,9 +125,9 @@ PLANS: Dict[str, Plan] = {
                 "timing",
                 "access",
                 "reference",
-                REQUIRED + ("spread-filled", "slots-merged", "instance-dict", "msgspec-nogc"),
+                REQUIRED + ("spread-filled", "slots-merged", "instance-dict", "msgspec-nogc", "floor-access"),
                 (5000,),
-                {"iterations": 50, **_pyperf(2, 3)},
+                {"iterations": 50, **_pyperf(3, 3)},
             ),
             Sweep(
                 "timing",
@@ -135,7 +135,7 @@ PLANS: Dict[str, Plan] = {
                 "realistic",
                 REQUIRED + ("msgspec-decode-nogc", "floor-json", "floor-msgspec"),
                 (2000,),
-                _pyperf(2, 3),
+                _pyperf(3, 3),
             ),
             Sweep(
                 "gcprobe",

@@ -27,7 +27,8 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 #: B/A beyond this factor (or below its inverse) can be called changed.
 THRESHOLD = 1.10
@@ -117,3 +118,34 @@ def exact_verdict(a: float, b: float) -> Verdict:
     """Counts from the same code and data: any difference is a change."""
     same = a == b or (math.isnan(a) and math.isnan(b))
     return Verdict(UNCHANGED, "exact") if same else Verdict(CHANGED, "exact figure")
+
+
+def run_samples(run_dir: Any, threshold: float = THRESHOLD) -> List[Dict[str, Any]]:
+    """For every ok timing job of a run: its processes, the spread of their means and whether they
+    are enough for a verdict at ``threshold`` (what ``harness compare`` can say about it)."""
+    import pyperf
+
+    from harness.results import job_results
+    from harness.suite import pyperf_json
+
+    found = []
+    for result in job_results(Path(run_dir)):
+        job = result.get("job") or {}
+        if result.get("status") != "ok" or job.get("measurer") != "timing":
+            continue
+        path = pyperf_json(Path(run_dir), job["id"])
+        if path is None:
+            continue
+        counted = samples(pyperf.Benchmark.load(str(path)), threshold)
+        found.append(
+            {
+                "workload": job["workload"],
+                "strategy": job["strategy"],
+                "size": job["size"],
+                "processes": counted.processes,
+                "spread of process means": counted.cv,
+                "processes needed": counted.needed,
+                f"verdict at {threshold:.2f}x": "supported" if counted.enough else "not enough samples",
+            }
+        )
+    return found

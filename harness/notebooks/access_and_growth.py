@@ -14,7 +14,10 @@
 # ## Access time and growth
 # The seed's access loop: 200 iterations × 7 properties (role, cost, summary, finish, error, variant,
 # structured) over every message info, in each strategy's own read syntax — median ns per read over
-# pyperf processes, with the spread (median absolute deviation) as error bars. Then the agent loop
+# pyperf processes, with the spread (median absolute deviation) as error bars. The loop also adds
+# `len(o.role)` and floats per read; the `floor-access` control does the same arithmetic on values
+# already in locals, so the plot shows each strategy's figure net of it (the read's own cost) and
+# the table both the raw and the net figure. Then the agent loop
 # (`run_loop`): time per iteration as the session history grows, with a fitted slope, with and
 # without the row cache.
 
@@ -30,6 +33,8 @@ import pandas as pd
 
 from harness import results
 from harness.display import bar_labeller, grouped_bars, locate_run, measurements, note, save_figure, show_table
+from harness.summary import ACCESS_CONTROL, net_reads
+from harness.verdict import run_samples
 
 run_dir = locate_run(run_dir)
 tidy, timing = measurements(
@@ -47,22 +52,52 @@ for workload, metric, title in (
         if not timing.empty:
             note(f"No {workload} timing ({metric}) in this run.")
         continue
-    grouped = rows.groupby(["interpreter", "strategy"]).agg(
-        value=("value", "median"), mad=("mad", "median"), processes=("n", "max")
-    )
-    grouped = grouped.sort_values("value")
+    grouped = rows.groupby(["interpreter", "strategy"]).agg(value=("value", "median"), mad=("mad", "median"))
+    plotted, ylabel = grouped["value"], f"{metric.replace('_', ' ')} (ns; error bar = MAD)"
+    if workload == "access":
+        net = pd.Series(net_reads(grouped["value"].to_dict()), dtype=float)
+        if net.empty:
+            note(f"No {ACCESS_CONTROL} control in this run: the plot shows the raw figure (reads plus arithmetic).")
+        else:
+            grouped["net of arithmetic"] = net
+            plotted = grouped["net of arithmetic"].dropna()
+            ylabel = f"ns per read, net of the loop's arithmetic (raw − {ACCESS_CONTROL}; error bar = MAD)"
+    plotted = plotted.sort_values()
     fig, ax = grouped_bars(
-        grouped[["value"]],
-        f"{metric.replace('_', ' ')} (ns; error bar = MAD)",
+        plotted.to_frame(),
+        ylabel,
         title,
-        labels=[label(*key) for key in grouped.index],
+        labels=[label(*key) for key in plotted.index],
         legend=False,
-        yerr=grouped["mad"].fillna(0).to_numpy(),
+        yerr=grouped["mad"].reindex(plotted.index).fillna(0).to_numpy(),
         capsize=4,
         color="#26a69a",
     )
     save_figure(fig, run_dir, f"timing-{workload}")
     show_table(grouped.rename(columns={"value": f"median {metric}", "mad": "MAD"}).reset_index())
+
+# %% [markdown]
+# ### What comparisons these samples support
+# `harness compare` calls a timing changed only when each run has enough pyperf processes for a
+# verdict at its threshold (1.10×): the 95 % interval of the mean over processes within ±5 %.
+# The table gives, per timing benchmark, the processes it ran, the spread of their means and how many
+# processes that spread needs; a benchmark marked *not enough samples* cannot be called changed
+# against another run however far apart the two are.
+
+# %%
+supported = pd.DataFrame(run_samples(run_dir))
+if not supported.empty:
+    verdict = [column for column in supported.columns if column.startswith("verdict at")][0]
+    lacking = supported[supported[verdict] != "supported"]
+    note(
+        f"{len(supported) - len(lacking)} of {len(supported)} timing benchmarks have enough samples for a verdict"
+        + (
+            f"; not: {', '.join(sorted(set(lacking['workload'] + ' ' + lacking['strategy'])))}."
+            if len(lacking)
+            else "."
+        )
+    )
+    show_table(supported, floatfmt="{:,.3g}")
 
 # %% [markdown]
 # ### `run_loop` growth
