@@ -48,7 +48,7 @@ datasets: $(call stamp,bench) ## generate (or verify) the datasets the quick pla
 bench: $(call stamp,bench) ## run the quick plan (one fresh process per job), write the report, print where
 	$(BIN)/harness bench --plan quick
 
-bench-full: $(call stamp,full) ## run the full plan (every strategy, sizes to 50k, growth to 100k; ~30 min)
+bench-full: $(call stamp,full) ## run the full plan (every strategy, sizes to 50k, growth to 100k, scalene profiles)
 	$(BIN)/harness bench --plan full
 
 census: $(call stamp,bench) ## print the shape census of the quick plan's datasets

@@ -76,6 +76,9 @@ class Plan:
     datasets: Tuple[DatasetSpec, ...]
     sweeps: Tuple[Sweep, ...]
     timeout: float  # seconds one job may take before it is killed and recorded as failed
+    #: How long the plan takes, as measured on two idle cores with the datasets in place (the one
+    #: place it is stated: ``harness bench --help`` and the README quote it).
+    duration: str = ""
 
 
 def _pyperf(processes: int, values: int, warmups: int = 1, loops: int = 1) -> Dict[str, Any]:
@@ -87,7 +90,7 @@ NO_COMPACTION = {"compaction_every": 0}
 PLANS: Dict[str, Plan] = {
     "smoke": Plan(
         "smoke",
-        "seconds: tiny datasets, one value per timing, for tests",
+        "tiny datasets, one process per timing, for tests",
         datasets=(
             DatasetSpec("reference", "reference", 11, 300),
             DatasetSpec("growth", "realistic", 11, 400, sessions=1, overrides=NO_COMPACTION),
@@ -103,10 +106,11 @@ PLANS: Dict[str, Plan] = {
             ),
         ),
         timeout=120,
+        duration="seconds",
     ),
     "quick": Plan(
         "quick",
-        "a few minutes: required strategies, reference 5k, realistic 10k, growth to 8k, read-site sweep",
+        "required strategies and controls, reference 5k, realistic 10k, growth to 8k, read-site sweep; 3 pyperf processes",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
             DatasetSpec("realistic", "realistic", 11, 10000),
@@ -154,15 +158,17 @@ PLANS: Dict[str, Plan] = {
                 (1000,),
                 {"rounds": 7, "growth": 1000},
             ),
-            Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,)),
+            # No flame graphs (seconds each): python -m memray flamegraph memory/<job>.bin renders one.
+            Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,), {"flamegraph": False}),
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
         ),
         timeout=300,
+        duration="about 60 s, the report included",
     ),
     "full": Plan(
         "full",
-        "about 30 minutes on two cores: every strategy timed, the GC study set censused and"
-        " memory-profiled at 50k, growth to 100k, more pyperf processes",
+        "every strategy timed, the GC study set censused and memory-profiled at 50k, growth to 100k,"
+        " scalene line profiles, 6 pyperf processes",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
             DatasetSpec("realistic", "realistic", 11, 50000),
@@ -192,5 +198,6 @@ PLANS: Dict[str, Plan] = {
             Sweep("scalene", "access", "reference", REQUIRED, (5000,), {"rounds": 5, "iterations": 50}),
         ),
         timeout=1200,
+        duration="about 35 minutes",
     ),
 }

@@ -148,6 +148,7 @@ MEASURERS: Dict[str, Measurer] = {
                 _gc_mode("enabled", "disabled"),
                 Param("trace_python_allocators", bool, True, "trace every pymalloc block (exact object bytes)"),
                 Param("capture", str, "", "where memray's capture goes (default: beside the result)"),
+                Param("flamegraph", bool, True, "render memray's flame graph of the capture (seconds per job)"),
             ),
             optional_module="memray",
             without_it="RSS figures only",
