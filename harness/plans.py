@@ -131,7 +131,7 @@ PLANS: Dict[str, Plan] = {
                 "reference",
                 REQUIRED + ("spread-filled", "slots-merged", "instance-dict", "msgspec-nogc", "floor-access"),
                 (5000,),
-                {"iterations": 50, **_pyperf(3, 3)},
+                {"iterations": 20, **_pyperf(3, 3)},
             ),
             Sweep(
                 "timing",

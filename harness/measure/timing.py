@@ -33,7 +33,7 @@ from harness.measure.lifeline import PARENT_ENV, adopt_children, die_with_parent
 def benchmark_name(job: Job) -> str:
     """What was measured, and nothing about the run (no interpreter, no time), so that pyperf's
     ``compare_to`` matches the same benchmark across runs: workload, strategy, dataset, size and
-    the workload's parameters, e.g. ``access[spread, reference-s11-m5000, size=5000, iterations=50]``."""
+    the workload's parameters, e.g. ``access[spread, reference-s11-m5000, size=5000, iterations=20]``."""
     from harness.measure.prepare import WORKLOADS
 
     params = "".join(
