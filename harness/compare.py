@@ -21,7 +21,17 @@ from harness.measure.environment import differences
 from harness.results import RunError
 from harness.suite import pyperf_json
 from harness.terminal import text, visible
-from harness.verdict import CHANGED, NOT_COMPARABLE, NOT_ENOUGH, THRESHOLD, UNCHANGED, UNTESTED, Verdict
+from harness.verdict import (
+    CHANGED,
+    NOT_COMPARABLE,
+    NOT_ENOUGH,
+    THRESHOLD,
+    UNCHANGED,
+    UNTESTED,
+    Verdict,
+    exact_verdict,
+    timing_verdict,
+)
 
 KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "size", "metric")
 
@@ -155,8 +165,6 @@ def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: 
 def _verdict(
     entry: Any, a: float, b: float, ratio: Optional[float], runs: Tuple[Path, Path], threshold: float
 ) -> Verdict:
-    from harness.verdict import exact_verdict, timing_verdict
-
     measurer = MEASURERS.get(entry.measurer)
     how = measurer.comparison if measurer else UNTESTED
     if how == "exact":

@@ -5,9 +5,9 @@ A timing figure (pyperf) is **changed** only when all of these hold:
 1. each side has *enough samples* (below);
 2. pyperf's own test says the two differ: ``pyperf._compare.CompareResult``, as
    ``python -m pyperf compare_to`` decides (Student's two-sample t-test at 95 % over all values);
-3. B/A lies beyond the threshold: above ``threshold`` or below ``1 / threshold``. The default,
-   1.10, is asv's default factor: on a shared two-core machine, changes under 10 % are within
-   what a quiet hour moves.
+3. B/A (of the medians) lies beyond the threshold: above ``threshold`` or below ``1 / threshold``.
+   The default, 1.10, is asv's default factor (``harness compare --threshold`` sets another); a
+   significant change smaller than that is reported unchanged, with the t-score.
 
 **Enough samples** follows pyperf's sample-size rule (``Benchmark.required_nprocesses``, the
 "Not enough samples" warning of ``pyperf check``): the unit is the mean of one worker process,
@@ -32,7 +32,7 @@ from typing import Any, Dict, List, Optional
 
 #: B/A beyond this factor (or below its inverse) can be called changed.
 THRESHOLD = 1.10
-#: Most processes a "needs N processes" hint computes (beyond it: "many more").
+#: Most processes a "N needed" hint computes (beyond it: "over MAX_PROCESSES needed").
 MAX_PROCESSES = 1000
 
 CHANGED, UNCHANGED = "changed", "unchanged"
