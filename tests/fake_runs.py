@@ -8,13 +8,15 @@ The tidy table and the suite are then written by the harness's own code, as afte
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import pyperf
 
 from harness import results
+from harness.measure.job import Job, job_sha256, write_result
 from harness.measure.timing import figures_from
 
 FINGERPRINT = "feedfacecafe"
@@ -40,40 +42,47 @@ def noisy_run(
     processes: int = 8,
     values: int = 3,
     shift: float = 1.0,
-    noise: Dict[str, float] = None,
+    noise: Optional[Dict[str, float]] = None,
+    shifted: Optional[int] = None,
 ) -> Path:
-    """A complete run directory of ``benchmarks`` access timings, every true time times ``shift``."""
+    """A complete run directory of ``benchmarks`` access timings, the true time of the first
+    ``shifted`` of them (default: all) times ``shift``.
+    Job files and results are written as the runner and the timing measurer write them (hashes,
+    artifacts), so the run verifies like a measured one."""
     noise = noise or {"process": 0.02, "value": 0.01}
     rng = random.Random(seed)
     run_dir = results.new_run_dir(root)
-    environment = {"interpreter": {"implementation": "CPython", "version": "3.11.7"}, "fingerprint": FINGERPRINT}
-    jobs: List[dict] = []
+    jobs: List[Job] = []
     for index in range(benchmarks):
-        job = {
-            "id": f"cp311-timing-access-reference-s{index}-5000",
-            "measurer": "timing",
-            "strategy": f"s{index}",
-            "workload": "access",
-            "dataset": "/data/reference-s11-m5000.sqlite",
-            "size": 5000,
-            "params": {},
-            "interpreter": "cp311",
-        }
-        true_seconds = 0.01 * (1 + index / 10) * shift
+        job = Job(
+            f"cp311-timing-access-reference-s{index}-5000",
+            "timing",
+            f"s{index}",
+            "access",
+            "/data/reference-s11-m5000.sqlite",
+            5000,
+            interpreter="cp311",
+        )
+        job_path = run_dir / "jobs" / f"{job.id}.job.json"
+        results.write_json(job_path, job.to_dict())
+        true_seconds = 0.01 * (1 + index / 10) * (shift if shifted is None or index < shifted else 1.0)
         bench = _benchmark(f"access[s{index}]", true_seconds, processes, values, noise, rng)
-        bench.dump(str(run_dir / "timing" / f"{job['id']}.json"))
-        figures = [vars(figure) for figure in figures_from(bench, UNITS, "read")]
-        result = {"status": "ok", "job": job, "environment": environment, "figures": figures, "extra": {}}
-        results.write_json(run_dir / "jobs" / f"{job['id']}.json", result)
+        pyperf_path = run_dir / "timing" / f"{job.id}.json"
+        bench.dump(str(pyperf_path))
+        figures = figures_from(bench, UNITS, "read")
+        job_hash = job_sha256(job_path.read_text(encoding="utf-8"))
+        out = run_dir / "jobs" / f"{job.id}.json"
+        write_result(out, job, job_hash, figures, 0.0, {"pyperf_json": str(pyperf_path)}, {"pyperf_json": pyperf_path})
         jobs.append(job)
+    environment = json.loads(out.read_text(encoding="utf-8"))["environment"]
     manifest = {
         "schema_version": results.SCHEMA_VERSION,
         "plan": "fake",
         "status": "complete",
         "fingerprint": FINGERPRINT,
         "interpreters": {"cp311": environment},
-        "jobs": jobs,
+        "jobs": [job.to_dict() for job in jobs],
     }
+    results.write_tidy(run_dir, manifest)
     results.write_json(run_dir / "manifest.json", manifest)
-    results.write_tidy(run_dir)
     return run_dir

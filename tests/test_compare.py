@@ -97,22 +97,19 @@ def test_fingerprint_mismatch_names_what_differs_and_needs_force(runs, tmp_path,
     assert "ns_per_read" in captured.out
 
 
-def test_only_changed_shows_only_changed_rows(runs, tmp_path, capsys):
-    other = _copy(runs[1], tmp_path)
-    tidy = (other / "tidy.csv").read_text().splitlines()
-    header = tidy[0].split(",")
-    metric, value = header.index("metric"), header.index("value")
-    rows = [line.split(",") for line in tidy[1:]]
-    for row in rows:
-        if row[metric] == "info_key_sets":
-            row[value] = str(float(row[value]) + 1)  # a census count is exact: any difference is a change
-    (other / "tidy.csv").write_text("\n".join([tidy[0]] + [",".join(row) for row in rows]) + "\n")
-    assert main(["compare", str(runs[0]), str(other), "--markdown", "--only-changed"]) == 0
+def test_only_changed_shows_only_changed_rows(tmp_path, capsys):
+    from fake_runs import noisy_run
+
+    base = noisy_run(tmp_path / "a", seed=5, benchmarks=6)
+    three_slower = noisy_run(tmp_path / "b", seed=6, benchmarks=6, shift=1.3, shifted=3)
+    assert main(["compare", str(base), str(three_slower), "--markdown", "--only-changed"]) == 0
     out = capsys.readouterr().out
     shown = _markdown_rows(out)
-    assert shown and {row["metric"] for row in shown} == {"info_key_sets"}
-    assert all(row["verdict"] == "changed (exact figure)" for row in shown)
-    assert f"{len(shown)} changed, " in out
+    assert sorted({row["strategy"] for row in shown}) == ["s0", "s1", "s2"] and len(shown) == 6
+    assert all(row["verdict"].startswith("changed (slower, t=") for row in shown)
+    assert "6 changed, 6 unchanged, 0 not comparable" in out
+    assert main(["compare", str(base), str(base), "--only-changed"]) == 0
+    assert "no figure changed" in capsys.readouterr().out
 
 
 def test_threshold_must_be_a_factor_above_one(runs, capsys):

@@ -83,6 +83,7 @@ def test_readme_route_fails_loudly_without_a_run(project):
 def _scalene_result(run: Path) -> None:
     """A scalene job result in the run, made by the measurer's own summary of a small profile."""
     from harness import results
+    from harness.measure.job import Job, job_sha256, write_result
     from harness.measure.scalene import summary
 
     kernel = "/x/harness/strategies/_kernel.py[attributes, getattr for none]"
@@ -93,20 +94,33 @@ def _scalene_result(run: Path) -> None:
         "files": {kernel: {"lines": [line]}, "/usr/lib/python3.11/json/decoder.py": {"lines": [decoder]}},
     }
     found = summary(profile)
-    job = {"id": "cp311-scalene-access-reference-slots-300", "measurer": "scalene", "strategy": "slots"}
-    job.update(workload="access", dataset="/d/reference-s11-m300.sqlite", size=300, params={"rounds": 5})
-    environment = {"interpreter": {"implementation": "CPython", "version": "3.11.7"}}
-    figures = [vars(figure) for figure in found["figures"]]
+    job = Job(
+        "cp311-scalene-access-reference-slots-300",
+        "scalene",
+        "slots",
+        "access",
+        "/d/reference-s11-m300.sqlite",
+        300,
+        params={"rounds": 5},
+        interpreter="cp311",
+    )
+    job_path = run / "jobs" / f"{job.id}.job.json"
+    results.write_json(job_path, job.to_dict())
     extra = {"scalene": "2.4.0", "top_lines": found["top_lines"]}
-    record = {"status": "ok", "job": job, "environment": environment, "figures": figures, "extra": extra}
-    results.write_json(run / "jobs" / f"{job['id']}.json", record)
-    results.write_tidy(run)
+    job_hash = job_sha256(job_path.read_text(encoding="utf-8"))
+    write_result(run / "jobs" / f"{job.id}.json", job, job_hash, found["figures"], 0.0, extra)
+    manifest = results.load_manifest(run)
+    manifest["jobs"].append(job.to_dict())
+    results.write_tidy(run, manifest)
+    results.write_json(run / "manifest.json", manifest)
 
 
-def test_profiles_notebook_shows_the_split_of_each_line(project):
+def test_profiles_notebook_shows_the_split_of_each_line(tmp_path):
+    from fake_runs import noisy_run
+
     from harness.report import execute_notebook
 
-    run = (project / "results" / "latest").resolve()
+    run = noisy_run(tmp_path, seed=1, benchmarks=2)
     _scalene_result(run)
     notebook, error = execute_notebook("profiles", run)
     assert error is None

@@ -8,7 +8,7 @@ path needs nothing beyond the harness, so it also runs where scalene is missing.
 
 Without ``--target`` the measurer runs that target under ``scalene run`` (scalene ≥ 2.0) and keeps
 scalene's JSON beside the result as ``<result stem>.scalene.json``; the target's own result is
-``<result stem>.target.json``. What the profile covers:
+``<result stem>.target.json`` (both listed, with size and hash, in the result's ``artifacts``). What the profile covers:
 
 - only the measured calls: scalene starts with profiling off (``--off``) and the target switches
   it on around its rounds (``scalene_profiler.start()`` / ``stop()``), so loading the dataset,
@@ -163,9 +163,11 @@ def measure(job: Job, out: Path, job_path: Path) -> Dict[str, Any]:
         "target_result": str(target_out),
         "top_lines": found["top_lines"],
     }
+    artifacts = {"scalene_json": profile_json}
     if target_out.exists():  # its wall time includes scalene's overhead: kept as context, not as a figure
         extra["target_extra"] = json.loads(target_out.read_text(encoding="utf-8")).get("extra", {})
-    return {"figures": found["figures"], "extra": extra}
+        artifacts["target_result"] = target_out
+    return {"figures": found["figures"], "extra": extra, "artifacts": artifacts}
 
 
 def main(argv: Optional[List[str]] = None) -> int:
