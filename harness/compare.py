@@ -235,8 +235,9 @@ def rich_table(comparison: Comparison, title: str, only_changed: bool = False) -
     from rich.table import Table
 
     table = Table(title=text(title), title_justify="left")
-    for header in HEADERS:
-        table.add_column(header, justify="right" if header in ("size", "A", "B", "B/A") else "left")
+    for header in HEADERS:  # names are never wrapped: the verdict, the last column, wraps instead
+        right = header in ("size", "A", "B", "B/A")
+        table.add_column(header, justify="right" if right else "left", no_wrap=header != "verdict")
     previous: Tuple[str, ...] = ()
     for row in shown(comparison, only_changed):
         row_cells = cells(row)
