@@ -92,7 +92,8 @@ def show_table(frame: Any, index: bool = False, floatfmt: str = "{:,.4g}") -> No
 
 
 def save_figure(fig: Any, run_dir: Any, name: str) -> None:
-    """Save a figure as SVG and PNG into ``RUN_DIR/figures/``, show it inline, close it."""
+    """Save a figure as SVG and PNG into ``RUN_DIR/figures/``, show the saved PNG inline (at the
+    figure's size: not drawn a third time), close it."""
     import matplotlib.pyplot as plt
 
     out = Path(run_dir) / "figures"
@@ -101,9 +102,9 @@ def save_figure(fig: Any, run_dir: Any, name: str) -> None:
     fig.savefig(out / f"{safe}.svg")
     fig.savefig(out / f"{safe}.png", dpi=120)
     try:
-        from IPython.display import display
+        from IPython.display import Image, display
 
-        display(fig)
+        display(Image(filename=str(out / f"{safe}.png"), width=round(fig.get_figwidth() * 100)))
     except ImportError:
         pass
     plt.close(fig)

@@ -159,7 +159,7 @@ PLANS: Dict[str, Plan] = {
                 {"rounds": 7, "growth": 1000},
             ),
             # No flame graphs (seconds each): python -m memray flamegraph memory/<job>.bin renders one.
-            Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (5000,), {"flamegraph": False}),
+            Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc",), (2000,), {"flamegraph": False}),
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
         ),
         timeout=300,
