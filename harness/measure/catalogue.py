@@ -158,7 +158,7 @@ MEASURERS: Dict[str, Measurer] = {
             "scalene",
             "scalene line profile of the measured calls: CPU split Python / native / system, memory, copy volume",
             ALL_WORKLOADS,
-            (_rounds(10),),
+            (_rounds(10), Param("min_seconds", float, 1.0, "more calls until the profile spans this long", minimum=0)),
             optional_module="scalene",
             optional_version="2.0",
             without_it="the job is skipped with a note (pip install 'shape-harness[scalene]')",

@@ -3,8 +3,11 @@
 scalene cannot profile pyperf's worker processes, so the workload runs in a plain target
 process: ``python -m harness.measure.scalene --job JOB --out OUT --target`` prepares the job's
 data, then calls the workload ``params.rounds`` times (default 10; each call's result replaces the
-previous one) and writes its wall time (figures ``wall_s``, ``seconds_per_round``, seconds). That
-path needs nothing beyond the harness, so it also runs where scalene is missing.
+previous one), and more until ``params.min_seconds`` have passed (default 1: scalene samples every
+10 ms, and a profile without samples is no profile; ``run_loop`` with ``growth``, whose history
+must hold every call's messages, makes exactly ``rounds`` calls), and writes its wall time (figures ``wall_s``,
+``seconds_per_round``, seconds; ``extra.rounds`` the calls made). That path needs nothing beyond
+the harness, so it also runs where scalene is missing.
 
 Without ``--target`` the measurer runs that target under ``scalene run`` (scalene ≥ 2.0) and keeps
 scalene's JSON beside the result as ``<result stem>.scalene.json``; the target's own result is
@@ -42,6 +45,7 @@ from typing import Any, Dict, List, Optional
 
 from harness.measure.entry import arguments, run_measurer
 from harness.measure.job import Figure, Job
+from harness.measure.lifeline import PARENT_ENV
 
 #: How many of the hottest lines the result keeps.
 TOP_LINES = 10
@@ -68,22 +72,25 @@ def target(job: Job, out: Path, switch: bool = False) -> Dict[str, Any]:
     from harness.measure.prepare import prepare
 
     rounds = job.params["rounds"]
-    prepared = prepare(job, rounds)
+    least = 0 if job.params.get("growth") else job.params["min_seconds"]  # a growing loop: exactly rounds
+    prepared = prepare(job, None if least else rounds)
     try:
         kept = None
         if switch:
             _profiler_switch(True)
-        begin = time.perf_counter()
-        for _ in range(rounds):
+        done, clock = 0, time.perf_counter
+        begin = clock()
+        while done < rounds or clock() - begin < least:
             kept = prepared.run()
-        wall = time.perf_counter() - begin
+            done += 1
+        wall = clock() - begin
         if switch:
             _profiler_switch(False)
         del kept
     finally:
         prepared.close()
-    figures = [Figure("wall_s", wall, "s", rounds), Figure("seconds_per_round", wall / rounds, "s", rounds)]
-    return {"figures": figures, "extra": {"rounds": rounds, "units": prepared.units, "unit": prepared.unit}}
+    figures = [Figure("wall_s", wall, "s", done), Figure("seconds_per_round", wall / done, "s", done)]
+    return {"figures": figures, "extra": {"rounds": done, "units": prepared.units, "unit": prepared.unit}}
 
 
 def scalene_command(profile_json: Path, script: Path, job_path: Path, target_out: Path) -> List[str]:
@@ -151,7 +158,11 @@ def measure(job: Job, out: Path, job_path: Path) -> Dict[str, Any]:
     script.write_text(TARGET_SCRIPT.format(root=str(Path(__file__).resolve().parents[2])), encoding="utf-8")
     command = scalene_command(profile_json, script, Path(os.path.abspath(job_path)), target_out)
     version = f"scalene {package_version('scalene')}"
-    done = subprocess.run(command, capture_output=True, text=True)
+    # scalene starts the target as a child of its own launcher, not of this process, so the target
+    # cannot ask to die with its runner (harness.measure.lifeline); the runner's kill of the job's
+    # process group on timeout or Ctrl-C still reaches it.
+    env = {name: value for name, value in os.environ.items() if name != PARENT_ENV}
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0 or not profile_json.exists():
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise SystemExit(f"error: {version} exited {done.returncode}: {last}")
