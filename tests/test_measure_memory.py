@@ -170,3 +170,15 @@ def test_scalene_profiles_the_workloads_own_lines(tmp_path, dataset, write_job):
         assert line["cpu_percent"] == pytest.approx(
             line["python_percent"] + line["native_percent"] + line["system_percent"]
         )
+
+
+def test_scalene_summary_splits_cpu_and_restores_escaped_source():
+    from harness.measure.scalene import summary
+
+    line = {"lineno": 3, "line": "  if a \\u003c b:", "n_cpu_percent_python": 30.0, "n_cpu_percent_c": 10.0}
+    quiet = {"lineno": 4, "line": "pass", "n_copy_mb_s": 2.5}
+    found = summary({"elapsed_time_sec": 2.0, "files": {"x.py": {"lines": [line, quiet]}}})
+    assert [top["code"] for top in found["top_lines"]] == ["if a < b:"]  # lines without CPU are left out
+    figures = {figure.metric: figure.value for figure in found["figures"]}
+    assert figures["cpu_python_percent"] == 30.0 and figures["cpu_native_percent"] == 10.0
+    assert figures["copy_mb_per_s"] == 2.5 and figures["profile_elapsed_s"] == 2.0

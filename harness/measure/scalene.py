@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -56,6 +57,8 @@ sys.path.insert(0, {root!r})
 from harness.measure.scalene import main
 sys.exit(main(sys.argv[1:] + ["--target", "--switch-profiler"]))
 """
+#: scalene's JSON writes ``<``, ``>`` and ``&`` of source lines as literal ``\\u003c`` escapes.
+_ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
 #: scalene's per-line CPU shares, by the name the result gives them.
 CPU_SPLIT = {"python": "n_cpu_percent_python", "native": "n_cpu_percent_c", "system": "n_sys_percent"}
 
@@ -105,7 +108,7 @@ def _line(filename: str, line: Dict[str, Any]) -> Dict[str, Any]:
     return {
         "file": filename,
         "line": line.get("lineno"),
-        "code": (line.get("line") or "").strip(),
+        "code": _ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), line.get("line") or "").strip(),
         "cpu_percent": sum(split.values()),
         **split,
         "copy_mb_per_s": float(line.get("n_copy_mb_s") or 0),
