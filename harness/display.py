@@ -36,9 +36,13 @@ def locate_run(run_dir: Any) -> Path:
 
 
 def load_frame(run_dir: Path) -> Any:
-    """The tidy table, or an empty one with the tidy columns when the run has none yet."""
+    """The tidy table, or an empty one with the tidy columns when the run has none yet; RunError
+    when ``run_dir`` holds no run at all (a notebook then fails, naming it, instead of showing an
+    empty page)."""
     import pandas as pd
 
+    if not (Path(run_dir) / "manifest.json").is_file():
+        raise results.RunError(f"run_dir {str(run_dir)!r} holds no run (no manifest.json); see display.locate_run")
     if not (Path(run_dir) / "tidy.csv").is_file():
         return pd.DataFrame(
             {column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object")) for column in results.TIDY_COLUMNS}

@@ -110,7 +110,8 @@ PLANS: Dict[str, Plan] = {
     ),
     "quick": Plan(
         "quick",
-        "required strategies and controls, reference 5k, realistic 10k, growth to 8k, read-site sweep; 3 pyperf processes",
+        "required strategies and controls, reference 5k, realistic 10k, growth to 8k, read-site sweep;"
+        " 3 pyperf processes",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
             DatasetSpec("realistic", "realistic", 11, 10000),
