@@ -164,7 +164,7 @@ PLANS: Dict[str, Plan] = {
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
         ),
         timeout=300,
-        duration="about 60 s, the report included",
+        duration="about 2 minutes, the report included",
     ),
     "full": Plan(
         "full",
