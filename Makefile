@@ -2,8 +2,17 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-stamp
 UV     := $(shell command -v uv 2>/dev/null)
+
+# One virtual environment, installed in layers: a stamp per set of extras records what is in it.
+# bench: running plans and building the report; full: bench + scalene (the full plan profiles);
+# dev: full + the test tools. A larger set's stamp marks the smaller ones as installed too.
+EXTRAS_bench := bench
+EXTRAS_full  := bench,scalene
+EXTRAS_dev   := dev
+INCLUDES_full := bench
+INCLUDES_dev  := bench full
+stamp = $(VENV)/.installed-$(1)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test test-slow report bench bench-full bench-matrix census datasets lint clean
@@ -11,46 +20,45 @@ UV     := $(shell command -v uv 2>/dev/null)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-venv: $(STAMP) ## create .venv (uv when on PATH, else venv + pip) with the harness and its dev extras
+venv: $(call stamp,dev) ## create .venv (uv when on PATH, else venv + pip) with everything: bench, scalene, test tools
 
-$(STAMP): pyproject.toml
+$(VENV)/.installed-%: pyproject.toml
 ifdef UV
-	test -x $(BIN)/python || $(UV) venv --python $(PYTHON) $(VENV)
-	$(UV) pip install --python $(BIN)/python -e '.[dev]'
+	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(BIN)/python -e '.[$(EXTRAS_$*)]'
 else
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS_$*)]'
 endif
-	touch $(STAMP)
+	touch $@ $(foreach set,$(INCLUDES_$*),$(call stamp,$(set)))
 
-test: venv ## run the test suite (long tests excluded; see test-slow)
+test: $(call stamp,dev) ## run the test suite (long tests excluded; see test-slow)
 	$(BIN)/python -m pytest
 
-test-slow: venv ## run only the long tests
+test-slow: $(call stamp,dev) ## run only the long tests
 	$(BIN)/python -m pytest -m slow
 
 RUN ?= results/latest
-report: venv ## execute the notebooks on a run and write RUN/report.html (RUN=results/latest)
+report: $(call stamp,bench) ## execute the notebooks on a run and write RUN/report.html (RUN=results/latest)
 	$(BIN)/harness report $(RUN)
 
-datasets: venv ## generate (or verify) the datasets the quick plan reads, as `make bench` would
+datasets: $(call stamp,bench) ## generate (or verify) the datasets the quick plan reads, as `make bench` would
 	$(BIN)/harness generate --plan quick
 
-bench: venv ## run the quick plan (one fresh process per job), write the report, print where
+bench: $(call stamp,bench) ## run the quick plan (one fresh process per job), write the report, print where
 	$(BIN)/harness bench --plan quick
 
-bench-full: venv ## run the full plan (every strategy, sizes to 50k, growth to 100k; ~30 min)
+bench-full: $(call stamp,full) ## run the full plan (every strategy, sizes to 50k, growth to 100k, scalene profiles)
 	$(BIN)/harness bench --plan full
 
-census: venv ## print the shape census of the quick plan's datasets
+census: $(call stamp,bench) ## print the shape census of the quick plan's datasets
 	@for d in $$($(BIN)/harness generate --plan quick); do $(BIN)/harness census --dataset $$d; echo; done
 
-bench-matrix: venv ## the quick bench plan on every discovered interpreter (pyenv, then PATH; one venv each)
+bench-matrix: $(call stamp,bench) ## the quick bench plan on every discovered interpreter (pyenv, then PATH; one venv each)
 	$(BIN)/harness list --pythons
 	$(BIN)/harness bench --plan quick --python all
 
-lint: venv ## ruff (lint and format check) over the package, its notebooks and the tests
+lint: $(call stamp,dev) ## ruff (lint and format check) over the package, its notebooks and the tests
 	$(BIN)/python -m ruff check harness tests
 	$(BIN)/python -m ruff format --check harness tests
 

@@ -1,10 +1,11 @@
-"""Compare two runs: B/A per figure both runs have, with pyperf's significance test for timings.
+"""Compare two runs: B/A per figure both runs have, with a verdict that does not cry wolf.
 
 A figure is matched on (interpreter, strategy, workload, measurer, variant, size, metric); the
-variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and ``variant``). For a timing job both runs
-keep pyperf's own JSON (``timing/<job>.json``); whether A and B differ is decided the way
-``python -m pyperf compare_to`` decides it (``pyperf._compare.CompareResult``: Student's two-sample
-t-test at 95 %), not re-derived here. Driver side: needs pandas (the ``analysis`` extra).
+variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and ``variant``). How
+a figure is judged is its measurer's ``comparison`` in the catalogue: timings through their pyperf
+JSON (``timing/<job>.json``: enough samples, pyperf's t-test, a threshold; ``harness.verdict``),
+census counts exactly, the rest untested. Runs from different environments are refused with the
+keys that differ. Driver side: needs pandas.
 """
 
 from __future__ import annotations
@@ -16,8 +17,22 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness import results
+from harness.measure.catalogue import MEASURERS
+from harness.measure.environment import differences
 from harness.results import RunError
+from harness.suite import pyperf_json
 from harness.terminal import text, visible
+from harness.verdict import (
+    CHANGED,
+    NOT_COMPARABLE,
+    NOT_ENOUGH,
+    THRESHOLD,
+    UNCHANGED,
+    UNTESTED,
+    Verdict,
+    exact_verdict,
+    timing_verdict,
+)
 
 KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "size", "metric")
 
@@ -35,7 +50,7 @@ class Row:
     a: float
     b: float
     ratio: Optional[float]  # B / A; None when A is 0
-    significance: str  # timing only: pyperf's verdict, else ""
+    verdict: Verdict
 
 
 @dataclass(frozen=True)
@@ -43,6 +58,40 @@ class Comparison:
     rows: List[Row]
     only_a: int  # figures present in A only
     only_b: int
+    threshold: float = THRESHOLD
+
+    def count(self, *labels: str) -> int:
+        return sum(row.verdict.label in labels for row in self.rows)
+
+    def timing_ratios(self) -> List[float]:
+        """B/A of every timing benchmark both runs have (one per job: seconds per call)."""
+        return [
+            row.ratio
+            for row in self.rows
+            if row.measurer == "timing" and row.metric == "seconds_per_call" and row.ratio and row.ratio > 0
+        ]
+
+    def summary(self) -> str:
+        """Changed / unchanged / not comparable, and the geometric mean of the timing ratios."""
+        parts = [f"{self.count(label)} {label}" for label in NOT_COMPARABLE if self.count(label)]
+        text = (
+            f"{self.count(CHANGED)} changed, {self.count(UNCHANGED)} unchanged, "
+            f"{self.count(*NOT_COMPARABLE)} not comparable" + (f" ({', '.join(parts)})" if parts else "")
+        )
+        ratios = self.timing_ratios()
+        if ratios:
+            mean = math.exp(sum(math.log(ratio) for ratio in ratios) / len(ratios))
+            text += f"; geometric mean of timing B/A {mean:.3f} over {len(ratios)} benchmarks"
+        return text + f"; threshold {self.threshold:.2f}x"
+
+    def advice(self) -> Optional[str]:
+        """How to get the samples a comparison lacked, when some did."""
+        if not self.count(NOT_ENOUGH):
+            return None
+        return (
+            f"{self.count(NOT_ENOUGH)} timing figures lack samples for a verdict at {self.threshold:.2f}x: "
+            "runs with more pyperf processes per benchmark support them (harness bench --plan full runs 6)"
+        )
 
 
 def load_run(run_dir: Path) -> Tuple[Dict[str, Any], Any]:
@@ -57,21 +106,26 @@ def load_run(run_dir: Path) -> Tuple[Dict[str, Any], Any]:
 
 
 def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
-    """Why two runs' environments are not comparable, or None. With the same interpreters the run
-    fingerprints decide; otherwise those of the interpreters both runs have."""
+    """Why two runs' environments are not comparable (the keys that differ), or None. With the same
+    interpreters the run fingerprints decide; otherwise those of the interpreters both runs have."""
     if a.get("fingerprint") == b.get("fingerprint"):
         return None
-    shared_a, shared_b = a.get("interpreters", {}), b.get("interpreters", {})
-    if set(shared_a) != set(shared_b):
-        differing = [
-            tag
-            for tag in sorted(set(shared_a) & set(shared_b))
-            if shared_a[tag].get("fingerprint") != shared_b[tag].get("fingerprint")
-        ]
-        if not differing:
+    envs_a, envs_b = a.get("interpreters", {}), b.get("interpreters", {})
+    differing = [
+        tag
+        for tag in sorted(set(envs_a) & set(envs_b))
+        if envs_a[tag].get("fingerprint") != envs_b[tag].get("fingerprint")
+    ]
+    if not differing:
+        if set(envs_a) != set(envs_b):
             return None
-        return f"interpreter {', '.join(differing)} ran in different environments"
-    return f"environment fingerprints differ ({a.get('fingerprint')} vs {b.get('fingerprint')})"
+        return f"environment fingerprints differ ({a.get('fingerprint')} vs {b.get('fingerprint')})"
+    reasons = []
+    for tag in differing:
+        found = differences(envs_a[tag], envs_b[tag])
+        hashes = f"fingerprint {envs_a[tag].get('fingerprint')} vs {envs_b[tag].get('fingerprint')}"
+        reasons.append(f"{tag}: {', '.join(found) if found else hashes}")
+    return f"environments differ ({'; '.join(reasons)})"
 
 
 def _keyed(frame: Any) -> Any:
@@ -81,16 +135,15 @@ def _keyed(frame: Any) -> Any:
     return frame.drop_duplicates(subset=list(KEY), keep="last")
 
 
-def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any) -> Comparison:
-    """Every figure in both tables, with B/A and (for timing) pyperf's significance verdict."""
+def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: float = THRESHOLD) -> Comparison:
+    """Every figure in both tables, with B/A and its verdict."""
     left, right = _keyed(tidy_a), _keyed(tidy_b)
     merged = left.merge(right, on=list(KEY), suffixes=("_a", "_b"), how="outer", indicator=True)
     both = merged[merged["_merge"] == "both"].sort_values(list(KEY))
     rows = []
     for entry in both.itertuples():
         a, b = float(entry.value_a), float(entry.value_b)
-        timing = entry.measurer == "timing"
-        significance = _significance(run_a, run_b, entry.job_a, entry.job_b) if timing else ""
+        ratio = _ratio(a, b)
         rows.append(
             Row(
                 entry.interpreter,
@@ -103,11 +156,24 @@ def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any) -> Comparis
                 str(entry.unit_b),
                 a,
                 b,
-                _ratio(a, b),
-                significance,
+                ratio,
+                _verdict(entry, a, b, ratio, (Path(run_a), Path(run_b)), threshold),
             )
         )
-    return Comparison(rows, int((merged["_merge"] == "left_only").sum()), int((merged["_merge"] == "right_only").sum()))
+    only_a, only_b = (int((merged["_merge"] == side).sum()) for side in ("left_only", "right_only"))
+    return Comparison(rows, only_a, only_b, threshold)
+
+
+def _verdict(
+    entry: Any, a: float, b: float, ratio: Optional[float], runs: Tuple[Path, Path], threshold: float
+) -> Verdict:
+    measurer = MEASURERS.get(entry.measurer)
+    how = measurer.comparison if measurer else UNTESTED
+    if how == "exact":
+        return exact_verdict(a, b)
+    if how == "pyperf":
+        return timing_verdict(_benchmark(runs[0], entry.job_a), _benchmark(runs[1], entry.job_b), ratio, threshold)
+    return Verdict(UNTESTED)
 
 
 def _ratio(a: float, b: float) -> Optional[float]:
@@ -116,46 +182,27 @@ def _ratio(a: float, b: float) -> Optional[float]:
     return b / a
 
 
-def _pyperf_json(run_dir: Path, job: str) -> Optional[Path]:
-    """pyperf's JSON of a timing job: ``timing/<job>.json``, else the result's ``extra.pyperf_json``."""
-    path = Path(run_dir) / "timing" / f"{job}.json"
-    if path.is_file():
-        return path
-    result = results.read_json(Path(run_dir) / "jobs" / f"{job}.json") or {}
-    named = (result.get("extra") or {}).get("pyperf_json")
-    return Path(named) if named and Path(named).is_file() else None
-
-
 @functools.cache
-def _significance(run_a: Path, run_b: Path, job_a: str, job_b: str) -> str:
-    """One verdict per pair of timing jobs (a job has several figures)."""
-    return significance(_pyperf_json(run_a, job_a), _pyperf_json(run_b, job_b))
-
-
-def significance(path_a: Optional[Path], path_b: Optional[Path]) -> str:
-    """pyperf's verdict on two benchmark files, as ``python -m pyperf compare_to`` reaches it."""
+def _benchmark(run_dir: Path, job: str) -> Any:
+    """A timing job's pyperf Benchmark (a job has several figures: loaded once), or None."""
     import pyperf
-    from pyperf._compare import CompareData, CompareResult
 
-    if path_a is None or path_b is None:
-        return "no pyperf data"
+    path = pyperf_json(run_dir, job)
+    if path is None:
+        return None
     try:
-        bench_a, bench_b = pyperf.Benchmark.load(str(path_a)), pyperf.Benchmark.load(str(path_b))
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        return f"unreadable pyperf data ({error})"
-    result = CompareResult(CompareData("A", bench_a), CompareData("B", bench_b))
-    if result.t_score is None:  # pyperf calls one value against one value "significant"; say what it is
-        count = min(bench_a.get_nvalue(), bench_b.get_nvalue())
-        return "untested (1 value each)" if count == 1 else "untested"
-    return f"{'significant' if result.significant else 'not significant'} (t={result.t_score:.2f})"
+        return pyperf.Benchmark.load(str(path))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 # --- rendering -----------------------------------------------------------------------------------
 
-HEADERS = ("interpreter", "strategy", "workload", "measurer", "size", "metric", "A", "B", "B/A", "significance")
+HEADERS = ("interpreter", "strategy", "workload", "measurer", "size", "metric", "A", "B", "B/A", "verdict")
 
 
 def cells(row: Row) -> Tuple[str, ...]:
+    """A row as text cells, the same for the terminal and markdown (each renderer escapes them)."""
     measurer = f"{row.measurer} [{row.variant}]" if row.variant else row.measurer
     metric = f"{row.metric} ({row.unit})" if row.unit and row.unit not in ("count", "nan") else row.metric
     ratio = "—" if row.ratio is None else f"{row.ratio:.3f}"
@@ -169,30 +216,37 @@ def cells(row: Row) -> Tuple[str, ...]:
         f"{row.a:.4g}",
         f"{row.b:.4g}",
         ratio,
-        row.significance,
+        str(row.verdict),
     )
 
 
-def markdown(comparison: Comparison, title: str) -> str:
+def shown(comparison: Comparison, only_changed: bool) -> List[Row]:
+    return [row for row in comparison.rows if row.verdict.label == CHANGED or not only_changed]
+
+
+def markdown(comparison: Comparison, title: str, only_changed: bool = False) -> str:
     lines = [f"**{title}**", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    for row in comparison.rows:
+    for row in shown(comparison, only_changed):
         lines.append("| " + " | ".join(visible(cell).replace("|", "\\|") for cell in cells(row)) + " |")
     return "\n".join(lines)
 
 
-def rich_table(comparison: Comparison, title: str) -> Any:
-    """One section per job; the job's columns are shown on its first row only."""
+def rich_table(comparison: Comparison, title: str, only_changed: bool = False) -> Any:
+    """One section per job; the job's columns are shown on its first row only. Every cell is a
+    rich ``Text`` (``harness.terminal.text``): ``gcprobe [enabled]`` is shown, not read as markup."""
     from rich.table import Table
 
     table = Table(title=text(title), title_justify="left")
-    for header in HEADERS:
-        table.add_column(header, justify="right" if header in ("size", "A", "B", "B/A") else "left")
+    for header in HEADERS:  # names are never wrapped: the verdict, the last column, wraps instead
+        right = header in ("size", "A", "B", "B/A")
+        table.add_column(header, justify="right" if right else "left", no_wrap=header != "verdict")
     previous: Tuple[str, ...] = ()
-    for row in comparison.rows:
+    for row in shown(comparison, only_changed):
         row_cells = cells(row)
         job = row_cells[:5]
         if previous and job != previous:
             table.add_section()
-        table.add_row(*map(text, ("",) * 5 if job == previous else job), *map(text, row_cells[5:]))
+        style = "bold" if row.verdict.label == CHANGED else None
+        table.add_row(*map(text, ("",) * 5 if job == previous else job), *map(text, row_cells[5:]), style=style)
         previous = job
     return table

@@ -18,10 +18,31 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def locate_run(run_dir: Any) -> Path:
+    """The run directory a notebook's ``run_dir`` names, absolute. A relative path is looked up from
+    the working directory and then from each of its parents, since a notebook's kernel runs in the
+    notebook's own folder while ``results/latest`` is relative to the project root. RunError naming
+    every path tried when none of them holds a run (a readable ``manifest.json``)."""
+    given = Path(str(run_dir)).expanduser()
+    here = Path.cwd()
+    tried = [given] if given.is_absolute() else [folder / given for folder in (here, *here.parents)]
+    for candidate in tried:
+        if (candidate / "manifest.json").is_file():
+            results.load_manifest(candidate)  # RunError when it is not a run this harness reads
+            return candidate.resolve()
+    raise results.RunError(
+        f"run_dir {str(run_dir)!r} holds no run (no manifest.json); tried {', '.join(str(path) for path in tried)}"
+    )
+
+
 def load_frame(run_dir: Path) -> Any:
-    """The tidy table, or an empty one with the tidy columns when the run has none yet."""
+    """The tidy table, or an empty one with the tidy columns when the run has none yet; RunError
+    when ``run_dir`` holds no run at all (a notebook then fails, naming it, instead of showing an
+    empty page)."""
     import pandas as pd
 
+    if not (Path(run_dir) / "manifest.json").is_file():
+        raise results.RunError(f"run_dir {str(run_dir)!r} holds no run (no manifest.json); see display.locate_run")
     if not (Path(run_dir) / "tidy.csv").is_file():
         return pd.DataFrame(
             {column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object")) for column in results.TIDY_COLUMNS}
@@ -90,7 +111,8 @@ def show_table(frame: Any, index: bool = False, floatfmt: str = "{:,.4g}") -> No
 
 
 def save_figure(fig: Any, run_dir: Any, name: str) -> None:
-    """Save a figure as SVG and PNG into ``RUN_DIR/figures/``, show it inline, close it."""
+    """Save a figure as SVG and PNG into ``RUN_DIR/figures/``, show the saved PNG inline (at the
+    figure's size: not drawn a third time), close it."""
     import matplotlib.pyplot as plt
 
     out = Path(run_dir) / "figures"
@@ -99,9 +121,9 @@ def save_figure(fig: Any, run_dir: Any, name: str) -> None:
     fig.savefig(out / f"{safe}.svg")
     fig.savefig(out / f"{safe}.png", dpi=120)
     try:
-        from IPython.display import display
+        from IPython.display import Image, display
 
-        display(fig)
+        display(Image(filename=str(out / f"{safe}.png"), width=round(fig.get_figwidth() * 100)))
     except ImportError:
         pass
     plt.close(fig)

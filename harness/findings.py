@@ -236,6 +236,13 @@ def growth_slopes(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
     return _joined("growth", "run_loop growth", parts, numbers)
 
 
+def _controls() -> set:
+    """Names of the registered controls (floors): never the "lowest" strategy of a finding."""
+    from harness.strategies import all_strategies
+
+    return {name for name, strategy in all_strategies().items() if strategy.control}
+
+
 def _lowest_per_interpreter(
     values: Dict[tuple, float], show: Callable[[float], str], says: str, versus: Callable[[float, float], str]
 ) -> Tuple[List[str], Dict[str, str]]:
@@ -276,7 +283,8 @@ def lowest_finder(
         return f" vs spread {show(spread)}"
 
     def finder(frame: Any, manifest: Dict[str, Any]) -> Optional[Finding]:
-        parts, numbers = _lowest_per_interpreter(medians(select(frame, **query)), show, says, versus or against_spread)
+        values = {key: value for key, value in medians(select(frame, **query)).items() if key[1] not in _controls()}
+        parts, numbers = _lowest_per_interpreter(values, show, says, versus or against_spread)
         return _joined(key, heading, parts, numbers)
 
     finder.__name__ = finder.__qualname__ = key

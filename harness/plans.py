@@ -77,6 +77,9 @@ class Plan:
     datasets: Tuple[DatasetSpec, ...]
     sweeps: Tuple[Sweep, ...]
     timeout: float  # seconds one job may take before it is killed and recorded as failed
+    #: How long the plan takes, as measured on two idle cores with the datasets in place (the one
+    #: place it is stated: ``harness bench --help`` and the README quote it).
+    duration: str = ""
 
 
 def _pyperf(processes: int, values: int, warmups: int = 1, loops: int = 1) -> Dict[str, Any]:
@@ -105,7 +108,7 @@ def read_paths(
 PLANS: Dict[str, Plan] = {
     "smoke": Plan(
         "smoke",
-        "seconds: tiny datasets, one value per timing, for tests",
+        "tiny datasets, one process per timing, for tests",
         datasets=(
             DatasetSpec("reference", "reference", 11, 300),
             DatasetSpec("growth", "realistic", 11, 400, sessions=1, overrides=NO_COMPACTION),
@@ -131,11 +134,12 @@ PLANS: Dict[str, Plan] = {
             ),
         ),
         timeout=120,
+        duration="seconds",
     ),
     "quick": Plan(
         "quick",
-        "a few minutes: required and lazy strategies, reference 5k, realistic 10k, growth to 8k,"
-        " one point per read path, read-site sweep",
+        "required and lazy strategies and controls, reference 5k, realistic 10k, growth to 8k,"
+        " one point per read path, read-site sweep; 3 pyperf processes",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
             DatasetSpec("realistic", "realistic", 11, 10000),
@@ -160,9 +164,9 @@ PLANS: Dict[str, Plan] = {
                 "timing",
                 "access",
                 "reference",
-                REQUIRED + ("spread-filled", "slots-merged", "instance-dict", "msgspec-nogc"),
+                REQUIRED + ("spread-filled", "slots-merged", "instance-dict", "msgspec-nogc", "floor-access"),
                 (5000,),
-                {"iterations": 50, **_pyperf(2, 3)},
+                {"iterations": 20, **_pyperf(3, 3)},
             ),
             Sweep(
                 "timing",
@@ -170,7 +174,7 @@ PLANS: Dict[str, Plan] = {
                 "realistic",
                 REQUIRED + ("msgspec-decode-nogc", "floor-json", "floor-msgspec"),
                 (2000,),
-                _pyperf(2, 3),
+                _pyperf(3, 3),
             ),
             Sweep(
                 "timing",
@@ -200,15 +204,24 @@ PLANS: Dict[str, Plan] = {
                 ("msgspec-lazy",),
             ),
             *read_paths("timing", (8000,), _pyperf(1, 2), ("spread",), ("cached:msgspec-lazy",), ("msgspec-lazy",)),
-            Sweep("memory", "hydrate_all", "realistic", REQUIRED + ("msgspec-nogc", "msgspec-lazy"), (5000,)),
+            # No flame graphs (seconds each): python -m memray flamegraph memory/<job>.bin renders one.
+            Sweep(
+                "memory",
+                "hydrate_all",
+                "realistic",
+                REQUIRED + ("msgspec-nogc", "msgspec-lazy"),
+                (2000,),
+                {"flamegraph": False},
+            ),
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
         ),
         timeout=300,
+        duration="about 2 minutes, the report included",
     ),
     "full": Plan(
         "full",
-        "about 45 minutes on two cores: every strategy timed, the GC study set censused and"
-        " memory-profiled at 50k, growth to 100k per read path, more pyperf processes",
+        "every strategy timed, the GC study set censused and memory-profiled at 50k, growth to 100k"
+        " per read path, scalene line profiles, 6 pyperf processes",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
             DatasetSpec("realistic", "realistic", 11, 50000),
@@ -234,7 +247,11 @@ PLANS: Dict[str, Plan] = {
             *read_paths("gcprobe", (1000,), {"rounds": 10, "growth": 10000}, GROWTH, CACHE_AWARE, INCREMENTAL),
             Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, _pyperf(3, 5, 2)),
+            # Line profiles of the hot paths (skipped with a note where scalene is not installed).
+            Sweep("scalene", "hydrate_all", "realistic", REQUIRED, (20000,), {"rounds": 5}),
+            Sweep("scalene", "access", "reference", REQUIRED, (5000,), {"rounds": 5, "iterations": 50}),
         ),
         timeout=1200,
+        duration="about 35 minutes",
     ),
 }

@@ -28,6 +28,7 @@ NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
     ("gc_overhead", "GC overhead"),
     ("memory", "Memory"),
     ("access_and_growth", "Access time and growth"),
+    ("profiles", "Line profiles"),
     ("interpreters", "Across interpreters"),
     ("runtimes", "The question, per runtime"),
     ("polymorphism", "Read-site polymorphism"),
@@ -254,16 +255,31 @@ def read_notebook(name: str, run_dir: Path) -> Any:
     return notebook
 
 
-def execute_notebook(name: str, run_dir: Path) -> Tuple[Any, Optional[str]]:
-    """The executed notebook and None, or the partly executed one and the error's last line."""
+def shared_kernel() -> Any:
+    """A kernel manager for the running interpreter's kernel, to execute several notebooks in one
+    kernel (its start and the imports of pandas and matplotlib are paid once)."""
+    return _kernel_manager_class()(kernel_name="python3")
+
+
+def execute_notebook(name: str, run_dir: Path, kernel: Any = None) -> Tuple[Any, Optional[str]]:
+    """The executed notebook and None, or the partly executed one and the error's last line.
+
+    With ``kernel`` (from ``shared_kernel``) the notebook runs in that kernel, after a ``%reset -f``
+    that empties the namespace the previous notebook left, so each notebook still sees only what it
+    defines; without, in a kernel of its own."""
     import warnings
 
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     notebook = read_notebook(name, run_dir)
+    if kernel is not None:
+        reset = nbformat.v4.new_code_cell("%reset -f", metadata={"tags": ["injected-parameters"]})
+        notebook.cells.insert(0, reset)
     client = NotebookClient(
         notebook,
+        km=kernel,
         kernel_manager_class=_kernel_manager_class(),
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
@@ -280,6 +296,9 @@ def execute_notebook(name: str, run_dir: Path) -> Tuple[Any, Optional[str]]:
         except Exception as error:  # a kernel that does not start must not lose the rest of the report
             _stop_if_interrupted(client)
             return notebook, f"{type(error).__name__}: {error}"
+        finally:
+            if kernel is not None and client.kc is not None:
+                client.kc.stop_channels()
     _stop_if_interrupted(client)
     return notebook, None
 
@@ -363,32 +382,46 @@ def build_report(run_dir: Path, say: Any = None) -> Path:
     combined = nbformat.v4.new_notebook()
     combined.cells.append(_html_cell(header_html(run_dir, manifest, frame)))
     (run_dir / "figures").mkdir(exist_ok=True)
-    for name, title in NOTEBOOKS:
-        if not (NOTEBOOK_DIR / f"{name}.py").is_file():
-            combined.cells.append(
-                _html_cell(
-                    f"<h2>{esc(title)}</h2><p>Notebook {esc(name)}.py is not "
-                    f"installed with this harness; section omitted.</p>"
-                )
-            )
-            continue
-        say(f"report: executing notebook {name} ...")
-        started = time.monotonic()
-        notebook, error = execute_notebook(name, run_dir)
-        say(f"report: notebook {name} {'failed: ' + error if error else 'done'} ({time.monotonic() - started:.1f} s)")
-        if error:
-            combined.cells.append(
-                _html_cell(
-                    f'<h2>{esc(title)}</h2><p class="harness-incomplete">'
-                    f"This section failed to execute: {esc(error)}</p>"
-                )
-            )
-            continue
-        combined.cells.extend(
-            cell for cell in notebook.cells if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
-        )
+    _execute_all(run_dir, combined, say)
     page = render(combined, f"shape-harness report: {run_dir.name}")
     path = run_dir / "report.html"
     write_text(path, page)
     say(f"report: wrote {path} in {time.monotonic() - began:.1f} s")
     return path
+
+
+def _execute_all(run_dir: Path, combined: Any, say: Any) -> None:
+    """Every notebook's cells into ``combined``, executed one after the other in one kernel (a new
+    one after a notebook that left it dead); a section that fails says why."""
+    from jupyter_client.utils import run_sync
+
+    kernel = shared_kernel()
+    try:
+        for name, title in NOTEBOOKS:
+            if kernel.has_kernel and not run_sync(kernel.is_alive)():
+                kernel = shared_kernel()
+            _execute_section(name, title, run_dir, combined, kernel, say)
+    finally:
+        if kernel.has_kernel:
+            run_sync(kernel.shutdown_kernel)(now=True)
+
+
+def _execute_section(name: str, title: str, run_dir: Path, combined: Any, kernel: Any, say: Any) -> None:
+    """One notebook's cells into ``combined``, or a sentence saying why the section is missing."""
+    if not (NOTEBOOK_DIR / f"{name}.py").is_file():
+        text = (
+            f"<h2>{esc(title)}</h2><p>Notebook {esc(name)}.py is not installed with this harness; section omitted.</p>"
+        )
+        combined.cells.append(_html_cell(text))
+        return
+    say(f"report: executing notebook {name} ...")
+    started = time.monotonic()
+    notebook, error = execute_notebook(name, run_dir, kernel)
+    say(f"report: notebook {name} {'failed: ' + error if error else 'done'} ({time.monotonic() - started:.1f} s)")
+    if error:
+        text = f'<h2>{esc(title)}</h2><p class="harness-incomplete">This section failed to execute: {esc(error)}</p>'
+        combined.cells.append(_html_cell(text))
+        return
+    combined.cells.extend(
+        cell for cell in notebook.cells if "injected-parameters" not in cell.get("metadata", {}).get("tags", [])
+    )

@@ -7,6 +7,7 @@ Layout of ``results/<UTC time>-<short id>/``::
     jobs/<id>.job.json   the job as planned
     jobs/<id>.json       its result (a measurer's output, or the runner's failure record)
     timing/<id>.json     pyperf's own JSON (``python -m pyperf compare_to`` reads it)
+    timing/suite.json    every timing benchmark of the run in one pyperf suite
     memory/<id>.bin      memray captures, with flamegraphs and summaries beside them
     tidy.csv             one row per figure (TIDY_COLUMNS)
     figures/  report.html
@@ -34,6 +35,7 @@ from harness.atomic import write_text
 from harness.integrity import Verdict, tidy_problem, verify_result
 from harness.measure.catalogue import GC_MODE_MEASURERS, workload_variant
 from harness.measure.job import RESULT_VERSION, Job, JobError
+from harness.suite import write_suites
 
 # Result schema versions (manifest.json "schema_version"); older runs are read and upgraded on load:
 #   1 — first version: manifest, jobs/<id>.job.json + jobs/<id>.json, tidy.csv with TIDY_COLUMNS;
@@ -168,8 +170,9 @@ def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
 
 
 def write_tidy(run_dir: Path, manifest: Dict[str, Any]) -> int:
-    """(Re)write ``tidy.csv`` from the verified job results; returns the number of rows. Sets
-    ``manifest["tidy"]`` (rows and sha256) — write the manifest afterwards."""
+    """(Re)write ``tidy.csv`` and the pyperf suite (``harness.suite``) from the verified job results;
+    returns the number of rows. Sets ``manifest["tidy"]`` (rows and sha256) — write the manifest
+    afterwards."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=TIDY_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -180,6 +183,7 @@ def write_tidy(run_dir: Path, manifest: Dict[str, Any]) -> int:
     text = buffer.getvalue()
     write_text(Path(run_dir) / "tidy.csv", text)
     manifest["tidy"] = {"rows": count, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+    write_suites(run_dir, job_results(run_dir, manifest))
     return count
 
 

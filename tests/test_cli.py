@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -197,3 +198,15 @@ def test_realistic_parameters_reach_the_manifest_and_the_file_name(tmp_path, mon
     (path,) = (tmp_path / "datasets").glob("realistic-s11-m60-p*.sqlite")
     manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text())
     assert manifest["params"]["compaction_every"] == 0 and manifest["params"]["writer_weights"] == [1, 0, 0, 0]
+
+
+def test_the_quick_plans_duration_is_stated_in_one_place():
+    """plans.py states it; the README and --help quote it, and nothing else gives another figure."""
+    from harness.plans import PLANS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    duration = PLANS["quick"].duration
+    assert duration.startswith("about ") and f"quick plan takes {duration}" in " ".join(readme.split())
+    other = re.compile(r"(about|~|takes)\s+(a few|a|one|two|three|\d+)\s*(s|seconds|min|minutes)\b")
+    quick = [" ".join(part.split()) for part in readme.replace(duration, "").split("\n\n") if "quick" in part]
+    assert quick and not [part for part in quick if other.search(part)]  # no paragraph on it says another

@@ -1,4 +1,4 @@
-"""``harness compare``: two smoke runs, B/A per shared figure, fingerprints, pyperf significance."""
+"""``harness compare``: two smoke runs, B/A per shared figure, verdicts, fingerprints; the pyperf suite."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from harness import results
 from harness.cli import main
-from harness.compare import significance
 
 pyperf = pytest.importorskip("pyperf")
 pytest.importorskip("pandas")
@@ -52,8 +52,12 @@ def _markdown_rows(text: str):
 def test_compare_prints_a_table(runs, capsys):
     assert main(["compare", str(runs[0]), str(runs[1])]) == 0
     out = capsys.readouterr().out
-    assert "B/A" in out and "significance" in out
+    assert "B/A" in out and "verdict" in out
     assert "ns_per_read" in out and "info_key_sets" in out
+    # the GC mode is text, not rich markup: GC-on and GC-off rows are told apart on the terminal too
+    assert "gcprobe [enabled]" in out and "gcprobe [disabled]" in out
+    summary = [line for line in out.splitlines() if " changed, " in line]
+    assert len(summary) == 1 and "not comparable" in summary[0] and "geometric mean of timing B/A" in summary[0]
 
 
 def test_markdown_ratios_are_plausible(runs, capsys):
@@ -66,25 +70,71 @@ def test_markdown_ratios_are_plausible(runs, capsys):
     assert {row["metric"].split(" ")[0] for row in timing} >= {"ns_per_read", "seconds_per_call"}
     for row in timing:
         assert 0.2 < float(row["B/A"]) < 5
-        assert row["significance"]  # smoke keeps one value per timing: pyperf cannot test it
+        # smoke keeps one process per timing: no spread between processes, so no verdict
+        assert row["verdict"].startswith("not enough samples (A: 1 process, 2 needed")
     variants = {row["measurer"] for row in rows if row["measurer"].startswith("gcprobe")}
     assert {"gcprobe [enabled]", "gcprobe [disabled]"} <= variants  # GC controls are not merged
 
 
-def test_fingerprint_mismatch_needs_force(runs, tmp_path, capsys):
+def test_fingerprint_mismatch_names_what_differs_and_needs_force(runs, tmp_path, capsys):
+    from harness.measure.environment import fingerprint
+
     other = _copy(runs[1], tmp_path)
     manifest = json.loads((other / "manifest.json").read_text())
-    manifest["fingerprint"] = "0123456789ab"
     for info in manifest["interpreters"].values():
-        info["fingerprint"] = "0123456789ab"
+        before = info["packages"]["pyperf"]
+        info["packages"]["pyperf"] = "0.1"
+        info["machine"]["cpu_model"] = "Another CPU"
+        info["fingerprint"] = fingerprint(info)
+    manifest["fingerprint"] = "0123456789ab"
     (other / "manifest.json").write_text(json.dumps(manifest))
     assert main(["compare", str(runs[0]), str(other)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "fingerprints differ" in err and "--force" in err
+    assert len(err.splitlines()) == 1 and "--force" in err
+    assert "cpu_model " in err and "-> Another CPU" in err and f"packages/pyperf {before} -> 0.1" in err
     assert main(["compare", str(runs[0]), str(other), "--force"]) == 0
     captured = capsys.readouterr()
-    assert captured.err.startswith("warning: environment fingerprints differ")
+    assert captured.err.startswith("warning: environments differ (cp")
     assert "ns_per_read" in captured.out
+
+
+def test_only_changed_shows_only_changed_rows(tmp_path, capsys):
+    from fake_runs import noisy_run
+
+    base = noisy_run(tmp_path / "a", seed=5, benchmarks=6)
+    three_slower = noisy_run(tmp_path / "b", seed=6, benchmarks=6, shift=1.3, shifted=3)
+    assert main(["compare", str(base), str(three_slower), "--markdown", "--only-changed"]) == 0
+    out = capsys.readouterr().out
+    shown = _markdown_rows(out)
+    assert sorted({row["strategy"] for row in shown}) == ["s0", "s1", "s2"] and len(shown) == 6
+    assert all(row["verdict"].startswith("changed (slower, t=") for row in shown)
+    assert "6 changed, 6 unchanged, 0 not comparable" in out
+    assert main(["compare", str(base), str(base), "--only-changed"]) == 0
+    assert "no figure changed" in capsys.readouterr().out
+
+
+def test_threshold_must_be_a_factor_above_one(runs, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", str(runs[0]), str(runs[1]), "--threshold", "0.9"])
+    assert exit_info.value.code == 2 and "factor above 1" in capsys.readouterr().err
+
+
+def test_suite_lets_pyperf_compare_two_runs(runs):
+    suites = [run / "timing" / "suite.json" for run in runs]
+    names = [{bench.get_name() for bench in pyperf.BenchmarkSuite.load(str(path))} for path in suites]
+    timing = [job for job in results.load_manifest(runs[0])["jobs"] if job["measurer"] == "timing"]
+    assert names[0] == names[1] and len(names[0]) == len(timing) > 1  # every timing job, named the same
+    stems = {Path(job["dataset"]).stem for job in timing}
+    assert all(any(stem in name for stem in stems) and "cp311" not in name for name in names[0])  # data, not run
+    done = subprocess.run(
+        [sys.executable, "-m", "pyperf", "compare_to", *map(str, suites), "--table"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no benchmark in common" not in done.stdout + done.stderr
+    assert all(name in done.stdout for name in names[0])
 
 
 def test_not_a_run_dir_is_a_usage_error(runs, tmp_path, capsys):
@@ -102,21 +152,3 @@ def test_runs_with_nothing_in_common(runs, tmp_path, capsys):
     (other / "manifest.json").write_text(json.dumps(manifest))
     assert main(["compare", str(runs[0]), str(other)]) == 0
     assert "nothing in common" in capsys.readouterr().out
-
-
-def _pyperf_file(path: Path, values) -> Path:
-    metadata = {"name": "access", "unit": "second"}
-    run = pyperf.Run(values, warmups=None, metadata=metadata, collect_metadata=False)
-    pyperf.Benchmark([run]).dump(str(path))
-    return path
-
-
-def test_significance_is_pyperfs_verdict(tmp_path):
-    base = _pyperf_file(tmp_path / "a.json", [1.00, 1.01, 0.99, 1.00, 1.02, 0.98])
-    same = _pyperf_file(tmp_path / "b.json", [1.01, 0.99, 1.00, 1.02, 0.98, 1.00])
-    slower = _pyperf_file(tmp_path / "c.json", [1.50, 1.52, 1.49, 1.51, 1.50, 1.48])
-    assert significance(base, same).startswith("not significant (t=")
-    assert significance(base, slower).startswith("significant (t=")
-    one = _pyperf_file(tmp_path / "d.json", [1.0])
-    assert significance(one, one) == "untested (1 value each)"
-    assert significance(base, None) == "no pyperf data"

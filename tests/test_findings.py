@@ -152,3 +152,17 @@ def test_gc_mode_defaults_to_enabled_for_gc_measurers_only():
         ("spread", "access", "timing", "ns_per_read", 20),
     )
     assert list(with_gc_mode(rows)["gc_mode"]) == ["disabled", "enabled", ""]
+
+
+def test_a_control_is_never_the_fastest_strategy():
+    from harness.findings import best_access
+
+    found = best_access(
+        frame(
+            ("spread", "access", "timing", "ns_per_read", 130),
+            ("slots", "access", "timing", "ns_per_read", 100),
+            ("floor-access", "access", "timing", "ns_per_read", 20),
+        ),
+        {},
+    )
+    assert found is not None and "slots" in found.text and "floor-access" not in found.text

@@ -48,7 +48,7 @@ def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset, wr
     )
     assert stats.returncode == 0 and "Raw value minimum" in stats.stdout
     bench = pyperf.Benchmark.load(result["extra"]["pyperf_json"])
-    assert bench.get_name() == "access[slots, size=100]"
+    assert bench.get_name() == "access[slots, small, size=100, iterations=2]"  # dataset stem, workload params
     assert bench.get_metadata()["harness_units"] == 1400
 
 

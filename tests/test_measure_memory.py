@@ -1,13 +1,16 @@
 """The memory (memray) and scalene measurers on a tiny dataset: schema, captures, fallbacks."""
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
+from harness.measure.lifeline import PARENT_ENV
 
-def run(module, job_path, out, *extra, prelude=None):
+
+def run(module, job_path, out, *extra, prelude=None, env=None):
     argv = ["--job", str(job_path), "--out", str(out), *extra]
     if prelude is None:
         command = [sys.executable, "-m", f"harness.measure.{module}", *argv]
@@ -17,7 +20,7 @@ def run(module, job_path, out, *extra, prelude=None):
             f"runpy.run_module('harness.measure.{module}', run_name='__main__', alter_sys=True)"
         )
         command = [sys.executable, "-c", code]
-    return subprocess.run(command, capture_output=True, text=True)
+    return subprocess.run(command, capture_output=True, text=True, env=env)
 
 
 def figures_of(result):
@@ -127,7 +130,7 @@ def test_scalene_is_skipped_without_scalene(tmp_path, dataset, write_job):
 
 
 def test_scalene_target_runs_the_workload_plainly(tmp_path, dataset, write_job):
-    job = write_job(dataset=str(dataset), measurer="scalene", strategy="fixed", params={"rounds": 3})
+    job = write_job(dataset=str(dataset), measurer="scalene", strategy="fixed", params={"rounds": 3, "min_seconds": 0})
     out = tmp_path / "target.json"
     done = run("scalene", job, out, "--target")
     assert done.returncode == 0, done.stderr
@@ -135,3 +138,47 @@ def test_scalene_target_runs_the_workload_plainly(tmp_path, dataset, write_job):
     figures = figures_of(result)
     assert figures["wall_s"] > 0 and figures["seconds_per_round"] == pytest.approx(figures["wall_s"] / 3)
     assert result["extra"]["rounds"] == 3 and result["extra"]["unit"] == "row"
+    # with a minimum span, the calls go on until it has passed (a profile needs samples)
+    job = write_job(
+        dataset=str(dataset), measurer="scalene", strategy="fixed", params={"rounds": 1, "min_seconds": 0.3}
+    )
+    assert run("scalene", job, out, "--target").returncode == 0
+    result = json.loads(out.read_text())
+    assert figures_of(result)["wall_s"] >= 0.3 and result["extra"]["rounds"] > 1
+
+
+@pytest.mark.requires("scalene")
+def test_scalene_profiles_the_workloads_own_lines(tmp_path, dataset, write_job):
+    """Only the measured calls are profiled, and their time lands on the access kernel's own lines,
+    not on the bootstrap line of scalene's sampling threads (threading.py)."""
+    job = write_job(dataset=str(dataset), measurer="scalene", workload="access", size=400, params={"rounds": 20})
+    out = tmp_path / "scalene.json"
+    as_the_runner_starts_it = {**os.environ, PARENT_ENV: str(os.getpid())}  # measurers die with their runner
+    done = run("scalene", job, out, env=as_the_runner_starts_it)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    figures = figures_of(result)
+    assert {"cpu_python_percent", "cpu_native_percent", "cpu_system_percent", "copy_mb_per_s"} <= set(figures)
+    split = figures["cpu_python_percent"] + figures["cpu_native_percent"] + figures["cpu_system_percent"]
+    assert 90 <= split <= 100.5
+    lines = result["extra"]["top_lines"]
+    assert lines and not [line for line in lines if line["file"].endswith("threading.py")]
+    kernel = [line for line in lines if "_kernel.py[" in line["file"]]
+    assert kernel and sum(line["cpu_percent"] for line in kernel) > 50
+    assert any("o.role" in line["code"] for line in kernel)  # the kernel's source is shown, not just its name
+    for line in lines:
+        assert line["cpu_percent"] == pytest.approx(
+            line["python_percent"] + line["native_percent"] + line["system_percent"]
+        )
+
+
+def test_scalene_summary_splits_cpu_and_restores_escaped_source():
+    from harness.measure.scalene import summary
+
+    line = {"lineno": 3, "line": "  if a \\u003c b:", "n_cpu_percent_python": 30.0, "n_cpu_percent_c": 10.0}
+    quiet = {"lineno": 4, "line": "pass", "n_copy_mb_s": 2.5}
+    found = summary({"elapsed_time_sec": 2.0, "files": {"x.py": {"lines": [line, quiet]}}})
+    assert [top["code"] for top in found["top_lines"]] == ["if a < b:"]  # lines without CPU are left out
+    figures = {figure.metric: figure.value for figure in found["figures"]}
+    assert figures["cpu_python_percent"] == 30.0 and figures["cpu_native_percent"] == 10.0
+    assert figures["copy_mb_per_s"] == 2.5 and figures["profile_elapsed_s"] == 2.0

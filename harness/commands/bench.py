@@ -34,7 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--plan",
         choices=tuple(PLANS),
         default=None,
-        help="smoke (seconds), quick (default, a few minutes), full (≤30 min)",
+        help="; ".join(f"{name}: {plan.duration}" for name, plan in PLANS.items()) + " (default: quick)",
     )
     parser.add_argument(
         "--profile", choices=tuple(PLANS), default=None, dest="old_plan", help=argparse.SUPPRESS

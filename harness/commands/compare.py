@@ -1,27 +1,51 @@
-"""``harness compare RUN_A RUN_B``: B/A for every figure both runs have; pyperf's significance for timings.
+"""``harness compare RUN_A RUN_B``: B/A for every figure both runs have, and whether it changed.
 
-Runs measured in different environments (their fingerprints differ: another
-interpreter build, other package versions or another CPU) are refused unless --force.
+A timing is called changed only when each side has enough pyperf processes for a verdict at the
+threshold, pyperf's t-test says the two differ, and B/A is beyond the threshold (or below its
+inverse); census counts change on any difference; other figures are shown untested. The last line
+counts changed / unchanged / not comparable figures and gives the geometric mean of the timing
+ratios. Runs measured in different environments (another interpreter build, other package
+versions or another CPU) are refused, naming what differs, unless --force.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from harness.commands import options
 from harness.results import RunError
+from harness.verdict import CHANGED, THRESHOLD
+
+
+def _threshold(text: str) -> float:
+    """A finite factor above 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 1):
+        raise argparse.ArgumentTypeError(f"expected a factor above 1 (e.g. 1.10), got {text!r}")
+    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "compare", help="compare two runs (B/A per figure, timing significance)", description=__doc__
+        "compare", help="compare two runs (B/A per figure, changed or not)", description=__doc__
     )
     parser.add_argument("run_a", type=Path, metavar="RUN_A", help="the baseline run directory")
     parser.add_argument("run_b", type=Path, metavar="RUN_B", help="the run compared with it")
     parser.add_argument("--force", action="store_true", help="compare even when the environments differ")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    parser.add_argument("--only-changed", action="store_true", help="show only the figures called changed")
+    parser.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=THRESHOLD,
+        help="smallest factor B/A (or A/B) called a change (default: %(default)s, asv's default)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -38,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise options.UsageError(f"{mismatch}: the runs are not comparable (--force compares them anyway)")
     if mismatch:
         print(f"warning: {mismatch}; comparing anyway (--force)", file=sys.stderr)
-    comparison = compare_runs(args.run_a, args.run_b, tidy_a, tidy_b)
+    comparison = compare_runs(args.run_a, args.run_b, tidy_a, tidy_b, args.threshold)
     if not comparison.rows:
         print(
             f"nothing in common: {args.run_a} and {args.run_b} share no figure "
@@ -46,13 +70,20 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     title = f"B/A — A: {args.run_a}  B: {args.run_b}"
-    if args.markdown:
-        print(markdown(comparison, title))
+    if args.only_changed and not comparison.count(CHANGED):
+        print(f"no figure changed between {args.run_a} and {args.run_b}")
+    elif args.markdown:
+        print(markdown(comparison, title, args.only_changed))
     else:
         from rich.console import Console
 
         wide = None if sys.stdout.isatty() else 200  # piped: do not squeeze into 80 columns
-        Console(width=wide).print(rich_table(comparison, title))
+        Console(width=wide).print(rich_table(comparison, title, args.only_changed))
+    print()
+    print(comparison.summary())
+    advice = comparison.advice()
+    if advice:
+        print(advice)
     if comparison.only_a or comparison.only_b:
         print(f"{len(comparison.rows)} figures compared; {comparison.only_a} only in A, {comparison.only_b} only in B")
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import itertools
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, Optional, Tuple
 
@@ -45,9 +46,14 @@ class Measurer:
     params: Tuple[Param, ...] = ()
     #: A module the measurer needs for its main figures, and what it does without it.
     optional_module: Optional[str] = None
+    #: The oldest version of it the measurer works with ("" = any).
+    optional_version: str = ""
     without_it: str = ""
     artifact: Optional[Artifact] = None
     command_args: Tuple[str, ...] = ()
+    #: How ``harness compare`` judges its figures (``harness.verdict``): "pyperf" (samples, t-test and
+    #: threshold), "exact" (deterministic counts: any difference is a change) or "untested" (ratio only).
+    comparison: str = "untested"
 
     @property
     def module(self) -> str:
@@ -59,17 +65,37 @@ class Measurer:
         return next((param.choices for param in self.params if param.name == GC_MODE), ())
 
     def availability(self) -> Tuple[bool, str]:
-        """Whether its optional module is importable here (with its version), or what it does without."""
+        """Whether its optional module is importable here, recent enough, and which version it is;
+        otherwise what the measurer does without it."""
         if self.optional_module is None:
             return True, ""
         if importlib.util.find_spec(self.optional_module) is None:
             return False, f"{self.optional_module} is not installed: {self.without_it}"
-        from importlib.metadata import PackageNotFoundError, version
+        found = package_version(self.optional_module)
+        if found and self.optional_version and _release(found) < _release(self.optional_version):
+            return False, f"{self.optional_module} {found} is older than {self.optional_version}: {self.without_it}"
+        return True, f"{self.optional_module} {found or '(version unknown)'}"
 
-        try:
-            return True, f"{self.optional_module} {version(self.optional_module)}"
-        except PackageNotFoundError:
-            return True, f"{self.optional_module} (version unknown)"
+
+def package_version(name: str) -> Optional[str]:
+    """An installed distribution's version, or None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+def _release(text: str) -> Tuple[int, ...]:
+    """The leading numbers of a version string: ``2.4.0rc1`` -> (2, 4, 0)."""
+    numbers = []
+    for part in text.split("."):
+        digits = "".join(itertools.takewhile(str.isdigit, part))
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers)
 
 
 def _rounds(default: int) -> Param:
@@ -87,6 +113,7 @@ MEASURERS: Dict[str, Measurer] = {
             "census",
             "key sets / key orders / classes, CPython compact layout, GC-tracked objects, deep bytes",
             ("hydrate_all",),
+            comparison="exact",
         ),
         Measurer(
             "timing",
@@ -104,6 +131,7 @@ MEASURERS: Dict[str, Measurer] = {
             ),
             artifact=Artifact("pyperf_json", "timing", ".json"),
             command_args=("--quiet",),
+            comparison="pyperf",
         ),
         Measurer(
             "gcprobe",
@@ -120,6 +148,7 @@ MEASURERS: Dict[str, Measurer] = {
                 _gc_mode("enabled", "disabled"),
                 Param("trace_python_allocators", bool, True, "trace every pymalloc block (exact object bytes)"),
                 Param("capture", str, "", "where memray's capture goes (default: beside the result)"),
+                Param("flamegraph", bool, True, "render memray's flame graph of the capture (seconds per job)"),
             ),
             optional_module="memray",
             without_it="RSS figures only",
@@ -127,10 +156,11 @@ MEASURERS: Dict[str, Measurer] = {
         ),
         Measurer(
             "scalene",
-            "scalene line profile (CPU and memory) of a plain workload process",
+            "scalene line profile of the measured calls: CPU split Python / native / system, memory, copy volume",
             ALL_WORKLOADS,
-            (_rounds(10),),
+            (_rounds(10), Param("min_seconds", float, 1.0, "more calls until the profile spans this long", minimum=0)),
             optional_module="scalene",
+            optional_version="2.0",
             without_it="the job is skipped with a note (pip install 'shape-harness[scalene]')",
         ),
     )

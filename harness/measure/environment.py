@@ -13,7 +13,7 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 PACKAGES = ("shape-harness", "pyperf", "psutil", "msgspec", "memray", "attrs", "pydantic", "scalene")
 
@@ -83,13 +83,32 @@ def environment() -> Dict[str, Any]:
     return found
 
 
-def fingerprint(env: Dict[str, Any]) -> str:
-    """A short hash of what decides whether two results may be compared."""
+def fingerprint_basis(env: Dict[str, Any]) -> Dict[str, Any]:
+    """What decides whether two results may be compared: interpreter build, CPU, package versions."""
     interp = env["interpreter"]
-    basis = {
+    return {
         "implementation": interp["implementation"],
         "sys_version": interp["sys_version"],
         "cpu_model": env["machine"]["cpu_model"],
         "packages": env["packages"],
     }
-    return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def fingerprint(env: Dict[str, Any]) -> str:
+    """A short hash of ``fingerprint_basis``."""
+    return hashlib.sha256(json.dumps(fingerprint_basis(env), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def differences(env_a: Dict[str, Any], env_b: Dict[str, Any]) -> List[str]:
+    """The fingerprinted keys on which two environments differ, as ``key A -> B`` (packages as
+    ``packages/<name>``); empty when either lacks the recorded details (then only hashes remain)."""
+    try:
+        basis_a, basis_b = fingerprint_basis(env_a), fingerprint_basis(env_b)
+    except (KeyError, TypeError):
+        return []
+    packages_a, packages_b = basis_a.pop("packages") or {}, basis_b.pop("packages") or {}
+    pairs = [(key, basis_a[key], basis_b[key]) for key in basis_a]
+    pairs += [
+        (f"packages/{name}", packages_a.get(name), packages_b.get(name)) for name in sorted({*packages_a, *packages_b})
+    ]
+    return [f"{key} {a} -> {b}" for key, a, b in pairs if a != b]

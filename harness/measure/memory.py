@@ -50,7 +50,8 @@ a coarse upper bound.
 The capture is kept at ``params.capture`` or beside the result as
 ``<result stem>.memray.bin`` (``python -m memray stats|flamegraph`` read it);
 a peak-memory flame graph is rendered beside the capture as ``<capture stem>.flamegraph.html``
-with memray's local assets (``--no-web``); both paths are in ``extra`` and, with their sizes and
+with memray's local assets (``--no-web``; a few seconds per job whatever its size, so
+``params.flamegraph: false`` skips it); both paths are in ``extra`` and, with their sizes and
 hashes, in the result's ``artifacts``. memray does not fail when it cannot write its capture (disk
 full, file size limit): it says so on stderr, stops tracking and leaves a short capture whose
 figures look valid. So the measurer watches its stderr while tracking, and the job fails (no
@@ -277,8 +278,10 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
         found, more = capture_figures(memray, capture, messages)
         figures += found
         extra.update(more, capture=str(capture))
-        extra.update(flamegraph(capture, html))
-        artifacts.update(capture=capture, flamegraph=html)
+        artifacts.update(capture=capture)
+        if job.params["flamegraph"]:
+            extra.update(flamegraph(capture, html))
+            artifacts.update(flamegraph=html)
     else:
         extra["note"] = note
     for metric, value in (("rss_before_bytes", rss_before), ("rss_after_bytes", rss_after)):

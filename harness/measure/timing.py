@@ -31,11 +31,18 @@ from harness.measure.lifeline import PARENT_ENV, adopt_children, die_with_parent
 
 
 def benchmark_name(job: Job) -> str:
-    """``workload[strategy, size=N]``, with the workload variant when it is not the default."""
-    from harness.measure.catalogue import workload_variant
+    """What was measured, and nothing about the run (no interpreter, no time), so that pyperf's
+    ``compare_to`` matches the same benchmark across runs: workload, strategy, dataset, size and
+    the workload's parameters (a variant's only when it is not the default, so the workload as it
+    always ran keeps its name), e.g. ``access[spread, reference-s11-m5000, size=5000, iterations=20]``."""
+    from harness.measure.prepare import WORKLOADS
 
-    variant = workload_variant(job.workload, job.params)
-    return f"{job.workload}[{job.strategy}, size={job.size}{', ' + variant if variant else ''}]"
+    params = "".join(
+        f", {param.name}={job.params.get(param.name, param.default)}"
+        for param in WORKLOADS[job.workload].params
+        if not (param.variant and job.params.get(param.name, param.default) == param.default)
+    )
+    return f"{job.workload}[{job.strategy}, {Path(job.dataset).stem}, size={job.size}{params}]"
 
 
 def pyperf_path(job: Job, out: Path) -> Path:

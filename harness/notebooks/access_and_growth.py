@@ -14,12 +14,15 @@
 # ## Access time and growth
 # The seed's access loop: 200 iterations × 7 properties (role, cost, summary, finish, error, variant,
 # structured) over every message info, in each strategy's own read syntax — median ns per read over
-# pyperf processes, with the spread (median absolute deviation) as error bars. Beside it the
-# `open-map` variant: one read of an open map (`len(state.input)` of every tool part), which a lazy
-# strategy pays a decode for. Then the agent loop (`run_loop`): time per iteration as the session
-# history grows, per strategy and read path — `full` (opencode at PR #29029; with a row cache a hit
-# still parses the row), `cache-aware` (row data read only for cache misses), `incremental` (the
-# history kept between iterations, only new or updated rows read).
+# pyperf processes, with the spread (median absolute deviation) as error bars. The loop also adds
+# `len(o.role)` and floats per read; the `floor-access` control does the same arithmetic on values
+# already in locals, so the plot shows each strategy's figure net of it (the read's own cost) and
+# the table both the raw and the net figure. Beside it the `open-map` variant: one read of an open
+# map (`len(state.input)` of every tool part), which a lazy strategy pays a decode for. Then the agent
+# loop (`run_loop`): time per iteration as the session history grows, per strategy and read path —
+# `full` (opencode at PR #29029; with a row cache a hit still parses the row), `cache-aware` (row data
+# read only for cache misses), `incremental` (the history kept between iterations, only new or
+# updated rows read).
 
 # %% tags=["parameters"]
 run_dir = "results/latest"
@@ -32,7 +35,9 @@ import numpy as np
 import pandas as pd
 
 from harness import results
-from harness.display import bar_labeller, grouped_bars, measurements, note, save_figure, show_table
+from harness.display import bar_labeller, grouped_bars, locate_run, measurements, note, save_figure, show_table
+from harness.summary import ACCESS_CONTROL, net_reads
+from harness.verdict import run_samples
 
 
 def history_plot(ax, ylabel, title):
@@ -44,6 +49,7 @@ def history_plot(ax, ylabel, title):
     ax.legend(fontsize="small")
 
 
+run_dir = locate_run(run_dir)
 tidy, timing = measurements(
     run_dir, "timing", "This run has no timing measurements (pyperf): access and hydration times are missing."
 )
@@ -64,22 +70,53 @@ for workload, variant, metric, title in (
         if not timing.empty:
             note(f"No {workload} {variant} timing ({metric}) in this run.")
         continue
-    grouped = rows.groupby(["interpreter", "strategy"]).agg(
-        value=("value", "median"), mad=("mad", "median"), processes=("n", "max")
-    )
-    grouped = grouped.sort_values("value")
+    grouped = rows.groupby(["interpreter", "strategy"]).agg(value=("value", "median"), mad=("mad", "median"))
+    plotted, ylabel = grouped["value"], f"{metric.replace('_', ' ')} (ns; error bar = MAD)"
+    if workload == "access" and not variant:  # the control reads nothing of an open map
+        net = pd.Series(net_reads(grouped["value"].to_dict()), dtype=float)
+        if net.empty:
+            note(f"No {ACCESS_CONTROL} control in this run: the plot shows the raw figure (reads plus arithmetic).")
+        else:
+            grouped["net of arithmetic"] = net
+            plotted = grouped["net of arithmetic"].dropna()
+            ylabel = f"ns per read − {ACCESS_CONTROL} (error bar = MAD)"
+            title = "200×7 access: time per property read, net of the loop's arithmetic"
+    plotted = plotted.sort_values()
     fig, ax = grouped_bars(
-        grouped[["value"]],
-        f"{metric.replace('_', ' ')} (ns; error bar = MAD)",
+        plotted.to_frame(),
+        ylabel,
         title,
-        labels=[label(*key) for key in grouped.index],
+        labels=[label(*key) for key in plotted.index],
         legend=False,
-        yerr=grouped["mad"].fillna(0).to_numpy(),
+        yerr=grouped["mad"].reindex(plotted.index).fillna(0).to_numpy(),
         capsize=4,
         color="#26a69a",
     )
     save_figure(fig, run_dir, f"timing-{workload}" + (f"-{variant.split('=')[-1]}" if variant else ""))
     show_table(grouped.rename(columns={"value": f"median {metric}", "mad": "MAD"}).reset_index())
+
+# %% [markdown]
+# ### What comparisons these samples support
+# `harness compare` calls a timing changed only when each run has enough pyperf processes for a
+# verdict at its threshold (1.10×): the 95 % interval of the mean over processes within ±5 %.
+# The table gives, per timing benchmark, the processes it ran, the spread of their means and how many
+# processes that spread needs; a benchmark marked *not enough samples* cannot be called changed
+# against another run however far apart the two are.
+
+# %%
+supported = pd.DataFrame(run_samples(run_dir))
+if not supported.empty:
+    verdict = [column for column in supported.columns if column.startswith("verdict at")][0]
+    lacking = supported[supported[verdict] != "supported"]
+    note(
+        f"{len(supported) - len(lacking)} of {len(supported)} timing benchmarks have enough samples for a verdict"
+        + (
+            f"; not: {', '.join(sorted(set(lacking['workload'] + ' ' + lacking['strategy'])))}."
+            if len(lacking)
+            else "."
+        )
+    )
+    show_table(supported, floatfmt="{:,.3g}")
 
 # %% [markdown]
 # ### `run_loop` growth

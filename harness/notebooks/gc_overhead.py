@@ -25,9 +25,10 @@ run_dir = "results/latest"
 import matplotlib.pyplot as plt
 import numpy as np
 
-from harness.display import bar_labeller, grouped_bars, measurements, note, save_figure, show_table
+from harness.display import bar_labeller, grouped_bars, locate_run, measurements, note, save_figure, show_table
 from harness.findings import select, with_gc_mode
 
+run_dir = locate_run(run_dir)
 tidy, gcprobe = measurements(
     run_dir, "gcprobe", "This run has no gcprobe measurements: GC share, pauses and controls are missing."
 )

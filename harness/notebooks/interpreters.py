@@ -18,10 +18,11 @@
 run_dir = "results/latest"
 
 # %%
-from harness.display import grouped_bars, load_frame, note, save_figure, setup_plots, show_table
+from harness.display import grouped_bars, load_frame, locate_run, note, save_figure, setup_plots, show_table
 from harness.findings import select
 from harness.summary import HEADLINES
 
+run_dir = locate_run(run_dir)
 setup_plots()
 tidy = load_frame(run_dir)
 interpreters = sorted(tidy["interpreter"].dropna().astype(str).unique())

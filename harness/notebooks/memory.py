@@ -24,8 +24,19 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from harness import results
-from harness.display import bar_labeller, esc, grouped_bars, link, measurements, note, save_figure, show_table
+from harness.display import (
+    bar_labeller,
+    esc,
+    grouped_bars,
+    link,
+    locate_run,
+    measurements,
+    note,
+    save_figure,
+    show_table,
+)
 
+run_dir = locate_run(run_dir)
 tidy, memory = measurements(
     run_dir, "memory", "This run has no memory measurements (memray): peak memory and flamegraphs are missing."
 )

@@ -27,9 +27,10 @@ run_dir = "results/latest"
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from harness.display import measurements, note, save_figure, show_table
+from harness.display import locate_run, measurements, note, save_figure, show_table
 from harness.runtimes import read_site, steepest_steps
 
+run_dir = locate_run(run_dir)
 tidy, timing = measurements(run_dir, "timing", "This run has no timing measurements: read_site is missing.")
 wide = read_site(tidy)
 

@@ -29,10 +29,11 @@
 run_dir = "results/latest"
 
 # %%
-from harness.display import measurements, note, show_table
+from harness.display import locate_run, measurements, note, show_table
 from harness.findings import SEED_MESSAGES, SEED_SHAPES, medians, select
 from harness.runtimes import costs, fix_removes, shapes_by_place
 
+run_dir = locate_run(run_dir)
 tidy, census = measurements(run_dir, "census", "This run has no census: the shape questions cannot be answered.")
 
 # %% [markdown]

@@ -24,9 +24,10 @@ run_dir = "results/latest"
 # %%
 import numpy as np
 
-from harness.display import grouped_bars, measurements, note, save_figure, show_table
+from harness.display import grouped_bars, locate_run, measurements, note, save_figure, show_table
 from harness.findings import SEED_SHAPES, select
 
+run_dir = locate_run(run_dir)
 tidy, census = measurements(run_dir, "census", "This run has no census measurements: shape counts are missing.")
 SHAPE_METRICS = ["info_key_sets", "info_key_orders", "part_key_sets", "part_key_orders"]
 

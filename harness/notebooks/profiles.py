@@ -1,0 +1,101 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# ## Line profiles (scalene)
+# Where the hot paths spend their time, line by line: scalene over the measured calls only (not the
+# loading), for hydration and for the access loop. Each line's CPU share is split into time in
+# Python bytecode, in native code (C: the JSON scanner, msgspec, dict building) and in the system,
+# with the memory it copies (memcpy volume, MB/s) and allocates. Percentages are of one profile's CPU
+# time; compare lines within a profile, and use the timing section for time across strategies.
+
+# %% tags=["parameters"]
+run_dir = "results/latest"
+
+# %%
+from pathlib import Path
+
+import pandas as pd
+
+from harness import results
+from harness.display import bar_labeller, grouped_bars, locate_run, measurements, note, save_figure, show_table
+
+run_dir = locate_run(run_dir)
+tidy, profiles = measurements(
+    run_dir, "scalene", "This run has no scalene profiles (the full plan runs them where scalene is installed)."
+)
+label = bar_labeller(tidy)
+
+# %%
+skipped = sorted(
+    {
+        str((result.get("extra") or {}).get("skipped"))
+        for result in results.job_results(Path(run_dir))
+        if result.get("job", {}).get("measurer") == "scalene" and (result.get("extra") or {}).get("skipped")
+    }
+)
+for reason in skipped:
+    note(f"scalene jobs skipped: {reason}.")
+
+SPLIT = {"cpu_python_percent": "Python", "cpu_native_percent": "native", "cpu_system_percent": "system"}
+for workload, rows in profiles[profiles["metric"].isin(list(SPLIT))].groupby("workload", sort=True):
+    wide = rows.pivot_table(index=["interpreter", "strategy"], columns="metric", values="value", aggfunc="median")
+    wide = wide.reindex(columns=[metric for metric in SPLIT if metric in wide.columns]).rename(columns=SPLIT)
+    fig, ax = grouped_bars(
+        wide,
+        "share of the profile's CPU time (%)",
+        f"{workload}: CPU time in Python, native code and the system (scalene)",
+        labels=[label(*key) for key in wide.index],
+    )
+    save_figure(fig, run_dir, f"scalene-split-{workload}")
+
+# %% [markdown]
+# ### The hottest lines of each profile
+# Files are shown relative to the harness or the standard library; `_kernel.py[...]` is a strategy's
+# generated access loop.
+
+
+# %%
+def short(path: str) -> str:
+    """A profiled file's name without the install prefix."""
+    for marker in ("/harness/", "/lib/python"):
+        if marker in path:
+            return path[path.index(marker) + 1 :]
+    return Path(path).name
+
+
+shown = 0
+for result in results.job_results(Path(run_dir)):
+    job = result.get("job", {})
+    lines = (result.get("extra") or {}).get("top_lines") or []
+    if job.get("measurer") != "scalene" or result.get("status") != "ok" or not lines:
+        continue
+    table = pd.DataFrame(lines)
+    table["file"] = table["file"].astype(str).map(short)
+    columns = {
+        "file": "file",
+        "line": "line",
+        "code": "code",
+        "cpu_percent": "CPU %",
+        "python_percent": "Python %",
+        "native_percent": "native %",
+        "system_percent": "system %",
+        "copy_mb_per_s": "copy MB/s",
+        "malloc_mb": "allocated MB",
+    }
+    table = table.reindex(columns=[column for column in columns if column in table.columns]).rename(columns=columns)
+    version = result["extra"].get("scalene", "?")
+    note(f"{job.get('workload')} · {job.get('strategy')} · size {job.get('size')} (scalene {version})")
+    show_table(table, floatfmt="{:,.1f}")
+    shown += 1
+if not shown and not profiles.empty:
+    note("The scalene jobs of this run recorded no profiled lines.")

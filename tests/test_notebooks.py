@@ -1,0 +1,134 @@
+"""Notebooks outside the report: the README's jupytext + nbconvert route, and a run_dir that is not a run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.display import locate_run
+from harness.results import RunError
+
+pytestmark = pytest.mark.requires("jupytext", "nbconvert", "ipykernel", "pandas", "matplotlib")
+
+FIXTURE = Path(__file__).parent / "data" / "smoke-run"
+NOTEBOOK = Path(__file__).parents[1] / "harness" / "notebooks" / "shapes.py"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project-like folder: results/latest -> a smoke run, and a copy of one notebook in notebooks/."""
+    run = tmp_path / "results" / "20250101T000000Z-abcdef"
+    shutil.copytree(FIXTURE, run)
+    (tmp_path / "results" / "latest").symlink_to(run.name)
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(NOTEBOOK, tmp_path / "notebooks" / NOTEBOOK.name)
+    return tmp_path
+
+
+def test_locate_run_looks_up_from_the_working_directory(project, monkeypatch):
+    expected = (project / "results" / "latest").resolve()
+    for where in (project, project / "notebooks"):
+        monkeypatch.chdir(where)
+        assert locate_run("results/latest") == expected
+    assert locate_run(project / "results" / "latest") == expected
+
+
+def test_locate_run_names_every_path_it_tried(project, monkeypatch, tmp_path):
+    monkeypatch.chdir(project / "notebooks")
+    with pytest.raises(RunError) as error:
+        locate_run("results/nowhere")
+    message = str(error.value)
+    assert "results/nowhere" in message and str(project / "notebooks" / "results" / "nowhere") in message
+    (project / "empty").mkdir()
+    with pytest.raises(RunError, match="holds no run"):
+        locate_run(project / "empty")
+
+
+def _execute(notebook: Path, cwd: Path) -> subprocess.CompletedProcess:
+    converted = subprocess.run(
+        [str(BIN / "jupytext"), "--to", "ipynb", notebook.name], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert converted.returncode == 0, converted.stderr
+    return subprocess.run(
+        [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--execute", notebook.with_suffix(".ipynb").name],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_readme_route_renders_the_run(project):
+    """jupytext then nbconvert --execute, in the notebook's folder: the kernel finds results/latest."""
+    done = _execute(project / "notebooks" / NOTEBOOK.name, project / "notebooks")
+    assert done.returncode == 0, done.stderr[-2000:]
+    page = (project / "notebooks" / "shapes.html").read_text(encoding="utf-8")
+    assert "<p>This run has no census measurements" not in page  # the note a missing run used to give
+    figures = (project / "results" / "latest" / "figures").glob("*.svg")
+    assert any(path.name.startswith("shapes") for path in figures)  # drawn from the run, saved into it
+
+
+def test_readme_route_fails_loudly_without_a_run(project):
+    shutil.rmtree(project / "results")
+    done = _execute(project / "notebooks" / NOTEBOOK.name, project / "notebooks")
+    assert done.returncode != 0
+    assert "holds no run" in done.stderr and "results/latest" in done.stderr
+
+
+def _scalene_result(run: Path) -> None:
+    """A scalene job result in the run, made by the measurer's own summary of a small profile."""
+    from harness import results
+    from harness.measure.job import Job, job_sha256, write_result
+    from harness.measure.scalene import summary
+
+    kernel = "/x/harness/strategies/_kernel.py[attributes, getattr for none]"
+    line = {"lineno": 6, "line": "cost = o.cost", "n_cpu_percent_python": 40.0, "n_cpu_percent_c": 5.0}
+    decoder = {"lineno": 353, "line": "obj, end = self.scan_once(s, idx)", "n_cpu_percent_c": 50.0, "n_copy_mb_s": 3.5}
+    profile = {
+        "elapsed_time_sec": 1.5,
+        "files": {kernel: {"lines": [line]}, "/usr/lib/python3.11/json/decoder.py": {"lines": [decoder]}},
+    }
+    found = summary(profile)
+    job = Job(
+        "cp311-scalene-access-reference-slots-300",
+        "scalene",
+        "slots",
+        "access",
+        "/d/reference-s11-m300.sqlite",
+        300,
+        params={"rounds": 5},
+        interpreter="cp311",
+    )
+    job_path = run / "jobs" / f"{job.id}.job.json"
+    results.write_json(job_path, job.to_dict())
+    extra = {"scalene": "2.4.0", "top_lines": found["top_lines"]}
+    job_hash = job_sha256(job_path.read_text(encoding="utf-8"))
+    write_result(run / "jobs" / f"{job.id}.json", job, job_hash, found["figures"], 0.0, extra)
+    manifest = results.load_manifest(run)
+    manifest["jobs"].append(job.to_dict())
+    results.write_tidy(run, manifest)
+    results.write_json(run / "manifest.json", manifest)
+
+
+def test_profiles_notebook_shows_the_split_of_each_line(tmp_path):
+    from fake_runs import noisy_run
+
+    from harness.report import execute_notebook
+
+    run = noisy_run(tmp_path, seed=1, benchmarks=2)
+    _scalene_result(run)
+    notebook, error = execute_notebook("profiles", run)
+    assert error is None
+    html = "".join(
+        str(output.get("data", {}).get("text/html", ""))
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    )
+    for text in ("Python %", "native %", "copy MB/s", "_kernel.py[attributes", "json/decoder.py", "cost = o.cost"):
+        assert text in html
+    assert (run / "figures" / "scalene-split-access.svg").is_file()
