@@ -11,7 +11,7 @@ from harness import __version__
 from harness.commands.options import UsageError
 from harness.store import DatasetError
 
-COMMANDS = ("generate", "export", "census", "verify", "list", "bench", "compare", "report")
+COMMANDS = ("generate", "export", "census", "verify", "list", "bench", "compare", "report", "import_data")
 
 
 class Parser(argparse.ArgumentParser):

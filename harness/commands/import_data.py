@@ -1,0 +1,57 @@
+"""``harness import SOURCE …``: rows from elsewhere into a harness dataset (SQLite + manifest).
+
+``harness import opencode PATH`` reads an opencode database strictly read-only (it may be in use:
+its pages are copied through a read-only connection, then the copy is read) into a dataset in
+opencode's layout; ``--anonymise`` replaces every string and every key that is data by a token of
+the same length, keeping numbers, key sets, key orders and nesting, so shapes and sizes survive
+and content does not. A source that cannot be read is one line naming the file, exit status 2,
+and no dataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from harness.commands import options
+
+DEFAULT_DIR = Path("datasets")
+
+
+def _session_ids(text: str) -> list:
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise argparse.ArgumentTypeError(f"expected comma-separated session ids, got {text!r}")
+    return ids
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("import", help="import rows from elsewhere into a dataset", description=__doc__)
+    sources = parser.add_subparsers(dest="source", required=True, metavar="SOURCE", parser_class=type(parser))
+    opencode = sources.add_parser("opencode", help="an opencode database (opencode.db), read-only", description=__doc__)
+    opencode.add_argument("path", type=Path, metavar="PATH", help="the opencode SQLite database")
+    chosen = opencode.add_mutually_exclusive_group()
+    chosen.add_argument("--sessions", type=_session_ids, default=None, help="only these comma-separated session ids")
+    chosen.add_argument("--largest", type=options.positive, default=None, help="only the N sessions with the most rows")
+    opencode.add_argument(
+        "--anonymise", action="store_true", help="replace every string and data-derived key by a same-length token"
+    )
+    opencode.add_argument(
+        "--out", type=Path, default=None, help=f"dataset file (default: {DEFAULT_DIR}/opencode-import[-anon].sqlite)"
+    )
+    opencode.set_defaults(run=run_opencode)
+
+
+def run_opencode(args: argparse.Namespace) -> int:
+    from harness.ingest.opencode import import_opencode
+
+    out = args.out or DEFAULT_DIR / ("opencode-import-anon.sqlite" if args.anonymise else "opencode-import.sqlite")
+    started = time.perf_counter()
+    manifest = import_opencode(args.path, out, args.sessions, args.largest, args.anonymise)
+    print(
+        f"{out}: {manifest['messages']} messages, {manifest['parts']} parts, "
+        f"{len(manifest['session_ids'])} session(s){', anonymised' if args.anonymise else ''}, "
+        f"sha256 {manifest['sha256'][:16]}… ({time.perf_counter() - started:.1f} s)"
+    )
+    return 0

@@ -1,0 +1,1 @@
+"""Rows from elsewhere into harness datasets: opencode databases (``opencode``), anonymised on request."""
