@@ -79,11 +79,16 @@ def snapshot(path: Path, copy: Path) -> None:
     source = None
     try:
         source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=LOCK_WAIT)
+        # The read transaction first, within LOCK_WAIT: the backup itself would retry a locked
+        # source for ever. The copy is then of that one snapshot, and the transaction ends with it.
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()
         target = sqlite3.connect(copy)
         try:
             source.backup(target)
         finally:
             target.close()
+            source.rollback()
     except sqlite3.Error as error:
         raise _explain(path, error) from None
     finally:
