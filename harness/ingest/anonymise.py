@@ -4,7 +4,7 @@
   secret key and the string), so the same string maps to the same token everywhere in a dataset.
   Each character is replaced by one of its own class, so the Python string's kind (ASCII,
   Latin-1, UCS-2, UCS-4) and its UTF-8 and JSON byte lengths are kept: ASCII letters and digits
-  and printable ASCII → letters and digits; the characters JSON writes as a two-character escape
+  and printable ASCII → ASCII letters; the characters JSON writes as a two-character escape
   (``"``, ``\\``, backspace, form feed, newline, carriage return, tab) → one of those seven; other
   control characters (a six-character ``\\u00XX`` escape) → another of them; Latin-1 → Latin-1
   letters; U+0100–U+07FF → Cyrillic; the rest of the BMP → CJK ideographs; astral → CJK extension
@@ -77,6 +77,9 @@ SCHEMA_KEYS: FrozenSet[str] = frozenset(
 )
 _RECORD_PREFIXES: FrozenSet[Path_] = frozenset(path[:end] for path in RECORD_PATHS for end in range(1, len(path) + 1))
 
+#: Tokens of short strings are remembered (values repeat: names, models, paths, ids), up to this
+#: many at a time (then forgotten at once): bounded memory.
+_REMEMBERED, _REMEMBERED_LENGTH = 100_000, 256
 _ID = re.compile(r"(ses|msg|prt)_([0-9a-f]{12})([0-9A-Za-z]{14})")
 _BASE62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _ESCAPE2 = b'"\\\b\f\n\r\t'
@@ -92,7 +95,9 @@ def _mask(members: bytes) -> bytes:
     return bytes(0xFF if index in members else 0 for index in range(256))
 
 
-_PLAIN_TABLE, _ESCAPE2_TABLE, _ESCAPE6_TABLE = _table(_BASE62), _table(_ESCAPE2), _table(_ESCAPE6)
+_LETTERS = _BASE62[10:]
+_BASE62_TABLE, _PLAIN_TABLE = _table(_BASE62), _table(_LETTERS)
+_ESCAPE2_TABLE, _ESCAPE6_TABLE = _table(_ESCAPE2), _table(_ESCAPE6)
 _ESCAPE2_MASK, _ESCAPE6_MASK = _mask(_ESCAPE2), _mask(_ESCAPE6)
 _ESCAPED = _ESCAPE2 + _ESCAPE6
 _LATIN1_LETTERS = [chr(code) for code in range(0xC0, 0x100) if code not in (0xD7, 0xF7)]
@@ -101,7 +106,8 @@ _WIDE_CLASSES = ((0x410, 0x40), (0x4E00, 0x5200), (0x20000, 0xA6E0))
 
 
 def _ascii_token(text: bytes, stream: bytes) -> bytes:
-    """An ASCII token for ASCII ``text``: letters and digits, escaped characters of their class."""
+    """An ASCII token for ASCII ``text``: letters (no digits: fewer places where the JSON writer
+    must look for a number to rewrite), escaped characters of their class."""
     token = stream.translate(_PLAIN_TABLE)
     if len(text.translate(None, _ESCAPED)) == len(text):
         return token
@@ -131,6 +137,7 @@ class Anonymiser:
         self._keys: Dict[str, str] = {}
         self._taken: Set[str] = set(SCHEMA_KEYS)
         self._single = self._permutation()
+        self._recent: Dict[str, str] = {}
 
     def _permutation(self) -> Dict[str, str]:
         """A keyed one-to-one map of the one-character strings below U+0100 within their classes:
@@ -160,12 +167,22 @@ class Anonymiser:
 
     def string(self, text: str) -> str:
         """The token of a string value (an id keeps its prefix and time digits)."""
+        token = self._recent.get(text)
+        if token is None:
+            token = self._string(text)
+            if len(text) <= _REMEMBERED_LENGTH:
+                if len(self._recent) >= _REMEMBERED:
+                    self._recent.clear()
+                self._recent[text] = token
+        return token
+
+    def _string(self, text: str) -> str:
         if len(text) < 2:
             return self._single.get(text) or self._token(text) if text else text
         found = _ID.fullmatch(text)
         if found is None:
             return self._token(text)
-        tail = self._stream(text, 14).translate(_PLAIN_TABLE).decode()
+        tail = self._stream(text, 14).translate(_BASE62_TABLE).decode()
         return f"{found.group(1)}_{found.group(2)}{tail}"
 
     def key(self, text: str) -> str:
