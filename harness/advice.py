@@ -1,0 +1,174 @@
+"""``harness advise``: a short plan built for one dataset, and the plain answer read from its run.
+
+The plan (``advice_plan``) measures rebuilding the dataset's messages (``hydrate_all``) with the
+style an application most likely has (``spread``: ``{**data, "id": ...}``) and the strategies that
+remove its cost — fixed key lists, ``__slots__`` classes, msgspec Structs with ``gc=False``, and
+the lazy variants that keep open maps undecoded — each available one: the shapes (census), the
+time per row (pyperf), the collector's share of a rebuild with its GC-off control (gcprobe) and
+the peak bytes (memray). Sizes are capped so that a 50k-row dataset takes minutes.
+
+The answer (``answer``) is read from the run's tidy table: the shapes the data makes, what the
+spread style costs in GC and memory, and the strategy that rebuilds fastest with the collector on
+(GC included, as the application pays it) on this interpreter, with its figures beside spread's.
+Jobs that failed (a strategy that cannot build these rows) are named with the last line of
+their error.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from harness.plans import GC_CONTROLS, Plan, Sweep, _pyperf
+
+#: What an application most likely does today, then what may replace it (those available run).
+BASELINE = "spread"
+CANDIDATES: Tuple[str, ...] = ("fixed", "slots", "msgspec-nogc", "msgspec-lazy", "slots-lazy")
+#: Messages rebuilt per job, at most: all of them for shapes and GC, fewer for timing and memory.
+CENSUS_CAP, GC_CAP, TIMING_CAP, MEMORY_CAP = 20000, 20000, 5000, 5000
+DATASET_KEY = "yours"
+
+
+def advice_plan(messages: int) -> Plan:
+    """The advise plan for a dataset of ``messages`` messages (key ``DATASET_KEY``)."""
+    everyone = (BASELINE, *CANDIDATES)
+
+    def size(cap: int) -> Tuple[int, ...]:
+        return (max(1, min(messages, cap)),)
+
+    return Plan(
+        "advise",
+        "census, hydration timing, GC probe with its GC-off control and memory of one dataset",
+        datasets=(),
+        sweeps=(
+            Sweep("census", "hydrate_all", DATASET_KEY, everyone, size(CENSUS_CAP)),
+            Sweep("timing", "hydrate_all", DATASET_KEY, everyone, size(TIMING_CAP), _pyperf(2, 3)),
+            Sweep("gcprobe", "hydrate_all", DATASET_KEY, everyone, size(GC_CAP), {"rounds": 2}, GC_CONTROLS),
+            Sweep("memory", "hydrate_all", DATASET_KEY, everyone, size(MEMORY_CAP), {"flamegraph": False}),
+        ),
+        timeout=600,
+        duration="minutes",
+    )
+
+
+class Figures:
+    """The run's figures by (measurer, strategy, gc_mode, metric)."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.values: Dict[Tuple[str, str, str, str], float] = {}
+        self.interpreter = ""
+        with open(Path(run_dir) / "tidy.csv", newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                key = (row["measurer"], row["strategy"], row.get("gc_mode") or "", row["metric"])
+                self.values[key] = float(row["value"])
+                self.interpreter = row["interpreter"]
+
+    def get(self, measurer: str, strategy: str, metric: str, gc_mode: str = "") -> Optional[float]:
+        return self.values.get((measurer, strategy, gc_mode, metric))
+
+    def strategies(self) -> List[str]:
+        return list(dict.fromkeys(strategy for _, strategy, _, _ in self.values))
+
+
+def failures(run_dir: Path) -> Dict[str, str]:
+    """Per strategy, why its first failed job failed (the last line of its error)."""
+    found: Dict[str, str] = {}
+    for path in sorted((Path(run_dir) / "jobs").glob("*.json")):
+        if path.name.endswith(".job.json"):
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if record.get("status") != "failed":
+            continue
+        lines = [line for line in (record.get("stderr_tail") or "").splitlines() if line.strip()]
+        strategy = record.get("job", {}).get("strategy", "?")
+        found.setdefault(strategy, lines[-1].strip() if lines else record.get("reason", "failed"))
+    return found
+
+
+def _ratio(value: Optional[float], base: Optional[float]) -> str:
+    return f"{value / base:.2f}× spread's" if value is not None and base else "no figure for spread"
+
+
+def _number(value: Optional[float], pattern: str = "{:,.0f}") -> str:
+    return "—" if value is None else pattern.format(value)
+
+
+def best_strategy(figures: Figures) -> Optional[str]:
+    """The candidate whose rebuild with the collector on took least wall time."""
+    timed = {name: figures.get("gcprobe", name, "wall_s", "enabled") for name in CANDIDATES}
+    found = {name: value for name, value in timed.items() if value is not None}
+    return min(found, key=found.__getitem__) if found else None
+
+
+def shapes_paragraph(figures: Figures) -> str:
+    get = figures.get
+    return (
+        f"Shapes: built the spread way your messages make {_number(get('census', BASELINE, 'info_key_sets'))} "
+        f"distinct key sets ({_number(get('census', BASELINE, 'info_key_orders'))} key orders) and your parts "
+        f"{_number(get('census', BASELINE, 'part_key_sets'))} ({_number(get('census', BASELINE, 'part_key_orders'))} "
+        f"orders); fixed key lists make that {_number(get('census', 'fixed', 'info_key_sets'))} and "
+        f"{_number(get('census', 'fixed', 'part_key_sets'))}. Below the top level: "
+        f"{_number(get('census', BASELINE, 'nested_key_orders'))} key orders of nested objects and "
+        f"{_number(get('census', BASELINE, 'record_key_orders'))} of records keyed by data."
+    )
+
+
+def cost_lines(figures: Figures, name: str, base: Optional[str] = None) -> List[str]:
+    """GC, time and memory of one strategy (ratios to ``base`` when given)."""
+    get = figures.get
+    on, off = get("gcprobe", name, "wall_s", "enabled"), get("gcprobe", name, "wall_s", "disabled")
+    share = get("gcprobe", name, "gc_share", "enabled")
+    counts = [get("gcprobe", name, f"gc{generation}_collections", "enabled") for generation in range(3)]
+    collections = None if None in counts else sum(counts)  # type: ignore[arg-type]
+    peak, row = get("memory", name, "peak_bytes_per_message"), get("timing", name, "ns_per_row")
+    tracked = get("census", name, "tracked_per_message")
+
+    def versus(value: Optional[float], metric: str, measurer: str, mode: str = "") -> str:
+        return f" ({_ratio(value, get(measurer, base, metric, mode))})" if base else ""
+
+    lines = [
+        f"  rebuild, collector on: {_number(on, '{:.3f}')} s{versus(on, 'wall_s', 'gcprobe', 'enabled')}; "
+        f"collector off: {_number(off, '{:.3f}')} s; GC share {_number(share, '{:.0%}')}"
+        + (f", {collections:.0f} collections" if collections is not None else ""),
+        f"  peak memory: {_number(peak)} bytes per message{versus(peak, 'peak_bytes_per_message', 'memory')}; "
+        f"GC-tracked objects per message: {_number(tracked, '{:.1f}')}",
+        f"  hydration: {_number(row)} ns per row{versus(row, 'ns_per_row', 'timing')}",
+    ]
+    return lines
+
+
+def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) -> str:
+    """The plain answer of an advise run."""
+    figures = Figures(run_dir)
+    dataset = next(iter(manifest["datasets"].values()))
+    sizes = {job["measurer"]: job["size"] for job in manifest["jobs"]}
+    lines = [
+        f"Your data: {dataset['messages']:,} messages and {dataset['parts']:,} parts in {dataset['path']}, "
+        f"measured on {figures.interpreter} ({sizes.get('gcprobe', 0):,} messages rebuilt per GC probe).",
+        shapes_paragraph(figures),
+        f"What the spread style ({{**data, 'id': …}}, what your code most likely does) costs:",
+        *cost_lines(figures, BASELINE),
+    ]
+    failed = failures(run_dir)
+    best = best_strategy(figures)
+    if best is None:
+        lines.append("No replacement strategy produced figures here; see the failures below.")
+    else:
+        lines += [f"What removes most of it on this interpreter: {best}", *cost_lines(figures, best, BASELINE)]
+        others = [name for name in CANDIDATES if name != best and figures.get("gcprobe", name, "wall_s", "enabled")]
+        if others:
+            ranked = sorted(others, key=lambda name: figures.get("gcprobe", name, "wall_s", "enabled") or 0)
+            lines.append(
+                "  the others, rebuild with the collector on: "
+                + ", ".join(f"{name} {figures.get('gcprobe', name, 'wall_s', 'enabled'):.3f} s" for name in ranked)
+            )
+    for name, reason in failed.items():
+        lines.append(f"Could not measure {name} on this data: {reason}")
+    if code:
+        lines += ["", code.rstrip()]
+    return "\n".join(lines) + "\n"

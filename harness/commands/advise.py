@@ -1,0 +1,134 @@
+"""``harness advise DATASET``: measure your data, then say in plain words what to do about it.
+
+A short plan built for the dataset (``harness.advice``: census, hydration timing, GC probe with its
+GC-off control, memory; spread against fixed, slots, msgspec with gc=False and the lazy variants,
+those available here) runs like a bench run — one fresh process per job, progress, a run directory
+with integrity checks, a report — and ends with the answer on stdout: the shapes the data makes,
+what the spread style costs in GC and memory, the strategy that removes most of it on this
+interpreter with its figures, the code to adopt it (msgspec Structs and ``__slots__`` classes
+generated for the dataset's schema; ``--code FILE`` writes it there instead), and the report's
+path. Exit status 0 when every job verified, 1 when some failed (the answer names them), 2 for a
+dataset that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple
+
+from harness import atomic, results
+from harness.commands import options
+from harness.progress import RunProgress
+from harness.store import DatasetError, open_dataset
+
+DEFAULT_ROOT = Path("results")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "advise", help="measure a dataset and answer: which strategy, with what code", description=__doc__
+    )
+    parser.add_argument("dataset", type=Path, metavar="DATASET", help="a dataset (generated or imported)")
+    parser.add_argument("--code", type=Path, default=None, metavar="FILE", help="write the code to adopt into FILE")
+    parser.add_argument("--out", type=Path, default=None, help=f"results root (default: {DEFAULT_ROOT})")
+    parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    parser.set_defaults(run=run)
+
+
+def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
+    """The run directory and manifest of the advise plan for the dataset (verified first)."""
+    from harness.advice import DATASET_KEY, advice_plan
+    from harness.interpreters import resolve
+    from harness.runner import git_state, now, plan
+
+    dataset = open_dataset(args.dataset)  # every row checked against the manifest
+    dataset.close()
+    manifest = dataset.manifest
+    if not manifest.get("messages"):
+        raise options.UsageError(f"{args.dataset} holds no message to measure")
+    chosen = advice_plan(manifest["messages"])
+    interpreters = resolve(None)
+    jobs, notes = plan(chosen, interpreters, {DATASET_KEY: args.dataset.resolve()})
+    root = args.out or DEFAULT_ROOT
+    results.prepare_root(root)
+    run_manifest = {
+        "schema_version": results.SCHEMA_VERSION,
+        "argv": sys.argv,
+        "plan": chosen.name,
+        "status": "running",
+        "started": now(),
+        "finished": None,
+        "git": git_state(),
+        "timeout": chosen.timeout,
+        "datasets": {
+            DATASET_KEY: {
+                "path": str(args.dataset.resolve()),
+                "sha256": manifest["sha256"],
+                "spec": None,
+                "messages": manifest["messages"],
+                "parts": manifest["parts"],
+            }
+        },
+        "interpreters": {i.tag: {"executable": i.executable, **i.environment} for i in interpreters},
+        "fingerprint": results.run_fingerprint([i.environment for i in interpreters]),
+        "notes": notes,
+        "jobs": [job.to_dict() for job in jobs],
+    }
+    return results.new_run_dir(root), run_manifest
+
+
+def _report(run_dir: Path) -> Optional[str]:
+    """Build the report; its path, or None with the reason on stderr."""
+    try:
+        from harness.report import build_report
+
+        return str(build_report(run_dir))
+    except ImportError as error:
+        print(f"note: no report: the notebooks extra is missing ({error.name})", file=sys.stderr)
+    except Exception as error:  # the run and the answer stand without it
+        print(f"note: no report: {type(error).__name__}: {error}", file=sys.stderr)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.advice import answer, code_for
+    from harness.results import RunError
+    from harness.runner import drive
+
+    if args.code is not None and (args.code.is_dir() or not args.code.parent.is_dir()):
+        raise options.UsageError(f"--code {args.code}: not a file in an existing directory")
+    began = time.monotonic()
+    try:
+        run_dir, manifest = _start(args)
+    except RunError as error:
+        raise options.UsageError(str(error)) from None
+    for note in manifest["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    try:
+        counts, manifest = drive(run_dir, manifest, None, RunProgress())
+    except KeyboardInterrupt:
+        print(f"interrupted: resume with  harness bench --resume {run_dir}", file=sys.stderr)
+        return 130
+    except (RunError, DatasetError) as error:
+        raise options.UsageError(str(error)) from None
+    complete = counts["status"] == "complete"
+    if complete:
+        results.point_latest(Path(run_dir).parent, run_dir)
+    report = None if args.no_report else _report(run_dir)
+    code = code_for(args.dataset)
+    if args.code is not None:
+        atomic.write_text(args.code, code)
+        code = f"The code to adopt it is in {args.code}."
+    print(answer(run_dir, manifest, code), end="")
+    print(f"report: {report}" if report else f"run: {run_dir}")
+    print(f"({time.monotonic() - began:.0f} s)", file=sys.stderr)
+    if not complete:
+        print(
+            f"harness advise: {counts['failed']} job(s) failed (their records in {run_dir}/jobs say why)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
