@@ -35,6 +35,7 @@ GC_CONTROLS = ({"gc_mode": "enabled"}, {"gc_mode": "disabled"})
 #: Object kinds of the read_site workload (dicts, instance dicts, __slots__ classes; plain objects on JSC).
 READ_SITE_KINDS = ("spread", "instance-dict", "slots")
 SHAPE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # shapes one read site sees (read_site's job size)
+QUICK_SHAPE_COUNTS = SHAPE_COUNTS[::2]  # 1, 4, 16, 64, 256: where the curve bends, at a quarter of the jobs
 OPEN_MAP = ({"reads": "open-map"},)  # the access variant reading one open map per tool part
 ALL = ("all",)  # every registered strategy and control available on the interpreter
 
@@ -138,11 +139,11 @@ PLANS: Dict[str, Plan] = {
     ),
     "quick": Plan(
         "quick",
-        "required and lazy strategies and controls, reference 5k, realistic 10k, growth to 8k,"
-        " one point per read path, read-site sweep; 3 pyperf processes",
+        "required and lazy strategies and controls, reference 5k, realistic 5k, growth to 8k per read"
+        " path, read-site sweep; 3 pyperf processes",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
-            DatasetSpec("realistic", "realistic", 11, 10000),
+            DatasetSpec("realistic", "realistic", 11, 5000),
             DatasetSpec("growth", "realistic", 11, 9000, sessions=1, overrides=NO_COMPACTION),
         ),
         sweeps=(
@@ -158,7 +159,7 @@ PLANS: Dict[str, Plan] = {
                 "hydrate_all",
                 "realistic",
                 REQUIRED + ("instance-dict", "msgspec-nogc", "msgspec-lazy"),
-                (5000,),
+                (2000,),
             ),
             Sweep(
                 "timing",
@@ -190,11 +191,11 @@ PLANS: Dict[str, Plan] = {
                 "hydrate_all",
                 "realistic",
                 REQUIRED + ("msgspec-nogc",),
-                (10000,),
+                (5000,),
                 {"rounds": 2},
                 GC_CONTROLS,
             ),
-            Sweep("gcprobe", "hydrate_all", "realistic", ("msgspec-lazy", "floor-json"), (10000,), {"rounds": 2}),
+            Sweep("gcprobe", "hydrate_all", "realistic", ("msgspec-lazy", "floor-json"), (5000,), {"rounds": 2}),
             *read_paths(
                 "gcprobe",
                 (1000,),
@@ -203,7 +204,6 @@ PLANS: Dict[str, Plan] = {
                 ("cached:msgspec-lazy",),
                 ("msgspec-lazy",),
             ),
-            *read_paths("timing", (8000,), _pyperf(1, 2), ("spread",), ("cached:msgspec-lazy",), ("msgspec-lazy",)),
             # No flame graphs (seconds each): python -m memray flamegraph memory/<job>.bin renders one.
             Sweep(
                 "memory",
@@ -213,7 +213,7 @@ PLANS: Dict[str, Plan] = {
                 (2000,),
                 {"flamegraph": False},
             ),
-            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
+            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, QUICK_SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
         ),
         timeout=300,
         duration="about 2 minutes, the report included",
