@@ -62,7 +62,8 @@ def _optional(field: Field) -> bool:
 class _Msgspec:
     """Emits the Struct classes of one schema, nested ones first, identical ones once."""
 
-    def __init__(self) -> None:
+    def __init__(self, gc: bool) -> None:
+        self.options = f"gc={gc}, kw_only=True, omit_defaults=True"
         self.blocks: List[str] = []
         self.names: Dict[Type, str] = {}
         self.used: set = set()
@@ -98,7 +99,7 @@ class _Msgspec:
             return self.names[kind]
         name = self.unique(class_name(name))
         self.names[kind] = name
-        self.emit(name, kind.fields, "gc=False, kw_only=True, omit_defaults=True")
+        self.emit(name, kind.fields, self.options)
         return name
 
     def emit(self, name: str, fields: Tuple[Field, ...], options: str, head: Tuple[str, ...] = ()) -> None:
@@ -124,28 +125,53 @@ def _kind_fields(table: Table, kind: Kind) -> Tuple[Field, ...]:
     return kind.fields + tuple(Field(key, Type("union", options=("str", "null")), False) for key in table.ids)
 
 
-def _msgspec_source(schema: Schema) -> str:
-    emitter = _Msgspec()
+def _msgspec_source(schema: Schema, gc: bool = False) -> str:
+    emitter = _Msgspec(gc)
     tails: List[str] = []
     for table_name, table in schema.tables.items():
         classes = []
         for kind in table.kinds:
             name = emitter.unique(class_name(kind.tag, class_name(table_name) if table.discriminator else ""))
-            options = "gc=False, kw_only=True, omit_defaults=True"
+            options = emitter.options
             head: Tuple[str, ...] = ()
             if table.discriminator:
                 options = f'tag_field="{table.discriminator}", tag={kind.tag!r}, ' + options
                 head = (f"    {attribute(table.discriminator)}: ClassVar[str] = {kind.tag!r}",)
             emitter.emit(name, _kind_fields(table, kind), options, head)
-            classes.append(name)
-        alias = class_name(table_name) + ("Union" if table.discriminator else "Type")
-        target = f"Union[{', '.join(classes)}]" if len(classes) > 1 else classes[0]
-        tails.append(f"{alias} = {target}\n{table_name}_from_json = msgspec.json.Decoder({alias}).decode\n")
+            classes.append((kind.tag, name))
+        tails.append(_msgspec_table(emitter, table_name, table, classes))
     header = (
-        f'"""msgspec Structs for the {schema.name!r} schema (gc=False: never tracked by the cyclic GC)."""\n\n'
+        f'"""msgspec Structs for the {schema.name!r} schema (gc={gc})."""\n\n'
         "from typing import Any, ClassVar, Dict, Optional, Tuple, Union\n\nimport msgspec\n"
     )
     return "\n\n".join([header, *emitter.blocks, *tails])
+
+
+def _msgspec_table(emitter: _Msgspec, table_name: str, table: Table, classes: List[Tuple[str, str]]) -> str:
+    """The union, the class per discriminator value, the class for other values and the decoder."""
+    upper, alias = table_name.upper(), class_name(table_name) + ("Union" if table.discriminator else "Type")
+    names = [name for _, name in classes]
+    target = f"Union[{', '.join(names)}]" if len(names) > 1 else names[0]
+    pairs = ", ".join(f"{tag!r}: {name}" for tag, name in classes)
+    default = table.kind(table.default) if table.default and table.discriminator else None
+    if default is None:
+        return (
+            f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n{upper}_OTHER = None\n"
+            f"{table_name}_from_json = msgspec.json.Decoder({alias}).decode\n"
+        )
+    other = emitter.unique("Other" + class_name(table_name))
+    tag = Field(table.discriminator, Type("union", options=("str", "null")), False)  # type: ignore[arg-type]
+    emitter.emit(other, (tag,) + _kind_fields(table, default), emitter.options)
+    return (
+        f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n"
+        f"#: Rows of any other {table.discriminator!r} build as {table.default!r}, keeping their own value.\n"
+        f"{upper}_OTHER = {other}\n"
+        f"_{table_name}_union = msgspec.json.Decoder({alias}).decode\n"
+        f"_{table_name}_other = msgspec.json.Decoder({other}).decode\n\n\n"
+        f"def {table_name}_from_json(data):\n"
+        f"    try:\n        return _{table_name}_union(data)\n"
+        f"    except msgspec.ValidationError:\n        return _{table_name}_other(data)\n"
+    )
 
 
 def _slots_class(name: str, keys: Tuple[str, ...]) -> str:
@@ -193,10 +219,11 @@ def _slots_source(schema: Schema) -> str:
     return "\n\n".join(blocks)
 
 
-def python_source(schema: Schema, style: str) -> str:
-    """The classes of ``schema`` in ``style`` (``msgspec`` or ``slots``) as Python source."""
+def python_source(schema: Schema, style: str, gc: bool = False) -> str:
+    """The classes of ``schema`` in ``style`` (``msgspec`` or ``slots``) as Python source; ``gc``: the
+    msgspec Structs' ``gc`` option (False unless measuring the tracked variant)."""
     if style == "msgspec":
-        return _msgspec_source(schema)
+        return _msgspec_source(schema, gc)
     if style == "slots":
         return _slots_source(schema)
     raise ValueError(f"unknown code style {style!r}; choose from {', '.join(STYLES)}")

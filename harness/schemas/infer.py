@@ -1,0 +1,278 @@
+"""Infer a schema from JSON rows in one streaming pass with bounded memory.
+
+``Inference.add(row)`` takes one decoded row (a JSON object) at a time and keeps counters only:
+per object path, the fields seen (each with how often it was present, null, and of which JSON
+types), never the values themselves. ``schema(name)`` turns the counters into a ``Schema``.
+
+The rules, exactly:
+
+- **Discriminator.** Candidates are the top-level fields whose value in the first row is a string
+  (the first ``MAX_CANDIDATES`` = 8 such fields). A candidate drops out as soon as it shows more than
+  ``MAX_KINDS`` = 32 distinct values; at the end it must carry a string in at least
+  ``DISCRIMINATOR_SHARE`` = 99 % of the rows and have at least 2 distinct values. For each survivor,
+  the rows are split by its value and the split is scored by how many (row, field) occurrences it
+  makes required: the sum over values of rows × fields present in every row of that value, minus
+  rows × fields present in every row overall. The highest positive score wins (the earlier field on
+  a tie); when no split makes any field required there is no discriminator and the table has one
+  kind. Rows without the discriminator (at most 1 %) belong to no kind: strategies leave them plain
+  dicts. Memory: counters per candidate and value, so at most 8 × 32 copies of a row's counters.
+- **Record or object.** A nested object whose key set, over all rows, grows beyond ``RECORD_KEYS`` =
+  32 distinct keys is a record keyed by data (``{"*": T}``, T the merge of all its values); the moment
+  the 33rd key shows, its field counters are merged into one. Fewer keys: a nested object with
+  fields. (A map of data keys that stays small — a few tool names — so reads as an object; edit the
+  schema file to make it a record.) The top level is a record never: more than ``MAX_TOP_FIELDS`` =
+  1024 distinct top-level keys means the rows have no common structure.
+- **Types.** Per field, the JSON types seen: one scalar type gives that type (``int`` and ``float``
+  together give ``num``); several scalars a union; null with a scalar adds ``null`` to the union;
+  an object, an array or a record with null makes the field optional; containers mixed with other
+  types give ``any``; an array's element type is the merge of all its elements (``any`` when every
+  array was empty). A field is required when every object at its place carries it non-null.
+- **No common structure.** No rows, more than 1024 top-level keys, or no top-level field carried by
+  at least half of the rows: ``InferenceError``.
+- **Access fields.** The seven most frequent top-level fields (discriminator first when there is one,
+  then by presence, ties in first-seen order); numbers are added, anything else counted when truthy.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Set, Tuple
+
+from harness.schemas.model import Access, Field, Kind, Schema, Table, Type
+
+MAX_CANDIDATES = 8
+MAX_KINDS = 32
+DISCRIMINATOR_SHARE = 0.99
+RECORD_KEYS = 32
+MAX_TOP_FIELDS = 1024
+ACCESS_FIELDS = 7
+
+
+class InferenceError(ValueError):
+    """The rows have no common structure to infer a schema from."""
+
+
+class Values:
+    """What was seen at one place: how often, how often null, which scalar types, and the counters of
+    the objects and array elements found there."""
+
+    __slots__ = ("count", "nulls", "scalars", "obj", "items")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.nulls = 0
+        self.scalars: Set[str] = set()
+        self.obj: Optional[Counters] = None
+        self.items: Optional[Values] = None
+
+    def add(self, value: object) -> None:
+        self.count += 1
+        if value is None:
+            self.nulls += 1
+        elif isinstance(value, str):
+            self.scalars.add("str")
+        elif isinstance(value, bool):
+            self.scalars.add("bool")
+        elif isinstance(value, int):
+            self.scalars.add("int")
+        elif isinstance(value, float):
+            self.scalars.add("float")
+        elif isinstance(value, dict):
+            if self.obj is None:
+                self.obj = Counters(RECORD_KEYS)
+            self.obj.add(value)
+        elif isinstance(value, list):
+            if self.items is None:
+                self.items = Values()
+            for item in value:
+                self.items.add(item)
+
+    def merge(self, other: Values) -> None:
+        self.count += other.count
+        self.nulls += other.nulls
+        self.scalars |= other.scalars
+        if other.obj is not None:
+            if self.obj is None:
+                self.obj = Counters(RECORD_KEYS)
+            self.obj.merge(other.obj)
+        if other.items is not None:
+            if self.items is None:
+                self.items = Values()
+            self.items.merge(other.items)
+
+    def type(self) -> Type:
+        scalars = set(self.scalars)
+        if {"int", "float"} <= scalars:
+            scalars -= {"int", "float"}
+            scalars.add("num")
+        containers = (self.obj is not None) + (self.items is not None)
+        if containers > 1 or containers and scalars:
+            return Type("any")
+        if self.obj is not None:
+            return self.obj.type()
+        if self.items is not None:
+            return Type("array", item=self.items.type() if self.items.count else Type("any"))
+        if not scalars:
+            return Type("null") if self.nulls else Type("any")
+        options = tuple(sorted(scalars)) + (("null",) if self.nulls else ())
+        return Type(options[0]) if len(options) == 1 else Type("union", options=options)
+
+
+class Counters:
+    """The counters of the objects at one place: per field its ``Values`` (first-seen order), or, once
+    more than ``limit`` distinct keys have shown, one ``Values`` for all values (a record)."""
+
+    __slots__ = ("count", "fields", "record", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.count = 0
+        self.fields: Dict[str, Values] = {}
+        self.record: Optional[Values] = None
+        self.limit = limit
+
+    def add(self, obj: dict) -> None:
+        self.count += 1
+        if self.record is not None:
+            for value in obj.values():
+                self.record.add(value)
+            return
+        fields = self.fields
+        for key, value in obj.items():
+            values = fields.get(key)
+            if values is None:
+                if len(fields) == self.limit:
+                    self._become_record()
+                    self.count -= 1
+                    self.add(obj)
+                    return
+                values = fields[key] = Values()
+            values.add(value)
+
+    def _become_record(self) -> None:
+        self.record = Values()
+        for values in self.fields.values():
+            self.record.merge(values)
+        self.fields = {}
+
+    def merge(self, other: Counters) -> None:
+        self.count += other.count
+        if other.record is not None and self.record is None:
+            self._become_record()
+        if self.record is not None:
+            for values in (other.record,) if other.record is not None else tuple(other.fields.values()):
+                self.record.merge(values)
+            return
+        for key, values in other.fields.items():
+            if key not in self.fields and len(self.fields) == self.limit:
+                self._become_record()
+                self.count -= other.count
+                self.merge(other)
+                return
+            self.fields.setdefault(key, Values()).merge(values)
+
+    def required(self) -> Set[str]:
+        return {key for key, values in self.fields.items() if values.count == self.count and not values.nulls}
+
+    def field_list(self, skip: Tuple[str, ...] = ()) -> Tuple[Field, ...]:
+        found = []
+        for key, values in self.fields.items():
+            if key in skip:
+                continue
+            kind = values.type()
+            required = values.count == self.count and (not values.nulls or kind.nullable)
+            found.append(Field(key, kind, required))
+        return tuple(found)
+
+    def type(self) -> Type:
+        if self.record is not None:
+            return Type("record", item=self.record.type() if self.record.count else Type("any"))
+        return Type("object", fields=self.field_list())
+
+
+class _Candidate:
+    __slots__ = ("kinds", "missing")
+
+    def __init__(self) -> None:
+        self.kinds: Dict[str, Counters] = {}
+        self.missing = 0
+
+
+class Inference:
+    """Counters of the rows seen so far; ``add`` one row at a time, then ``schema``."""
+
+    def __init__(self) -> None:
+        self.rows = Counters(MAX_TOP_FIELDS)
+        self.candidates: Optional[Dict[str, _Candidate]] = None
+
+    def add(self, row: dict) -> None:
+        """Count one row (a decoded JSON object); InferenceError when the top level is data-keyed."""
+        self.rows.add(row)
+        if self.rows.record is not None:
+            raise InferenceError(f"rows with no common structure: more than {MAX_TOP_FIELDS} distinct top-level keys")
+        if self.candidates is None:
+            strings = [key for key, value in row.items() if isinstance(value, str)]
+            self.candidates = {key: _Candidate() for key in strings[:MAX_CANDIDATES]}
+        for key, candidate in list(self.candidates.items()):
+            value = row.get(key)
+            if not isinstance(value, str):
+                candidate.missing += 1
+                continue
+            counters = candidate.kinds.get(value)
+            if counters is None:
+                if len(candidate.kinds) == MAX_KINDS:
+                    del self.candidates[key]
+                    continue
+                counters = candidate.kinds[value] = Counters(MAX_TOP_FIELDS)
+            counters.add(row)
+
+    def discriminator(self) -> Optional[str]:
+        """The candidate whose split makes the most (row, field) occurrences required, if any does."""
+        total = self.rows.count
+        baseline = total * len(self.rows.required())
+        best, best_gain = None, 0
+        for key, candidate in (self.candidates or {}).items():
+            if candidate.missing > (1 - DISCRIMINATOR_SHARE) * total or len(candidate.kinds) < 2:
+                continue
+            gain = sum(kind.count * len(kind.required()) for kind in candidate.kinds.values()) - baseline
+            if gain > best_gain:
+                best, best_gain = key, gain
+        return best
+
+    def schema(self, name: str) -> Schema:
+        """The inferred schema; InferenceError when the rows share no structure."""
+        rows = self.rows
+        if not rows.count:
+            raise InferenceError("no rows to infer a schema from")
+        most = max((values.count for values in rows.fields.values()), default=0)
+        if most * 2 < rows.count:
+            raise InferenceError(
+                f"rows with no common structure: no top-level field is in at least half of the {rows.count} rows"
+            )
+        key = self.discriminator()
+        if key is None:
+            table = Table(None, (Kind(name, rows.field_list()),))
+        else:
+            kinds = (self.candidates or {})[key].kinds
+            table = Table(key, tuple(Kind(tag, counters.field_list((key,))) for tag, counters in kinds.items()))
+        return Schema(name, {"message": table}, self.access(key))
+
+    def access(self, discriminator: Optional[str]) -> Tuple[Access, ...]:
+        order = list(self.rows.fields)
+        ranked = sorted(order, key=lambda k: (k != discriminator, -self.rows.fields[k].count, order.index(k)))
+        return tuple(Access(key, _operation(self.rows.fields[key].type())) for key in ranked[:ACCESS_FIELDS])
+
+
+def _operation(kind: Type) -> str:
+    """``add`` for a number (possibly null), ``truth`` for anything else."""
+    numbers = {"int", "float", "num"}
+    options = set(kind.options) - {"null"} if kind.kind == "union" else {kind.kind}
+    return "add" if options and options <= numbers else "truth"
+
+
+def access_for(schema: Schema, fields: Tuple[str, ...]) -> Tuple[Access, ...]:
+    """Access reads of the named top-level fields, numbers added, anything else counted when truthy;
+    a field of several types across kinds is counted when truthy."""
+    found: List[Access] = []
+    for key in fields:
+        operations = {_operation(field.type) for kind in schema.message.kinds for field in [kind.field(key)] if field}
+        found.append(Access(key, operations.pop() if len(operations) == 1 else "truth"))
+    return tuple(found)
