@@ -107,20 +107,21 @@ def census_of(objs: Iterable[Any], keys: Callable[[Any], KeyTuple] = dict_keys) 
     return count_shapes(keys(obj) for obj in objs)
 
 
-def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str]) -> Dict[str, Any]:
+def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str], schema: Any = None) -> Dict[str, Any]:
     """Shape counts of every info and part of a dataset, built by each named strategy.
 
     The top-level ``info_shapes_*`` / ``part_shapes_*`` figures are key sets of the
     ``spread`` and ``fixed`` dicts, as opencode's perf test counts them; ``*_orders_*``
     are ordered key tuples; ``nested_shapes`` and ``record_shapes`` are the key orders of
-    the nested schema objects and data-keyed records inside the stored data.
+    the nested schema objects and data-keyed records inside the stored data. ``schema``: the schema
+    the strategies are built for (None: the built-in one).
     """
     from harness.strategies import get
 
     figures: Dict[str, Any] = {}
     per_strategy: Dict[str, Dict[str, int]] = {}
     for name in dict.fromkeys(["spread", "fixed", *strategy_names]):
-        per_strategy[name] = strategy_census(get(name), stored)
+        per_strategy[name] = strategy_census(get(name, schema), stored)
     for name in ("spread", "fixed"):
         counts = per_strategy[name]
         figures[f"info_shapes_{name}"] = counts["info_key_sets"]

@@ -5,12 +5,17 @@ The file::
     {"format": "shape-harness-schema", "version": 1, "name": "orders",
      "tables": {"message": {"discriminator": "kind", "default": null, "ids": [],
                             "kinds": {"refund": {"amount": "num", "note?": "str|null", ...}, ...}}},
-     "access": [["kind", "len"], ["amount", "add"], ["note", "truth"]]}
+     "access": {"kind": "len", "amount": "add", "note": "truth"}}
 
 A kind (and a nested object) is a JSON object from field name to type, in the fixed field order; a
 name ending in ``?`` is optional (rows may lack it). A type is a string — a scalar (``str``, ``int``,
 ``float``, ``num``, ``bool``, ``null``), ``any``, or scalars joined by ``|`` (``str|null``) — an
 object of fields, ``{"*": T}`` (a record keyed by data, values of type T) or ``[T]`` (an array of T).
+``default`` names the kind a row of any other discriminator value builds as (null: such rows stay
+dicts, or are refused where objects are needed); ``ids`` are the keys the store adds from the row's
+columns (row id, session id, a part's message id). ``access`` is the access workload's reads in
+order, each field with its operation: ``len`` (add its length), ``add`` (add the number), ``truth``
+(add 1 when truthy); None values are skipped.
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ def to_json(schema: Schema) -> Dict[str, Any]:
             }
             for name, table in schema.tables.items()
         },
-        "access": [[access.field, access.operation] for access in schema.access],
+        "access": {access.field: access.operation for access in schema.access},
     }
 
 
@@ -173,11 +178,10 @@ def from_json(value: Any) -> Schema:
         raise _Nonsense(f"$.tables.{unknown[0]}", f"unknown table; the tables are {', '.join(TABLES)}")
     tables = {key: _table(tables_value[key], f"$.tables.{key}") for key in TABLES if key in tables_value}
     access: List[Access] = []
-    for i, item in enumerate(_expect(value.get("access", []), list, "$.access", "a list")):
-        where = f"$.access[{i}]"
-        if not (isinstance(item, list) and len(item) == 2 and item[1] in OPERATIONS):
-            raise _Nonsense(where, f"expected [field, operation] with an operation of {', '.join(OPERATIONS)}")
-        access.append(Access(_name(item[0], where), item[1]))
+    for key, operation in _expect(value.get("access", {}), dict, "$.access", "an object of field: operation").items():
+        if operation not in OPERATIONS:
+            raise _Nonsense(f"$.access.{key}", f"expected an operation of {', '.join(OPERATIONS)}, found {operation!r}")
+        access.append(Access(_name(key, "$.access"), operation))
     return Schema(name, tables, tuple(access))
 
 

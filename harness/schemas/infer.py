@@ -14,8 +14,9 @@ The rules, exactly:
   makes required: the sum over values of rows × fields present in every row of that value, minus
   rows × fields present in every row overall. The highest positive score wins (the earlier field on
   a tie); when no split makes any field required there is no discriminator and the table has one
-  kind. Rows without the discriminator (at most 1 %) belong to no kind: strategies leave them plain
-  dicts. Memory: counters per candidate and value, so at most 8 × 32 copies of a row's counters.
+  kind. The table's default kind — what a row without the discriminator (at most 1 %) or with
+  another value builds as — is the most frequent kind (opencode builds any role but assistant as a
+  user the same way). Memory: counters per candidate and value, so at most 8 × 32 copies of a row's counters.
 - **Record or object.** A nested object whose key set, over all rows, grows beyond ``RECORD_KEYS`` =
   32 distinct keys is a record keyed by data (``{"*": T}``, T the merge of all its values); the moment
   the 33rd key shows, its field counters are merged into one. Fewer keys: a nested object with
@@ -252,7 +253,9 @@ class Inference:
             table = Table(None, (Kind(name, rows.field_list()),))
         else:
             kinds = (self.candidates or {})[key].kinds
-            table = Table(key, tuple(Kind(tag, counters.field_list((key,))) for tag, counters in kinds.items()))
+            default = max(kinds, key=lambda tag: kinds[tag].count)
+            built = tuple(Kind(tag, counters.field_list((key,))) for tag, counters in kinds.items())
+            table = Table(key, built, default=default)
         return Schema(name, {"message": table}, self.access(key))
 
     def access(self, discriminator: Optional[str]) -> Tuple[Access, ...]:
