@@ -73,18 +73,17 @@ def _decoded(text: str, where: str) -> Dict[str, Any]:
 def jsonl_rows(path: Path) -> Iterator[Row]:
     """The objects of a JSON Lines file, one per non-blank line, numbered by line."""
     try:
-        handle = open(path, "rb")
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, 1):
+                where = f"{path} line {number}"
+                try:
+                    text = raw.decode("utf-8").strip()
+                except UnicodeDecodeError:
+                    raise RowsError(f"{where}: not UTF-8 text") from None
+                if text:
+                    yield str(number), DEFAULT_SESSION, number, text, _decoded(text, where)
     except OSError as error:
         raise RowsError(f"cannot read {path}: {error.strerror or error}") from None
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            where = f"{path} line {number}"
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                raise RowsError(f"{where}: not UTF-8 text") from None
-            if text:
-                yield str(number), DEFAULT_SESSION, number, text, _decoded(text, where)
 
 
 def _columns(conn: sqlite3.Connection, source: SqliteSource) -> List[str]:

@@ -6,8 +6,9 @@ types), never the values themselves. ``schema(name)`` turns the counters into a 
 
 The rules, exactly:
 
-- **Discriminator.** Candidates are the top-level fields whose value in the first row is a string
-  (the first ``MAX_CANDIDATES`` = 8 such fields). A candidate drops out as soon as it shows more than
+- **Discriminator.** Candidates are the top-level fields first seen with a string value within the
+  first ``CANDIDATE_ROWS`` = 100 rows (the first ``MAX_CANDIDATES`` = 8 such fields; rows before a
+  field is first seen count as rows without it). A candidate drops out as soon as it shows more than
   ``MAX_KINDS`` = 32 distinct values; at the end it must carry a string in at least
   ``DISCRIMINATOR_SHARE`` = 99 % of the rows and have at least 2 distinct values. For each survivor,
   the rows are split by its value and the split is scored by how many (row, field) occurrences it
@@ -41,6 +42,7 @@ from typing import Dict, List, Optional, Set, Tuple
 from harness.schemas.model import Access, Field, Kind, Schema, Table, Type
 
 MAX_CANDIDATES = 8
+CANDIDATE_ROWS = 100
 MAX_KINDS = 32
 DISCRIMINATOR_SHARE = 0.99
 RECORD_KEYS = 32
@@ -202,16 +204,20 @@ class Inference:
 
     def __init__(self) -> None:
         self.rows = Counters(MAX_TOP_FIELDS)
-        self.candidates: Optional[Dict[str, _Candidate]] = None
+        self.candidates: Dict[str, _Candidate] = {}
+        self.dropped: Set[str] = set()
 
     def add(self, row: dict) -> None:
         """Count one row (a decoded JSON object); InferenceError when the top level is data-keyed."""
         self.rows.add(row)
         if self.rows.record is not None:
             raise InferenceError(f"rows with no common structure: more than {MAX_TOP_FIELDS} distinct top-level keys")
-        if self.candidates is None:
-            strings = [key for key, value in row.items() if isinstance(value, str)]
-            self.candidates = {key: _Candidate() for key in strings[:MAX_CANDIDATES]}
+        if self.rows.count <= CANDIDATE_ROWS and len(self.candidates) < MAX_CANDIDATES:
+            for key, value in row.items():
+                fresh = key not in self.candidates and key not in self.dropped
+                if isinstance(value, str) and fresh and len(self.candidates) < MAX_CANDIDATES:
+                    self.candidates[key] = _Candidate()
+                    self.candidates[key].missing = self.rows.count - 1
         for key, candidate in list(self.candidates.items()):
             value = row.get(key)
             if not isinstance(value, str):
@@ -221,6 +227,7 @@ class Inference:
             if counters is None:
                 if len(candidate.kinds) == MAX_KINDS:
                     del self.candidates[key]
+                    self.dropped.add(key)
                     continue
                 counters = candidate.kinds[value] = Counters(MAX_TOP_FIELDS)
             counters.add(row)
@@ -230,7 +237,7 @@ class Inference:
         total = self.rows.count
         baseline = total * len(self.rows.required())
         best, best_gain = None, 0
-        for key, candidate in (self.candidates or {}).items():
+        for key, candidate in self.candidates.items():
             if candidate.missing > (1 - DISCRIMINATOR_SHARE) * total or len(candidate.kinds) < 2:
                 continue
             gain = sum(kind.count * len(kind.required()) for kind in candidate.kinds.values()) - baseline
@@ -252,7 +259,7 @@ class Inference:
         if key is None:
             table = Table(None, (Kind(name, rows.field_list()),))
         else:
-            kinds = (self.candidates or {})[key].kinds
+            kinds = self.candidates[key].kinds
             default = max(kinds, key=lambda tag: kinds[tag].count)
             built = tuple(Kind(tag, counters.field_list((key,))) for tag, counters in kinds.items())
             table = Table(key, built, default=default)
