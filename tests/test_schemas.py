@@ -131,3 +131,13 @@ def test_slots_source_compiles_and_builds_rows():
 def test_unknown_style():
     with pytest.raises(ValueError, match="unknown code style"):
         python_source(OPENCODE, "cobol")
+
+
+def test_the_readme_example_schema_is_valid():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("### The schema file", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    schema = loads(block, "README.md")
+    assert schema.message.kind("order").field("tags").type.kind == "record"
+    assert schema.message.kind("order").field("coupon-code").required is False

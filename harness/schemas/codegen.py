@@ -7,8 +7,10 @@ Styles:
   defaulting to None (``omit_defaults``), a tagged union on the discriminator when the table has one
   (the tag readable as a class attribute), nested objects as Structs of their own (identical ones
   share a class), arrays as tuples, records as ``Dict[str, T]``, open values as ``Any``; plus
-  ``<table>_from_json(data)``, a cached decoder. A discriminator value the union does not list raises
-  ``msgspec.ValidationError``.
+  ``<TABLE>_CLASSES`` (class per discriminator value), ``<TABLE>_OTHER`` and
+  ``<table>_from_json(data)``. With a default kind, ``Other<Table>`` (the default kind's fields, the
+  discriminator an ordinary field) takes rows of any other value, as ``<TABLE>_OTHER``; without one,
+  a value the union does not list raises ``msgspec.ValidationError``.
 - ``slots``: one plain ``__slots__`` class per kind (the top level only: nested values stay the dicts
   ``json.loads`` makes, as the ``slots`` strategy measures them), with ``from_dict(d)``; absent
   optionals are None, keys outside the schema are dropped; ``<table>_from_dict(d)`` picks the class

@@ -9,7 +9,9 @@ The rules, exactly:
 - **Discriminator.** Candidates are the top-level fields first seen with a string value within the
   first ``CANDIDATE_ROWS`` = 100 rows (the first ``MAX_CANDIDATES`` = 8 such fields; rows before a
   field is first seen count as rows without it). A candidate drops out as soon as it shows more than
-  ``MAX_KINDS`` = 32 distinct values; at the end it must carry a string in at least
+  ``MAX_KINDS`` = 32 distinct values, or once, from row ``SETTLE_ROWS`` = 1000 on, more than 1 % of
+  the rows seen lack it as a string (so fields that are plainly not discriminators stop costing
+  counting time early); at the end it must carry a string in at least
   ``DISCRIMINATOR_SHARE`` = 99 % of the rows and have at least 2 distinct values. For each survivor,
   the rows are split by its value and the split is scored by how many (row, field) occurrences it
   makes required: the sum over values of rows × fields present in every row of that value, minus
@@ -43,6 +45,7 @@ from harness.schemas.model import Access, Field, Kind, Schema, Table, Type
 
 MAX_CANDIDATES = 8
 CANDIDATE_ROWS = 100
+SETTLE_ROWS = 1000
 MAX_KINDS = 32
 DISCRIMINATOR_SHARE = 0.99
 RECORD_KEYS = 32
@@ -222,6 +225,9 @@ class Inference:
             value = row.get(key)
             if not isinstance(value, str):
                 candidate.missing += 1
+                if self.rows.count >= SETTLE_ROWS and candidate.missing > (1 - DISCRIMINATOR_SHARE) * self.rows.count:
+                    del self.candidates[key]
+                    self.dropped.add(key)
                 continue
             counters = candidate.kinds.get(value)
             if counters is None:
