@@ -18,7 +18,7 @@ from harness.strategies import all_strategies, get
 from harness.strategies.equivalence import difference, first_schema_difference
 
 #: Strategies every schema must build (the issue's list).
-FROM_SCHEMA = ("spread", "fixed", "slots", "dataclass", "msgspec", "msgspec-nogc", "slots-lazy")
+FROM_SCHEMA = ("spread", "fixed", "slots", "dataclass", "msgspec", "msgspec-nogc", "msgspec-lazy", "slots-lazy")
 
 
 def order_rows(count=240):

@@ -114,6 +114,56 @@ def test_msgspec_source_compiles_and_decodes_rows():
     assert decoded > 150
 
 
+@pytest.mark.requires("msgspec")
+def test_lazy_msgspec_source_keeps_open_values_undecoded_until_read():
+    import msgspec
+
+    namespace = {}
+    exec(compile(python_source(OPENCODE, "msgspec-lazy"), "generated.py", "exec"), namespace)
+    tools = 0
+    for table, data in _rows():
+        obj = namespace[f"{table}_from_json"](data)
+        values = json.loads(data)
+        assert _content(msgspec.json.decode(msgspec.json.encode(obj))) == _content(
+            {key: value for key, value in values.items() if key in obj.__struct_encode_fields__ or key == "type"}
+            | ({"role": values["role"]} if table == "message" else {})
+        )
+        if table == "part" and values["type"] == "tool":
+            assert isinstance(obj.state.input_raw, msgspec.Raw) and obj.state.input == values["state"].get("input")
+            tools += 1
+    assert tools
+
+
+@pytest.mark.requires("msgspec")
+def test_field_names_and_tags_cannot_break_the_generated_source():
+    import msgspec
+
+    hostile = 'x", gc=True) #\n"""'
+    value = to_json(OPENCODE)
+    value["name"] = hostile
+    value["tables"]["part"]["kinds"][hostile] = {"class": "int", "0day": "str", "a-b?": "any"}
+    schema = loads(json.dumps(value))
+    part = {"type": hostile, "class": 1, "0day": "d", "a-b": {"k": [1]}}
+    for style in ("msgspec", "msgspec-lazy"):
+        namespace = {}
+        exec(compile(python_source(schema, style), "generated.py", "exec"), namespace)
+        decoded = namespace["part_from_json"](json.dumps(part))
+        assert msgspec.json.decode(msgspec.json.encode(decoded)) == part
+    value["tables"]["message"]["kinds"]["user"][hostile + "?"] = "str"
+    schema = loads(json.dumps(value))
+    namespace = {}
+    exec(compile(python_source(schema, "slots"), "generated.py", "exec"), namespace)
+    obj = namespace["part_from_dict"](part)
+    assert {key: getattr(obj, attr) for key, attr in zip(obj._keys, obj.__slots__) if key in part} == part
+    with pytest.raises(ValueError, match="msgspec allows no"):
+        python_source(schema, "msgspec")
+    from harness.strategies import get
+
+    ok, reason = get("msgspec-nogc", schema).available()
+    assert not ok and "msgspec allows no" in reason
+    assert get("slots", schema).available() == (True, "")
+
+
 def test_slots_source_compiles_and_builds_rows():
     namespace = {}
     exec(compile(python_source(OPENCODE, "slots"), "generated.py", "exec"), namespace)

@@ -10,7 +10,12 @@ Styles:
   ``<TABLE>_CLASSES`` (class per discriminator value), ``<TABLE>_OTHER`` and
   ``<table>_from_json(data)``. With a default kind, ``Other<Table>`` (the default kind's fields, the
   discriminator an ordinary field) takes rows of any other value, as ``<TABLE>_OTHER``; without one,
-  a value the union does not list raises ``msgspec.ValidationError``.
+  a value the union does not list raises ``msgspec.ValidationError``. A field name holding ``\\``,
+  ``"`` or a control character cannot be a msgspec field: ValueError.
+- ``msgspec-lazy``: ``msgspec`` (``gc=False``) with every open value (records, ``any``) a
+  ``msgspec.Raw`` field ``<attr>_raw`` holding its JSON undecoded, and a property ``<attr>`` that
+  decodes it on every read (keep the value when reading it repeatedly); decode rows with
+  ``<table>_from_json`` (the Raw fields cannot be converted from decoded values).
 - ``slots``: one plain ``__slots__`` class per kind (the top level only: nested values stay the dicts
   ``json.loads`` makes, as the ``slots`` strategy measures them), with ``from_dict(d)``; absent
   optionals are None, keys outside the schema are dropped; ``<table>_from_dict(d)`` picks the class
@@ -30,7 +35,11 @@ from typing import Dict, List, Optional, Tuple
 
 from harness.schemas.model import Field, Kind, Schema, Table, Type
 
-STYLES: Tuple[str, ...] = ("msgspec", "slots")
+STYLES: Tuple[str, ...] = ("msgspec", "msgspec-lazy", "slots")
+#: The attribute a lazy Struct keeps an open value's undecoded JSON in (``<attr>_raw``).
+RAW_SUFFIX = "_raw"
+#: What msgspec refuses in a (renamed) field name.
+_NOT_MSGSPEC = re.compile(r'["\\\x00-\x1f]')
 _SCALAR_ANNOTATIONS = {"str": "str", "int": "int", "float": "float", "num": "Union[int, float]", "bool": "bool"}
 
 
@@ -64,8 +73,9 @@ def _optional(field: Field) -> bool:
 class _Msgspec:
     """Emits the Struct classes of one schema, nested ones first, identical ones once."""
 
-    def __init__(self, gc: bool) -> None:
+    def __init__(self, gc: bool, lazy: bool = False) -> None:
         self.options = f"gc={gc}, kw_only=True, omit_defaults=True"
+        self.lazy = lazy
         self.blocks: List[str] = []
         self.names: Dict[Type, str] = {}
         self.used: set = set()
@@ -106,20 +116,32 @@ class _Msgspec:
 
     def emit(self, name: str, fields: Tuple[Field, ...], options: str, head: Tuple[str, ...] = ()) -> None:
         taken: set = set()
-        lines = [*head]
+        lines, properties = [*head], []
         for field in fields:
+            if _NOT_MSGSPEC.search(field.name):
+                raise ValueError(f"msgspec allows no '\\', '\"' or control character in a field name: {field.name!r}")
             attr = attribute(field.name, taken)
+            if self.lazy and field.type.open:
+                raw = attribute(attr + RAW_SUFFIX, taken)
+                lines.append(f"    {raw}: msgspec.Raw = msgspec.field(default=None, name={field.name!r})")
+                properties.append(
+                    f"    @property\n    def {attr}(self):\n        raw = self.{raw}\n"
+                    "        return None if raw is None else msgspec.json.decode(raw)"
+                )
+                continue
             hint = self.annotation(field.type, name + class_name(field.name))
             optional = _optional(field)
             if optional and not hint.startswith("Optional[") and hint not in ("Any", "None"):
                 hint = f"Optional[{hint}]"
-            renamed = f'name="{field.name}"' if attr != field.name else ""
+            renamed = f"name={field.name!r}" if attr != field.name else ""
             if optional:
                 default = f"msgspec.field(default=None, {renamed})" if renamed else "None"
                 lines.append(f"    {attr}: {hint} = {default}")
             else:
                 lines.append(f"    {attr}: {hint}" + (f" = msgspec.field({renamed})" if renamed else ""))
         body = "\n".join(lines) or "    pass"
+        if properties:
+            body += "\n\n" + "\n\n".join(properties)
         self.blocks.append(f"class {name}(msgspec.Struct, {options}):\n{body}\n")
 
 
@@ -127,8 +149,8 @@ def _kind_fields(table: Table, kind: Kind) -> Tuple[Field, ...]:
     return kind.fields + tuple(Field(key, Type("union", options=("str", "null")), False) for key in table.ids)
 
 
-def _msgspec_source(schema: Schema, gc: bool = False) -> str:
-    emitter = _Msgspec(gc)
+def _msgspec_source(schema: Schema, gc: bool = False, lazy: bool = False) -> str:
+    emitter = _Msgspec(gc, lazy)
     tails: List[str] = []
     for table_name, table in schema.tables.items():
         classes = []
@@ -137,13 +159,14 @@ def _msgspec_source(schema: Schema, gc: bool = False) -> str:
             options = emitter.options
             head: Tuple[str, ...] = ()
             if table.discriminator:
-                options = f'tag_field="{table.discriminator}", tag={kind.tag!r}, ' + options
+                options = f"tag_field={table.discriminator!r}, tag={kind.tag!r}, " + options
                 head = (f"    {attribute(table.discriminator)}: ClassVar[str] = {kind.tag!r}",)
             emitter.emit(name, _kind_fields(table, kind), options, head)
             classes.append((kind.tag, name))
         tails.append(_msgspec_table(emitter, table_name, table, classes))
+    what = "open values kept as msgspec.Raw JSON, decoded on each read" if lazy else f"gc={gc}"
     header = (
-        f'"""msgspec Structs for the {schema.name!r} schema (gc={gc})."""\n\n'
+        f"# msgspec Structs for the schema {schema.name!r} ({what}).\n\n"
         "from typing import Any, ClassVar, Dict, Optional, Tuple, Union\n\nimport msgspec\n"
     )
     return "\n\n".join([header, *emitter.blocks, *tails])
@@ -194,7 +217,7 @@ def _slots_class(name: str, keys: Tuple[str, ...]) -> str:
 
 
 def _slots_source(schema: Schema) -> str:
-    blocks = [f'"""__slots__ classes for the {schema.name!r} schema, one per kind; nested values stay dicts."""\n']
+    blocks = [f"# __slots__ classes for the schema {schema.name!r}, one per kind; nested values stay dicts.\n"]
     used: set = set()
     for table_name, table in schema.tables.items():
         mapping = []
@@ -222,10 +245,12 @@ def _slots_source(schema: Schema) -> str:
 
 
 def python_source(schema: Schema, style: str, gc: bool = False) -> str:
-    """The classes of ``schema`` in ``style`` (``msgspec`` or ``slots``) as Python source; ``gc``: the
+    """The classes of ``schema`` in ``style`` (``msgspec``, ``msgspec-lazy`` or ``slots``) as Python source; ``gc``: the
     msgspec Structs' ``gc`` option (False unless measuring the tracked variant)."""
     if style == "msgspec":
         return _msgspec_source(schema, gc)
+    if style == "msgspec-lazy":
+        return _msgspec_source(schema, gc=False, lazy=True)
     if style == "slots":
         return _slots_source(schema)
     raise ValueError(f"unknown code style {style!r}; choose from {', '.join(STYLES)}")

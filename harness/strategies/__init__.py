@@ -126,9 +126,14 @@ def for_schema(strategy: Type[Strategy], schema: Schema) -> Type[Strategy]:
     build = vars(strategy).get("schema_build")  # its own: a subclass building differently is not its base
     if ok and build is None:
         ok, reason = False, f"written for opencode's schema; it cannot be built for schema {schema.name!r}"
+    if ok:
+        try:
+            built = build.__func__(schema)
+        except ValueError as error:  # a schema it cannot express (msgspec refuses some field names)
+            ok, reason = False, f"cannot be built for schema {schema.name!r}: {error}"
     if not ok:
         return type(strategy.__name__, (strategy,), {"available": classmethod(lambda cls: (False, reason))})
-    functions = {key: staticmethod(function) for key, function in build.__func__(schema).items()}
+    functions = {key: staticmethod(function) for key, function in built.items()}
     functions["open_map_access"] = Strategy.__dict__["open_map_access"]  # opencode's tool parts only
     return type(strategy.__name__, (strategy,), {**functions, "schema": schema})
 

@@ -211,6 +211,15 @@ def build_dataclass(schema: Schema) -> Functions:
 # -- msgspec -------------------------------------------------------------------------------------
 
 
+def _msgspec_namespace(schema: Schema, style: str, gc: bool) -> Dict[str, Any]:
+    """The names the generated msgspec source defines, executed (no ``__future__`` flags inherited,
+    so msgspec sees real annotations)."""
+    namespace: Dict[str, Any] = {}
+    source = python_source(schema, style, gc=gc)
+    exec(compile(source, f"<{style} classes of {schema.name}>", "exec", dont_inherit=True), namespace)
+    return namespace
+
+
 def msgspec_builder(gc: bool) -> Builder:
     """The Structs ``codegen`` prints for the schema (with ``gc``), built by ``msgspec.convert`` from
     the decoded row with its ids: the class its discriminator names, else the table's other-value
@@ -219,9 +228,7 @@ def msgspec_builder(gc: bool) -> Builder:
     def build_msgspec(schema: Schema) -> Functions:
         import msgspec
 
-        namespace: Dict[str, Any] = {}
-        source = python_source(schema, "msgspec", gc=gc)
-        exec(compile(source, f"<msgspec classes of {schema.name}>", "exec", dont_inherit=True), namespace)
+        namespace = _msgspec_namespace(schema, "msgspec", gc)
         convert = msgspec.convert
 
         def build(table: Table, name: str) -> Callable[[Tuple], Any]:
@@ -244,6 +251,32 @@ def msgspec_builder(gc: bool) -> Builder:
         return functions
 
     return build_msgspec
+
+
+def build_msgspec_lazy(schema: Schema) -> Functions:
+    """The ``msgspec-lazy`` Structs ``codegen`` prints (``gc=False``, open values as ``msgspec.Raw``),
+    decoded straight from the row's text by ``<table>_from_json``, the ids set afterwards. A row of
+    an unlisted kind with no default kind fails to decode (``msgspec.ValidationError``)."""
+    import msgspec
+
+    namespace = _msgspec_namespace(schema, "msgspec-lazy", False)
+
+    def build(table: Table, name: str) -> Callable[[Tuple], Any]:
+        decode = namespace[f"{name}_from_json"]
+        pairs = tuple((attribute(key), column) for key, column in zip(table.ids, ID_COLUMNS[name]))
+
+        def hydrate(row: Tuple) -> Any:
+            obj = decode(row[-1])
+            for attr, column in pairs:
+                setattr(obj, attr, row[column])
+            return obj
+
+        return hydrate
+
+    functions = table_hydrators(schema, build)
+    functions["to_dict"] = lambda obj: msgspec.json.decode(msgspec.json.encode(obj))
+    functions["access"] = access_kernel(schema, attribute_read)
+    return functions
 
 
 # -- lazy ----------------------------------------------------------------------------------------
