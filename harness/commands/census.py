@@ -17,7 +17,6 @@ from harness.commands import options
 from harness.measure.census import dataset_census
 from harness.schemas.stored import is_opencode, schema_of
 from harness.store import build_manifest, open_dataset
-from harness.strategies import get
 
 #: Manifest fields a census repeats (the reference generator's output fields among them).
 _MANIFEST_FIELDS = (
@@ -48,7 +47,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def census(args: argparse.Namespace) -> Dict[str, Any]:
-    names = [strategy.name for strategy in options.chosen_strategies(args.strategies)]
     schema = None
     if args.dataset is not None:
         options.refuse_generation_with(args, "--dataset")
@@ -58,11 +56,6 @@ def census(args: argparse.Namespace) -> Dict[str, Any]:
         finally:
             dataset.close()
         schema = schema_of(manifest, args.schema, str(args.dataset))
-        unavailable = [
-            f"{name} ({reason})" for name in names for ok, reason in [get(name, schema).available()] if not ok
-        ]
-        if unavailable:
-            raise options.UsageError(f"not available for schema {schema.name!r}: {'; '.join(unavailable)}")
     elif args.schema is not None:
         raise options.UsageError("--schema goes with --dataset")
     else:
@@ -71,6 +64,7 @@ def census(args: argparse.Namespace) -> Dict[str, Any]:
         generated = options.generate_from_args(args)
         stored = list(canonical.to_stored(generated.records))
         manifest = build_manifest(generated, stored)
+    names = [strategy.name for strategy in options.chosen_strategies(args.strategies, schema=schema)]
     report = {field: manifest.get(field) for field in _MANIFEST_FIELDS}
     report["avg_parts"] = (manifest.get("params") or {}).get("avg_parts")
     report["total_parts"] = manifest["parts"]

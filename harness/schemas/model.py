@@ -19,7 +19,7 @@ The schema also names the access loop's reads (``access``): a field and the oper
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, Optional, Tuple
 
 SCALARS: Tuple[str, ...] = ("str", "int", "float", "num", "bool", "null")
 KINDS: Tuple[str, ...] = SCALARS + ("union", "object", "array", "record", "any")
@@ -109,6 +109,16 @@ class Schema:
 
     def access_fields(self) -> Tuple[str, ...]:
         return tuple(access.field for access in self.access)
+
+    def record_paths(self) -> FrozenSet[Tuple[str, ...]]:
+        """Key paths (from a row's top level; arrays add nothing) of the fields typed as records."""
+        return frozenset(
+            path
+            for table in self.tables.values()
+            for kind in table.kinds
+            for path, field in walk(kind.fields)
+            if field.type.kind == "record"
+        )
 
 
 def walk(fields: Tuple[Field, ...], path: Tuple[str, ...] = ()) -> Iterator[Tuple[Tuple[str, ...], Field]]:
