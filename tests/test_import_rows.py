@@ -116,6 +116,8 @@ def test_census_works_and_names_the_schema(imported, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["schema"] == "orders" and report["info_shapes_fixed"] == 3
     assert report["info_shapes_spread"] > report["info_shapes_fixed"]
+    # the schema's records (tags, keyed by data) are counted as records; the items objects as one nested shape
+    assert report["nested_shapes"] == 1 and report["record_shapes"] > 10
 
 
 def job(dataset, **fields):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from harness.schemas import infer as inference_module
 from harness.schemas.infer import MAX_TOP_FIELDS, RECORD_KEYS, Inference, InferenceError, access_for
 
 
@@ -101,3 +102,45 @@ def test_access_fields_are_the_most_frequent_discriminator_first():
     assert [access.field for access in schema.access][:3] == ["kind", "x", "b"]  # a and b tie: b is seen first
     assert {access.field: access.operation for access in schema.access}["x"] == "add"
     assert [a.operation for a in access_for(schema, ("x", "b", "kind"))] == ["add", "truth", "truth"]
+
+
+def many_rows(count, kinds=3, missing_from=None, more_kinds_from=None):
+    rows = []
+    for i in range(count):
+        kind = f"k{i % (40 if more_kinds_from is not None and i >= more_kinds_from else kinds)}"
+        row = {"n": i, "kind": kind, f"only_{kind}": {"x": i % 5, "y": [1.5] if i % 2 else []}}
+        if i % 7 == 0:
+            row["sometimes"] = None if i % 2 else "s"
+        if missing_from is not None and i >= missing_from:
+            del row["kind"]
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        many_rows(3000),  # the kept candidate holds to the end
+        many_rows(3000, more_kinds_from=1500),  # its 33rd value shows after settling: no discriminator
+        many_rows(3000, missing_from=1500),  # half the rows lack it after settling: no discriminator
+        [{"n": i, "status": ("a", "b")[i % 2]} for i in range(2000)],  # nothing kept at settling
+    ],
+)
+def test_settling_on_one_candidate_changes_nothing(rows, monkeypatch):
+    """From SETTLE_ROWS on, rows are counted once (under the kept candidate's kinds); the schema is the
+    one counting every candidate to the end gives."""
+    settled = infer(rows)
+    monkeypatch.setattr(inference_module, "SETTLE_ROWS", 10**9)
+    unsettled = infer(rows)
+    assert settled.message == unsettled.message
+    assert sorted(settled.access, key=lambda a: a.field) == sorted(unsettled.access, key=lambda a: a.field)
+
+
+def test_the_settling_cases_take_the_paths_they_name():
+    assert infer(many_rows(3000)).message.discriminator == "kind"
+    assert infer(many_rows(3000, more_kinds_from=1500)).message.discriminator is None
+    assert infer(many_rows(3000, missing_from=1500)).message.discriminator is None
+    inference = Inference()
+    for row in many_rows(1500):
+        inference.add(row)
+    assert inference.rows is None and list(inference.candidates) == ["kind"]  # counted once per row

@@ -48,9 +48,15 @@ CANDIDATE_ROWS = 100
 SETTLE_ROWS = 1000
 MAX_KINDS = 32
 DISCRIMINATOR_SHARE = 0.99
+#: The share of rows a discriminator may be missing from.
+_ALLOWED = 1 - DISCRIMINATOR_SHARE
 RECORD_KEYS = 32
 MAX_TOP_FIELDS = 1024
 ACCESS_FIELDS = 7
+
+
+#: JSON's scalar types as ``json.loads`` makes them (exact types: ``bool`` is not an ``int`` here).
+_SCALARS = {str: "str", bool: "bool", int: "int", float: "float"}
 
 
 class InferenceError(ValueError):
@@ -72,16 +78,11 @@ class Values:
 
     def add(self, value: object) -> None:
         self.count += 1
-        if value is None:
+        scalar = _SCALARS.get(type(value))
+        if scalar is not None:
+            self.scalars.add(scalar)
+        elif value is None:
             self.nulls += 1
-        elif isinstance(value, str):
-            self.scalars.add("str")
-        elif isinstance(value, bool):
-            self.scalars.add("bool")
-        elif isinstance(value, int):
-            self.scalars.add("int")
-        elif isinstance(value, float):
-            self.scalars.add("float")
         elif isinstance(value, dict):
             if self.obj is None:
                 self.obj = Counters(RECORD_KEYS)
@@ -195,56 +196,122 @@ class Counters:
 
 
 class _Candidate:
-    __slots__ = ("kinds", "missing")
+    """A discriminator candidate's counters: one ``Counters`` per value, one for the rows without it."""
 
-    def __init__(self) -> None:
+    __slots__ = ("kinds", "missing", "rest")
+
+    def __init__(self, seen: Optional[Counters]) -> None:
         self.kinds: Dict[str, Counters] = {}
+        self.rest = Counters(MAX_TOP_FIELDS)
         self.missing = 0
+        if seen is not None:  # the rows before it was first seen lack it
+            self.rest.merge(seen)
+            self.missing = seen.count
+
+    def add(self, row: dict, key: str) -> Optional[Counters]:
+        """Count ``row`` under its value of ``key``; None when that is one value too many."""
+        value = row.get(key)
+        if not isinstance(value, str):
+            self.missing += 1
+            counters = self.rest
+        else:
+            counters = self.kinds.get(value)  # type: ignore[assignment]
+            if counters is None:
+                if len(self.kinds) == MAX_KINDS:
+                    return None
+                counters = self.kinds[value] = Counters(MAX_TOP_FIELDS)
+        counters.add(row)
+        return counters
+
+    def merged(self) -> Counters:
+        """The counters of every row it saw (field order: by kind, then the rows without it)."""
+        rows = Counters(MAX_TOP_FIELDS)
+        for counters in (*self.kinds.values(), self.rest):
+            rows.merge(counters)
+        return rows
 
 
 class Inference:
-    """Counters of the rows seen so far; ``add`` one row at a time, then ``schema``."""
+    """Counters of the rows seen so far; ``add`` one row at a time, then ``schema``.
+
+    Until ``SETTLE_ROWS`` rows, every row is counted once overall and once per candidate. Then the
+    best candidate so far (``discriminator``) is kept and the others are dropped: from there on each
+    row is counted once, under its kind of the kept candidate (the overall counters are their merge);
+    with no candidate kept, once overall. The kept candidate must still pass every rule at the end.
+    """
 
     def __init__(self) -> None:
-        self.rows = Counters(MAX_TOP_FIELDS)
+        self.total = 0
+        self.rows: Optional[Counters] = Counters(MAX_TOP_FIELDS)
         self.candidates: Dict[str, _Candidate] = {}
         self.dropped: Set[str] = set()
 
     def add(self, row: dict) -> None:
         """Count one row (a decoded JSON object); InferenceError when the top level is data-keyed."""
-        self.rows.add(row)
-        if self.rows.record is not None:
-            raise InferenceError(f"rows with no common structure: more than {MAX_TOP_FIELDS} distinct top-level keys")
-        if self.rows.count <= CANDIDATE_ROWS and len(self.candidates) < MAX_CANDIDATES:
-            for key, value in row.items():
-                fresh = key not in self.candidates and key not in self.dropped
-                if isinstance(value, str) and fresh and len(self.candidates) < MAX_CANDIDATES:
-                    self.candidates[key] = _Candidate()
-                    self.candidates[key].missing = self.rows.count - 1
+        self.total += 1
+        if self.rows is not None:
+            self._count(self.rows, row)
+        if self.total <= CANDIDATE_ROWS and len(self.candidates) < MAX_CANDIDATES:
+            self._enlist(row)
         for key, candidate in list(self.candidates.items()):
-            value = row.get(key)
-            if not isinstance(value, str):
-                candidate.missing += 1
-                if self.rows.count >= SETTLE_ROWS and candidate.missing > (1 - DISCRIMINATOR_SHARE) * self.rows.count:
-                    del self.candidates[key]
-                    self.dropped.add(key)
-                continue
-            counters = candidate.kinds.get(value)
-            if counters is None:
-                if len(candidate.kinds) == MAX_KINDS:
-                    del self.candidates[key]
-                    self.dropped.add(key)
-                    continue
-                counters = candidate.kinds[value] = Counters(MAX_TOP_FIELDS)
-            counters.add(row)
+            counters = candidate.add(row, key)
+            if counters is None or self.total >= SETTLE_ROWS and candidate.missing > _ALLOWED * self.total:
+                self._drop(key, row if counters is None else None)
+            else:
+                self._check(counters)
+        if self.total == SETTLE_ROWS and self.rows is not None:
+            self._settle()
 
-    def discriminator(self) -> Optional[str]:
+    @staticmethod
+    def _count(counters: Counters, row: dict) -> None:
+        counters.add(row)
+        Inference._check(counters)
+
+    @staticmethod
+    def _check(counters: Counters) -> None:
+        if counters.record is not None:
+            raise InferenceError(f"rows with no common structure: more than {MAX_TOP_FIELDS} distinct top-level keys")
+
+    def _enlist(self, row: dict) -> None:
+        for key, value in row.items():
+            fresh = key not in self.candidates and key not in self.dropped
+            if isinstance(value, str) and fresh and len(self.candidates) < MAX_CANDIDATES:
+                seen = Counters(MAX_TOP_FIELDS)
+                seen.merge(self.rows)  # type: ignore[arg-type]  # phase one: the overall counters exist
+                seen.count -= 1  # this row is counted by the candidate itself
+                self.candidates[key] = _Candidate(seen if self.total > 1 else None)
+
+    def _drop(self, key: str, pending: Optional[dict]) -> None:
+        """Stop counting candidate ``key``; when it was the one kept, its counters become the overall
+        counters (``pending``: a row it could not count)."""
+        candidate = self.candidates.pop(key)
+        self.dropped.add(key)
+        if self.rows is None:
+            self.rows = candidate.merged()
+            if pending is not None:
+                self._count(self.rows, pending)
+
+    def _settle(self) -> None:
+        kept = self.discriminator()
+        for key in [key for key in self.candidates if key != kept]:
+            self._drop(key, None)
+        if kept is not None:
+            self.rows = None
+
+    def overall(self) -> Counters:
+        """The counters of every row."""
+        if self.rows is not None:
+            return self.rows
+        (candidate,) = self.candidates.values()
+        return candidate.merged()
+
+    def discriminator(self, rows: Optional[Counters] = None) -> Optional[str]:
         """The candidate whose split makes the most (row, field) occurrences required, if any does."""
-        total = self.rows.count
-        baseline = total * len(self.rows.required())
+        rows = rows or self.overall()
+        baseline = rows.count * len(rows.required())
         best, best_gain = None, 0
         for key, candidate in self.candidates.items():
-            if candidate.missing > (1 - DISCRIMINATOR_SHARE) * total or len(candidate.kinds) < 2:
+            if candidate.missing > _ALLOWED * rows.count or len(candidate.kinds) < 2:
                 continue
             gain = sum(kind.count * len(kind.required()) for kind in candidate.kinds.values()) - baseline
             if gain > best_gain:
@@ -253,15 +320,15 @@ class Inference:
 
     def schema(self, name: str) -> Schema:
         """The inferred schema; InferenceError when the rows share no structure."""
-        rows = self.rows
-        if not rows.count:
+        rows = self.overall() if self.total else None
+        if rows is None or not rows.count:
             raise InferenceError("no rows to infer a schema from")
         most = max((values.count for values in rows.fields.values()), default=0)
         if most * 2 < rows.count:
             raise InferenceError(
                 f"rows with no common structure: no top-level field is in at least half of the {rows.count} rows"
             )
-        key = self.discriminator()
+        key = self.discriminator(rows)
         if key is None:
             table = Table(None, (Kind(name, rows.field_list()),))
         else:
@@ -269,12 +336,13 @@ class Inference:
             default = max(kinds, key=lambda tag: kinds[tag].count)
             built = tuple(Kind(tag, counters.field_list((key,))) for tag, counters in kinds.items())
             table = Table(key, built, default=default)
-        return Schema(name, {"message": table}, self.access(key))
+        return Schema(name, {"message": table}, self.access(rows, key))
 
-    def access(self, discriminator: Optional[str]) -> Tuple[Access, ...]:
-        order = list(self.rows.fields)
-        ranked = sorted(order, key=lambda k: (k != discriminator, -self.rows.fields[k].count, order.index(k)))
-        return tuple(Access(key, _operation(self.rows.fields[key].type())) for key in ranked[:ACCESS_FIELDS])
+    @staticmethod
+    def access(rows: Counters, discriminator: Optional[str]) -> Tuple[Access, ...]:
+        order = list(rows.fields)
+        ranked = sorted(order, key=lambda k: (k != discriminator, -rows.fields[k].count, order.index(k)))
+        return tuple(Access(key, _operation(rows.fields[key].type())) for key in ranked[:ACCESS_FIELDS])
 
 
 def _operation(kind: Type) -> str:
