@@ -11,7 +11,8 @@ The rules, exactly:
   field is first seen count as rows without it). A candidate drops out as soon as it shows more than
   ``MAX_KINDS`` = 32 distinct values, or once, from row ``SETTLE_ROWS`` = 1000 on, more than 1 % of
   the rows seen lack it as a string (so fields that are plainly not discriminators stop costing
-  counting time early); at the end it must carry a string in at least
+  counting time early). At row 1000 the best candidate so far (by the score below) is kept and
+  the others stop being counted, so from there on each row is counted once; at the end it must carry a string in at least
   ``DISCRIMINATOR_SHARE`` = 99 % of the rows and have at least 2 distinct values. For each survivor,
   the rows are split by its value and the split is scored by how many (row, field) occurrences it
   makes required: the sum over values of rows × fields present in every row of that value, minus
@@ -19,7 +20,8 @@ The rules, exactly:
   a tie); when no split makes any field required there is no discriminator and the table has one
   kind. The table's default kind — what a row without the discriminator (at most 1 %) or with
   another value builds as — is the most frequent kind (opencode builds any role but assistant as a
-  user the same way). Memory: counters per candidate and value, so at most 8 × 32 copies of a row's counters.
+  user the same way). Memory: counters per candidate and value, so at most 8 × 32 copies of a
+  row's counters.
 - **Record or object.** A nested object whose key set, over all rows, grows beyond ``RECORD_KEYS`` =
   32 distinct keys is a record keyed by data (``{"*": T}``, T the merge of all its values); the moment
   the 33rd key shows, its field counters are merged into one. Fewer keys: a nested object with
@@ -30,7 +32,8 @@ The rules, exactly:
   together give ``num``); several scalars a union; null with a scalar adds ``null`` to the union;
   an object, an array or a record with null makes the field optional; containers mixed with other
   types give ``any``; an array's element type is the merge of all its elements (``any`` when every
-  array was empty). A field is required when every object at its place carries it non-null.
+  array was empty). A field is required when every object at its place carries it, and carries
+  it non-null unless its type admits null (``"s": "str|null"``: always there, sometimes null).
 - **No common structure.** No rows, more than 1024 top-level keys, or no top-level field carried by
   at least half of the rows: ``InferenceError``.
 - **Access fields.** The seven most frequent top-level fields (discriminator first when there is one,
