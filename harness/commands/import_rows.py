@@ -24,14 +24,18 @@ DEFAULT_DIR = Path("datasets")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("rows", help="import JSON rows (JSON Lines or an SQLite table)", description=__doc__)
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--jsonl", type=Path, help="a JSON Lines file, one JSON object per line")
-    source.add_argument("--sqlite", type=Path, help="an SQLite database (opened read-only)")
-    parser.add_argument("--table", help="the table holding the rows (with --sqlite)")
-    parser.add_argument("--data-column", help="the column holding each row's JSON object (with --sqlite)")
-    parser.add_argument("--id-column", help="a column of unique row ids (default: the row number)")
-    parser.add_argument("--group-column", help="a column grouping rows into sessions (default: one session)")
-    parser.add_argument("--order-column", help="a column to order the rows by (default: rowid)")
-    parser.add_argument("--out", type=Path, default=None, help=f"dataset file (default: {DEFAULT_DIR}/<name>.sqlite)")
+    source.add_argument("--jsonl", type=Path, metavar="FILE", help="a JSON Lines file, one JSON object per line")
+    source.add_argument("--sqlite", type=Path, metavar="DB", help="an SQLite database (opened read-only)")
+    parser.add_argument("--table", metavar="T", help="the table holding the rows (with --sqlite)")
+    parser.add_argument("--data-column", metavar="C", help="the column holding each row's JSON object (with --sqlite)")
+    parser.add_argument("--id-column", metavar="I", help="a column of unique row ids (default: the row number)")
+    parser.add_argument(
+        "--group-column", metavar="G", help="a column grouping rows into sessions (default: one session)"
+    )
+    parser.add_argument("--order-column", metavar="O", help="a column to order the rows by (default: rowid)")
+    parser.add_argument(
+        "--out", type=Path, default=None, metavar="DATASET", help=f"dataset file (default: {DEFAULT_DIR}/<name>.sqlite)"
+    )
     parser.set_defaults(run=run)
 
 
