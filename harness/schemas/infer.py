@@ -12,8 +12,9 @@ The rules, exactly:
   ``MAX_KINDS`` = 32 distinct values, or once, from row ``SETTLE_ROWS`` = 1000 on, more than 1 % of
   the rows seen lack it as a string (so fields that are plainly not discriminators stop costing
   counting time early). At row 1000 the best candidate so far (by the score below) is kept and
-  the others stop being counted, so from there on each row is counted once; at the end it must carry a string in at least
-  ``DISCRIMINATOR_SHARE`` = 99 % of the rows and have at least 2 distinct values. For each survivor,
+  the others stop being counted, so from there on each row is counted once. At the end a candidate
+  must carry a string in at least ``DISCRIMINATOR_SHARE`` = 99 % of the rows and have at least 2
+  distinct values. For each survivor,
   the rows are split by its value and the split is scored by how many (row, field) occurrences it
   makes required: the sum over values of rows × fields present in every row of that value, minus
   rows × fields present in every row overall. The highest positive score wins (the earlier field on
