@@ -151,7 +151,7 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
         f"Your data: {dataset['messages']:,} messages and {dataset['parts']:,} parts in {dataset['path']}, "
         f"measured on {figures.interpreter} ({sizes.get('gcprobe', 0):,} messages rebuilt per GC probe).",
         shapes_paragraph(figures),
-        f"What the spread style ({{**data, 'id': …}}, what your code most likely does) costs:",
+        "What the spread style ({**data, 'id': …}, what your code most likely does) costs:",
         *cost_lines(figures, BASELINE),
     ]
     failed = failures(run_dir)
@@ -172,3 +172,22 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
     if code:
         lines += ["", code.rstrip()]
     return "\n".join(lines) + "\n"
+
+
+#: The generated code style that adopts each strategy (``harness.schemas.codegen``): the msgspec
+#: ones their Structs; the others ``__slots__`` classes, the nearest plain-Python form.
+CODE_STYLES = {"msgspec-nogc": "msgspec", "msgspec-lazy": "msgspec-lazy"}
+
+
+def code_for(manifest: Dict[str, Any], best: Optional[str]) -> str:
+    """The source to adopt ``best`` for the dataset's schema (opencode's unless the manifest records
+    another), with a first comment saying what it is."""
+    from harness.schemas.codegen import python_source
+    from harness.schemas.stored import schema_of
+
+    schema = schema_of(manifest)
+    style = CODE_STYLES.get(best or "", "slots")
+    intro = f"# The code to adopt {best or 'a fixed shape'}: {style} classes generated for your data's schema"
+    if best == "slots-lazy":
+        intro += " (slots-lazy also keeps each open map as its JSON text until read)"
+    return f"{intro}.\n{python_source(schema, style)}"

@@ -35,6 +35,7 @@ GC_CONTROLS = ({"gc_mode": "enabled"}, {"gc_mode": "disabled"})
 #: Object kinds of the read_site workload (dicts, instance dicts, __slots__ classes; plain objects on JSC).
 READ_SITE_KINDS = ("spread", "instance-dict", "slots")
 SHAPE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # shapes one read site sees (read_site's job size)
+QUICK_SHAPE_COUNTS = SHAPE_COUNTS[::2]  # 1, 4, 16, 64, 256: where the curves bend, at 5 of the 9 sizes
 OPEN_MAP = ({"reads": "open-map"},)  # the access variant reading one open map per tool part
 ALL = ("all",)  # every registered strategy and control available on the interpreter
 
@@ -138,12 +139,12 @@ PLANS: Dict[str, Plan] = {
     ),
     "quick": Plan(
         "quick",
-        "required and lazy strategies and controls, reference 5k, realistic 10k, growth to 8k,"
-        " one point per read path, read-site sweep; 3 pyperf processes",
+        "required and lazy strategies and controls, reference 5k, realistic 5k, growth to 6k per read"
+        " path, read-site sweep; 3 pyperf processes",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
-            DatasetSpec("realistic", "realistic", 11, 10000),
-            DatasetSpec("growth", "realistic", 11, 9000, sessions=1, overrides=NO_COMPACTION),
+            DatasetSpec("realistic", "realistic", 11, 5000),
+            DatasetSpec("growth", "realistic", 11, 7000, sessions=1, overrides=NO_COMPACTION),
         ),
         sweeps=(
             Sweep(
@@ -158,13 +159,13 @@ PLANS: Dict[str, Plan] = {
                 "hydrate_all",
                 "realistic",
                 REQUIRED + ("instance-dict", "msgspec-nogc", "msgspec-lazy"),
-                (5000,),
+                (2000,),
             ),
             Sweep(
                 "timing",
                 "access",
                 "reference",
-                REQUIRED + ("spread-filled", "slots-merged", "instance-dict", "msgspec-nogc", "floor-access"),
+                REQUIRED + ("spread-filled", "instance-dict", "msgspec-nogc", "floor-access"),
                 (5000,),
                 {"iterations": 20, **_pyperf(3, 3)},
             ),
@@ -190,20 +191,19 @@ PLANS: Dict[str, Plan] = {
                 "hydrate_all",
                 "realistic",
                 REQUIRED + ("msgspec-nogc",),
-                (10000,),
+                (5000,),
                 {"rounds": 2},
                 GC_CONTROLS,
             ),
-            Sweep("gcprobe", "hydrate_all", "realistic", ("msgspec-lazy", "floor-json"), (10000,), {"rounds": 2}),
+            Sweep("gcprobe", "hydrate_all", "realistic", ("msgspec-lazy", "floor-json"), (5000,), {"rounds": 2}),
             *read_paths(
                 "gcprobe",
                 (1000,),
-                {"rounds": 7, "growth": 1000},
+                {"rounds": 5, "growth": 1000},
                 ("spread", "fixed", "cached:fixed"),
                 ("cached:msgspec-lazy",),
                 ("msgspec-lazy",),
             ),
-            *read_paths("timing", (8000,), _pyperf(1, 2), ("spread",), ("cached:msgspec-lazy",), ("msgspec-lazy",)),
             # No flame graphs (seconds each): python -m memray flamegraph memory/<job>.bin renders one.
             Sweep(
                 "memory",
@@ -213,7 +213,9 @@ PLANS: Dict[str, Plan] = {
                 (2000,),
                 {"flamegraph": False},
             ),
-            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, {"passes": 50, **_pyperf(2, 5)}),
+            Sweep(
+                "timing", "read_site", "reference", READ_SITE_KINDS, QUICK_SHAPE_COUNTS, {"passes": 50, **_pyperf(1, 5)}
+            ),
         ),
         timeout=300,
         duration="about 2 minutes, the report included",

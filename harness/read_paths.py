@@ -2,9 +2,10 @@
 and ``run_loop``. Each returns what opencode's ``filterCompacted(stream(session))`` returns: the kept
 messages oldest first, each ``{info, parts}`` with a fresh ``parts`` list.
 
-- ``full`` — opencode at PR #29029 (the default): every page's rows and their parts are read with
+- ``full`` — opencode at PR #29029 (the default): page by page, newest first, down to the compaction
+  boundary (all of a session without one), each page's rows and their parts are read with
   their ``data``, every row is built (a ``cached:<name>`` strategy reuses its object but still
-  parses the data, as opencode's ORM does), then the history is walked to the compaction boundary.
+  parses the data, as opencode's ORM does) and walked by ``filterCompacted`` as it arrives.
 - ``cache-aware`` — the page query reads ``(id, time_created, time_updated)`` first, and the parts
   query ``(id, message_id, time_updated)``; ``data`` is read (and decoded) only for the rows the row
   cache misses, so a hit costs no JSON decode and no blob read. Needs a ``cached:<name>`` strategy.
@@ -63,9 +64,7 @@ def history_reader(
             raise ReadPathError(
                 f"read path cache-aware needs a row cache: use strategy 'cached:{strategy.name}', not {strategy.name!r}"
             )
-        return lambda: compacted(
-            iter(list(stream(conn, strategy, session_id, limit, read_page=cache_aware_page))), strategy
-        )
+        return lambda: compacted(stream(conn, strategy, session_id, limit, read_page=cache_aware_page), strategy)
     if name == "incremental":
         return IncrementalHistory(conn, strategy, session_id)
     raise ReadPathError(f"unknown read path {name!r}; choose from {', '.join(READ_PATHS)}")

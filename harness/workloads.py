@@ -219,12 +219,12 @@ def _move_retained_tail(result: List[Message], field: Any) -> List[Message]:
 
 
 def filter_compacted(
-    conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, lazy: bool = False, limit: int = PAGE_SIZE
+    conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, limit: int = PAGE_SIZE
 ) -> List[Message]:
-    """``filterCompacted(stream(session))``, ``limit`` messages per page. At PR #29029 ``stream`` loads
-    every page first (``lazy=False``); with ``lazy`` only the pages down to the boundary are read."""
-    messages = stream(conn, strategy, session_id, limit)
-    return compacted(messages if lazy else iter(list(messages)), strategy)
+    """``filterCompacted(stream(session))``, ``limit`` messages per page. At PR #29029 ``stream`` is a
+    generator and the walk breaks at the boundary, so only the pages down to it are read (and built);
+    a session without a finished compaction is read whole."""
+    return compacted(stream(conn, strategy, session_id, limit), strategy)
 
 
 class GrowingSession:

@@ -38,8 +38,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
-    """The run directory and manifest of the advise plan for the dataset (verified first)."""
+def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any], Dict[str, Any]]:
+    """The run directory and manifest of the advise plan for the dataset (verified first), and the
+    dataset's manifest."""
     from harness.advice import DATASET_KEY, advice_plan
     from harness.interpreters import resolve
     from harness.runner import git_state, now, plan
@@ -77,7 +78,7 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
         "notes": notes,
         "jobs": [job.to_dict() for job in jobs],
     }
-    return results.new_run_dir(root), run_manifest
+    return results.new_run_dir(root), run_manifest, manifest
 
 
 def _report(run_dir: Path) -> Optional[str]:
@@ -94,7 +95,7 @@ def _report(run_dir: Path) -> Optional[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.advice import answer, code_for
+    from harness.advice import Figures, answer, best_strategy, code_for
     from harness.results import RunError
     from harness.runner import drive
 
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         raise options.UsageError(f"--code {args.code}: not a file in an existing directory")
     began = time.monotonic()
     try:
-        run_dir, manifest = _start(args)
+        run_dir, manifest, dataset_manifest = _start(args)
     except RunError as error:
         raise options.UsageError(str(error)) from None
     for note in manifest["notes"]:
@@ -118,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if complete:
         results.point_latest(Path(run_dir).parent, run_dir)
     report = None if args.no_report else _report(run_dir)
-    code = code_for(args.dataset)
+    code = code_for(dataset_manifest, best_strategy(Figures(run_dir)))
     if args.code is not None:
         atomic.write_text(args.code, code)
         code = f"The code to adopt it is in {args.code}."

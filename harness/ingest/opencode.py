@@ -22,7 +22,7 @@ from harness.ingest.anonymise import Anonymiser
 from harness.ingest.source import Source, snapshot
 from harness.ingest.writer import write_rows
 from harness.jsonfmt import js_dumps
-from harness.store import _check_target, ensure_directory
+from harness.store import check_target, ensure_directory
 
 PROFILE = "opencode-import"
 _ID_COLUMNS = {"id", "session_id", "message_id"}
@@ -73,7 +73,7 @@ def import_opencode(
     source that cannot be read, DatasetError for an output that cannot be written."""
     path, out = Path(path), Path(out)
     ensure_directory(out.parent)
-    _check_target(out)
+    check_target(out)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.import-") as scratch:
         copy = Path(scratch) / "snapshot.sqlite"
         snapshot(path, copy)

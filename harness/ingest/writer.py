@@ -21,7 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from harness import atomic, canonical
 from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS, ROW_DATA, ROW_ID, StoredRecord
-from harness.store import _INDEXES, _SCHEMA, FORMAT, FORMAT_VERSION, DatasetError, _check_target, manifest_path
+from harness.store import _INDEXES, _SCHEMA, FORMAT, FORMAT_VERSION, DatasetError, check_target, manifest_path
 
 BATCH = 2000  # messages per executemany
 
@@ -96,7 +96,7 @@ def write_rows(
     counts and hashes. Returns the manifest. A row whose data is not a JSON object is a RowError
     naming ``source`` and the row; a duplicate id a DatasetError."""
     path = Path(path)
-    _check_target(path)
+    check_target(path)
     source = source or str(path)
     tally = _Tally()
     try:

@@ -121,7 +121,8 @@ if not supported.empty:
 # %% [markdown]
 # ### `run_loop` growth
 # Each iteration appends messages, then reads the history through its read path (full: every page
-# re-read and rebuilt). Slope = seconds per iteration per 1,000 messages of history (least squares).
+# down to the compaction boundary re-read and rebuilt; the growth data has no boundary). Slope =
+# seconds per iteration per 1,000 messages of history (least squares).
 # Line style: full solid, cache-aware dashed, incremental dash-dotted; dotted = fit.
 
 # %%

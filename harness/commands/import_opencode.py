@@ -1,6 +1,6 @@
-"""``harness import SOURCE …``: rows from elsewhere into a harness dataset (SQLite + manifest).
+"""``harness import opencode PATH``: an opencode database as a dataset (SQLite + manifest).
 
-``harness import opencode PATH`` reads an opencode database strictly read-only (it may be in use:
+It reads an opencode database strictly read-only (it may be in use:
 its pages are copied through a read-only connection, then the copy is read) into a dataset in
 opencode's layout; ``--anonymise`` replaces every string and every key that is data by a token of
 the same length, keeping numbers, key sets, key orders and nesting, so shapes and sizes survive
@@ -38,7 +38,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--anonymise", action="store_true", help="replace every string and data-derived key by a same-length token"
     )
     opencode.add_argument(
-        "--out", type=Path, default=None, help=f"dataset file (default: {DEFAULT_DIR}/opencode-import[-anon].sqlite)"
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DATASET",
+        help=f"dataset file (default: {DEFAULT_DIR}/opencode-import[-anon].sqlite)",
     )
     opencode.set_defaults(run=run_opencode)
 
