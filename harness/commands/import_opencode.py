@@ -26,9 +26,7 @@ def _session_ids(text: str) -> list:
     return ids
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("import", help="import rows from elsewhere into a dataset", description=__doc__)
-    sources = parser.add_subparsers(dest="source", required=True, metavar="SOURCE", parser_class=type(parser))
+def add_parser(sources: argparse._SubParsersAction) -> None:
     opencode = sources.add_parser("opencode", help="an opencode database (opencode.db), read-only", description=__doc__)
     opencode.add_argument("path", type=Path, metavar="PATH", help="the opencode SQLite database")
     chosen = opencode.add_mutually_exclusive_group()

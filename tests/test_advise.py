@@ -1,0 +1,78 @@
+"""``harness advise``: a run of the advise plan on one dataset, and an answer made of its figures."""
+
+import json
+
+import pytest
+
+from harness import advice, results
+from harness.advice import Figures, best_strategy
+from harness.cli import main
+from harness.generate import generate
+from harness.store import write_dataset
+
+
+@pytest.fixture
+def small_plan(monkeypatch):
+    """The advise plan cut down to spread and one candidate (a full one is minutes, not seconds)."""
+    monkeypatch.setattr(advice, "CANDIDATES", ("slots",))
+
+
+def advise(tmp_path, capsys, dataset, *flags):
+    capsys.readouterr()
+    code = main(["advise", str(dataset), "--out", str(tmp_path / "results"), "--no-report", *map(str, flags)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_advise_measures_the_dataset_and_answers_with_its_own_figures(tmp_path, capsys, small_plan):
+    dataset = tmp_path / "d.sqlite"
+    write_dataset(dataset, generate("realistic", 3, 120, sessions=1))
+    code, out, err = advise(tmp_path, capsys, dataset)
+    assert code == 0, err
+    run_dir = (tmp_path / "results" / "latest").resolve()
+    manifest = results.load_manifest(run_dir)
+    assert manifest["plan"] == "advise" and manifest["status"] == "complete"
+    planned = {(job["measurer"], job["strategy"], job["params"].get("gc_mode")) for job in manifest["jobs"]}
+    assert ("gcprobe", "spread", "disabled") in planned and ("memory", "slots", None) in planned
+    figures = Figures(run_dir)
+    assert best_strategy(figures) == "slots"  # the one candidate
+    spread_share = figures.get("gcprobe", "spread", "gc_share", "enabled")
+    assert f"GC share {spread_share:.0%}" in out
+    assert f"{figures.get('census', 'spread', 'info_key_sets'):.0f} distinct key sets" in out
+    assert "What removes most of it on this interpreter: slots" in out
+    assert "class UserMessage:" in out or "class User" in out  # the generated __slots__ classes
+    assert out.rstrip().splitlines()[-1] == f"run: {run_dir}"
+
+
+def test_advise_writes_the_code_to_a_file_when_asked(tmp_path, capsys, small_plan):
+    dataset = tmp_path / "d.sqlite"
+    write_dataset(dataset, generate("realistic", 3, 60, sessions=1))
+    code, out, err = advise(tmp_path, capsys, dataset, "--code", tmp_path / "adopt.py")
+    assert code == 0, err
+    source = (tmp_path / "adopt.py").read_text()
+    compile(source, "adopt.py", "exec")  # it is Python
+    assert "__slots__" in source and f"The code to adopt it is in {tmp_path / 'adopt.py'}." in out
+
+
+def test_a_strategy_that_cannot_build_the_rows_is_named_and_the_run_is_not_complete(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("msgspec")
+    monkeypatch.setattr(advice, "CANDIDATES", ("msgspec-nogc",))
+    dataset = tmp_path / "d.sqlite"
+    generated = generate("realistic", 3, 40, sessions=1)
+    for row, _ in generated.records:
+        if row["data"]["role"] == "assistant":
+            row["data"].pop("agent", None)  # as older writers stored an assistant
+    write_dataset(dataset, generated)
+    code, out, err = advise(tmp_path, capsys, dataset)
+    assert code == 1 and "job(s) failed" in err
+    assert "Could not measure msgspec-nogc on this data: " in out and "agent" in out
+    assert "No replacement strategy produced figures here" in out
+
+
+def test_a_dataset_that_is_not_one_is_refused(tmp_path, capsys):
+    bogus = tmp_path / "bogus.sqlite"
+    bogus.write_text("no")
+    code, _, err = advise(tmp_path, capsys, bogus)
+    assert code == 2 and err.count("\n") == 1 and "is not a shape-harness dataset" in err
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
+    assert json.dumps(err)  # one printable line
