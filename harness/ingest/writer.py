@@ -2,8 +2,9 @@
 
 The dataset is the one ``harness.store`` writes for a generation — opencode's tables, a ``meta``
 table with the manifest and the manifest as JSON beside it — so everything that opens a dataset
-reads it unchanged. Rows go in as they arrive, in batches, and the canonical text's hashes and the
-tallies of roles and part types are taken in the same pass: memory stays bounded by one batch. The
+reads it unchanged. Rows go in as they arrive, in batches, hashed for the canonical text on the
+way; once they are in, SQLite counts the roles and part types and checks that every ``data`` is a
+JSON object. Memory stays bounded by one batch. The
 file appears under its name only when it is complete (a failed import leaves nothing behind), and
 no manifest of another dataset is left beside it. Without a ``<dataset>.schema.json`` beside it,
 a dataset is in opencode's (the built-in) schema: so is every dataset written here.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -30,16 +30,20 @@ class RowError(DatasetError):
     """A row that cannot go into a dataset (its data is not a JSON object); names the row."""
 
 
-def _kind(data: str, key: str, table: str, row_id: Any) -> str:
-    """The discriminator value of a row's ``data`` text, as the manifest tallies it."""
-    try:
-        value = json.loads(data) if isinstance(data, str) else None
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise RowError(f"{table} row {row_id!r}: its data is not a JSON object")
-    kind = value.get(key)
-    return kind if isinstance(kind, str) else json.dumps(kind)
+def _kinds(conn: sqlite3.Connection, table: str, key: str, source: str) -> Dict[str, int]:
+    """Rows per value of the discriminator ``key`` in ``table`` (a value that is not a string as its
+    JSON text, an absent one as ``null``), counted by SQLite in one pass; RowError naming the first
+    row whose data is not a JSON object."""
+    where = f"'$.{key}'"
+    kind = (
+        f"CASE WHEN json_valid(data) AND json_type(data) = 'object' THEN CASE WHEN json_type(data, {where}) = 'text' "
+        f"THEN json_extract(data, {where}) ELSE coalesce(data -> {where}, 'null') END END"
+    )
+    counts = dict(conn.execute(f"SELECT {kind} AS kind, count(*) FROM {table} GROUP BY kind").fetchall())
+    if None in counts:
+        (row_id,) = conn.execute(f"SELECT id FROM {table} WHERE {kind} IS NULL ORDER BY rowid LIMIT 1").fetchone()
+        raise RowError(f"{source}: {table} row {row_id!r}: its data is not a JSON object")
+    return dict(sorted(counts.items()))
 
 
 class _Tally:
@@ -48,8 +52,6 @@ class _Tally:
     def __init__(self) -> None:
         self.rows, self.data = hashlib.sha256(), hashlib.sha256()
         self.lines = self.bytes = 0
-        self.roles: Counter = Counter()
-        self.types: Counter = Counter()
 
     def add(self, columns: Tuple, names: Tuple[str, ...]) -> None:
         line = (canonical.row_line(columns, names) + "\n").encode()
@@ -60,10 +62,6 @@ class _Tally:
 
     def figures(self) -> Dict[str, Any]:
         return {
-            "messages": sum(self.roles.values()),
-            "parts": sum(self.types.values()),
-            "messages_by_role": dict(sorted(self.roles.items())),
-            "parts_by_type": dict(sorted(self.types.items())),
             "sha256": self.rows.hexdigest(),
             "sha256_data": self.data.hexdigest(),
             "hashed_lines": self.lines,
@@ -73,11 +71,10 @@ class _Tally:
 
 def _insert(conn: sqlite3.Connection, batch: List[StoredRecord], tally: _Tally, source: str) -> None:
     for message, parts in batch:
-        tally.roles[_kind(message[ROW_DATA], "role", f"{source}: message", message[ROW_ID])] += 1
-        tally.add(message, MESSAGE_COLUMNS)
-        for part in parts:
-            tally.types[_kind(part[ROW_DATA], "type", f"{source}: part", part[ROW_ID])] += 1
-            tally.add(part, PART_COLUMNS)
+        for row, names, table in [(message, MESSAGE_COLUMNS, "message")] + [(p, PART_COLUMNS, "part") for p in parts]:
+            if not isinstance(row[ROW_DATA], str):
+                raise RowError(f"{source}: {table} row {row[ROW_ID]!r}: its data is not JSON text")
+            tally.add(row, names)
     conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", [m for m, _ in batch])
     conn.executemany(
         f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})", [p for _, parts in batch for p in parts]
@@ -116,6 +113,7 @@ def write_rows(
                         _insert(conn, batch, tally, source)
                         batch.clear()
                 _insert(conn, batch, tally, source)
+                roles, types = _kinds(conn, "message", "role", source), _kinds(conn, "part", "type", source)
                 conn.executescript(_INDEXES)
                 manifest = {
                     "format": FORMAT,
@@ -125,6 +123,10 @@ def write_rows(
                     "params": {},
                     "rng_calls": None,
                     **described,
+                    "messages": sum(roles.values()),
+                    "parts": sum(types.values()),
+                    "messages_by_role": roles,
+                    "parts_by_type": types,
                     **tally.figures(),
                     "session_ids": session_ids,
                     "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
