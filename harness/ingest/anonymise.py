@@ -75,6 +75,9 @@ SCHEMA_KEYS: FrozenSet[str] = frozenset(
     | {"metadata", "retries", "value", "path", "range", "line", "character", "kind", "clientName", "uri"}
     | {"text", "type", "schema", "retryCount"}  # error variants, file and agent sources, format
 )
+#: Paths are followed this deep (every path above is shorter); below, one path stands for all.
+_DEPTH = 1 + max(len(path) for path in OPEN_PATHS | DISCRIMINATORS | RECORD_PATHS)
+_DEEP: Path_ = ("",) * (_DEPTH + 1)
 _RECORD_PREFIXES: FrozenSet[Path_] = frozenset(path[:end] for path in RECORD_PATHS for end in range(1, len(path) + 1))
 
 #: Tokens of short strings are remembered (values repeat: names, models, paths, ids), up to this
@@ -205,22 +208,26 @@ class Anonymiser:
         return self._object(value, (), False)
 
     def _value(self, value: Any, path: Path_, inside_open: bool) -> Any:
-        if isinstance(value, str):
+        if type(value) is str:
             return value if not inside_open and path in DISCRIMINATORS else self.string(value)
-        if isinstance(value, dict):
+        if type(value) is dict:
             return self._object(value, path, inside_open)
-        if isinstance(value, list):
+        if type(value) is list:
             return [self._value(item, path, inside_open) for item in value]
         return value
 
     def _object(self, value: Dict[str, Any], path: Path_, inside_open: bool) -> Dict[str, Any]:
         inside_open = inside_open or path in OPEN_PATHS
         keyed = inside_open or path in RECORD_PATHS
+        deep = len(path) >= _DEPTH
         out = {}
         for key, item in value.items():
-            below = (*path, key)
+            below = _DEEP if deep else (*path, key)
+            opened = inside_open
             if keyed and key not in SCHEMA_KEYS and below not in _RECORD_PREFIXES:
-                out[self.key(key)] = self._value(item, below, True)
+                key, opened = self.key(key), True
+            if type(item) is str:  # the common case, without a call
+                out[key] = item if not opened and below in DISCRIMINATORS else self.string(item)
             else:
-                out[key] = self._value(item, below, inside_open)
+                out[key] = self._value(item, below, opened)
         return out
