@@ -276,3 +276,16 @@ def test_a_database_in_use_imports_its_committed_rows_and_blocks_no_writer(tmp_p
     writer.execute("UPDATE message SET time_updated = 1")  # the writer was never blocked
     writer.execute("COMMIT")
     writer.close()
+
+
+@pytest.mark.slow
+def test_a_large_database_streams_into_a_verified_dataset_with_and_without_anonymisation(tmp_path, capsys):
+    """About 200 MB built the way the 1 GB timing database is (``tests/opencode_layout.py``)."""
+    big = tmp_path / "big.db"
+    messages = opencode_layout.build_large(big, 200, say=lambda text: None)
+    plain = census(imported(tmp_path, big), capsys)
+    anonymised = census(imported(tmp_path, big, "--anonymise", name="a.sqlite"), capsys)
+    assert plain["messages"] == messages
+    for figures in (plain, anonymised):
+        figures.pop("sha256"), figures.pop("sha256_data")
+    assert plain == anonymised
