@@ -42,8 +42,9 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any], Dict[str, An
     """The run directory and manifest of the advise plan for the dataset (verified first), and the
     dataset's manifest."""
     from harness.advice import DATASET_KEY, advice_plan
+    from harness.commands import bench
     from harness.interpreters import resolve
-    from harness.runner import git_state, now, plan
+    from harness.runner import plan
 
     dataset = open_dataset(args.dataset)  # every row checked against the manifest
     dataset.close()
@@ -55,29 +56,14 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any], Dict[str, An
     jobs, notes = plan(chosen, interpreters, {DATASET_KEY: args.dataset.resolve()})
     root = args.out or DEFAULT_ROOT
     results.prepare_root(root)
-    run_manifest = {
-        "schema_version": results.SCHEMA_VERSION,
-        "argv": sys.argv,
-        "plan": chosen.name,
-        "status": "running",
-        "started": now(),
-        "finished": None,
-        "git": git_state(),
-        "timeout": chosen.timeout,
-        "datasets": {
-            DATASET_KEY: {
-                "path": str(args.dataset.resolve()),
-                "sha256": manifest["sha256"],
-                "spec": None,
-                "messages": manifest["messages"],
-                "parts": manifest["parts"],
-            }
-        },
-        "interpreters": {i.tag: {"executable": i.executable, **i.environment} for i in interpreters},
-        "fingerprint": results.run_fingerprint([i.environment for i in interpreters]),
-        "notes": notes,
-        "jobs": [job.to_dict() for job in jobs],
+    entry = {
+        "path": str(args.dataset.resolve()),
+        "sha256": manifest["sha256"],
+        "spec": None,
+        "messages": manifest["messages"],
+        "parts": manifest["parts"],
     }
+    run_manifest = bench.run_manifest(chosen.name, chosen.timeout, {DATASET_KEY: entry}, interpreters, notes, jobs)
     return results.new_run_dir(root), run_manifest, manifest
 
 

@@ -94,6 +94,32 @@ def plan_name(args: argparse.Namespace) -> str:
     return args.plan or "quick"
 
 
+def run_manifest(
+    plan: str,
+    timeout: float,
+    datasets: Dict[str, Dict[str, Any]],
+    interpreters: List[Any],
+    notes: List[str],
+    jobs: List[Any],
+) -> Dict[str, Any]:
+    """The manifest a new run starts with: what runs, where, on which datasets and interpreters."""
+    return {
+        "schema_version": results.SCHEMA_VERSION,
+        "argv": sys.argv,
+        "plan": plan,
+        "status": "running",
+        "started": now(),
+        "finished": None,
+        "git": git_state(),
+        "timeout": timeout,
+        "datasets": datasets,
+        "interpreters": {i.tag: {"executable": i.executable, **i.environment} for i in interpreters},
+        "fingerprint": results.run_fingerprint([i.environment for i in interpreters]),
+        "notes": notes,
+        "jobs": [job.to_dict() for job in jobs],
+    }
+
+
 def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
     """Datasets, jobs and manifest of a new run, then its (fresh) directory; nothing is left
     behind when any of it fails."""
@@ -113,30 +139,17 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
     notes = unavailable + notes
     if not jobs:
         raise options.UsageError("nothing to run: " + ("; ".join(notes) or "the plan has no job"))
-    manifest = {
-        "schema_version": results.SCHEMA_VERSION,
-        "argv": sys.argv,
-        "plan": chosen.name,
-        "status": "running",
-        "started": now(),
-        "finished": None,
-        "git": git_state(),
-        "timeout": args.timeout or chosen.timeout,
-        "datasets": {
-            key: {
-                "path": d["path"],
-                "sha256": d["manifest"]["sha256"],
-                "spec": d["spec"],
-                "messages": d["manifest"]["messages"],
-                "parts": d["manifest"]["parts"],
-            }
-            for key, d in datasets.items()
-        },
-        "interpreters": {i.tag: {"executable": i.executable, **i.environment} for i in interpreters},
-        "fingerprint": results.run_fingerprint([i.environment for i in interpreters]),
-        "notes": notes,
-        "jobs": [job.to_dict() for job in jobs],
+    entries = {
+        key: {
+            "path": d["path"],
+            "sha256": d["manifest"]["sha256"],
+            "spec": d["spec"],
+            "messages": d["manifest"]["messages"],
+            "parts": d["manifest"]["parts"],
+        }
+        for key, d in datasets.items()
     }
+    manifest = run_manifest(chosen.name, args.timeout or chosen.timeout, entries, interpreters, notes, jobs)
     return results.new_run_dir(root), manifest
 
 
