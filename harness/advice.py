@@ -111,16 +111,21 @@ def best_strategy(figures: Figures) -> Optional[str]:
     return min(found, key=found.__getitem__) if found else None
 
 
-def shapes_paragraph(figures: Figures) -> str:
-    get = figures.get
+def shapes_paragraph(figures: Figures, parts: bool = True) -> str:
+    """The shapes spread and fixed key lists make (parts left out for rows that have none)."""
+
+    def count(strategy: str, metric: str) -> str:
+        return _number(figures.get("census", strategy, metric))
+
+    made = f"{count(BASELINE, 'info_key_sets')} distinct key sets ({count(BASELINE, 'info_key_orders')} key orders)"
+    fixed = count("fixed", "info_key_sets")
+    if parts:
+        made += f" and your parts {count(BASELINE, 'part_key_sets')} ({count(BASELINE, 'part_key_orders')} orders)"
+        fixed += f" and {count('fixed', 'part_key_sets')}"
     return (
-        f"Shapes: built the spread way your messages make {_number(get('census', BASELINE, 'info_key_sets'))} "
-        f"distinct key sets ({_number(get('census', BASELINE, 'info_key_orders'))} key orders) and your parts "
-        f"{_number(get('census', BASELINE, 'part_key_sets'))} ({_number(get('census', BASELINE, 'part_key_orders'))} "
-        f"orders); fixed key lists make that {_number(get('census', 'fixed', 'info_key_sets'))} and "
-        f"{_number(get('census', 'fixed', 'part_key_sets'))}. Below the top level: "
-        f"{_number(get('census', BASELINE, 'nested_key_orders'))} key orders of nested objects and "
-        f"{_number(get('census', BASELINE, 'record_key_orders'))} of records keyed by data."
+        f"Shapes: built the spread way your messages make {made}; fixed key lists make that {fixed}. "
+        f"Below the top level: {count(BASELINE, 'nested_key_orders')} key orders of nested objects and "
+        f"{count(BASELINE, 'record_key_orders')} of records keyed by data."
     )
 
 
@@ -158,7 +163,7 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
         f"Your data: {dataset['messages']:,} messages and {dataset['parts']:,} parts in {dataset['path']}, "
         f"measured on {figures.interpreter} (a GC probe rebuilds {sizes.get('gcprobe', 0):,} messages "
         f"{rounds} times; the times below are of all {rounds} rebuilds).",
-        shapes_paragraph(figures),
+        shapes_paragraph(figures, bool(dataset["parts"])),
         "What the spread style ({**data, 'id': …}, what your code most likely does) costs:",
         *cost_lines(figures, BASELINE),
     ]

@@ -80,3 +80,13 @@ def test_a_dataset_that_is_not_one_is_refused(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "is not a shape-harness dataset" in err
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
     assert json.dumps(err)  # one printable line
+
+
+def test_advise_on_imported_rows_speaks_of_their_schema(tmp_path, capsys, small_plan):
+    rows = tmp_path / "orders.jsonl"
+    rows.write_text("".join(json.dumps({"kind": "order", "at": n, "amount": n % 7}) + "\n" for n in range(200)))
+    assert main(["import", "rows", "--jsonl", str(rows), "--out", str(tmp_path / "orders.sqlite")]) == 0
+    code, out, err = advise(tmp_path, capsys, tmp_path / "orders.sqlite")
+    assert code == 0, err
+    assert "your parts" not in out  # rows have none
+    assert "for the schema 'orders'" in out and "__slots__ = ('kind', 'at', 'amount', )" in out  # inferred schema
