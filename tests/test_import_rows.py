@@ -294,3 +294,26 @@ def test_schema_equivalence_finds_a_lost_field(imported):
         "1",
         "amount: expected 0, found None",
     )
+
+
+@pytest.mark.parametrize("profile, messages", [("reference", 300), ("realistic", 400)])
+def test_the_builders_applied_to_opencodes_schema_match_the_registered_strategies(profile, messages):
+    """``get(name, OPENCODE)`` is the registered strategy; building it from the OPENCODE object instead
+    (``for_schema``) keeps every opencode row's content and gives today's access float exactly."""
+    from harness.canonical import to_stored
+    from harness.generate import generate
+    from harness.strategies import for_schema
+    from harness.strategies.equivalence import first_difference
+
+    stored = list(to_stored(generate(profile, 5, messages).records))
+    messages_rows = [message for message, _ in stored]
+    checked = 0
+    for name in FROM_SCHEMA:
+        registered, built = get(name), for_schema(get(name), OPENCODE)
+        if not built.available()[0]:
+            continue
+        assert first_difference(built, stored) is None, name
+        today = registered.access([registered.info(row) for row in messages_rows], 2)
+        assert built.access([built.info(row) for row in messages_rows], 2) == today, name
+        checked += 1
+    assert checked >= 6
