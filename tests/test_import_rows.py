@@ -237,6 +237,11 @@ def sqlite_table(path, body_rows):
         (lambda p: sqlite_table(p / "a.db", [("1", "{}")]), ("--table", "t", "--id-column", "pk"), "no column 'pk'"),
         (lambda p: sqlite_table(p / "a.db", [("1", '{"a": 1}'), ("2", "3")]), ("--table", "t"), "row 2: not a JSON"),
         (
+            lambda p: sqlite_table(p / "a.db", [("1", '{"a": 1}'), ("2", None)]),
+            ("--table", "t"),
+            "row 2: column 'data' holds NULL",
+        ),
+        (
             lambda p: sqlite_table(p / "a.db", [("1", '{"a": 1}'), ("1", '{"a": 2}')]),
             ("--table", "t", "--id-column", "id"),
             "duplicate id '1'",
@@ -256,6 +261,12 @@ def test_bad_input_is_one_line_exit_2_and_no_dataset(tmp_path, capsys, make, ext
     assert main([*argv, *extra, "--out", str(out)]) == 2
     assert message in error_line(capsys)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in"]
+
+
+def test_a_byte_order_mark_is_no_row(tmp_path):
+    source = tmp_path / "bom.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + json.dumps({"a": 1}).encode() + b"\n")
+    assert main(["import", "rows", "--jsonl", str(source), "--out", str(tmp_path / "bom.sqlite")]) == 0
 
 
 def test_usage_errors(tmp_path, capsys):
