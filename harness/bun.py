@@ -183,6 +183,8 @@ def refusal(catalogue: Dict[str, Any], job: Job) -> Optional[str]:
     measurer = catalogue["measurers"].get(job.measurer)
     if measurer is None:
         return f"the {job.measurer} measurer is Python only"
+    if job.schema is not None:
+        return "an edited schema is Python only"
     if job.workload not in measurer["workloads"]:
         return f"the JS {job.measurer} measurer does not run {job.workload}"
     declared = {spec["name"]: spec for spec in measurer["params"] + catalogue["workloads"][job.workload]["params"]}

@@ -9,9 +9,10 @@ from typing import List, NoReturn, Optional
 
 from harness import __version__
 from harness.commands.options import UsageError
+from harness.schemas import SchemaError
 from harness.store import DatasetError
 
-COMMANDS = ("generate", "export", "census", "verify", "list", "bench", "compare", "report")
+COMMANDS = ("generate", "import_", "export", "census", "verify", "list", "bench", "compare", "report")
 
 
 class Parser(argparse.ArgumentParser):
@@ -34,7 +35,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (UsageError, DatasetError) as error:
+    except (UsageError, DatasetError, SchemaError) as error:
         print(f"harness {args.command}: error: {error}", file=sys.stderr)
         return 2
     except RecursionError:  # JSON nested deeper than the interpreter can decode

@@ -142,6 +142,11 @@ def _check_target(path: Path) -> None:
         raise DatasetError(f"output directory {path.parent} does not exist")
 
 
+def check_target(path: Path) -> None:
+    """DatasetError unless a dataset may be written at ``path`` (a new file or a dataset of ours)."""
+    _check_target(path)
+
+
 def build_manifest(generated: Generated, stored: List[StoredRecord]) -> Dict[str, Any]:
     """Everything needed to regenerate and to verify a dataset."""
     digest = canonical.digest(stored)

@@ -1,6 +1,7 @@
 """Bun as an interpreter of the harness: installed on demand or unavailable with the reason, its jobs
 planned against its own catalogue, run through the JS job runner into the same run directory."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -38,6 +39,8 @@ def test_refusal_names_what_only_python_runs():
     assert bun.refusal(CATALOGUE, _job(workload="page")) == "the JS gcprobe measurer does not run page"
     assert bun.refusal(CATALOGUE, _job(rounds=3)) == "params.rounds is Python only"
     assert "freeze" in bun.refusal(CATALOGUE, _job(gc_mode="freeze"))
+    edited = dataclasses.replace(_job(), schema="edited.schema.json")
+    assert bun.refusal(CATALOGUE, edited) == "an edited schema is Python only"
 
 
 def test_an_interpreter_without_a_catalogue_refuses_nothing():

@@ -15,6 +15,7 @@ from typing import Any, Dict
 from harness import canonical
 from harness.commands import options
 from harness.measure.census import dataset_census
+from harness.schemas.stored import is_opencode, schema_of
 from harness.store import build_manifest, open_dataset
 
 #: Manifest fields a census repeats (the reference generator's output fields among them).
@@ -37,13 +38,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("census", help="count object shapes per strategy", description=__doc__)
     options.add_generation(parser, messages_required=False)
     parser.add_argument("--dataset", type=Path, default=None, help="census of a stored dataset")
+    parser.add_argument(
+        "--schema", type=Path, default=None, help="an edited schema file to build the strategies from (with --dataset)"
+    )
     options.add_strategies(parser, default="spread,fixed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
 
 def census(args: argparse.Namespace) -> Dict[str, Any]:
-    names = [strategy.name for strategy in options.chosen_strategies(args.strategies)]
+    schema = None
     if args.dataset is not None:
         options.refuse_generation_with(args, "--dataset")
         dataset = open_dataset(args.dataset)
@@ -51,16 +55,22 @@ def census(args: argparse.Namespace) -> Dict[str, Any]:
             manifest, stored = dataset.manifest, list(dataset.stored_records())
         finally:
             dataset.close()
+        schema = schema_of(manifest, args.schema, str(args.dataset))
+    elif args.schema is not None:
+        raise options.UsageError("--schema goes with --dataset")
     else:
         if args.messages is None:
             raise options.UsageError("give --messages N (or --dataset PATH)")
         generated = options.generate_from_args(args)
         stored = list(canonical.to_stored(generated.records))
         manifest = build_manifest(generated, stored)
-    report = {field: manifest[field] for field in _MANIFEST_FIELDS}
-    report["avg_parts"] = manifest["params"].get("avg_parts")
+    names = [strategy.name for strategy in options.chosen_strategies(args.strategies, schema=schema)]
+    report = {field: manifest.get(field) for field in _MANIFEST_FIELDS}
+    report["avg_parts"] = (manifest.get("params") or {}).get("avg_parts")
     report["total_parts"] = manifest["parts"]
-    report.update(dataset_census(stored, names))
+    if schema is not None and not is_opencode(schema):
+        report["schema"] = schema.name
+    report.update(dataset_census(stored, names, schema))
     return report
 
 
@@ -69,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{report['profile']} seed {report['seed']}: {report['messages']} messages, {report['parts']} parts")
+    source = f"schema {report['schema']}" if "schema" in report else f"{report['profile']} seed {report['seed']}"
+    print(f"{source}: {report['messages']} messages, {report['parts']} parts")
     print(f"{'shapes':<22}{'spread':>10}{'fixed':>10}")
     for label, key in (
         ("info key sets", "info_shapes"),

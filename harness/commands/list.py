@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         return _pythons()
     print(
         f"strategies (on {platform.python_implementation()} {platform.python_version()}; "
-        "any of them also as cached:<name>):"
+        "any of them also as cached:<name>; on imported rows, those built from a schema):"
     )
     for name, strategy in all_strategies().items():
         ok, reason = strategy.available()
@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     print("workloads (job parameters in brackets):")
     for name, workload in WORKLOADS.items():
         params = ", ".join(f"{param.name}={param.default!r}" for param in workload.params)
-        print(f"  {name:<22} {workload.description}" + (f"  [{params}]" if params else ""))
+        only = " (opencode datasets only: refuses imported rows)" if workload.opencode_only else ""
+        print(f"  {name:<22} {workload.description}{only}" + (f"  [{params}]" if params else ""))
     print("measurers:")
     for name, measurer in MEASURERS.items():
         ok, detail = measurer.availability()

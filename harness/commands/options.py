@@ -150,15 +150,17 @@ def add_strategies(parser: argparse.ArgumentParser, default: str) -> None:
     )
 
 
-def chosen_strategies(text: str, controls: bool = True) -> List[Type[Strategy]]:
-    """Strategies named on the command line. With ``all`` the unavailable ones (and, unless
-    ``controls``, the controls) are skipped with a note on stderr; one named explicitly but
-    unavailable here, or a control where none is wanted, is a usage error."""
-    from harness.strategies import Unavailable, UnknownStrategy, all_strategies, get_available
+def chosen_strategies(text: str, controls: bool = True, schema: Any = None) -> List[Type[Strategy]]:
+    """Strategies named on the command line, built for ``schema`` (None: the built-in one). With
+    ``all`` the unavailable ones (and, unless ``controls``, the controls) are skipped with a note on
+    stderr; one named explicitly but unavailable here, or a control where none is wanted, is a usage
+    error."""
+    from harness.strategies import Unavailable, UnknownStrategy, all_strategies, get, get_available
 
     if text == "all":
         chosen = []
-        for name, strategy in all_strategies().items():
+        for name in all_strategies():
+            strategy = get(name, schema)
             ok, reason = strategy.available()
             if strategy.control and not controls:
                 continue
@@ -170,7 +172,7 @@ def chosen_strategies(text: str, controls: bool = True) -> List[Type[Strategy]]:
     chosen = []
     for name in dict.fromkeys(part.strip() for part in text.split(",") if part.strip()):
         try:
-            strategy = get_available(name)
+            strategy = get_available(name, schema)
         except (UnknownStrategy, Unavailable) as error:
             raise UsageError(str(error)) from None
         if strategy.control and not controls:

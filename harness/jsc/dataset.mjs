@@ -22,7 +22,21 @@ export function openDataset(path) {
     db?.close();
     throw new JobError(`cannot read dataset ${path}: ${error.message}`);
   }
+  if (ownSchema(db)) {
+    db.close();
+    throw new JobError(`dataset ${path} has a schema of its own (imported rows); the JSC runner reads opencode's`);
+  }
   return db;
+}
+
+/** Whether the dataset's manifest records a schema of its own (imported rows), not opencode's. */
+function ownSchema(db) {
+  try {
+    const meta = db.query("SELECT value FROM meta WHERE key = 'manifest'").get();
+    return meta !== null && JSON.parse(meta.value).schema != null;
+  } catch {
+    return false;  // no meta table or no JSON in it: the harness's dataset checks report that
+  }
 }
 
 /** JobError for a dataset or session with fewer messages than a job asks for. */

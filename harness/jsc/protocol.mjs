@@ -30,9 +30,9 @@ const REQUIRED = ["id", "measurer", "strategy", "workload", "dataset", "size"];
 const FIELD_TYPES = {
   id: ["string"], measurer: ["string"], strategy: ["string"], workload: ["string"], dataset: ["string"],
   size: ["int"], session: ["string", "null"], params: ["object"], verify_dataset: ["boolean"],
-  interpreter: ["string", "null"],
+  interpreter: ["string", "null"], schema: ["string", "null"],
 };
-const DEFAULTS = { session: null, params: {}, verify_dataset: false, interpreter: null };
+const DEFAULTS = { session: null, params: {}, verify_dataset: false, interpreter: null, schema: null };
 
 function kindOf(value) {
   if (value === null) return "null";
@@ -94,6 +94,7 @@ function checkFields(data) {
   }
   if (data.size < 0) throw new JobError(`job size must be a non-negative integer, got ${data.size}`);
   if (data.verify_dataset) throw new JobError("verify_dataset is not supported by the JSC runner");
+  if (data.schema != null) throw new JobError("an edited schema is not supported by the JSC runner");
   return Object.fromEntries(Object.keys(FIELD_TYPES).map((key) => [key, Object.hasOwn(data, key) ? data[key]
     : DEFAULTS[key]]));
 }

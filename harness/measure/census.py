@@ -38,7 +38,7 @@ import gc
 import platform
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from harness.canonical import ROW_DATA
 from harness.schema import RECORD_PATHS
@@ -73,11 +73,14 @@ _LEAVES = (str, bytes, int, float, bool, type(None))
 
 
 def nested_key_tuples(
-    tops: Iterable[Any], fields: Callable[[Any], KeyTuple] = dict_keys
+    tops: Iterable[Any],
+    fields: Callable[[Any], KeyTuple] = dict_keys,
+    record_paths: AbstractSet[KeyTuple] = RECORD_PATHS,
 ) -> Tuple[Set[KeyTuple], Set[KeyTuple]]:
     """Ordered key tuples of every object below the top-level objects ``tops`` (whose fields
-    ``fields`` names): (nested schema objects, data-keyed records at ``RECORD_PATHS``). A dict's
-    shape is its keys; another object's its class and fields; lists and tuples are transparent."""
+    ``fields`` names): (nested schema objects, data-keyed records at ``record_paths``, opencode's
+    by default). A dict's shape is its keys; another object's its class and fields; lists and
+    tuples are transparent."""
     nested: Set[KeyTuple] = set()
     records: Set[KeyTuple] = set()
     stack: List[Tuple[Any, KeyTuple]] = [
@@ -97,7 +100,7 @@ def nested_key_tuples(
         else:
             keys = object_fields(value)
             shape, items = (type(value).__qualname__, *keys), [(key, getattr(value, key, None)) for key in keys]
-        (records if path in RECORD_PATHS else nested).add(shape)
+        (records if path in record_paths else nested).add(shape)
         stack.extend((item, (*path, key)) for key, item in items)
     return nested, records
 
@@ -107,20 +110,21 @@ def census_of(objs: Iterable[Any], keys: Callable[[Any], KeyTuple] = dict_keys) 
     return count_shapes(keys(obj) for obj in objs)
 
 
-def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str]) -> Dict[str, Any]:
+def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str], schema: Any = None) -> Dict[str, Any]:
     """Shape counts of every info and part of a dataset, built by each named strategy.
 
     The top-level ``info_shapes_*`` / ``part_shapes_*`` figures are key sets of the
     ``spread`` and ``fixed`` dicts, as opencode's perf test counts them; ``*_orders_*``
     are ordered key tuples; ``nested_shapes`` and ``record_shapes`` are the key orders of
-    the nested schema objects and data-keyed records inside the stored data.
+    the nested schema objects and data-keyed records inside the stored data. ``schema``: the schema
+    the strategies are built for (None: the built-in one).
     """
     from harness.strategies import get
 
     figures: Dict[str, Any] = {}
     per_strategy: Dict[str, Dict[str, int]] = {}
     for name in dict.fromkeys(["spread", "fixed", *strategy_names]):
-        per_strategy[name] = strategy_census(get(name), stored)
+        per_strategy[name] = strategy_census(get(name, schema), stored, record_paths(schema))
     for name in ("spread", "fixed"):
         counts = per_strategy[name]
         figures[f"info_shapes_{name}"] = counts["info_key_sets"]
@@ -192,8 +196,19 @@ def _per(total: Optional[int], messages: int) -> Optional[float]:
     return None if total is None else total / messages
 
 
-def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]:
-    """Shapes, classes, CPython layout, GC-tracked objects and deep bytes of one strategy's objects."""
+def record_paths(schema: Any) -> AbstractSet[KeyTuple]:
+    """Where ``schema`` keeps records keyed by data: opencode's ``RECORD_PATHS`` (records inside its
+    open values included) for the built-in schema (or None), the schema's record fields otherwise."""
+    from harness.schemas.stored import is_opencode
+
+    return RECORD_PATHS if schema is None or is_opencode(schema) else schema.record_paths()
+
+
+def strategy_census(
+    strategy: Any, stored: List[StoredRecord], records_at: AbstractSet[KeyTuple] = RECORD_PATHS
+) -> Dict[str, Any]:
+    """Shapes, classes, CPython layout, GC-tracked objects and deep bytes of one strategy's objects;
+    ``records_at``: the key paths of data-keyed records."""
     gc.collect()
     enabled = gc.isenabled()
     texts = [row[ROW_DATA] for message, own in stored for row in (message, *own)]
@@ -212,7 +227,7 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
     )
     layout = compact_layout(infos + parts)  # before shape(): reading __dict__ would materialise it
     info_count, part_count = census_of(infos, strategy.shape), census_of(parts, strategy.shape)
-    nested, records = nested_key_tuples(infos + parts, strategy.shape)
+    nested, records = nested_key_tuples(infos + parts, strategy.shape, records_at)
     messages = max(1, len(infos))
     return {
         "info_key_sets": info_count.key_sets,
@@ -239,12 +254,13 @@ def strategy_census(strategy: Any, stored: List[StoredRecord]) -> Dict[str, Any]
 def measure(job: Any, out: Any) -> Dict[str, Any]:
     """Job entry: the census of one strategy over the first ``size`` messages of the dataset."""
     from harness.measure.job import Figure
-    from harness.measure.prepare import first_rows, prepare, regroup
+    from harness.measure.prepare import dataset_schema, first_rows, prepare, regroup
 
     prepared = prepare(job)
     try:
         messages, parts = first_rows(prepared.dataset, job.size)
-        found = strategy_census(prepared.strategy, regroup(messages, parts))
+        paths = record_paths(dataset_schema(job, prepared.dataset))
+        found = strategy_census(prepared.strategy, regroup(messages, parts), paths)
     finally:
         prepared.close()
     layout = found.pop("compact_layout")

@@ -55,6 +55,7 @@ _FIELD_TYPES: Dict[str, Tuple[type, ...]] = {
     "params": (dict,),
     "verify_dataset": (bool,),
     "interpreter": (str, type(None)),
+    "schema": (str, type(None)),
 }
 
 
@@ -73,6 +74,8 @@ class Job:
     verify_dataset: bool = False
     #: The tag of the interpreter the job was planned for (cp311, pp39); the runner's business.
     interpreter: Optional[str] = None
+    #: An edited schema file to build the strategy from instead of the one the dataset records.
+    schema: Optional[str] = None
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> Job:

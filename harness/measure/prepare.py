@@ -11,13 +11,15 @@ dataset; strategies come from the registry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from harness.canonical import PART_MESSAGE, ROW_ID
 from harness.measure.job import Job, JobError, Param
 from harness.read_paths import READ_PATHS, ReadPathError, history_reader
-from harness.schema import ACCESS_PROPERTIES
+from harness.schemas import Schema, SchemaError
+from harness.schemas.infer import access_for
+from harness.schemas.stored import is_opencode, schema_of
 from harness.store import Dataset, DatasetError, open_dataset
 from harness.strategies import Unavailable, UnknownStrategy, get_available
 from harness.strategies.base import Strategy
@@ -63,6 +65,8 @@ class Workload:
     unit: str
     params: Tuple[Param, ...]
     bind: Binder
+    #: Reads opencode's sessions (compaction, pages of messages with parts): refuses other schemas.
+    opencode_only: bool = False
 
 
 def longest_session(dataset: Dataset) -> str:
@@ -99,6 +103,13 @@ def regroup(messages: List[Tuple], parts: List[Tuple]) -> List[Tuple[Tuple, List
 def _access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
     messages, parts = first_rows(dataset, job.size)
     iterations = job.params["iterations"]
+    schema = dataset_schema(job, dataset)
+    fields = tuple(field.strip() for field in job.params["read"].split(",") if field.strip())
+    if fields:
+        if is_opencode(schema):
+            raise JobError("params.read names the fields of a non-built-in schema; opencode's keeps the seed's reads")
+        schema = replace(schema, access=access_for(schema, fields))
+        strategy = _strategy(job.strategy, schema)
     if job.params["reads"] == "open-map":
         if strategy.open_map_access is Strategy.open_map_access:
             raise JobError(f"strategy {strategy.name!r} has no open-map access loop (open_map_access)")
@@ -112,7 +123,7 @@ def _access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Option
     return Prepared(
         strategy,
         lambda: strategy.access(infos, iterations),
-        len(infos) * iterations * len(ACCESS_PROPERTIES),
+        len(infos) * iterations * len(schema.access),
         "read",
         dataset,
     )
@@ -185,7 +196,8 @@ WORKLOADS: Dict[str, Workload] = {
         Workload(
             "access",
             "read role, cost, summary, finish, error, variant, structured of every info, 200 times"
-            " (reads=open-map: len of every tool part's state.input instead)",
+            " (reads=open-map: len of every tool part's state.input instead; another schema: its access"
+            " fields, or those named by read)",
             "read",
             (
                 Param("iterations", int, 200, "passes over every object", minimum=1),
@@ -195,6 +207,14 @@ WORKLOADS: Dict[str, Workload] = {
                     "seed",
                     "seed: the seed's 7 properties of every info; open-map: every tool part's state.input",
                     choices=ACCESS_READS,
+                    variant=True,
+                ),
+                Param(
+                    "read",
+                    str,
+                    "",
+                    "a non-built-in schema's top-level fields to read, comma-separated (default: the schema's"
+                    " access fields, the most frequent ones)",
                     variant=True,
                 ),
             ),
@@ -213,6 +233,7 @@ WORKLOADS: Dict[str, Workload] = {
             "message",
             (Param("limit", int, 50, "messages per page", minimum=1),),
             _page,
+            opencode_only=True,
         ),
         Workload(
             "filter_compacted",
@@ -220,6 +241,7 @@ WORKLOADS: Dict[str, Workload] = {
             "message",
             (_read_path(),),
             _filter_compacted,
+            opencode_only=True,
         ),
         Workload(
             "run_loop",
@@ -227,6 +249,7 @@ WORKLOADS: Dict[str, Workload] = {
             "message",
             (Param("growth", int, 0, "messages the prompt appends before each re-read", minimum=0), _read_path()),
             _run_loop,
+            opencode_only=True,
         ),
         Workload(
             "read_site",
@@ -243,10 +266,18 @@ WORKLOADS: Dict[str, Workload] = {
 }
 
 
-def _strategy(name: str) -> Type[Strategy]:
+def _strategy(name: str, schema: Optional[Schema] = None) -> Type[Strategy]:
     try:
-        return get_available(name)
+        return get_available(name, schema)
     except (UnknownStrategy, Unavailable) as error:
+        raise JobError(str(error)) from None
+
+
+def dataset_schema(job: Job, dataset: Dataset) -> Schema:
+    """The schema the job's strategy is built for: the job's edited file, else the dataset's."""
+    try:
+        return schema_of(dataset.manifest, job.schema, str(dataset.path))
+    except SchemaError as error:
         raise JobError(str(error)) from None
 
 
@@ -255,13 +286,23 @@ def prepare(job: Job, rounds: Optional[int] = None, strategy: Optional[Type[Stra
 
     ``job`` has been through ``harness.measure.catalogue.check``: its parameters are complete.
     """
-    strategy = strategy or _strategy(job.strategy)
     try:
         dataset = open_dataset(job.dataset, verify=job.verify_dataset)
     except DatasetError as error:
         raise JobError(str(error)) from None
+    workload = WORKLOADS[job.workload]
     try:
-        return WORKLOADS[job.workload].bind(job, strategy, dataset, rounds)
+        schema = dataset_schema(job, dataset)
+        if workload.opencode_only and not is_opencode(schema):
+            raise JobError(
+                f"workload {job.workload} reads opencode's sessions; dataset {dataset.path} has schema {schema.name!r}"
+            )
+        strategy = strategy or _strategy(job.strategy, schema)
+    except JobError:
+        dataset.close()
+        raise
+    try:
+        return workload.bind(job, strategy, dataset, rounds)
     except (MissingSession, ValueError) as error:
         dataset.close()
         raise JobError(str(error)) from None

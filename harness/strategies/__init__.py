@@ -12,11 +12,13 @@ names either a module that registers its strategy on import or a ``Strategy`` su
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import pkgutil
 import re
 from typing import Dict, List, Optional, Type
 
+from harness.schemas import OPENCODE, Schema
 from harness.strategies.base import Strategy
 from harness.strategies.cache import PREFIX, with_row_cache
 
@@ -96,8 +98,9 @@ def all_strategies() -> Dict[str, Type[Strategy]]:
     return dict(sorted(_REGISTRY.items()))
 
 
-def get(name: str) -> Type[Strategy]:
-    """The strategy called ``name``; ``cached:<name>`` wraps a fresh row cache around it.
+def get(name: str, schema: Optional[Schema] = None) -> Type[Strategy]:
+    """The strategy called ``name``, built for ``schema`` (None or the built-in one: as registered);
+    ``cached:<name>`` wraps a fresh row cache around it.
 
     Raises UnknownStrategy, suggesting the closest name, for a name not registered.
     """
@@ -105,14 +108,37 @@ def get(name: str) -> Type[Strategy]:
         base = name[len(PREFIX) :]
         if base.startswith(PREFIX):
             raise UnknownStrategy(name, [], f"{name!r} is malformed: the row cache wraps a strategy, not a cached one")
-        return with_row_cache(get(base))
-    alone = _builtin_alone(name)
-    if alone is not None:
-        return alone
-    strategies = all_strategies()
-    if name not in strategies:
-        raise UnknownStrategy(name, list(strategies))
-    return strategies[name]
+        return with_row_cache(get(base, schema))
+    strategy = _builtin_alone(name)
+    if strategy is None:
+        strategies = all_strategies()
+        if name not in strategies:
+            raise UnknownStrategy(name, list(strategies))
+        strategy = strategies[name]
+    if schema is None or schema == OPENCODE:
+        return strategy
+    return for_schema(strategy, schema)
+
+
+@functools.cache
+def for_schema(strategy: Type[Strategy], schema: Schema) -> Type[Strategy]:
+    """``strategy`` specialised for a non-built-in ``schema`` (built once per schema): a subclass
+    with the functions its ``schema_build`` returns, or one that reports itself unavailable (with
+    the reason) when it cannot run here or is written for opencode's schema only."""
+    ok, reason = strategy.available()
+    build = vars(strategy).get("schema_build")  # its own: a subclass building differently is not its base
+    if ok and build is None:
+        ok, reason = False, f"written for opencode's schema; it cannot be built for schema {schema.name!r}"
+    if ok:
+        try:
+            built = build.__func__(schema)
+        except ValueError as error:  # a schema it cannot express (msgspec refuses some field names)
+            ok, reason = False, f"cannot be built for schema {schema.name!r}: {error}"
+    if not ok:
+        return type(strategy.__name__, (strategy,), {"available": classmethod(lambda cls: (False, reason))})
+    functions = {key: staticmethod(function) for key, function in built.items()}
+    functions["open_map_access"] = Strategy.__dict__["open_map_access"]  # opencode's tool parts only
+    return type(strategy.__name__, (strategy,), {**functions, "schema": schema})
 
 
 def _builtin_alone(name: str) -> Optional[Type[Strategy]]:
@@ -133,9 +159,9 @@ class Unavailable(LookupError):
     """A registered strategy that cannot run on this interpreter (the message says why)."""
 
 
-def get_available(name: str) -> Type[Strategy]:
-    """``get(name)``, raising Unavailable with the reason when it cannot run here."""
-    strategy = get(name)
+def get_available(name: str, schema: Optional[Schema] = None) -> Type[Strategy]:
+    """``get(name, schema)``, raising Unavailable with the reason when it cannot run here."""
+    strategy = get(name, schema)
     ok, reason = strategy.available()
     if not ok:
         raise Unavailable(f"strategy {name!r} is unavailable here: {reason}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import platform
-from typing import Any, ClassVar, Dict, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, Optional, Sequence, Tuple
 
 
 class Strategy:
@@ -26,6 +26,10 @@ class Strategy:
     #: A control (a floor to compare against), not a strategy: its objects need not keep the row's
     #: content, so equivalence checks skip it.
     control: ClassVar[bool] = False
+    #: ``build(schema)`` -> this strategy's functions for a schema other than the built-in one
+    #: (``harness.strategies._from_schema``); None: it is written for opencode's schema only. Only a
+    #: class's own setting counts (a subclass that builds differently does not inherit its base's).
+    schema_build: ClassVar[Optional[Callable[[Any], Dict[str, Callable[..., Any]]]]] = None
 
     @classmethod
     def available(cls) -> Tuple[bool, str]:

@@ -15,6 +15,7 @@ from typing import Any, Tuple
 
 from harness.strategies import register
 from harness.strategies._classes import PerKindClasses, build_classes, hydrators
+from harness.strategies._from_schema import build_dataclass
 
 
 def _dataclass(name: str, keys: Tuple[str, ...]) -> type:
@@ -31,3 +32,4 @@ class Dataclass(PerKindClasses):
 
     info = staticmethod(_info)
     part = staticmethod(_part)
+    schema_build = staticmethod(build_dataclass)

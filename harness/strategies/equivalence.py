@@ -100,3 +100,24 @@ def first_difference(strategy: Any, stored: Iterable[Tuple[Tuple, List[Tuple]]])
             if found:
                 return part[ROW_ID], found
     return None
+
+
+def first_schema_difference(
+    strategy: Any, schema: Any, stored: Iterable[Tuple[Tuple, List[Tuple]]]
+) -> Optional[Tuple[str, str]]:
+    """``first_difference`` for a strategy built for a non-built-in ``schema``: a row's content is its
+    data with the schema's ids, projected onto the keys of the kind it builds as (every key for a row
+    of no kind), so the spread's extra keys are not compared and nothing of the kind's may be lost."""
+    from harness.strategies._from_schema import chooser, decoder
+
+    tables = [(name, table, decoder(table, name), chooser(table)) for name, table in schema.tables.items()]
+    for message, parts in stored:
+        for row, build in [(message, strategy.info)] + [(part, strategy.part) for part in parts]:
+            name, table, values_of, kind_of = tables[0] if row is message else tables[1]
+            values = values_of(row)
+            kind = kind_of(values)
+            keys = table.keys(kind) if kind is not None else tuple(values)
+            found = difference(_project(keys, values), _project(keys, strategy.to_dict(build(row))))
+            if found:
+                return row[ROW_ID], found
+    return None

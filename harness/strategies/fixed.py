@@ -14,6 +14,7 @@ from typing import Any, Dict, Tuple
 
 from harness.schema import info_keys, part_keys
 from harness.strategies import register
+from harness.strategies._from_schema import build_fixed
 from harness.strategies._kernel import ASSISTANT_ONLY, item_kernel, open_map_kernel
 from harness.strategies.base import Strategy
 
@@ -53,3 +54,4 @@ class Fixed(Strategy):
 
     access = staticmethod(item_kernel(ASSISTANT_ONLY))
     open_map_access = staticmethod(open_map_kernel("items"))
+    schema_build = staticmethod(build_fixed)

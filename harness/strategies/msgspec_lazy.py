@@ -18,6 +18,7 @@ msgspec decodes; ``Raw.copy()`` would keep only the map's bytes, at about 40 % m
 from __future__ import annotations
 
 from harness.strategies import register
+from harness.strategies._from_schema import build_msgspec_lazy
 from harness.strategies._msgspec_types import MsgspecStrategy, build, decoders, lazy_to_dict
 
 _info, _part = decoders(build(gc=False, typed=True, lazy=True))
@@ -31,3 +32,4 @@ class MsgspecLazy(MsgspecStrategy):
     info = staticmethod(_info)
     part = staticmethod(_part)
     to_dict = staticmethod(lazy_to_dict)
+    schema_build = staticmethod(build_msgspec_lazy)

@@ -13,6 +13,7 @@ gc=False is safe here: the objects form no reference cycles.
 from __future__ import annotations
 
 from harness.strategies import register
+from harness.strategies._from_schema import msgspec_builder
 from harness.strategies._msgspec_types import MsgspecStrategy, build, converters
 
 _info, _part = converters(build(gc=False, typed=True))
@@ -25,3 +26,4 @@ class MsgspecNoGC(MsgspecStrategy):
 
     info = staticmethod(_info)
     part = staticmethod(_part)
+    schema_build = staticmethod(msgspec_builder(gc=False))

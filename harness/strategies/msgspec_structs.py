@@ -15,6 +15,7 @@ build as ``OtherUser``.
 from __future__ import annotations
 
 from harness.strategies import register
+from harness.strategies._from_schema import msgspec_builder
 from harness.strategies._msgspec_types import MsgspecStrategy, build, converters
 
 _info, _part = converters(build(gc=True, typed=True))
@@ -27,3 +28,4 @@ class MsgspecStructs(MsgspecStrategy):
 
     info = staticmethod(_info)
     part = staticmethod(_part)
+    schema_build = staticmethod(msgspec_builder(gc=True))

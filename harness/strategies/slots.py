@@ -17,6 +17,7 @@ from harness.strategies._classes import (
     hydrators,
     slots_class,
 )
+from harness.strategies._from_schema import build_slots
 
 _info, _part = hydrators(*build_classes(slots_class))
 
@@ -28,3 +29,4 @@ class Slots(PerKindClasses):
 
     info = staticmethod(_info)
     part = staticmethod(_part)
+    schema_build = staticmethod(build_slots)

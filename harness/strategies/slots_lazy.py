@@ -14,23 +14,15 @@ decoding. Still tracked by CPython's GC: every object (a class instance always i
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Dict, Tuple
 
 from harness.schema import INFO_KEYS, NESTED_KEYS, OPEN_MAPS, PART_KEYS
 from harness.strategies import register
 from harness.strategies._classes import PerKindClasses, class_name, hydrators, slots_class
+from harness.strategies._from_schema import LAZY_SUFFIX, build_slots_lazy, compact_dumps, decoding_property
 from harness.strategies._kernel import open_map_kernel
 
-TEXT_SUFFIX = "_json"
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def _decoding(key: str) -> property:
-    namespace: Dict[str, Any] = {"loads": json.loads}
-    source = f"def {key}(self):\n    text = self.{key}{TEXT_SUFFIX}\n    return None if text is None else loads(text)\n"
-    exec(compile(source, f"<lazy {key}>", "exec"), namespace)
-    return property(namespace[key], doc=f"{key}, decoded from its JSON text on each read")
+TEXT_SUFFIX = LAZY_SUFFIX
 
 
 def lazy_class(kind: str, keys: Tuple[str, ...], suffix: str) -> Callable[..., Any]:
@@ -40,9 +32,9 @@ def lazy_class(kind: str, keys: Tuple[str, ...], suffix: str) -> Callable[..., A
     stored = tuple(key + TEXT_SUFFIX if key in lazy else key for key in keys)
     cls = slots_class(class_name(kind, suffix), stored)
     for key in lazy:
-        setattr(cls, key, _decoding(key))
+        setattr(cls, key, decoding_property(key, TEXT_SUFFIX))
     cls._keys, cls._schema_keys = stored, keys  # type: ignore[attr-defined]
-    namespace: Dict[str, Any] = {"cls": cls, "dumps": _dumps}
+    namespace: Dict[str, Any] = {"cls": cls, "dumps": compact_dumps}
     arguments = []
     for key in keys:
         if key in lazy:
@@ -87,3 +79,4 @@ class SlotsLazy(PerKindClasses):
     part = staticmethod(_part)
     to_dict = staticmethod(to_dict)
     open_map_access = staticmethod(open_map_kernel("attributes"))
+    schema_build = staticmethod(build_slots_lazy)

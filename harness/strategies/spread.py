@@ -13,6 +13,7 @@ from typing import Any, Dict, Tuple
 
 from harness.schema import ACCESS_PROPERTIES
 from harness.strategies import register
+from harness.strategies._from_schema import build_spread
 from harness.strategies._kernel import item_kernel, open_map_kernel
 from harness.strategies.base import Strategy
 
@@ -42,3 +43,4 @@ class Spread(Strategy):
 
     access = staticmethod(item_kernel(tuple(k for k in ACCESS_PROPERTIES if k != "role")))
     open_map_access = staticmethod(open_map_kernel("items"))
+    schema_build = staticmethod(build_spread)

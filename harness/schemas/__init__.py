@@ -1,0 +1,26 @@
+"""Schemas as data: the schema object, its JSON file, the built-in opencode schema.
+
+``OPENCODE`` is opencode's schema (``harness.schema`` as an object); ``load_schema(path)`` reads an
+edited or inferred one (``harness.schemas.codec`` describes the file); ``infer`` builds one from rows
+in one pass; ``codegen.python_source`` writes the classes a user can paste.
+"""
+
+from __future__ import annotations
+
+from harness.schemas.codec import SchemaError, dumps, load_schema, loads
+from harness.schemas.model import Access, Field, Kind, Schema, Table, Type
+from harness.schemas.opencode import OPENCODE
+
+__all__ = [
+    "OPENCODE",
+    "Access",
+    "Field",
+    "Kind",
+    "Schema",
+    "SchemaError",
+    "Table",
+    "Type",
+    "dumps",
+    "load_schema",
+    "loads",
+]

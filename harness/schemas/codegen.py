@@ -1,0 +1,256 @@
+"""Python source for a schema's classes, to paste into an application: ``python_source(schema, style)``.
+
+Styles:
+
+- ``msgspec``: one ``msgspec.Struct`` per kind with ``gc=False`` (the objects form no reference
+  cycles, so the cyclic GC never needs to track them), fields in the schema's order, optional ones
+  defaulting to None (``omit_defaults``), a tagged union on the discriminator when the table has one
+  (the tag readable as a class attribute), nested objects as Structs of their own (identical ones
+  share a class), arrays as tuples, records as ``Dict[str, T]``, open values as ``Any``; plus
+  ``<TABLE>_CLASSES`` (class per discriminator value), ``<TABLE>_OTHER`` and
+  ``<table>_from_json(data)``. With a default kind, ``Other<Table>`` (the default kind's fields, the
+  discriminator an ordinary field) takes rows of any other value, as ``<TABLE>_OTHER``; without one,
+  a value the union does not list raises ``msgspec.ValidationError``. A field name holding ``\\``,
+  ``"`` or a control character cannot be a msgspec field: ValueError.
+- ``msgspec-lazy``: ``msgspec`` (``gc=False``) with every open value (records, ``any``) a
+  ``msgspec.Raw`` field ``<attr>_raw`` holding its JSON undecoded, and a property ``<attr>`` that
+  decodes it on every read (keep the value when reading it repeatedly); decode rows with
+  ``<table>_from_json`` (the Raw fields cannot be converted from decoded values).
+- ``slots``: one plain ``__slots__`` class per kind (the top level only: nested values stay the dicts
+  ``json.loads`` makes, as the ``slots`` strategy measures them), with ``from_dict(d)``; absent
+  optionals are None, keys outside the schema are dropped; ``<table>_from_dict(d)`` picks the class
+  by the discriminator (an unlisted value builds as the table's default kind, or stays the dict).
+
+A field name that is not a Python identifier (or is a keyword, or starts with ``_``) gets an
+attribute name of its own (``msgspec.field(name=...)`` keeps the JSON key; ``slots`` maps it).
+The ids the store adds (``Table.ids``) are optional fields at the end. The same source is what
+the harness executes to build these strategies for a non-built-in schema.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Dict, List, Optional, Tuple
+
+from harness.schemas.model import Field, Kind, Schema, Table, Type
+
+STYLES: Tuple[str, ...] = ("msgspec", "msgspec-lazy", "slots")
+#: The attribute a lazy Struct keeps an open value's undecoded JSON in (``<attr>_raw``).
+RAW_SUFFIX = "_raw"
+#: What msgspec refuses in a (renamed) field name.
+_NOT_MSGSPEC = re.compile(r'["\\\x00-\x1f]')
+_SCALAR_ANNOTATIONS = {"str": "str", "int": "int", "float": "float", "num": "Union[int, float]", "bool": "bool"}
+
+
+def class_name(text: str, suffix: str = "") -> str:
+    """``step-finish`` -> ``StepFinish`` + suffix; a name that would not be an identifier gets ``K``."""
+    words = re.split(r"[^0-9A-Za-z]+", text)
+    name = "".join(word[:1].upper() + word[1:] for word in words if word) + suffix
+    return name if name and name.isidentifier() and not name[0].isdigit() else "K" + name
+
+
+def attribute(name: str, taken: Optional[set] = None) -> str:
+    """A Python attribute name for a JSON key: the key itself when it can be one."""
+    safe = name if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_") else None
+    if safe is None:
+        safe = "f_" + re.sub(r"\W", "_", name).lstrip("_")
+        if not safe.isidentifier():
+            safe = "f_"
+    taken = set() if taken is None else taken
+    base, n = safe, 1
+    while safe in taken:
+        n += 1
+        safe = f"{base}_{n}"
+    taken.add(safe)
+    return safe
+
+
+def _optional(field: Field) -> bool:
+    return not field.required or field.type.nullable
+
+
+class _Msgspec:
+    """Emits the Struct classes of one schema, nested ones first, identical ones once."""
+
+    def __init__(self, gc: bool, lazy: bool = False) -> None:
+        self.options = f"gc={gc}, kw_only=True, omit_defaults=True"
+        self.lazy = lazy
+        self.blocks: List[str] = []
+        self.names: Dict[Type, str] = {}
+        self.used: set = set()
+
+    def unique(self, wanted: str) -> str:
+        name, n = wanted, 1
+        while name in self.used:
+            n += 1
+            name = f"{wanted}{n}"
+        self.used.add(name)
+        return name
+
+    def annotation(self, kind: Type, name: str) -> str:
+        if kind.kind in _SCALAR_ANNOTATIONS:
+            return _SCALAR_ANNOTATIONS[kind.kind]
+        if kind.kind == "null":
+            return "None"
+        if kind.kind == "union":
+            options = [o for o in kind.options if o != "null"]
+            inner = [_SCALAR_ANNOTATIONS[o] for o in options]
+            text = inner[0] if len(inner) == 1 else f"Union[{', '.join(inner)}]"
+            return f"Optional[{text}]" if "null" in kind.options else text
+        if kind.kind == "object":
+            return self.struct(kind, name)
+        if kind.kind == "array":
+            return f"Tuple[{self.annotation(kind.item, name)}, ...]"  # type: ignore[arg-type]
+        if kind.kind == "record":
+            return f"Dict[str, {self.annotation(kind.item, name + 'Value')}]"  # type: ignore[arg-type]
+        return "Any"
+
+    def struct(self, kind: Type, name: str) -> str:
+        if kind in self.names:
+            return self.names[kind]
+        name = self.unique(class_name(name))
+        self.names[kind] = name
+        self.emit(name, kind.fields, self.options)
+        return name
+
+    def emit(self, name: str, fields: Tuple[Field, ...], options: str, head: Tuple[str, ...] = ()) -> None:
+        taken: set = set()
+        lines, properties = [*head], []
+        for field in fields:
+            if _NOT_MSGSPEC.search(field.name):
+                raise ValueError(f"msgspec allows no '\\', '\"' or control character in a field name: {field.name!r}")
+            attr = attribute(field.name, taken)
+            if self.lazy and field.type.open:
+                raw = attribute(attr + RAW_SUFFIX, taken)
+                lines.append(f"    {raw}: msgspec.Raw = msgspec.field(default=None, name={field.name!r})")
+                properties.append(
+                    f"    @property\n    def {attr}(self):\n        raw = self.{raw}\n"
+                    "        return None if raw is None else msgspec.json.decode(raw)"
+                )
+                continue
+            hint = self.annotation(field.type, name + class_name(field.name))
+            optional = _optional(field)
+            if optional and not hint.startswith("Optional[") and hint not in ("Any", "None"):
+                hint = f"Optional[{hint}]"
+            renamed = f"name={field.name!r}" if attr != field.name else ""
+            if optional:
+                default = f"msgspec.field(default=None, {renamed})" if renamed else "None"
+                lines.append(f"    {attr}: {hint} = {default}")
+            else:
+                lines.append(f"    {attr}: {hint}" + (f" = msgspec.field({renamed})" if renamed else ""))
+        body = "\n".join(lines) or "    pass"
+        if properties:
+            body += "\n\n" + "\n\n".join(properties)
+        self.blocks.append(f"class {name}(msgspec.Struct, {options}):\n{body}\n")
+
+
+def _kind_fields(table: Table, kind: Kind) -> Tuple[Field, ...]:
+    return kind.fields + tuple(Field(key, Type("union", options=("str", "null")), False) for key in table.ids)
+
+
+def _msgspec_source(schema: Schema, gc: bool = False, lazy: bool = False) -> str:
+    emitter = _Msgspec(gc, lazy)
+    tails: List[str] = []
+    for table_name, table in schema.tables.items():
+        classes = []
+        for kind in table.kinds:
+            name = emitter.unique(class_name(kind.tag, class_name(table_name) if table.discriminator else ""))
+            options = emitter.options
+            head: Tuple[str, ...] = ()
+            if table.discriminator:
+                options = f"tag_field={table.discriminator!r}, tag={kind.tag!r}, " + options
+                head = (f"    {attribute(table.discriminator)}: ClassVar[str] = {kind.tag!r}",)
+            emitter.emit(name, _kind_fields(table, kind), options, head)
+            classes.append((kind.tag, name))
+        tails.append(_msgspec_table(emitter, table_name, table, classes))
+    what = "open values kept as msgspec.Raw JSON, decoded on each read" if lazy else f"gc={gc}"
+    header = (
+        f"# msgspec Structs for the schema {schema.name!r} ({what}).\n\n"
+        "from typing import Any, ClassVar, Dict, Optional, Tuple, Union\n\nimport msgspec\n"
+    )
+    return "\n\n".join([header, *emitter.blocks, *tails])
+
+
+def _msgspec_table(emitter: _Msgspec, table_name: str, table: Table, classes: List[Tuple[str, str]]) -> str:
+    """The union, the class per discriminator value, the class for other values and the decoder."""
+    upper, alias = table_name.upper(), class_name(table_name) + ("Union" if table.discriminator else "Type")
+    names = [name for _, name in classes]
+    target = f"Union[{', '.join(names)}]" if len(names) > 1 else names[0]
+    pairs = ", ".join(f"{tag!r}: {name}" for tag, name in classes)
+    default = table.kind(table.default) if table.default and table.discriminator else None
+    if default is None:
+        return (
+            f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n{upper}_OTHER = None\n"
+            f"{table_name}_from_json = msgspec.json.Decoder({alias}).decode\n"
+        )
+    other = emitter.unique("Other" + class_name(table_name))
+    tag = Field(table.discriminator, Type("union", options=("str", "null")), False)  # type: ignore[arg-type]
+    emitter.emit(other, (tag,) + _kind_fields(table, default), emitter.options)
+    return (
+        f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n"
+        f"#: Rows of any other {table.discriminator!r} build as {table.default!r}, keeping their own value.\n"
+        f"{upper}_OTHER = {other}\n"
+        f"_{table_name}_union = msgspec.json.Decoder({alias}).decode\n"
+        f"_{table_name}_other = msgspec.json.Decoder({other}).decode\n\n\n"
+        f"def {table_name}_from_json(data):\n"
+        f"    try:\n        return _{table_name}_union(data)\n"
+        f"    except msgspec.ValidationError:\n        return _{table_name}_other(data)\n"
+    )
+
+
+def _slots_class(name: str, keys: Tuple[str, ...]) -> str:
+    taken: set = set()
+    attrs = [attribute(key, taken) for key in keys]
+    init = "".join(f"\n        self.{attr} = {attr}" for attr in attrs) or "\n        pass"
+    reads = ", ".join(f"get({key!r})" for key in keys)
+    return (
+        f"class {name}:\n"
+        f"    __slots__ = ({''.join(repr(attr) + ', ' for attr in attrs)})\n"
+        f"    _keys = ({''.join(repr(key) + ', ' for key in keys)})\n\n"
+        f"    def __init__(self, {', '.join(attrs)}):{init}\n\n"
+        f"    @classmethod\n"
+        f"    def from_dict(cls, d):\n"
+        f"        get = d.get\n"
+        f"        return cls({reads})\n"
+    )
+
+
+def _slots_source(schema: Schema) -> str:
+    blocks = [f"# __slots__ classes for the schema {schema.name!r}, one per kind; nested values stay dicts.\n"]
+    used: set = set()
+    for table_name, table in schema.tables.items():
+        mapping = []
+        for kind in table.kinds:
+            name = class_name(kind.tag, class_name(table_name) if table.discriminator else "")
+            while name in used:
+                name += "_"
+            used.add(name)
+            blocks.append(_slots_class(name, table.keys(kind)))
+            mapping.append((kind.tag, name))
+        upper = table_name.upper()
+        if table.discriminator:
+            default = dict(mapping).get(table.default) if table.default else None
+            pairs = ", ".join(f"{tag!r}: {name}" for tag, name in mapping)
+            fallback = f"{default}.from_dict(d)" if default else "d"
+            blocks.append(
+                f"{upper}_CLASSES = {{{pairs}}}\n\n\n"
+                f"def {table_name}_from_dict(d):\n"
+                f"    cls = {upper}_CLASSES.get(d.get({table.discriminator!r}))\n"
+                f"    return {fallback} if cls is None else cls.from_dict(d)\n"
+            )
+        else:
+            blocks.append(f"def {table_name}_from_dict(d):\n    return {mapping[0][1]}.from_dict(d)\n")
+    return "\n\n".join(blocks)
+
+
+def python_source(schema: Schema, style: str, gc: bool = False) -> str:
+    """The classes of ``schema`` in ``style`` (``msgspec``, ``msgspec-lazy`` or ``slots``) as Python source; ``gc``: the
+    msgspec Structs' ``gc`` option (False unless measuring the tracked variant)."""
+    if style == "msgspec":
+        return _msgspec_source(schema, gc)
+    if style == "msgspec-lazy":
+        return _msgspec_source(schema, gc=False, lazy=True)
+    if style == "slots":
+        return _slots_source(schema)
+    raise ValueError(f"unknown code style {style!r}; choose from {', '.join(STYLES)}")

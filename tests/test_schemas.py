@@ -1,0 +1,182 @@
+"""The schema object: the built-in one says what harness.schema says, JSON round trips, nonsense is
+named by file and path, and generated source compiles and rebuilds the rows' content."""
+
+import json
+
+import pytest
+
+from harness import schema as opencode_constants
+from harness.canonical import to_stored
+from harness.generate import generate
+from harness.schemas import OPENCODE, SchemaError, dumps, load_schema, loads
+from harness.schemas.codec import to_json
+from harness.schemas.codegen import python_source
+from harness.schemas.model import walk
+
+
+def test_opencode_key_orders_are_harness_schemas():
+    message, part = OPENCODE.message, OPENCODE.part
+    assert {kind.tag: message.keys(kind) for kind in message.kinds} == opencode_constants.INFO_KEYS
+    assert {kind.tag: part.keys(kind) for kind in part.kinds} == opencode_constants.PART_KEYS
+    assert (message.discriminator, part.discriminator) == ("role", "type")
+    assert OPENCODE.access_fields() == opencode_constants.ACCESS_PROPERTIES
+    assert [access.operation for access in OPENCODE.access[:2]] == ["len", "add"]
+
+
+def test_opencode_open_maps_and_nested_keys_are_harness_schemas():
+    open_maps, nested = {}, {}
+    for table in OPENCODE.tables.values():
+        for kind in table.kinds:
+            for path, field in walk(kind.fields):
+                owner = kind.tag if len(path) == 1 else path[-2]
+                if field.type.open:
+                    open_maps.setdefault(owner, set()).add(path[-1])
+                if field.type.kind == "object" and path[-1] in opencode_constants.NESTED_KEYS:
+                    nested[path[-1]] = tuple(f.name for f in field.type.fields)
+    assert nested == opencode_constants.NESTED_KEYS
+    expected = {owner: set(keys) for owner, keys in opencode_constants.OPEN_MAPS.items()}
+    assert {owner: keys for owner, keys in open_maps.items() if owner in expected} == expected
+
+
+def test_schema_json_round_trips(tmp_path):
+    path = tmp_path / "opencode.schema.json"
+    path.write_text(dumps(OPENCODE))
+    assert load_schema(path) == OPENCODE
+    assert hash(load_schema(path)) == hash(OPENCODE)
+
+
+def _edited(change):
+    value = to_json(OPENCODE)
+    change(value)
+    return json.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        (lambda v: v.update(version=7), "$.version"),
+        (lambda v: v["tables"]["message"]["kinds"]["user"].update(time="strr"), "$.tables.message.kinds.user.time"),
+        (lambda v: v["tables"]["part"]["kinds"]["patch"].update(files=["str", "int"]), "kinds.patch.files"),
+        (lambda v: v["tables"]["message"].update(default="robot"), "$.tables.message.default"),
+        (lambda v: v["tables"].pop("message"), "$.tables"),
+        (lambda v: v["access"].update(cost="multiply"), "$.access.cost"),
+        (lambda v: v["access"].update(finish="add"), "$.access.finish"),
+        (lambda v: v["access"].update(cost="len"), "$.access.cost"),
+        (lambda v: v["tables"]["message"]["kinds"].update(user=[1]), "$.tables.message.kinds.user"),
+        (lambda v: v["tables"]["message"]["kinds"]["user"].update(id="str"), "kinds.user"),
+        (lambda v: v["tables"]["part"]["kinds"]["tool"].update(state={"*": "str", "x": "int"}), "kinds.tool.state"),
+    ],
+)
+def test_nonsense_names_file_and_path(tmp_path, change, where):
+    path = tmp_path / "edited.schema.json"
+    path.write_text(_edited(change))
+    with pytest.raises(SchemaError) as raised:
+        load_schema(path)
+    message = str(raised.value)
+    assert str(path) in message and where in message and "\n" not in message
+
+
+def test_not_json_and_missing_file(tmp_path):
+    with pytest.raises(SchemaError, match="not JSON"):
+        loads("{", "x.json")
+    with pytest.raises(SchemaError, match="cannot read schema"):
+        load_schema(tmp_path / "absent.json")
+
+
+def _rows():
+    for message, parts in to_stored(generate("realistic", 4, 150).records):
+        yield "message", message[-1]
+        for part in parts:
+            yield "part", part[-1]
+
+
+def _content(value):
+    """JSON content without None-valued keys (an absent optional and a null read the same), arrays as lists."""
+    if isinstance(value, dict):
+        return {key: _content(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_content(item) for item in value]
+    return value
+
+
+@pytest.mark.requires("msgspec")
+@pytest.mark.parametrize("style", ["msgspec", "msgspec-lazy"])
+def test_msgspec_sources_compile_and_decode_rows(style):
+    import msgspec
+
+    namespace = {}
+    exec(compile(python_source(OPENCODE, style), "generated.py", "exec"), namespace)
+    tools = 0
+    for table, data in _rows():
+        obj = namespace[f"{table}_from_json"](data)
+        assert obj.__struct_config__.gc is False
+        values = json.loads(data)
+        kept = {key: value for key, value in values.items() if key in obj.__struct_encode_fields__}
+        tag = OPENCODE.tables[table].discriminator
+        kept[tag] = values[tag]
+        assert _content(msgspec.json.decode(msgspec.json.encode(obj))) == _content(kept)
+        if table == "part" and values["type"] == "tool":
+            tools += 1
+            if style == "msgspec-lazy":  # the open map stays JSON until read
+                assert isinstance(obj.state.input_raw, msgspec.Raw)
+                assert obj.state.input == values["state"].get("input")
+    assert tools
+
+
+@pytest.mark.requires("msgspec")
+def test_field_names_and_tags_cannot_break_the_generated_source():
+    import msgspec
+
+    hostile = 'x", gc=True) #\n"""'
+    value = to_json(OPENCODE)
+    value["name"] = hostile
+    value["tables"]["part"]["kinds"][hostile] = {"class": "int", "0day": "str", "a-b?": "any"}
+    schema = loads(json.dumps(value))
+    part = {"type": hostile, "class": 1, "0day": "d", "a-b": {"k": [1]}}
+    for style in ("msgspec", "msgspec-lazy"):
+        namespace = {}
+        exec(compile(python_source(schema, style), "generated.py", "exec"), namespace)
+        decoded = namespace["part_from_json"](json.dumps(part))
+        assert msgspec.json.decode(msgspec.json.encode(decoded)) == part
+    value["tables"]["message"]["kinds"]["user"][hostile + "?"] = "str"
+    schema = loads(json.dumps(value))
+    namespace = {}
+    exec(compile(python_source(schema, "slots"), "generated.py", "exec"), namespace)
+    obj = namespace["part_from_dict"](part)
+    assert {key: getattr(obj, attr) for key, attr in zip(obj._keys, obj.__slots__) if key in part} == part
+    with pytest.raises(ValueError, match="msgspec allows no"):
+        python_source(schema, "msgspec")
+    from harness.strategies import get
+
+    ok, reason = get("msgspec-nogc", schema).available()
+    assert not ok and "msgspec allows no" in reason
+    assert get("slots", schema).available() == (True, "")
+
+
+def test_slots_source_compiles_and_builds_rows():
+    namespace = {}
+    exec(compile(python_source(OPENCODE, "slots"), "generated.py", "exec"), namespace)
+    for table, data in _rows():
+        values = json.loads(data)
+        obj = namespace[f"{table}_from_dict"](values)
+        if isinstance(obj, dict):  # an unlisted part type stays the dict
+            assert values["type"] not in opencode_constants.PART_KEYS
+            continue
+        built = {key: getattr(obj, attr) for key, attr in zip(obj._keys, obj.__slots__)}
+        kept = {key: value for key, value in values.items() if key in obj._keys}
+        assert _content(built) == _content(kept)
+
+
+def test_unknown_style():
+    with pytest.raises(ValueError, match="unknown code style"):
+        python_source(OPENCODE, "cobol")
+
+
+def test_the_readme_example_schema_is_valid():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("### The schema file", 1)[1].split("```json\n", 1)[1].split("```", 1)[0]
+    schema = loads(block, "README.md")
+    assert schema.message.kind("order").field("tags").type.kind == "record"
+    assert schema.message.kind("order").field("coupon-code").required is False
