@@ -1,7 +1,8 @@
 """``import rows``: an application's own JSON rows as a harness dataset, its schema inferred on the way.
 
-Sources: a JSON Lines file (one object per line; blank lines skipped) or one table of an SQLite
-database, read read-only (``mode=ro``), whose ``data`` column holds each row's JSON object. The rows
+Sources: a JSON Lines file (UTF-8, one object per line; blank lines and a byte-order mark skipped)
+or one table of an SQLite database, read read-only (``mode=ro``), whose ``data`` column holds each
+row's JSON object. The rows
 are stored as messages without parts in the dataset layout of ``harness.store``:
 
 - ``id``: the ``--id-column`` value as text, else the row number (the line number for JSONL);
@@ -77,7 +78,7 @@ def jsonl_rows(path: Path) -> Iterator[Row]:
             for number, raw in enumerate(handle, 1):
                 where = f"{path} line {number}"
                 try:
-                    text = raw.decode("utf-8").strip()
+                    text = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
                 except UnicodeDecodeError:
                     raise RowsError(f"{where}: not UTF-8 text") from None
                 if text:
@@ -131,7 +132,8 @@ def sqlite_rows(source: SqliteSource) -> Iterator[Row]:
                     except UnicodeDecodeError:
                         raise RowsError(f"{where}: column {source.data!r} is not UTF-8 text") from None
                 if not isinstance(data, str):
-                    raise RowsError(f"{where}: column {source.data!r} holds {type(data).__name__}, not JSON text")
+                    held = "NULL" if data is None else f"a number ({data!r})"
+                    raise RowsError(f"{where}: column {source.data!r} holds {held}, not JSON text")
                 created = position if isinstance(position, int) and not isinstance(position, bool) else number
                 text = data.strip()
                 session = DEFAULT_SESSION if group is None else str(group)

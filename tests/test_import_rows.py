@@ -237,6 +237,11 @@ def sqlite_table(path, body_rows):
         (lambda p: sqlite_table(p / "a.db", [("1", "{}")]), ("--table", "t", "--id-column", "pk"), "no column 'pk'"),
         (lambda p: sqlite_table(p / "a.db", [("1", '{"a": 1}'), ("2", "3")]), ("--table", "t"), "row 2: not a JSON"),
         (
+            lambda p: sqlite_table(p / "a.db", [("1", '{"a": 1}'), ("2", None)]),
+            ("--table", "t"),
+            "row 2: column 'data' holds NULL",
+        ),
+        (
             lambda p: sqlite_table(p / "a.db", [("1", '{"a": 1}'), ("1", '{"a": 2}')]),
             ("--table", "t", "--id-column", "id"),
             "duplicate id '1'",
@@ -256,6 +261,12 @@ def test_bad_input_is_one_line_exit_2_and_no_dataset(tmp_path, capsys, make, ext
     assert main([*argv, *extra, "--out", str(out)]) == 2
     assert message in error_line(capsys)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in"]
+
+
+def test_a_byte_order_mark_is_no_row(tmp_path):
+    source = tmp_path / "bom.jsonl"
+    source.write_bytes(b"\xef\xbb\xbf" + json.dumps({"a": 1}).encode() + b"\n")
+    assert main(["import", "rows", "--jsonl", str(source), "--out", str(tmp_path / "bom.sqlite")]) == 0
 
 
 def test_usage_errors(tmp_path, capsys):
@@ -294,3 +305,26 @@ def test_schema_equivalence_finds_a_lost_field(imported):
         "1",
         "amount: expected 0, found None",
     )
+
+
+@pytest.mark.parametrize("profile, messages", [("reference", 300), ("realistic", 400)])
+def test_the_builders_applied_to_opencodes_schema_match_the_registered_strategies(profile, messages):
+    """``get(name, OPENCODE)`` is the registered strategy; building it from the OPENCODE object instead
+    (``for_schema``) keeps every opencode row's content and gives today's access float exactly."""
+    from harness.canonical import to_stored
+    from harness.generate import generate
+    from harness.strategies import for_schema
+    from harness.strategies.equivalence import first_difference
+
+    stored = list(to_stored(generate(profile, 5, messages).records))
+    messages_rows = [message for message, _ in stored]
+    checked = 0
+    for name in FROM_SCHEMA:
+        registered, built = get(name), for_schema(get(name), OPENCODE)
+        if not built.available()[0]:
+            continue
+        assert first_difference(built, stored) is None, name
+        today = registered.access([registered.info(row) for row in messages_rows], 2)
+        assert built.access([built.info(row) for row in messages_rows], 2) == today, name
+        checked += 1
+    assert checked >= 6

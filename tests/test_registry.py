@@ -96,3 +96,19 @@ def test_entry_point_plugins_load_and_broken_ones_are_reported():
         env=env,
     )
     assert verified.returncode == 0 and "example-plugin: ok" in verified.stdout
+
+
+def test_one_builtin_strategy_is_found_without_importing_the_others():
+    code = (
+        "import sys\n"
+        "from harness.strategies import get, all_strategies\n"
+        "assert get('slots-lazy').name == 'slots-lazy'\n"
+        "names = [m.split('.')[-1] for m in sys.modules if m.startswith('harness.strategies.')]\n"
+        "loaded = sorted(name for name in names if not name.startswith('_'))\n"
+        "print(','.join(loaded))\n"
+        "assert get('msgspec').name == 'msgspec' and len(all_strategies()) > 20\n"  # a module named apart
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.strip().split(","))
+    assert loaded == {"base", "cache", "slots_lazy"}

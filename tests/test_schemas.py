@@ -60,6 +60,8 @@ def _edited(change):
         (lambda v: v["tables"]["message"].update(default="robot"), "$.tables.message.default"),
         (lambda v: v["tables"].pop("message"), "$.tables"),
         (lambda v: v["access"].update(cost="multiply"), "$.access.cost"),
+        (lambda v: v["access"].update(finish="add"), "$.access.finish"),
+        (lambda v: v["access"].update(cost="len"), "$.access.cost"),
         (lambda v: v["tables"]["message"]["kinds"].update(user=[1]), "$.tables.message.kinds.user"),
         (lambda v: v["tables"]["message"]["kinds"]["user"].update(id="str"), "kinds.user"),
         (lambda v: v["tables"]["part"]["kinds"]["tool"].update(state={"*": "str", "x": "int"}), "kinds.tool.state"),

@@ -15,7 +15,8 @@ object of fields, ``{"*": T}`` (a record keyed by data, values of type T) or ``[
 dicts, or are refused where objects are needed); ``ids`` are the keys the store adds from the row's
 columns (row id, session id, a part's message id). ``access`` is the access workload's reads in
 order, each field with its operation: ``len`` (add its length), ``add`` (add the number), ``truth``
-(add 1 when truthy); None values are skipped.
+(add 1 when truthy); None values are skipped. ``add`` on a field some kind types as other than a
+number, or ``len`` on one typed as a number or a bool, is nonsense too.
 """
 
 from __future__ import annotations
@@ -182,7 +183,27 @@ def from_json(value: Any) -> Schema:
         if operation not in OPERATIONS:
             raise _Nonsense(f"$.access.{key}", f"expected an operation of {', '.join(OPERATIONS)}, found {operation!r}")
         access.append(Access(_name(key, "$.access"), operation))
+        _check_operation(tables["message"], key, operation)
     return Schema(name, tables, tuple(access))
+
+
+#: The types an access operation can apply to (``any`` and ``null`` always can: checked when read).
+_OPERANDS = {"add": {"int", "float", "num"}, "len": {"str", "array", "object", "record"}}
+
+
+def _check_operation(table: Table, key: str, operation: str) -> None:
+    """``_Nonsense`` when ``operation`` cannot apply to field ``key`` as some kind types it."""
+    wanted = _OPERANDS.get(operation)
+    if wanted is None:
+        return
+    for kind in table.kinds:
+        field = kind.field(key)
+        if field is None:
+            continue
+        found = set(field.type.options) if field.type.kind == "union" else {field.type.kind}
+        wrong = found - wanted - {"any", "null"}
+        if wrong:
+            raise _Nonsense(f"$.access.{key}", f"{operation!r} cannot apply to {sorted(wrong)[0]} (kind {kind.tag!r})")
 
 
 def loads(text: str, source: str = "<schema>") -> Schema:
