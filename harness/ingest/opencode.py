@@ -11,7 +11,6 @@ names no source path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 from pathlib import Path
@@ -22,18 +21,11 @@ from harness.ingest.anonymise import Anonymiser
 from harness.ingest.source import Source, snapshot
 from harness.ingest.writer import write_rows
 from harness.jsonfmt import js_dumps
+from harness.measure.job import file_sha256
 from harness.store import check_target, ensure_directory
 
 PROFILE = "opencode-import"
 _ID_COLUMNS = {"id", "session_id", "message_id"}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _anonymised_row(row: tuple, names: Sequence[str], anonymiser: Anonymiser) -> tuple:
