@@ -200,13 +200,13 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
 CODE_STYLES = {"msgspec-nogc": "msgspec", "msgspec-lazy": "msgspec-lazy"}
 
 
-def code_for(manifest: Dict[str, Any], best: Optional[str]) -> str:
-    """The source to adopt ``best`` for the dataset's schema (opencode's unless the manifest records
-    another), with a first comment saying what it is."""
+def code_for(manifest: Dict[str, Any], best: Optional[str], schema_file: Optional[Path] = None) -> str:
+    """The source to adopt ``best`` for the dataset's schema (an edited ``schema_file``, else
+    opencode's unless the manifest records another), with a first comment saying what it is."""
     from harness.schemas.codegen import python_source
     from harness.schemas.stored import schema_of
 
-    schema = schema_of(manifest)
+    schema = schema_of(manifest, schema_file)
     style = CODE_STYLES.get(best or "", "slots")
     intro = f"# The code to adopt {best or 'a fixed shape'}: {style} classes generated for your data's schema"
     if best == "slots-lazy":

@@ -90,3 +90,22 @@ def test_advise_on_imported_rows_speaks_of_their_schema(tmp_path, capsys, small_
     assert code == 0, err
     assert "your parts" not in out  # rows have none
     assert "for the schema 'orders'" in out and "__slots__ = ('kind', 'at', 'amount', )" in out  # inferred schema
+
+
+def test_an_edited_schema_builds_the_strategies_and_the_code(tmp_path, capsys, small_plan):
+    rows = tmp_path / "orders.jsonl"
+    rows.write_text("".join(json.dumps({"kind": "order", "at": n, "amount": n % 7}) + "\n" for n in range(100)))
+    assert main(["import", "rows", "--jsonl", str(rows), "--out", str(tmp_path / "orders.sqlite")]) == 0
+    edited = tmp_path / "edited.schema.json"
+    schema = json.loads((tmp_path / "orders.sqlite.schema.json").read_text())
+    schema["name"] = "edited-orders"
+    edited.write_text(json.dumps(schema))
+    code, out, err = advise(tmp_path, capsys, tmp_path / "orders.sqlite", "--schema", edited)
+    assert code == 0, err
+    assert "for the schema 'edited-orders'" in out
+    run_dir = (tmp_path / "results" / "latest").resolve()
+    assert {job.get("schema") for job in results.load_manifest(run_dir)["jobs"]} == {str(edited)}
+    edited.write_text('{"format": "shape-harness-schema", "version": 1, "tables": 7}')
+    code, _, err = advise(tmp_path / "again", capsys, tmp_path / "orders.sqlite", "--schema", edited)
+    assert code == 2 and err.count("\n") == 1 and "edited.schema.json" in err
+    assert not (tmp_path / "again").exists()

@@ -6,14 +6,16 @@ those available here) runs like a bench run — one fresh process per job, progr
 with integrity checks, a report — and ends with the answer on stdout: the shapes the data makes,
 what the spread style costs in GC and memory, the strategy that removes most of it on this
 interpreter with its figures, the code to adopt it (msgspec Structs and ``__slots__`` classes
-generated for the dataset's schema; ``--code FILE`` writes it there instead), and the report's
-path. Exit status 0 when every job verified, 1 when some failed (the answer names them), 2 for a
-dataset that cannot be read.
+generated for the dataset's schema, or the edited one ``--schema FILE`` gives, which the jobs build
+their strategies from too; ``--code FILE`` writes the code there instead), and the report's path.
+Exit status 0 when every job verified, 1 when some failed (the answer names them), 2 for a dataset
+or schema file that cannot be read.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -33,6 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("dataset", type=Path, metavar="DATASET", help="a dataset (generated or imported)")
     parser.add_argument("--code", type=Path, default=None, metavar="FILE", help="write the code to adopt into FILE")
+    parser.add_argument(
+        "--schema", type=Path, default=None, metavar="FILE", help="an edited schema file to build the strategies from"
+    )
     parser.add_argument("--out", type=Path, default=None, help=f"results root (default: {DEFAULT_ROOT})")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.set_defaults(run=run)
@@ -45,15 +50,19 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any], Dict[str, An
     from harness.commands import bench
     from harness.interpreters import resolve
     from harness.runner import plan
+    from harness.schemas.stored import schema_of
 
     dataset = open_dataset(args.dataset)  # every row checked against the manifest
     dataset.close()
     manifest = dataset.manifest
     if not manifest.get("messages"):
         raise options.UsageError(f"{args.dataset} holds no message to measure")
+    schema_of(manifest, args.schema, str(args.dataset))  # an edited schema that is nonsense stops here
     chosen = advice_plan(manifest["messages"])
     interpreters = resolve(None)
     jobs, notes = plan(chosen, interpreters, {DATASET_KEY: args.dataset.resolve()})
+    if args.schema is not None:
+        jobs = [dataclasses.replace(job, schema=str(args.schema.resolve())) for job in jobs]
     root = args.out or DEFAULT_ROOT
     results.prepare_root(root)
     entry = {
@@ -105,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if complete:
         results.point_latest(Path(run_dir).parent, run_dir)
     report = None if args.no_report else _report(run_dir)
-    code = code_for(dataset_manifest, best_strategy(Figures(run_dir)))
+    code = code_for(dataset_manifest, best_strategy(Figures(run_dir)), args.schema)
     if args.code is not None:
         atomic.write_text(args.code, code)
         code = f"The code to adopt it is in {args.code}."
