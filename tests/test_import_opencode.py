@@ -292,3 +292,12 @@ def test_a_large_database_streams_into_a_verified_dataset_with_and_without_anony
         found.pop("sha256"), found.pop("sha256_data")
         figures.append(found)
     assert figures[0]["messages"] == messages and figures[0] == figures[1]
+
+
+def test_an_import_never_lands_beside_another_datasets_schema_file(source_db, tmp_path, capsys):
+    path, _ = source_db
+    (tmp_path / "d.sqlite.schema.json").write_text("{}")
+    capsys.readouterr()
+    assert main(["import", "opencode", str(path), "--out", str(tmp_path / "d.sqlite")]) == 2
+    assert "d.sqlite.schema.json beside it would describe other rows" in capsys.readouterr().err
+    assert not (tmp_path / "d.sqlite").exists()

@@ -22,7 +22,8 @@ from harness.ingest.source import Source, snapshot
 from harness.ingest.writer import write_rows
 from harness.jsonfmt import js_dumps
 from harness.measure.job import file_sha256
-from harness.store import check_target, ensure_directory
+from harness.schemas.stored import schema_path
+from harness.store import DatasetError, check_target, ensure_directory
 
 PROFILE = "opencode-import"
 _ID_COLUMNS = {"id", "session_id", "message_id"}
@@ -66,6 +67,12 @@ def import_opencode(
     path, out = Path(path), Path(out)
     ensure_directory(out.parent)
     check_target(out)
+    beside = schema_path(out)
+    if beside.exists():
+        raise DatasetError(
+            f"refusing to write {out}: {beside.name} beside it would describe other rows "
+            "(an opencode import is in opencode's schema); move it away or choose another --out"
+        )
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.import-") as scratch:
         copy = Path(scratch) / "snapshot.sqlite"
         snapshot(path, copy)
