@@ -38,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--schema", type=Path, default=None, metavar="FILE", help="an edited schema file to build the strategies from"
     )
-    parser.add_argument("--out", type=Path, default=None, help=f"results root (default: {DEFAULT_ROOT})")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR", help=f"results root (default: {DEFAULT_ROOT})")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.set_defaults(run=run)
 

@@ -30,8 +30,12 @@ def add_parser(sources: argparse._SubParsersAction) -> None:
     opencode = sources.add_parser("opencode", help="an opencode database (opencode.db), read-only", description=__doc__)
     opencode.add_argument("path", type=Path, metavar="PATH", help="the opencode SQLite database")
     chosen = opencode.add_mutually_exclusive_group()
-    chosen.add_argument("--sessions", type=_session_ids, default=None, help="only these comma-separated session ids")
-    chosen.add_argument("--largest", type=options.positive, default=None, help="only the N sessions with the most rows")
+    chosen.add_argument(
+        "--sessions", type=_session_ids, default=None, metavar="ID,…", help="only these comma-separated session ids"
+    )
+    chosen.add_argument(
+        "--largest", type=options.positive, default=None, metavar="N", help="only the N sessions with the most rows"
+    )
     opencode.add_argument(
         "--anonymise", action="store_true", help="replace every string and data-derived key by a same-length token"
     )
