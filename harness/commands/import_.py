@@ -2,7 +2,7 @@
 
 ``harness import rows (--jsonl FILE | --sqlite DB --table T --data-column C [--id-column I]
 [--group-column G] [--order-column O]) [--out DATASET]`` stores an application's own JSON rows and
-infers their schema in the same pass (``harness.rows``); the schema is written beside the dataset
+infers their schema in the same pass (``harness.ingest.rows``); the schema is written beside the dataset
 (``<dataset>.schema.json``) for editing and used with ``--schema FILE``.
 
 ``harness import opencode PATH [--sessions ID,…|--largest N] [--anonymise] [--out DATASET]`` reads

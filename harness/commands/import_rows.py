@@ -1,6 +1,6 @@
 """``harness import rows``: an application's own JSON rows (JSON Lines or an SQLite table) as a dataset.
 
-The rows are stored as messages without parts (``harness.rows`` says how), their schema is inferred in
+The rows are stored as messages without parts (``harness.ingest.rows`` says how), their schema is inferred in
 the same pass (``harness.schemas.infer``: discriminator, kinds, fields, records) and written beside the
 dataset as ``<dataset>.schema.json``. census, hydrate_all, gcprobe, memory and access work on the
 dataset; the read-path workloads (page, filter_compacted, run_loop) are opencode's and refuse it.
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from harness.commands import options
-from harness.rows import SqliteSource, import_rows, jsonl_rows, sqlite_rows
+from harness.ingest.rows import SqliteSource, import_rows, jsonl_rows, sqlite_rows
 from harness.schemas.stored import schema_path
 from harness.store import ensure_directory
 
