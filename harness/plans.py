@@ -218,7 +218,7 @@ PLANS: Dict[str, Plan] = {
             ),
         ),
         timeout=300,
-        duration="about 2 minutes, the report included",
+        duration="about a minute and a half, the report included",
     ),
     "full": Plan(
         "full",
