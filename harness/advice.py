@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness.plans import GC_CONTROLS, Plan, Sweep, _pyperf
+from harness.plans import GC_CONTROLS, Plan, Sweep, pyperf_params
 
 #: What an application most likely does today, then what may replace it (those available run).
 BASELINE = "spread"
@@ -49,7 +49,7 @@ def advice_plan(messages: int) -> Plan:
         datasets=(),
         sweeps=(
             Sweep("census", "hydrate_all", DATASET_KEY, everyone, size(CENSUS_CAP)),
-            Sweep("timing", "hydrate_all", DATASET_KEY, everyone, size(TIMING_CAP), _pyperf(2, 3)),
+            Sweep("timing", "hydrate_all", DATASET_KEY, everyone, size(TIMING_CAP), pyperf_params(2, 3)),
             Sweep("gcprobe", "hydrate_all", DATASET_KEY, everyone, size(GC_CAP), {"rounds": rounds}, GC_CONTROLS),
             Sweep("memory", "hydrate_all", DATASET_KEY, everyone, size(MEMORY_CAP), {"flamegraph": False}),
         ),

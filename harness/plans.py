@@ -83,7 +83,8 @@ class Plan:
     duration: str = ""
 
 
-def _pyperf(processes: int, values: int, warmups: int = 1, loops: int = 1) -> Dict[str, Any]:
+def pyperf_params(processes: int, values: int, warmups: int = 1, loops: int = 1) -> Dict[str, Any]:
+    """A timing job's ``pyperf`` parameter: fresh worker processes, values and warm-ups per process."""
     return {"pyperf": {"processes": processes, "values": values, "warmups": warmups, "loops": loops}}
 
 
@@ -116,22 +117,34 @@ PLANS: Dict[str, Plan] = {
         ),
         sweeps=(
             Sweep("census", "hydrate_all", "reference", ("spread", "fixed", "slots"), (300,)),
-            Sweep("timing", "access", "reference", ("spread", "slots"), (300,), {"iterations": 5, **_pyperf(1, 1, 0)}),
+            Sweep(
+                "timing",
+                "access",
+                "reference",
+                ("spread", "slots"),
+                (300,),
+                {"iterations": 5, **pyperf_params(1, 1, 0)},
+            ),
             Sweep("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
             *read_paths("gcprobe", (100,), {"rounds": 3, "growth": 50}, ("fixed",), ("cached:fixed",), ("fixed",)),
-            *read_paths("timing", (200,), _pyperf(1, 1), ("spread",), (), ("fixed",)),  # warm: steady state
+            *read_paths("timing", (200,), pyperf_params(1, 1), ("spread",), (), ("fixed",)),  # warm: steady state
             Sweep(
                 "timing",
                 "access",
                 "growth",
                 ("slots",),
                 (200,),
-                {"iterations": 5, **_pyperf(1, 1, 0)},
+                {"iterations": 5, **pyperf_params(1, 1, 0)},
                 OPEN_MAP,
             ),
             Sweep("memory", "hydrate_all", "growth", ("spread",), (200,)),
             Sweep(
-                "timing", "read_site", "reference", ("spread", "slots"), (1, 4), {"objects": 1024, **_pyperf(1, 2, 1)}
+                "timing",
+                "read_site",
+                "reference",
+                ("spread", "slots"),
+                (1, 4),
+                {"objects": 1024, **pyperf_params(1, 2, 1)},
             ),
         ),
         timeout=120,
@@ -167,7 +180,7 @@ PLANS: Dict[str, Plan] = {
                 "reference",
                 REQUIRED + ("spread-filled", "instance-dict", "msgspec-nogc", "floor-access"),
                 (5000,),
-                {"iterations": 20, **_pyperf(3, 3)},
+                {"iterations": 20, **pyperf_params(3, 3)},
             ),
             Sweep(
                 "timing",
@@ -175,7 +188,7 @@ PLANS: Dict[str, Plan] = {
                 "realistic",
                 REQUIRED + ("msgspec-decode-nogc", "floor-json", "floor-msgspec"),
                 (2000,),
-                _pyperf(3, 3),
+                pyperf_params(3, 3),
             ),
             Sweep(
                 "timing",
@@ -183,7 +196,7 @@ PLANS: Dict[str, Plan] = {
                 "realistic",
                 ("msgspec-nogc", "msgspec-lazy"),
                 (2000,),
-                {"iterations": 20, **_pyperf(1, 3)},
+                {"iterations": 20, **pyperf_params(1, 3)},
                 OPEN_MAP,
             ),
             Sweep(
@@ -214,7 +227,12 @@ PLANS: Dict[str, Plan] = {
                 {"flamegraph": False},
             ),
             Sweep(
-                "timing", "read_site", "reference", READ_SITE_KINDS, QUICK_SHAPE_COUNTS, {"passes": 50, **_pyperf(1, 5)}
+                "timing",
+                "read_site",
+                "reference",
+                READ_SITE_KINDS,
+                QUICK_SHAPE_COUNTS,
+                {"passes": 50, **pyperf_params(1, 5)},
             ),
         ),
         timeout=300,
@@ -232,11 +250,13 @@ PLANS: Dict[str, Plan] = {
         sweeps=(
             Sweep("census", "hydrate_all", "reference", ALL, (5000,)),
             Sweep("census", "hydrate_all", "realistic", GC_STUDY, (50000,)),
-            Sweep("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **_pyperf(6, 3)}),
-            Sweep("timing", "access", "realistic", ALL, (5000,), {"iterations": 20, **_pyperf(3, 3)}, OPEN_MAP),
-            Sweep("timing", "hydrate_all", "realistic", ALL, (50000,), _pyperf(3, 2)),
-            Sweep("timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,), _pyperf(3, 3)),
-            *read_paths("timing", (1000, 20000, 50000, 100000), _pyperf(2, 2), GROWTH, CACHE_AWARE, INCREMENTAL),
+            Sweep("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **pyperf_params(6, 3)}),
+            Sweep("timing", "access", "realistic", ALL, (5000,), {"iterations": 20, **pyperf_params(3, 3)}, OPEN_MAP),
+            Sweep("timing", "hydrate_all", "realistic", ALL, (50000,), pyperf_params(3, 2)),
+            Sweep(
+                "timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,), pyperf_params(3, 3)
+            ),
+            *read_paths("timing", (1000, 20000, 50000, 100000), pyperf_params(2, 2), GROWTH, CACHE_AWARE, INCREMENTAL),
             Sweep(
                 "gcprobe",
                 "hydrate_all",
@@ -248,7 +268,7 @@ PLANS: Dict[str, Plan] = {
             ),
             *read_paths("gcprobe", (1000,), {"rounds": 10, "growth": 10000}, GROWTH, CACHE_AWARE, INCREMENTAL),
             Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
-            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, _pyperf(3, 5, 2)),
+            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, pyperf_params(3, 5, 2)),
             # Line profiles of the hot paths (skipped with a note where scalene is not installed).
             Sweep("scalene", "hydrate_all", "realistic", REQUIRED, (20000,), {"rounds": 5}),
             Sweep("scalene", "access", "reference", REQUIRED, (5000,), {"rounds": 5, "iterations": 50}),
