@@ -189,6 +189,25 @@ def test_known_part_type_with_bad_data_raises(strategy):
 
 
 @pytest.mark.requires("msgspec")
+def test_an_older_writers_assistant_without_agent_builds(strategy):
+    row = _message(
+        {
+            "role": "assistant",
+            "time": {"created": 1},
+            "parentID": "msg_1",
+            "modelID": "m",
+            "providerID": "p",
+            "mode": "build",
+            "path": {"cwd": "/", "root": "/"},
+            "cost": 0,
+            "tokens": {"input": 1, "output": 2, "reasoning": 0, "cache": {"read": 0, "write": 0}},
+        }
+    )
+    obj = strategy.info(row)
+    assert obj.agent is None and difference(canonical_info(row), strategy.to_dict(obj)) is None
+
+
+@pytest.mark.requires("msgspec")
 def test_other_role_builds_as_user_and_keeps_its_role(strategy):
     row = _message(
         {

@@ -74,7 +74,7 @@ _INFOS: Dict[str, Dict[str, Any]] = {
         "modelID": "str",
         "providerID": "str",
         "mode": "str",
-        "agent": "str",
+        "agent?": "str|null",  # older writers stored mode alone
         "path": {"cwd": "str", "root": "str"},
         "summary?": "bool|null",
         "cost": "num",

@@ -193,7 +193,7 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
         "modelID": str,
         "providerID": str,
         "mode": str,
-        "agent": str,
+        "agent": s,  # older writers stored ``mode`` alone (``agent`` replaced it; ``mode`` is deprecated)
         "path": path,
         "summary": b,
         "cost": NUM,
