@@ -110,9 +110,9 @@ function moveRetainedTail(result) {
   return result;
 }
 
-/** `filterCompacted(stream(session))`, every page read first (as the harness's default). */
+/** `filterCompacted(stream(session))`: pages read only down to the compaction boundary, as at the PR. */
 export function filterCompactedSession(db, strategy, sessionId) {
-  return filterCompacted([...stream(db, strategy, sessionId)]);
+  return filterCompacted(stream(db, strategy, sessionId));
 }
 
 /** One agent-loop step: the prompt appends `growth` messages, the loop re-reads the history and
@@ -249,7 +249,7 @@ export const WORKLOADS = {
     unit: "row", params: [], bind: bindHydrateAll },
   page: { description: "one page of 50 messages, newest first, parts loaded with one IN query", unit: "message",
     params: [param("limit", "int", 50, "messages per page", { minimum: 1 })], bind: bindPage },
-  filter_compacted: { description: "stream a whole session and walk back to the last compaction boundary",
+  filter_compacted: { description: "stream a session newest first down to its last compaction boundary",
     unit: "message", params: [READ_PATH], bind: bindFilterCompacted },
   run_loop: { description: "agent loop: append messages, re-read the history with filterCompacted, repeat",
     unit: "message", params: [param("growth", "int", 0, "messages the prompt appends before each re-read",

@@ -237,7 +237,7 @@ WORKLOADS: Dict[str, Workload] = {
         ),
         Workload(
             "filter_compacted",
-            "stream a whole session and walk back to the last compaction boundary",
+            "stream a session newest first down to its last compaction boundary",
             "message",
             (_read_path(),),
             _filter_compacted,
