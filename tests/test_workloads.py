@@ -76,6 +76,25 @@ def test_stops_at_finished_compaction(strategy):
     assert kept == builder.ids[2:]
 
 
+@pytest.mark.parametrize("path", ["full", "cache-aware"])
+def test_pages_are_read_only_down_to_the_boundary(path):
+    """As ``filterCompacted(stream(id))`` at the PR: the walk stops at the boundary, and so do the pages."""
+    from harness.read_paths import history_reader
+
+    builder = SessionBuilder()
+    for _ in range(20):
+        builder.turn()  # 40 older messages: 10 more pages of 4
+    marker = builder.user(compaction={"auto": True})
+    builder.assistant(marker, summary=True)
+    builder.turn()
+    strategy = get("cached:fixed" if path == "cache-aware" else "fixed")
+    pages = []
+    builder.conn.set_trace_callback(lambda sql: pages.append(sql) if "ORDER BY time_created DESC" in sql else None)
+    kept = message_ids(history_reader(path, builder.conn, strategy, SESSION, limit=4)(), strategy)
+    assert kept == builder.ids[40:]
+    assert len(pages) == 1  # the four newest messages reach the marker; the whole session is 11 pages
+
+
 def test_failed_summary_is_no_boundary(strategy):
     builder = SessionBuilder()
     builder.turn()
