@@ -1,8 +1,11 @@
 """Bench plans as data: which datasets to generate and which sweeps of jobs to run on them.
 
 ``smoke`` takes seconds (tests use it), ``quick`` is ``make bench``'s default, ``full``
-is the rigorous one. A sweep expands to one job per (strategy, size, variant). Every
-measurer and workload named here is checked against the catalogues when a run is planned.
+is the rigorous one. A sweep expands to one job per (strategy, size, variant) and repeat: each
+repeat is one fresh process, and the runner interleaves the repeats of every strategy of the
+sweeps that share a measurer, workload and dataset (``harness.runner.plan``), so that a figure's
+processes are spread over the run. Every measurer and workload named here is checked against the
+catalogues when a run is planned.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class Sweep:
-    """Jobs of one measurer and workload on one dataset, for each strategy × size × variant."""
+    """Jobs of one measurer and workload on one dataset, for each strategy × size × variant, each
+    measured in ``repeats`` fresh processes (the samples a figure's interval is drawn from)."""
 
     measurer: str
     workload: str
@@ -69,6 +73,7 @@ class Sweep:
     sizes: Tuple[int, ...]
     params: Dict[str, Any] = field(default_factory=dict)
     variants: Tuple[Dict[str, Any], ...] = ({},)
+    repeats: int = 1
 
 
 @dataclass(frozen=True)
@@ -83,9 +88,10 @@ class Plan:
     duration: str = ""
 
 
-def pyperf_params(processes: int, values: int, warmups: int = 1, loops: int = 1) -> Dict[str, Any]:
-    """A timing job's ``pyperf`` parameter: fresh worker processes, values and warm-ups per process."""
-    return {"pyperf": {"processes": processes, "values": values, "warmups": warmups, "loops": loops}}
+def pyperf_params(values: int, warmups: int = 1, loops: int = 1) -> Dict[str, Any]:
+    """A timing job's ``pyperf`` parameter: one worker process (a sweep's ``repeats`` are its
+    processes, interleaved with the other strategies'), its values and warm-ups."""
+    return {"pyperf": {"processes": 1, "values": values, "warmups": warmups, "loops": loops}}
 
 
 NO_COMPACTION = {"compaction_every": 0}
@@ -98,19 +104,24 @@ def read_paths(
     full: Tuple[str, ...],
     cache_aware: Tuple[str, ...],
     incremental: Tuple[str, ...],
+    repeats: int = 1,
 ) -> Tuple[Sweep, ...]:
     """``run_loop`` on the growth dataset through each read path, each with its own strategies."""
     return tuple(
-        Sweep(measurer, "run_loop", "growth", strategies, sizes, params, ({"read_path": path},))
+        Sweep(measurer, "run_loop", "growth", strategies, sizes, params, ({"read_path": path},), repeats)
         for path, strategies in (("full", full), ("cache-aware", cache_aware), ("incremental", incremental))
         if strategies
     )
 
 
+#: Fresh processes per figure in the quick plan: enough for an interval (Student's t needs two per
+#: side; three keep one odd process from deciding a median).
+QUICK_REPEATS = 3
+
 PLANS: Dict[str, Plan] = {
     "smoke": Plan(
         "smoke",
-        "tiny datasets, one process per timing, for tests",
+        "tiny datasets, one or two processes per figure, for tests",
         datasets=(
             DatasetSpec("reference", "reference", 11, 300),
             DatasetSpec("growth", "realistic", 11, 400, sessions=1, overrides=NO_COMPACTION),
@@ -123,18 +134,19 @@ PLANS: Dict[str, Plan] = {
                 "reference",
                 ("spread", "slots"),
                 (300,),
-                {"iterations": 5, **pyperf_params(1, 1, 0)},
+                {"iterations": 5, **pyperf_params(1, 0)},
+                repeats=2,
             ),
             Sweep("gcprobe", "hydrate_all", "growth", ("spread",), (400,), {"rounds": 2}, GC_CONTROLS),
             *read_paths("gcprobe", (100,), {"rounds": 3, "growth": 50}, ("fixed",), ("cached:fixed",), ("fixed",)),
-            *read_paths("timing", (200,), pyperf_params(1, 1), ("spread",), (), ("fixed",)),  # warm: steady state
+            *read_paths("timing", (200,), pyperf_params(1), ("spread",), (), ("fixed",)),  # warm: steady state
             Sweep(
                 "timing",
                 "access",
                 "growth",
                 ("slots",),
                 (200,),
-                {"iterations": 5, **pyperf_params(1, 1, 0)},
+                {"iterations": 5, **pyperf_params(1, 0)},
                 OPEN_MAP,
             ),
             Sweep("memory", "hydrate_all", "growth", ("spread",), (200,)),
@@ -144,7 +156,7 @@ PLANS: Dict[str, Plan] = {
                 "reference",
                 ("spread", "slots"),
                 (1, 4),
-                {"objects": 1024, **pyperf_params(1, 2, 1)},
+                {"objects": 1024, **pyperf_params(2, 1)},
             ),
         ),
         timeout=120,
@@ -153,7 +165,7 @@ PLANS: Dict[str, Plan] = {
     "quick": Plan(
         "quick",
         "required and lazy strategies and controls, reference 5k, realistic 5k, growth to 6k per read"
-        " path, read-site sweep; 3 pyperf processes",
+        f" path, read-site sweep; {QUICK_REPEATS} interleaved processes per figure",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
             DatasetSpec("realistic", "realistic", 11, 5000),
@@ -180,7 +192,8 @@ PLANS: Dict[str, Plan] = {
                 "reference",
                 REQUIRED + ("spread-filled", "instance-dict", "msgspec-nogc", "floor-access"),
                 (5000,),
-                {"iterations": 20, **pyperf_params(3, 3)},
+                {"iterations": 20, **pyperf_params(3)},
+                repeats=QUICK_REPEATS,
             ),
             Sweep(
                 "timing",
@@ -188,7 +201,8 @@ PLANS: Dict[str, Plan] = {
                 "realistic",
                 REQUIRED + ("msgspec-decode-nogc", "floor-json", "floor-msgspec"),
                 (2000,),
-                pyperf_params(3, 3),
+                pyperf_params(3),
+                repeats=QUICK_REPEATS,
             ),
             Sweep(
                 "timing",
@@ -196,8 +210,9 @@ PLANS: Dict[str, Plan] = {
                 "realistic",
                 ("msgspec-nogc", "msgspec-lazy"),
                 (2000,),
-                {"iterations": 20, **pyperf_params(1, 3)},
+                {"iterations": 20, **pyperf_params(3)},
                 OPEN_MAP,
+                repeats=QUICK_REPEATS,
             ),
             Sweep(
                 "gcprobe",
@@ -207,8 +222,17 @@ PLANS: Dict[str, Plan] = {
                 (5000,),
                 {"rounds": 2},
                 GC_CONTROLS,
+                repeats=QUICK_REPEATS,
             ),
-            Sweep("gcprobe", "hydrate_all", "realistic", ("msgspec-lazy", "floor-json"), (5000,), {"rounds": 2}),
+            Sweep(
+                "gcprobe",
+                "hydrate_all",
+                "realistic",
+                ("msgspec-lazy", "floor-json"),
+                (5000,),
+                {"rounds": 2},
+                repeats=QUICK_REPEATS,
+            ),
             *read_paths(
                 "gcprobe",
                 (1000,),
@@ -216,6 +240,7 @@ PLANS: Dict[str, Plan] = {
                 ("spread", "fixed", "cached:fixed"),
                 ("cached:msgspec-lazy",),
                 ("msgspec-lazy",),
+                repeats=QUICK_REPEATS,
             ),
             # No flame graphs (seconds each): python -m memray flamegraph memory/<job>.bin renders one.
             Sweep(
@@ -225,6 +250,7 @@ PLANS: Dict[str, Plan] = {
                 REQUIRED + ("msgspec-nogc", "msgspec-lazy"),
                 (2000,),
                 {"flamegraph": False},
+                repeats=QUICK_REPEATS,
             ),
             Sweep(
                 "timing",
@@ -232,7 +258,8 @@ PLANS: Dict[str, Plan] = {
                 "reference",
                 READ_SITE_KINDS,
                 QUICK_SHAPE_COUNTS,
-                {"passes": 50, **pyperf_params(1, 5)},
+                {"passes": 50, **pyperf_params(5)},
+                repeats=QUICK_REPEATS,
             ),
         ),
         timeout=300,
@@ -241,7 +268,7 @@ PLANS: Dict[str, Plan] = {
     "full": Plan(
         "full",
         "every strategy timed, the GC study set censused and memory-profiled at 50k, growth to 100k"
-        " per read path, scalene line profiles, 6 pyperf processes",
+        " per read path, scalene line profiles, 6 interleaved processes per access timing",
         datasets=(
             DatasetSpec("reference", "reference", 11, 5000),
             DatasetSpec("realistic", "realistic", 11, 50000),
@@ -250,25 +277,43 @@ PLANS: Dict[str, Plan] = {
         sweeps=(
             Sweep("census", "hydrate_all", "reference", ALL, (5000,)),
             Sweep("census", "hydrate_all", "realistic", GC_STUDY, (50000,)),
-            Sweep("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **pyperf_params(6, 3)}),
-            Sweep("timing", "access", "realistic", ALL, (5000,), {"iterations": 20, **pyperf_params(3, 3)}, OPEN_MAP),
-            Sweep("timing", "hydrate_all", "realistic", ALL, (50000,), pyperf_params(3, 2)),
+            Sweep("timing", "access", "reference", ALL, (5000,), {"iterations": 200, **pyperf_params(3)}, repeats=6),
             Sweep(
-                "timing", "filter_compacted", "realistic", REQUIRED + ("cached:fixed",), (20000,), pyperf_params(3, 3)
+                "timing",
+                "access",
+                "realistic",
+                ALL,
+                (5000,),
+                {"iterations": 20, **pyperf_params(3)},
+                OPEN_MAP,
+                repeats=3,
             ),
-            *read_paths("timing", (1000, 20000, 50000, 100000), pyperf_params(2, 2), GROWTH, CACHE_AWARE, INCREMENTAL),
+            Sweep("timing", "hydrate_all", "realistic", ALL, (50000,), pyperf_params(2), repeats=3),
+            Sweep(
+                "timing",
+                "filter_compacted",
+                "realistic",
+                REQUIRED + ("cached:fixed",),
+                (20000,),
+                pyperf_params(3),
+                repeats=3,
+            ),
+            *read_paths(
+                "timing", (1000, 20000, 50000, 100000), pyperf_params(2), GROWTH, CACHE_AWARE, INCREMENTAL, repeats=2
+            ),
             Sweep(
                 "gcprobe",
                 "hydrate_all",
                 "realistic",
                 GC_STUDY,
                 (50000,),
-                {"rounds": 3},
+                {"rounds": 2},
                 GC_CONTROLS + ({"gc_mode": "freeze"},),
+                repeats=3,
             ),
             *read_paths("gcprobe", (1000,), {"rounds": 10, "growth": 10000}, GROWTH, CACHE_AWARE, INCREMENTAL),
             Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
-            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, pyperf_params(3, 5, 2)),
+            Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, pyperf_params(5, 2), repeats=3),
             # Line profiles of the hot paths (skipped with a note where scalene is not installed).
             Sweep("scalene", "hydrate_all", "realistic", REQUIRED, (20000,), {"rounds": 5}),
             Sweep("scalene", "access", "reference", REQUIRED, (5000,), {"rounds": 5, "iterations": 50}),

@@ -9,7 +9,9 @@ Layout of ``results/<UTC time>-<short id>/``::
     timing/<id>.json     pyperf's own JSON (``python -m pyperf compare_to`` reads it)
     timing/suite.json    every timing benchmark of the run in one pyperf suite
     memory/<id>.bin      memray captures, with flamegraphs and summaries beside them
-    tidy.csv             one row per figure (TIDY_COLUMNS)
+    machine.json         each job's load and CPU time as the runner saw them (harness.machine)
+    tidy.csv             one row per figure of each job (TIDY_COLUMNS); a figure measured in
+                         several processes has one row per process (FIGURE_KEY groups them)
     figures/  report.html
 
 Every file is written atomically. ``results/latest`` points at the newest complete run.
@@ -31,9 +33,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+from harness import machine
 from harness.atomic import write_text
 from harness.integrity import Verdict, tidy_problem, verify_result
-from harness.measure.catalogue import GC_MODE_MEASURERS, workload_variant
+from harness.measure.catalogue import GC_MODE_MEASURERS, workload_param, workload_variant
 from harness.measure.job import RESULT_VERSION, Job, JobError
 from harness.suite import write_suites
 
@@ -44,16 +47,24 @@ from harness.suite import write_suites
 #       "plan", with "jobs" their ids); tidy.csv column "mad"; results carry "job_sha256".
 #       Added within 2: tidy.csv column "variant" (the workload variant); a table without it is
 #       read with it empty, which is what it meant.
-SCHEMA_VERSION = 2
+#   3 — a figure is measured in several interleaved processes, one job each (ids end -r1, -r2, …;
+#       the manifest records the order's "interleave_seed"); machine.json holds each job's load and
+#       CPU time. tidy.csv gains interpreter_tag, read_path, reads, repeat, dataset_key, origin,
+#       load and cpu_share; the manifest's datasets their "origin". A v2 table is read with them
+#       empty, origin and dataset_key taken from the manifest's datasets where it records them.
+SCHEMA_VERSION = 3
 STATUSES = ("running", "complete", "failed", "interrupted")
 TIDY_COLUMNS = (
     "interpreter",
+    "interpreter_tag",
     "implementation",
     "strategy",
     "workload",
     "measurer",
     "gc_mode",
     "variant",
+    "read_path",
+    "reads",
     "size",
     "metric",
     "value",
@@ -61,9 +72,36 @@ TIDY_COLUMNS = (
     "n",
     "mad",
     "job",
+    "repeat",
     "dataset",
+    "dataset_key",
+    "origin",
+    "load",
+    "cpu_share",
 )
-TIDY_TYPES = {"size": "Int64", "value": "float64", "n": "Int64", "mad": "float64"}
+TIDY_TYPES = {
+    "size": "Int64",
+    "value": "float64",
+    "n": "Int64",
+    "mad": "float64",
+    "repeat": "Int64",
+    "load": "float64",
+    "cpu_share": "float64",
+}
+#: Text columns (read as strings, empty when a figure has none).
+TIDY_TEXT = ("gc_mode", "variant", "read_path", "reads", "interpreter_tag", "dataset_key", "origin")
+#: What makes rows the same figure: every column but the value, its per-process details and the job.
+FIGURE_KEY = (
+    "interpreter",
+    "strategy",
+    "workload",
+    "measurer",
+    "gc_mode",
+    "variant",
+    "size",
+    "dataset",
+    "metric",
+)
 #: Renamed tidy columns, old spelling -> new.
 RENAMED_COLUMNS = {"spread": "mad"}
 
@@ -143,21 +181,53 @@ def job_results(run_dir: Path, manifest: Optional[Dict[str, Any]] = None) -> Ite
             yield verdict.result
 
 
-def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
-    """One row per figure of every successful job."""
+def dataset_entries(manifest: Dict[str, Any]) -> Dict[str, Dict[str, str]]:
+    """Per dataset file name of a run, its key in the run and its origin (what the data is:
+    ``reference``, ``realistic``, ``opencode-import``, ``rows``), as the manifest records them."""
+    found = {}
+    for key, entry in (manifest.get("datasets") or {}).items():
+        if not isinstance(entry, dict) or not entry.get("path"):
+            continue
+        origin = entry.get("origin") or (entry.get("spec") or {}).get("profile") or ""
+        found[Path(str(entry["path"])).name] = {"dataset_key": str(key), "origin": str(origin)}
+    return found
+
+
+def repeat_numbers(jobs: List[Job]) -> Dict[str, int]:
+    """Each planned job's repeat: its place (1, 2, …) among the jobs that differ from it only by id."""
+    seen: Dict[str, int] = {}
+    numbers = {}
+    for job in jobs:
+        spec = json.dumps({**job.to_dict(), "id": None}, sort_keys=True)
+        seen[spec] = seen.get(spec, 0) + 1
+        numbers[job.id] = seen[spec]
+    return numbers
+
+
+def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_dir: Path) -> Iterator[Dict[str, Any]]:
+    """One row per figure of every successful job, with its dataset's key and origin, the job's
+    repeat and the machine's state while it ran (``harness.machine``)."""
+    datasets = dataset_entries(manifest)
+    repeats = repeat_numbers(planned_jobs(manifest))
+    states = machine.states(run_dir)["jobs"]
     for result in results:
         if result.get("status") != "ok":
             continue
         job, interpreter = result["job"], result["environment"]["interpreter"]
+        params, state = job["params"], states.get(job["id"]) or {}
+        dataset = Path(job["dataset"]).name
         for figure in result["figures"]:
             yield {
                 "interpreter": f"{interpreter['implementation']} {interpreter['version']}",
+                "interpreter_tag": job.get("interpreter") or "",
                 "implementation": interpreter["implementation"],
                 "strategy": job["strategy"],
                 "workload": job["workload"],
                 "measurer": job["measurer"],
-                "gc_mode": job["params"].get("gc_mode", "enabled") if job["measurer"] in GC_MODE_MEASURERS else "",
-                "variant": workload_variant(job["workload"], job["params"]),
+                "gc_mode": params.get("gc_mode", "enabled") if job["measurer"] in GC_MODE_MEASURERS else "",
+                "variant": workload_variant(job["workload"], params),
+                "read_path": workload_param(job["workload"], params, "read_path"),
+                "reads": workload_param(job["workload"], params, "reads"),
                 "size": job["size"],
                 "metric": figure["metric"],
                 "value": figure["value"],
@@ -165,7 +235,11 @@ def tidy_rows(results: Iterator[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
                 "n": figure["n"],
                 "mad": figure.get("mad", figure.get("spread")),
                 "job": job["id"],
-                "dataset": Path(job["dataset"]).name,
+                "repeat": repeats.get(job["id"], 1),
+                "dataset": dataset,
+                **datasets.get(dataset, {"dataset_key": "", "origin": ""}),
+                "load": state.get("load_end"),
+                "cpu_share": state.get("cpu_share"),
             }
 
 
@@ -177,7 +251,7 @@ def write_tidy(run_dir: Path, manifest: Dict[str, Any]) -> int:
     writer = csv.DictWriter(buffer, fieldnames=TIDY_COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
-    for row in tidy_rows(job_results(run_dir, manifest)):
+    for row in tidy_rows(job_results(run_dir, manifest), manifest, Path(run_dir)):
         writer.writerow(row)
         count += 1
     text = buffer.getvalue()
@@ -189,22 +263,41 @@ def write_tidy(run_dir: Path, manifest: Dict[str, Any]) -> int:
 
 def load_tidy(run_dir: Path) -> Any:
     """``tidy.csv`` as a typed pandas DataFrame (driver side: needs the ``analysis`` extra);
-    RunError when it is not the table the run wrote."""
+    RunError when it is not the table the run wrote. A table of an older schema gets the columns
+    it lacks (see the version history above)."""
     import pandas as pd
 
     manifest = read_json(Path(run_dir) / "manifest.json")
     problem = tidy_problem(run_dir, manifest) if isinstance(manifest, dict) else None
     if problem:
         raise RunError(f"{problem}; rebuild it with  harness bench --resume {run_dir}")
+    numeric = ("value", "mad", "spread", "n", "size", "repeat", "load", "cpu_share")
     frame = pd.read_csv(
         Path(run_dir) / "tidy.csv",
-        dtype={"gc_mode": "string", "variant": "string"},
+        dtype={name: "string" for name in TIDY_TEXT},
         keep_default_na=False,
-        na_values={name: [""] for name in ("value", "mad", "spread", "n", "size")},
+        na_values={name: [""] for name in numeric},
     )
     frame = frame.rename(columns=RENAMED_COLUMNS)
-    if "variant" not in frame.columns:
-        frame["variant"] = pd.Series([""] * len(frame), dtype="string")
+    manifest = manifest if isinstance(manifest, dict) else {}
+    entries = dataset_entries(manifest)
+    for name in ("dataset_key", "origin"):
+        if name not in frame.columns and "dataset" in frame.columns:
+            frame[name] = pd.Series([entries.get(str(d), {}).get(name, "") for d in frame["dataset"]], dtype="string")
+    jobs = {job.get("id"): job for job in manifest.get("jobs", []) if isinstance(job, dict)}
+    for name in ("read_path", "reads"):
+        if name not in frame.columns and "job" in frame.columns:
+            found = [jobs.get(job, {}) for job in frame["job"]]
+            values = [workload_param(j.get("workload", ""), j.get("params") or {}, name) for j in found]
+            frame[name] = pd.Series(values, dtype="string")
+    for name in TIDY_TEXT:
+        if name not in frame.columns:
+            frame[name] = pd.Series([""] * len(frame), dtype="string")
+    if "repeat" not in frame.columns:
+        frame["repeat"] = 1
+    for name in ("load", "cpu_share"):
+        if name not in frame.columns:
+            frame[name] = float("nan")
     missing = set(TIDY_COLUMNS) - set(frame.columns)
     if missing:
         raise RunError(f"{run_dir}/tidy.csv lacks columns {', '.join(sorted(missing))}")

@@ -14,20 +14,21 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import subprocess
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from harness import integrity, results
+from harness import integrity, machine, results
 from harness.interpreters import Interpreter, job_command
 from harness.lock import Lock
 from harness.measure import catalogue
 from harness.measure.job import Job, JobError
 from harness.measure.lifeline import PARENT_ENV
-from harness.plans import ALL, DatasetSpec, Plan
+from harness.plans import ALL, DatasetSpec, Plan, Sweep
 from harness.results import RunError
 from harness.store import (
     DatasetError,
@@ -56,54 +57,102 @@ def job_id(
     return "-".join(parts)
 
 
+def _groups(sweeps: Tuple[Sweep, ...]) -> List[List[Sweep]]:
+    """The plan's sweeps grouped by (measurer, workload, dataset), in the order each group first
+    appears: the jobs of one group are interleaved."""
+    groups: Dict[Tuple[str, str, str], List[Sweep]] = {}
+    for sweep in sweeps:
+        groups.setdefault((sweep.measurer, sweep.workload, sweep.dataset), []).append(sweep)
+    return list(groups.values())
+
+
+def interleave(cells: List[Tuple[Job, int]], rng: random.Random) -> List[Job]:
+    """Every cell's repeats in rounds: round r holds the r-th repeat of every cell that has one, in
+    an order shuffled per round (A2 C2 B2 after A1 B1 C1), so that the processes of one figure are
+    spread over the whole group. A cell of several repeats gets ids ending ``-r1``, ``-r2``, ….
+    """
+    jobs: List[Job] = []
+    for index in range(max((repeats for _, repeats in cells), default=0)):
+        round_ = [(job, repeats) for job, repeats in cells if repeats > index]
+        rng.shuffle(round_)
+        jobs += [replace(job, id=f"{job.id}-r{index + 1}") if repeats > 1 else job for job, repeats in round_]
+    return jobs
+
+
 def plan(
-    chosen: Plan, interpreters: List[Interpreter], datasets: Dict[str, Path], only: Optional[List[str]] = None
+    chosen: Plan,
+    interpreters: List[Interpreter],
+    datasets: Dict[str, Path],
+    only: Optional[List[str]] = None,
+    seed: int = 0,
 ) -> Tuple[List[Job], List[str]]:
     """Every job of the plan for every interpreter, and notes on what was skipped and why.
-    Each job passes the catalogue's check here, so a mistake in a plan fails before anything runs."""
+
+    The jobs of the sweeps that share a measurer, workload and dataset are interleaved
+    (``interleave``), every interpreter's together, each round shuffled by a generator seeded with
+    ``seed`` and the group's position (record the seed: it fixes the order). Each job passes the
+    catalogue's check here, so a mistake in a plan fails before anything runs."""
     if only is not None:
         check_named(chosen, interpreters, only)
     jobs: List[Job] = []
     notes: List[str] = []
-    for interpreter in interpreters:
-        known = interpreter.strategies
-        for sweep in chosen.sweeps:
-            names = [name for name in known if name] if sweep.strategies == ALL else list(sweep.strategies)
-            for name in names:
-                if only is not None and name not in only:
-                    continue
-                base = name.split(":", 1)[-1]
-                available, reason = known.get(base, [False, "not registered on this interpreter"])
-                if not available:
-                    notes.append(f"{interpreter.label}: skipped {name} ({sweep.measurer} {sweep.workload}): {reason}")
-                    continue
-                for size in sweep.sizes:
-                    for variant in sweep.variants:
-                        job = Job(
-                            job_id(interpreter, sweep.measurer, sweep.workload, sweep.dataset, name, size, variant),
-                            sweep.measurer,
-                            name,
-                            sweep.workload,
-                            str(datasets[sweep.dataset]),
-                            size,
-                            params={**sweep.params, **variant},
-                            interpreter=interpreter.tag,
-                        )
-                        try:
-                            catalogue.check(job)
-                        except JobError as error:
-                            raise RunError(f"plan {chosen.name}: {error}") from None
-                        refused = interpreter.refusal(job)
-                        if refused:
-                            notes.append(
-                                f"{interpreter.label}: skipped {name} ({sweep.measurer} {sweep.workload}): {refused}"
-                            )
-                            continue
-                        jobs.append(job)
+    for position, group in enumerate(_groups(chosen.sweeps)):
+        cells: List[Tuple[Job, int]] = []
+        for interpreter in interpreters:
+            for sweep in group:
+                cells += [
+                    (job, sweep.repeats) for job in _sweep_jobs(chosen, sweep, interpreter, datasets, only, notes)
+                ]
+        jobs += interleave(cells, random.Random(f"{seed}:{position}"))
     identifiers = [job.id for job in jobs]
     if len(set(identifiers)) != len(identifiers):
         raise RunError(f"plan {chosen.name} plans the same job twice")
     return jobs, list(dict.fromkeys(notes))
+
+
+def _sweep_jobs(
+    chosen: Plan,
+    sweep: Sweep,
+    interpreter: Interpreter,
+    datasets: Dict[str, Path],
+    only: Optional[List[str]],
+    notes: List[str],
+) -> List[Job]:
+    """One sweep's jobs on one interpreter (one per strategy × size × variant, before repeats);
+    what the interpreter cannot run goes to ``notes``."""
+    known = interpreter.strategies
+    names = [name for name in known if name] if sweep.strategies == ALL else list(sweep.strategies)
+    jobs = []
+    for name in names:
+        if only is not None and name not in only:
+            continue
+        base = name.split(":", 1)[-1]
+        available, reason = known.get(base, [False, "not registered on this interpreter"])
+        if not available:
+            notes.append(f"{interpreter.label}: skipped {name} ({sweep.measurer} {sweep.workload}): {reason}")
+            continue
+        for size in sweep.sizes:
+            for variant in sweep.variants:
+                job = Job(
+                    job_id(interpreter, sweep.measurer, sweep.workload, sweep.dataset, name, size, variant),
+                    sweep.measurer,
+                    name,
+                    sweep.workload,
+                    str(datasets[sweep.dataset]),
+                    size,
+                    params={**sweep.params, **variant},
+                    interpreter=interpreter.tag,
+                )
+                try:
+                    catalogue.check(job)
+                except JobError as error:
+                    raise RunError(f"plan {chosen.name}: {error}") from None
+                refused = interpreter.refusal(job)
+                if refused:
+                    notes.append(f"{interpreter.label}: skipped {name} ({sweep.measurer} {sweep.workload}): {refused}")
+                    continue
+                jobs.append(job)
+    return jobs
 
 
 def check_named(chosen: Plan, interpreters: List[Interpreter], only: List[str]) -> None:
@@ -193,26 +242,33 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
     out.unlink(missing_ok=True)
     results.write_json(path, spec.to_dict())
     command = job_command(job, executable, path, out)
-    with subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-        env={**os.environ, PARENT_ENV: str(os.getpid())},
-    ) as process:
+    with (
+        machine.Watch() as watch,
+        subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+            env={**os.environ, PARENT_ENV: str(os.getpid())},
+        ) as process,
+    ):
+        timed_out = False
         try:
             _, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            timed_out = True
             _kill_group(process)
             _, stderr = process.communicate()
-            results.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
-            return "failed"
         except BaseException:  # Ctrl-C (or anything else): the job must not outlive the runner
             _kill_group(process)
             raise
         _kill_group(process)  # anything the job left behind in its group
+    machine.record(run_dir, job.id, watch.state)
+    if timed_out:
+        results.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
+        return "failed"
     verdict = integrity.verify_result(run_dir, job)
     if process.returncode == 0 and verdict.status == "ok":
         return "ok"

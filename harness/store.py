@@ -61,6 +61,12 @@ class DatasetError(ValueError):
     """A dataset file is missing, not ours, or does not match its manifest."""
 
 
+def dataset_origin(manifest: Dict[str, Any]) -> str:
+    """What a dataset is, from its manifest: its generator profile (``reference``, ``realistic``),
+    ``opencode-import`` or ``rows`` (an application's own rows)."""
+    return str(manifest.get("profile") or manifest.get("source") or "")
+
+
 def manifest_path(path: Path) -> Path:
     """Where the JSON copy of a dataset's manifest lives: the whole file name plus ``.manifest.json``."""
     return path.with_name(path.name + ".manifest.json")

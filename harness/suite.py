@@ -6,8 +6,10 @@ a timing benchmark's name says what was measured and nothing about the run: work
 dataset, size and workload parameters (``harness.measure.timing.benchmark_name``), never the
 interpreter or the time. A run on several interpreters would hold the same name once per
 interpreter, so it gets one suite per interpreter instead, ``timing/suite-<tag>.json`` (compare
-two of them to compare the interpreters). The per-job files ``timing/<job>.json`` stay as pyperf
-wrote them; the suites are rebuilt from them whenever the tidy table is.
+two of them to compare the interpreters). A benchmark measured in several interleaved processes
+(one job each) is one benchmark of the suite with every process's run (``merged``). The per-job
+files ``timing/<job>.json`` stay as pyperf wrote them; the suites are rebuilt from them whenever
+the tidy table is.
 """
 
 from __future__ import annotations
@@ -34,24 +36,46 @@ def pyperf_json(run_dir: Path, job: str) -> Optional[Path]:
     return Path(named) if named and Path(named).is_file() else None
 
 
-def _benchmarks(run_dir: Path, results: Iterable[Dict[str, Any]]) -> Dict[str, List[Any]]:
-    """Each ok timing job's pyperf benchmark, by interpreter tag, in job order."""
+def load_benchmark(run_dir: Path, job: str) -> Optional[Any]:
+    """A timing job's pyperf Benchmark, or None when it has no readable pyperf file."""
     import pyperf
 
-    found: Dict[str, List[Any]] = {}
+    path = pyperf_json(run_dir, job)
+    if path is None:
+        return None
+    try:
+        return pyperf.Benchmark.load(str(path))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def merged(benchmarks: Iterable[Any]) -> Optional[Any]:
+    """One benchmark holding the runs (worker processes) of every given one, in order; None when
+    none is given. They must share a name: the repeats of one figure."""
+    import pyperf
+
+    found = [bench for bench in benchmarks if bench is not None]
+    if not found:
+        return None
+    joined = pyperf.Benchmark(found[0].get_runs())
+    for bench in found[1:]:
+        joined.add_runs(bench)
+    return joined
+
+
+def figure_benchmarks(run_dir: Path, results: Iterable[Dict[str, Any]]) -> Dict[str, List[Any]]:
+    """Each timing figure's pyperf benchmark (its jobs' runs merged), by interpreter tag, in job order."""
+    found: Dict[str, Dict[str, List[Any]]] = {}
     for result in results:
         job = result.get("job") or {}
         if result.get("status") != "ok" or job.get("measurer") != "timing":
             continue
-        path = pyperf_json(run_dir, job["id"])
-        if path is None:
+        bench = load_benchmark(run_dir, job["id"])
+        if bench is None:
             continue
-        try:
-            bench = pyperf.Benchmark.load(str(path))
-        except (OSError, ValueError, TypeError, KeyError):
-            continue
-        found.setdefault(str(job.get("interpreter") or "default"), []).append(bench)
-    return found
+        tag = str(job.get("interpreter") or "default")
+        found.setdefault(tag, {}).setdefault(bench.get_name(), []).append(bench)
+    return {tag: [merged(parts) for parts in named.values()] for tag, named in found.items()}
 
 
 def suite_text(benchmarks: List[Any]) -> str:
@@ -74,7 +98,7 @@ def write_suites(run_dir: Path, results: Iterable[Dict[str, Any]]) -> List[Path]
     directory = Path(run_dir) / "timing"
     for stale in directory.glob("suite*.json"):
         stale.unlink()
-    grouped = _benchmarks(run_dir, results)
+    grouped = figure_benchmarks(run_dir, results)
     written = []
     for tag, benchmarks in sorted(grouped.items()):
         path = directory / (SUITE if len(grouped) == 1 else f"suite-{tag}.json")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from runs import bench, copy_run, harness, resume
 
-from harness import integrity, results, runner
+from harness import integrity, machine, results, runner
 from harness.measure.job import Job
 from harness.progress import RunProgress
 
@@ -44,6 +44,12 @@ def test_every_job_has_a_result_and_tidy_rows(smoke_run):
     assert tidy[0] == TIDY_HEADER and len(tidy) > 50
     frame = results.load_tidy(run_dir)
     assert set(frame["measurer"]) == {"census", "timing", "gcprobe", "memory"}
+    states = machine.states(run_dir)["jobs"]
+    assert set(states) == {job.id for job in results.planned_jobs(manifest)}
+    assert frame["load"].notna().all() and (frame["cpu_share"] > 0).all()
+    assert set(frame["origin"]) == {"reference", "realistic"} and set(frame["dataset_key"]) == {"reference", "growth"}
+    loops = frame[frame["workload"] == "run_loop"]
+    assert set(loops["read_path"]) == {"full", "cache-aware", "incremental"} and set(frame["repeat"]) == {1, 2}
     slopes = frame["metric"] == "seconds_per_iteration_per_1k_history"  # a slope may be negative
     assert (frame.loc[~slopes, "value"] >= 0).all() and frame["value"].notna().all()
     pyperf_files = list((run_dir / "timing").glob("*.json"))
@@ -232,6 +238,31 @@ def test_every_plan_plans_distinct_checked_jobs(name):
     jobs, _ = runner.plan(chosen, [current()], {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets})
     assert len({job.id for job in jobs}) == len(jobs) > 0
     assert {job.measurer for job in jobs} >= {"census", "timing", "gcprobe", "memory"}
+
+
+def test_the_processes_of_a_sweep_interleave_in_shuffled_rounds_fixed_by_the_seed():
+    from harness.interpreters import current
+    from harness.plans import PLANS
+
+    chosen = PLANS["quick"]
+    datasets = {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets}
+    jobs, _ = runner.plan(chosen, [current()], datasets, seed=7)
+    assert [job.id for job in runner.plan(chosen, [current()], datasets, seed=7)[0]] == [job.id for job in jobs]
+    assert [job.id for job in runner.plan(chosen, [current()], datasets, seed=8)[0]] != [job.id for job in jobs]
+    repeats = results.repeat_numbers(jobs)
+    access = [
+        job for job in jobs if (job.measurer, job.workload, job.dataset) == ("timing", "access", "reference.sqlite")
+    ]
+    rounds = [repeats[job.id] for job in access]
+    strategies = {job.strategy for job in access}
+    assert rounds == sorted(rounds) and set(rounds) == {1, 2, 3}  # every r-th process before any (r+1)-th
+    orders = [[job.strategy for job in access if repeats[job.id] == r] for r in (1, 2, 3)]
+    assert all(set(order) == strategies and len(order) == len(strategies) for order in orders)
+    assert len({tuple(order) for order in orders}) > 1  # each round shuffled anew
+    assert all(job.params["pyperf"]["processes"] == 1 for job in jobs if job.measurer == "timing")
+    gcprobe = [job for job in jobs if (job.measurer, job.workload) == ("gcprobe", "hydrate_all")]
+    kinds = {(job.strategy, job.params.get("gc_mode", "enabled")) for job in gcprobe[: len(gcprobe) // 3]}
+    assert ("msgspec-lazy", "enabled") in kinds and ("spread", "disabled") in kinds  # both sweeps of the group, mixed
 
 
 def test_a_plan_with_a_bad_parameter_fails_before_anything_runs():

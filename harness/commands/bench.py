@@ -9,6 +9,7 @@ when every job's result verifies; a run with failed jobs ends "failed" with exit
 from __future__ import annotations
 
 import argparse
+import secrets
 import shutil
 import sys
 import time
@@ -22,7 +23,7 @@ from harness.plans import PLANS
 from harness.progress import RunProgress
 from harness.results import RunError
 from harness.runner import check_datasets, check_named, drive, ensure_datasets, git_state, now, plan
-from harness.store import DatasetError
+from harness.store import DatasetError, dataset_origin
 from harness.summary import print_summary
 
 DEFAULT_ROOT = Path("results")
@@ -101,8 +102,10 @@ def run_manifest(
     interpreters: List[Any],
     notes: List[str],
     jobs: List[Any],
+    seed: int,
 ) -> Dict[str, Any]:
-    """The manifest a new run starts with: what runs, where, on which datasets and interpreters."""
+    """The manifest a new run starts with: what runs, where, on which datasets and interpreters, and
+    the seed of the order its jobs run in (``harness.runner.plan``)."""
     return {
         "schema_version": results.SCHEMA_VERSION,
         "argv": sys.argv,
@@ -116,6 +119,7 @@ def run_manifest(
         "interpreters": {i.tag: {"executable": i.executable, **i.environment} for i in interpreters},
         "fingerprint": results.run_fingerprint([i.environment for i in interpreters]),
         "notes": notes,
+        "interleave_seed": seed,
         "jobs": [job.to_dict() for job in jobs],
     }
 
@@ -135,7 +139,8 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
     root = args.out or DEFAULT_ROOT
     results.prepare_root(root)
     datasets = ensure_datasets(chosen.datasets, say=lambda text: print(text, file=sys.stderr))
-    jobs, notes = plan(chosen, interpreters, {key: Path(d["path"]) for key, d in datasets.items()}, only)
+    seed = secrets.randbelow(2**32)
+    jobs, notes = plan(chosen, interpreters, {key: Path(d["path"]) for key, d in datasets.items()}, only, seed)
     notes = unavailable + notes
     if not jobs:
         raise options.UsageError("nothing to run: " + ("; ".join(notes) or "the plan has no job"))
@@ -143,13 +148,14 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
         key: {
             "path": d["path"],
             "sha256": d["manifest"]["sha256"],
+            "origin": dataset_origin(d["manifest"]),
             "spec": d["spec"],
             "messages": d["manifest"]["messages"],
             "parts": d["manifest"]["parts"],
         }
         for key, d in datasets.items()
     }
-    manifest = run_manifest(chosen.name, args.timeout or chosen.timeout, entries, interpreters, notes, jobs)
+    manifest = run_manifest(chosen.name, args.timeout or chosen.timeout, entries, interpreters, notes, jobs, seed)
     return results.new_run_dir(root), manifest
 
 

@@ -214,3 +214,13 @@ def workload_variant(workload: str, params: Dict[str, Any]) -> str:
         for param in entry.params
         if param.variant and param.name in params and params[param.name] != param.default
     )
+
+
+def workload_param(workload: str, params: Dict[str, Any], name: str) -> str:
+    """A job's value of one of its workload's parameters as text (its default when unset); empty
+    for a workload that does not take the parameter."""
+    entry = WORKLOADS.get(workload)
+    declared = next((param for param in entry.params if param.name == name), None) if entry else None
+    if declared is None:
+        return ""
+    return str(params.get(name, declared.default))
