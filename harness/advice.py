@@ -8,8 +8,9 @@ time per row (pyperf), the collector's share of a rebuild with its GC-off contro
 the peak bytes (memray). Sizes are capped so that a 50k-row dataset takes minutes.
 
 The answer (``answer``) is read from the run's tidy table: the shapes the data makes, what the
-spread style costs in GC and memory, and the strategy that rebuilds fastest with the collector on
-(GC included, as the application pays it) on this interpreter, with its figures beside spread's.
+spread style costs in GC and memory, and the strategy the report's rule picks (``harness.answer``:
+the fastest rebuild with the collector on, GC included, among those that remove at least half of
+spread's GC time), with its figures beside spread's — or that nothing here beats spread, and why.
 Jobs that failed (a strategy that cannot build these rows) are named with the last line of
 their error.
 """
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from harness.answer import RULE, Choice, choose
 from harness.plans import GC_CONTROLS, Plan, Sweep, pyperf_params
 
 #: What an application most likely does today, then what may replace it (those available run).
@@ -28,9 +31,12 @@ BASELINE = "spread"
 CANDIDATES: Tuple[str, ...] = ("fixed", "slots", "msgspec-nogc", "msgspec-lazy", "slots-lazy")
 #: Messages rebuilt per job, at most: all of them for shapes and GC, fewer for timing and memory.
 CENSUS_CAP, GC_CAP, TIMING_CAP, MEMORY_CAP = 20000, 20000, 5000, 5000
-#: Messages a GC probe rebuilds in all (rounds of its size, 2 to 50): a small dataset is rebuilt
+#: Messages one GC probe process rebuilds (rounds of its size, 2 to 50): a small dataset is rebuilt
 #: more often, so that its collections are counted over more than a few milliseconds.
-GC_WORK = 40000
+GC_WORK = 20000
+#: Fresh processes per timing and GC figure, interleaved across the strategies (intervals need two
+#: per side; three keep one odd process from deciding a median).
+REPEATS = 3
 DATASET_KEY = "yours"
 
 
@@ -49,8 +55,17 @@ def advice_plan(messages: int) -> Plan:
         datasets=(),
         sweeps=(
             Sweep("census", "hydrate_all", DATASET_KEY, everyone, size(CENSUS_CAP)),
-            Sweep("timing", "hydrate_all", DATASET_KEY, everyone, size(TIMING_CAP), pyperf_params(2, 3)),
-            Sweep("gcprobe", "hydrate_all", DATASET_KEY, everyone, size(GC_CAP), {"rounds": rounds}, GC_CONTROLS),
+            Sweep("timing", "hydrate_all", DATASET_KEY, everyone, size(TIMING_CAP), pyperf_params(3), repeats=REPEATS),
+            Sweep(
+                "gcprobe",
+                "hydrate_all",
+                DATASET_KEY,
+                everyone,
+                size(GC_CAP),
+                {"rounds": rounds},
+                GC_CONTROLS,
+                repeats=REPEATS,
+            ),
             Sweep("memory", "hydrate_all", DATASET_KEY, everyone, size(MEMORY_CAP), {"flamegraph": False}),
         ),
         timeout=600,
@@ -59,20 +74,26 @@ def advice_plan(messages: int) -> Plan:
 
 
 class Figures:
-    """The run's figures by (measurer, strategy, gc_mode, metric)."""
+    """The run's figures by (measurer, strategy, gc_mode, metric): one value per process."""
 
     def __init__(self, run_dir: Path) -> None:
-        self.values: Dict[Tuple[str, str, str, str], float] = {}
+        self.values: Dict[Tuple[str, str, str, str], List[float]] = {}
         self.interpreter = ""
         with open(Path(run_dir) / "tidy.csv", newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 mode = row.get("gc_mode") or "" if row["measurer"] == "gcprobe" else ""  # GC on and off
                 key = (row["measurer"], row["strategy"], mode, row["metric"])
-                self.values[key] = float(row["value"])
+                self.values.setdefault(key, []).append(float(row["value"]))
                 self.interpreter = row["interpreter"]
 
+    def all(self, measurer: str, strategy: str, metric: str, gc_mode: str = "") -> List[float]:
+        """Every process's value of a figure (empty when the run lacks it)."""
+        return self.values.get((measurer, strategy, gc_mode, metric), [])
+
     def get(self, measurer: str, strategy: str, metric: str, gc_mode: str = "") -> Optional[float]:
-        return self.values.get((measurer, strategy, gc_mode, metric))
+        """A figure's median over its processes, or None."""
+        found = self.all(measurer, strategy, metric, gc_mode)
+        return statistics.median(found) if found else None
 
     def strategies(self) -> List[str]:
         return list(dict.fromkeys(strategy for _, strategy, _, _ in self.values))
@@ -104,11 +125,13 @@ def _number(value: Optional[float], pattern: str = "{:,.0f}") -> str:
     return "—" if value is None else pattern.format(value)
 
 
-def best_strategy(figures: Figures) -> Optional[str]:
-    """The candidate whose rebuild with the collector on took least wall time."""
-    timed = {name: figures.get("gcprobe", name, "wall_s", "enabled") for name in CANDIDATES}
-    found = {name: value for name, value in timed.items() if value is not None}
-    return min(found, key=found.__getitem__) if found else None
+def choice(figures: Figures) -> Choice:
+    """The answer's rule (``harness.answer.RULE``) over the baseline and the candidates' GC-enabled
+    rebuilds."""
+    names = (BASELINE, *CANDIDATES)
+    walls = {name: figures.all("gcprobe", name, "wall_s", "enabled") for name in names}
+    gc_seconds = {name: figures.all("gcprobe", name, "gc_s", "enabled") for name in names}
+    return choose({k: v for k, v in walls.items() if v}, {k: v for k, v in gc_seconds.items() if v})
 
 
 def shapes_paragraph(figures: Figures, parts: bool = True) -> str:
@@ -162,32 +185,29 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
     lines = [
         f"Your data: {dataset['messages']:,} messages and {dataset['parts']:,} parts in {dataset['path']}, "
         f"measured on {figures.interpreter} (a GC probe rebuilds {sizes.get('gcprobe', 0):,} messages "
-        f"{rounds} times; the times below are of all {rounds} rebuilds).",
+        f"{rounds} times; the times below are of all {rounds} rebuilds, medians over "
+        f"{len(figures.all('gcprobe', BASELINE, 'wall_s', 'enabled'))} processes).",
         shapes_paragraph(figures, bool(dataset["parts"])),
         "What the spread style ({**data, 'id': …}, what your code most likely does) costs:",
         *cost_lines(figures, BASELINE),
     ]
     failed = failures(run_dir)
-    best = best_strategy(figures)
-    if best is None:
-        lines.append("No replacement strategy produced figures here; see the failures below.")
+    picked = choice(figures)
+    if picked.strategy is None:
+        lines.append(f"Nothing here beats spread: {picked.reason}.")
     else:
-        on = figures.get("gcprobe", best, "wall_s", "enabled") or 0.0
-        if on < (figures.get("gcprobe", BASELINE, "wall_s", "enabled") or 0.0):
-            lines.append(f"What removes most of it on this interpreter: {best}")
-        else:
-            lines.append(
-                f"No replacement rebuilds faster than spread here (the closest is {best}); on this interpreter and "
-                "this data the spread style costs little, or less than the others:"
-            )
-        lines += cost_lines(figures, best, BASELINE)
-        others = [name for name in CANDIDATES if name != best and figures.get("gcprobe", name, "wall_s", "enabled")]
-        if others:
-            ranked = sorted(others, key=lambda name: figures.get("gcprobe", name, "wall_s", "enabled") or 0)
-            lines.append(
-                "  the others, rebuild with the collector on: "
-                + ", ".join(f"{name} {figures.get('gcprobe', name, 'wall_s', 'enabled'):.3f} s" for name in ranked)
-            )
+        lines.append(f"What removes most of it on this interpreter: {picked.strategy}")
+        lines += cost_lines(figures, picked.strategy, BASELINE)
+    timed = [
+        name for name in CANDIDATES if name != picked.strategy and figures.get("gcprobe", name, "wall_s", "enabled")
+    ]
+    if timed:
+        ranked = sorted(timed, key=lambda name: figures.get("gcprobe", name, "wall_s", "enabled") or 0)
+        lines.append(
+            "  the others, rebuild with the collector on: "
+            + ", ".join(f"{name} {figures.get('gcprobe', name, 'wall_s', 'enabled'):.3f} s" for name in ranked)
+        )
+    lines.append(f"(The rule: {RULE})")
     for name, reason in failed.items():
         lines.append(f"Could not measure {name} on this data: {reason}")
     if code:

@@ -1,30 +1,54 @@
-"""The answer table the report opens with: per strategy × read path, what rebuilding the history and
-running the agent loop cost on this run's data (driver side, needs pandas).
+"""The answer the report opens with: which strategy (and agent-loop read path) makes the cost go away.
 
-Columns, each "—" where the run lacks the figure (medians over the jobs behind a cell):
+The rule (``RULE``, quoted in the report and the README) is applied per interpreter by ``choose``,
+a pure function of per-process figures, which ``harness advise`` uses as well; ``answers`` reads
+them from a run's tidy table (driver side, pandas) and words each answer with its intervals.
 
-- ``GC share`` / ``GC s``: the rebuild (gcprobe ``hydrate_all``, GC enabled) on the largest realistic
-  dataset: share of the wall time spent in collections, and those seconds over all rounds.
+The answer table (``answer_rows``), per strategy × read path, "—" where the run lacks a figure:
+
+- ``GC share`` / ``GC s``: the rebuild the rule reads (gcprobe ``hydrate_all``, GC enabled, the
+  largest dataset of realistic data): share of the wall time spent in collections, and those
+  seconds over all rounds; median over processes with the 95 % interval of the mean.
 - ``rows/s × floor``: rows that rebuild built per second (GC included) over ``floor-json``'s
   (``json.loads`` alone) in the same kind of job.
 - ``peak B/msg``: peak bytes per message of one rebuild (memory ``hydrate_all``).
-- ``loop ms``: one agent-loop read of the history at the largest size measured (timing ``run_loop``
-  with no growth: the steady state of a loop that appends a few messages per iteration); ``history``
-  is that size.
-- ``slope ms/1k``: how that time grows per 1,000 messages of history — a least-squares fit over the
-  timed sizes when there are several, else gcprobe's growth curve.
+- ``loop ms``: one agent-loop iteration at the largest history measured (the GC probe's last
+  iteration, which appends before it reads; timing ``run_loop`` where the run has no GC probe of
+  the loop); ``history`` is that size.
+- ``slope ms/1k``: how an iteration grows per 1,000 messages of history (gcprobe ``run_loop``).
 
 The rebuild columns of ``cached:<name>`` are ``<name>``'s (the rebuild of a cached strategy would
-measure cache hits). ``read path`` comes from the job's workload variant (``full`` by default); it
-is "—" for a strategy the run measured only rebuilding.
+measure cache hits). ``read path`` is the job's own column (``full`` by default); "—" for a
+strategy the run measured only rebuilding.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+import statistics
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from harness.findings import Finding, _joined, medians, select
+from harness.numbers import bytes_, ms, pct, seconds
+from harness.uncertainty import Estimate, compare
 
+BASELINE = "spread"
+FLOOR = "floor-json"
+CACHED = "cached:"
+NO_LOOP = "—"  # the read path of a strategy measured only rebuilding
+SPREAD_WALL = "spread's wall time"
+SPREAD_LOOP = "the time of spread's full read"
+#: "Most" of spread's GC time: a strategy qualifies when its GC seconds are at most this share of spread's.
+GC_REMOVED = 0.5
+RULE = (
+    "The answer names, per interpreter, the strategy with the lowest median rebuild time (GC included, as an "
+    "application pays it) among those whose rebuild spends at most half of spread's GC seconds — a strategy that "
+    "ran no collection qualifies best — and with it the read path of its agent loop (the strategy or its "
+    'cached: form) with the lowest time per iteration at the largest history measured. It says "nothing here '
+    "beats spread\" when no strategy removes half of spread's GC time, or when the one that does rebuilds no "
+    "faster than spread. Spread is never its own fix, and controls (floors) are never named. The rebuild is the GC "
+    "probe's, GC enabled, on the largest dataset of realistic data (generated realistic, an opencode import or an "
+    "application's rows; the reference rows only when the run has nothing else), medians over its processes."
+)
 COLUMNS = (
     "interpreter",
     "strategy",
@@ -37,117 +61,178 @@ COLUMNS = (
     "history",
     "slope ms/1k",
 )
-FLOOR = "floor-json"
-CACHED = "cached:"
-NO_LOOP = "—"  # the read path of a strategy measured only rebuilding
-
-
-def read_path(variant: Any) -> str:
-    """The read path a tidy ``variant`` names (``full`` when it names none)."""
-    for item in (variant if isinstance(variant, str) else "").split(","):
-        name, _, value = item.partition("=")
-        if name == "read_path":
-            return value
-    return "full"
 
 
 def base_strategy(strategy: str) -> str:
     return strategy[len(CACHED) :] if strategy.startswith(CACHED) else strategy
 
 
-def _largest(rows: Any, dataset: Optional[str] = None) -> Any:
-    """The rows of the largest size (of datasets starting with ``dataset``)."""
-    if dataset is not None:
-        rows = rows[rows["dataset"].astype(str).str.startswith(dataset)]
-    if rows.empty:
-        return rows
-    return rows[rows["size"] == rows["size"].max()]
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values)
 
 
-def rebuild_figures(frame: Any) -> Dict[Tuple[str, str], Dict[str, float]]:
-    """(interpreter, strategy) -> GC share, GC s, rows/s × floor, peak B/msg of the rebuild."""
-    found: Dict[Tuple[str, str], Dict[str, float]] = {}
+@dataclass(frozen=True)
+class Choice:
+    """What the rule picks on one interpreter: a strategy, or None with the reason nothing beats spread."""
 
-    def put(values: Dict[tuple, float], column: str) -> None:
-        for (interpreter, strategy), value in values.items():
-            found.setdefault((interpreter, strategy), {})[column] = value
-
-    gcprobe = _largest(select(frame, "gcprobe", "hydrate_all", mode="enabled"), "realistic")
-    put(medians(gcprobe[gcprobe["metric"] == "gc_share"]), "GC share")
-    put(medians(gcprobe[gcprobe["metric"] == "gc_s"]), "GC s")
-    rates = medians(gcprobe[gcprobe["metric"] == "rows_per_s"])
-    for (interpreter, strategy), rate in rates.items():
-        floor = rates.get((interpreter, FLOOR))
-        if floor:
-            found.setdefault((interpreter, strategy), {})["rows/s × floor"] = rate / floor
-    memory = _largest(select(frame, "memory", "hydrate_all", "peak_bytes_per_message"), "realistic")
-    put(medians(memory), "peak B/msg")
-    return found
+    strategy: Optional[str]
+    reason: str = ""
+    ties: Tuple[str, ...] = ()  # qualifying strategies not established slower than the one picked
 
 
-def _slope(points: Any) -> Optional[float]:
-    """Seconds per 1,000 messages of history, fitted over (size, seconds) points of several sizes."""
-    import numpy as np
+def choose(walls: Mapping[str, Sequence[float]], gc_seconds: Mapping[str, Sequence[float]]) -> Choice:
+    """The rule (``RULE``) over per-process GC-enabled rebuild wall and GC seconds per strategy
+    (controls already left out)."""
+    if BASELINE not in walls or BASELINE not in gc_seconds:
+        return Choice(None, "the run has no GC-enabled rebuild of spread to measure a fix against")
+    spread_gc = _median(gc_seconds[BASELINE])
+    candidates = sorted(name for name in walls if name != BASELINE and name in gc_seconds)
+    if spread_gc <= 0:
+        return Choice(None, "spread ran no collection in this rebuild, so there is no GC time to remove")
+    if not candidates:
+        return Choice(None, "the run rebuilt no strategy beside spread")
+    removing = [name for name in candidates if _median(gc_seconds[name]) <= GC_REMOVED * spread_gc]
+    if not removing:
+        least = min(candidates, key=lambda name: (_median(gc_seconds[name]), name))
+        return Choice(
+            None,
+            f"no strategy removes half of spread's GC time ({seconds(spread_gc)}; the least, {least}, "
+            f"{seconds(_median(gc_seconds[least]))})",
+        )
+    best = min(removing, key=lambda name: (_median(walls[name]), name))
+    if _median(walls[best]) >= _median(walls[BASELINE]):
+        return Choice(
+            None,
+            f"{best} removes most of spread's GC time but rebuilds no faster "
+            f"({compare(walls[best], walls[BASELINE]).text(SPREAD_WALL)})",
+        )
+    ties = tuple(name for name in removing if name != best and not compare(walls[name], walls[best]).established)
+    return Choice(best, "", ties)
 
-    if points["size"].nunique() < 2:
+
+def pick_read_path(strategy: str, loops: Mapping[Tuple[str, str], Sequence[float]]) -> Optional[Tuple[str, str]]:
+    """(strategy as run, read path) of ``strategy``'s family (itself or ``cached:`` it) whose loop
+    iteration at the largest history is fastest; None when the run has no loop of it."""
+    family = {key: values for key, values in loops.items() if base_strategy(key[0]) == strategy}
+    if not family:
         return None
-    slope, _ = np.polyfit(points["size"].astype(float) / 1000, points["value"].astype(float), 1)
-    return float(slope)
+    return min(family, key=lambda key: (_median(family[key]), key))
 
 
-def loop_figures(frame: Any) -> Dict[Tuple[str, str, str], Dict[str, float]]:
-    """(interpreter, strategy, read path) -> loop ms and history at the largest size, slope ms/1k."""
-    rows = select(frame, "timing", "run_loop", "seconds_per_call", variant=None)
-    rows = rows.assign(path=rows["variant"].map(read_path))
-    found: Dict[Tuple[str, str, str], Dict[str, float]] = {}
-    for (interpreter, strategy, path), own in rows.groupby(["interpreter", "strategy", "path"], sort=True):
-        largest = own[own["size"] == own["size"].max()]
-        entry = {"loop ms": float(largest["value"].median()) * 1000, "history": float(largest["size"].max())}
-        slope = _slope(own.groupby("size", as_index=False)["value"].median())
-        if slope is not None:
-            entry["slope ms/1k"] = slope * 1000
-        found[(str(interpreter), str(strategy), str(path))] = entry
-    curves = select(frame, "gcprobe", "run_loop", "seconds_per_iteration_per_1k_history", variant=None)
-    curves = curves.assign(path=curves["variant"].map(read_path))
-    for key, value in medians(curves, ("interpreter", "strategy", "path")).items():
-        entry = found.setdefault((str(key[0]), str(key[1]), str(key[2])), {})
-        entry.setdefault("slope ms/1k", value * 1000)
+# ---------------------------------------------------------------- from a run's tidy table
+
+
+def _rebuild_rows(frame: Any) -> Any:
+    """The GC-enabled gcprobe rebuild rows the rule reads: realistic data, the largest size."""
+    from harness.selection import largest, real_data, select
+
+    return largest(real_data(select(frame, "gcprobe", "hydrate_all", mode="enabled")))
+
+
+def _by_strategy(rows: Any, metric: str, interpreter: str) -> Dict[str, List[float]]:
+    from harness.selection import controls, per_process
+
+    own = rows[(rows["metric"] == metric) & (rows["interpreter"] == interpreter)]
+    skip = controls()
+    return {key[0]: values for key, values in per_process(own, ("strategy",)).items() if key[0] not in skip}
+
+
+def loop_figures(frame: Any) -> Dict[str, Dict[Tuple[str, str], Dict[str, Any]]]:
+    """Per interpreter, per (strategy, read path): one loop iteration's per-process seconds at the
+    largest history (``seconds``) and that history, and the slope per 1k messages (``slope``).
+
+    The iteration is the GC probe's last one — the loop appends messages, then reads, as an agent
+    loop does — on every interpreter whose run has it; timing ``run_loop`` (a steady read of an
+    unchanged history) only on an interpreter without it, so that one interpreter's figures are
+    never of both kinds."""
+    from harness.selection import per_process, select
+
+    by = ("interpreter", "strategy", "read_path")
+    probed = select(frame, "gcprobe", "run_loop", variant=None, mode="enabled")
+    lasts = per_process(probed[probed["metric"] == "last_iteration_s"], by)
+    history = per_process(probed[probed["metric"] == "largest_history"], by)
+    found: Dict[str, Dict[Tuple[str, str], Dict[str, Any]]] = {}
+    for (interpreter, strategy, path), values in lasts.items():
+        entry = found.setdefault(str(interpreter), {}).setdefault((str(strategy), str(path)), {})
+        entry.update(seconds=values, history=max(history.get((interpreter, strategy, path), [float("nan")])))
+    timed = select(frame, "timing", "run_loop", "seconds_per_call", variant=None)
+    for (interpreter, strategy, path), own in timed.groupby(list(by)):
+        if str(interpreter) in found:
+            continue
+        at = own[own["size"] == own["size"].max()]
+        entry = {"seconds": [float(v) for v in at["value"]], "history": float(at["size"].max())}
+        found.setdefault(str(interpreter), {})[(str(strategy), str(path))] = entry
+    slopes = per_process(probed[probed["metric"] == "seconds_per_iteration_per_1k_history"], by)
+    for (interpreter, strategy, path), values in slopes.items():
+        found.setdefault(str(interpreter), {}).setdefault((str(strategy), str(path)), {})["slope"] = values
     return found
 
 
 def answer_rows(frame: Any) -> List[Dict[str, Any]]:
-    """The answer table's rows (COLUMNS, numbers unformatted), fastest loop first, then least GC."""
-    rebuild, loop = rebuild_figures(frame), loop_figures(frame)
-    looped = {(interpreter, strategy) for interpreter, strategy, _ in loop}
-    keys = set(loop) | {
-        (interpreter, strategy, NO_LOOP)
-        for interpreter, strategy in rebuild
-        if strategy != FLOOR and (interpreter, strategy) not in looped
-    }
+    """The answer table's rows (COLUMNS; Estimates and numbers, unformatted), per interpreter
+    fastest loop first, then least GC."""
+    from harness.selection import largest, per_process, real_data, select
+
+    rebuild = _rebuild_rows(frame)
+    memory = largest(real_data(select(frame, "memory", "hydrate_all", "peak_bytes_per_message")))
+    peaks = per_process(memory)
+    loops = loop_figures(frame)
     rows = []
-    for interpreter, strategy, path in keys:
-        row: Dict[str, Any] = {"interpreter": interpreter, "strategy": strategy, "read path": path}
-        row.update(rebuild.get((interpreter, base_strategy(strategy)), {}))
-        row.update(loop.get((interpreter, strategy, path), {}))
-        rows.append(row)
+    for interpreter in sorted(set(rebuild["interpreter"].astype(str)) | set(loops)):
+        shares = _by_strategy(rebuild, "gc_share", interpreter)
+        gc_s = _by_strategy(rebuild, "gc_s", interpreter)
+        rates = {
+            key[0]: _median(values)
+            for key, values in per_process(
+                rebuild[(rebuild["metric"] == "rows_per_s") & (rebuild["interpreter"] == interpreter)], ("strategy",)
+            ).items()
+        }
+        own_loops = loops.get(interpreter, {})
+        keys = set(own_loops) | {
+            (name, NO_LOOP) for name in gc_s if not any(base_strategy(s) == name for s, _ in own_loops)
+        }
+        for strategy, path in keys:
+            base = base_strategy(strategy)
+            row: Dict[str, Any] = {"interpreter": interpreter, "strategy": strategy, "read path": path or "full"}
+            if base in gc_s:
+                row.update({"GC share": Estimate.of(shares.get(base, [])), "GC s": Estimate.of(gc_s[base])})
+            if base in rates and rates.get(FLOOR):
+                row["rows/s × floor"] = rates[base] / rates[FLOOR]
+            if (interpreter, base) in peaks:
+                row["peak B/msg"] = Estimate.of(peaks[(interpreter, base)])
+            loop = own_loops.get((strategy, path), {})
+            if loop.get("seconds"):
+                row.update(
+                    {"loop ms": Estimate.of([v * 1000 for v in loop["seconds"]]), "history": loop.get("history")}
+                )
+            if loop.get("slope"):
+                row["slope ms/1k"] = Estimate.of([v * 1000 for v in loop["slope"]])
+            rows.append(row)
 
     def order(row: Dict[str, Any]) -> tuple:
         inf = float("inf")
-        return (row["interpreter"], row.get("loop ms", inf), row.get("GC s", inf), row["strategy"], row["read path"])
+        loop, gc = row.get("loop ms"), row.get("GC s")
+        return (
+            row["interpreter"],
+            loop.median if loop else inf,
+            gc.median if gc else inf,
+            row["strategy"],
+            row["read path"],
+        )
 
     return sorted(rows, key=order)
 
 
 def formatted(row: Dict[str, Any]) -> Dict[str, str]:
-    """A row's numbers as the table shows them ("—" for a missing one)."""
+    """A row as the table shows it: medians with their intervals, "—" for a missing figure."""
     shown = {
-        "GC share": lambda v: f"{v:.1%}",
-        "GC s": lambda v: f"{v:.3g}",
+        "GC share": lambda v: v.text(pct),
+        "GC s": lambda v: v.text(seconds),
         "rows/s × floor": lambda v: f"{v:.2f}×",
-        "peak B/msg": lambda v: f"{v:,.0f}",
-        "loop ms": lambda v: f"{v:,.3g}",
+        "peak B/msg": lambda v: v.text(bytes_),
+        "loop ms": lambda v: v.text(ms),
         "history": lambda v: f"{v:,.0f}",
-        "slope ms/1k": lambda v: f"{v:.3g}",
+        "slope ms/1k": lambda v: v.text(ms),
     }
     return {
         column: shown[column](row[column]) if column in shown and column in row else str(row.get(column, "—"))
@@ -155,70 +240,103 @@ def formatted(row: Dict[str, Any]) -> Dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The answer on one interpreter: the strategy (None: nothing here beats spread), its read path
+    ("" when the run has no agent loop of it) and the sentence that says so with its figures."""
+
+    interpreter: str
+    strategy: Optional[str]
+    read_path: str
+    text: str
+
+
+def answers(frame: Any) -> List[Answer]:
+    """The answer per interpreter that has a GC-enabled rebuild on this run (``RULE``)."""
+    rebuild = _rebuild_rows(frame)
+    loops = loop_figures(frame)
+    found = []
+    for interpreter in sorted(set(rebuild["interpreter"].astype(str))):
+        walls = _by_strategy(rebuild, "wall_s", interpreter)
+        gc_s = _by_strategy(rebuild, "gc_s", interpreter)
+        choice = choose(walls, gc_s)
+        scene = rebuild[rebuild["interpreter"] == interpreter]
+        where = f"{int(scene['size'].max()):,} messages of {scene['dataset'].iloc[0]}"
+        if choice.strategy is None:
+            text = f"On {interpreter}, rebuilding {where}: nothing here beats spread — {choice.reason}."
+            found.append(Answer(interpreter, None, "", text))
+            continue
+        own_loops = {key: entry["seconds"] for key, entry in loops.get(interpreter, {}).items() if entry.get("seconds")}
+        picked = pick_read_path(choice.strategy, own_loops)
+        found.append(_worded(frame, interpreter, choice, picked, walls, gc_s, where, loops.get(interpreter, {})))
+    return found
+
+
+def _worded(
+    frame: Any,
+    interpreter: str,
+    choice: Choice,
+    picked: Optional[Tuple[str, str]],
+    walls: Dict[str, List[float]],
+    gc_s: Dict[str, List[float]],
+    where: str,
+    loops: Dict[Tuple[str, str], Dict[str, Any]],
+) -> Answer:
+    """The sentence of an answer that names a strategy: its rebuild against spread's, its loop
+    iteration against spread's full read, and what it costs."""
+    best = str(choice.strategy)
+    name = picked[0] if picked else best
+    head = f"On {interpreter}: {name}" + (f", with the {picked[1] or 'full'} read path" if picked else "")
+    spread_gc = Estimate.of(gc_s[BASELINE])
+    if max(gc_s[best]) == 0:
+        count = len(gc_s[best])
+        gc_text = f"runs no collection in {'any of its ' + str(count) + ' processes' if count > 1 else 'its process'}"
+    else:
+        gc_text = f"spends {Estimate.of(gc_s[best]).text(seconds)} in GC"
+    said = [
+        f"rebuilding {where} it {gc_text} against spread's {spread_gc.text(seconds)}, and takes "
+        f"{compare(walls[best], walls[BASELINE]).text(SPREAD_WALL)}"
+    ]
+    if choice.ties:
+        said.append(f"not established slower: {', '.join(choice.ties)}")
+    if picked:
+        loop = loops[picked]
+        text = f"one agent-loop iteration at a {loop['history']:,.0f}-message history takes"
+        text += f" {Estimate.of([v * 1000 for v in loop['seconds']]).text(ms)}"
+        spread_loop = loops.get((BASELINE, "full"), {}).get("seconds")
+        if spread_loop:
+            text += f", {compare(loop['seconds'], spread_loop).text(SPREAD_LOOP)}"
+        said.append(text)
+    else:
+        said.append(f"the run has no agent loop of {best}")
+    price = [p for p in (_open_map_price(frame, interpreter, best), _memory_price(frame, interpreter, best)) if p]
+    body = "; ".join(said)
+    text = f"{head}. {body[0].upper()}{body[1:]}." + (f" The price: {'; '.join(price)}." if price else "")
+    return Answer(interpreter, best, picked[1] if picked else "", text)
+
+
 def _open_map_price(frame: Any, interpreter: str, strategy: str) -> Optional[str]:
     """What reading an open map costs ``strategy`` against the fastest other strategy (access open-map)."""
-    values = medians(select(frame, "timing", "access", "ns_per_read", variant="reads=open-map"))
+    from harness.selection import largest, per_process, select
+
+    values = per_process(largest(select(frame, "timing", "access", "ns_per_read", variant="reads=open-map")))
     own = values.get((interpreter, strategy))
-    others = {key[1]: value for key, value in values.items() if key[0] == interpreter and key[1] != strategy}
+    others = {key[1]: found for key, found in values.items() if key[0] == interpreter and key[1] != strategy}
     if own is None or not others:
         return None
-    fastest = min(others, key=others.get)
-    return (
-        f"reading an open map (a tool input) costs {own:,.0f} ns against {others[fastest]:,.0f} ns "
-        f"with {fastest} ({own / others[fastest]:.1f}×)"
-    )
+    fastest = min(sorted(others), key=lambda name: _median(others[name]))
+    return f"reading an open map (a tool input) takes {compare(own, others[fastest]).text(f'the time of {fastest}')}"
 
 
 def _memory_price(frame: Any, interpreter: str, strategy: str) -> Optional[str]:
-    census = _largest(select(frame, "census", "hydrate_all"), "realistic")
-    values = medians(census[census["metric"] == "pinned_row_bytes_per_message"])
-    deep = medians(census[census["metric"] == "deep_bytes_per_message"])
-    pinned = values.get((interpreter, strategy))
-    if pinned is None:
+    from harness.selection import largest, per_process, real_data, select
+
+    census = largest(real_data(select(frame, "census", "hydrate_all")))
+    pinned = per_process(census[census["metric"] == "pinned_row_bytes_per_message"]).get((interpreter, strategy))
+    if not pinned:
         return None
-    text = f"its objects keep {pinned:,.0f} B of row text per message alive"
-    if (interpreter, strategy) in deep:
-        text += f" beside {deep[(interpreter, strategy)]:,.0f} B of their own"
+    text = f"its objects keep {bytes_(_median(pinned))} of row text per message alive"
+    deep = per_process(census[census["metric"] == "deep_bytes_per_message"]).get((interpreter, strategy))
+    if deep:
+        text += f" beside {bytes_(_median(deep))} of their own"
     return text
-
-
-def answer_finding(frame: Any) -> Optional[Finding]:
-    """The combination that makes the cost go away on each interpreter — the fastest loop read, or the
-    least GC in the rebuild without loop data — with its numbers against spread on the full path,
-    and what it costs."""
-    parts, numbers = [], {}
-    rows = answer_rows(frame)
-    for interpreter in sorted({row["interpreter"] for row in rows}):
-        own = [row for row in rows if row["interpreter"] == interpreter]
-        timed = [row for row in own if "loop ms" in row]
-        best = timed[0] if timed else min(own, key=lambda row: row.get("GC s", float("inf")))
-        spread = next(
-            (r for r in own if r["strategy"] == "spread" and r["read path"] in ("full", NO_LOOP) and r is not best), {}
-        )
-        said = [f"on {interpreter}, {best['strategy']}"]
-        if best["read path"] != NO_LOOP:
-            said[0] += f" with the {best['read path']} read path"
-        if "loop ms" in best:
-            said.append(f"takes {best['loop ms']:,.3g} ms per loop read of {best['history']:,.0f} messages")
-            if spread.get("loop ms"):
-                said[-1] += f" ({spread['loop ms'] / best['loop ms']:,.0f}× less than spread with the full read)"
-        if "slope ms/1k" in best and spread.get("slope ms/1k"):
-            said.append(
-                f"grows {best['slope ms/1k']:.3g} ms per 1k messages of history "
-                f"({best['slope ms/1k'] / spread['slope ms/1k']:.1%} of spread's)"
-            )
-        if "GC s" in best:
-            text = f"spends {best['GC s']:.3g} s ({best['GC share']:.1%}) in GC rebuilding the history"
-            if spread.get("GC s"):
-                text += f", {spread['GC s'] / best['GC s']:,.0f}× less than spread"
-            if "rows/s × floor" in best:
-                text += f", at {best['rows/s × floor']:.2f}× the json.loads floor's rows/s"
-            said.append(text)
-        price = [p for p in (_open_map_price(frame, interpreter, base_strategy(best["strategy"])),) if p]
-        price += [p for p in (_memory_price(frame, interpreter, base_strategy(best["strategy"])),) if p]
-        if "peak B/msg" in best and spread.get("peak B/msg"):
-            price.append(f"peak {best['peak B/msg']:,.0f} B per message (spread {spread['peak B/msg']:,.0f})")
-        sentence = said[0] + (" " + ", ".join(said[1:]) if len(said) > 1 else "")
-        parts.append(sentence + ("; the price: " + "; ".join(price) if price else ""))
-        numbers.update({f"{interpreter} {best['strategy']} {best['read path']}": formatted(best)["loop ms"]})
-    return _joined("answer", "What makes the cost go away", parts, numbers)

@@ -1,11 +1,14 @@
 """Compare two runs: B/A per figure both runs have, with a verdict that does not cry wolf.
 
 A figure is matched on (interpreter, strategy, workload, measurer, variant, size, metric); the
-variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and ``variant``). How
-a figure is judged is its measurer's ``comparison`` in the catalogue: timings through their pyperf
-JSON (``timing/<job>.json``: enough samples, pyperf's t-test, a threshold; ``harness.verdict``),
-census counts exactly, the rest untested. Runs from different environments are refused with the
-keys that differ. Driver side: needs pandas.
+variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and ``variant``). A
+figure measured in several processes (one job each) is their median, and its pyperf benchmark the
+runs of all of them. How a figure is judged is its measurer's ``comparison`` in the catalogue:
+timings through their pyperf JSON (``timing/<job>.json``: enough samples, pyperf's t-test, a
+threshold; ``harness.verdict``), census counts exactly, the rest untested; but a figure whose two
+sides ran under clearly different load (``harness.machine``) gets "machine state differed" instead
+of any verdict but an exact one. Runs from different environments are refused with the keys that
+differ. Driver side: needs pandas.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness import results
+from harness import machine, results
 from harness.measure.catalogue import MEASURERS
 from harness.measure.environment import differences
 from harness.results import RunError
-from harness.suite import pyperf_json
+from harness.suite import load_benchmark, merged
 from harness.terminal import text, visible
 from harness.verdict import (
     CHANGED,
+    MACHINE_DIFFERED,
     NOT_COMPARABLE,
     NOT_ENOUGH,
     THRESHOLD,
@@ -129,10 +133,17 @@ def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
 
 
 def _keyed(frame: Any) -> Any:
+    """One row per figure: the median of its processes' values, with its jobs and their loads."""
     frame = frame.copy()
     workload_variant = frame["variant"].astype("string").fillna("") if "variant" in frame else ""
     frame["variant"] = (frame["gc_mode"].fillna("").astype(str) + " " + workload_variant).str.strip()
-    return frame.drop_duplicates(subset=list(KEY), keep="last")
+    grouped = frame.groupby(list(KEY), dropna=False, sort=True)
+    return grouped.agg(
+        value=("value", "median"),
+        unit=("unit", "last"),
+        jobs=("job", lambda jobs: tuple(jobs)),
+        loads=("load", lambda loads: tuple(loads)),
+    ).reset_index()
 
 
 def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: float = THRESHOLD) -> Comparison:
@@ -140,10 +151,13 @@ def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: 
     left, right = _keyed(tidy_a), _keyed(tidy_b)
     merged = left.merge(right, on=list(KEY), suffixes=("_a", "_b"), how="outer", indicator=True)
     both = merged[merged["_merge"] == "both"].sort_values(list(KEY))
+    cores = machine.states(run_a).get("cores")
     rows = []
     for entry in both.itertuples():
         a, b = float(entry.value_a), float(entry.value_b)
         ratio = _ratio(a, b)
+        differed = machine.differed(entry.loads_a, entry.loads_b, cores)
+        verdict = _verdict(entry, a, b, ratio, (Path(run_a), Path(run_b)), threshold, differed)
         rows.append(
             Row(
                 entry.interpreter,
@@ -157,7 +171,7 @@ def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: 
                 a,
                 b,
                 ratio,
-                _verdict(entry, a, b, ratio, (Path(run_a), Path(run_b)), threshold),
+                verdict,
             )
         )
     only_a, only_b = (int((merged["_merge"] == side).sum()) for side in ("left_only", "right_only"))
@@ -165,14 +179,24 @@ def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: 
 
 
 def _verdict(
-    entry: Any, a: float, b: float, ratio: Optional[float], runs: Tuple[Path, Path], threshold: float
+    entry: Any,
+    a: float,
+    b: float,
+    ratio: Optional[float],
+    runs: Tuple[Path, Path],
+    threshold: float,
+    differed: Optional[str],
 ) -> Verdict:
+    """Exact figures by equality; the others "machine state differed" when the two sides' jobs ran
+    under clearly different load (``harness.machine``), else by their measurer's comparison."""
     measurer = MEASURERS.get(entry.measurer)
     how = measurer.comparison if measurer else UNTESTED
     if how == "exact":
         return exact_verdict(a, b)
+    if differed:
+        return Verdict(MACHINE_DIFFERED, differed)
     if how == "pyperf":
-        return timing_verdict(_benchmark(runs[0], entry.job_a), _benchmark(runs[1], entry.job_b), ratio, threshold)
+        return timing_verdict(_benchmark(runs[0], entry.jobs_a), _benchmark(runs[1], entry.jobs_b), ratio, threshold)
     return Verdict(UNTESTED)
 
 
@@ -183,17 +207,9 @@ def _ratio(a: float, b: float) -> Optional[float]:
 
 
 @functools.cache
-def _benchmark(run_dir: Path, job: str) -> Any:
-    """A timing job's pyperf Benchmark (a job has several figures: loaded once), or None."""
-    import pyperf
-
-    path = pyperf_json(run_dir, job)
-    if path is None:
-        return None
-    try:
-        return pyperf.Benchmark.load(str(path))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
+def _benchmark(run_dir: Path, jobs: Tuple[str, ...]) -> Any:
+    """A timing figure's pyperf Benchmark, its jobs' (processes') runs merged; None without pyperf data."""
+    return merged(load_benchmark(run_dir, job) for job in jobs)
 
 
 # --- rendering -----------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ _CSS_EXTERNAL = re.compile(r"(@import\s+(url\()?\s*[\"']?|url\(\s*[\"']?)(https?
 
 def completeness_line(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> Tuple[bool, str]:
     """(incomplete?, one sentence): status, failed / missing jobs and the measurers without results."""
-    from harness.findings import missing_measurers
+    from harness.selection import missing_measurers
 
     counts = results.completeness(run_dir, manifest)
     status = manifest.get("status", "unknown")
@@ -167,46 +167,93 @@ def environment_html(manifest: Dict[str, Any]) -> str:
 
 
 def answer_html(frame: Any) -> str:
-    """The answer table (strategy × read path) and the finding that names the winning combination."""
-    from harness.answer import COLUMNS, answer_finding, answer_rows, formatted
+    """The answer per interpreter, the rule it follows and the table (strategy × read path) beneath."""
+    from harness.answer import COLUMNS, RULE, answer_rows, answers, formatted
 
     parts = ['<h2 id="answer">Answer</h2>']
     try:
-        rows, finding = answer_rows(frame), answer_finding(frame)
-    except (KeyError, ValueError, TypeError, ZeroDivisionError):
-        rows, finding = [], None  # malformed data: say so rather than fail the report
-    if not rows:
-        return parts[0] + "<p>This run has no rebuild or agent-loop figures to answer with.</p>"
-    parts.append(_table([formatted(row) for row in rows], list(COLUMNS)))
-    parts.append(
-        "<p>GC share / GC s, rows/s × floor (json.loads alone), peak B/msg: rebuilding the largest realistic "
-        "history (the rebuild of cached:&lt;name&gt; is &lt;name&gt;'s). loop ms: one agent-loop read of "
-        "the history at the largest size timed; slope: its growth per 1,000 messages of history.</p>"
-    )
-    if finding is not None:
-        parts.append(f"<p><strong>{esc(finding.text)}</strong></p>")
+        found = answers(frame)
+    except Exception as error:  # shown on the page, never a silent gap
+        found = []
+        parts.append(
+            f'<p class="harness-incomplete">The answer could not be computed: {esc(type(error).__name__)}: '
+            f"{esc(error)}.</p>"
+        )
+    if not found and len(parts) == 1:
+        parts.append(
+            '<p class="harness-incomplete">No answer: this run has no GC-enabled rebuild (gcprobe hydrate_all, '
+            "GC enabled) of spread beside another strategy, which the rule reads.</p>"
+        )
+    parts += [f"<p><strong>{esc(answer.text)}</strong></p>" for answer in found]
+    parts.append(f'<p class="harness-rule">{esc(RULE)}</p>')
+    rows = answer_rows(frame)
+    if rows:
+        parts.append(_table([formatted(row) for row in rows], list(COLUMNS)))
+        parts.append(
+            "<p>GC share / GC s, rows/s × floor (json.loads alone), peak B/msg: the rebuild the rule reads "
+            "(the rebuild of cached:&lt;name&gt; is &lt;name&gt;'s). loop ms: one agent-loop iteration at the "
+            "largest history; slope: its growth per 1,000 messages of history. Medians over processes, "
+            "[95 % interval of the mean].</p>"
+        )
+    return "\n".join(parts)
+
+
+def machine_html(run_dir: Path, frame: Any) -> str:
+    """How busy the machine was while the run's jobs ran, with a warning when it was busy."""
+    from harness import machine
+
+    state = machine.states(run_dir)
+    jobs = state["jobs"].values()
+    load = machine.median(job.get("load_end") for job in jobs)
+    share = machine.median(job.get("cpu_share") for job in jobs)
+    if load is None:
+        return "<p>The run records no machine state (load, CPU time) for its jobs.</p>"
+    text = f"Machine during the run: median load average {load:.2f} on {state.get('cores') or '?'} cores"
+    text += f"; the median job was on a CPU {share:.0%} of its wall time." if share is not None else "."
+    warning = machine.busy((job.get("load_end") for job in jobs), state.get("cores"))
+    if warning:
+        return (
+            f'<p class="harness-incomplete">Warning: {esc(warning)}. Figures from a busy machine are noisier '
+            f"and slower; the intervals below say how much. {esc(text)}</p>"
+        )
+    return f"<p>{esc(text)}</p>"
+
+
+def findings_html(frame: Any) -> str:
+    """Each finding: its sentence, and its figures in a collapsed table; then what the run lacks."""
+    from harness.findings import review
+    from harness.uncertainty import METHOD
+
+    found = review(frame)
+    parts = [
+        '<h2 id="findings">Findings</h2>',
+        f'<p>Intervals: {esc(METHOD)}; "not established" where the '
+        "interval includes no difference or a side has a single process.</p>",
+    ]
+    for item in found.found:
+        style = ' class="harness-incomplete"' if item.failed else ""
+        parts.append(f"<h3>{esc(item.title)}</h3><p{style}>{esc(item.text)}</p>")
+        if item.table:
+            columns = list(dict.fromkeys(column for row in item.table for column in row))
+            parts.append(f"<details><summary>figures</summary>{_table(list(item.table), columns)}</details>")
+    if not found.found:
+        parts.append("<p>This run has no data any finding rests on.</p>")
+    if found.lacking:
+        missing = "; ".join(f"{finder.title} (needs {finder.needs})" for finder in found.lacking)
+        parts.append(f"<p>Not in this run: {esc(missing)}.</p>")
     return "\n".join(parts)
 
 
 def header_html(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> str:
-    from harness.findings import findings
-
     incomplete, line = completeness_line(run_dir, manifest, frame)
-    found = findings(frame, manifest)
     parts = [
         f'<h1 id="report">shape-harness report: {esc(Path(run_dir).name)}</h1>',
         f'<p class="harness-completeness{" harness-incomplete" if incomplete else ""}">{esc(line)}</p>',
+        machine_html(run_dir, frame),
         answer_html(frame),
-        '<h2 id="findings">Findings</h2>',
+        findings_html(frame),
+        environment_html(manifest),
     ]
-    if found:
-        rows = [
-            {"finding": item.text, "numbers": "; ".join(f"{k}: {v}" for k, v in item.numbers.items())} for item in found
-        ]
-        parts.append(_table(rows, ["finding", "numbers"]))
-    else:
-        parts.append("<p>This run has no data any finding rests on.</p>")
-    parts.append(environment_html(manifest))
     return '<div class="harness-header">' + "\n".join(parts) + "</div>"
 
 

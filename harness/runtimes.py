@@ -1,6 +1,6 @@
 """The question per runtime, from a run's tidy table: one table per question (driver side, pandas).
 
-- ``shapes_by_place``: how many shapes the realistic dataset's objects have, and where: top-level
+- ``shapes_by_place``: how many shapes the objects of realistic data (generated or imported) have, and where: top-level
   infos and parts, nested schema objects, data-keyed records (``harness.schema.RECORD_PATHS``).
   Every runtime's census counts distinct key orders (what a hidden-class engine tells apart; the
   same data gives the same counts on CPython and PyPy); on JavaScriptCore the census also counts the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness.findings import medians, select
+from harness.selection import REAL_DATA, Origins, medians, select
 
 #: (label, unit, metrics summed into top-level / nested / records / all); None: the run's own union.
 PLACES: Tuple[Tuple[str, str, Tuple[str, ...], str, str, Optional[str]], ...] = (
@@ -51,16 +51,16 @@ PLACE_COLUMNS = ("top-level", "nested schema objects", "data-keyed records")
 KIND_LABELS = {"spread": "dict", "instance-dict": "instance dict", "slots": "__slots__ class"}
 
 
-def kind_label(interpreter: str, strategy: str) -> str:
+def kind_label(implementation: str, strategy: str) -> str:
     """The object kind of a read_site line: JSC's ``spread`` objects are plain objects."""
-    if str(interpreter).startswith("JSC"):
+    if implementation == "JSC":
         return "plain object"
     return KIND_LABELS.get(strategy, strategy)
 
 
-def _census(frame: Any, dataset: str) -> Dict[Tuple[str, str, str], float]:
-    """Median census figure per (interpreter, strategy, metric) on a dataset (name prefix)."""
-    return medians(select(frame, "census", dataset=dataset), ("interpreter", "strategy", "metric"))
+def _census(frame: Any, origin: Origins) -> Dict[Tuple[str, str, str], float]:
+    """Median census figure per (interpreter, strategy, metric) on data of an origin."""
+    return medians(select(frame, "census", origin=origin), ("interpreter", "strategy", "metric"))
 
 
 def _places(values: Dict[Tuple[str, str, str], float], interpreter: str, strategy: str) -> List[Dict[str, Any]]:
@@ -80,11 +80,11 @@ def _interpreters(values: Dict[tuple, float]) -> List[str]:
     return sorted({key[0] for key in values})
 
 
-def shapes_by_place(frame: Any, dataset: str = "realistic") -> Any:
+def shapes_by_place(frame: Any, origin: Origins = REAL_DATA) -> Any:
     """Question 1: spread objects' shapes per runtime and place."""
     import pandas as pd
 
-    values = _census(frame, dataset)
+    values = _census(frame, origin)
     rows = [
         {"runtime": interpreter, **row}
         for interpreter in _interpreters(values)
@@ -93,11 +93,11 @@ def shapes_by_place(frame: Any, dataset: str = "realistic") -> Any:
     return pd.DataFrame(rows, columns=["runtime", "counted", "unit", *PLACE_COLUMNS, "all"])
 
 
-def fix_removes(frame: Any, dataset: str = "realistic") -> Any:
+def fix_removes(frame: Any, origin: Origins = REAL_DATA) -> Any:
     """Question 2: per runtime and place, spread → fixed and the share the fix removes."""
     import pandas as pd
 
-    values = _census(frame, dataset)
+    values = _census(frame, origin)
     rows = []
     for interpreter in _interpreters(values):
         spread = {row["counted"]: row for row in _places(values, interpreter, "spread")}
@@ -118,10 +118,10 @@ def fix_removes(frame: Any, dataset: str = "realistic") -> Any:
     return pd.DataFrame(rows, columns=["runtime", "counted", "place", "spread", "fixed", "removed"])
 
 
-#: Question 3's figures: column -> (measurer, workload, metric, dataset prefix, GC mode, scale).
-COSTS: Dict[str, Tuple[str, str, str, Optional[str], Optional[str], float]] = {
+#: Question 3's figures: column -> (measurer, workload, metric, dataset origins, GC mode, scale).
+COSTS: Dict[str, Tuple[str, str, str, Origins, Optional[str], float]] = {
     "access ns/read": ("timing", "access", "ns_per_read", "reference", None, 1.0),
-    "GC share of rebuild": ("gcprobe", "hydrate_all", "gc_share", "realistic", "enabled", 1.0),
+    "GC share of rebuild": ("gcprobe", "hydrate_all", "gc_share", REAL_DATA, "enabled", 1.0),
     "loop ms/iteration per 1k history": (
         "gcprobe",
         "run_loop",
@@ -146,8 +146,8 @@ def costs(frame: Any) -> Any:
     import pandas as pd
 
     rows = []
-    for column, (measurer, workload, metric, dataset, mode, scale) in COSTS.items():
-        values = medians(select(frame, measurer, workload, metric, dataset=dataset, mode=mode))
+    for column, (measurer, workload, metric, origin, mode, scale) in COSTS.items():
+        values = medians(select(frame, measurer, workload, metric, origin=origin, mode=mode))
         for interpreter in _interpreters(values):
             spread, fixed = values.get((interpreter, "spread")), values.get((interpreter, "fixed"))
             if spread is None or fixed is None:
@@ -169,7 +169,10 @@ def read_site(frame: Any) -> Any:
     rows = select(frame, "timing", "read_site", "ns_per_read").copy()
     if rows.empty:
         return rows
-    rows["line"] = [f"{i} · {kind_label(i, s)}" for i, s in zip(rows["interpreter"], rows["strategy"])]
+    rows["line"] = [
+        f"{i} · {kind_label(kind, s)}"
+        for i, kind, s in zip(rows["interpreter"], rows["implementation"], rows["strategy"])
+    ]
     return rows.pivot_table(index="size", columns="line", values="value", aggfunc="median").sort_index()
 
 

@@ -1,12 +1,15 @@
-"""The headline figures of a run, per interpreter and strategy, as a terminal table of 100 columns.
+"""What the end of a run prints: the headline figures per interpreter and strategy (a terminal table
+of 100 columns), then the report's answer and findings in the report's own words.
 
-One table per interpreter (its name in the title), one row per strategy, short two-line headers.
-Access is shown raw and net of the loop's arithmetic (``net_reads``).
+One table per interpreter (its name in the title), one row per strategy, short two-line headers,
+each figure the median of its processes. Access is shown raw and net of the loop's arithmetic
+(``net_reads``).
 """
 
 from __future__ import annotations
 
 import csv
+import statistics
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -22,7 +25,7 @@ WIDTH = 100
 ACCESS_CONTROL = "floor-access"
 RAW_ACCESS, NET_ACCESS = "access ns/read", "net ns/read"
 
-# column title -> (measurer, workload, metric, dataset prefix or None, gc_mode or None)
+# column title -> (measurer, workload, metric, dataset origin or None, gc_mode or None)
 HEADLINES: Dict[str, Tuple[str, str, str, Optional[str], Optional[str]]] = {
     "info shapes (ref)": ("census", "hydrate_all", "info_key_sets", "reference", None),
     RAW_ACCESS: ("timing", "access", "ns_per_read", None, None),
@@ -58,20 +61,22 @@ def net_reads(raw: Dict[Tuple[str, str], float]) -> Dict[Tuple[str, str], float]
 
 
 def headline_values(run_dir: Path) -> Dict[str, Dict[Tuple[str, str], float]]:
-    """Per column title, the figure of each (interpreter, strategy) found in tidy.csv."""
-    columns: Dict[str, Dict[Tuple[str, str], float]] = {title: {} for title in HEADLINES}
+    """Per column title, the figure of each (interpreter, strategy) found in tidy.csv: the median
+    of its processes."""
+    found: Dict[str, Dict[Tuple[str, str], List[float]]] = {title: {} for title in HEADLINES}
     with open(Path(run_dir) / "tidy.csv", newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            for title, (measurer, workload, metric, dataset, mode) in HEADLINES.items():
+            for title, (measurer, workload, metric, origin, mode) in HEADLINES.items():
                 if (row["measurer"], row["workload"], row["metric"]) != (measurer, workload, metric):
                     continue
-                if dataset and not row["dataset"].startswith(dataset):
+                if origin and row.get("origin") != origin:
                     continue
                 if mode and row.get("gc_mode") != mode:
                     continue
                 if row.get("variant"):  # headlines are of the workloads as they always ran
                     continue
-                columns[title][(row["interpreter"], row["strategy"])] = float(row["value"])
+                found[title].setdefault((row["interpreter"], row["strategy"]), []).append(float(row["value"]))
+    columns = {title: {key: statistics.median(values) for key, values in own.items()} for title, own in found.items()}
     columns[NET_ACCESS] = net_reads(columns[RAW_ACCESS])
     return columns
 
@@ -120,7 +125,32 @@ def summary_tables(run_dir: Path) -> List[Table]:
 
 
 def print_summary(run_dir: Path, console: Optional[Console] = None) -> None:
+    """The headline tables, then the answer and the findings (``print_conclusions``)."""
     if console is None:
         console = Console(width=min(Console().width, WIDTH) if Console().is_terminal else WIDTH)
     for table in summary_tables(run_dir):
         console.print(table)
+    print_conclusions(run_dir, console)
+
+
+def print_conclusions(run_dir: Path, console: Console) -> None:
+    """The report's answer and one line per finding, worded as in the report (intervals, "not
+    established"); a note instead where the analysis extra (pandas) is not installed."""
+    try:
+        from harness.answer import answers
+        from harness.findings import review
+        from harness.results import load_tidy
+
+        frame = load_tidy(run_dir)
+    except ImportError as error:
+        console.print(text(f"(answer and findings: install shape-harness[analysis]; {error.name} is missing)"))
+        return
+    found = answers(frame)
+    console.print(text("Answer"), style="bold")
+    for answer in found:
+        console.print(text(answer.text))
+    if not found:
+        console.print(text("No answer: the run has no GC-enabled rebuild of spread beside another strategy."))
+    console.print(text("Findings"), style="bold")
+    for finding in review(frame).found:
+        console.print(text(f"- {finding.title}: {finding.text}"))

@@ -37,13 +37,14 @@ MAX_PROCESSES = 1000
 
 CHANGED, UNCHANGED = "changed", "unchanged"
 NOT_ENOUGH, UNTESTED, NO_DATA = "not enough samples", "untested", "no pyperf data"
+MACHINE_DIFFERED = "machine state differed"
 #: Verdicts that say nothing about whether the figure moved.
-NOT_COMPARABLE = (NOT_ENOUGH, UNTESTED, NO_DATA)
+NOT_COMPARABLE = (NOT_ENOUGH, UNTESTED, NO_DATA, MACHINE_DIFFERED)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    label: str  # one of CHANGED, UNCHANGED, NOT_ENOUGH, UNTESTED, NO_DATA
+    label: str  # one of CHANGED, UNCHANGED, NOT_COMPARABLE
     detail: str = ""  # why, in a few words
 
     def __str__(self) -> str:
@@ -121,31 +122,26 @@ def exact_verdict(a: float, b: float) -> Verdict:
 
 
 def run_samples(run_dir: Any, threshold: float = THRESHOLD) -> List[Dict[str, Any]]:
-    """For every ok timing job of a run: its processes, the spread of their means and whether they
-    are enough for a verdict at ``threshold`` (what ``harness compare`` can say about it)."""
-    import pyperf
-
+    """For every timing figure of a run (its processes' runs merged): its processes, the spread of
+    their means and whether they are enough for a verdict at ``threshold`` (what ``harness compare``
+    can say about it)."""
     from harness.results import job_results
-    from harness.suite import pyperf_json
+    from harness.suite import figure_benchmarks
 
     found = []
-    for result in job_results(Path(run_dir)):
-        job = result.get("job") or {}
-        if result.get("status") != "ok" or job.get("measurer") != "timing":
-            continue
-        path = pyperf_json(Path(run_dir), job["id"])
-        if path is None:
-            continue
-        counted = samples(pyperf.Benchmark.load(str(path)), threshold)
-        found.append(
-            {
-                "workload": job["workload"],
-                "strategy": job["strategy"],
-                "size": job["size"],
-                "processes": counted.processes,
-                "spread of process means": counted.cv,
-                "processes needed": counted.needed,
-                f"verdict at {threshold:.2f}x": "supported" if counted.enough else "not enough samples",
-            }
-        )
+    for tag, benchmarks in figure_benchmarks(Path(run_dir), job_results(Path(run_dir))).items():
+        for bench in benchmarks:
+            counted, metadata = samples(bench, threshold), bench.get_metadata()
+            found.append(
+                {
+                    "interpreter": tag,
+                    "workload": metadata.get("harness_workload", "?"),
+                    "strategy": metadata.get("harness_strategy", "?"),
+                    "size": metadata.get("harness_size", "?"),
+                    "processes": counted.processes,
+                    "spread of process means": counted.cv,
+                    "processes needed": counted.needed,
+                    f"verdict at {threshold:.2f}x": "supported" if counted.enough else "not enough samples",
+                }
+            )
     return found

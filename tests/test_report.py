@@ -78,9 +78,16 @@ def test_report_on_the_fixture_is_offline_complete_and_has_every_section(tmp_pat
     text = body_text(page)
     assert text.startswith("shape-harness report:")
     assert "Complete run: 10 of 10 jobs ok." in text
-    answer = text.index("Answer interpreter strategy read path GC share GC s rows/s × floor peak B/msg loop ms")
-    assert answer < text.index("Findings")  # the report opens with the answer table
-    assert "What makes the cost go away: on CPython 3.11.7, spread spends 0.00217 s" in text
+    answer = text.index(
+        "Answer On CPython 3.11.7, rebuilding 400 messages of realistic-s11-m400-k1-pda0eaee8.sqlite: nothing here "
+        "beats spread — the run rebuilt no strategy beside spread."
+    )
+    assert answer < text.index("The answer names, per interpreter, the strategy with the lowest median rebuild time")
+    assert text.index("interpreter strategy read path GC share GC s rows/s × floor peak B/msg loop ms") < text.index(
+        "Findings"
+    )  # the report opens with the answer, its rule and its table
+    assert "The run records no machine state (load, CPU time) for its jobs." in text  # a run before machine.json
+    assert "Not in this run: JavaScriptCore Structures (needs a census on JavaScriptCore (Bun))" in text
     for heading in (
         "Findings",
         "Environment",
@@ -177,7 +184,7 @@ def test_grouped_bars_draws_one_bar_per_cell_side_by_side_with_hatched_groups():
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from harness.display import grouped_bars
+    from harness.plots import grouped_bars
 
     wide = pd.DataFrame({"a": [1.0, None, 3.0], "b": [4.0, 5.0, 6.0]}, index=["x", "seed y", "z"])
     fig, ax = grouped_bars(wide, "count", "Title", hatch=lambda name: "//" if name.startswith("seed") else None)
@@ -199,3 +206,21 @@ def test_grouped_bars_draws_one_bar_per_cell_side_by_side_with_hatched_groups():
         assert [bar.get_width() for bar in ax.containers[0]] == pytest.approx([0.8] * 3)
     finally:
         plt.close(fig)
+
+
+def test_the_header_warns_of_a_busy_machine_and_shows_a_failed_finding(tmp_path, monkeypatch):
+    from harness import findings, machine
+    from harness.report import header_html
+
+    run = copy_fixture(tmp_path)
+    for job in results.load_manifest(run)["jobs"]:
+        machine.record(run, job["id"] if isinstance(job, dict) else job, {"load_end": 3.2, "cpu_share": 0.61})
+
+    def broken(frame):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr(findings, "FINDERS", (*findings.FINDERS, findings.Finder("x", "Broken", "x", broken)))
+    page = header_html(run, results.load_manifest(run), load_frame(run))
+    assert "Warning: the machine was busy during this run: median load average 3.20 on" in page
+    assert "the median job was on a CPU 61% of its wall time" in page
+    assert '<p class="harness-incomplete">Could not be computed: ZeroDivisionError: float division by zero.</p>' in page

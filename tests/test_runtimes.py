@@ -28,11 +28,15 @@ def row(interpreter, strategy, measurer, workload, metric, value, dataset=REAL, 
         "mad": None,
         "job": f"{interpreter}-{strategy}-{metric}-{size}",
         "dataset": dataset,
+        "origin": "reference" if dataset == REF else "realistic",
     }
 
 
 def frame(rows):
-    return pd.DataFrame(rows, columns=list(results.TIDY_COLUMNS)).astype(results.TIDY_TYPES)
+    found = pd.DataFrame(rows, columns=list(results.TIDY_COLUMNS))
+    for name in results.TIDY_TEXT:
+        found[name] = found[name].astype("string").fillna("")
+    return found.astype(results.TIDY_TYPES)
 
 
 def census(interpreter, strategy, dataset=REAL, **values):
@@ -70,8 +74,9 @@ def tidy():
     rows.append(row(CP, "fixed", "gcprobe", "hydrate_all", "gc_share", 0.4, mode="enabled"))
     rows.append(row(CP, "fixed", "gcprobe", "hydrate_all", "gc_share", 0.01, mode="disabled"))
     for shapes, cp, jsc in ((1, 20.0, 1.0), (2, 40.0, 1.2), (8, 42.0, 1.4), (16, 43.0, 7.0)):
-        rows.append(row(CP, "slots", "timing", "read_site", "ns_per_read", cp, REF, shapes))
-        rows.append(row(JSC, "spread", "timing", "read_site", "ns_per_read", jsc, REF, shapes))
+        for process in (0.99, 1.0, 1.01):  # three processes a percent apart
+            rows.append(row(CP, "slots", "timing", "read_site", "ns_per_read", cp * process, REF, shapes))
+            rows.append(row(JSC, "spread", "timing", "read_site", "ns_per_read", jsc * process, REF, shapes))
     return frame(rows)
 
 
@@ -116,10 +121,18 @@ def test_read_site_lines_and_their_steepest_step(tidy):
 
 
 def test_findings_use_the_runs_own_figures(tidy):
-    structures = jsc_structures(tidy, {})
+    structures = jsc_structures(tidy)
     assert "47 → 2" in structures.text and "16 → 5" in structures.text
     assert "760" not in structures.text and "still have 383 distinct Structures" in structures.text
-    cliff = read_site_cliff(tidy, {})
-    assert "8 → 16" in cliff.text and "1 → 2" in cliff.text
+    cliff = read_site_cliff(tidy)
+    assert f"{CP} · __slots__ class from 1 to 16 shapes 2.15× (95 % CI" in cliff.text
+    assert (
+        "steepest established step 1 → 2 (×2.00)" in cliff.text
+        and "steepest established step 8 → 16 (×5.00)" in cliff.text
+    )
+    assert cliff.claims == {
+        f"read site · {CP} · __slots__ class · most vs 1 shapes": 1,
+        f"read site · {JSC} · plain object · most vs 1 shapes": 1,
+    }
     empty = frame([])
-    assert jsc_structures(empty, {}) is None and read_site_cliff(empty, {}) is None
+    assert jsc_structures(empty) is None and read_site_cliff(empty) is None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any, Dict, Optional, Tuple
 from harness import atomic, results
 from harness.commands import options
 from harness.progress import RunProgress
-from harness.store import DatasetError, open_dataset
+from harness.store import DatasetError, dataset_origin, open_dataset
 
 DEFAULT_ROOT = Path("results")
 
@@ -60,7 +61,8 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any], Dict[str, An
     schema_of(manifest, args.schema, str(args.dataset))  # an edited schema that is nonsense stops here
     chosen = advice_plan(manifest["messages"])
     interpreters = resolve(None)
-    jobs, notes = plan(chosen, interpreters, {DATASET_KEY: args.dataset.resolve()})
+    seed = secrets.randbelow(2**32)
+    jobs, notes = plan(chosen, interpreters, {DATASET_KEY: args.dataset.resolve()}, seed=seed)
     if args.schema is not None:
         jobs = [dataclasses.replace(job, schema=str(args.schema.resolve())) for job in jobs]
     root = args.out or DEFAULT_ROOT
@@ -68,11 +70,14 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any], Dict[str, An
     entry = {
         "path": str(args.dataset.resolve()),
         "sha256": manifest["sha256"],
+        "origin": dataset_origin(manifest),
         "spec": None,
         "messages": manifest["messages"],
         "parts": manifest["parts"],
     }
-    run_manifest = bench.run_manifest(chosen.name, chosen.timeout, {DATASET_KEY: entry}, interpreters, notes, jobs)
+    run_manifest = bench.run_manifest(
+        chosen.name, chosen.timeout, {DATASET_KEY: entry}, interpreters, notes, jobs, seed
+    )
     return results.new_run_dir(root), run_manifest, manifest
 
 
@@ -90,7 +95,7 @@ def _report(run_dir: Path) -> Optional[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.advice import Figures, answer, best_strategy, code_for
+    from harness.advice import Figures, answer, choice, code_for
     from harness.results import RunError
     from harness.runner import drive
 
@@ -114,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if complete:
         results.point_latest(Path(run_dir).parent, run_dir)
     report = None if args.no_report else _report(run_dir)
-    code = code_for(dataset_manifest, best_strategy(Figures(run_dir)), args.schema)
+    code = code_for(dataset_manifest, choice(Figures(run_dir)).strategy, args.schema)
     if args.code is not None:
         atomic.write_text(args.code, code)
         code = f"The code to adopt it is in {args.code}."

@@ -1,0 +1,160 @@
+"""What per-process values can claim: a figure's interval, and whether one figure differs from another.
+
+Every figure of a run is measured in several fresh processes, interleaved with the other strategies
+of its sweep (``harness.runner.plan``); each process gives one value (a timing job's median of its
+pyperf values, a GC probe's seconds over its rounds). The process is the unit: values within one
+process are not independent of each other.
+
+- ``Estimate``: a figure over its processes: the median, and the 95 % interval of the mean from
+  Student's t with n − 1 degrees of freedom.
+- ``compare(a, b)``: figure A against figure B. Where every value is positive, the ratio of their
+  geometric means with a 95 % interval from Welch's t on the logarithms of the values (Welch–
+  Satterthwaite degrees of freedom, rounded down: the interval errs on the wide side). Where a value
+  is zero or negative (a GC time of 0 s, a slope), the difference of the means with Welch's t
+  interval instead. t quantiles are pyperf's own table (``pyperf._utils.tdist95conf_level``).
+
+A comparison is **established** only when each side has at least ``MIN_PROCESSES`` values and the
+interval excludes 1 (a ratio) or 0 (a difference); otherwise it is "not established" — never
+"beyond the noise" from one process. Pure Python: the analysis, ``advise`` and the terminal use it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence, Tuple
+
+#: Fewest processes per side a comparison may rest on (one gives no spread between processes).
+MIN_PROCESSES = 2
+METHOD = "95 % Welch t interval over per-process values (on their logarithms for a ratio)"
+
+
+def span(low: float, high: float, show: Callable[[float], str]) -> str:
+    """``low–high``, or ``low to high`` where a dash would read as a minus sign."""
+    return f"{show(low)}{'–' if low >= 0 else ' to '}{show(high)}"
+
+
+def _t95(df: float) -> float:
+    from pyperf._utils import tdist95conf_level
+
+    return float(tdist95conf_level(max(1, math.floor(df))))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One figure over its processes."""
+
+    values: Tuple[float, ...]
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Estimate:
+        return cls(tuple(float(value) for value in values if value == value))
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values) if self.values else math.nan
+
+    @property
+    def interval(self) -> Optional[Tuple[float, float]]:
+        """The 95 % interval of the mean (None below MIN_PROCESSES values)."""
+        if self.n < MIN_PROCESSES:
+            return None
+        mean = statistics.fmean(self.values)
+        half = _t95(self.n - 1) * statistics.stdev(self.values) / math.sqrt(self.n)
+        return mean - half, mean + half
+
+    def text(self, show: Callable[[float], str]) -> str:
+        """``median [low–high]`` (``median (1 process)``; ``—`` without a value); the interval is the
+        mean's."""
+        if not self.values:
+            return "—"
+        bounds = self.interval
+        if bounds is None:
+            return f"{show(self.median)} ({self.n} process{'' if self.n == 1 else 'es'})"
+        if bounds[0] == bounds[1]:
+            return f"{show(self.median)} (the same in {self.n} processes)"
+        return f"{show(self.median)} [{span(bounds[0], bounds[1], show)}]"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Figure A against figure B: a ratio (A/B of geometric means) or a difference (A − B of means)."""
+
+    kind: str  # "ratio" or "difference"
+    value: float
+    low: Optional[float]
+    high: Optional[float]
+    n_a: int
+    n_b: int
+
+    @property
+    def enough(self) -> bool:
+        return min(self.n_a, self.n_b) >= MIN_PROCESSES and self.low is not None
+
+    @property
+    def neutral(self) -> float:
+        return 1.0 if self.kind == "ratio" else 0.0
+
+    @property
+    def established(self) -> bool:
+        """Whether A and B differ: enough processes and an interval that excludes no difference."""
+        return self.enough and not (self.low <= self.neutral <= self.high)  # type: ignore[operator]
+
+    @property
+    def direction(self) -> int:
+        """+1 when A is established above B, -1 below, 0 not established."""
+        if not self.established:
+            return 0
+        return 1 if self.value > self.neutral else -1
+
+    def interval_text(self, show: Optional[Callable[[float], str]] = None) -> str:
+        """``95 % CI low–high``, or why there is no interval."""
+        if not self.enough:
+            fewest = min(self.n_a, self.n_b)
+            return f"{fewest} process{'' if fewest == 1 else 'es'} on a side: no interval"
+        return f"95 % CI {span(self.low, self.high, show or (lambda value: f'{value:.2f}'))}"  # type: ignore[arg-type]
+
+    def text(self, of: str = "", show: Optional[Callable[[float], str]] = None) -> str:
+        """``1.60× fixed's time (95 % CI 1.42–1.81)``, or ``…, not established (…)``; ``of`` names
+        what B is (a ratio) or what A is set against (a difference: ``+0.155 s against spread``)."""
+        if self.kind == "ratio":
+            shown, interval = f"{self.value:.2f}×", self.interval_text()
+        else:
+            show = show or (lambda value: f"{value:.3g}")
+            signed = lambda value: ("+" if value >= 0 else "−") + show(abs(value))  # noqa: E731
+            shown, interval = signed(self.value), self.interval_text(signed)
+        core = f"{shown} {of}".strip()
+        return f"{core} ({interval})" if self.established else f"{core}, not established ({interval})"
+
+
+def _welch(a: Sequence[float], b: Sequence[float]) -> Tuple[float, Optional[float]]:
+    """Mean difference of a and b and the half-width of its 95 % Welch interval (None: too few)."""
+    difference = statistics.fmean(a) - statistics.fmean(b)
+    if min(len(a), len(b)) < MIN_PROCESSES:
+        return difference, None
+    var_a, var_b = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    total = var_a + var_b
+    if total == 0:
+        return difference, 0.0
+    df = total**2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))
+    return difference, _t95(df) * math.sqrt(total)
+
+
+def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
+    """Figure A (per-process values ``a``) against figure B (module docstring)."""
+    a = [float(value) for value in a if value == value]
+    b = [float(value) for value in b if value == value]
+    if not a or not b:
+        raise ValueError("a comparison needs at least one value per side")
+    if min(a + b) > 0:
+        difference, half = _welch([math.log(v) for v in a], [math.log(v) for v in b])
+        bounds = (None, None) if half is None else (math.exp(difference - half), math.exp(difference + half))
+        return Comparison("ratio", math.exp(difference), bounds[0], bounds[1], len(a), len(b))
+    difference, half = _welch(a, b)
+    bounds = (None, None) if half is None else (difference - half, difference + half)
+    return Comparison("difference", difference, bounds[0], bounds[1], len(a), len(b))
