@@ -15,7 +15,7 @@ INCLUDES_dev  := bench full
 stamp = $(VENV)/.installed-$(1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-slow report bench bench-full bench-matrix census datasets lint clean
+.PHONY: help venv test test-slow report bench bench-full bench-matrix trial-noise census datasets lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ census: $(call stamp,bench) ## print the shape census of the quick plan's datase
 bench-matrix: $(call stamp,bench) ## the quick bench plan on every discovered interpreter (pyenv, then PATH; one venv each)
 	$(BIN)/harness list --pythons
 	$(BIN)/harness bench --plan quick --python all
+
+trial-noise: $(call stamp,bench) ## two quick runs, the second beside a CPU hog: same answer, no contradicted finding?
+	$(BIN)/harness trial --plan quick
 
 lint: $(call stamp,dev) ## ruff (lint and format check) over the package, its notebooks and the tests
 	$(BIN)/python -m ruff check harness tests

@@ -12,7 +12,19 @@ from harness.commands.options import UsageError
 from harness.schemas import SchemaError
 from harness.store import DatasetError
 
-COMMANDS = ("generate", "import_", "export", "census", "verify", "list", "bench", "compare", "report", "advise")
+COMMANDS = (
+    "generate",
+    "import_",
+    "export",
+    "census",
+    "verify",
+    "list",
+    "bench",
+    "compare",
+    "report",
+    "advise",
+    "trial",
+)
 
 
 class Parser(argparse.ArgumentParser):
