@@ -1,17 +1,22 @@
-"""Display helpers shared by the notebooks and the report: escaping, tables, bar charts, saved figures.
+"""Display helpers shared by the notebooks and the report: the run a notebook reads, escaping,
+notes and tables (the plots are ``harness.plots``).
 
 Every string that comes from a run's data or metadata goes through ``esc`` (or pandas'
-``to_html(escape=True)``) before it reaches HTML.
+``to_html(escape=True)``) before it reaches HTML. Tables print every float column in one format
+chosen from its magnitude (``show_table``); a figure of several processes is shown as its median
+with the 95 % interval of the mean (``interval_table``, ``interval_note``).
 """
 
 from __future__ import annotations
 
 import html
-import re
+import math
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from harness import results
+from harness.plots import estimates, setup_plots
+from harness.uncertainty import Estimate, span
 
 
 def esc(value: Any) -> str:
@@ -68,7 +73,7 @@ def measurements(run_dir: Any, measurer: str, missing: str) -> Tuple[Any, Any]:
     """A notebook's start: plot defaults set, then the run's tidy table (workload variants folded
     into the strategy labels, ``with_variant_labels``) and its rows of one measurer; when the run
     has none of them, the sentence ``missing`` is shown."""
-    from harness.findings import select
+    from harness.selection import select
 
     setup_plots()
     tidy = with_variant_labels(load_frame(run_dir))
@@ -78,20 +83,22 @@ def measurements(run_dir: Any, measurer: str, missing: str) -> Tuple[Any, Any]:
     return tidy, rows
 
 
-def setup_plots() -> None:
-    """Readable defaults; never interpret ``$...$`` in labels that come from data."""
-    import matplotlib
+def planned_values(run_dir: Any, measurer: str, workload: str, name: str) -> Dict[str, List[str]]:
+    """Per workload variant (``""``: the workload as it always ran), the values of the workload
+    parameter ``name`` that the run's planned jobs of ``measurer`` used (their default when unset),
+    from the manifest; whole numbers sorted as numbers."""
+    from harness.measure.catalogue import workload_param, workload_variant
 
-    matplotlib.rcParams.update(
-        {
-            "text.parse_math": False,
-            "figure.dpi": 100,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "figure.autolayout": True,
-            "svg.fonttype": "none",
-        }
-    )
+    found: Dict[str, set] = {}
+    for job in results.load_manifest(Path(run_dir)).get("jobs", []):
+        if not isinstance(job, dict) or job.get("measurer") != measurer or job.get("workload") != workload:
+            continue
+        params = job.get("params") or {}
+        value = workload_param(workload, params, name)
+        if value:
+            found.setdefault(workload_variant(workload, params), set()).add(value)
+    order = lambda value: (0, int(value), "") if value.isdigit() else (1, 0, value)  # noqa: E731
+    return {variant: sorted(values, key=order) for variant, values in found.items()}
 
 
 def note(text: str) -> None:
@@ -101,32 +108,43 @@ def note(text: str) -> None:
     display(HTML(f"<p>{esc(text)}</p>"))
 
 
-def show_table(frame: Any, index: bool = False, floatfmt: str = "{:,.4g}") -> None:
-    """A pandas table, every cell HTML-escaped."""
+def column_format(values: Any) -> Callable[[Any], str]:
+    """One format for every value of a float column, from the column's magnitude: whole numbers
+    when every value is whole, else as many decimals as give the median (of the non-zero absolute
+    values) three significant digits, ``clamp(2 - floor(log10(median)), 0, 6)``; thousands
+    separators throughout."""
+    import numpy as np
+
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    nonzero = np.abs(finite[finite != 0])
+    if not len(nonzero) or np.all(finite == np.round(finite)):
+        decimals = 0
+    else:
+        decimals = min(max(2 - math.floor(math.log10(float(np.median(nonzero)))), 0), 6)
+    return lambda value: "—" if value != value else f"{value:,.{decimals}f}"
+
+
+def show_table(frame: Any, index: bool = False, floatfmt: Optional[str] = None) -> None:
+    """A pandas table, every cell HTML-escaped. Each float column is printed in one format: the one
+    ``column_format`` chooses from the column's values, or ``floatfmt`` (``"{:.1f}%"``) for every
+    float column when given."""
     from IPython.display import HTML, display
+    from pandas import isna
+    from pandas.api.types import is_float_dtype, is_integer_dtype
 
-    display(
-        HTML(frame.to_html(escape=True, index=index, na_rep="—", float_format=lambda value: floatfmt.format(value)))
-    )
-
-
-def save_figure(fig: Any, run_dir: Any, name: str) -> None:
-    """Save a figure as SVG and PNG into ``RUN_DIR/figures/``, show the saved PNG inline (at the
-    figure's size: not drawn a third time), close it."""
-    import matplotlib.pyplot as plt
-
-    out = Path(run_dir) / "figures"
-    out.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    fig.savefig(out / f"{safe}.svg")
-    fig.savefig(out / f"{safe}.png", dpi=120)
-    try:
-        from IPython.display import Image, display
-
-        display(Image(filename=str(out / f"{safe}.png"), width=round(fig.get_figwidth() * 100)))
-    except ImportError:
-        pass
-    plt.close(fig)
+    formatters: List[Optional[Callable[[Any], str]]] = []
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if is_float_dtype(column.dtype):
+            formatters.append(
+                column_format(column) if floatfmt is None else (lambda value, fmt=floatfmt: fmt.format(value))
+            )
+        elif is_integer_dtype(column.dtype):
+            formatters.append(lambda value: "—" if isna(value) else str(value))
+        else:
+            formatters.append(None)
+    display(HTML(frame.to_html(escape=True, index=index, na_rep="—", formatters=formatters)))
 
 
 def link(href: str, text: str) -> str:
@@ -136,55 +154,58 @@ def link(href: str, text: str) -> str:
     return f'<a href="{esc(quote(href))}">{esc(text)}</a>'
 
 
-def bar_labeller(frame: Any) -> Any:
-    """``label(interpreter, strategy)`` for bar charts: the strategy, with the interpreter added
-    on a second line only when the run measured several interpreters."""
-    several = frame["interpreter"].nunique() > 1
-
-    def label(interpreter: Any, strategy: Any) -> str:
-        return f"{strategy}\n{interpreter}" if several else str(strategy)
-
-    return label
+def process_counts(rows: Any, by: Sequence[str]) -> List[int]:
+    """How many processes (rows) each group of ``by`` has."""
+    if rows.empty:
+        return []
+    return [int(count) for count in rows.groupby(list(by), dropna=False).size()]
 
 
-def grouped_bars(
-    wide: Any,
-    ylabel: str,
-    title: str,
-    labels: Optional[Sequence[str]] = None,
-    legend: bool = True,
-    hatch: Optional[Callable[[Any], Optional[str]]] = None,
-    per_group: float = 0.9,
-    min_width: float = 6,
-    height: float = 4,
-    **bar_options: Any,
-) -> Tuple[Any, Any]:
-    """A bar chart of a wide table: one group of bars per row (``wide.index``), one bar per column
-    in each group, side by side; missing values are drawn as 0.
+def interval_caption(rows: Any, by: Sequence[str]) -> str:
+    """What the error bars of a plot of ``rows`` grouped by ``by`` are, and which figures have none."""
+    counts = process_counts(rows, by)
+    if not counts:
+        return ""
+    if max(counts) < 2:
+        return "Each figure here was measured in one process: no error bars (an interval needs two)."
+    several = [count for count in counts if count >= 2]
+    span = f"{min(several)}" if min(several) == max(several) else f"{min(several)}–{max(several)}"
+    text = f"Median over processes; error bar: 95 % interval of the mean over {span} processes per figure"
+    single = len(counts) - len(several)
+    if single:
+        text += f"; {single} figure{'s' if single > 1 else ''} measured in one process ha{'ve' if single > 1 else 's'}"
+        text += " no error bar"
+    return text + "."
 
-    ``labels`` names the groups under the axis (default ``str`` of each index entry), the legend
-    names the columns (``str`` of each). ``hatch(index_entry)`` may return a hatch pattern for
-    every bar of that group. The figure is ``per_group`` inches wide per group (at least
-    ``min_width``) and ``height`` tall; ``bar_options`` (``color``, ``yerr``, ``capsize`` …) go to
-    every ``ax.bar`` call. Returns ``(fig, ax)`` for further touches before ``save_figure``.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
 
-    fig, ax = plt.subplots(figsize=(max(min_width, per_group * len(wide) + 2), height))
-    width = 0.8 / max(1, len(wide.columns))
-    x = np.arange(len(wide))
-    for i, column in enumerate(wide.columns):
-        bars = ax.bar(x + i * width, wide[column].fillna(0), width, label=str(column), **bar_options)
-        if hatch is not None:
-            for bar, key in zip(bars, wide.index):
-                pattern = hatch(key)
-                if pattern:
-                    bar.set_hatch(pattern)
-    ax.set_xticks(x + width * (len(wide.columns) - 1) / 2)
-    ax.set_xticklabels([str(key) for key in wide.index] if labels is None else list(labels), rotation=30, ha="right")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    if legend:
-        ax.legend(fontsize="small")
-    return fig, ax
+def interval_note(rows: Any, by: Sequence[str]) -> None:
+    """``note`` the ``interval_caption`` of a plot."""
+    caption = interval_caption(rows, by)
+    if caption:
+        note(caption)
+
+
+def interval_text(estimate: Estimate, show: Callable[[float], str]) -> str:
+    """The 95 % interval of the mean (``uncertainty.span``), ``—`` below two processes."""
+    bounds = estimate.interval
+    return "—" if bounds is None else span(bounds[0], bounds[1], show)
+
+
+def interval_table(rows: Any, by: Sequence[str], scale: float = 1.0, median: str = "median") -> Any:
+    """A table of the figures of ``rows`` per group of ``by``: the group's columns, the median over
+    its processes (column ``median``), the 95 % interval of the mean as ``low–high`` in the median's
+    number format (``column_format``; ``—`` for one process) and the number of processes."""
+    import pandas as pd
+
+    found = estimates(rows, by, scale)
+    show = column_format([estimate.median for estimate in found.values()])
+    table = [
+        {
+            **dict(zip(by, key)),
+            median: estimate.median,
+            "95 % interval of the mean": interval_text(estimate, show),
+            "processes": estimate.n,
+        }
+        for key, estimate in found.items()
+    ]
+    return pd.DataFrame(table, columns=[*by, median, "95 % interval of the mean", "processes"])

@@ -12,12 +12,12 @@
 
 # %% [markdown]
 # ## Access time and growth
-# The seed's access loop: 200 iterations × 7 properties (role, cost, summary, finish, error, variant,
-# structured) over every message info, in each strategy's own read syntax — median ns per read over
-# pyperf processes, with the spread (median absolute deviation) as error bars. The loop also adds
-# `len(o.role)` and floats per read; the `floor-access` control does the same arithmetic on values
-# already in locals, so the plot shows each strategy's figure net of it (the read's own cost) and
-# the table both the raw and the net figure. Beside it the `open-map` variant: one read of an open
+# The seed's access loop: a number of iterations (the note below gives this run's) over every message
+# info, each reading the seed's properties in each strategy's own read syntax — median ns per read
+# over the figure's processes, with the 95 % interval of the mean over them as error bars. The loop
+# also adds `len(o.role)` and floats per read; the `floor-access` control does the same arithmetic on
+# values already in locals, so the plot shows each strategy's figure net of it (the read's own cost)
+# and the table both the raw and the net figure. Beside it the `open-map` variant: one read of an open
 # map (`len(state.input)` of every tool part), which a lazy strategy pays a decode for. Then the agent
 # loop (`run_loop`): time per iteration as the session history grows, per strategy and read path —
 # `full` (opencode at PR #29029; with a row cache a hit still parses the row), `cache-aware` (row data
@@ -33,18 +33,47 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from harness import results
-from harness.display import bar_labeller, grouped_bars, locate_run, measurements, note, save_figure, show_table
+from harness.display import (
+    column_format,
+    interval_note,
+    interval_table,
+    interval_text,
+    locate_run,
+    measurements,
+    note,
+    planned_values,
+    show_table,
+)
+from harness.plots import (
+    INTERVAL_LABEL,
+    bar_labeller,
+    grouped_bars,
+    interval_bars,
+    log_view,
+    plain_log_axis,
+    plain_number,
+    save_figure,
+)
+from harness.schema import ACCESS_PROPERTIES
+from harness.selection import largest_each
 from harness.summary import ACCESS_CONTROL, net_reads
-from harness.verdict import run_samples
+from harness.uncertainty import Estimate
+from harness.verdict import THRESHOLD, run_samples
+
+BY = ("interpreter", "strategy")
 
 
-def history_plot(ax, ylabel, title):
-    """Label a plot of times against history size (log scale: the read paths differ by decades)."""
+def history_plot(ax, ylabel, title, medians):
+    """Label a plot of times against history size (log scale, plain numbers: the read paths differ
+    by decades), kept on the plotted ``medians``."""
     ax.set_xlabel("history (messages)")
     ax.set_ylabel(ylabel)
     ax.set_yscale("log")
+    plain_log_axis(ax, "y")
+    log_view(ax, medians)
     ax.set_title(title)
     ax.legend(fontsize="small")
 
@@ -54,12 +83,39 @@ tidy, timing = measurements(
     run_dir, "timing", "This run has no timing measurements (pyperf): access and hydration times are missing."
 )
 label = bar_labeller(tidy)
+ITERATIONS = planned_values(run_dir, "timing", "access", "iterations")
+
+
+def iterations(variant=""):
+    """``20 iterations`` (``5 or 20 iterations``): the access jobs of one variant, as the run planned them."""
+    return f"{' or '.join(ITERATIONS.get(variant, [])) or '?'} iterations"
+
+
+if ITERATIONS:
+    note(
+        f"This run's access loop: {iterations()} × {len(ACCESS_PROPERTIES)} properties "
+        f"({', '.join(ACCESS_PROPERTIES)}) of every message info"
+        + "".join(f"; {variant}: {iterations(variant)}" for variant in sorted(ITERATIONS) if variant)
+        + "."
+    )
 
 # %%
-for workload, variant, metric, title in (
-    ("access", "", "ns_per_read", "200×7 access: time per property read"),
-    ("access", "reads=open-map", "ns_per_read", "open-map access: one tool input read (lazy strategies decode it)"),
-    ("hydrate_all", "", "ns_per_row", "hydration: time per stored row"),
+for workload, variant, metric, unit, title in (
+    (
+        "access",
+        "",
+        "ns_per_read",
+        "ns per read",
+        f"access ({iterations()} × {len(ACCESS_PROPERTIES)} properties): time per property read",
+    ),
+    (
+        "access",
+        "reads=open-map",
+        "ns_per_read",
+        "ns per read",
+        "open-map access: one tool input read (lazy strategies decode it)",
+    ),
+    ("hydrate_all", "", "ns_per_row", "ns per row", "hydration: time per stored row"),
 ):
     rows = timing[
         (timing["workload"] == workload)
@@ -70,30 +126,40 @@ for workload, variant, metric, title in (
         if not timing.empty:
             note(f"No {workload} {variant} timing ({metric}) in this run.")
         continue
-    grouped = rows.groupby(["interpreter", "strategy"]).agg(value=("value", "median"), mad=("mad", "median"))
-    plotted, ylabel = grouped["value"], f"{metric.replace('_', ' ')} (ns; error bar = MAD)"
+    rows = largest_each(rows, BY)
+    medians, yerr = interval_bars(rows, BY)
+    errors = pd.DataFrame(yerr.T, index=medians.index, columns=["below", "above"])
+    table = interval_table(rows, BY, median=f"median {metric}")
+    plotted, ylabel = medians, f"{unit} ({INTERVAL_LABEL})"
     if workload == "access" and not variant:  # the control reads nothing of an open map
-        net = pd.Series(net_reads(grouped["value"].to_dict()), dtype=float)
+        net = pd.Series(net_reads(medians.to_dict()), dtype=float)
         if net.empty:
             note(f"No {ACCESS_CONTROL} control in this run: the plot shows the raw figure (reads plus arithmetic).")
         else:
-            grouped["net of arithmetic"] = net
-            plotted = grouped["net of arithmetic"].dropna()
-            ylabel = f"ns per read − {ACCESS_CONTROL} (error bar = MAD)"
-            title = "200×7 access: time per property read, net of the loop's arithmetic"
+            plotted = net.rename_axis(list(BY))
+            table["net of arithmetic"] = [net.get(key, np.nan) for key in zip(*(table[c] for c in BY))]
+            ylabel = f"ns per read − {ACCESS_CONTROL} ({INTERVAL_LABEL})"
+            title = f"access ({iterations()} × {len(ACCESS_PROPERTIES)} properties): per read, net of the arithmetic"
+            note(
+                f"Net bars: each strategy's median minus the {ACCESS_CONTROL} median; the error bar is the "
+                "strategy's own interval (the control's is in the table)."
+            )
     plotted = plotted.sort_values()
+    shown = errors.reindex(plotted.index)
+    shown["below"] = np.minimum(shown["below"], plotted.clip(lower=0))  # a bar does not go below the axis
     fig, ax = grouped_bars(
         plotted.to_frame(),
         ylabel,
         title,
         labels=[label(*key) for key in plotted.index],
         legend=False,
-        yerr=grouped["mad"].reindex(plotted.index).fillna(0).to_numpy(),
+        yerr=shown.to_numpy().T,
         capsize=4,
         color="#26a69a",
     )
     save_figure(fig, run_dir, f"timing-{workload}" + (f"-{variant.split('=')[-1]}" if variant else ""))
-    show_table(grouped.rename(columns={"value": f"median {metric}", "mad": "MAD"}).reset_index())
+    interval_note(rows, BY)
+    show_table(table)
 
 # %% [markdown]
 # ### What comparisons these samples support
@@ -106,7 +172,7 @@ for workload, variant, metric, title in (
 # %%
 supported = pd.DataFrame(run_samples(run_dir))
 if not supported.empty:
-    verdict = [column for column in supported.columns if column.startswith("verdict at")][0]
+    verdict = f"verdict at {THRESHOLD:.2f}x"  # the column run_samples names after its threshold
     lacking = supported[supported[verdict] != "supported"]
     note(
         f"{len(supported) - len(lacking)} of {len(supported)} timing benchmarks have enough samples for a verdict"
@@ -116,75 +182,110 @@ if not supported.empty:
             else "."
         )
     )
-    show_table(supported, floatfmt="{:,.3g}")
+    show_table(supported)
 
 # %% [markdown]
 # ### `run_loop` growth
 # Each iteration appends messages, then reads the history through its read path (full: every page
-# down to the compaction boundary re-read and rebuilt; the growth data has no boundary). Slope =
-# seconds per iteration per 1,000 messages of history (least squares).
+# down to the compaction boundary re-read and rebuilt; the growth data has no boundary). Each point is
+# the median over the processes that ran the same loop (one per repeat), with the 95 % interval of the
+# mean over them as error bars. Slope = milliseconds per iteration per 1,000 messages of history
+# (least squares through the medians), with the interval of the processes' own slopes beside it.
 # Line style: full solid, cache-aware dashed, incremental dash-dotted; dotted = fit.
 
+
 # %%
-curves = []
-for result in results.job_results(Path(run_dir)):
-    job = result.get("job", {})
-    if result.get("status") != "ok" or job.get("workload") != "run_loop":
-        continue
-    interpreter = result.get("environment", {}).get("interpreter", {})
-    name = f"{interpreter.get('implementation', '?')} {interpreter.get('version', '?')}"
-    path = str((job.get("params") or {}).get("read_path", "full"))
-    for step in (result.get("extra") or {}).get("iterations") or []:
-        if isinstance(step, dict) and "history" in step and "seconds" in step:
-            curves.append(
-                {
-                    "interpreter": name,
-                    "strategy": str(job.get("strategy", "?")),
-                    "read path": path,
-                    "history": float(step["history"]),
-                    "seconds": float(step["seconds"]),
-                    "gc_seconds": float(step.get("gc_seconds") or 0.0),
-                }
-            )
-curves = pd.DataFrame(curves)
+def loop_steps(run_dir):
+    """One row per iteration of every ok run_loop job of the run that ran with the GC enabled
+    (``extra.iterations``; a GC control would be another curve)."""
+    steps = []
+    for result in results.job_results(Path(run_dir)):
+        job = result.get("job", {})
+        if result.get("status") != "ok" or job.get("workload") != "run_loop":
+            continue
+        if (job.get("params") or {}).get("gc_mode", "enabled") != "enabled":
+            continue
+        interpreter = result.get("environment", {}).get("interpreter", {})
+        for step in (result.get("extra") or {}).get("iterations") or []:
+            if isinstance(step, dict) and "history" in step and "seconds" in step:
+                steps.append(
+                    {
+                        "interpreter": f"{interpreter.get('implementation', '?')} {interpreter.get('version', '?')}",
+                        "strategy": str(job.get("strategy", "?")),
+                        "read path": str((job.get("params") or {}).get("read_path", "full")),
+                        "job": str(job.get("id", "?")),
+                        "history": float(step["history"]),
+                        "value": float(step["seconds"]) * 1000,
+                        "gc_ms": float(step.get("gc_seconds") or 0.0) * 1000,
+                    }
+                )
+    return pd.DataFrame(steps)
+
+
+def slope_per_1k(history, ms):
+    """Least-squares slope of ms per iteration over thousands of messages of history (NaN below two
+    histories)."""
+    history, ms = np.asarray(history, dtype=float), np.asarray(ms, dtype=float)
+    if len(np.unique(history)) < 2:
+        return np.nan
+    return float(np.polyfit(history / 1000, ms, 1)[0])
+
+
+LINE = ["interpreter", "strategy", "read path"]
+curves = loop_steps(run_dir)
 if curves.empty:
     note("This run has no run_loop measurements: growth per iteration is missing.")
 else:
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     slopes = []
     styles = {"full": "-", "cache-aware": "--", "incremental": "-."}
-    for (interpreter, strategy, path), rows in curves.groupby(["interpreter", "strategy", "read path"], sort=True):
-        rows = rows.sort_values("history")
-        (line,) = ax.plot(
-            rows["history"],
-            rows["seconds"] * 1000,
-            styles.get(path, "-"),
-            marker="o",
+    for (interpreter, strategy, path), rows in curves.groupby(LINE, sort=True):
+        medians, yerr = interval_bars(rows, ("history",))
+        line = ax.errorbar(
+            medians.index,
+            medians.to_numpy(),
+            yerr=yerr,
+            fmt="o" + styles.get(path, "-"),
+            capsize=3,
             label=label(interpreter, f"{strategy} · {path}").replace("\n", " "),
         )
-        slope = np.nan
-        if rows["history"].nunique() >= 2:
-            slope, intercept = np.polyfit(rows["history"] / 1000, rows["seconds"], 1)
-            xs = np.array([rows["history"].min(), rows["history"].max()])
-            ax.plot(xs, (intercept + slope * xs / 1000) * 1000, ":", color=line.get_color(), alpha=0.6)
+        slope = slope_per_1k(medians.index, medians.to_numpy())
+        if slope == slope:
+            intercept = np.polyfit(medians.index.to_numpy() / 1000, medians.to_numpy(), 1)[1]
+            xs = np.array([medians.index.min(), medians.index.max()])
+            ax.plot(xs, intercept + slope * xs / 1000, ":", color=line.lines[0].get_color(), alpha=0.6)
+        per_job = rows.groupby("job")
+        sums = per_job[["value", "gc_ms"]].sum()
         slopes.append(
             {
                 "interpreter": interpreter,
                 "strategy": strategy,
                 "read path": path,
-                "iterations": len(rows),
-                "ms per iteration per 1k history": slope * 1000,
-                "GC share": rows["gc_seconds"].sum() / max(rows["seconds"].sum(), 1e-12),
+                "iterations": int(per_job.size().median()),
+                "ms per iteration per 1k history": slope,
+                "own": Estimate.of([slope_per_1k(job["history"], job["value"]) for _, job in per_job]),
+                "GC share (%)": Estimate.of(sums["gc_ms"] / sums["value"].clip(lower=1e-12) * 100).median,
             }
         )
-    history_plot(ax, "time per iteration (ms)", "run_loop: time per iteration vs history, per read path")
+    history_plot(
+        ax,
+        f"time per iteration (ms; {INTERVAL_LABEL})",
+        "run_loop: time per iteration vs history",
+        curves.groupby([*LINE, "history"])["value"].median(),
+    )
     save_figure(fig, run_dir, "run-loop-growth")
-    show_table(pd.DataFrame(slopes), floatfmt="{:,.3g}")
+    interval_note(curves, (*LINE, "history"))
+    slopes = pd.DataFrame(slopes)
+    show = column_format(slopes["ms per iteration per 1k history"])
+    slopes.insert(5, "per-process slopes, 95 % interval", [interval_text(own, show) for own in slopes["own"]])
+    slopes.insert(5, "processes", [own.n for own in slopes.pop("own")])
+    show_table(slopes)
 
 # %% [markdown]
 # ### One loop read per read path
 # `run_loop` timed by pyperf with no growth: one read of an unchanged history of each size (the
-# steady state of a loop that appends a few messages per iteration), median over processes.
+# steady state of a loop that appends a few messages per iteration), median over processes with the
+# 95 % interval of the mean as error bars.
 
 # %%
 reads = timing[(timing["workload"] == "run_loop") & (timing["metric"] == "seconds_per_call")]
@@ -192,9 +293,26 @@ if reads.empty:
     note("This run has no timed run_loop reads.")
 else:
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for strategy, rows in reads.groupby("strategy", sort=True):
-        points = rows.groupby("size")["value"].median()
-        ax.plot(points.index, points.to_numpy() * 1000, marker="o", label=strategy)
-    history_plot(ax, "one loop read (ms)", "run_loop read time vs history, per strategy · read path")
+    for (interpreter, strategy, variant, path), rows in reads.groupby([*BY, "variant", "read_path"], sort=True):
+        medians, yerr = interval_bars(rows, ("size",), scale=1000)
+        named = f"{strategy} · {path}" if path and not variant else strategy  # a variant names its read path
+        ax.errorbar(
+            medians.index,
+            medians.to_numpy(),
+            yerr=yerr,
+            fmt="o-",
+            capsize=3,
+            label=label(interpreter, named).replace("\n", " "),
+        )
+    ax.set_xticks(sorted(reads["size"].dropna().unique()))
+    ax.xaxis.set_major_formatter(FuncFormatter(plain_number))
+    history_plot(
+        ax,
+        f"one loop read (ms; {INTERVAL_LABEL})",
+        "run_loop read time vs history, per strategy · read path",
+        reads.groupby([*BY, "variant", "read_path", "size"])["value"].median() * 1000,
+    )
     save_figure(fig, run_dir, "run-loop-reads")
-    show_table(reads.pivot_table(index="strategy", columns="size", values="value", aggfunc="median") * 1000)
+    interval_note(reads, (*BY, "size"))
+    wide = reads.pivot_table(index=list(BY), columns="size", values="value", aggfunc="median") * 1000
+    show_table(wide.rename(columns=lambda size: f"{size:,} messages (ms)").reset_index())

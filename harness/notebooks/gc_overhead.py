@@ -16,7 +16,8 @@
 # GC enabled), split per generation; the maximum pause per generation; how many GC-tracked objects
 # each strategy leaves per message; and the controls — the same rebuild with the GC disabled and
 # after `gc.freeze()` — beside it. Seed (CPython 3.11.7, 50k infos): ~65 % GC for most strategies,
-# 85–90 % of it in generation 2.
+# 85–90 % of it in generation 2. Every figure is the median over the processes that measured it; error
+# bars are the 95 % interval of the mean over them.
 
 # %% tags=["parameters"]
 run_dir = "results/latest"
@@ -24,16 +25,31 @@ run_dir = "results/latest"
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from harness.display import bar_labeller, grouped_bars, locate_run, measurements, note, save_figure, show_table
-from harness.findings import select, with_gc_mode
+from harness.display import interval_note, interval_table, locate_run, measurements, note, show_table
+from harness.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, interval_wide, save_figure
+from harness.selection import largest_each, select, with_gc_mode
 
+BY = ("interpreter", "strategy")
 run_dir = locate_run(run_dir)
 tidy, gcprobe = measurements(
     run_dir, "gcprobe", "This run has no gcprobe measurements: GC share, pauses and controls are missing."
 )
 gcprobe = with_gc_mode(gcprobe)
 label = bar_labeller(tidy)
+
+
+def relabel(wide, errors, name):
+    """A wide table and its per-column error bars with the columns renamed by ``name``."""
+    return wide.rename(columns=name), {name(column): bars for column, bars in errors.items()}
+
+
+# %% [markdown]
+# ### GC share of wall time
+# Per process, each generation's GC seconds over the wall time; the bars stack the generations'
+# medians over processes (scaled so that they add up to the median GC share) on the mutator's share.
+# The error bar, at the border between mutator and GC, is the GC share's 95 % interval over processes.
 
 # %%
 for workload in ("hydrate_all", "run_loop"):
@@ -42,17 +58,27 @@ for workload in ("hydrate_all", "run_loop"):
         if not gcprobe.empty:
             note(f"No GC-enabled gcprobe measurement of {workload} in this run.")
         continue
-    wide = rows.pivot_table(index=["interpreter", "strategy"], columns="metric", values="value", aggfunc="median")
-    if "wall_s" not in wide.columns:
+    rows = largest_each(rows, BY)
+    per_process = rows.pivot_table(index=[*BY, "job"], columns="metric", values="value", aggfunc="median")
+    if "wall_s" not in per_process.columns:
         note(f"The {workload} gcprobe rows carry no wall time.")
         continue
-    generations = [g for g in range(3) if f"gc{g}_s" in wide.columns]
-    wall = wide["wall_s"]
-    gc_total = wide[[f"gc{g}_s" for g in generations]].sum(axis=1) if generations else wide.get("gc_s", 0 * wall)
-    parts = {"mutator (not GC)": (wall - gc_total).clip(lower=0) / wall * 100}
-    for g in generations:
-        parts[f"GC gen {g}"] = wide[f"gc{g}_s"] / wall * 100
-    order = (gc_total / wall).sort_values().index
+    generations = [g for g in range(3) if f"gc{g}_s" in per_process.columns]
+    wall = per_process["wall_s"]
+    if generations:
+        gc_total = per_process[[f"gc{g}_s" for g in generations]].sum(axis=1)
+    else:
+        gc_total = per_process.get("gc_s", 0 * wall)
+    shares = (gc_total / wall * 100).rename("value").reset_index()
+    total, yerr = interval_bars(shares, BY, sort=True)
+    order = total.index
+    parts = {"mutator (not GC)": (100 - total).clip(lower=0)}
+    if generations:
+        split = pd.DataFrame({g: per_process[f"gc{g}_s"] / wall * 100 for g in generations})
+        split = split.groupby(list(BY)).median().reindex(order)
+        summed = split.sum(axis=1)
+        for g in generations:
+            parts[f"GC gen {g}"] = (split[g] * total / summed).where(summed > 0, 0.0)
     fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(order) + 2), 4))
     x = np.arange(len(order))
     bottom = np.zeros(len(order))
@@ -61,28 +87,24 @@ for workload in ("hydrate_all", "run_loop"):
         values = values.reindex(order).fillna(0).to_numpy()
         ax.bar(x, values, bottom=bottom, label=name, color=color)
         bottom += values
-    for i, key in enumerate(order):
-        ax.text(i, 101, f"{gc_total[key] / wall[key]:.0%}", ha="center", va="bottom", fontsize="small")
+    border = parts["mutator (not GC)"].to_numpy()
+    ax.errorbar(x, border, yerr=yerr[::-1], fmt="none", ecolor="black", capsize=4)  # share up = border down
+    for i, share in enumerate(total.to_numpy()):
+        ax.text(i, 101, f"{share:.0f}%", ha="center", va="bottom", fontsize="small")
     ax.set_xticks(x)
     ax.set_xticklabels([label(*key) for key in order], rotation=30, ha="right")
     ax.set_ylim(0, 112)
-    ax.set_ylabel("share of wall time (%)")
+    ax.set_ylabel(f"share of wall time (%; {INTERVAL_LABEL})")
     size = rows["size"].dropna()
     ax.set_title(f"GC share of wall time, {workload}" + (f", {int(size.max()):,} messages" if len(size) else ""))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     save_figure(fig, run_dir, f"gc-share-{workload}")
-    shown = (
-        wide[
-            [
-                c
-                for c in ["wall_s", "gc_s", "gc_share"] + [f"gc{g}_collections" for g in generations]
-                if c in wide.columns
-            ]
-        ]
-        .reindex(order)
-        .reset_index()
-    )
-    show_table(shown)
+    interval_note(shares, BY)
+    table = interval_table(shares, BY, median="GC share (%)")
+    medians = per_process.groupby(list(BY)).median()
+    extra = [c for c in ["wall_s", "gc_s"] + [f"gc{g}_collections" for g in generations] if c in medians.columns]
+    table = table.merge(medians[extra].reset_index(), on=list(BY), how="left")
+    show_table(table.set_index(list(BY)).reindex(order).reset_index())
 
 # %% [markdown]
 # ### Pauses
@@ -93,15 +115,19 @@ pauses = gcprobe[(gcprobe["gc_mode"] == "enabled") & gcprobe["metric"].str.match
 if pauses.empty:
     note("No per-generation pause figures in this run.")
 for workload, rows in pauses.groupby("workload", sort=True):
-    wide = rows.pivot_table(index=["interpreter", "strategy"], columns="metric", values="value", aggfunc="median")
-    wide = wide.reindex(columns=sorted(wide.columns)) * 1000
+    rows = largest_each(rows, (*BY, "metric"))
+    wide, errors = interval_wide(rows, BY, "metric", scale=1000)
+    wide = wide.reindex(columns=sorted(wide.columns))
+    wide, errors = relabel(wide, errors, lambda metric: f"generation {metric[2]}")
     fig, ax = grouped_bars(
-        wide.rename(columns=lambda metric: f"generation {metric[2]}"),
-        "max pause (ms)",
+        wide,
+        f"max pause (ms; {INTERVAL_LABEL})",
         f"Longest GC pause per generation, {workload}",
         labels=[label(*key) for key in wide.index],
+        errors=errors,
     )
     save_figure(fig, run_dir, f"gc-pauses-{workload}")
+    interval_note(rows, (*BY, "metric"))
 
 # %% [markdown]
 # ### Tracked objects per message
@@ -115,14 +141,17 @@ else:
     tracked = with_gc_mode(tracked)
     tracked = tracked[(tracked["measurer"] != "gcprobe") | (tracked["gc_mode"] == "enabled")]
     tracked = tracked.assign(source=tracked["measurer"] + " " + tracked["dataset"].astype(str))
-    wide = tracked.pivot_table(index=["interpreter", "strategy"], columns="source", values="value", aggfunc="median")
+    tracked = largest_each(tracked, (*BY, "source"))
+    wide, errors = interval_wide(tracked, BY, "source")
     fig, ax = grouped_bars(
         wide,
-        "GC-tracked objects per message",
+        f"tracked objects per message ({INTERVAL_LABEL})",
         "Tracked objects per message",
         labels=[label(*key) for key in wide.index],
+        errors=errors,
     )
     save_figure(fig, run_dir, "gc-tracked")
+    interval_note(tracked, (*BY, "source"))
 
 # %% [markdown]
 # ### Controls: GC disabled and `gc.freeze()`
@@ -133,16 +162,20 @@ walls = gcprobe[(gcprobe["metric"] == "wall_s") & (gcprobe["workload"] == "hydra
 if walls.empty or walls["gc_mode"].nunique() < 2:
     note("This run has no GC control (disabled / freeze) beside a GC-enabled rebuild.")
 else:
-    wide = walls.pivot_table(index=["interpreter", "strategy"], columns="gc_mode", values="value", aggfunc="median")
+    walls = largest_each(walls, (*BY, "gc_mode"))
+    wide, errors = interval_wide(walls, BY, "gc_mode")
     wide = wide.reindex(columns=[m for m in ("enabled", "disabled", "freeze") if m in wide.columns])
+    shown, shown_errors = relabel(wide, errors, lambda mode: f"GC {mode}")
     fig, ax = grouped_bars(
-        wide.rename(columns=lambda mode: f"GC {mode}"),
-        "wall time (s)",
+        shown,
+        f"wall time (s; {INTERVAL_LABEL})",
         "Rebuild wall time: GC enabled vs controls",
         labels=[label(*key) for key in wide.index],
+        errors=shown_errors,
     )
     save_figure(fig, run_dir, "gc-controls")
-    show_table(wide.reset_index())
+    interval_note(walls, (*BY, "gc_mode"))
+    show_table(shown.rename(columns=lambda column: f"{column} (s)").rename_axis(columns=None).reset_index())
     missing = [m for m in ("disabled", "freeze") if m not in wide.columns]
     if missing:
         note(f"Control(s) not in this run: {', '.join(missing)}.")

@@ -18,8 +18,9 @@
 run_dir = "results/latest"
 
 # %%
-from harness.display import grouped_bars, load_frame, locate_run, note, save_figure, setup_plots, show_table
-from harness.findings import select
+from harness.display import interval_note, load_frame, locate_run, note, show_table
+from harness.plots import INTERVAL_LABEL, grouped_bars, interval_wide, save_figure, setup_plots
+from harness.selection import largest_each, select
 from harness.summary import HEADLINES
 
 run_dir = locate_run(run_dir)
@@ -32,20 +33,30 @@ if len(interpreters) < 2:
         "across interpreters needs a run with several (harness bench --python 3.11,3.13,pypy3)."
     )
 
+# %% [markdown]
+# Each bar is the median over the processes that measured the figure, its error bar the 95 % interval
+# of the mean over them.
+
 # %%
 if len(interpreters) >= 2:
     shown = 0
-    for title, (measurer, workload, metric, dataset, mode) in HEADLINES.items():
-        rows = select(tidy, measurer, workload, metric, dataset=dataset, mode=mode)
+    for title, (measurer, workload, metric, origin, mode) in HEADLINES.items():
+        rows = select(tidy, measurer, workload, metric, origin=origin, mode=mode)
         if rows["interpreter"].nunique() < 2:
             continue
-        wide = rows.pivot_table(index="strategy", columns="interpreter", values="value", aggfunc="median")
+        rows = largest_each(rows, ("strategy", "interpreter"))
+        wide, errors = interval_wide(rows, ("strategy",), "interpreter")
         unit = rows["unit"].dropna().astype(str).iloc[0] if rows["unit"].notna().any() else ""
         fig, ax = grouped_bars(
-            wide, f"{metric.replace('_', ' ')} ({unit})", f"{title} across interpreters", per_group=1.0
+            wide,
+            f"{metric.replace('_', ' ')} ({unit}; {INTERVAL_LABEL})",
+            f"{title} across interpreters",
+            per_group=1.0,
+            errors=errors,
         )
         save_figure(fig, run_dir, f"interpreters-{metric}-{workload}")
-        show_table(wide.reset_index())
+        interval_note(rows, ("strategy", "interpreter"))
+        show_table(wide.rename_axis(columns=None).reset_index())
         shown += 1
     if not shown:
         note("No headline figure was measured on more than one interpreter in this run.")

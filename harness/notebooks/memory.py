@@ -13,7 +13,8 @@
 # %% [markdown]
 # ## Memory
 # Peak memory while each strategy rebuilds the messages (memray, one plain process per job), per run
-# and per message, with links to the memray flamegraphs where the run kept them.
+# and per message, with links to the memray flamegraphs where the run kept them. Each bar is the median
+# over the processes that measured the figure, its error bar the 95 % interval of the mean over them.
 
 # %% tags=["parameters"]
 run_dir = "results/latest"
@@ -24,23 +25,16 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from harness import results
-from harness.display import (
-    bar_labeller,
-    esc,
-    grouped_bars,
-    link,
-    locate_run,
-    measurements,
-    note,
-    save_figure,
-    show_table,
-)
+from harness.display import esc, interval_note, link, locate_run, measurements, note, show_table
+from harness.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, save_figure
+from harness.selection import largest_each
 
 run_dir = locate_run(run_dir)
 tidy, memory = measurements(
     run_dir, "memory", "This run has no memory measurements (memray): peak memory and flamegraphs are missing."
 )
 label = bar_labeller(tidy)
+BY = ("interpreter", "strategy")
 
 # %%
 FIGURES = (
@@ -53,21 +47,28 @@ for metric, title, scale, unit in FIGURES:
         if not memory.empty:
             note(f"No {metric} figure in this run.")
         continue
-    values = rows.groupby(["interpreter", "strategy"])["value"].median().sort_values() / scale
+    rows = largest_each(rows, BY)
+    values, yerr = interval_bars(rows, BY, scale=1 / scale, sort=True)
     size = rows["size"].dropna()
     fig, ax = grouped_bars(
         values.to_frame(),
-        f"{title} ({unit})",
+        f"{title} ({unit}; {INTERVAL_LABEL})",
         f"Memory: {title}" + (f", {int(size.max()):,} messages" if len(size) else ""),
         labels=[label(*key) for key in values.index],
         legend=False,
         color="#5c6bc0",
+        yerr=yerr,
+        capsize=4,
     )
     save_figure(fig, run_dir, f"memory-{metric}")
+    interval_note(rows, BY)
 
 if not memory.empty:
-    wide = memory.pivot_table(index=["interpreter", "strategy"], columns="metric", values="value", aggfunc="median")
-    show_table(wide.reset_index())
+    wide = largest_each(memory, (*BY, "metric")).pivot_table(
+        index=list(BY), columns="metric", values="value", aggfunc="median"
+    )
+    note("Medians over processes:")
+    show_table(wide.rename_axis(columns=None).reset_index())
 
 # %% [markdown]
 # ### Flamegraphs

@@ -27,7 +27,9 @@ from pathlib import Path
 import pandas as pd
 
 from harness import results
-from harness.display import bar_labeller, grouped_bars, locate_run, measurements, note, save_figure, show_table
+from harness.display import interval_note, locate_run, measurements, note, show_table
+from harness.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_wide, save_figure
+from harness.selection import largest_each
 
 run_dir = locate_run(run_dir)
 tidy, profiles = measurements(
@@ -48,15 +50,18 @@ for reason in skipped:
 
 SPLIT = {"cpu_python_percent": "Python", "cpu_native_percent": "native", "cpu_system_percent": "system"}
 for workload, rows in profiles[profiles["metric"].isin(list(SPLIT))].groupby("workload", sort=True):
-    wide = rows.pivot_table(index=["interpreter", "strategy"], columns="metric", values="value", aggfunc="median")
+    rows = largest_each(rows, ("interpreter", "strategy", "metric"))
+    wide, errors = interval_wide(rows, ("interpreter", "strategy"), "metric")
     wide = wide.reindex(columns=[metric for metric in SPLIT if metric in wide.columns]).rename(columns=SPLIT)
     fig, ax = grouped_bars(
         wide,
-        "share of the profile's CPU time (%)",
+        f"share of the profile's CPU time (%; {INTERVAL_LABEL})",
         f"{workload}: CPU time in Python, native code and the system (scalene)",
         labels=[label(*key) for key in wide.index],
+        errors={SPLIT[metric]: bars for metric, bars in errors.items() if metric in SPLIT},
     )
     save_figure(fig, run_dir, f"scalene-split-{workload}")
+    interval_note(rows, ("interpreter", "strategy", "metric"))
 
 # %% [markdown]
 # ### The hottest lines of each profile
@@ -95,7 +100,7 @@ for result in results.job_results(Path(run_dir)):
     table = table.reindex(columns=[column for column in columns if column in table.columns]).rename(columns=columns)
     version = result["extra"].get("scalene", "?")
     note(f"{job.get('workload')} · {job.get('strategy')} · size {job.get('size')} (scalene {version})")
-    show_table(table, floatfmt="{:,.1f}")
+    show_table(table)
     shown += 1
 if not shown and not profiles.empty:
     note("The scalene jobs of this run recorded no profiled lines.")

@@ -29,9 +29,11 @@
 run_dir = "results/latest"
 
 # %%
-from harness.display import locate_run, measurements, note, show_table
-from harness.findings import SEED_MESSAGES, SEED_SHAPES, medians, select
+from harness import numbers
+from harness.display import column_format, locate_run, measurements, note, show_table
+from harness.findings import SEED_MESSAGES, SEED_SHAPES
 from harness.runtimes import costs, fix_removes, shapes_by_place
+from harness.selection import implementations, medians, select
 
 run_dir = locate_run(run_dir)
 tidy, census = measurements(run_dir, "census", "This run has no census: the shape questions cannot be answered.")
@@ -44,7 +46,7 @@ table = shapes_by_place(tidy)
 if table.empty:
     note("No census of spread on a realistic dataset in this run.")
 else:
-    show_table(table, floatfmt="{:,.0f}")
+    show_table(table)
 
 # %% [markdown]
 # ### 2. How much of it the fix removes (spread → fixed, realistic dataset)
@@ -55,11 +57,12 @@ if table.empty:
     note("No census of both spread and fixed on a realistic dataset in this run.")
 else:
     shown = table.assign(removed=[f"{share:.0%}" for share in table["removed"]])
-    show_table(shown, floatfmt="{:,.0f}")
+    show_table(shown)
 
 # %%
-reference = medians(select(tidy, "census", dataset="reference"), ("interpreter", "strategy", "metric"))
-for interpreter in sorted({key[0] for key in reference if str(key[0]).startswith("JSC")}):
+reference = medians(select(tidy, "census", origin="reference"), ("interpreter", "strategy", "metric"))
+kinds = implementations(tidy)
+for interpreter in sorted({key[0] for key in reference if kinds.get(str(key[0])) == "JSC"}):
     found = {
         role: tuple(reference.get((interpreter, name, f"{role}_structures")) for name in ("spread", "fixed"))
         for role in ("info", "part")
@@ -74,14 +77,27 @@ for interpreter in sorted({key[0] for key in reference if str(key[0]).startswith
 
 # %% [markdown]
 # ### 3. What it costs (spread vs fixed)
-# Access: the seed's 200 × 7 loop on the reference dataset, median ns per read. GC share: the
+# Access: the seed's access loop on the reference dataset, median ns per read. GC share: the
 # collector's share of wall time while every realistic row is rebuilt (CPython: `gc.callbacks`;
 # PyPy: `gc.hooks`; JSC: the pauses of its GC log, a lower bound). Loop: the agent
-# loop's time and GC time per iteration, slope per 1,000 messages of history.
+# loop's time and GC time per iteration, slope per 1,000 messages of history. Each figure is the
+# median over its processes; each row is written in its own unit.
 
 # %%
+#: How each figure of ``costs`` is written (``harness.numbers``: one format per unit).
+UNITS = {
+    "access ns/read": numbers.ns,
+    "GC share of rebuild": numbers.pct,
+    "loop ms/iteration per 1k history": numbers.ms,
+    "loop GC ms/iteration per 1k history": numbers.ms,
+}
 table = costs(tidy)
 if table.empty:
     note("No timing or gcprobe figures of both spread and fixed in this run.")
 else:
+    for column in ("spread", "fixed"):
+        table[column] = [
+            UNITS.get(figure, column_format(table.loc[table["figure"] == figure, column]))(value)
+            for figure, value in zip(table["figure"], table[column])
+        ]
     show_table(table)

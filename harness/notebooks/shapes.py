@@ -24,12 +24,19 @@ run_dir = "results/latest"
 # %%
 import numpy as np
 
-from harness.display import grouped_bars, locate_run, measurements, note, save_figure, show_table
-from harness.findings import SEED_SHAPES, select
+from harness.display import locate_run, measurements, note, show_table
+from harness.findings import SEED_MESSAGES, SEED_SHAPES
+from harness.plots import grouped_bars, save_figure
+from harness.selection import select
 
 run_dir = locate_run(run_dir)
 tidy, census = measurements(run_dir, "census", "This run has no census measurements: shape counts are missing.")
 SHAPE_METRICS = ["info_key_sets", "info_key_orders", "part_key_sets", "part_key_orders"]
+#: The seed's JavaScriptCore key-set figures, shown beside the reference data's own.
+SEED = {
+    "seed JSC spread": {"info_key_sets": SEED_SHAPES["info"][0], "part_key_sets": SEED_SHAPES["part"][0]},
+    "seed JSC fixed": {"info_key_sets": SEED_SHAPES["info"][1], "part_key_sets": SEED_SHAPES["part"][1]},
+}
 
 # %%
 shapes = census[census["metric"].isin(SHAPE_METRICS)]
@@ -40,26 +47,24 @@ for dataset, rows in shapes.groupby("dataset", sort=True):
     table = table.reindex(columns=[m for m in SHAPE_METRICS if m in table.columns])
     size = rows["size"].dropna()
     messages = f"{int(size.max()):,} messages" if len(size) else "? messages"
-    seed = {
-        "seed JSC spread": {"info_key_sets": SEED_SHAPES["info"][0], "part_key_sets": SEED_SHAPES["part"][0]},
-        "seed JSC fixed": {"info_key_sets": SEED_SHAPES["info"][1], "part_key_sets": SEED_SHAPES["part"][1]},
-    }
     shown = table.copy()
-    if str(dataset).startswith("reference"):
-        for name, values in seed.items():
+    reference = set(rows["origin"].astype("string").fillna("")) == {"reference"}  # the seed's own kind of data
+    if reference:
+        for name, values in SEED.items():
             shown.loc[name] = [values.get(metric, np.nan) for metric in shown.columns]
     fig, ax = grouped_bars(
         shown.rename(columns=lambda metric: metric.replace("_", " ")),
         "distinct shapes (count)",
         f"Shapes per strategy, {dataset} ({messages})",
-        hatch=lambda name: "//" if str(name).startswith("seed JSC") else None,
+        hatch=lambda name: "//" if name in SEED else None,
         per_group=1.1,
     )
     save_figure(fig, run_dir, f"shapes-{dataset}")
-    show_table(shown.reset_index(), floatfmt="{:,.0f}")
-    if str(dataset).startswith("reference"):
+    show_table(shown.rename_axis(columns=None).reset_index())
+    if reference:
         note(
-            f"Hatched bars are the seed's JavaScriptCore key-set figures (5,000 messages); this dataset has {messages}."
+            f"Hatched bars are the seed's JavaScriptCore key-set figures ({SEED_MESSAGES:,} messages); "
+            f"this dataset has {messages}."
         )
 
 # %% [markdown]
