@@ -6,7 +6,7 @@ figure measured in several processes (one job each) is their median, and its pyp
 runs of all of them. How a figure is judged is its measurer's ``comparison`` in the catalogue:
 timings through their pyperf JSON (``timing/<job>.json``: enough samples, pyperf's t-test, a
 threshold; ``harness.verdict``), census counts exactly, the rest untested; but a figure whose two
-sides ran under clearly different load (``harness.machine``) gets "machine state differed" instead
+sides ran beside clearly different other work (``harness.machine``) gets "machine state differed" instead
 of any verdict but an exact one. Runs from different environments are refused with the keys that
 differ. Driver side: needs pandas.
 """
@@ -133,7 +133,8 @@ def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
 
 
 def _keyed(frame: Any) -> Any:
-    """One row per figure: the median of its processes' values, with its jobs and their loads."""
+    """One row per figure: the median of its processes' values, with its jobs and the other work
+    beside each (``harness.machine``)."""
     frame = frame.copy()
     workload_variant = frame["variant"].astype("string").fillna("") if "variant" in frame else ""
     frame["variant"] = (frame["gc_mode"].fillna("").astype(str) + " " + workload_variant).str.strip()
@@ -142,7 +143,7 @@ def _keyed(frame: Any) -> Any:
         value=("value", "median"),
         unit=("unit", "last"),
         jobs=("job", lambda jobs: tuple(jobs)),
-        loads=("load", lambda loads: tuple(loads)),
+        others=("other_cores", lambda others: tuple(others)),
     ).reset_index()
 
 
@@ -156,7 +157,7 @@ def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: 
     for entry in both.itertuples():
         a, b = float(entry.value_a), float(entry.value_b)
         ratio = _ratio(a, b)
-        differed = machine.differed(entry.loads_a, entry.loads_b, cores)
+        differed = machine.differed(entry.others_a, entry.others_b, cores)
         verdict = _verdict(entry, a, b, ratio, (Path(run_a), Path(run_b)), threshold, differed)
         rows.append(
             Row(
@@ -188,7 +189,7 @@ def _verdict(
     differed: Optional[str],
 ) -> Verdict:
     """Exact figures by equality; the others "machine state differed" when the two sides' jobs ran
-    under clearly different load (``harness.machine``), else by their measurer's comparison."""
+    beside clearly different other work (``harness.machine``), else by their measurer's comparison."""
     measurer = MEASURERS.get(entry.measurer)
     how = measurer.comparison if measurer else UNTESTED
     if how == "exact":

@@ -1,20 +1,24 @@
-"""The machine's state while each job ran, as the runner saw it: load and the job's share of a CPU.
+"""The machine's state while each job ran, as the runner saw it: other work beside it, load, CPU share.
 
 For every job the runner records (``machine.json`` in the run directory, rewritten atomically after
-each job) the 1-minute load average when the job started and when it ended, its wall seconds and
-the CPU seconds of its processes (the measurer and every worker it waited for: the runner's
-``getrusage(RUSAGE_CHILDREN)`` before and after). The tidy table carries, per job:
+each job) its wall seconds, the CPU seconds of its processes (the measurer and every worker it
+waited for: the runner's ``getrusage(RUSAGE_CHILDREN)`` before and after), the CPU seconds the
+whole machine spent busy meanwhile (``/proc/stat``: user, nice, system, irq, softirq and steal —
+time a hypervisor gave to others — on Linux) and the 1-minute load average when the job started and
+ended. The tidy table carries, per job:
 
-- ``load``: the load average when the job ended. It is a 1-minute moving average, so it says
-  what the machine did over the last minute of the run; the job's own process counts as about 1.
-- ``cpu_share``: CPU seconds / wall seconds. A one-threaded job that had a core to itself is near
-  1 (process start and pyperf's idle manager pull it a little lower); a job that waited for a core
-  is lower.
+- ``other_cores``: (machine busy seconds − the job's CPU seconds) / wall seconds — how many cores
+  other work kept busy beside the job, on average over the job's whole length. About 0 on a quiet
+  machine, about 1 beside one busy loop; None where ``/proc/stat`` is missing.
+- ``load``: the load average when the job ended (a 1-minute moving average: it lags, and a run of
+  short jobs never lifts it to 1 by itself), shown for reference.
+- ``cpu_share``: CPU seconds / wall seconds of the job: near 1 for a one-threaded job that had a
+  core to itself, lower when it waited for one.
 
-A run was **busy** when the median job's load exceeded 1 (its own process) by ``busy_margin(cores)``:
-half a core on two cores, a quarter of the cores on a larger machine. Two sets of jobs ran under
-**different machine states** when their median loads differ by that margin or more: a figure
-measured under them is not compared (``harness compare`` says so instead of a verdict).
+A run was **busy** when its median job had at least ``busy_margin(cores)`` cores of other work
+beside it: half a core on two cores, a quarter of the cores on a larger machine. Two sets of jobs
+ran under **different machine states** when their median ``other_cores`` differ by that margin:
+a figure measured under them is not compared (``harness compare`` says so instead of a verdict).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ STATE_FILE = "machine.json"
 
 
 def busy_margin(cores: Optional[int]) -> float:
-    """The load beyond one process that makes a machine busy: half a core, or a quarter of them."""
+    """The other work (in cores) that makes a machine busy: half a core, or a quarter of the cores."""
     return max(0.5, 0.25 * (cores or 1))
 
 
@@ -49,23 +53,45 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+#: /proc/stat's busy fields of the "cpu" line: user, nice, system, (idle, iowait skipped) irq,
+#: softirq, steal (guest time is already in user).
+_BUSY_FIELDS = (0, 1, 2, 5, 6, 7)
+
+
+def _machine_busy() -> Optional[float]:
+    """CPU seconds every core of the machine has spent busy since boot, or None without /proc/stat."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()[1:]
+        return sum(int(fields[index]) for index in _BUSY_FIELDS) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 class Watch:
-    """Load, wall and children's CPU time around one job: ``with Watch() as watch: …; watch.state``."""
+    """Wall time, the job's CPU time, the machine's busy time and the load around one job:
+    ``with Watch() as watch: …; watch.state``."""
 
     def __enter__(self) -> Watch:
-        self.load_start, self.cpu, self.began = _load(), _children_cpu(), time.monotonic()
+        self.load_start, self.cpu, self.busy = _load(), _children_cpu(), _machine_busy()
+        self.began = time.monotonic()
         self.state: Dict[str, Any] = {}
         return self
 
     def __exit__(self, *exc: Any) -> None:
         wall = time.monotonic() - self.began
         cpu = _children_cpu() - self.cpu
+        busy_now = _machine_busy()
+        other = None
+        if wall > 0 and busy_now is not None and self.busy is not None:
+            other = max(0.0, (busy_now - self.busy - cpu) / wall)
         self.state = {
             "load_start": self.load_start,
             "load_end": _load(),
             "wall_s": wall,
             "cpu_s": cpu,
             "cpu_share": cpu / wall if wall > 0 else None,
+            "other_cores": other,
         }
 
 
@@ -93,20 +119,20 @@ def median(values: Iterable[Any]) -> Optional[float]:
     return statistics.median(numbers) if numbers else None
 
 
-def busy(loads: Iterable[Any], cores: Optional[int]) -> Optional[str]:
-    """Why a run's machine was busy (its median job load, over its own process), or None."""
-    load = median(loads)
-    if load is None or load - 1 < busy_margin(cores):
+def busy(others: Iterable[Any], cores: Optional[int]) -> Optional[str]:
+    """Why a run's machine was busy (the other work beside its median job), or None."""
+    other = median(others)
+    if other is None or other < busy_margin(cores):
         return None
     return (
-        f"the machine was busy during this run: median load average {load:.2f} on {cores or '?'} cores "
-        f"(the job itself counts about 1)"
+        f"the machine was busy during this run: the median job had other work on {other:.2f} of "
+        f"{cores or '?'} cores beside it"
     )
 
 
-def differed(loads_a: Iterable[Any], loads_b: Iterable[Any], cores: Optional[int]) -> Optional[str]:
-    """``load A vs B`` when two sets of jobs ran under clearly different load, else None."""
-    a, b = median(loads_a), median(loads_b)
+def differed(others_a: Iterable[Any], others_b: Iterable[Any], cores: Optional[int]) -> Optional[str]:
+    """``other work A vs B`` when two sets of jobs ran beside clearly different other work, else None."""
+    a, b = median(others_a), median(others_b)
     if a is None or b is None or abs(a - b) < busy_margin(cores):
         return None
-    return f"load {a:.1f} vs {b:.1f}"
+    return f"other work on {a:.1f} vs {b:.1f} cores"

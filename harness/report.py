@@ -198,19 +198,23 @@ def answer_html(frame: Any) -> str:
     return "\n".join(parts)
 
 
-def machine_html(run_dir: Path, frame: Any) -> str:
+def machine_html(run_dir: Path) -> str:
     """How busy the machine was while the run's jobs ran, with a warning when it was busy."""
     from harness import machine
 
     state = machine.states(run_dir)
-    jobs = state["jobs"].values()
+    jobs = list(state["jobs"].values())
+    other = machine.median(job.get("other_cores") for job in jobs)
     load = machine.median(job.get("load_end") for job in jobs)
     share = machine.median(job.get("cpu_share") for job in jobs)
-    if load is None:
-        return "<p>The run records no machine state (load, CPU time) for its jobs.</p>"
-    text = f"Machine during the run: median load average {load:.2f} on {state.get('cores') or '?'} cores"
-    text += f"; the median job was on a CPU {share:.0%} of its wall time." if share is not None else "."
-    warning = machine.busy((job.get("load_end") for job in jobs), state.get("cores"))
+    if other is None and load is None:
+        return "<p>The run records no machine state (other work, load, CPU time) for its jobs.</p>"
+    text = f"Machine during the run ({state.get('cores') or '?'} cores), median over its jobs: "
+    said = [f"other work on {other:.2f} cores beside the job" if other is not None else ""]
+    said += [f"load average {load:.2f}" if load is not None else ""]
+    said += [f"the job on a CPU {share:.0%} of its wall time" if share is not None else ""]
+    text += "; ".join(part for part in said if part) + "."
+    warning = machine.busy((job.get("other_cores") for job in jobs), state.get("cores"))
     if warning:
         return (
             f'<p class="harness-incomplete">Warning: {esc(warning)}. Figures from a busy machine are noisier '
@@ -249,7 +253,7 @@ def header_html(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> str:
     parts = [
         f'<h1 id="report">shape-harness report: {esc(Path(run_dir).name)}</h1>',
         f'<p class="harness-completeness{" harness-incomplete" if incomplete else ""}">{esc(line)}</p>',
-        machine_html(run_dir, frame),
+        machine_html(run_dir),
         answer_html(frame),
         findings_html(frame),
         environment_html(manifest),

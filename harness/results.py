@@ -9,7 +9,7 @@ Layout of ``results/<UTC time>-<short id>/``::
     timing/<id>.json     pyperf's own JSON (``python -m pyperf compare_to`` reads it)
     timing/suite.json    every timing benchmark of the run in one pyperf suite
     memory/<id>.bin      memray captures, with flamegraphs and summaries beside them
-    machine.json         each job's load and CPU time as the runner saw them (harness.machine)
+    machine.json         each job's other work, load and CPU time as the runner saw them (harness.machine)
     tidy.csv             one row per figure of each job (TIDY_COLUMNS); a figure measured in
                          several processes has one row per process (FIGURE_KEY groups them)
     figures/  report.html
@@ -48,10 +48,11 @@ from harness.suite import write_suites
 #       Added within 2: tidy.csv column "variant" (the workload variant); a table without it is
 #       read with it empty, which is what it meant.
 #   3 — a figure is measured in several interleaved processes, one job each (ids end -r1, -r2, …;
-#       the manifest records the order's "interleave_seed"); machine.json holds each job's load and
-#       CPU time. tidy.csv gains interpreter_tag, read_path, reads, repeat, dataset_key, origin,
-#       load and cpu_share; the manifest's datasets their "origin". A v2 table is read with them
-#       empty, origin and dataset_key taken from the manifest's datasets where it records them.
+#       the manifest records the order's "interleave_seed"); machine.json holds each job's other
+#       work, load and CPU time. tidy.csv gains interpreter_tag, read_path, reads, repeat,
+#       dataset_key, origin, other_cores, load and cpu_share; the manifest's datasets their
+#       "origin". A v2 table is read with them empty, origin and dataset_key taken from the
+#       manifest's datasets where it records them.
 SCHEMA_VERSION = 3
 STATUSES = ("running", "complete", "failed", "interrupted")
 TIDY_COLUMNS = (
@@ -76,6 +77,7 @@ TIDY_COLUMNS = (
     "dataset",
     "dataset_key",
     "origin",
+    "other_cores",
     "load",
     "cpu_share",
 )
@@ -85,6 +87,7 @@ TIDY_TYPES = {
     "n": "Int64",
     "mad": "float64",
     "repeat": "Int64",
+    "other_cores": "float64",
     "load": "float64",
     "cpu_share": "float64",
 }
@@ -238,6 +241,7 @@ def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_d
                 "repeat": repeats.get(job["id"], 1),
                 "dataset": dataset,
                 **datasets.get(dataset, {"dataset_key": "", "origin": ""}),
+                "other_cores": state.get("other_cores"),
                 "load": state.get("load_end"),
                 "cpu_share": state.get("cpu_share"),
             }
@@ -271,7 +275,7 @@ def load_tidy(run_dir: Path) -> Any:
     problem = tidy_problem(run_dir, manifest) if isinstance(manifest, dict) else None
     if problem:
         raise RunError(f"{problem}; rebuild it with  harness bench --resume {run_dir}")
-    numeric = ("value", "mad", "spread", "n", "size", "repeat", "load", "cpu_share")
+    numeric = ("value", "mad", "spread", "n", "size", "repeat", "other_cores", "load", "cpu_share")
     frame = pd.read_csv(
         Path(run_dir) / "tidy.csv",
         dtype={name: "string" for name in TIDY_TEXT},
@@ -295,7 +299,7 @@ def load_tidy(run_dir: Path) -> Any:
             frame[name] = pd.Series([""] * len(frame), dtype="string")
     if "repeat" not in frame.columns:
         frame["repeat"] = 1
-    for name in ("load", "cpu_share"):
+    for name in ("other_cores", "load", "cpu_share"):
         if name not in frame.columns:
             frame[name] = float("nan")
     missing = set(TIDY_COLUMNS) - set(frame.columns)

@@ -100,7 +100,7 @@ def test_compare_says_the_machine_state_differed_instead_of_a_verdict(runs, tmp_
     busy = _copy(runs[1], tmp_path)
     state = machine.states(busy)
     for job in state["jobs"].values():
-        job["load_end"] = (job["load_end"] or 0) + 3.0
+        job["other_cores"] = (job["other_cores"] or 0) + 1.5  # a core and a half busy beside every job
     results.write_json(busy / machine.STATE_FILE, state)
     manifest = results.load_manifest(busy)
     results.write_tidy(busy, manifest)  # the table carries each job's load
@@ -108,7 +108,7 @@ def test_compare_says_the_machine_state_differed_instead_of_a_verdict(runs, tmp_
     assert main(["compare", str(runs[0]), str(busy), "--markdown"]) == 0
     rows = _markdown_rows(capsys.readouterr().out)
     measured = [row for row in rows if row["measurer"] != "census"]
-    assert measured and all(row["verdict"].startswith("machine state differed (load ") for row in measured)
+    assert measured and all(row["verdict"].startswith("machine state differed (other work on ") for row in measured)
     assert all(row["verdict"].startswith("unchanged (exact") for row in rows if row["measurer"] == "census")
 
 

@@ -86,7 +86,7 @@ def test_report_on_the_fixture_is_offline_complete_and_has_every_section(tmp_pat
     assert text.index("interpreter strategy read path GC share GC s rows/s × floor peak B/msg loop ms") < text.index(
         "Findings"
     )  # the report opens with the answer, its rule and its table
-    assert "The run records no machine state (load, CPU time) for its jobs." in text  # a run before machine.json
+    assert "The run records no machine state (other work, load, CPU time) for its jobs." in text  # no machine.json
     assert "Not in this run: JavaScriptCore Structures (needs a census on JavaScriptCore (Bun))" in text
     for heading in (
         "Findings",
@@ -214,13 +214,15 @@ def test_the_header_warns_of_a_busy_machine_and_shows_a_failed_finding(tmp_path,
 
     run = copy_fixture(tmp_path)
     for job in results.load_manifest(run)["jobs"]:
-        machine.record(run, job["id"] if isinstance(job, dict) else job, {"load_end": 3.2, "cpu_share": 0.61})
+        machine.record(
+            run, job["id"] if isinstance(job, dict) else job, {"other_cores": 1.2, "load_end": 3.2, "cpu_share": 0.61}
+        )
 
     def broken(frame):
         raise ZeroDivisionError("float division by zero")
 
     monkeypatch.setattr(findings, "FINDERS", (*findings.FINDERS, findings.Finder("x", "Broken", "x", broken)))
     page = header_html(run, results.load_manifest(run), load_frame(run))
-    assert "Warning: the machine was busy during this run: median load average 3.20 on" in page
-    assert "the median job was on a CPU 61% of its wall time" in page
+    assert "Warning: the machine was busy during this run: the median job had other work on 1.20 of" in page
+    assert "load average 3.20; the job on a CPU 61% of its wall time." in page
     assert '<p class="harness-incomplete">Could not be computed: ZeroDivisionError: float division by zero.</p>' in page

@@ -46,7 +46,7 @@ def test_every_job_has_a_result_and_tidy_rows(smoke_run):
     assert set(frame["measurer"]) == {"census", "timing", "gcprobe", "memory"}
     states = machine.states(run_dir)["jobs"]
     assert set(states) == {job.id for job in results.planned_jobs(manifest)}
-    assert frame["load"].notna().all() and (frame["cpu_share"] > 0).all()
+    assert frame["load"].notna().all() and (frame["cpu_share"] > 0).all() and (frame["other_cores"] >= 0).all()
     assert set(frame["origin"]) == {"reference", "realistic"} and set(frame["dataset_key"]) == {"reference", "growth"}
     loops = frame[frame["workload"] == "run_loop"]
     assert set(loops["read_path"]) == {"full", "cache-aware", "incremental"} and set(frame["repeat"]) == {1, 2}
@@ -255,8 +255,8 @@ def test_the_processes_of_a_sweep_interleave_in_shuffled_rounds_fixed_by_the_see
     ]
     rounds = [repeats[job.id] for job in access]
     strategies = {job.strategy for job in access}
-    assert rounds == sorted(rounds) and set(rounds) == {1, 2, 3}  # every r-th process before any (r+1)-th
-    orders = [[job.strategy for job in access if repeats[job.id] == r] for r in (1, 2, 3)]
+    assert rounds == sorted(rounds) and set(rounds) == {1, 2, 3, 4, 5}  # every r-th process before any (r+1)-th
+    orders = [[job.strategy for job in access if repeats[job.id] == r] for r in (1, 2, 3, 4, 5)]
     assert all(set(order) == strategies and len(order) == len(strategies) for order in orders)
     assert len({tuple(order) for order in orders}) > 1  # each round shuffled anew
     assert all(job.params["pyperf"]["processes"] == 1 for job in jobs if job.measurer == "timing")

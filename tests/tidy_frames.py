@@ -53,6 +53,7 @@ def figure(
             "dataset": dataset or DATASETS.get(origin, f"{origin}.sqlite"),
             "dataset_key": origin,
             "origin": origin,
+            "other_cores": 0.0,
             "load": 1.0,
             "cpu_share": 1.0,
         }
