@@ -7,7 +7,11 @@ control: ``enabled`` (the interpreter's defaults), ``disabled`` (``gc.disable()`
 the same work without collections) or ``freeze`` (``gc.freeze()`` after the data
 is loaded, so the dataset's own objects leave the collected generations).
 Workloads: ``hydrate_all`` rebuilt ``params.rounds`` times (each round's objects
-replace the previous round's, as a re-reading loop does) and ``run_loop``
+replace the previous round's, as a re-reading loop does), after one unmeasured
+round whose objects are dropped (the allocator's arenas and the CPU, which a
+quiet machine lets idle between jobs, are warm when measuring starts: six
+processes of a 0.07 s msgspec-lazy rebuild on a shared two-core VM took
+0.066–0.079 s with it, 0.075–0.104 s without), and ``run_loop``
 grown by ``params.growth`` messages for ``params.rounds`` iterations from a
 history of ``size`` messages, read through ``params.read_path`` (per-iteration
 time and GC time are kept; reported: the slope of iteration time over history
@@ -137,6 +141,7 @@ def _hydrate_rounds(job: Job, mode: str) -> Dict[str, Any]:
     rounds = job.params["rounds"]
     prepared = prepare(job, rounds)
     try:
+        prepared.run()  # the unmeasured round; its objects are freed here
         _apply_mode(mode)
         before = tracked_objects()
         probe = GcProbe()
