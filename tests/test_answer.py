@@ -28,40 +28,17 @@ def rebuild(strategy, wall, gc, interpreter=CP, origin="realistic", size=5000):
 
 def loop(strategy, path, last, slope):
     variant = "" if path == "full" else f"read_path={path}"
+    values = {
+        "last_iteration_s": times(last),
+        "largest_history": [6000] * 3,
+        "seconds_per_iteration_per_1k_history": times(slope),
+    }
     return [
-        *figure(
-            "gcprobe",
-            "run_loop",
-            strategy,
-            "last_iteration_s",
-            times(last),
-            1000,
-            "realistic",
-            read_path=path,
-            variant=variant,
-        ),
-        *figure(
-            "gcprobe",
-            "run_loop",
-            strategy,
-            "largest_history",
-            [6000] * 3,
-            1000,
-            "realistic",
-            read_path=path,
-            variant=variant,
-        ),
-        *figure(
-            "gcprobe",
-            "run_loop",
-            strategy,
-            "seconds_per_iteration_per_1k_history",
-            times(slope),
-            1000,
-            "realistic",
-            read_path=path,
-            variant=variant,
-        ),
+        row
+        for metric, found in values.items()
+        for row in figure(
+            "gcprobe", "run_loop", strategy, metric, found, 1000, "realistic", read_path=path, variant=variant
+        )
     ]
 
 
