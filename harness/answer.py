@@ -24,8 +24,8 @@ strategy the run measured only rebuilding.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
+from statistics import median
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from harness.numbers import bytes_, ms, pct, seconds
@@ -67,10 +67,6 @@ def base_strategy(strategy: str) -> str:
     return strategy[len(CACHED) :] if strategy.startswith(CACHED) else strategy
 
 
-def _median(values: Sequence[float]) -> float:
-    return statistics.median(values)
-
-
 @dataclass(frozen=True)
 class Choice:
     """What the rule picks on one interpreter: a strategy, or None with the reason nothing beats spread."""
@@ -85,22 +81,22 @@ def choose(walls: Mapping[str, Sequence[float]], gc_seconds: Mapping[str, Sequen
     (controls already left out)."""
     if BASELINE not in walls or BASELINE not in gc_seconds:
         return Choice(None, "the run has no GC-enabled rebuild of spread to measure a fix against")
-    spread_gc = _median(gc_seconds[BASELINE])
+    spread_gc = median(gc_seconds[BASELINE])
     candidates = sorted(name for name in walls if name != BASELINE and name in gc_seconds)
     if spread_gc <= 0:
         return Choice(None, "spread ran no collection in this rebuild, so there is no GC time to remove")
     if not candidates:
         return Choice(None, "the run rebuilt no strategy beside spread")
-    removing = [name for name in candidates if _median(gc_seconds[name]) <= GC_REMOVED * spread_gc]
+    removing = [name for name in candidates if median(gc_seconds[name]) <= GC_REMOVED * spread_gc]
     if not removing:
-        least = min(candidates, key=lambda name: (_median(gc_seconds[name]), name))
+        least = min(candidates, key=lambda name: (median(gc_seconds[name]), name))
         return Choice(
             None,
             f"no strategy removes half of spread's GC time ({seconds(spread_gc)}; the least, {least}, "
-            f"{seconds(_median(gc_seconds[least]))})",
+            f"{seconds(median(gc_seconds[least]))})",
         )
-    best = min(removing, key=lambda name: (_median(walls[name]), name))
-    if _median(walls[best]) >= _median(walls[BASELINE]):
+    best = min(removing, key=lambda name: (median(walls[name]), name))
+    if median(walls[best]) >= median(walls[BASELINE]):
         return Choice(
             None,
             f"{best} removes most of spread's GC time but rebuilds no faster "
@@ -116,7 +112,7 @@ def pick_read_path(strategy: str, loops: Mapping[Tuple[str, str], Sequence[float
     family = {key: values for key, values in loops.items() if base_strategy(key[0]) == strategy}
     if not family:
         return None
-    return min(family, key=lambda key: (_median(family[key]), key))
+    return min(family, key=lambda key: (median(family[key]), key))
 
 
 # ---------------------------------------------------------------- from a run's tidy table
@@ -182,7 +178,7 @@ def answer_rows(frame: Any) -> List[Dict[str, Any]]:
         shares = _by_strategy(rebuild, "gc_share", interpreter)
         gc_s = _by_strategy(rebuild, "gc_s", interpreter)
         rates = {
-            key[0]: _median(values)
+            key[0]: median(values)
             for key, values in per_process(
                 rebuild[(rebuild["metric"] == "rows_per_s") & (rebuild["interpreter"] == interpreter)], ("strategy",)
             ).items()
@@ -324,7 +320,7 @@ def _open_map_price(frame: Any, interpreter: str, strategy: str) -> Optional[str
     others = {key[1]: found for key, found in values.items() if key[0] == interpreter and key[1] != strategy}
     if own is None or not others:
         return None
-    fastest = min(sorted(others), key=lambda name: _median(others[name]))
+    fastest = min(sorted(others), key=lambda name: median(others[name]))
     return f"reading an open map (a tool input) takes {compare(own, others[fastest]).text(f'the time of {fastest}')}"
 
 
@@ -335,8 +331,8 @@ def _memory_price(frame: Any, interpreter: str, strategy: str) -> Optional[str]:
     pinned = per_process(census[census["metric"] == "pinned_row_bytes_per_message"]).get((interpreter, strategy))
     if not pinned:
         return None
-    text = f"its objects keep {bytes_(_median(pinned))} of row text per message alive"
+    text = f"its objects keep {bytes_(median(pinned))} of row text per message alive"
     deep = per_process(census[census["metric"] == "deep_bytes_per_message"]).get((interpreter, strategy))
     if deep:
-        text += f" beside {bytes_(_median(deep))} of their own"
+        text += f" beside {bytes_(median(deep))} of their own"
     return text
