@@ -80,7 +80,7 @@ def test_the_trial_command_runs_two_runs_and_records_its_checks(tmp_path):
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("A: ") and lines[1].startswith("B: ") and lines[0] != lines[1]
     assert [line.split(":")[0].split()[-1] for line in lines[2:]] == ["answer", "findings", "compare", "ratios"]
-    (record,) = (tmp_path / "trial").glob("trial-*.json")
+    (record,) = (tmp_path / "trial").glob("*/trial.json")  # each trial in a folder of its own
     saved = json.loads(record.read_text())
     assert [check["name"] for check in saved["checks"]] == ["answer", "findings", "compare", "ratios"]
     assert done.returncode == (0 if all(check["passed"] for check in saved["checks"]) else 1)

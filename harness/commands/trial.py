@@ -5,9 +5,10 @@ plain Python busy loops (one core each) run for its whole length: started and st
 also stopping on its own after ``HOG_LIMIT`` seconds and dying with this process. The two runs are
 then held to the checks of ``harness.trial`` (the same answer, no contradicted finding, nothing
 ``harness compare`` calls changed, the two headline ratios within 15 %), printed one per line with
-what each saw (the runs' own output goes to stderr) and written to ``DIR/trial-<time>.json``. Exit
-status 0 when every check passes, 1 when one fails or a run is not complete, 130 on Ctrl-C (the hogs
-are stopped).
+what each saw (the runs' own output goes to stderr). Each trial has a folder of its own,
+``DIR/<time>/``, holding its two runs and ``trial.json`` (the checks), so that trials never take
+each other's runs. Exit status 0 when every check passes, 1 when one fails or a run is not
+complete, 130 on Ctrl-C (the hogs are stopped).
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from harness.plans import PLANS
 DEFAULT_ROOT = Path("results") / "trial"
 #: Seconds a hog spins at most, should this process vanish without stopping it.
 HOG_LIMIT = 4 * 3600
-_HOG = (
+_HOG = (  # Ctrl-C is the trial's to handle: the loop ignores it and is stopped by the trial
     "from harness.measure.lifeline import die_with_parent\n"
-    "import time\n"
+    "import signal, time\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
     "die_with_parent()\n"
     f"end = time.monotonic() + {HOG_LIMIT}\n"
     "while time.monotonic() < end:\n"
@@ -74,37 +76,44 @@ def hogs(count: int) -> Iterator[List[subprocess.Popen]]:
             process.wait()
 
 
-def _bench(args: argparse.Namespace, label: str) -> Path:
-    """One bench run into ``--out``; the run directory, or UsageError when it did not complete."""
+class Incomplete(Exception):
+    """A run of the trial that did not complete."""
+
+
+def _bench(args: argparse.Namespace, root: Path, label: str) -> Path:
+    """One bench run into ``root``; its run directory, or Incomplete."""
     print(f"trial: run {label} (plan {args.plan})", file=sys.stderr, flush=True)
-    command = [sys.executable, "-m", "harness", "bench", "--plan", args.plan, "--out", str(args.out)]
+    command = [sys.executable, "-m", "harness", "bench", "--plan", args.plan, "--out", str(root)]
     done = subprocess.run(command + (["--no-report"] if args.no_report else []), stdout=sys.stderr)
     if done.returncode == 130:
         raise KeyboardInterrupt
     if done.returncode != 0:
-        raise options.UsageError(f"run {label} did not complete (exit status {done.returncode}); no trial")
-    return (args.out / "latest").resolve()
+        raise Incomplete(f"run {label} did not complete (exit status {done.returncode}); no trial")
+    return (root / "latest").resolve()
 
 
 def run(args: argparse.Namespace) -> int:
     from harness import results
     from harness.trial import checks
 
+    root = args.out / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     try:
-        results.prepare_root(args.out)
-        quiet = _bench(args, "A (as the machine is)")
+        results.prepare_root(root)
+        quiet = _bench(args, root, "A (as the machine is)")
         with hogs(args.hogs):
-            busy = _bench(args, f"B (beside {args.hogs} busy loop{'s' if args.hogs > 1 else ''})")
+            busy = _bench(args, root, f"B (beside {args.hogs} busy loop{'s' if args.hogs > 1 else ''})")
     except KeyboardInterrupt:
         print("trial: interrupted (the busy loops are stopped)", file=sys.stderr)
         return 130
+    except Incomplete as error:
+        print(f"harness trial: {error}", file=sys.stderr)
+        return 1
     except results.RunError as error:
         raise options.UsageError(str(error)) from None
     found = checks(quiet, busy)
     print(f"A: {quiet}\nB: {busy}")
     for check in found:
         print(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {check.detail}")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     record = {"plan": args.plan, "hogs": args.hogs, "a": str(quiet), "b": str(busy)}
-    results.write_json(args.out / f"trial-{stamp}.json", {**record, "checks": [asdict(check) for check in found]})
+    results.write_json(root / "trial.json", {**record, "checks": [asdict(check) for check in found]})
     return 0 if all(check.passed for check in found) else 1
