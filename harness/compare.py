@@ -1,6 +1,6 @@
 """Compare two runs: B/A per figure both runs have, with a verdict that does not cry wolf.
 
-A figure is matched on (interpreter, strategy, workload, measurer, variant, size, metric); the
+A figure is matched on (interpreter, strategy, workload, measurer, variant, dataset, size, metric); the
 variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and ``variant``). A
 figure measured in several processes (one job each) is their median, and its pyperf benchmark the
 runs of all of them. How a figure is judged is its measurer's ``comparison`` in the catalogue:
@@ -38,7 +38,7 @@ from harness.verdict import (
     timing_verdict,
 )
 
-KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "size", "metric")
+KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "dataset", "size", "metric")
 
 
 @dataclass(frozen=True)
