@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from harness.numbers import bytes_, ms, pct, seconds
+from harness.numbers import bytes_, in_processes, ms, pct, seconds
 from harness.uncertainty import Estimate, compare
 
 BASELINE = "spread"
@@ -285,8 +285,7 @@ def _worded(
     head = f"On {interpreter}: {name}" + (f", with the {picked[1] or 'full'} read path" if picked else "")
     spread_gc = Estimate.of(gc_s[BASELINE])
     if max(gc_s[best]) == 0:
-        count = len(gc_s[best])
-        gc_text = f"runs no collection in {'any of its ' + str(count) + ' processes' if count > 1 else 'its process'}"
+        gc_text = f"runs no collection {in_processes(len(gc_s[best]))}"
     else:
         gc_text = f"spends {Estimate.of(gc_s[best]).text(seconds)} in GC"
     said = [

@@ -35,5 +35,10 @@ def bytes_(value: float) -> str:
     return f"{value:,.0f} B"
 
 
+def in_processes(count: int) -> str:
+    """``in any of its 3 processes`` / ``in its process``: where something held in every process."""
+    return f"in any of its {count} processes" if count > 1 else "in its process"
+
+
 def count(value: float) -> str:
     return f"{value:,.0f}"

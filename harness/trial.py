@@ -51,27 +51,24 @@ def answer_check(frame_a: Any, frame_b: Any) -> Check:
     return Check("answer", same, said)
 
 
-def contradictions(frame_a: Any, frame_b: Any) -> List[str]:
+def contradictions(found_a: List[Any], found_b: List[Any]) -> List[str]:
     """The subjects a finding of A and a finding of B establish in opposite directions."""
-    from harness.findings import review
 
-    def claims(frame: Any) -> Dict[str, int]:
-        return {subject: way for finding in review(frame).found for subject, way in finding.claims.items()}
+    def claims(found: List[Any]) -> Dict[str, int]:
+        return {subject: way for finding in found for subject, way in finding.claims.items()}
 
-    a, b = claims(frame_a), claims(frame_b)
+    a, b = claims(found_a), claims(found_b)
     return sorted(subject for subject in set(a) & set(b) if a[subject] * b[subject] < 0)
 
 
 def findings_check(frame_a: Any, frame_b: Any) -> Check:
-    from harness.findings import review
+    from harness.findings import findings
 
+    found_a, found_b = findings(frame_a), findings(frame_b)
     failed = [
-        f"{run}: {item.title}"
-        for run, frame in (("A", frame_a), ("B", frame_b))
-        for item in review(frame).found
-        if item.failed
+        f"{run}: {item.title}" for run, own in (("A", found_a), ("B", found_b)) for item in own if item.failed
     ]
-    found = contradictions(frame_a, frame_b)
+    found = contradictions(found_a, found_b)
     detail = f"{len(found)} contradicted" + (f": {'; '.join(found)}" if found else "")
     if failed:
         detail += f"; failed to compute: {', '.join(failed)}"

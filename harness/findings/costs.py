@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 from harness.findings.model import BASELINE, Finding, Notes, against, messages_of, ms_of_seconds, scenes
-from harness.numbers import bytes_, ms, pct, seconds
+from harness.numbers import bytes_, in_processes, ms, pct, seconds
 from harness.selection import largest, per_process, real_data, select, with_gc_mode
 from harness.uncertainty import Estimate, compare
 
@@ -48,8 +48,7 @@ def gc_cost(frame: Any) -> Optional[Finding]:
 
 def _gc_phrase(gc_values: List[float], share_values: List[float]) -> str:
     if gc_values and max(gc_values) == 0:
-        count = len(gc_values)
-        return "no collection ran in " + (f"any of its {count} processes" if count > 1 else "its process")
+        return f"no collection ran {in_processes(len(gc_values))}"
     return f"{Estimate.of(share_values).text(pct)} ({Estimate.of(gc_values).text(seconds)})"
 
 
