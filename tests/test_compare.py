@@ -193,3 +193,16 @@ def test_runs_with_nothing_in_common(runs, tmp_path, capsys):
     (other / "manifest.json").write_text(json.dumps(manifest))
     assert main(["compare", str(runs[0]), str(other)]) == 0
     assert "nothing in common" in capsys.readouterr().out
+
+
+def test_figures_of_two_datasets_of_one_size_are_never_merged(tmp_path):
+    from tidy_frames import figure, frame
+
+    from harness.compare import compare_runs
+
+    tidy = frame(
+        figure("census", "hydrate_all", "spread", "info_key_sets", 47, dataset="reference-s11-m5000.sqlite"),
+        figure("census", "hydrate_all", "spread", "info_key_sets", 90, dataset="mine.sqlite"),
+    )
+    rows = compare_runs(tmp_path, tmp_path, tidy, tidy).rows
+    assert sorted((row.a, row.verdict.label) for row in rows) == [(47.0, "unchanged"), (90.0, "unchanged")]

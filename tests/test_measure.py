@@ -316,3 +316,30 @@ def test_read_site_objects_have_the_asked_number_of_shapes(kind):
 def test_read_site_refuses_what_it_cannot_build(dataset, kind, shapes):
     with pytest.raises(JobError):
         prepare(check(Job("j", "timing", kind, "read_site", str(dataset), shapes)))
+
+
+def test_gcprobe_rebuilds_once_unmeasured_before_its_rounds(monkeypatch):
+    """The warm-up round runs before the probe times anything; then exactly ``rounds`` are measured."""
+    import gc
+
+    from harness.measure import gcprobe, prepare
+    from harness.measure.catalogue import check
+    from harness.measure.job import Job
+
+    timed = []
+
+    class Prepared:
+        units = 10
+
+        def run(self):
+            timed.append(any(isinstance(callback, GcProbe) for callback in gc.callbacks))
+            return [object()]
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(prepare, "prepare", lambda job, rounds=None: Prepared())
+    job = check(Job("j", "gcprobe", "spread", "hydrate_all", "d.sqlite", 10, params={"rounds": 3}))
+    outcome = gcprobe.measure(job, None)
+    assert timed == [False, True, True, True]
+    assert next(f.value for f in outcome["figures"] if f.metric == "rows_per_s") > 0
