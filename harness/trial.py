@@ -65,9 +65,7 @@ def findings_check(frame_a: Any, frame_b: Any) -> Check:
     from harness.findings import findings
 
     found_a, found_b = findings(frame_a), findings(frame_b)
-    failed = [
-        f"{run}: {item.title}" for run, own in (("A", found_a), ("B", found_b)) for item in own if item.failed
-    ]
+    failed = [f"{run}: {item.title}" for run, own in (("A", found_a), ("B", found_b)) for item in own if item.failed]
     found = contradictions(found_a, found_b)
     detail = f"{len(found)} contradicted" + (f": {'; '.join(found)}" if found else "")
     if failed:
