@@ -141,7 +141,8 @@ def _welch(a: Sequence[float], b: Sequence[float]) -> Tuple[float, Optional[floa
     total = var_a + var_b
     if total == 0:
         return difference, 0.0
-    df = total**2 / (var_a**2 / (len(a) - 1) + var_b**2 / (len(b) - 1))
+    share_a, share_b = var_a / total, var_b / total  # Welch-Satterthwaite on shares: no underflow of tiny variances
+    df = 1 / (share_a**2 / (len(a) - 1) + share_b**2 / (len(b) - 1))
     return difference, _t95(df) * math.sqrt(total)
 
 

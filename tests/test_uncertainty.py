@@ -68,3 +68,8 @@ def test_an_estimate_is_its_median_with_the_mean_interval():
 def test_a_comparison_needs_a_value_on_each_side():
     with pytest.raises(ValueError, match="at least one value per side"):
         compare([], [1.0])
+
+
+def test_variances_too_small_to_square_still_give_an_interval():
+    found = compare([0.0, 0.0], [0.0, 3.245158383166571e-104])  # hypothesis found this: var² underflows to 0
+    assert found.kind == "difference" and found.low is not None and not found.established
