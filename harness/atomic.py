@@ -10,7 +10,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Iterator, Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -31,10 +31,11 @@ def fsync_path(path: PathLike) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(target: PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the target's directory; on success it replaces ``target``."""
+def atomic_path(target: PathLike, directory: Optional[PathLike] = None) -> Iterator[Path]:
+    """Yield a temporary path in the target's directory (or in ``directory``, on the same file
+    system); on success it replaces ``target``."""
     target = Path(target)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=directory or target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     temporary = Path(name)
     os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; a result file is an ordinary file
@@ -48,7 +49,7 @@ def atomic_path(target: PathLike) -> Iterator[Path]:
     fsync_path(target.parent)
 
 
-def write_text(target: PathLike, text: str) -> None:
-    """Atomically replace ``target`` with ``text`` (UTF-8)."""
-    with atomic_path(target) as temporary:
+def write_text(target: PathLike, text: str, directory: Optional[PathLike] = None) -> None:
+    """Atomically replace ``target`` with ``text`` (UTF-8); the temporary file in ``directory`` if given."""
+    with atomic_path(target, directory) as temporary:
         temporary.write_text(text, encoding="utf-8")

@@ -1,7 +1,8 @@
 """Compact JSON text as JavaScript's ``JSON.stringify`` writes it.
 
 Python's ``json`` agrees with ``JSON.stringify`` on compact separators, key
-order, strings (with ``ensure_ascii=False``), integers and booleans. Floats
+order, strings (with ``ensure_ascii=False``; a lone surrogate, which only an
+escape can write, is escaped as ``JSON.stringify`` escapes it), integers and booleans. Floats
 differ: Python writes ``5.0``, ``1e-05`` and ``1e+16`` where ECMAScript's
 Number::toString writes ``5``, ``0.00001`` and ``10000000000000000``. Both
 use the shortest digits that round-trip, so only the layout needs rewriting.
@@ -19,6 +20,7 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_cir
 _SUSPECT = re.compile(r"\d(?:e[+-]|\.0(?![0-9]))")
 # JSON tokens that can hold digits: strings (kept as they are) and numbers.
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?')
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def js_number(value: float) -> str:
@@ -59,6 +61,8 @@ def _rewrite_token(match: re.Match) -> str:
 def js_dumps(value: Any) -> str:
     """Serialise ``value`` exactly as ``JSON.stringify(value)`` would."""
     text = _ENCODER.encode(value)
+    if not text.isascii():
+        text = _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
     if _SUSPECT.search(text) is None:
         return text
     return _TOKEN.sub(_rewrite_token, text)

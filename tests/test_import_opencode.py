@@ -2,18 +2,26 @@
 written; anonymisation keeps every census figure and no content; bad sources are one line, exit 2,
 and no dataset."""
 
+import ctypes
 import hashlib
 import json
 import os
+import resource
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import opencode_layout
 import pytest
 
+from harness import canonical
 from harness.cli import main
+from harness.generate import generate
 from harness.ingest import source as source_module
-from harness.ingest.anonymise import DISCRIMINATORS, Anonymiser
+from harness.ingest.anonymise import VOCABULARY, Anonymiser
+from harness.schemas import OPENCODE
 from harness.store import open_dataset
 
 #: Strategies whose census is compared (the msgspec ones refuse the older writers' rows: an
@@ -128,6 +136,12 @@ def test_anonymised_census_figures_equal_the_originals(source_db, tmp_path, caps
     anonymised = census(imported(tmp_path, path, "--anonymise", name="a.sqlite"), capsys)
     assert plain.pop("sha256") != anonymised.pop("sha256")
     assert plain.pop("sha256_data") != anonymised.pop("sha256_data")
+    # an unknown part type's name is mapped (only the schema's twelve stay); its count is kept
+    known = {kind.tag for kind in OPENCODE.part.kinds}
+    types, mapped = plain.pop("parts_by_type"), anonymised.pop("parts_by_type")
+    assert {tag: n for tag, n in types.items() if tag in known} == {tag: n for tag, n in mapped.items() if tag in known}
+    assert sorted(n for tag, n in types.items() if tag not in known) == [1]
+    assert sorted(n for tag, n in mapped.items() if tag not in known) == [1]
     assert plain == anonymised  # shapes, classes, layouts, tracked objects, deep bytes, text bytes
 
 
@@ -136,10 +150,10 @@ def test_no_original_string_survives_anonymisation(source_db, tmp_path):
     original, _ = dataset_rows(imported(tmp_path, path))
     anonymised, manifest = dataset_rows(imported(tmp_path, path, "--anonymise", name="a.sqlite"))
     assert manifest["source"]["path"] is None and manifest["anonymised"] is True
-    kept, content = set(), set()
+    tags = {kind.tag for table in OPENCODE.tables.values() for kind in table.kinds}
+    content = set()
     for row in original:
-        for where, text in strings_and_keys(json.loads(row[-1])):
-            (kept if where in DISCRIMINATORS or where == ("key:",) else content).add(text)
+        content.update(text for _, text in strings_and_keys(json.loads(row[-1])))
         content.update(value for value in row[:-3] if isinstance(value, str))  # ids
     out = set()
     for row in anonymised:
@@ -148,11 +162,11 @@ def test_no_original_string_survives_anonymisation(source_db, tmp_path):
     conn = sqlite3.connect(tmp_path / "a.sqlite")
     out.update(title for (title,) in conn.execute("SELECT title FROM session"))
     content.update(f"Fixing the build of {sid}" for sid in manifest["session_ids"])
-    survivors = {text for text in (content - kept) & out if len(text) > 2}
+    survivors = {text for text in (content - VOCABULARY - tags) & out if len(text) > 2}
     assert survivors == set()
-    # data-keyed keys (tool names, file paths) are gone too; field names stay
-    assert "legacy_tool" not in out and "/home/someone/project/ünïcode.ts" not in out
-    assert {"role", "time", "tokens", "diagnostics", "state"} <= out
+    # data-keyed keys (tool names, file paths), unknown fields and types are gone; field names stay
+    assert {"legacy_tool", "/home/someone/project/ünïcode.ts", "future-widget", "widget", "caption"}.isdisjoint(out)
+    assert {"role", "time", "tokens", "diagnostics", "state", "assistant", "tool"} <= out
 
 
 def test_anonymised_ids_stay_unique_ordered_and_linked(source_db, tmp_path):
@@ -193,7 +207,7 @@ def test_keys_that_are_data_map_one_to_one():
     tokens = [anonymiser.key(key) for key in keys]
     assert len(set(tokens)) == len(keys) and [anonymiser.key(key) for key in keys] == tokens
     data = {"role": "user", "tools": {"bash": True, "edit": False}, "agent": "build"}
-    out = Anonymiser(b"k" * 32).data(data)
+    out = Anonymiser(b"k" * 32).data(data, "message")
     assert out["role"] == "user" and list(out) == ["role", "tools", "agent"]
     assert list(out["tools"].values()) == [True, False] and "bash" not in out["tools"]
 
@@ -254,15 +268,143 @@ def test_a_locked_database_is_refused_after_a_short_wait(tmp_path, capsys, monke
         holder.close()
 
 
-def test_a_row_whose_data_is_not_json_is_named(tmp_path, capsys):
+@pytest.mark.parametrize("data", ['{"type": "text", ', '["text"]', '{"type": "text", "n": NaN}'])
+def test_a_row_whose_data_is_not_json_is_named_by_its_id_in_the_source(tmp_path, capsys, data):
     broken = tmp_path / "broken.db"
     opencode_layout.build(broken, messages=20, sessions=1, journal="delete", extra=False)
     with sqlite3.connect(broken) as conn:
         (part_id,) = conn.execute("SELECT id FROM part LIMIT 1").fetchone()
-        conn.execute('UPDATE part SET data = \'{"type": "text", \' WHERE id = ?', (part_id,))
-    line = refused(tmp_path, capsys, broken)
-    assert f"part row '{part_id}': its data is not a JSON object" in line
-    assert "not a JSON object" in refused(tmp_path, capsys, broken, "--anonymise")
+        conn.execute("UPDATE part SET data = ? WHERE id = ?", (data, part_id))
+    expected = f"part row '{part_id}': its data is not a JSON object"
+    assert expected in refused(tmp_path, capsys, broken)
+    assert expected in refused(tmp_path, capsys, broken, "--anonymise")  # the user's id, not its token
+
+
+def loose_copy(path, records, titles=None):
+    """An opencode database whose tables lack opencode's NOT NULL constraints (so that a test can
+    store what opencode never does), holding ``records``."""
+    conn = sqlite3.connect(path)
+    conn.executescript(opencode_layout.OPENCODE_TABLES.replace("NOT NULL", "") + opencode_layout.CURRENT_INDEXES)
+    opencode_layout.fill(conn, records, titles)
+    conn.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def few_records():
+    return list(canonical.to_stored(generate("realistic", 3, 12, sessions=2).records))
+
+
+@pytest.mark.parametrize(
+    "update, message",
+    [
+        ("UPDATE message SET id = NULL WHERE rowid = 3", "message row at rowid 3: id is NULL, not text"),
+        ("UPDATE part SET id = NULL WHERE rowid = 2", "part row at rowid 2: id is NULL, not text"),
+        ("UPDATE message SET session_id = NULL WHERE rowid = 3", "session_id is NULL, not text"),
+        ("UPDATE part SET session_id = NULL WHERE rowid = 2", "session_id is NULL, not text"),
+        ("UPDATE message SET time_created = 'yesterday' WHERE rowid = 3", "time_created is the text 'yesterday'"),
+        ("UPDATE part SET time_updated = 1.5 WHERE rowid = 2", "time_updated is the number 1.5, not an integer"),
+        ("UPDATE message SET data = NULL WHERE rowid = 3", "data is NULL, not JSON text"),
+        ("UPDATE part SET data = CAST(data AS BLOB) WHERE rowid = 2", "data is a BLOB of"),
+        ("UPDATE session SET time_created = NULL WHERE rowid = 1", "session row"),
+    ],
+)
+@pytest.mark.parametrize("flags", [(), ("--anonymise",)])
+def test_a_row_opencode_could_not_have_written_is_refused_naming_it_in_the_source(
+    tmp_path, capsys, few_records, update, message, flags
+):
+    source = loose_copy(tmp_path / "loose.db", few_records)
+    with sqlite3.connect(source) as conn:
+        conn.execute(update)
+        table = update.split()[1]
+        ids = {row[0] for row in conn.execute(f"SELECT id FROM {table}")}
+    line = refused(tmp_path, capsys, source, *flags)
+    assert message in line and table in line, line
+    named = line.split(f"{table} row ", 1)[1].split(":")[0]
+    assert named.startswith("at rowid") or named.strip("'") in ids  # the row as the user's database has it
+
+
+@pytest.mark.parametrize("flags", [(), ("--anonymise",)])
+def test_a_session_without_a_title_gets_an_empty_one(tmp_path, few_records, flags):
+    source = loose_copy(tmp_path / "loose.db", few_records)
+    with sqlite3.connect(source) as conn:
+        conn.execute("UPDATE session SET title = NULL")
+    out = imported(tmp_path, source, *flags)
+    assert {title for (title,) in sqlite3.connect(out).execute("SELECT title FROM session")} == {""}
+
+
+def test_sessions_without_messages_are_counted_and_said(tmp_path, capsys, few_records):
+    source = loose_copy(tmp_path / "loose.db", few_records)
+    with sqlite3.connect(source) as conn:
+        conn.executemany(
+            "INSERT INTO session (id, project_id, slug, directory, title, version, time_created, time_updated) "
+            "VALUES (?, 'prj_test', 's', '/', 'empty', '1', 1, 1)",
+            [("ses_0000000000ffEmptySession01",), ("ses_0000000000ffEmptySession02",)],
+        )
+    capsys.readouterr()
+    out = imported(tmp_path, source, "--anonymise")
+    assert "; 2 session(s) without messages left out" in capsys.readouterr().out
+    _, manifest = dataset_rows(out)
+    assert manifest["source"]["sessions_without_messages"] == 2 and len(manifest["session_ids"]) == 2
+
+
+def without_root_override():
+    """In a child process: root loses its power to write where permissions forbid (CAP_DAC_OVERRIDE),
+    so that a directory without write permission is one to it too."""
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(24, 1, 0, 0, 0) != 0:  # PR_CAPBSET_DROP, CAP_DAC_OVERRIDE: gone at the exec
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def file_size_limit(limit):
+    """In a child process: files may not grow beyond ``limit`` bytes, and a write beyond fails (EFBIG)."""
+
+    def limited():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limited
+
+
+def run_harness(argv, preexec):
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *argv], preexec_fn=preexec, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize("argv", [["opencode"], ["opencode", "--anonymise"], ["rows"]])
+def test_a_full_disk_is_the_outputs_fault_not_the_sources(source_db, tmp_path, argv):
+    """Files may not grow beyond 50 kB: the copy of the source beside the output fails (opencode),
+    or the dataset does (rows)."""
+    path, _ = source_db
+    out = tmp_path / "out" / "d.sqlite"
+    out.parent.mkdir()
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"kind": "a", "text": "x" * 100, "n": n}) + "\n" for n in range(2000)))
+    source = [str(path), *argv[1:]] if argv[0] == "opencode" else ["--jsonl", str(rows)]
+    result = run_harness(["import", argv[0], *source, "--out", str(out)], file_size_limit(50_000))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"cannot write dataset {out}: disk I/O error while writing" in result.stderr, result.stderr
+    assert "cannot read" not in result.stderr
+    assert list(out.parent.iterdir()) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="drops a capability with prctl")
+@pytest.mark.parametrize("command", ["opencode", "rows"])
+def test_a_read_only_output_directory_is_one_line(source_db, tmp_path, command):
+    path, _ = source_db
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"a": 1}\n')
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    directory.chmod(0o555)
+    source = [str(path)] if command == "opencode" else ["--jsonl", str(rows)]
+    result = run_harness(["import", command, *source, "--out", str(directory / "d.sqlite")], without_root_override)
+    directory.chmod(0o755)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"cannot write dataset {directory / 'd.sqlite'}" in result.stderr and "Permission denied" in result.stderr
+    assert list(directory.iterdir()) == []
 
 
 def test_a_database_in_use_imports_its_committed_rows_and_blocks_no_writer(tmp_path):

@@ -2,10 +2,12 @@
 
 It reads an opencode database strictly read-only (it may be in use:
 its pages are copied through a read-only connection, then the copy is read) into a dataset in
-opencode's layout; ``--anonymise`` replaces every string and every key that is data by a token of
-the same length, keeping numbers, key sets, key orders and nesting, so shapes and sizes survive
-and content does not. A source that cannot be read is one line naming the file, exit status 2,
-and no dataset.
+opencode's layout; ``--anonymise`` replaces every string and every key but the field names and
+discriminator values of opencode's schema by a token of the same length, keeping numbers, key
+sets, key orders and nesting, so shapes and sizes survive and content does not. Sessions without
+messages are left out, and counted. A source that cannot be read, a row that cannot be imported
+(named by its id in the source) or an output that cannot be written is one line, exit status 2,
+and no dataset; SIGTERM or SIGHUP ends the import with status 143 or 129 and nothing left behind.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ def add_parser(sources: argparse._SubParsersAction) -> None:
         "--largest", type=options.positive, default=None, metavar="N", help="only the N sessions with the most rows"
     )
     opencode.add_argument(
-        "--anonymise", action="store_true", help="replace every string and data-derived key by a same-length token"
+        "--anonymise",
+        action="store_true",
+        help="replace every string and key but the schema's names by a same-length token",
     )
     opencode.add_argument(
         "--out",
@@ -55,9 +59,11 @@ def run_opencode(args: argparse.Namespace) -> int:
     out = args.out or DEFAULT_DIR / ("opencode-import-anon.sqlite" if args.anonymise else "opencode-import.sqlite")
     started = time.perf_counter()
     manifest = import_opencode(args.path, out, args.sessions, args.largest, args.anonymise)
+    empty = manifest["source"]["sessions_without_messages"]
     print(
         f"{out}: {manifest['messages']} messages, {manifest['parts']} parts, "
         f"{len(manifest['session_ids'])} session(s){', anonymised' if args.anonymise else ''}, "
         f"sha256 {manifest['sha256'][:16]}… ({time.perf_counter() - started:.1f} s)"
+        + (f"; {empty} session(s) without messages left out" if empty else "")
     )
     return 0

@@ -1,35 +1,49 @@
-"""Anonymisation of imported rows: no content survives, every shape and size does.
+"""Anonymisation of imported rows, by allow-list: no content survives, every shape and size does.
 
-- **String values** become a token of the same length, derived from a keyed hash (SHAKE-256 of a
-  secret key and the string), so the same string maps to the same token everywhere in a dataset.
-  Each character is replaced by one of its own class, so the Python string's kind (ASCII,
-  Latin-1, UCS-2, UCS-4) and its UTF-8 and JSON byte lengths are kept: ASCII letters and digits
-  and printable ASCII → ASCII letters; the characters JSON writes as a two-character escape
-  (``"``, ``\\``, backspace, form feed, newline, carriage return, tab) → one of those seven; other
-  control characters (a six-character ``\\u00XX`` escape) → another of them; Latin-1 → Latin-1
-  letters; U+0100–U+07FF → Cyrillic; the rest of the BMP → CJK ideographs; astral → CJK extension
-  B. What survives is the *position* of the escaped characters (where a text had line breaks or
-  quotes, not which). A lone surrogate (only JSON escapes can make one) becomes an ideograph.
-  One-character strings below U+0100 (which CPython shares) map one to one within their class.
+What stays is what opencode's schema (``harness.schemas.OPENCODE``, with the records of
+``harness.schema.RECORD_PATHS``) names, and only where it names it:
+
+- **Field names at their position**: the fields of a row's kind (its role or part type), those of
+  the objects nested in them (``time``, ``tokens``, a tool ``state``, a file ``source``…) and the
+  ids. Any other key of those objects — a field the schema does not have there — is mapped, and
+  everything below it is mapped as well.
+- **Discriminator values the schema knows**: a message's ``role`` when it is ``user`` or
+  ``assistant``, a part's ``type`` when it is one of the twelve. A row of another role builds as a
+  user (as opencode builds it): its user fields stay, its role is mapped. A part of another type
+  keeps its ``type`` key alone. Values that choose a variant below the top (tool ``status``, error
+  ``name``, ``format.type``, ``source.type``) are plain strings to the schema and are mapped like
+  any string: nothing measured reads them.
+- **Inside the values of no fixed schema** (``any``: tool ``input`` and ``metadata``, provider
+  ``metadata``, ``structured``, ``error``, ``attachments``; records: ``tools``, and those of
+  ``RECORD_PATHS`` — LSP diagnostics keyed by file path, response headers) a key stays when it is
+  a word of the schema (``VOCABULARY``: its field names, and the keys on the way to its records);
+  every other key is mapped. The JSON decoder keeps one string per distinct key of a row, and the
+  census counts those strings, the nested key tuples wherever they sit and the records where they
+  are: a field name kept in the schema's objects is kept in the open values of the same row, or
+  the figures would change.
+
+Everything else is mapped:
+
+- **Strings** become a token of the same length, derived from a keyed hash (SHAKE-256 of a secret
+  key and the string), so the same string maps to the same token everywhere in a dataset. Each
+  character is replaced by one of its own class, so the Python string's kind (ASCII, Latin-1,
+  UCS-2, UCS-4) and its UTF-8 and JSON byte lengths are kept: ASCII letters and digits and
+  printable ASCII → ASCII letters; the characters JSON writes as a two-character escape (``"``,
+  ``\\``, backspace, form feed, newline, carriage return, tab) → one of those seven; other control
+  characters (a six-character ``\\u00XX`` escape) → another of them; Latin-1 → Latin-1 letters;
+  U+0100–U+07FF → Cyrillic; the rest of the BMP → CJK ideographs; astral → CJK extension B; a lone
+  surrogate (only a JSON escape makes one, and ``js_dumps`` writes it as one) → a lone surrogate
+  of its half. What survives is the *position* of the escaped characters (where a text
+  had line breaks or quotes, not which). One-character strings below U+0100 (which CPython shares)
+  map one to one within their class. Empty strings stay empty.
 - **Ids** (``ses_`` / ``msg_`` / ``prt_`` + 12 hex digits of creation time + 14 base62 characters)
   keep their prefix and time digits, so they stay unique, sort in creation order and keep
   pointing at each other (``parentID``, ``tail_start_id``, the id columns); the 14 random
   characters become base62 from the keyed hash. Strings not of that form are tokens as above.
-- **Discriminator values** stay: ``role``, part ``type``, tool ``state.status``, ``error.name``,
-  ``format.type``, a file's ``source.type`` (and those of files attached to a tool result), so
-  strategies build the same classes. Empty strings stay empty.
-- **Keys**: field names of the schema stay (``SCHEMA_KEYS``), wherever they appear. Keys that are
-  data are mapped like string values but injectively (a key whose token is taken, by another key
-  or a field name, gets the next one from a counter): the keys of the records keyed by data
-  (``harness.schema.RECORD_PATHS``: tool names, file paths, header names) and every other key
-  anywhere inside the open maps (``OPEN_PATHS``: tool input and metadata, provider metadata,
-  structured output, a JSON schema), except the keys that lead to a record (``diagnostics`` inside
-  a tool's metadata), so the census finds the records where it did. The census puts every nested
-  object's key tuple in one set, wherever it sits; keys mapped one to one, and field names kept in
-  and outside open maps alike, keep each of its counts. Unknown part types keep their keys (a
-  newer writer's field names) and lose their string values; should one of those names also be a
-  key inside an open map, it is mapped there, and a key tuple found in both places counts twice.
-- Numbers, booleans, nulls, nesting, key sets and key orders are kept exactly.
+- **Keys** are mapped like strings but one to one (a key whose token is taken, by another key or a
+  word of the schema, gets the next one from a counter), so key sets, key orders and the census's
+  counts of them are kept.
+- Numbers, booleans, nulls, nesting, list lengths and key orders are kept exactly.
 
 The key is random per import and never stored: tokens cannot be looked up in a dictionary of
 likely strings, and two imports of one database tokenise differently.
@@ -40,45 +54,89 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Any, Dict, FrozenSet, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Optional, Set
 
-from harness.schema import INFO_KEYS, NESTED_KEYS, PART_KEYS, RECORD_PATHS
+from harness.schema import RECORD_PATHS
+from harness.schemas.model import Field, Schema, Table, Type, walk
+from harness.schemas.opencode import OPENCODE
 
-Path_ = Tuple[str, ...]
 
-#: Objects whose every key (at any depth) is data: JSON values of no fixed schema.
-OPEN_PATHS: FrozenSet[Path_] = frozenset(
-    {("metadata",), ("structured",), ("state", "input"), ("state", "metadata"), ("format", "schema")}
-)
-#: String values that choose a class or a variant: kept.
-DISCRIMINATORS: FrozenSet[Path_] = frozenset(
-    {
-        ("role",),
-        ("type",),
-        ("state", "status"),
-        ("error", "name"),
-        ("format", "type"),
-        ("source", "type"),
-        ("state", "attachments", "type"),
-        ("state", "attachments", "source", "type"),
-    }
-)
-#: Field names of opencode's schema, top level and nested (SCHEMA.md): kept wherever they appear,
-#: inside open maps too, so that a key tuple found both inside and outside an open map stays one.
-SCHEMA_KEYS: FrozenSet[str] = frozenset(
-    {key for keys in (*INFO_KEYS.values(), *PART_KEYS.values(), *NESTED_KEYS.values()) for key in keys}
-    | {"created", "completed", "start", "end", "compacted"}  # time spans
-    | {"total", "input", "output", "reasoning", "cache", "read", "write", "cwd", "root"}  # tokens, path
-    | {"providerID", "modelID", "variant", "title", "body", "diffs"}  # model, user summary
-    | {"file", "before", "after", "patch", "additions", "deletions", "status"}  # FileDiff, both versions
-    | {"name", "data", "message", "ref", "statusCode", "isRetryable", "responseHeaders", "responseBody"}
-    | {"metadata", "retries", "value", "path", "range", "line", "character", "kind", "clientName", "uri"}
-    | {"text", "type", "schema", "retryCount"}  # error variants, file and agent sources, format
-)
-#: Paths are followed this deep (every path above is shorter); below, one path stands for all.
-_DEPTH = 1 + max(len(path) for path in OPEN_PATHS | DISCRIMINATORS | RECORD_PATHS)
-_DEEP: Path_ = ("",) * (_DEPTH + 1)
-_RECORD_PREFIXES: FrozenSet[Path_] = frozenset(path[:end] for path in RECORD_PATHS for end in range(1, len(path) + 1))
+def _vocabulary(schema: Schema) -> FrozenSet[str]:
+    """Every field name of ``schema`` at any depth, its discriminators and ids, and the keys on the
+    way to opencode's records."""
+    words = {key for path in RECORD_PATHS for key in path}
+    for table in schema.tables.values():
+        words.update(table.ids)
+        words.update([table.discriminator] if table.discriminator else [])
+        for kind in table.kinds:
+            words.update(path[-1] for path, _ in walk(kind.fields))
+    return frozenset(words)
+
+
+#: The words of opencode's schema: kept as keys inside its open values.
+VOCABULARY: FrozenSet[str] = _vocabulary(OPENCODE)
+
+
+class _Place:
+    """Where a value sits in the schema. Either an object of known fields (``fields``: each name with
+    the place of its value; any other key is mapped, and its value is ``_UNNAMED``), or a value
+    whose keys are data (``fields`` None: keys in ``keep`` stay, the others are mapped, every value
+    is at ``item``). String values in ``tags`` stay; every other string is mapped."""
+
+    __slots__ = ("fields", "keep", "item", "tags")
+
+    def __init__(
+        self,
+        fields: Optional[Dict[str, _Place]] = None,
+        keep: FrozenSet[str] = frozenset(),
+        item: Optional[_Place] = None,
+        tags: FrozenSet[str] = frozenset(),
+    ) -> None:
+        self.fields = fields
+        self.keep = keep
+        self.item = self if item is None else item
+        self.tags = tags
+
+
+#: A value of which the schema names nothing (a scalar's, an unknown field's): all of it is mapped.
+_UNNAMED = _Place()
+#: A value of no fixed schema (``any``): the schema's words stay as keys, at any depth.
+_OPEN = _Place(keep=VOCABULARY)
+
+
+def _place(kind: Type) -> _Place:
+    while kind.kind == "array" and kind.item is not None:  # a list's items sit where the list does
+        kind = kind.item
+    if kind.kind == "object":
+        return _object_place(kind.fields)
+    if kind.kind == "record" and kind.item is not None:
+        return _Place(keep=VOCABULARY, item=_place(kind.item))
+    return _OPEN if kind.kind == "any" else _UNNAMED
+
+
+def _object_place(fields: Iterable[Field], known: Optional[Dict[str, _Place]] = None) -> _Place:
+    places = dict(known or {})
+    places.update((field.name, _place(field.type)) for field in fields)
+    return _Place(fields=places)
+
+
+class _TablePlaces:
+    """The place of each kind of a table's rows, and of a row of a discriminator value it lacks."""
+
+    def __init__(self, table: Table) -> None:
+        top = {name: _UNNAMED for name in table.ids}
+        if table.discriminator:
+            top[table.discriminator] = _Place(tags=frozenset(kind.tag for kind in table.kinds))
+        self.discriminator = table.discriminator
+        self.kinds = {kind.tag: _object_place(kind.fields, top) for kind in table.kinds}
+        self.default = self.kinds[table.default] if table.default else _object_place((), top)
+
+    def of(self, value: Dict[str, Any]) -> _Place:
+        tag = value.get(self.discriminator) if self.discriminator else None
+        return self.kinds.get(tag, self.default) if type(tag) is str else self.default
+
+
+_TABLES: Dict[str, _TablePlaces] = {name: _TablePlaces(table) for name, table in OPENCODE.tables.items()}
 
 #: Tokens of short strings are remembered (values repeat: names, models, paths, ids), up to this
 #: many at a time (then forgotten at once): bounded memory.
@@ -128,6 +186,8 @@ def _wide_char(char: str, draw: int) -> str:
         return _ascii_token(char.encode(), draw.to_bytes(4, "big")[-1:]).decode()
     if code < 0x100:
         return _LATIN1_LETTERS[draw % len(_LATIN1_LETTERS)]
+    if 0xD800 <= code < 0xE000:  # a lone surrogate: one of its own half, a six-character escape too
+        return chr((code & 0xFC00) + draw % 0x400)
     first, size = _WIDE_CLASSES[0 if code < 0x800 else 2 if code > 0xFFFF else 1]
     return chr(first + draw % size)
 
@@ -138,7 +198,7 @@ class Anonymiser:
     def __init__(self, key: Optional[bytes] = None) -> None:
         self._key = os.urandom(32) if key is None else key
         self._keys: Dict[str, str] = {}
-        self._taken: Set[str] = set(SCHEMA_KEYS)
+        self._taken: Set[str] = set(VOCABULARY)
         self._single = self._permutation()
         self._recent: Dict[str, str] = {}
 
@@ -189,7 +249,8 @@ class Anonymiser:
         return f"{found.group(1)}_{found.group(2)}{tail}"
 
     def key(self, text: str) -> str:
-        """The token of a key that is data: as ``string``, unless another key has that token."""
+        """The token of a key that is data: as ``string``, never a word of the schema nor another
+        key's token."""
         token = self._keys.get(text)
         if token is not None:
             return token
@@ -203,31 +264,33 @@ class Anonymiser:
         self._taken.add(token)
         return token
 
-    def data(self, value: Dict[str, Any]) -> Dict[str, Any]:
-        """An info's or a part's ``data`` object, anonymised."""
-        return self._object(value, (), False)
+    def data(self, value: Dict[str, Any], table: str) -> Dict[str, Any]:
+        """A ``data`` object of ``table`` (``message``: an info; ``part``), anonymised."""
+        return self._object(value, _TABLES[table].of(value))
 
-    def _value(self, value: Any, path: Path_, inside_open: bool) -> Any:
+    def _value(self, value: Any, place: _Place) -> Any:
         if type(value) is str:
-            return value if not inside_open and path in DISCRIMINATORS else self.string(value)
+            return value if value in place.tags else self.string(value)
         if type(value) is dict:
-            return self._object(value, path, inside_open)
+            return self._object(value, place)
         if type(value) is list:
-            return [self._value(item, path, inside_open) for item in value]
+            return [self._value(item, place) for item in value]
         return value
 
-    def _object(self, value: Dict[str, Any], path: Path_, inside_open: bool) -> Dict[str, Any]:
-        inside_open = inside_open or path in OPEN_PATHS
-        keyed = inside_open or path in RECORD_PATHS
-        deep = len(path) >= _DEPTH
+    def _object(self, value: Dict[str, Any], place: _Place) -> Dict[str, Any]:
+        fields = place.fields
         out = {}
         for key, item in value.items():
-            below = _DEEP if deep else (*path, key)
-            opened = inside_open
-            if keyed and key not in SCHEMA_KEYS and below not in _RECORD_PREFIXES:
-                key, opened = self.key(key), True
-            if type(item) is str:  # the common case, without a call
-                out[key] = item if not opened and below in DISCRIMINATORS else self.string(item)
+            if fields is None:
+                below = place.item
+                if key not in place.keep:
+                    key = self.key(key)
             else:
-                out[key] = self._value(item, below, opened)
+                below = fields.get(key)  # type: ignore[assignment]
+                if below is None:
+                    key, below = self.key(key), _UNNAMED
+            if type(item) is str:  # the common case, without a call
+                out[key] = item if item in below.tags else self.string(item)
+            else:
+                out[key] = self._value(item, below)
         return out

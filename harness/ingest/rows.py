@@ -14,9 +14,11 @@ are stored as messages without parts in the dataset layout of ``harness.store``:
 The same single pass hashes the rows (the manifest's sha256, as for generated datasets) and feeds the
 schema inference (``harness.schemas.infer``); memory stays bounded (rows are written in batches). The
 schema is recorded in the manifest and written beside the dataset for editing. Any bad input — a line
-that is not JSON or not an object, a missing table or column, a file that is not SQLite, a duplicate
-id, rows with no common structure — is a ``RowsError`` naming the file and the row, and leaves no
-dataset behind (everything is written to a temporary file first).
+that is not JSON or not an object, a number JavaScript's ``JSON.stringify`` cannot write (``NaN``,
+``Infinity``, ``1e400``: ``harness.ingest.jsontext``), a missing table or column, a file that is not
+SQLite, a duplicate id, rows with no common structure — is a ``RowsError`` naming the file and the
+row, and leaves no dataset behind: everything is written in a scratch directory first
+(``harness.ingest.scratch``), removed whatever happens.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from harness import atomic, canonical
 from harness.canonical import StoredRecord
+from harness.ingest import jsontext
+from harness.ingest.scratch import scratch_directory
+from harness.ingest.writer import cannot_write
 from harness.schemas.codec import dumps, to_json
 from harness.schemas.infer import Inference, InferenceError
 from harness.schemas.stored import schema_path
@@ -61,7 +66,7 @@ Row = Tuple[str, str, int, str, Dict[str, Any]]
 
 def _decoded(text: str, where: str) -> Dict[str, Any]:
     try:
-        value = json.loads(text)
+        value = jsontext.loads(text)
     except RecursionError:
         raise RowsError(f"{where}: the JSON nests too deeply to read") from None
     except ValueError as error:
@@ -184,50 +189,59 @@ class _Writer:
 
 def import_rows(rows: Iterator[Row], out: Path, name: str, origin: Dict[str, Any], source_name: str) -> Dict[str, Any]:
     """Store ``rows`` as a dataset at ``out`` with its inferred schema (recorded in the manifest and
-    written beside it); returns the manifest. RowsError, and no dataset, on bad input."""
+    written beside it); returns the manifest. RowsError, and no dataset, on bad input; DatasetError
+    when the output cannot be written."""
     out = Path(out)
     check_target(out)
-    beside = schema_path(out)
-    if beside.is_dir():
-        raise RowsError(f"refusing to overwrite {beside}: it is a directory")
-    try:
-        with atomic.atomic_path(out) as temporary:
-            temporary.unlink()
-            conn = sqlite3.connect(temporary)
+    if schema_path(out).is_dir():
+        raise RowsError(f"refusing to overwrite {schema_path(out)}: it is a directory")
+    with scratch_directory(out) as scratch:
+        try:
+            return _store(rows, out, name, origin, source_name, scratch)
+        except (OSError, sqlite3.Error) as error:
+            raise cannot_write(out, error) from None
+
+
+def _store(
+    rows: Iterator[Row], out: Path, name: str, origin: Dict[str, Any], source_name: str, scratch: Path
+) -> Dict[str, Any]:
+    """The dataset, its manifest and its schema, each written in ``scratch`` and then moved into place."""
+    with atomic.atomic_path(out, scratch) as temporary:
+        temporary.unlink()
+        conn = sqlite3.connect(temporary)
+        try:
+            conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+            create_tables(conn)
+            writer = _Writer(conn, source_name)
+            digest = canonical.digest(writer.records(rows))
             try:
-                conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
-                create_tables(conn)
-                writer = _Writer(conn, source_name)
-                digest = canonical.digest(writer.records(rows))
-                try:
-                    schema = writer.inference.schema(name)
-                except InferenceError as error:
-                    raise RowsError(f"{source_name}: {error}") from None
-                conn.executemany(
-                    "INSERT INTO session VALUES (?, ?, ?, ?)",
-                    [(sid, f"imported rows {sid}", t, t) for sid, t in writer.sessions.items()],
-                )
-                manifest = {
-                    "format": FORMAT,
-                    "format_version": FORMAT_VERSION,
-                    "source": "rows",
-                    "origin": origin,
-                    "messages": writer.count,
-                    "parts": 0,
-                    "sessions": len(writer.sessions),
-                    "sha256": digest.sha256,
-                    "sha256_data": digest.sha256_data,
-                    "hashed_lines": digest.hashed_lines,
-                    "hashed_bytes": digest.hashed_bytes,
-                    "schema": to_json(schema),
-                    "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                }
-                conn.execute("INSERT INTO meta VALUES ('manifest', ?)", (json.dumps(manifest),))
-                conn.commit()
-            finally:
-                conn.close()
-        atomic.write_text(manifest_path(out), json.dumps(manifest, indent=2) + "\n")
-        atomic.write_text(beside, dumps(schema))
-    except (OSError, sqlite3.Error) as error:
-        raise RowsError(f"cannot write dataset {out}: {getattr(error, 'strerror', None) or error}") from None
+                schema = writer.inference.schema(name)
+            except InferenceError as error:
+                raise RowsError(f"{source_name}: {error}") from None
+            conn.executemany(
+                "INSERT INTO session VALUES (?, ?, ?, ?)",
+                [(sid, f"imported rows {sid}", t, t) for sid, t in writer.sessions.items()],
+            )
+            manifest = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "source": "rows",
+                "origin": origin,
+                "messages": writer.count,
+                "parts": 0,
+                "sessions": len(writer.sessions),
+                "sha256": digest.sha256,
+                "sha256_data": digest.sha256_data,
+                "hashed_lines": digest.hashed_lines,
+                "hashed_bytes": digest.hashed_bytes,
+                "schema": to_json(schema),
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            }
+            conn.execute("INSERT INTO meta VALUES ('manifest', ?)", (json.dumps(manifest),))
+            conn.commit()
+        finally:
+            conn.close()
+        manifest_path(out).unlink(missing_ok=True)
+    atomic.write_text(manifest_path(out), json.dumps(manifest, indent=2) + "\n", scratch)
+    atomic.write_text(schema_path(out), dumps(schema), scratch)
     return manifest

@@ -5,9 +5,11 @@ table with the manifest and the manifest as JSON beside it — so everything tha
 reads it unchanged. Rows go in as they arrive, in batches, hashed for the canonical text on the
 way; once they are in, SQLite counts the roles and part types and checks that every ``data`` is a
 JSON object. Memory stays bounded by one batch. The
-file appears under its name only when it is complete (a failed import leaves nothing behind), and
-no manifest of another dataset is left beside it. Without a ``<dataset>.schema.json`` beside it,
-a dataset is in opencode's (the built-in) schema: so is every dataset written here.
+file is written in the import's scratch directory and appears under its name only when it is
+complete (a failed import leaves nothing behind); the manifest of another dataset beside it is
+removed first, so a dataset never stands beside a manifest that is not its own. Without a
+``<dataset>.schema.json`` beside it, a dataset is in opencode's (the built-in) schema: so is every
+dataset written here. A write that fails (disk full, a file-size limit) is ``cannot write dataset``.
 """
 
 from __future__ import annotations
@@ -20,14 +22,37 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from harness import atomic, canonical
-from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS, ROW_DATA, ROW_ID, StoredRecord
+from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS, ROW_DATA, StoredRecord
 from harness.store import _INDEXES, _SCHEMA, FORMAT, FORMAT_VERSION, DatasetError, check_target, manifest_path
 
 BATCH = 2000  # messages per executemany
+#: SQLite's names of the errors of a write that failed: no room (ENOSPC), a file-size limit
+#: (EFBIG is an ``IOERR_WRITE``), a flush or truncation that failed.
+WRITE_ERRORS = frozenset(
+    {"SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_DIR_FSYNC", "SQLITE_IOERR_TRUNCATE"}
+)
 
 
 class RowError(DatasetError):
     """A row that cannot go into a dataset (its data is not a JSON object); names the row."""
+
+    @classmethod
+    def not_an_object(cls, source: str, table: str, row_id: object) -> RowError:
+        return cls(f"{source}: {table} row {row_id!r}: its data is not a JSON object")
+
+
+def writing_failed(error: sqlite3.Error) -> bool:
+    """Whether SQLite failed writing (its error's name where Python gives it, else its message)."""
+    name = getattr(error, "sqlite_errorname", None)
+    return name in WRITE_ERRORS if name else "disk is full" in str(error)
+
+
+def cannot_write(path: Path, error: BaseException) -> DatasetError:
+    """The one line for a dataset that could not be written because of ``error``."""
+    reason = getattr(error, "strerror", None) or str(error)
+    if isinstance(error, sqlite3.Error) and writing_failed(error) and "full" not in reason:
+        reason += " while writing (is the disk full, or the file size limited?)"
+    return DatasetError(f"cannot write dataset {path}: {reason}")
 
 
 def _kinds(conn: sqlite3.Connection, table: str, key: str, source: str) -> Dict[str, int]:
@@ -42,7 +67,7 @@ def _kinds(conn: sqlite3.Connection, table: str, key: str, source: str) -> Dict[
     counts = dict(conn.execute(f"SELECT {kind} AS kind, count(*) FROM {table} GROUP BY kind").fetchall())
     if None in counts:
         (row_id,) = conn.execute(f"SELECT id FROM {table} WHERE {kind} IS NULL ORDER BY rowid LIMIT 1").fetchone()
-        raise RowError(f"{source}: {table} row {row_id!r}: its data is not a JSON object")
+        raise RowError.not_an_object(source, table, row_id)
     return dict(sorted(counts.items()))
 
 
@@ -69,12 +94,11 @@ class _Tally:
         }
 
 
-def _insert(conn: sqlite3.Connection, batch: List[StoredRecord], tally: _Tally, source: str) -> None:
+def _insert(conn: sqlite3.Connection, batch: List[StoredRecord], tally: _Tally) -> None:
     for message, parts in batch:
-        for row, names, table in [(message, MESSAGE_COLUMNS, "message")] + [(p, PART_COLUMNS, "part") for p in parts]:
-            if not isinstance(row[ROW_DATA], str):
-                raise RowError(f"{source}: {table} row {row[ROW_ID]!r}: its data is not JSON text")
-            tally.add(row, names)
+        tally.add(message, MESSAGE_COLUMNS)
+        for part in parts:
+            tally.add(part, PART_COLUMNS)
     conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", [m for m, _ in batch])
     conn.executemany(
         f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})", [p for _, parts in batch for p in parts]
@@ -83,21 +107,23 @@ def _insert(conn: sqlite3.Connection, batch: List[StoredRecord], tally: _Tally, 
 
 def write_rows(
     path: Path,
+    scratch: Path,
     sessions: Iterable[Tuple],
     records: Iterable[StoredRecord],
     described: Dict[str, Any],
     source: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Store ``records`` (messages with their parts, in order) and their ``sessions`` (id, title,
-    times) at ``path`` with a manifest: ``described`` (profile, where the rows came from) plus the
-    counts and hashes. Returns the manifest. A row whose data is not a JSON object is a RowError
-    naming ``source`` and the row; a duplicate id a DatasetError."""
+    """Store ``records`` (messages with their parts, in order, their columns checked) and their
+    ``sessions`` (id, title, times) at ``path`` with a manifest: ``described`` (profile, where the
+    rows came from) plus the counts and hashes; the files are written in the directory ``scratch``
+    first. Returns the manifest. A row whose data is not a JSON object is a RowError naming
+    ``source`` and the row; a duplicate id or a failed write a DatasetError."""
     path = Path(path)
     check_target(path)
     source = source or str(path)
     tally = _Tally()
     try:
-        with atomic.atomic_path(path) as temporary:
+        with atomic.atomic_path(path, scratch) as temporary:
             temporary.unlink()
             conn = sqlite3.connect(temporary)
             try:
@@ -110,9 +136,9 @@ def write_rows(
                 for record in records:
                     batch.append(record)
                     if len(batch) >= BATCH:
-                        _insert(conn, batch, tally, source)
+                        _insert(conn, batch, tally)
                         batch.clear()
-                _insert(conn, batch, tally, source)
+                _insert(conn, batch, tally)
                 roles, types = _kinds(conn, "message", "role", source), _kinds(conn, "part", "type", source)
                 conn.executescript(_INDEXES)
                 manifest = {
@@ -135,10 +161,10 @@ def write_rows(
                 conn.commit()
             finally:
                 conn.close()
-        atomic.write_text(manifest_path(path), json.dumps(manifest, indent=2) + "\n")
+            manifest_path(path).unlink(missing_ok=True)
+        atomic.write_text(manifest_path(path), json.dumps(manifest, indent=2) + "\n", scratch)
     except sqlite3.IntegrityError as error:
         raise DatasetError(f"cannot write dataset {path}: two rows share an id ({error})") from None
     except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise DatasetError(f"cannot write dataset {path}: {reason}") from error
+        raise cannot_write(path, error) from None
     return manifest
