@@ -4,8 +4,10 @@ A job's result counts as ok only when it belongs to the job (``verify_result``):
 planned job (with the catalogue's defaults, whatever run directory the job file pointed into),
 the hash of the job file the runner wrote, its own hash, and every file it wrote beside it, each
 still there with the size and sha256 recorded. ``tidy.csv`` counts only when its hash is the
-one the runner recorded in the manifest (``tidy_problem``). Results of older versions are checked
-as far as they can be: version 1 by job id, version 2 by job and job-file hash.
+one the runner recorded in the manifest (``tidy_problem``). A result's ``result_version`` must be
+an integer the run's results can have: the current one in a run of this schema; a run made by an
+older harness keeps its older results, checked as far as they can be (version 1 by job id,
+version 2 by job and job-file hash). Anything else (missing, a string, a bool) is not a result.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 from harness.measure import catalogue
-from harness.measure.job import Job, JobError, file_sha256, job_sha256, result_sha256
+from harness.measure.job import RESULT_VERSION, Job, JobError, file_sha256, job_sha256, result_sha256
 
 
 def _read(path: Path) -> Optional[Any]:
+    """A JSON file's value; None when it is no regular file (a FIFO would block), unreadable or
+    not JSON."""
+    if not Path(path).is_file():
+        return None
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 
@@ -36,23 +42,32 @@ class Verdict:
     result: Optional[Dict[str, Any]] = None
 
 
-def verify_result(run_dir: Path, job: Job) -> Verdict:
-    """Whether the result in ``jobs/<id>.json`` is the measured result of this planned job."""
+def verify_result(run_dir: Path, job: Job, oldest: int = RESULT_VERSION) -> Verdict:
+    """Whether the result in ``jobs/<id>.json`` is the measured result of this planned job, of a
+    ``result_version`` from ``oldest`` to the current one."""
     path = Path(run_dir) / "jobs" / f"{job.id}.json"
     result = _read(path)
     if not isinstance(result, dict) or result.get("status") not in ("ok", "failed") or "job" not in result:
         return Verdict(None, "no readable result")
     if result["status"] == "failed":
         return Verdict("failed", str(result.get("reason", "failed")), result)
-    problem = _mismatch(Path(run_dir), job, result, path)
+    problem = _version_problem(result.get("result_version"), oldest) or _mismatch(Path(run_dir), job, result, path)
     if problem:
         return Verdict("failed", problem, result)
     return Verdict("ok", "", result)
 
 
-def job_status(run_dir: Path, job: Job) -> Optional[str]:
+def job_status(run_dir: Path, job: Job, oldest: int = RESULT_VERSION) -> Optional[str]:
     """``ok`` / ``failed`` for a job with a readable result, None when it must (re)run."""
-    return verify_result(run_dir, job).status
+    return verify_result(run_dir, job, oldest).status
+
+
+def _version_problem(version: Any, oldest: int) -> Optional[str]:
+    """Why a result's ``result_version`` is not one the run's results can have, or None."""
+    if type(version) is int and oldest <= version <= RESULT_VERSION:
+        return None
+    expected = str(RESULT_VERSION) if oldest == RESULT_VERSION else f"{oldest} to {RESULT_VERSION}"
+    return f"its result_version is {version!r:.20}, not {expected}"
 
 
 def _identity(job: Job) -> Job:
@@ -66,7 +81,7 @@ def _identity(job: Job) -> Job:
 
 def _mismatch(run_dir: Path, job: Job, result: Dict[str, Any], path: Path) -> Optional[str]:
     """Why an ok result is not this job's measured result, or None."""
-    recorded, version = result["job"], result.get("result_version", 1)
+    recorded, version = result["job"], result["result_version"]
     if not isinstance(recorded, dict) or recorded.get("id") != job.id:
         other = recorded.get("id") if isinstance(recorded, dict) else recorded
         return f"the result belongs to job {other!r}"
@@ -85,7 +100,11 @@ def _mismatch(run_dir: Path, job: Job, result: Dict[str, Any], path: Path) -> Op
         return "its job file changed after the job ran"
     if version < 3:
         return None
-    if result.get("result_sha256") != result_sha256(result):
+    try:
+        hashed = result_sha256(result)
+    except ValueError:  # NaN or infinity: never in what a measurer writes
+        hashed = None
+    if hashed is None or result.get("result_sha256") != hashed:
         return "the result changed after its measurer wrote it"
     artifacts = result.get("artifacts")
     if not isinstance(artifacts, dict):
@@ -100,8 +119,10 @@ def _mismatch(run_dir: Path, job: Job, result: Dict[str, Any], path: Path) -> Op
 def _artifact_problem(base: Path, name: str, entry: Any) -> Optional[str]:
     try:
         file = base / entry["path"]
-        size = file.stat().st_size
+        size = file.stat().st_size if file.is_file() else None
     except (OSError, TypeError, KeyError):
+        size = None
+    if size is None:
         return f"its {name} file is missing"
     if size != entry.get("bytes"):
         return f"its {name} file {file.name} has {size} bytes, not the {entry.get('bytes')} written"
@@ -123,14 +144,18 @@ def _cached_sha256(path: Path) -> str:
 
 
 def tidy_problem(run_dir: Path, manifest: Dict[str, Any]) -> Optional[str]:
-    """Why ``tidy.csv`` is not the table the runner wrote, or None (runs before the hash: None)."""
+    """Why ``tidy.csv`` is not the table the runner wrote, or None (runs of a schema before 3, which
+    predate the hash: None)."""
     recorded = manifest.get("tidy")
-    if not isinstance(recorded, dict):
-        return None
     path = Path(run_dir) / "tidy.csv"
+    if not isinstance(recorded, dict):
+        old = manifest.get("schema_version", 1) < 3
+        return None if old else f"{path} is not vouched for: the run's manifest records no hash of it"
     try:
-        found = file_sha256(path)
+        found = file_sha256(path) if path.is_file() else None
     except OSError:
+        found = None
+    if found is None:
         return f"{path} is missing"
     if found != recorded.get("sha256"):
         return f"{path} is not the table the run wrote (changed since: its sha256 differs)"

@@ -15,6 +15,11 @@ ended. The tidy table carries, per job:
 - ``cpu_share``: CPU seconds / wall seconds of the job: near 1 for a one-threaded job that had a
   core to itself, lower when it waited for one.
 
+Each job's state also names the other harness runs whose runner was alive under the same results
+root when it started or ended (``other_runs``: their lock files, ``harness.lock.active_runs``);
+``concurrent_runs`` gathers them for the manifest's key of that name. A run that began and ended
+within one job of another is seen by that other run, not by this one.
+
 A run was **busy** when its median job had at least ``busy_margin(cores)`` cores of other work
 beside it: half a core on two cores, a quarter of the cores on a larger machine. Two sets of jobs
 ran under **different machine states** when their median ``other_cores`` differ by that margin:
@@ -29,8 +34,9 @@ import resource
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
+from harness import lock
 from harness.atomic import write_text
 
 STATE_FILE = "machine.json"
@@ -69,10 +75,15 @@ def _machine_busy() -> Optional[float]:
 
 
 class Watch:
-    """Wall time, the job's CPU time, the machine's busy time and the load around one job:
-    ``with Watch() as watch: …; watch.state``."""
+    """Wall time, the job's CPU time, the machine's busy time and the load around one job, and the
+    other runs beside it when it is a job of the run in ``run_dir``:
+    ``with Watch(run_dir) as watch: …; watch.state``."""
+
+    def __init__(self, run_dir: Optional[Path] = None) -> None:
+        self.run_dir = run_dir
 
     def __enter__(self) -> Watch:
+        self.others = lock.active_runs(self.run_dir) if self.run_dir is not None else []
         self.load_start, self.cpu, self.busy = _load(), _children_cpu(), _machine_busy()
         self.began = time.monotonic()
         self.state: Dict[str, Any] = {}
@@ -93,6 +104,8 @@ class Watch:
             "cpu_share": cpu / wall if wall > 0 else None,
             "other_cores": other,
         }
+        if self.run_dir is not None:
+            self.state["other_runs"] = sorted({*self.others, *lock.active_runs(self.run_dir)})
 
 
 def states(run_dir: Path) -> Dict[str, Any]:
@@ -103,7 +116,18 @@ def states(run_dir: Path) -> Dict[str, Any]:
         found = None
     if not isinstance(found, dict) or not isinstance(found.get("jobs"), dict):
         return {"cores": os.cpu_count(), "jobs": {}}
+    found["jobs"] = {job: state for job, state in found["jobs"].items() if isinstance(state, dict)}
     return found
+
+
+def concurrent_runs(run_dir: Path) -> List[str]:
+    """Every other run that was active beside one of the run's jobs (``other_runs``), sorted."""
+    found = set()
+    for state in states(run_dir)["jobs"].values():
+        others = state.get("other_runs")
+        if isinstance(others, list):
+            found.update(name for name in others if isinstance(name, str))
+    return sorted(found)
 
 
 def record(run_dir: Path, job: str, state: Dict[str, Any]) -> None:

@@ -28,13 +28,14 @@ import hashlib
 import io
 import json
 import os
+import re
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from harness import machine
-from harness.atomic import write_text
+from harness import lock, machine
+from harness.atomic import fsync_path, write_text
 from harness.integrity import Verdict, tidy_problem, verify_result
 from harness.measure.catalogue import GC_MODE_MEASURERS, workload_param, workload_variant
 from harness.measure.job import RESULT_VERSION, Job, JobError
@@ -53,8 +54,18 @@ from harness.suite import write_suites
 #       dataset_key, origin, other_cores, load and cpu_share; the manifest's datasets their
 #       "origin". A v2 table is read with them empty, origin and dataset_key taken from the
 #       manifest's datasets where it records them.
+#       Added within 3: the manifest's "command" (bench or advise: the command that resumes it),
+#       "plan_sha256" (``plan_digest``: a run is resumed only as it was planned; a run without it
+#       is read but not resumed) and "concurrent_runs" (other runs active under the same root
+#       while it ran; machine.json names them per job as "other_runs").
 SCHEMA_VERSION = 3
 STATUSES = ("running", "complete", "failed", "interrupted")
+#: The commands that make runs; a run is resumed by the one that made it.
+COMMANDS = ("bench", "advise")
+#: The longest a job may take, in seconds (a week): more is a typo, and beyond what a wait can take.
+MAX_TIMEOUT = 7 * 24 * 3600.0
+#: A job id: a file name in the run directory (no path separator, no leading dot).
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 TIDY_COLUMNS = (
     "interpreter",
     "interpreter_tag",
@@ -145,43 +156,171 @@ def write_json(path: Path, value: Any) -> None:
 
 
 def read_json(path: Path) -> Optional[Any]:
-    """A JSON file's value, or None when it is missing, truncated or corrupt."""
+    """A JSON file's value, or None when it is missing, no regular file (a FIFO would block),
+    truncated or corrupt."""
+    if not Path(path).is_file():
+        return None
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
+#: The type of each manifest key the harness reads, where a manifest has it (bool is no number).
+_MANIFEST_TYPES: Dict[str, Tuple[type, ...]] = {
+    "status": (str,),
+    "plan": (str, type(None)),
+    "jobs": (list,),
+    "datasets": (dict,),
+    "interpreters": (dict,),
+    "notes": (list,),
+    "timeout": (int, float),
+    "started": (str,),
+    "finished": (str, type(None)),
+    "tidy": (dict,),
+    "command": (str,),
+    "plan_sha256": (str,),
+    "concurrent_runs": (list,),
+}
+#: Text a dataset or interpreter entry of a manifest must hold where it has the key.
+_TEXT = {"datasets": ("path", "sha256"), "interpreters": ("executable",)}
+
+
 def load_manifest(run_dir: Path) -> Dict[str, Any]:
-    manifest = read_json(Path(run_dir) / "manifest.json")
+    """A run's manifest, upgraded to the current schema and checked (``manifest_problem``); RunError in
+    one line when it is not one. A run left ``running`` by a runner that is gone (killed: its
+    lock's holder is dead) reads as ``interrupted``."""
+    path = Path(run_dir) / "manifest.json"
+    manifest = read_json(path)
     if not isinstance(manifest, dict) or "schema_version" not in manifest:
         raise RunError(f"{run_dir} is not a harness run directory (no readable manifest.json)")
-    if manifest["schema_version"] > SCHEMA_VERSION:
-        raise RunError(
-            f"{run_dir} has result schema {manifest['schema_version']}; this harness reads up to {SCHEMA_VERSION}"
-        )
-    if manifest["schema_version"] == 1:
+    version = manifest["schema_version"]
+    if type(version) is not int or version < 1:
+        raise RunError(f"{path} has no valid schema_version ({version!r:.40})")
+    if version > SCHEMA_VERSION:
+        raise RunError(f"{run_dir} has result schema {version}; this harness reads up to {SCHEMA_VERSION}")
+    if version == 1:
         manifest["jobs"] = manifest.pop("plan", [])
         manifest["plan"] = manifest.pop("profile", None)
+    problem = manifest_problem(manifest)
+    if problem:
+        raise RunError(f"{path} is not a manifest this harness can use: {problem}")
+    if manifest["status"] == "running" and not lock.active(run_dir):
+        manifest["status"] = "interrupted"
     return manifest
 
 
-def planned_jobs(manifest: Dict[str, Any]) -> List[Job]:
-    """The jobs a run's manifest planned; RunError when one is malformed."""
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def manifest_problem(manifest: Dict[str, Any]) -> Optional[str]:
+    """What makes a manifest unusable (a key of the wrong type, a status, timeout, dataset,
+    interpreter or job that cannot be), or None."""
+    if "status" not in manifest:
+        return "it has no status"
+    for key, kinds in _MANIFEST_TYPES.items():
+        value = manifest.get(key, kinds[0]())
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            return f"{key} is {_kind(value)} {value!r:.40}"
+    if manifest["status"] not in STATUSES:
+        return f"status {manifest['status']!r:.40} is not one of {', '.join(STATUSES)}"
+    timeout = manifest.get("timeout", 1)
+    if not 0 < timeout <= MAX_TIMEOUT:  # NaN fails both comparisons
+        return f"timeout {timeout!r} is not a number of seconds from 0 to {MAX_TIMEOUT:g}"
+    for name in ("datasets", "interpreters"):
+        for key, entry in manifest.get(name, {}).items():
+            if not isinstance(entry, dict) or not all(isinstance(entry.get(k, ""), str) for k in _TEXT[name]):
+                return f"{name} entry {key!r:.40} is not an object with text {' and '.join(_TEXT[name])}"
+    if not all(isinstance(note, str) for note in manifest.get("notes", [])):
+        return "notes holds something other than text"
     try:
-        return [Job.from_dict(job) for job in manifest.get("jobs", [])]
+        planned_jobs(manifest)
+    except RunError as error:
+        return str(error)
+    return None
+
+
+def planned_jobs(manifest: Dict[str, Any]) -> List[Job]:
+    """The jobs a run's manifest planned; RunError when one is malformed, has an id that is not
+    a safe file name (``JOB_ID``) or the id of another."""
+    try:
+        jobs = [Job.from_dict(job) for job in manifest.get("jobs", [])]
     except (JobError, TypeError) as error:
         raise RunError(f"the run's manifest holds a malformed job: {error}") from None
+    seen = set()
+    for job in jobs:
+        if not JOB_ID.fullmatch(job.id):
+            raise RunError(f"the run's manifest holds a job whose id is not a safe file name: {job.id!r:.80}")
+        if job.id in seen:
+            raise RunError(f"the run's manifest holds job {job.id} twice")
+        seen.add(job.id)
+    return jobs
+
+
+def plan_digest(manifest: Dict[str, Any]) -> str:
+    """The sha256 of what a run was planned to do: the command that made it, its jobs, datasets and
+    interpreters (as JSON, keys sorted). Recorded when the run begins, it must still match on resume."""
+    plan = {key: manifest.get(key) for key in ("command", "jobs", "datasets", "interpreters")}
+    text = json.dumps(json.loads(json.dumps(plan)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def resume_problem(manifest: Dict[str, Any]) -> Optional[str]:
+    """Why a (checked) manifest cannot be resumed as planned, or None: it records no plan digest
+    (made by an older harness) or one its jobs, datasets, interpreters or command no longer match,
+    it lacks what the runner needs, or a job reads a dataset or interpreter the run does not have."""
+    if "plan_sha256" not in manifest or "command" not in manifest:
+        return "it records no digest of its plan (an older harness made it): start a new run"
+    if manifest["plan_sha256"] != plan_digest(manifest):
+        return (
+            "its jobs, datasets or interpreters are not those the run was planned with (plan_sha256 differs): "
+            "start a new run"
+        )
+    missing = [key for key in ("timeout", "datasets", "interpreters", "notes") if key not in manifest]
+    for name, keys in _TEXT.items():
+        missing += [
+            f"{name}.{key}.{k}" for key, entry in manifest.get(name, {}).items() for k in keys if k not in entry
+        ]
+    if missing or manifest["command"] not in COMMANDS:
+        return f"it lacks {', '.join(missing)}" if missing else f"command {manifest['command']!r:.40} is unknown"
+    paths = {entry["path"] for entry in manifest["datasets"].values()}
+    for job in planned_jobs(manifest):
+        if "executable" not in manifest["interpreters"].get(job.interpreter or "", {}):
+            return f"job {job.id} runs on interpreter {job.interpreter!r}, which the run does not record"
+        if job.dataset not in paths:
+            return f"job {job.id} reads {job.dataset}, which is not one of the run's datasets"
+    return None
+
+
+def check_resumable(run_dir: Path, manifest: Dict[str, Any]) -> None:
+    """RunError in one line unless the run can be resumed as planned (``resume_problem``)."""
+    problem = resume_problem(manifest)
+    if problem:
+        raise RunError(f"{Path(run_dir) / 'manifest.json'} cannot be resumed: {problem}")
+
+
+def resume_command(run_dir: Path, manifest: Dict[str, Any]) -> str:
+    """The command line that finishes a run: its own command's ``--resume``."""
+    command = manifest.get("command") if manifest.get("command") in COMMANDS else "bench"
+    return f"harness {command} --resume {run_dir}"
 
 
 def job_results(run_dir: Path, manifest: Optional[Dict[str, Any]] = None) -> Iterator[Dict[str, Any]]:
     """The result of every planned job that verifies as ok, and the failure records, in job-id
     order; a result that does not belong to its job is left out."""
     manifest = load_manifest(run_dir) if manifest is None else manifest
+    oldest = oldest_result(manifest)
     for job in sorted(planned_jobs(manifest), key=lambda job: job.id):
-        verdict = verify_result(run_dir, job)
+        verdict = verify_result(run_dir, job, oldest)
         if verdict.result is not None and verdict.status == verdict.result.get("status"):
             yield verdict.result
+
+
+def oldest_result(manifest: Dict[str, Any]) -> int:
+    """The oldest ``result_version`` a run's results may have: the current one from schema 3 on
+    (older runs keep the results of their day)."""
+    return RESULT_VERSION if manifest.get("schema_version", 1) >= 3 else 1
 
 
 def dataset_entries(manifest: Dict[str, Any]) -> Dict[str, Dict[str, str]]:
@@ -267,23 +406,42 @@ def write_tidy(run_dir: Path, manifest: Dict[str, Any]) -> int:
 
 def load_tidy(run_dir: Path) -> Any:
     """``tidy.csv`` as a typed pandas DataFrame (driver side: needs the ``analysis`` extra);
-    RunError when it is not the table the run wrote. A table of an older schema gets the columns
-    it lacks (see the version history above)."""
+    RunError in one line, naming the file and the resume that rebuilds it, when the run's manifest
+    is not one (``load_manifest``) or the table is missing, unreadable or not the one the run
+    wrote. A bare table (no manifest.json beside it) is read as it is. A table of an older schema
+    gets the columns it lacks (see the version history above)."""
+    bare = not (Path(run_dir) / "manifest.json").exists()
+    manifest = {} if bare else load_manifest(run_dir)
+    path = Path(run_dir) / "tidy.csv"
+    problem = None if bare else tidy_problem(run_dir, manifest)
+    if problem is None and not path.is_file():
+        problem = f"{path} is missing"
+    if problem is None:
+        try:
+            return _typed_tidy(path, manifest)
+        except (ValueError, OverflowError) as error:  # pandas' parser errors, undecodable text
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            problem = f"{path} is not a readable tidy table ({first[:120]})"
+    if bare:
+        raise RunError(problem)
+    raise RunError(
+        f"{problem} (the run's status: {manifest['status']}); rebuild it with  {resume_command(run_dir, manifest)}"
+    )
+
+
+def _typed_tidy(path: Path, manifest: Dict[str, Any]) -> Any:
+    """The tidy table at ``path``, completed to the current columns and typed; ValueError when it
+    cannot be."""
     import pandas as pd
 
-    manifest = read_json(Path(run_dir) / "manifest.json")
-    problem = tidy_problem(run_dir, manifest) if isinstance(manifest, dict) else None
-    if problem:
-        raise RunError(f"{problem}; rebuild it with  harness bench --resume {run_dir}")
     numeric = ("value", "mad", "spread", "n", "size", "repeat", "other_cores", "load", "cpu_share")
     frame = pd.read_csv(
-        Path(run_dir) / "tidy.csv",
+        path,
         dtype={name: "string" for name in TIDY_TEXT},
         keep_default_na=False,
         na_values={name: [""] for name in numeric},
     )
     frame = frame.rename(columns=RENAMED_COLUMNS)
-    manifest = manifest if isinstance(manifest, dict) else {}
     entries = dataset_entries(manifest)
     for name in ("dataset_key", "origin"):
         if name not in frame.columns and "dataset" in frame.columns:
@@ -304,8 +462,11 @@ def load_tidy(run_dir: Path) -> Any:
             frame[name] = float("nan")
     missing = set(TIDY_COLUMNS) - set(frame.columns)
     if missing:
-        raise RunError(f"{run_dir}/tidy.csv lacks columns {', '.join(sorted(missing))}")
-    return frame.astype(TIDY_TYPES)
+        raise ValueError(f"it lacks columns {', '.join(sorted(missing))}")
+    try:
+        return frame.astype(TIDY_TYPES)
+    except TypeError as error:  # a value of the wrong kind in a typed column
+        raise ValueError(str(error)) from None
 
 
 def point_latest(root: Path, run_dir: Path) -> None:
@@ -320,6 +481,7 @@ def point_latest(root: Path, run_dir: Path) -> None:
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(Path(run_dir).name)
     os.replace(temporary, link)
+    fsync_path(root)
 
 
 def failure_record(job: Job, returncode: Optional[int], stderr: str, reason: str) -> Dict[str, Any]:
@@ -337,7 +499,8 @@ def failure_record(job: Job, returncode: Optional[int], stderr: str, reason: str
 
 def verdicts(run_dir: Path, manifest: Dict[str, Any]) -> Dict[str, Verdict]:
     """Every planned job's verdict, by job id."""
-    return {job.id: verify_result(run_dir, job) for job in planned_jobs(manifest)}
+    oldest = oldest_result(manifest)
+    return {job.id: verify_result(run_dir, job, oldest) for job in planned_jobs(manifest)}
 
 
 def completeness(run_dir: Path, manifest: Dict[str, Any]) -> Dict[str, int]:

@@ -7,7 +7,11 @@ with its stderr tail, and the run goes on. Each job runs in a process group of
 its own that dies with the runner (``harness.measure.lifeline``). Ctrl-C marks
 the run ``interrupted``; ``--resume RUN_DIR`` runs only the jobs without a
 verified result. A lock (``flock`` on ``<run>/.lock``) keeps two runners out of
-one run directory.
+one run directory. SIGTERM and SIGHUP stop a run as Ctrl-C does (``stop_signals``).
+
+A run's datasets are checked after every job (a file that changed is verified again) and
+verified once more before the run is called complete: a dataset replaced while the run was in
+progress fails the job that may have read it and stops the run (``DatasetWatch``).
 """
 
 from __future__ import annotations
@@ -203,19 +207,76 @@ def ensure_datasets(
     return found
 
 
-def check_datasets(recorded: Dict[str, Dict[str, Any]]) -> None:
-    """Verify a run's datasets again (before a resume): each must still be there, intact and the
-    one the run began with (its sha256); DatasetError naming the first that is not."""
-    for key, entry in recorded.items():
-        path = Path(entry["path"])
+def dataset_problem(key: str, entry: Dict[str, Any]) -> Optional[str]:
+    """Why a run's dataset is no longer the one the run began with (gone, damaged, or intact with
+    another sha256), or None. Every row is hashed again."""
+    path = Path(entry["path"])
+    try:
         dataset = open_dataset(path)
-        dataset.close()
-        if dataset.manifest.get("sha256") != entry.get("sha256"):
-            raise DatasetError(
-                f"dataset {key} ({path}) changed since the run began: sha256 "
-                f"{str(dataset.manifest.get('sha256'))[:12]}…, the run measured {str(entry.get('sha256'))[:12]}…; "
-                "start a new run"
-            )
+    except DatasetError as error:
+        return str(error)
+    dataset.close()
+    if dataset.manifest.get("sha256") != entry.get("sha256"):
+        return (
+            f"dataset {key} ({path}) changed since the run began: sha256 "
+            f"{str(dataset.manifest.get('sha256'))[:12]}…, the run measured {str(entry.get('sha256'))[:12]}…"
+        )
+    return None
+
+
+def check_datasets(recorded: Dict[str, Dict[str, Any]]) -> None:
+    """Verify a run's datasets again (before a resume, and before a run is called complete): each
+    must still be there, intact and the one the run began with (its sha256); DatasetError naming
+    the first that is not."""
+    for key, entry in recorded.items():
+        problem = dataset_problem(key, entry)
+        if problem:
+            raise DatasetError(f"{problem}; start a new run")
+
+
+def _stamp(path: str) -> Optional[Tuple[int, int, int, int]]:
+    """What changes when a file is replaced or written: device, inode, size, modification time."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+class DatasetWatch:
+    """A run's datasets, looked at after every job: one whose file changed since the last look
+    (replaced, written, removed) is verified again (``dataset_problem``)."""
+
+    def __init__(self, recorded: Dict[str, Dict[str, Any]]) -> None:
+        self.recorded = recorded
+        self.stamps = {key: _stamp(entry["path"]) for key, entry in recorded.items()}
+
+    def changed(self) -> Optional[Tuple[str, str]]:
+        """(path, why) of the first dataset that is no longer the run's, or None."""
+        for key, entry in self.recorded.items():
+            stamp = _stamp(entry["path"])
+            if stamp is not None and stamp == self.stamps[key]:
+                continue
+            problem = dataset_problem(key, entry)
+            if problem:
+                return entry["path"], problem
+            self.stamps[key] = stamp
+        return None
+
+
+def resumable(run_dir: Path, command: str) -> Dict[str, Any]:
+    """The manifest of a run ``harness COMMAND --resume`` may finish: readable, resumable as planned
+    (``results.check_resumable``), made by that command, its datasets verified again; RunError or
+    DatasetError in one line otherwise."""
+    manifest = results.load_manifest(run_dir)
+    results.check_resumable(run_dir, manifest)
+    if manifest["command"] != command:
+        raise RunError(
+            f"{run_dir} is a run of harness {manifest['command']}: "
+            f"resume it with  {results.resume_command(run_dir, manifest)}"
+        )
+    check_datasets(manifest["datasets"])
+    return manifest
 
 
 def job_file(run_dir: Path, job: Job) -> Job:
@@ -243,7 +304,7 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
     results.write_json(path, spec.to_dict())
     command = job_command(job, executable, path, out)
     with (
-        machine.Watch() as watch,
+        machine.Watch(run_dir) as watch,
         subprocess.Popen(
             command,
             stdout=subprocess.DEVNULL,
@@ -300,9 +361,16 @@ def now() -> str:
 
 
 def execute(
-    run_dir: Path, jobs: List[Job], executables: Dict[str, str], timeout: float, progress: Any
+    run_dir: Path,
+    jobs: List[Job],
+    executables: Dict[str, str],
+    timeout: float,
+    progress: Any,
+    datasets: Optional[DatasetWatch] = None,
 ) -> Dict[str, int]:
-    """Run every job that has no verified result yet; counts of ok, failed and skipped jobs."""
+    """Run every job that has no verified result yet; counts of ok, failed and skipped jobs. With
+    ``datasets``, a dataset that changed while a job ran fails that job (when it read it) and stops
+    the run with DatasetError."""
     todo = pending(run_dir, jobs)
     counts = {"ok": 0, "failed": 0, "skipped": len(jobs) - len(todo)}
     progress.start(len(jobs), counts["skipped"])
@@ -310,11 +378,22 @@ def execute(
         for job in todo:
             progress.job(job.id)
             status = run_job(job, executables[job.interpreter], run_dir, timeout)
+            changed = datasets.changed() if datasets is not None else None
+            if changed:
+                _dataset_changed(run_dir, job, *changed)
             counts[status] += 1
             progress.done(status)
     finally:
         progress.stop()
     return counts
+
+
+def _dataset_changed(run_dir: Path, job: Job, path: str, why: str) -> None:
+    """Fail ``job`` when it read the dataset that changed, and stop the run: DatasetError."""
+    if job.dataset == path:
+        reason = f"its dataset changed while it ran: {why}"
+        results.write_json(run_dir / "jobs" / f"{job.id}.json", results.failure_record(job, None, "", reason))
+    raise DatasetError(f"{why}; the run stopped (the jobs before stand): start a new run")
 
 
 def pending(run_dir: Path, jobs: List[Job]) -> List[Job]:
@@ -329,7 +408,9 @@ def finish(run_dir: Path, manifest: Dict[str, Any], status: Optional[str] = None
     counts = results.completeness(run_dir, manifest)
     if status is None:
         status = "complete" if counts["ok"] == counts["planned"] else "failed"
-    manifest.update(status=status, finished=now(), completeness=counts)
+    manifest.update(
+        status=status, finished=now(), completeness=counts, concurrent_runs=machine.concurrent_runs(run_dir)
+    )
     manifest.pop("error", None)
     if error:
         manifest["error"] = error
@@ -350,15 +431,19 @@ def drive(
     run_dir: Path, manifest: Optional[Dict[str, Any]], timeout: Optional[float], progress: Any
 ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """Run a run's pending jobs under its lock and record how it ended, whatever happens: Ctrl-C
-    leaves it ``interrupted`` (KeyboardInterrupt propagates), any error ``failed`` with the error
-    in the manifest (the error propagates), otherwise ``complete`` or ``failed`` (``finish``).
+    (or SIGTERM, SIGHUP: ``Stopped``) leaves it ``interrupted`` (the KeyboardInterrupt propagates),
+    any error ``failed`` with the error in the manifest (the error propagates), otherwise
+    ``complete`` or ``failed`` (``finish``): complete only when every job verifies and every
+    dataset is still the one the run began with.
 
-    Without a ``manifest`` the run is resumed: its manifest is read under the lock, and a run
-    that is already done is left untouched (status ``nothing to do``). Returns the job counts
+    Without a ``manifest`` the run is resumed: its manifest is read under the lock and must be
+    resumable as planned (``results.check_resumable``, RunError otherwise, the run untouched), and a
+    run that is already done is left untouched (status ``nothing to do``). Returns the job counts
     with ``status``, and the manifest."""
     with Lock(run_dir):
         if manifest is None:
             manifest = results.load_manifest(run_dir)
+            results.check_resumable(run_dir, manifest)
             if is_done(run_dir, manifest):
                 return {"ok": 0, "failed": 0, "skipped": len(manifest["jobs"]), "status": "nothing to do"}, manifest
         try:
@@ -366,35 +451,77 @@ def drive(
             results.write_json(run_dir / "manifest.json", manifest)
             executables = {tag: info["executable"] for tag, info in manifest["interpreters"].items()}
             jobs = results.planned_jobs(manifest)
-            counts: Dict[str, Any] = execute(run_dir, jobs, executables, timeout or manifest["timeout"], progress)
+            datasets = DatasetWatch(manifest["datasets"])
+            counts: Dict[str, Any] = execute(
+                run_dir, jobs, executables, timeout or manifest["timeout"], progress, datasets
+            )
+            check_datasets(manifest["datasets"])
             counts["status"] = finish(run_dir, manifest)
-        except KeyboardInterrupt:
-            with _sigint_held_off():
-                finish(run_dir, manifest, "interrupted")
+        except KeyboardInterrupt as interrupt:
+            with _signals_held_off():
+                finish(run_dir, manifest, "interrupted", str(interrupt) if isinstance(interrupt, Stopped) else "")
             raise
         except BaseException as error:
-            with _sigint_held_off():
+            with _signals_held_off():
                 _record_failure(run_dir, manifest, error)
             raise
     return counts, manifest
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, taken as Ctrl-C is: the run ends ``interrupted``, the command with
+    exit status 128 + the signal's number (``exit_status``)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+#: The signals that stop a run as Ctrl-C does: a service manager's, a closed terminal's.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 @contextlib.contextmanager
-def _sigint_held_off() -> Iterator[None]:
-    """SIGINT ignored while the run's last record is written: a second Ctrl-C must not cut that
-    record short and leave the run "running"."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+def stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise ``Stopped`` while the block runs (one that is ignored, as under
+    ``nohup``, stays ignored)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Stopped(signum)
+
+    previous = {}
+    for signum in STOP_SIGNALS:
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            previous[signum] = signal.signal(signum, stop)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def exit_status(interrupt: KeyboardInterrupt) -> int:
+    """A command's exit status after an interrupt: 128 + the signal's number (130 for Ctrl-C)."""
+    return 128 + getattr(interrupt, "signum", signal.SIGINT)
+
+
+@contextlib.contextmanager
+def _signals_held_off() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP ignored while the run's last record is written: a second one must
+    not cut that record short and leave the run "running"."""
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, *STOP_SIGNALS)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _record_failure(run_dir: Path, manifest: Dict[str, Any], error: BaseException) -> None:
     text = f"{type(error).__name__}: {error}"
     try:
         finish(run_dir, manifest, "failed", text)
-    except OSError:  # the disk that failed the run may refuse the tidy table: the manifest at least
+    except Exception:  # the disk that failed the run may refuse the tidy table: the manifest at least
         manifest.update(status="failed", finished=now(), error=text)
         with contextlib.suppress(OSError):
             results.write_json(run_dir / "manifest.json", manifest)

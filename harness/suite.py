@@ -94,14 +94,15 @@ def suite_text(benchmarks: List[Any]) -> str:
 
 
 def write_suites(run_dir: Path, results: Iterable[Dict[str, Any]]) -> List[Path]:
-    """(Re)write the run's suite file(s) from its timing results; the paths written."""
+    """(Re)write the run's suite file(s) from its timing results, each atomically, then remove the
+    suites of an earlier writing that are no longer written; the paths written."""
     directory = Path(run_dir) / "timing"
-    for stale in directory.glob("suite*.json"):
-        stale.unlink()
     grouped = figure_benchmarks(run_dir, results)
     written = []
     for tag, benchmarks in sorted(grouped.items()):
         path = directory / (SUITE if len(grouped) == 1 else f"suite-{tag}.json")
         write_text(path, suite_text(benchmarks))
         written.append(path)
+    for stale in set(directory.glob("suite*.json")) - set(written):
+        stale.unlink()
     return written

@@ -8,6 +8,7 @@ from harness import advice, results
 from harness.advice import Figures, choice
 from harness.cli import main
 from harness.generate import generate
+from harness.progress import RunProgress
 from harness.store import write_dataset
 
 
@@ -17,9 +18,12 @@ def small_plan(monkeypatch):
     monkeypatch.setattr(advice, "CANDIDATES", ("slots",))
 
 
-def advise(tmp_path, capsys, dataset, *flags):
+def advise(tmp_path, capsys, *argv):
+    """``harness advise ARGV --no-report``, into ``tmp_path/results`` unless it resumes a run."""
     capsys.readouterr()
-    code = main(["advise", str(dataset), "--out", str(tmp_path / "results"), "--no-report", *map(str, flags)])
+    argv = [str(arg) for arg in argv]
+    into = [] if "--resume" in argv else ["--out", str(tmp_path / "results")]
+    code = main(["advise", *argv, *into, "--no-report"])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -57,11 +61,67 @@ def test_advise_measures_the_dataset_and_answers_with_its_own_figures(tmp_path, 
 def test_advise_writes_the_code_to_a_file_when_asked(tmp_path, capsys, small_plan):
     dataset = tmp_path / "d.sqlite"
     write_dataset(dataset, generate("realistic", 3, 60, sessions=1))
-    code, out, err = advise(tmp_path, capsys, dataset, "--code", tmp_path / "adopt.py")
+    (tmp_path / "adopt.py").write_text("# mine\n")
+    code, _, err = advise(tmp_path, capsys, dataset, "--code", tmp_path / "adopt.py")
+    assert code == 2 and err.count("\n") == 1 and "exists; name a new file, or give --force" in err
+    assert (tmp_path / "adopt.py").read_text() == "# mine\n"
+    code, out, err = advise(tmp_path, capsys, dataset, "--code", tmp_path / "adopt.py", "--force")
     assert code == 0, err
     source = (tmp_path / "adopt.py").read_text()
     compile(source, "adopt.py", "exec")  # it is Python
     assert "__slots__" in source and f"The code to adopt it is in {tmp_path / 'adopt.py'}." in out
+
+
+@pytest.mark.parametrize(
+    ("target", "force"),
+    [("d.sqlite", False), ("d.sqlite", True), ("d.sqlite.manifest.json", True), ("other.sqlite", True)],
+)
+def test_code_is_never_written_over_a_dataset_or_a_file_advise_reads(tmp_path, capsys, target, force):
+    dataset = tmp_path / "d.sqlite"
+    write_dataset(dataset, generate("realistic", 3, 20, sessions=1))
+    write_dataset(tmp_path / "other.sqlite", generate("realistic", 4, 20, sessions=1))
+    before = (tmp_path / target).read_bytes()
+    code, out, err = advise(tmp_path, capsys, dataset, "--code", tmp_path / target, *(["--force"] if force else []))
+    assert code == 2 and err.count("\n") == 1 and f"--code {tmp_path / target}" in err, err
+    assert (tmp_path / target).read_bytes() == before and out == ""
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
+
+
+class InterruptAfter(RunProgress):
+    def __init__(self, jobs):
+        super().__init__()
+        self.live, self.left = False, jobs
+
+    def done(self, status):
+        super().done(status)
+        self.left -= 1
+        if self.left == 0:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_advise_is_resumed_by_advise_and_answers(tmp_path, capsys, small_plan, monkeypatch):
+    import harness.commands.advise as command
+
+    dataset = tmp_path / "d.sqlite"
+    write_dataset(dataset, generate("realistic", 3, 40, sessions=1))
+    monkeypatch.setattr(command, "RunProgress", lambda: InterruptAfter(3))
+    code, out, err = advise(tmp_path, capsys, dataset)
+    (run_dir,) = (tmp_path / "results").iterdir()
+    assert code == 130 and out == "" and f"resume with  harness advise --resume {run_dir}" in err
+    assert results.load_manifest(run_dir)["command"] == "advise"
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(["bench", "--no-report", "--resume", str(run_dir)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith(f"is a run of harness advise: resume it with  harness advise --resume {run_dir}")
+    assert results.load_manifest(run_dir)["status"] == "interrupted"
+    code, _, err = advise(tmp_path, capsys, dataset, "--resume", run_dir)
+    assert code == 2 and "give a DATASET to advise on, or --resume RUN_DIR (one of them)" in err
+    code, out, err = advise(tmp_path, capsys, "--resume", run_dir, "--code", tmp_path / "adopt.py")
+    assert code == 0, err
+    assert results.load_manifest(run_dir)["status"] == "complete"
+    assert out.startswith("Your data: 40 messages") and f"The code to adopt it is in {tmp_path / 'adopt.py'}." in out
+    assert "class " in (tmp_path / "adopt.py").read_text()
 
 
 def test_a_strategy_that_cannot_build_the_rows_is_named_and_the_run_is_not_complete(tmp_path, capsys, monkeypatch):

@@ -69,6 +69,15 @@ def edit_figure(path):
     path.write_text(json.dumps(value))
 
 
+def forge(path, **version):
+    """A figure changed, the result's hash left alone and its ``result_version`` removed (or set)."""
+    value = json.loads(path.read_text())
+    value["figures"][0]["value"] += 1
+    del value["result_version"]
+    value.update(version)
+    path.write_text(json.dumps(value))
+
+
 #: fault name -> (which job it damages, how)
 JOB_FAULTS = {
     "result deleted": (lambda r: census(r, "fixed"), lambda r, j: result(r, j).unlink()),
@@ -90,6 +99,12 @@ JOB_FAULTS = {
         lambda r: census(r, "fixed"),
         lambda r, j: job_file(r, j).write_text(job_file(r, j).read_text().replace('"size": 300', '"size": 30')),
     ),
+    "figure forged, result_version removed": (lambda r: census(r, "fixed"), lambda r, j: forge(result(r, j))),
+    "figure forged, result_version true": (
+        lambda r: census(r, "fixed"),
+        lambda r, j: forge(result(r, j), result_version=True),
+    ),
+    "result_version a string": (lambda r: census(r, "fixed"), lambda r, j: forge(result(r, j), result_version="3")),
     "memray capture truncated": (memory, lambda r, j: truncate(capture(r, j))),
     "memray capture deleted": (memory, lambda r, j: capture(r, j).unlink()),
     "memray capture corrupted": (memory, lambda r, j: flip(capture(r, j))),
@@ -191,6 +206,7 @@ def test_resume_refuses_a_dataset_changed_since_the_run_began(smoke_run, tmp_pat
         if planned["dataset"].endswith("reference-s11-m300.sqlite"):
             planned["dataset"] = str(dataset)
     manifest["status"] = "interrupted"
+    manifest["plan_sha256"] = results.plan_digest(manifest)  # as if the run had been planned on the copy
     results.write_json(run / "manifest.json", manifest)
     write_dataset(dataset, generate("reference", 12, 300))  # another valid dataset under the run's path
     done = resume(cwd, run)

@@ -1,5 +1,6 @@
 """Interrupts, locks and processes: Ctrl-C as a terminal sends it (SIGINT to the foreground process
-group), two runners at once on one run, a runner killed with SIGKILL, errors on the way in."""
+group), SIGTERM and SIGHUP, two runners at once on one run, a runner killed with SIGKILL, errors on
+the way in."""
 
 import json
 import os
@@ -26,9 +27,10 @@ def bench_cwd(smoke_run, tmp_path):
     return cwd
 
 
-def interrupt_after(argv, cwd, marker, count, delay):
-    """Run ``argv`` in a process group of its own (as a terminal's foreground job), send the group
-    SIGINT ``delay`` s after the ``count``-th stderr line containing ``marker``; (exit status, stderr)."""
+def interrupt_after(argv, cwd, marker, count, delay, send=lambda pid: os.killpg(pid, signal.SIGINT)):
+    """Run ``argv`` in a process group of its own (as a terminal's foreground job), ``send`` it a
+    signal (SIGINT to the group) ``delay`` s after the ``count``-th stderr line containing
+    ``marker``; (exit status, stderr)."""
     with subprocess.Popen(
         argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     ) as process:
@@ -38,7 +40,7 @@ def interrupt_after(argv, cwd, marker, count, delay):
             seen += marker in line
             if seen == count:
                 time.sleep(delay)
-                os.killpg(process.pid, signal.SIGINT)
+                send(process.pid)
                 break
         lines += process.stderr.readlines()
         process.stdout.read()
@@ -83,6 +85,45 @@ def test_ctrl_c_during_a_bench_always_leaves_it_interrupted(smoke_run, tmp_path,
         done = resume(cwd, run)
         assert done.returncode == 0, done.stderr
         assert results.load_manifest(run)["status"] == "complete"
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "send"),
+    [
+        (signal.SIGTERM, 143, os.kill),  # a service manager stops the runner
+        (signal.SIGHUP, 129, os.killpg),  # the terminal closed: its foreground process group
+    ],
+)
+def test_sigterm_or_sighup_during_a_bench_leaves_it_interrupted(smoke_run, tmp_path, signum, code, send):
+    cwd = bench_cwd(smoke_run, tmp_path)
+    argv = [*HARNESS, "bench", "--plan", "smoke", "--no-report", "--out", "results"]
+    status, stderr = interrupt_after(argv, cwd, "] ok", 2, 0.2, lambda pid: send(pid, signum))
+    assert status == code, stderr
+    assert "Traceback" not in stderr and "interrupted: resume with" in stderr
+    run = latest_run(cwd)
+    recorded = json.loads((run / "manifest.json").read_text())
+    assert recorded["status"] == "interrupted" and recorded["error"] == f"stopped by {signal.Signals(signum).name}"
+    assert not (run / ".lock").exists() and not (cwd / "results" / "latest").exists()
+    if sys.platform.startswith("linux"):  # the job that was running went with its process group
+        assert wait_for(lambda: not processes_mentioning(str(run / "jobs")), 30)
+    if signum == signal.SIGTERM:
+        done = resume(cwd, run)
+        assert done.returncode == 0, done.stderr
+        assert results.load_manifest(run)["status"] == "complete"
+
+
+def test_a_run_whose_runner_was_killed_reads_as_interrupted_and_resumes(smoke_run, tmp_path):
+    cwd = bench_cwd(smoke_run, tmp_path)
+    argv = [*HARNESS, "bench", "--plan", "smoke", "--no-report", "--out", "results"]
+    status, _ = interrupt_after(argv, cwd, "] ok", 2, 0.2, lambda pid: os.kill(pid, signal.SIGKILL))
+    assert status == -signal.SIGKILL
+    run = latest_run(cwd)
+    assert json.loads((run / "manifest.json").read_text())["status"] == "running"  # as the runner left it
+    assert (run / ".lock").exists()  # its pid in it, no process behind it
+    assert results.load_manifest(run)["status"] == "interrupted"
+    done = resume(cwd, run)
+    assert done.returncode == 0, done.stderr
+    assert results.load_manifest(run)["status"] == "complete" and not (run / ".lock").exists()
 
 
 def test_ctrl_c_while_the_datasets_are_generated_leaves_no_run(tmp_path, monkeypatch, capsys):
@@ -278,5 +319,5 @@ def test_ctrl_c_during_a_report_is_an_interrupt(tmp_path):
     argv = [*HARNESS, "report", str(run)]
     code, stderr = interrupt_after(argv, tmp_path, "report: executing notebook", 2, 1.0)
     assert code == 130, stderr
-    assert stderr.strip().splitlines()[-1] == "interrupted: no report written"
+    assert stderr.strip().splitlines()[-1] == "harness report: interrupted"
     assert not (run / "report.html").exists()

@@ -1,9 +1,11 @@
 """``harness bench``: run a bench plan's jobs, each in a fresh process, into a new run directory.
 
 Jobs run one at a time (--jobs 1): on a two-core machine concurrent benchmarks
-disturb each other. Ctrl-C marks the run interrupted (exit status 130); --resume RUN_DIR
-finishes it as planned. A run is complete (exit status 0, results/latest points at it) only
-when every job's result verifies; a run with failed jobs ends "failed" with exit status 1.
+disturb each other. Ctrl-C marks the run interrupted (exit status 130; SIGTERM 143, SIGHUP 129);
+--resume RUN_DIR finishes it as planned (a run of harness advise is resumed by harness advise).
+A run is complete (exit status 0, results/latest points at it) only when every job's result
+verifies and its datasets are still those it began with; a run with failed jobs ends "failed"
+with exit status 1.
 """
 
 from __future__ import annotations
@@ -22,7 +24,17 @@ from harness.interpreters import InterpreterError, resolve
 from harness.plans import PLANS
 from harness.progress import RunProgress
 from harness.results import RunError
-from harness.runner import check_datasets, check_named, drive, ensure_datasets, git_state, now, plan
+from harness.runner import (
+    check_named,
+    drive,
+    ensure_datasets,
+    exit_status,
+    git_state,
+    now,
+    plan,
+    resumable,
+    stop_signals,
+)
 from harness.store import DatasetError, dataset_origin
 from harness.summary import print_summary
 
@@ -103,11 +115,14 @@ def run_manifest(
     notes: List[str],
     jobs: List[Any],
     seed: int,
+    command: str = "bench",
 ) -> Dict[str, Any]:
-    """The manifest a new run starts with: what runs, where, on which datasets and interpreters, and
-    the seed of the order its jobs run in (``harness.runner.plan``)."""
-    return {
+    """The manifest a new run of ``harness COMMAND`` starts with: what runs, where, on which
+    datasets and interpreters, the seed of the order its jobs run in (``harness.runner.plan``) and
+    the digest of that plan (``results.plan_digest``: a resume must find it unchanged)."""
+    manifest = {
         "schema_version": results.SCHEMA_VERSION,
+        "command": command,
         "argv": sys.argv,
         "plan": plan,
         "status": "running",
@@ -122,12 +137,16 @@ def run_manifest(
         "interleave_seed": seed,
         "jobs": [job.to_dict() for job in jobs],
     }
+    manifest["plan_sha256"] = results.plan_digest(manifest)
+    return manifest
 
 
 def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
     """Datasets, jobs and manifest of a new run, then its (fresh) directory; nothing is left
     behind when any of it fails."""
     chosen = PLANS[plan_name(args)]
+    if args.timeout is not None and args.timeout > results.MAX_TIMEOUT:
+        raise options.UsageError(f"--timeout {args.timeout:g}: a job may take at most {results.MAX_TIMEOUT:g} s")
     only = _strategies(args.strategies) if args.strategies else None
     unavailable: List[str] = []
     try:
@@ -171,18 +190,22 @@ RESUME_CONFLICTS = {
 
 
 def _resume(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
-    """The run to resume and its manifest, its datasets verified again."""
+    """The run to resume and its manifest (a bench run, resumable as planned), its datasets
+    verified again."""
     given = [flag for name, flag in RESUME_CONFLICTS.items() if getattr(args, name) is not None]
     if given:
         raise options.UsageError(
             f"--resume finishes a run as it was planned; it takes no {', '.join(given)} (start a new run instead)"
         )
-    manifest = results.load_manifest(args.resume)
-    check_datasets(manifest.get("datasets") or {})
-    return args.resume, manifest
+    return args.resume, resumable(args.resume, "bench")
 
 
 def run(args: argparse.Namespace) -> int:
+    with stop_signals():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     run_dir: Optional[Path] = None
     began = time.monotonic()
     try:
@@ -193,12 +216,12 @@ def run(args: argparse.Namespace) -> int:
         for note in manifest["notes"]:
             print(f"note: {note}", file=sys.stderr)
         counts, manifest = drive(run_dir, None if args.resume else manifest, None, RunProgress())
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         if run_dir is not None and _discard_if_empty(run_dir):
             print(f"interrupted: resume with  harness bench --resume {run_dir}", file=sys.stderr)
         else:
             print("interrupted before the run began", file=sys.stderr)
-        return 130
+        return exit_status(interrupt)
     except (RunError, DatasetError) as error:
         _discard_if_empty(run_dir)
         raise options.UsageError(str(error)) from None
@@ -237,9 +260,9 @@ def _report(
 
         try:
             path = build_report(run_dir)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             print("interrupted: the run is recorded; no report written", file=sys.stderr)
-            return 130
+            return exit_status(interrupt)
         print(f"report: {path}")
     else:
         print(f"run: {run_dir}")
