@@ -22,9 +22,11 @@ def expected_access(messages, iterations):
 
 def expected_open_map(parts, iterations):
     """The open-map loop over stored part rows: the number of keys of every tool part's
-    ``state.input``, summed, ``iterations`` times (the kernels add in this order)."""
+    ``state.input``, summed, ``iterations`` times (the kernels add in this order; an older writer's
+    pending state has no input)."""
     acc = 0.0
-    sizes = [len(part["state"]["input"]) for part in map(canonical_part, parts) if part["type"] == "tool"]
+    tools = [part["state"] for part in map(canonical_part, parts) if part["type"] == "tool"]
+    sizes = [len(state["input"]) for state in tools if "input" in state]
     for _ in range(iterations):
         for size in sizes:
             acc += size

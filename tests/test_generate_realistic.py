@@ -166,7 +166,8 @@ def test_assistant_shapes() -> None:
     rows = _default_5k()
     assistants = [row["data"] for row, _ in rows if row["data"]["role"] == "assistant"]
     users = {row["id"]: row["data"] for row, _ in rows if row["data"]["role"] == "user"}
-    assert all(data["parentID"] in users for data in assistants)
+    assert all(data["parentID"] in users for data in assistants if data.get("parentID") is not None)
+    assert all(data.get("parentID") for data in assistants if "mode" in data)  # only older writers' lack it
     assert any("total" in data["tokens"] for data in assistants)
     assert any("total" not in data["tokens"] for data in assistants)
     assert any("completed" not in data["time"] for data in assistants)
@@ -185,6 +186,7 @@ def test_key_order_variety_and_params_matter() -> None:
         legacy_key_prob=0.0,
         writer_switch_prob=0.0,
         arg_reorder_prob=0.0,
+        older_writers=0.0,
     )
     plain_infos, plain_parts = _key_tuples(_generate(7, 5000, plain)[0])
     assert len(plain_infos) < len(infos) / 2
@@ -215,11 +217,39 @@ def test_params_are_json_ready_and_replaceable() -> None:
         ({"long_session_share": -0.1}, "long_session_share"),
         ({"writer_weights": (1.0, 2.0)}, "writer_weights"),
         ({"client_weights": (0, 0, 0, 0)}, "client_weights"),
+        ({"writer_weights": 3}, "writer_weights"),
+        ({"avg_steps": "x"}, "avg_steps"),
+        ({"legacy_key_prob": "often"}, "legacy_key_prob"),
+        ({"session_paths": 1_000_000_000}, "session_paths must be an integer >= 1 and <= 4096"),
+        ({"sessions": 1_000_000_000}, "sessions must be an integer >= 1 and <= 10000"),
+        ({"older_writers": 1.5}, "older_writers"),
     ],
 )
 def test_param_validation(overrides: dict, fragment: str) -> None:
     with pytest.raises(ValueError, match=fragment):
         RealisticParams(**overrides)
+
+
+@pytest.mark.parametrize(
+    "name, value, argv",
+    [
+        ("session_paths", 1_000_000_000, ["--set", "session_paths=1000000000"]),
+        ("sessions", 1_000_000_000, ["--set", "sessions=1000000000"]),
+        ("sessions", 1_000_000_000, ["--sessions", "1000000000"]),
+        ("writer_weights", 3, ["--set", "writer_weights=3"]),
+    ],
+)
+def test_parameters_that_size_a_generation_are_bounded(tmp_path, capsys, name, value, argv) -> None:
+    """A path pool or session count of a billion hung ``generate`` (its size estimate builds them)
+    while taking all memory; the bound refuses it at once, one line, exit status 2, no file."""
+    from harness.cli import main
+
+    with pytest.raises(ValueError, match=name):  # first, so that a missing bound fails here, not in a hang
+        RealisticParams(**{name: value})
+    out = tmp_path / "huge.sqlite"
+    assert main(["generate", "--profile", "realistic", "--messages", "10", "--out", str(out), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("harness generate: error: ") and not out.exists()
 
 
 def test_messages_validation() -> None:

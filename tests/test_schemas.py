@@ -12,6 +12,7 @@ from harness.schemas import OPENCODE, SchemaError, dumps, load_schema, loads
 from harness.schemas.codec import to_json
 from harness.schemas.codegen import python_source
 from harness.schemas.model import walk
+from harness.schemas.stored import schema_path
 
 
 def test_opencode_key_orders_are_harness_schemas():
@@ -104,6 +105,8 @@ def _content(value):
 def test_msgspec_sources_compile_and_decode_rows(style):
     import msgspec
 
+    from harness.strategies._msgspec_types import lazy_to_dict
+
     namespace = {}
     exec(compile(python_source(OPENCODE, style), "generated.py", "exec"), namespace)
     tools = 0
@@ -114,7 +117,7 @@ def test_msgspec_sources_compile_and_decode_rows(style):
         kept = {key: value for key, value in values.items() if key in obj.__struct_encode_fields__}
         tag = OPENCODE.tables[table].discriminator
         kept[tag] = values[tag]
-        assert _content(msgspec.json.decode(msgspec.json.encode(obj))) == _content(kept)
+        assert _content(lazy_to_dict(obj)) == _content(kept)  # lone surrogates too, which msgspec.json refuses
         if table == "part" and values["type"] == "tool":
             tools += 1
             if style == "msgspec-lazy":  # the open map stays JSON until read
@@ -180,3 +183,164 @@ def test_the_readme_example_schema_is_valid():
     schema = loads(block, "README.md")
     assert schema.message.kind("order").field("tags").type.kind == "record"
     assert schema.message.kind("order").field("coupon-code").required is False
+
+
+# --- the schema copies agree on what rows must carry -----------------------------------------------
+
+
+def _struct(info):
+    """The Struct a msgspec type holds (through Optional and tuples), or None (``Any``)."""
+    from msgspec import inspect
+
+    while isinstance(info, (inspect.UnionType, inspect.VarTupleType)):
+        if isinstance(info, inspect.VarTupleType):
+            info = info.item_type
+        else:
+            info = next(option for option in info.types if not isinstance(option, inspect.NoneType))
+    return info if isinstance(info, inspect.StructType) else None
+
+
+def _same_required(fields, struct, path):
+    """Fields the schema requires (present, not null) are exactly the Struct's fields without a
+    default, here and in every nested object; the number of Structs compared."""
+    required = {field.name for field in fields if field.required and not field.type.nullable}
+    assert {field.encode_name for field in struct.fields if field.required} == required, path
+    compared = 1
+    for field in fields:
+        kind = field.type.item if field.type.kind == "array" else field.type
+        if kind.kind == "object":
+            nested = _struct(next(found.type for found in struct.fields if found.encode_name == field.name))
+            if nested is not None:
+                compared += _same_required(kind.fields, nested, f"{path}.{field.name}")
+    return compared
+
+
+@pytest.mark.requires("msgspec")
+def test_the_msgspec_structs_require_what_opencodes_schema_requires():
+    """What older writers left out is optional in both copies: the hand-written Structs and the schema
+    object (which the generated code and the schema-built strategies follow) agree at every depth;
+    the shallow Structs (nested values ``Any``) require no more than the schema."""
+    from msgspec import inspect
+
+    from harness.strategies._msgspec_types import build
+
+    typed, shallow = build(gc=False, typed=True), build(gc=False, typed=False)
+    compared = 0
+    for table in OPENCODE.tables.values():
+        for kind in table.kinds:
+            compared += _same_required(kind.fields, inspect.type_info({**typed.info, **typed.part}[kind.tag]), kind.tag)
+            loose = inspect.type_info({**shallow.info, **shallow.part}[kind.tag])
+            assert {field.encode_name for field in loose.fields if field.required} <= {
+                field.name for field in kind.fields if field.required
+            }
+    assert compared > 20
+    other = inspect.type_info(typed.other_info)
+    assert {field.encode_name for field in other.fields if field.required} == {"time"}
+
+
+# --- what a schema file may declare -----------------------------------------------------------------
+
+
+def _nested(levels):
+    value = "int"
+    for _ in range(levels):
+        value = {"inner?": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (lambda v: v["tables"]["message"]["kinds"]["user"].update({f"f{i}?": "int" for i in range(200_000)}), "1024"),
+        (lambda v: v["tables"]["part"]["kinds"].update({f"kind{i}": {} for i in range(300)}), "at most 256"),
+        (lambda v: v["tables"]["message"]["kinds"]["user"].update({"deep?": _nested(40)}), "32 levels"),
+        (
+            lambda v: v["tables"]["part"]["kinds"].update(
+                {f"kind{k}": {f"f{i}?": "int" for i in range(1000)} for k in range(60)}
+            ),
+            "50000 fields in all",
+        ),
+        (lambda v: v["access"].update({f"f{i}": "truth" for i in range(2000)}), "at most 1024"),
+    ],
+)
+def test_a_schema_file_past_a_limit_is_refused_as_it_is_read(tmp_path, change, problem):
+    """A schema file declaring 200,000 fields took minutes to read and build strategies from; past a
+    limit it is refused, one line naming the file and the place."""
+    path = tmp_path / "huge.schema.json"
+    path.write_text(_edited(change))
+    with pytest.raises(SchemaError) as raised:
+        load_schema(path)
+    message = str(raised.value)
+    assert str(path) in message and problem in message and "\n" not in message
+
+
+def test_limits_leave_room_for_what_inference_makes_and_refuse_what_it_cannot(tmp_path):
+    from harness.schemas.infer import Inference, InferenceError
+
+    wide = Inference()
+    for i in range(64):  # kind k lacks field k: 32 kinds of 999 fields, the widest inference makes
+        wide.add({"kind": f"k{i % 32}", **{f"field{j}": j for j in range(1000) if j != i % 32}})
+    schema = wide.schema("wide")
+    assert len(schema.message.kinds) == 32 and sum(len(kind.fields) for kind in schema.message.kinds) == 32 * 999
+    assert loads(dumps(schema)) == schema
+    deep = Inference()
+    for _ in range(3):
+        deep.add({"kind": "x", "deep": json.loads(json.dumps(_nested(40)).replace('"inner?"', '"inner"'))})
+    with pytest.raises(InferenceError, match="32 levels"):
+        deep.schema("deep")
+
+
+# --- a schema the rows do not fit ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory):
+    """Imported rows of two kinds on ``kind`` and their inferred schema file."""
+    from harness.cli import main
+
+    directory = tmp_path_factory.mktemp("notes")
+    rows = [{"kind": ("note", "task")[i % 2], "n": i, **({"done": False} if i % 2 else {})} for i in range(40)]
+    (directory / "notes.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out = directory / "notes.sqlite"
+    assert main(["import", "rows", "--jsonl", str(directory / "notes.jsonl"), "--out", str(out)]) == 0
+    return out
+
+
+def _misfit(notes, tmp_path, change):
+    value = json.loads(schema_path(notes).read_text())
+    change(value["tables"]["message"])
+    path = tmp_path / "misfit.schema.json"
+    path.write_text(json.dumps(value))
+    return path
+
+
+MISFITS = {
+    "a required field the rows lack": (lambda t: t["kinds"]["task"].update(owner="str"), "msgspec-nogc"),
+    "a discriminator the rows lack": (lambda t: t.update(discriminator="sort", default=None), "slots"),
+}
+
+
+@pytest.mark.parametrize("misfit", MISFITS)
+def test_a_schema_the_rows_do_not_fit_is_one_line_in_census(notes, tmp_path, capsys, misfit):
+    from harness.cli import main
+
+    path = _misfit(notes, tmp_path, MISFITS[misfit][0])
+    assert main(["census", "--dataset", str(notes), "--schema", str(path), "--strategies", "all"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len([line for line in err if not line.startswith("note: ")]) == 1, err
+    assert err[-1].startswith("harness census: error: row ") and "does not fit schema 'notes'" in err[-1]
+
+
+@pytest.mark.parametrize("misfit", MISFITS)
+def test_a_schema_the_rows_do_not_fit_is_one_line_in_a_job(notes, tmp_path, capsys, misfit):
+    from harness.measure.census import measure
+    from harness.measure.entry import run_measurer
+
+    change, strategy = MISFITS[misfit]
+    job = tmp_path / "job.json"
+    fields = {"id": "j", "measurer": "census", "workload": "hydrate_all", "size": 10, "strategy": strategy}
+    job.write_text(json.dumps({**fields, "dataset": str(notes), "schema": str(_misfit(notes, tmp_path, change))}))
+    out = tmp_path / "result.json"
+    assert run_measurer("census", measure, ["--job", str(job), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not fit schema 'notes'" in err and not out.exists()

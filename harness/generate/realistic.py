@@ -18,7 +18,14 @@ It models what SCHEMA.md (§1-§4, §6, §7) and SEED.md say stored rows look li
 - key-order variety: each session has a writer version (:data:`~.realistic_parts.WRITERS`)
   fixing the base key order of infos, parts and nested objects; keys set by later events
   (``finish``, ``error``, ``structured`` and the user ``summary``) are appended in a drawn
-  order; legacy keys (user ``mode``, assistant ``system`` on older writers) appear on some rows.
+  order; legacy keys (user ``mode``, assistant ``system`` on older writers) appear on some rows;
+- older writers: the oldest ``older_writers`` share of the messages (whole turns, in generation
+  order, which is the clock's: a database's old sessions, and the session an upgrade came in) is
+  written as the writers before today's schema wrote it, which opencode's JSON migration copied
+  unvalidated: users ``{role, time}`` alone; assistants without ``mode`` / ``agent`` / ``finish``,
+  with a ``system`` list and ``parentID`` absent or null; step-start ``{type}``, step-finish without
+  ``reason``; a pending tool state ``{status}`` alone, other states' times maybe without ``start``;
+  now and then a text cut inside an emoji (a lone surrogate); no compaction, retry parts or summaries.
 
 Legacy keys, which opencode's fixed builders drop (SCHEMA §4): see :data:`LEGACY_INFO_KEYS`.
 
@@ -43,6 +50,7 @@ from harness.generate.realistic_parts import (
     EDITING_TOOLS,
     ERRORS,
     LATE_SYNTHETIC,
+    OLDER_NULL_PARENT,
     T0,
     WRITERS,
     Clock,
@@ -69,6 +77,11 @@ Rows = List[Tuple[dict, List[dict]]]
 #: Keys outside SCHEMA §1 that older writers stored; opencode's fixed builders drop them.
 LEGACY_INFO_KEYS: Dict[str, Tuple[str, ...]] = {"user": ("mode",), "assistant": ("system",)}
 PRUNE_PROTECT = 6  # newest completed tool outputs a prune leaves alone
+#: Parameters that are probabilities or shares in [0, 1], by how their names end.
+_SHARES = ("_prob", "_share", "older_writers")
+#: Bounds of the parameters that size a generation's loops (a session's draws, its path pool).
+MAX_SESSIONS = 10_000
+MAX_SESSION_PATHS = 4096
 _ABORTED = next(kind for kind in ERRORS if kind.name == "MessageAbortedError")
 
 
@@ -123,30 +136,41 @@ class RealisticParams:
     user_format_prob: float = 0.01  # a user info carries ``format``
     variant_prob: float = 0.15  # a user model has ``variant`` (its assistants then carry ``variant``)
     model_switch_prob: float = 0.01  # before a turn, the user switches to a drawn provider / model for good
+    older_writers: float = 0.05  # share of the messages, the oldest, written by writers before today's schema
 
     def __post_init__(self) -> None:
         for name, table in (("writer_weights", WRITERS), ("client_weights", CLIENTS)):
-            weights = tuple(float(w) for w in getattr(self, name))
-            object.__setattr__(self, name, weights)
+            given = getattr(self, name)
+            weights = tuple(given) if isinstance(given, (list, tuple)) else (given,)
             _check(
-                len(weights) == len(table) and all(0 <= w < math.inf for w in weights) and sum(weights) > 0,
-                f"{name} needs {len(table)} finite weights >= 0 with a positive sum, got {weights!r}",
+                len(weights) == len(table)
+                and all(_number(w) and 0 <= w < math.inf for w in weights)
+                and sum(weights) > 0,
+                f"{name} needs {len(table)} finite weights >= 0 with a positive sum, got {given!r}",
             )
+            object.__setattr__(self, name, tuple(float(w) for w in weights))
         for field in fields(self):
             value = getattr(self, field.name)
-            if field.name.endswith(("_prob", "_share")) and not 0.0 <= value <= 1.0:
+            if field.name.endswith(_SHARES) and not (_number(value) and 0.0 <= value <= 1.0):
                 raise ValueError(f"{field.name} must be a probability in [0, 1], got {value!r}")
-        for name, low in (("sessions", 1), ("compaction_every", 0), ("session_paths", 1)):
+        for name, low, high in (
+            ("sessions", 1, MAX_SESSIONS),
+            ("compaction_every", 0, None),
+            ("session_paths", 1, MAX_SESSION_PATHS),
+        ):
             value = getattr(self, name)
             _check(
-                not isinstance(value, bool) and isinstance(value, int) and value >= low,
-                f"{name} must be an integer >= {low}, got {value!r}",
+                not isinstance(value, bool) and isinstance(value, int) and low <= value <= (high or value),
+                f"{name} must be an integer >= {low}" + (f" and <= {high}" if high else "") + f", got {value!r}",
             )
         for name, low in (("avg_parts", 0.0), ("avg_steps", 1.0)):
             value = getattr(self, name)
-            _check(math.isfinite(value) and value >= low, f"{name} must be finite and >= {low:g}, got {value!r}")
+            _check(
+                _number(value) and math.isfinite(value) and value >= low,
+                f"{name} must be finite and >= {low:g}, got {value!r}",
+            )
         _check(
-            math.isfinite(self.text_scale) and self.text_scale > 0,
+            _number(self.text_scale) and math.isfinite(self.text_scale) and self.text_scale > 0,
             f"text_scale must be finite and > 0, got {self.text_scale!r}",
         )
 
@@ -154,6 +178,10 @@ class RealisticParams:
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _session_sizes(rng: Lcg, messages: int, p: RealisticParams) -> List[int]:
@@ -198,10 +226,13 @@ class _Session:
         every = self.c.p.compaction_every
         return max(2, int(every * (0.5 + self.c.rng.draw()))) if every else 0
 
-    def run(self, size: int) -> None:
+    def run(self, size: int, old: int) -> int:
+        """``size`` messages; whole turns are an older writer's while ``old`` messages of the
+        dataset remain to be (never a compaction). Returns how many remain."""
         c = self.c
         while size:
-            if self.gap and self.since >= self.gap and size >= 2:
+            c.old = old > 0
+            if not c.old and self.gap and self.since >= self.gap and size >= 2:
                 self._compaction()
                 size -= 2
                 self.since = 0
@@ -211,6 +242,9 @@ class _Session:
             self._turn(steps)
             size -= 1 + steps
             self.since += 1 + steps
+            if c.old:
+                old -= 1 + steps
+        return max(0, old)
 
     # --- user ---------------------------------------------------------------------------------------
 
@@ -231,6 +265,8 @@ class _Session:
             values["system"] = c.text(40, 1200)
         if rng.below(p.user_format_prob):
             values["format"] = {"type": "text"} if rng.below(0.3) else self._json_format()
+        if c.old:  # the earliest users: role and time alone
+            values = {"role": "user", "time": values["time"]}
         data = {key: values[key] for key in c.writer.user if key in values}
         return _row(mid, c, created, data), model
 
@@ -313,14 +349,28 @@ class _Session:
             values["variant"] = model["variant"]
         if compaction:
             values["summary"] = True
-        if "system" in c.writer.assistant and rng.below(p.legacy_key_prob):
+        if "system" in c.writer.assistant and (c.old or rng.below(p.legacy_key_prob)):
             values["system"] = [c.text(40, 300)]
+        if c.old:
+            self._older_assistant(values, late)
         data = {key: values[key] for key in c.writer.assistant if key in values}
         for key in shuffled(rng, list(late)):  # set by later events, in the order they happened
             data[key] = late[key]
         row["data"] = data
         row["time_updated"] = c.clock.t
         self.out.append((row, parts))
+
+    def _older_assistant(self, values: Dict[str, object], late: Dict[str, object]) -> None:
+        """What an older writer left out of an assistant: ``mode``, ``agent``, ``variant``, the late
+        ``finish`` and ``structured``; its ``parentID`` is absent or null."""
+        for key in ("mode", "agent", "variant"):
+            values.pop(key, None)
+        for key in ("finish", "structured"):
+            late.pop(key, None)
+        if self.c.rng.below(OLDER_NULL_PARENT):
+            values["parentID"] = None
+        else:
+            del values["parentID"]
 
     def _late_keys(
         self, final: bool, interrupted: bool, tools: bool, structured: bool, compaction: bool
@@ -355,10 +405,10 @@ class _Session:
         """
         c, p, rng = self.c, self.c.p, self.c.rng
         parts: List[dict] = []
-        if rng.below(p.retry_prob):
+        if not c.old and rng.below(p.retry_prob):
             parts.extend(simple_part(c, row, retry_data(c, attempt)) for attempt in range(1, 2 + rng.integer(3)))
         start = {"type": "step-start"}
-        if c.snapshots:
+        if c.snapshots and not c.old:
             start["snapshot"] = c.hex(40)
         parts.append(simple_part(c, row, start))
         if compaction:
@@ -411,7 +461,7 @@ class _Session:
         structured = row["data"].get("format", {}).get("type") == "json_schema"
         for step in range(steps):
             self._assistant(row["id"], model, agent, step == steps - 1, structured)
-        if steps and rng.below(c.p.user_summary_prob):
+        if steps and not c.old and rng.below(c.p.user_summary_prob):
             self._summary(row)
 
     def _compaction(self) -> None:
@@ -451,7 +501,8 @@ def generate_realistic(seed: int, messages: int, params: RealisticParams = Reali
     rng = Lcg(seed)
     clock = Clock(T0)
     out: Rows = []
+    old = int(messages * params.older_writers + 0.5)
     for size in _session_sizes(rng, messages, params):
         if size:
-            _Session(Ctx(rng, params, clock), out).run(size)
+            old = _Session(Ctx(rng, params, clock), out).run(size, old)
     return out, rng.calls

@@ -379,14 +379,25 @@ CLIENTS: Tuple[Dict[str, Tuple[str, ...]], ...] = (
 )
 
 
+#: An older writer's rows (``RealisticParams.older_writers``): how often an assistant's ``parentID``
+#: is null (else absent), a tool state's time lacks ``start``, a text ends in half an emoji (the high
+#: surrogate ``JSON.stringify`` escapes alone when a stream is cut inside one).
+OLDER_NULL_PARENT = 0.3
+OLDER_NO_START = 0.5
+OLDER_CUT_EMOJI = 0.1
+CUT_EMOJI = "\ud83d"
+
+
 class Ctx:
-    """One session's generation state: draws, params, clock and the session's fixed choices."""
+    """One session's generation state: draws, params, clock and the session's fixed choices; ``old``:
+    the rows being written are an older writer's (the oldest writer's key orders, see ``writer``)."""
 
     __slots__ = (
         "rng",
         "p",
         "clock",
-        "writer",
+        "version",
+        "old",
         "provider",
         "session_id",
         "cwd",
@@ -399,6 +410,7 @@ class Ctx:
 
     def __init__(self, rng: Lcg, p: RealisticParams, clock: Clock) -> None:
         self.rng, self.p, self.clock = rng, p, clock
+        self.old = False
         self.switch_writer()
         self.switch_provider()
         project = rng.choice(("opencode", "harness", "webapp", "infra", "notes"))
@@ -422,7 +434,12 @@ class Ctx:
 
     def switch_writer(self) -> None:
         """Draw the writer version of the rows to come (another client or an update writes from now on)."""
-        self.writer = WRITERS[pick(self.rng, cumulative(self.p.writer_weights))]
+        self.version = WRITERS[pick(self.rng, cumulative(self.p.writer_weights))]
+
+    @property
+    def writer(self) -> Writer:
+        """The key orders of the rows being written: the drawn version's, the oldest for an older writer."""
+        return WRITERS[0] if self.old else self.version
 
     def switch_provider(self) -> None:
         self.provider = PROVIDERS[pick(self.rng, PROVIDER_CUM)]
@@ -823,7 +840,19 @@ def _tool_state(c: Ctx, tool: Tool, status: str, start: int, message_id: str) ->
     else:
         values["error"] = c.text(10, 300)
         values["time"] = {"start": start, "end": c.tick(5, 5_000)}
+    if c.old:
+        _older_state(c, values)
     return {key: values[key] for key in c.writer.state if key in values}
+
+
+def _older_state(c: Ctx, values: dict) -> None:
+    """An older writer's tool state: a pending one is ``{status}`` alone, a time may lack ``start``
+    (``{}`` or ``{end}``)."""
+    if values["status"] == "pending":
+        for key in [key for key in values if key != "status"]:
+            del values[key]
+    elif c.rng.below(OLDER_NO_START):
+        del values["time"]["start"]
 
 
 def tool_part(c: Ctx, message: dict, status: str, interrupted: bool = False) -> Tuple[dict, str, dict]:
@@ -846,6 +875,8 @@ def timed_text(c: Ctx, message: dict, kind: str, open_end: bool, lo: int, hi: in
     """An assistant text or reasoning part with {start, end?} and maybe provider metadata."""
     created = c.tick(1, 2_000)
     data: dict = {"type": kind, "text": c.text(lo, hi), "time": {"start": created}}
+    if c.old and kind == "text" and c.rng.below(OLDER_CUT_EMOJI):
+        data["text"] += CUT_EMOJI
     if not open_end:
         data["time"]["end"] = c.tick(5, 15_000)
     meta = _provider_meta(c, c.provider.reasoning_meta if kind == "reasoning" else c.provider.text_meta)
@@ -857,8 +888,11 @@ def timed_text(c: Ctx, message: dict, kind: str, open_end: bool, lo: int, hi: in
 
 
 def step_finish(c: Ctx, message: dict, reason: str, tokens: dict, cost: float) -> dict:
+    """A step-finish part; an older writer's has no ``reason`` (nor ``snapshot``)."""
     data = {"type": "step-finish", "reason": reason, "tokens": tokens, "cost": cost}
-    if c.snapshots:
+    if c.old:
+        del data["reason"]
+    elif c.snapshots:
         data["snapshot"] = c.hex(40)
     created = c.tick(1, 200)
     return c.part_row(message, data, created, created)

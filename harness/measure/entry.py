@@ -19,6 +19,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from harness.measure import catalogue
 from harness.measure.job import Job, JobError, OutputError, read_job, write_result
 from harness.measure.lifeline import die_with_parent
+from harness.schemas import SchemaError
 
 Measure = Callable[[Job, Path], Dict[str, Any]]
 
@@ -56,7 +57,7 @@ def run_measurer(measurer: str, measure: Measure, argv: Optional[List[str]] = No
         write_result(
             args.out, job, job_hash, outcome["figures"], started, outcome.get("extra"), outcome.get("artifacts")
         )
-    except JobError as error:
+    except (JobError, SchemaError) as error:  # SchemaError: a row the job's schema does not describe
         print(f"error: {error}", file=sys.stderr)
         return 2
     except RecursionError:

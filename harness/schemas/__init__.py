@@ -7,7 +7,7 @@ in one pass; ``codegen.python_source`` writes the classes a user can paste.
 
 from __future__ import annotations
 
-from harness.schemas.codec import SchemaError, dumps, load_schema, loads
+from harness.schemas.codec import SchemaError, SchemaMismatch, dumps, load_schema, loads
 from harness.schemas.model import Access, Field, Kind, Schema, Table, Type
 from harness.schemas.opencode import OPENCODE
 
@@ -18,6 +18,7 @@ __all__ = [
     "Kind",
     "Schema",
     "SchemaError",
+    "SchemaMismatch",
     "Table",
     "Type",
     "dumps",

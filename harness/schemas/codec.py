@@ -17,13 +17,19 @@ columns (row id, session id, a part's message id). ``access`` is the access work
 order, each field with its operation: ``len`` (add its length), ``add`` (add the number), ``truth``
 (add 1 when truthy); None values are skipped. ``add`` on a field some kind types as other than a
 number, or ``len`` on one typed as a number or a bool, is nonsense too.
+
+Limits, so that no file takes minutes to read and build strategies from (a file past one is refused
+as it is read; inference refuses rows whose schema would pass one, and its own limits keep the
+kinds and fields of rows with a common structure inside them): ``MAX_FIELDS`` fields in one kind
+or nested object, ``MAX_KINDS`` kinds in a table, ``MAX_DEPTH`` levels of nested types,
+``MAX_SCHEMA_FIELDS`` fields in all, and ``MAX_FIELDS`` access reads.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from harness.schemas.model import KINDS, OPERATIONS, SCALARS, TABLES, Access, Field, Kind, Schema, Table, Type
 
@@ -31,15 +37,39 @@ FORMAT = "shape-harness-schema"
 VERSION = 1
 OPTIONAL = "?"
 RECORD = "*"
+MAX_FIELDS = 1024
+MAX_KINDS = 256
+MAX_DEPTH = 32
+MAX_SCHEMA_FIELDS = 50_000
 
 
 class SchemaError(ValueError):
     """A schema file that cannot be read or says nothing sensible; the message names file and path."""
 
 
+class SchemaMismatch(SchemaError):
+    """A stored row its schema does not describe — of a kind it does not list when it has no default
+    kind, lacking a required field, holding a value of another type; the message names the row."""
+
+    def __init__(self, schema: str, row: object, problem: str) -> None:
+        super().__init__(f"row {row!r} does not fit schema {schema!r}: {problem}")
+
+
 class _Nonsense(ValueError):
     def __init__(self, path: str, problem: str) -> None:
         super().__init__(f"at {path}: {problem}")
+
+
+class _Count:
+    """The fields read so far from one schema file, refused past ``MAX_SCHEMA_FIELDS``."""
+
+    def __init__(self) -> None:
+        self.fields = 0
+
+    def add(self, count: int, path: str) -> None:
+        self.fields += count
+        if self.fields > MAX_SCHEMA_FIELDS:
+            raise _Nonsense(path, f"a schema declares at most {MAX_SCHEMA_FIELDS} fields in all")
 
 
 # -- to JSON -------------------------------------------------------------------------------------
@@ -98,7 +128,10 @@ def _name(value: Any, path: str) -> str:
     return value
 
 
-def type_from_json(value: Any, path: str) -> Type:
+def type_from_json(value: Any, path: str, depth: int = 0, count: Optional[_Count] = None) -> Type:
+    """The type a JSON value describes, ``depth`` levels of nested types below a kind."""
+    if isinstance(value, (list, dict)) and depth >= MAX_DEPTH:
+        raise _Nonsense(path, f"types nest at most {MAX_DEPTH} levels deep")
     if isinstance(value, str):
         options = tuple(value.split("|"))
         if len(options) == 1:
@@ -112,18 +145,23 @@ def type_from_json(value: Any, path: str) -> Type:
     if isinstance(value, list):
         if len(value) != 1:
             raise _Nonsense(path, f"an array type is [T], one element type, not {len(value)}")
-        return Type("array", item=type_from_json(value[0], f"{path}[0]"))
+        return Type("array", item=type_from_json(value[0], f"{path}[0]", depth + 1, count))
     if isinstance(value, dict):
         if RECORD in value:
             if len(value) != 1:
                 raise _Nonsense(path, f'a record type is {{"{RECORD}": T}} alone, with no other keys')
-            return Type("record", item=type_from_json(value[RECORD], f"{path}.{RECORD}"))
-        return Type("object", fields=fields_from_json(value, path))
+            return Type("record", item=type_from_json(value[RECORD], f"{path}.{RECORD}", depth + 1, count))
+        return Type("object", fields=fields_from_json(value, path, depth + 1, count))
     raise _Nonsense(path, f"expected a type, found {json.dumps(value)[:40]}")
 
 
-def fields_from_json(value: Any, path: str) -> Tuple[Field, ...]:
+def fields_from_json(value: Any, path: str, depth: int = 0, count: Optional[_Count] = None) -> Tuple[Field, ...]:
+    """The fields a JSON object lists (a kind, or a nested object ``depth`` levels below one)."""
     _expect(value, dict, path, "an object of fields")
+    if len(value) > MAX_FIELDS:
+        raise _Nonsense(path, f"{len(value)} fields; a kind or an object has at most {MAX_FIELDS}")
+    count = count or _Count()
+    count.add(len(value), path)
     fields: List[Field] = []
     seen = set()
     for key, kind in value.items():
@@ -134,11 +172,11 @@ def fields_from_json(value: Any, path: str) -> Tuple[Field, ...]:
         if name in seen:
             raise _Nonsense(path, f"field {name!r} is listed twice")
         seen.add(name)
-        fields.append(Field(name, type_from_json(kind, f"{path}.{key}"), required))
+        fields.append(Field(name, type_from_json(kind, f"{path}.{key}", depth, count), required))
     return tuple(fields)
 
 
-def _table(value: Any, path: str) -> Table:
+def _table(value: Any, path: str, count: _Count) -> Table:
     _expect(value, dict, path, "a table object")
     unknown = set(value) - {"discriminator", "default", "ids", "kinds"}
     if unknown:
@@ -152,7 +190,11 @@ def _table(value: Any, path: str) -> Table:
         raise _Nonsense(f"{path}.kinds", "a table needs at least one kind")
     if discriminator is None and len(kinds_value) != 1:
         raise _Nonsense(f"{path}.kinds", "a table without a discriminator has exactly one kind")
-    kinds = tuple(Kind(tag, fields_from_json(fields, f"{path}.kinds.{tag}")) for tag, fields in kinds_value.items())
+    if len(kinds_value) > MAX_KINDS:
+        raise _Nonsense(f"{path}.kinds", f"{len(kinds_value)} kinds; a table has at most {MAX_KINDS}")
+    kinds = tuple(
+        Kind(tag, fields_from_json(fields, f"{path}.kinds.{tag}", 0, count)) for tag, fields in kinds_value.items()
+    )
     for kind in kinds:
         clash = {field.name for field in kind.fields} & ({discriminator} | set(ids))
         if clash:
@@ -177,9 +219,13 @@ def from_json(value: Any) -> Schema:
     unknown = [key for key in tables_value if key not in TABLES]
     if unknown:
         raise _Nonsense(f"$.tables.{unknown[0]}", f"unknown table; the tables are {', '.join(TABLES)}")
-    tables = {key: _table(tables_value[key], f"$.tables.{key}") for key in TABLES if key in tables_value}
+    count = _Count()
+    tables = {key: _table(tables_value[key], f"$.tables.{key}", count) for key in TABLES if key in tables_value}
     access: List[Access] = []
-    for key, operation in _expect(value.get("access", {}), dict, "$.access", "an object of field: operation").items():
+    reads = _expect(value.get("access", {}), dict, "$.access", "an object of field: operation")
+    if len(reads) > MAX_FIELDS:
+        raise _Nonsense("$.access", f"{len(reads)} reads; the access loop makes at most {MAX_FIELDS}")
+    for key, operation in reads.items():
         if operation not in OPERATIONS:
             raise _Nonsense(f"$.access.{key}", f"expected an operation of {', '.join(OPERATIONS)}, found {operation!r}")
         access.append(Access(_name(key, "$.access"), operation))

@@ -25,13 +25,19 @@ A field name that is not a Python identifier (or is a keyword, or starts with ``
 attribute name of its own (``msgspec.field(name=...)`` keeps the JSON key; ``slots`` maps it).
 The ids the store adds (``Table.ids``) are optional fields at the end. The same source is what
 the harness executes to build these strategies for a non-built-in schema.
+
+``<table>_from_json`` decodes any JSON ``json.loads`` decodes: text ``msgspec.json`` refuses — a
+JSON-escaped lone surrogate, which ``JSON.stringify`` writes when a stream is cut inside an emoji —
+is decoded by ``json.loads`` and converted (``_converted``; ``with_raw`` makes a lazy Struct's Raw
+fields of the decoded values), and a lazy property reads such an open value back with ``json.loads``.
 """
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from harness.schemas.model import Field, Kind, Schema, Table, Type
 
@@ -124,10 +130,7 @@ class _Msgspec:
             if self.lazy and field.type.open:
                 raw = attribute(attr + RAW_SUFFIX, taken)
                 lines.append(f"    {raw}: msgspec.Raw = msgspec.field(default=None, name={field.name!r})")
-                properties.append(
-                    f"    @property\n    def {attr}(self):\n        raw = self.{raw}\n"
-                    "        return None if raw is None else msgspec.json.decode(raw)"
-                )
+                properties.append(_LAZY_PROPERTY.format(attr=attr, raw=raw))
                 continue
             hint = self.annotation(field.type, name + class_name(field.name))
             optional = _optional(field)
@@ -167,9 +170,98 @@ def _msgspec_source(schema: Schema, gc: bool = False, lazy: bool = False) -> str
     what = "open values kept as msgspec.Raw JSON, decoded on each read" if lazy else f"gc={gc}"
     header = (
         f"# msgspec Structs for the schema {schema.name!r} ({what}).\n\n"
-        "from typing import Any, ClassVar, Dict, Optional, Tuple, Union\n\nimport msgspec\n"
+        "import json\nfrom typing import Any, ClassVar, Dict, Optional, Tuple, Union\n\nimport msgspec\n"
     )
-    return "\n\n".join([header, *emitter.blocks, *tails])
+    converted = _CONVERTED.format(values="with_raw(values, target)" if lazy else "values")
+    helpers = [inspect.getsource(with_raw), converted] if lazy else [converted]
+    return "\n\n".join([header, *emitter.blocks, *helpers, *tails])
+
+
+#: Decodes what ``msgspec.json`` refuses; ``values``: how the decoded row is made ready for a target.
+_CONVERTED = '''def _converted(data, *targets):
+    """The row's JSON decoded by ``json.loads`` and converted into the first of ``targets`` that
+    takes it: for JSON ``msgspec.json`` does not decode, a lone surrogate escaped (``JSON.stringify``
+    writes one when a stream is cut inside an emoji)."""
+    values = json.loads(data)
+    for target in targets[:-1]:
+        try:
+            return msgspec.convert({values}, target)
+        except msgspec.ValidationError:
+            pass
+    target = targets[-1]
+    return msgspec.convert({values}, target)
+'''
+#: A lazy Struct's property: the open value decoded from its JSON on each read (``json.loads`` for
+#: a lone surrogate, which ``msgspec.json`` does not decode).
+_LAZY_PROPERTY = """    @property
+    def {attr}(self):
+        raw = self.{raw}
+        if raw is None:
+            return None
+        try:
+            return msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            return json.loads(bytes(raw))"""
+#: ``<table>_from_json`` of a table without a default kind, then with one (``{other}``).
+_FROM_JSON = """_{table}_decode = msgspec.json.Decoder({alias}).decode
+
+
+def {table}_from_json(data):
+    try:
+        return _{table}_decode(data)
+    except msgspec.ValidationError:
+        raise
+    except msgspec.DecodeError:  # a lone surrogate: see _converted
+        return _converted(data, {alias})
+"""
+_FROM_JSON_OR_OTHER = """_{table}_union = msgspec.json.Decoder({alias}).decode
+_{table}_other = msgspec.json.Decoder({other}).decode
+
+
+def {table}_from_json(data):
+    try:
+        return _{table}_union(data)
+    except msgspec.ValidationError:  # of no kind listed: the class for other values
+        pass
+    except msgspec.DecodeError:  # a lone surrogate: see _converted
+        return _converted(data, {alias}, {other})
+    try:
+        return _{table}_other(data)
+    except msgspec.ValidationError:
+        raise
+    except msgspec.DecodeError:
+        return _converted(data, {other})
+"""
+
+
+def with_raw(value: Any, kind: Any) -> Any:
+    """``value`` as ``json.loads`` decodes it, ready for ``msgspec.convert`` into ``kind`` (a type, or
+    its ``msgspec.inspect.type_info``): each value at a ``msgspec.Raw`` place becomes a Raw of its
+    JSON text, which ``convert`` does not make of a decoded value."""
+    import json
+
+    import msgspec.inspect
+
+    types = msgspec.inspect
+    if not isinstance(kind, types.Type):
+        kind = types.type_info(kind)
+    if isinstance(kind, types.RawType):
+        return msgspec.Raw(json.dumps(value).encode())
+    if isinstance(kind, types.UnionType) and isinstance(value, dict):
+        structs = [option for option in kind.types if isinstance(option, types.StructType)]
+        tagged = [option for option in structs if option.tag_field and value.get(option.tag_field) == option.tag]
+        return with_raw(value, (tagged or structs)[0]) if structs else value
+    if isinstance(kind, types.StructType) and isinstance(value, dict):
+        found = dict(value)
+        for field in kind.fields:
+            if field.encode_name in found:
+                found[field.encode_name] = with_raw(found[field.encode_name], field.type)
+        return found
+    if isinstance(kind, (types.VarTupleType, types.ListType)) and isinstance(value, list):
+        return [with_raw(item, kind.item_type) for item in value]
+    if isinstance(kind, types.DictType) and isinstance(value, dict):
+        return {key: with_raw(item, kind.value_type) for key, item in value.items()}
+    return value
 
 
 def _msgspec_table(emitter: _Msgspec, table_name: str, table: Table, classes: List[Tuple[str, str]]) -> str:
@@ -180,9 +272,8 @@ def _msgspec_table(emitter: _Msgspec, table_name: str, table: Table, classes: Li
     pairs = ", ".join(f"{tag!r}: {name}" for tag, name in classes)
     default = table.kind(table.default) if table.default and table.discriminator else None
     if default is None:
-        return (
-            f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n{upper}_OTHER = None\n"
-            f"{table_name}_from_json = msgspec.json.Decoder({alias}).decode\n"
+        return f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n{upper}_OTHER = None\n" + _FROM_JSON.format(
+            table=table_name, alias=alias
         )
     other = emitter.unique("Other" + class_name(table_name))
     tag = Field(table.discriminator, Type("union", options=("str", "null")), False)  # type: ignore[arg-type]
@@ -191,12 +282,7 @@ def _msgspec_table(emitter: _Msgspec, table_name: str, table: Table, classes: Li
         f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n"
         f"#: Rows of any other {table.discriminator!r} build as {table.default!r}, keeping their own value.\n"
         f"{upper}_OTHER = {other}\n"
-        f"_{table_name}_union = msgspec.json.Decoder({alias}).decode\n"
-        f"_{table_name}_other = msgspec.json.Decoder({other}).decode\n\n\n"
-        f"def {table_name}_from_json(data):\n"
-        f"    try:\n        return _{table_name}_union(data)\n"
-        f"    except msgspec.ValidationError:\n        return _{table_name}_other(data)\n"
-    )
+    ) + _FROM_JSON_OR_OTHER.format(table=table_name, alias=alias, other=other)
 
 
 def _slots_class(name: str, keys: Tuple[str, ...]) -> str:

@@ -36,7 +36,9 @@ The rules, exactly:
   array was empty). A field is required when every object at its place carries it, and carries
   it non-null unless its type admits null (``"s": "str|null"``: always there, sometimes null).
 - **No common structure.** No rows, more than 1024 top-level keys, or no top-level field carried by
-  at least half of the rows: ``InferenceError``.
+  at least half of the rows: ``InferenceError``; so is a schema past a limit of the schema file
+  (``harness.schemas.codec``: types nested deeper than 32 levels, more than 50,000 fields in all),
+  which no command could read back.
 - **Access fields.** The seven most frequent top-level fields (discriminator first when there is one,
   then by presence, ties in first-seen order); numbers are added, anything else counted when truthy.
 """
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Set, Tuple
 
+from harness.schemas.codec import from_json, to_json
 from harness.schemas.model import Access, Field, Kind, Schema, Table, Type
 
 MAX_CANDIDATES = 8
@@ -340,7 +343,12 @@ class Inference:
             default = max(kinds, key=lambda tag: kinds[tag].count)
             built = tuple(Kind(tag, counters.field_list((key,))) for tag, counters in kinds.items())
             table = Table(key, built, default=default)
-        return Schema(name, {"message": table}, self.access(rows, key))
+        schema = Schema(name, {"message": table}, self.access(rows, key))
+        try:
+            from_json(to_json(schema))  # what a schema file may declare
+        except ValueError as error:
+            raise InferenceError(f"the rows' schema is past what a schema file may declare: {error}") from None
+        return schema
 
     @staticmethod
     def access(rows: Counters, discriminator: Optional[str]) -> Tuple[Access, ...]:

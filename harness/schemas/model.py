@@ -19,6 +19,7 @@ The schema also names the access loop's reads (``access``): a field and the oper
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, FrozenSet, Iterator, Optional, Tuple
 
 SCALARS: Tuple[str, ...] = ("str", "int", "float", "num", "bool", "null")
@@ -61,8 +62,12 @@ class Kind:
     tag: str
     fields: Tuple[Field, ...]
 
+    @cached_property
+    def _by_name(self) -> Dict[str, Field]:
+        return {field.name: field for field in self.fields}
+
     def field(self, name: str) -> Optional[Field]:
-        return next((field for field in self.fields if field.name == name), None)
+        return self._by_name.get(name)
 
 
 @dataclass(frozen=True)

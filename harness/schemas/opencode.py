@@ -4,6 +4,14 @@ Key orders, discriminators, ids and open maps are ``harness.schema``'s (a test c
 field types are those the msgspec strategies declare (``harness.strategies._msgspec_types``), with
 SCHEMA.md's ``num`` as ``num`` and ``int≥0`` as ``int``. A field whose type admits null is optional.
 A row of any role but ``assistant`` builds as a user; a part of an unknown type stays a dict.
+
+Required is what every writer since message v2 stored, not what today's writer stores: opencode's
+JSON migration copied the older writers' files into its tables unvalidated, so what they omitted
+is optional here: a user's ``agent`` and ``model`` (the earliest users are ``{role, time}``), an
+assistant's ``parentID`` (absent or null), ``mode``, ``agent``, ``path`` and ``cost``, the tokens'
+``cache``, a step-finish's ``reason``, a reasoning part's ``time`` and the ``start`` of a time span
+(a tool state's ``{}`` or ``{end}``; a pending state is ``{status}`` alone). Keys of no field (an
+early assistant's ``system`` list) are dropped, never refused.
 """
 
 from __future__ import annotations
@@ -15,14 +23,14 @@ from harness.schemas.codec import fields_from_json
 from harness.schemas.model import Access, Kind, Schema, Table
 
 _TIME = {"created": "int", "completed?": "int|null"}
-_SPAN = {"start": "int", "end?": "int|null", "compacted?": "int|null"}
+_SPAN = {"start?": "int|null", "end?": "int|null", "compacted?": "int|null"}
 _MODEL = {"providerID": "str", "modelID": "str", "variant?": "str|null"}
 _TOKENS = {
     "total?": "num|null",
     "input": "num",
     "output": "num",
     "reasoning": "num",
-    "cache": {"read": "num", "write": "num"},
+    "cache?": {"read": "num", "write": "num"},
 }
 _DIFF = {
     "file?": "str|null",
@@ -62,22 +70,22 @@ _INFOS: Dict[str, Dict[str, Any]] = {
         "time": _TIME,
         "format?": {"type": "str", "schema?": "any", "retryCount?": "int|null"},
         "summary?": {"title?": "str|null", "body?": "str|null", "diffs?": [_DIFF]},
-        "agent": "str",
-        "model": _MODEL,
+        "agent?": "str|null",
+        "model?": _MODEL,
         "system?": "str|null",
         "tools?": {"*": "bool"},
     },
     "assistant": {
         "time": _TIME,
         "error?": "any",
-        "parentID": "str",
+        "parentID?": "str|null",
         "modelID": "str",
         "providerID": "str",
-        "mode": "str",
-        "agent?": "str|null",  # older writers stored mode alone
-        "path": {"cwd": "str", "root": "str"},
+        "mode?": "str|null",
+        "agent?": "str|null",
+        "path?": {"cwd": "str", "root": "str"},
         "summary?": "bool|null",
-        "cost": "num",
+        "cost?": "num|null",
         "tokens": _TOKENS,
         "structured?": "any",
         "variant?": "str|null",
@@ -88,11 +96,11 @@ _INFOS: Dict[str, Dict[str, Any]] = {
 _PARTS: Dict[str, Dict[str, Any]] = {
     "text": {"text": "str", "synthetic?": "bool|null", "ignored?": "bool|null", "time?": _SPAN, "metadata?": "any"},
     "subtask": {"prompt": "str", "description": "str", "agent": "str", "model?": _MODEL, "command?": "str|null"},
-    "reasoning": {"text": "str", "metadata?": "any", "time": _SPAN},
+    "reasoning": {"text": "str", "metadata?": "any", "time?": _SPAN},
     "file": {"mime": "str", "filename?": "str|null", "url": "str", "source?": _SOURCE},
     "tool": {"callID": "str", "tool": "str", "state": _STATE, "metadata?": "any"},
     "step-start": {"snapshot?": "str|null"},
-    "step-finish": {"reason": "str", "snapshot?": "str|null", "cost": "num", "tokens": _TOKENS},
+    "step-finish": {"reason?": "str|null", "snapshot?": "str|null", "cost": "num", "tokens": _TOKENS},
     "snapshot": {"snapshot": "str"},
     "patch": {"hash": "str", "files": ["str"]},
     "agent": {"name": "str", "source?": _SOURCE_TEXT},

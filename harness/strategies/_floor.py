@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Tuple
 
 from harness.canonical import ROW_DATA
@@ -20,11 +21,17 @@ class Floor(Strategy):
     open_map_access = staticmethod(open_map_kernel("items"))
 
 
-def decoding(decode: Callable[[str], Any]) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
+def decoding(
+    decode: Callable[[str], Any], refused: Tuple[type, ...] = ()
+) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
     """``info(row)`` / ``part(row)`` that decode the row's data column and do nothing else (the data
-    column is last in both tables, so one function serves both)."""
+    column is last in both tables, so one function serves both); JSON ``decode`` refuses with
+    ``refused`` (a lone surrogate, which ``msgspec.json`` does not decode) is decoded by ``json.loads``."""
 
     def data(row: Tuple) -> Any:
-        return decode(row[ROW_DATA])
+        try:
+            return decode(row[ROW_DATA])
+        except refused:
+            return json.loads(row[ROW_DATA])
 
     return data, data

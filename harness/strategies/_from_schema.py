@@ -8,6 +8,8 @@ that schema. Common to all of them:
 - a row's kind is the one its discriminator value names; any other value (or none) builds as the
   table's ``default`` kind; with no default, such a message row is an error naming the row (the
   access loop reads every info), such a part row stays its dict;
+- a row the msgspec classes refuse (a required field missing, a value of another type) is an error
+  naming the row too; both are ``SchemaMismatch``, one line where the harness reports it;
 - the ids of ``Table.ids`` are added from the row's columns (id, session id, a part's message id);
 - the access loop reads ``Schema.access`` in the strategy's syntax: a field every kind has is read
   directly (``o.k`` / ``o["k"]``), any other with a default (``getattr(o, "k", None)`` /
@@ -24,6 +26,7 @@ import json
 from dataclasses import make_dataclass
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
+from harness.schemas.codec import SchemaMismatch
 from harness.schemas.codegen import attribute, class_name, python_source
 from harness.schemas.model import Kind, Schema, Table
 from harness.strategies._classes import slots_class
@@ -35,10 +38,6 @@ ID_COLUMNS: Dict[str, Tuple[int, ...]] = {"message": (0, 1), "part": (0, 2, 1)}
 Functions = Dict[str, Callable[..., Any]]
 Builder = Callable[[Schema], Functions]
 _loads = json.loads
-
-
-class UnknownKind(ValueError):
-    """A message row of a kind the schema does not list, and no default kind to build it as."""
 
 
 def decoder(table: Table, name: str) -> Callable[[Tuple], Dict[str, Any]]:
@@ -64,13 +63,13 @@ def chooser(table: Table) -> Callable[[Dict[str, Any]], Optional[Kind]]:
     return lambda values: by_tag.get(values.get(key), default)
 
 
-def unknown(table: Table, name: str, values: Dict[str, Any], row: Tuple) -> Any:
-    """What a row of no kind builds as: its dict for a part, an error for a message."""
+def unknown(schema: Schema, name: str, values: Dict[str, Any], row: Tuple) -> Any:
+    """What a row of no kind builds as: its dict for a part, ``SchemaMismatch`` for a message."""
     if name == "part":
         return values
-    raise UnknownKind(
-        f"row {row[0]!r}: {table.discriminator} {values.get(table.discriminator or '')!r} is not a kind of the"
-        " schema, which has no default kind to build it as"
+    key = schema.tables[name].discriminator or ""
+    raise SchemaMismatch(
+        schema.name, row[0], f"{key} {values.get(key)!r} is not one of its kinds, and it has no default kind"
     )
 
 
@@ -144,7 +143,7 @@ def build_fixed(schema: Schema) -> Functions:
             values = values_of(row)
             kind = kind_of(values)
             if kind is None:
-                return unknown(table, name, values, row)
+                return unknown(schema, name, values, row)
             get = values.get
             return {key: get(key) for key in keys[kind.tag]}
 
@@ -178,7 +177,7 @@ def class_hydrators(schema: Schema, make: Callable[[str, Tuple[str, ...]], type]
             values = values_of(row)
             kind = kind_of(values)
             if kind is None:
-                return unknown(table, name, values, row)
+                return unknown(schema, name, values, row)
             cls, keys = classes[kind.tag]
             return cls(*map(values.get, keys))
 
@@ -223,13 +222,13 @@ def _msgspec_namespace(schema: Schema, style: str, gc: bool) -> Dict[str, Any]:
 def msgspec_builder(gc: bool) -> Builder:
     """The Structs ``codegen`` prints for the schema (with ``gc``), built by ``msgspec.convert`` from
     the decoded row with its ids: the class its discriminator names, else the table's other-value
-    class (``<TABLE>_OTHER``)."""
+    class (``<TABLE>_OTHER``); a row that class refuses is a ``SchemaMismatch``."""
 
     def build_msgspec(schema: Schema) -> Functions:
         import msgspec
 
         namespace = _msgspec_namespace(schema, "msgspec", gc)
-        convert = msgspec.convert
+        convert, invalid = msgspec.convert, msgspec.ValidationError
 
         def build(table: Table, name: str) -> Callable[[Tuple], Any]:
             values_of = decoder(table, name)
@@ -240,8 +239,11 @@ def msgspec_builder(gc: bool) -> Builder:
                 values = values_of(row)
                 cls = classes.get(values.get(key), other) if key else other or next(iter(classes.values()))
                 if cls is None:
-                    return unknown(table, name, values, row)
-                return convert(values, cls)
+                    return unknown(schema, name, values, row)
+                try:
+                    return convert(values, cls)
+                except invalid as error:
+                    raise SchemaMismatch(schema.name, row[0], str(error)) from None
 
             return hydrate
 
@@ -255,18 +257,28 @@ def msgspec_builder(gc: bool) -> Builder:
 
 def build_msgspec_lazy(schema: Schema) -> Functions:
     """The ``msgspec-lazy`` Structs ``codegen`` prints (``gc=False``, open values as ``msgspec.Raw``),
-    decoded straight from the row's text by ``<table>_from_json``, the ids set afterwards. A row of
-    an unlisted kind with no default kind fails to decode (``msgspec.ValidationError``)."""
+    decoded straight from the row's text by ``<table>_from_json``, the ids set afterwards. A row the
+    classes refuse is what it is for the other strategies: a part of an unlisted kind its dict, any
+    other a ``SchemaMismatch``."""
     import msgspec
 
+    from harness.strategies._msgspec_types import lazy_to_dict
+
     namespace = _msgspec_namespace(schema, "msgspec-lazy", False)
+    invalid = msgspec.ValidationError
 
     def build(table: Table, name: str) -> Callable[[Tuple], Any]:
-        decode = namespace[f"{name}_from_json"]
+        decode, values_of, kind_of = namespace[f"{name}_from_json"], decoder(table, name), chooser(table)
         pairs = tuple((attribute(key), column) for key, column in zip(table.ids, ID_COLUMNS[name]))
 
         def hydrate(row: Tuple) -> Any:
-            obj = decode(row[-1])
+            try:
+                obj = decode(row[-1])
+            except invalid as error:
+                values = values_of(row)
+                if kind_of(values) is None:
+                    return unknown(schema, name, values, row)
+                raise SchemaMismatch(schema.name, row[0], str(error)) from None
             for attr, column in pairs:
                 setattr(obj, attr, row[column])
             return obj
@@ -274,7 +286,7 @@ def build_msgspec_lazy(schema: Schema) -> Functions:
         return hydrate
 
     functions = table_hydrators(schema, build)
-    functions["to_dict"] = lambda obj: msgspec.json.decode(msgspec.json.encode(obj))
+    functions["to_dict"] = lazy_to_dict
     functions["access"] = access_kernel(schema, attribute_read)
     return functions
 
@@ -318,7 +330,7 @@ def build_slots_lazy(schema: Schema) -> Functions:
             values = values_of(row)
             kind = kind_of(values)
             if kind is None:
-                return unknown(table, name, values, row)
+                return unknown(schema, name, values, row)
             cls, keys, lazy = makers[kind.tag]
             found = map(values.get, keys)
             return cls(*(_text(value) if is_lazy else value for value, is_lazy in zip(found, lazy)))

@@ -8,8 +8,9 @@ so all strategies return the same float on the same rows.
 
 ``open-map``: ``len(p.state.input)`` of every tool part — one open map read per object, the read
 a lazy strategy pays a decode for (opencode's loop reads every tool input when it builds the
-model's messages). Its syntax depends on how a strategy holds a part and its state
-(``TOOL_INPUT_READS``).
+model's messages); an older writer's pending state (``{status}`` alone) has none, which is skipped.
+Its syntax depends on how a strategy holds a part and its state (``TOOL_INPUT_READS``): ``.get``
+where the state is a dict, as ``input`` may be absent.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ def item_kernel(optional: Iterable[str] = ()) -> Kernel:
 #: How a strategy's objects reach a tool part's ``state.input``: dicts all the way (``items``), an
 #: object whose state is a dict (``attribute-item``) or an object whose state is an object too.
 TOOL_INPUT_READS: Dict[str, str] = {
-    "items": 'o["state"]["input"]',
-    "attribute-item": 'o.state["input"]',
+    "items": 'o["state"].get("input")',
+    "attribute-item": 'o.state.get("input")',
     "attributes": "o.state.input",
 }
 
@@ -87,7 +88,9 @@ def access(parts, iterations):
     acc = 0.0
     for _ in range(iterations):
         for o in parts:
-            acc += len({read})
+            found = {read}
+            if found is not None:
+                acc += len(found)
     return acc
 """
 

@@ -23,6 +23,11 @@ PyPy), so every msgspec strategy module imports anywhere and reports itself unav
   JSON bytes undecoded, and a property ``<key>`` that decodes them on each read (see
   ``harness.strategies.msgspec_lazy``).
 - SCHEMA.md's ``num`` is ``Union[int, float]`` (kept as stored), its ``int≥0`` is ``int``.
+- What older writers omitted is optional (see ``harness.schemas.opencode``), so every row opencode
+  ever stored builds. Text ``msgspec.json`` does not decode — a JSON-escaped lone surrogate, which
+  ``JSON.stringify`` writes when a stream is cut inside an emoji — takes the convert path
+  (``json.loads``); a lazy variant's Raw fields are then encoded by ``json.dumps``
+  (``codegen.with_raw``) and a property reads such a value back with ``json.loads``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from functools import cache
 from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple, Union, get_args
 
 from harness.schema import INFO_IDS, INFO_KEYS, PART_IDS, PART_KEYS, PART_TYPES
+from harness.schemas.codegen import with_raw
 from harness.strategies._classes import PerKindClasses
 from harness.strategies._kernel import open_map_kernel
 
@@ -75,11 +81,28 @@ class Held(NamedTuple):
     kind: Any
 
 
-def _lazy_property(key: str, decode: Callable[[Any], Any]) -> property:
-    """``obj.<key>``: the value decoded from ``obj.<key>_raw`` on every read (None when absent)."""
-    namespace: Dict[str, Any] = {"decode": decode}
-    source = f"def {key}(self):\n    raw = self.{key}{RAW_SUFFIX}\n    return None if raw is None else decode(raw)\n"
-    exec(compile(source, f"<lazy {key}>", "exec"), namespace)
+_LAZY_SOURCE = """def {key}(self):
+    raw = self.{key}{suffix}
+    if raw is None:
+        return None
+    try:
+        return decode(raw)
+    except DecodeError:
+        return convert(loads(bytes(raw)), kind)
+"""
+
+
+def _lazy_property(key: str, kind: Any) -> property:
+    """``obj.<key>``: the value of type ``kind`` decoded from ``obj.<key>_raw`` on every read (None when
+    absent; ``json.loads`` for the lone surrogate ``msgspec.json`` does not decode)."""
+    namespace: Dict[str, Any] = {
+        "decode": msgspec.json.decode if kind is Any else msgspec.json.Decoder(kind).decode,
+        "DecodeError": msgspec.DecodeError,
+        "convert": msgspec.convert,
+        "loads": json.loads,
+        "kind": kind,
+    }
+    exec(compile(_LAZY_SOURCE.format(key=key, suffix=RAW_SUFFIX), f"<lazy {key}>", "exec"), namespace)
     return property(namespace[key], doc=f"{key}, decoded from its JSON bytes on each read")
 
 
@@ -93,8 +116,7 @@ def _fields(spec: Dict[str, Any], keys: Tuple[str, ...], lazy: bool) -> Tuple[li
         if lazy and (kind is OPEN or isinstance(kind, Held)):
             fields.append((key + RAW_SUFFIX, msgspec.Raw, None))
             rename[key + RAW_SUFFIX] = key
-            decode = msgspec.json.decode if kind is OPEN else msgspec.json.Decoder(kind.kind).decode
-            properties[key] = _lazy_property(key, decode)
+            properties[key] = _lazy_property(key, Any if kind is OPEN else kind.kind)
         else:
             fields.append((key, kind, None) if _nullable(kind) else (key, kind))
     return fields, rename, properties
@@ -130,15 +152,15 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
     held: Callable[[Any], Any] = Held if lazy else (lambda kind: kind)
     s, i, num, b = Opt[str], Opt[int], Opt[NUM], Opt[bool]
     time = n(struct("Time", {"created": int, "completed": i}))
-    span = n(struct("Span", {"start": int, "end": i, "compacted": i}))
+    span = n(struct("Span", {"start": i, "end": i, "compacted": i}))
     model = n(struct("Model", {"providerID": str, "modelID": str, "variant": s}))
     path = n(struct("Path", {"cwd": str, "root": str}))
     cache = struct("Cache", {"read": NUM, "write": NUM})
-    tokens = n(struct("Tokens", {"total": num, "input": NUM, "output": NUM, "reasoning": NUM, "cache": cache}))
+    tokens = n(struct("Tokens", {"total": num, "input": NUM, "output": NUM, "reasoning": NUM, "cache": Opt[cache]}))
     diff = struct(
         "FileDiff", {"file": s, "before": s, "after": s, "patch": s, "additions": NUM, "deletions": NUM, "status": s}
     )
-    summary = n(struct("Summary", {"title": s, "body": s, "diffs": held(Tuple[diff, ...])}))
+    summary = n(struct("Summary", {"title": s, "body": s, "diffs": held(Opt[Tuple[diff, ...]])}))
     fmt = n(struct("Format", {"type": str, "schema": OPEN, "retryCount": i}))
     state = n(
         struct(
@@ -180,8 +202,8 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
         "time": time,
         "format": Opt[fmt],
         "summary": Opt[summary],
-        "agent": str,
-        "model": model,
+        "agent": s,
+        "model": Opt[model],
         "system": s,
         "tools": OPEN,
         **INFO_ID_TYPES,
@@ -189,14 +211,14 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
     assistant = {
         "time": time,
         "error": OPEN,
-        "parentID": str,
+        "parentID": s,
         "modelID": str,
         "providerID": str,
-        "mode": str,
-        "agent": s,  # older writers stored ``mode`` alone (``agent`` replaced it; ``mode`` is deprecated)
-        "path": path,
+        "mode": s,
+        "agent": s,
+        "path": Opt[path],
         "summary": b,
-        "cost": NUM,
+        "cost": num,
         "tokens": tokens,
         "structured": OPEN,
         "variant": s,
@@ -206,11 +228,11 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
     parts = {
         "text": {"text": str, "synthetic": b, "ignored": b, "time": Opt[span], "metadata": OPEN},
         "subtask": {"prompt": str, "description": str, "agent": str, "model": Opt[model], "command": s},
-        "reasoning": {"text": str, "metadata": OPEN, "time": span},
+        "reasoning": {"text": str, "metadata": OPEN, "time": Opt[span]},
         "file": {"mime": str, "filename": s, "url": str, "source": Opt[source]},
         "tool": {"callID": str, "tool": str, "state": state, "metadata": OPEN},
         "step-start": {"snapshot": s},
-        "step-finish": {"reason": str, "snapshot": s, "cost": NUM, "tokens": tokens},
+        "step-finish": {"reason": s, "snapshot": s, "cost": NUM, "tokens": tokens},
         "snapshot": {"snapshot": str},
         "patch": {"hash": str, "files": strings},
         "agent": {"name": str, "source": Opt[source_text]},
@@ -272,13 +294,24 @@ def converters(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Call
 
 def _text_converters(variant: Variant) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
     """The convert path of a lazy variant: the role / type picked from the decoded row, then the
-    row's text decoded into that class (which raises for a malformed known shape)."""
-    loads, decode = json.loads, msgspec.json.decode
+    row's text decoded into that class (which raises for a malformed known shape); text
+    ``msgspec.json`` does not decode (a lone surrogate) is converted from the decoded row instead, its
+    open maps made Raw JSON again (``codegen.with_raw``)."""
+    loads, decode, convert = json.loads, msgspec.json.decode, msgspec.convert
     infos, other, parts = variant.info, variant.other_info, variant.part
+
+    def built(data: str, values: Dict[str, Any], cls: type) -> Any:
+        try:
+            return decode(data, type=cls)
+        except msgspec.ValidationError:
+            raise
+        except msgspec.DecodeError:
+            return convert(with_raw(values, cls), cls)
 
     def info(row: Tuple) -> Any:
         mid, session_id, _, _, data = row
-        obj = decode(data, type=infos.get(loads(data).get("role"), other))
+        values = loads(data)
+        obj = built(data, values, infos.get(values.get("role"), other))
         obj.id = mid
         obj.sessionID = session_id
         return obj
@@ -287,7 +320,7 @@ def _text_converters(variant: Variant) -> Tuple[Callable[[Tuple], Any], Callable
         pid, message_id, session_id, _, _, data = row
         values = loads(data)
         cls = parts.get(values.get("type"))
-        obj = values if cls is None else decode(data, type=cls)
+        obj = values if cls is None else built(data, values, cls)
         ids = zip(PART_IDS, (pid, session_id, message_id))
         if cls is None:
             obj.update(ids)
@@ -304,15 +337,16 @@ def decoders(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Callab
 
     A cached ``msgspec.json.Decoder`` per tagged union; no intermediate dict. Assigning the ids
     measured as fast as or faster than ``msgspec.structs.replace`` (which copies). A row the union
-    rejects (another role, an unknown part type) takes the convert path, which builds it or raises
-    the validation error again for a malformed known shape.
+    rejects (another role, an unknown part type) or whose text ``msgspec.json`` does not decode (a
+    lone surrogate) takes the convert path, which builds it or raises the validation error again for
+    a malformed known shape.
     """
     if variant is None:
         return _missing, _missing
     convert_info, convert_part = converters(variant)
     decode_info = msgspec.json.Decoder(variant.info_union).decode
     decode_part = msgspec.json.Decoder(variant.part_union).decode
-    invalid = msgspec.ValidationError
+    invalid = msgspec.DecodeError  # a ValidationError too
 
     def info(row: Tuple) -> Any:
         mid, session_id, _, _, data = row
@@ -346,11 +380,15 @@ def to_dict(obj: Any) -> Dict[str, Any]:
 
 
 def lazy_to_dict(obj: Any) -> Dict[str, Any]:
-    """``to_dict`` of a lazy variant's objects: encoded to JSON (their ``Raw`` bytes written as they
-    are, under the open maps' own keys) and decoded back, so every open map is decoded."""
+    """``to_dict`` of a lazy variant's objects: plain data with every ``Raw`` (under the open maps'
+    own keys) decoded by ``json.loads``, which decodes a lone surrogate too."""
     if msgspec is None:
         _missing()
-    return msgspec.json.decode(msgspec.json.encode(obj))
+    return msgspec.to_builtins(obj, enc_hook=_raw_value)
+
+
+def _raw_value(raw: Any) -> Any:
+    return json.loads(bytes(raw))
 
 
 def _missing(*_: Any) -> Any:

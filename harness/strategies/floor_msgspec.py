@@ -2,6 +2,8 @@
 
 The decode floor of the msgspec strategies: an untyped decode into dicts, no ids, no Structs, so
 its objects do not carry the row's full content (verify skips controls). Access as ``floor-json``.
+A row's text with a lone surrogate escaped, which ``msgspec.json`` does not decode, is decoded by
+``json.loads``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from harness.strategies import register
 from harness.strategies._floor import Floor, decoding
 
 try:
+    from msgspec import DecodeError
     from msgspec.json import Decoder
 except ImportError:  # PyPy: msgspec does not build there
     Decoder = None
 
-_info, _part = decoding(Decoder().decode if Decoder is not None else lambda text: None)
+_info, _part = decoding(Decoder().decode, (DecodeError,)) if Decoder is not None else decoding(lambda text: None)
 
 
 @register

@@ -10,11 +10,14 @@ validates as user; an unknown part type validates as ``Dict[str, Any]`` (every s
 ids are assigned after validation (``obj.id = ...``). User models lack assistant fields, so the
 access loop reads those with ``getattr(o, "k", None)`` (through ``BaseModel.__getattr__``).
 Needs ``pydantic`` 2; models are built on first use of ``info`` / ``part``, so the module imports
-(and ``harness list`` reports it unavailable) without it.
+(and ``harness list`` reports it unavailable) without it. Text pydantic's JSON parser refuses — a
+JSON-escaped lone surrogate, which ``JSON.stringify`` writes when a stream is cut inside an emoji —
+is decoded by ``json.loads`` and validated from Python (``validate_python``).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from harness.schema import PART_KEYS
@@ -62,7 +65,7 @@ _SCALARS: Dict[str, Any] = {
 
 
 def _build() -> Dict[str, Callable]:
-    from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter, create_model
+    from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError, create_model
 
     config = ConfigDict(protected_namespaces=())
 
@@ -74,25 +77,35 @@ def _build() -> Dict[str, Callable]:
     roles = [Annotated[cls, Tag(role)] for role, (cls, _) in infos.items()]
     kinds = [Annotated[cls, Tag(kind)] for kind, (cls, _) in parts.items()]
     kinds.append(Annotated[Dict[str, Any], Tag("unknown")])
-    validate_info = TypeAdapter(
+    info_adapter = TypeAdapter(
         Annotated[Union[tuple(roles)], Discriminator(lambda v: "assistant" if v.get("role") == "assistant" else "user")]
-    ).validate_json
-    validate_part = TypeAdapter(
+    )
+    part_adapter = TypeAdapter(
         Annotated[
             Union[tuple(kinds)], Discriminator(lambda v: v.get("type") if v.get("type") in PART_KEYS else "unknown")
         ]
-    ).validate_json
+    )
+    validate_info, validate_part = info_adapter.validate_json, part_adapter.validate_json
+    # JSON pydantic's parser refuses but json.loads reads (a lone surrogate): validated from Python; a
+    # row invalid either way raises the second error
+    info_from_python, part_from_python, loads = info_adapter.validate_python, part_adapter.validate_python, json.loads
 
     def info(row: Tuple) -> BaseModel:
         mid, session_id, _, _, data = row
-        obj = validate_info(data)
+        try:
+            obj = validate_info(data)
+        except ValidationError:
+            obj = info_from_python(loads(data))
         obj.id = mid
         obj.sessionID = session_id
         return obj
 
     def part(row: Tuple) -> Any:
         pid, message_id, session_id, _, _, data = row
-        obj = validate_part(data)
+        try:
+            obj = validate_part(data)
+        except ValidationError:
+            obj = part_from_python(loads(data))
         if type(obj) is dict:
             obj["id"], obj["sessionID"], obj["messageID"] = pid, session_id, message_id
         else:
