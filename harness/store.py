@@ -139,6 +139,8 @@ def _is_manifest_file(path: Path) -> bool:
 def _check_target(path: Path) -> None:
     if path.is_dir():
         raise DatasetError(f"output path {path} is a directory")
+    if path.exists() and not path.is_file():
+        raise DatasetError(f"refusing to write over {path}: it is not a regular file")
     if path.exists() and _read_meta(path) is None:
         raise DatasetError(f"refusing to overwrite {path}: it is not a shape-harness dataset")
     beside = manifest_path(path)

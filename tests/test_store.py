@@ -1,4 +1,5 @@
 import json
+import os
 import sqlite3
 
 import pytest
@@ -104,6 +105,14 @@ def test_not_a_dataset(tmp_path):
     assert other.read_text() == "hello"
     with pytest.raises(DatasetError, match="no dataset at"):
         open_dataset(tmp_path / "missing.sqlite")
+
+
+def test_a_fifo_is_refused_without_opening_it(tmp_path):
+    """Opening a FIFO without a writer blocks for ever: the output check must not open it."""
+    fifo = tmp_path / "pipe.sqlite"
+    os.mkfifo(fifo)
+    with pytest.raises(DatasetError, match="not a regular file"):
+        write_dataset(fifo, generate("reference", 1, 2))
 
 
 def test_a_dataset_is_replaced_by_a_new_generation(dataset):
