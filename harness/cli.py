@@ -1,16 +1,23 @@
-"""The ``harness`` command: a thin dispatcher over ``harness.commands``."""
+"""The ``harness`` command: a thin dispatcher over ``harness.commands``.
+
+However a command ends, it says so in one line at most. Bad input (a ``UsageError``,
+``DatasetError``, ``SchemaError`` or ``RunError``, input nested too deeply to decode, a file that
+cannot be read or written) is ``harness COMMAND: error: ...`` on stderr and exit status 2. Ctrl-C is
+``harness COMMAND: interrupted`` and exit status 130 (128 + the signal's number for the signals a
+run takes as Ctrl-C), from the moment ``main`` starts: this module imports nothing heavy, and the
+commands (with everything they import) load inside ``main``, where an interrupt is caught like any
+other. Text from the command line and from files is shown through ``harness.terminal.visible``.
+"""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from typing import List, NoReturn, Optional
 
 from harness import __version__
-from harness.commands.options import UsageError
-from harness.schemas import SchemaError
-from harness.store import DatasetError
+
+TYPE_CHECKING = False  # typing itself is not imported here: it takes longer than everything else
+if TYPE_CHECKING:
+    import argparse
 
 COMMANDS = (
     "generate",
@@ -27,14 +34,11 @@ COMMANDS = (
 )
 
 
-class Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    from harness.commands.options import Parser
+
     parser = Parser(prog="harness", description="What varied object shapes cost Python, measured.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
@@ -43,22 +47,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None) -> int:
+    """Run the command ``argv`` (default: the command line) names; its exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt as interrupt:
+        import signal
+
+        print(f"{_prefix(argv)}: interrupted", file=sys.stderr)
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
+
+
+def _prefix(argv: list[str]) -> str:
+    """``harness COMMAND``: the command ``argv`` names (its first word, as the top level takes no
+    option with a value), known before the command line is parsed."""
+    from harness.terminal import visible
+
+    words = [word for word in argv if not word.startswith("-")]
+    return visible(f"harness {words[0]}" if words else "harness")
+
+
+def _dispatch(argv: list[str]) -> int:
+    """Parse ``argv`` and run its command; bad input is one line on stderr and exit status 2."""
+    from harness.commands.options import UsageError
+    from harness.results import RunError
+    from harness.schemas import SchemaError
+    from harness.store import DatasetError
+
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a usage error already said on stderr
+        return int(done.code or 0)
     try:
         return args.run(args)
-    except (UsageError, DatasetError, SchemaError) as error:
-        print(f"harness {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except (UsageError, DatasetError, SchemaError, RunError) as error:
+        return _error(argv, str(error))
     except RecursionError:  # JSON nested deeper than the interpreter can decode
-        print(f"harness {args.command}: error: the input nests too deeply to read", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"harness {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        sys.stderr.close()
+        return _error(argv, "the input nests too deeply to read")
+    except BrokenPipeError:  # the reader of the output went away (``| head``): nothing more to say
+        _discard_output()
         return 0
+    except OSError as error:  # a file that cannot be read or written, a full disk
+        _discard_output()
+        return _error(argv, f"{error.filename}: {error.strerror}" if error.filename else str(error.strerror or error))
+
+
+def _error(argv: list[str], message: str) -> int:
+    """Say ``message`` on one line of stderr; exit status 2."""
+    from harness.terminal import visible
+
+    print(f"{_prefix(argv)}: error: {visible(message)}", file=sys.stderr)
+    return 2
+
+
+def _discard_output() -> None:
+    """Send the rest of stdout to the null device when it cannot be written, so the interpreter's
+    last flush at exit finds nothing to complain about."""
+    if sys.stdout is None:  # started with stdout closed
+        return
+    try:
+        sys.stdout.flush()
+    except OSError:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@ runs of all of them. How a figure is judged is its measurer's ``comparison`` in 
 timings through their pyperf JSON (``timing/<job>.json``: enough samples, pyperf's t-test, a
 threshold; ``harness.verdict``), census counts exactly, the rest untested; but a figure whose two
 sides ran beside clearly different other work (``harness.machine``) gets "machine state differed" instead
-of any verdict but an exact one. Runs from different environments are refused with the keys that
-differ. Driver side: needs pandas.
+of any verdict but an exact one. A pyperf file is used only when it is the file its job's result
+recorded (``harness.integrity.verify_result``: the result verifies, and lists the file with its size
+and sha256); a figure with any other is "unverified": no verdict, and left out of the geometric mean.
+Runs from different environments are refused with the keys that differ. Driver side: needs pandas.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness import machine, results
+from harness.display import read_manifest, tidy_table
+from harness.integrity import verify_result
 from harness.measure.catalogue import MEASURERS
 from harness.measure.environment import differences
+from harness.measure.job import Job
 from harness.results import RunError
-from harness.suite import load_benchmark, merged
+from harness.suite import load_benchmark, merged, pyperf_json
 from harness.terminal import text, visible
 from harness.verdict import (
     CHANGED,
@@ -33,6 +38,7 @@ from harness.verdict import (
     THRESHOLD,
     UNCHANGED,
     UNTESTED,
+    UNVERIFIED,
     Verdict,
     exact_verdict,
     timing_verdict,
@@ -68,11 +74,16 @@ class Comparison:
         return sum(row.verdict.label in labels for row in self.rows)
 
     def timing_ratios(self) -> List[float]:
-        """B/A of every timing benchmark both runs have (one per job: seconds per call)."""
+        """B/A of every timing benchmark both runs have (one per job: seconds per call), unless
+        its pyperf files are unverified."""
         return [
             row.ratio
             for row in self.rows
-            if row.measurer == "timing" and row.metric == "seconds_per_call" and row.ratio and row.ratio > 0
+            if row.measurer == "timing"
+            and row.metric == "seconds_per_call"
+            and row.ratio
+            and row.ratio > 0
+            and row.verdict.label != UNVERIFIED
         ]
 
     def summary(self) -> str:
@@ -99,14 +110,15 @@ class Comparison:
 
 
 def load_run(run_dir: Path) -> Tuple[Dict[str, Any], Any]:
-    """A run's manifest and tidy table; RunError when it is not a run directory or has no table."""
-    manifest = results.load_manifest(run_dir)
+    """A run's manifest and tidy table; RunError in one line when it is not a run directory, or its
+    table is missing, unreadable or not the one the run wrote."""
+    manifest = read_manifest(run_dir)
     if not (Path(run_dir) / "tidy.csv").is_file():
         raise RunError(
             f"{run_dir} has no tidy.csv (status {manifest.get('status')}); "
             f"finish it with  harness bench --resume {run_dir}"
         )
-    return manifest, results.load_tidy(run_dir)
+    return manifest, tidy_table(run_dir)
 
 
 def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
@@ -148,7 +160,9 @@ def _keyed(frame: Any) -> Any:
 
 
 def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: float = THRESHOLD) -> Comparison:
-    """Every figure in both tables, with B/A and its verdict."""
+    """Every figure in both tables, with B/A and its verdict (files read afresh on every call)."""
+    for cached in (_benchmark, _planned, _pyperf_verified):
+        cached.cache_clear()
     left, right = _keyed(tidy_a), _keyed(tidy_b)
     merged = left.merge(right, on=list(KEY), suffixes=("_a", "_b"), how="outer", indicator=True)
     both = merged[merged["_merge"] == "both"].sort_values(list(KEY))
@@ -188,12 +202,18 @@ def _verdict(
     threshold: float,
     differed: Optional[str],
 ) -> Verdict:
-    """Exact figures by equality; the others "machine state differed" when the two sides' jobs ran
-    beside clearly different other work (``harness.machine``), else by their measurer's comparison."""
+    """Exact figures by equality; timings "unverified" when a pyperf file is not the one its job
+    recorded; the others "machine state differed" when the two sides' jobs ran beside clearly
+    different other work (``harness.machine``), else by their measurer's comparison."""
     measurer = MEASURERS.get(entry.measurer)
     how = measurer.comparison if measurer else UNTESTED
     if how == "exact":
         return exact_verdict(a, b)
+    if how == "pyperf":
+        sides = zip("AB", runs, (entry.jobs_a, entry.jobs_b))
+        unverified = [side for side, run, jobs in sides if not all(_pyperf_verified(run, job) for job in jobs)]
+        if unverified:
+            return Verdict(UNVERIFIED, f"{' and '.join(unverified)}: a pyperf file is not the one its job recorded")
     if differed:
         return Verdict(MACHINE_DIFFERED, differed)
     if how == "pyperf":
@@ -211,6 +231,32 @@ def _ratio(a: float, b: float) -> Optional[float]:
 def _benchmark(run_dir: Path, jobs: Tuple[str, ...]) -> Any:
     """A timing figure's pyperf Benchmark, its jobs' (processes') runs merged; None without pyperf data."""
     return merged(load_benchmark(run_dir, job) for job in jobs)
+
+
+@functools.cache
+def _planned(run_dir: Path) -> Tuple[Dict[str, Job], int]:
+    """A run's planned jobs by id, and the oldest result version its results may have."""
+    manifest = results.load_manifest(run_dir)
+    return {job.id: job for job in results.planned_jobs(manifest)}, results.oldest_result(manifest)
+
+
+@functools.cache
+def _pyperf_verified(run_dir: Path, job_id: str) -> bool:
+    """Whether the pyperf file ``load_benchmark`` reads for a job (if any) is the one the job's
+    result recorded: the result verifies (``verify_result``, which checks the size and sha256 of
+    every file it lists) and lists that very file. A result of a version that lists no files
+    (made by an older harness) is checked as far as it can be."""
+    jobs, oldest = _planned(run_dir)
+    if job_id not in jobs:
+        return False
+    found = verify_result(run_dir, jobs[job_id], oldest)
+    if found.status != "ok":
+        return False
+    used = pyperf_json(run_dir, job_id)
+    listed = (found.result.get("artifacts") or {}).get("pyperf_json")
+    if used is None or "artifacts" not in found.result:
+        return True
+    return isinstance(listed, dict) and (Path(run_dir) / "jobs" / listed["path"]).resolve() == used.resolve()
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -242,7 +288,7 @@ def shown(comparison: Comparison, only_changed: bool) -> List[Row]:
 
 
 def markdown(comparison: Comparison, title: str, only_changed: bool = False) -> str:
-    lines = [f"**{title}**", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines = [f"**{visible(title)}**", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     for row in shown(comparison, only_changed):
         lines.append("| " + " | ".join(visible(cell).replace("|", "\\|") for cell in cells(row)) + " |")
     return "\n".join(lines)

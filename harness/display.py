@@ -40,19 +40,47 @@ def locate_run(run_dir: Any) -> Path:
     )
 
 
+def read_manifest(run_dir: Path) -> Dict[str, Any]:
+    """A run's manifest (``results.load_manifest``); RunError in one line first when ``run_dir`` is
+    not a directory, or its manifest.json or tidy.csv is there but is no regular file (a directory
+    cannot be read, and a FIFO would block the read for ever)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise results.RunError(f"{run_dir} is not a directory")
+    for name in ("manifest.json", "tidy.csv"):
+        path = run_dir / name
+        if (path.exists() or path.is_symlink()) and not path.is_file():
+            raise results.RunError(f"{path} is not a regular file")
+    return results.load_manifest(run_dir)
+
+
+def tidy_table(run_dir: Path) -> Any:
+    """``results.load_tidy``, with a file pandas cannot parse (binary, cut short, no columns) a
+    RunError in one line too."""
+    try:
+        return results.load_tidy(run_dir)
+    except results.RunError:
+        raise
+    except (ValueError, OverflowError) as error:  # pandas' parser errors, undecodable text
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise results.RunError(f"{Path(run_dir) / 'tidy.csv'} is not a readable tidy table ({first[:120]})") from None
+
+
 def load_frame(run_dir: Path) -> Any:
-    """The tidy table, or an empty one with the tidy columns when the run has none yet; RunError
-    when ``run_dir`` holds no run at all (a notebook then fails, naming it, instead of showing an
-    empty page)."""
+    """The tidy table (``tidy_table``), or an empty one with the tidy columns when the run has not
+    written one yet (no tidy.csv, and none recorded in its manifest); RunError when ``run_dir``
+    holds no run at all (a notebook then fails, naming it, instead of showing an empty page) or a
+    table it recorded is missing or unreadable."""
     import pandas as pd
 
     if not (Path(run_dir) / "manifest.json").is_file():
         raise results.RunError(f"run_dir {str(run_dir)!r} holds no run (no manifest.json); see display.locate_run")
-    if not (Path(run_dir) / "tidy.csv").is_file():
+    manifest = read_manifest(run_dir)
+    if not (Path(run_dir) / "tidy.csv").exists() and "tidy" not in manifest:
         return pd.DataFrame(
             {column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object")) for column in results.TIDY_COLUMNS}
         )
-    return results.load_tidy(run_dir)
+    return tidy_table(run_dir)
 
 
 def with_variant_labels(frame: Any) -> Any:

@@ -11,6 +11,7 @@ The notebooks' display helpers (escaping, tables, figures) live in ``harness.dis
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from harness import results
 from harness.atomic import write_text
-from harness.display import esc, load_frame
+from harness.display import esc, load_frame, read_manifest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
@@ -313,11 +314,13 @@ def shared_kernel() -> Any:
 
 
 def execute_notebook(name: str, run_dir: Path, kernel: Any = None) -> Tuple[Any, Optional[str]]:
-    """The executed notebook and None, or the partly executed one and the error's last line.
+    """The executed notebook and None, or the partly executed one and the error's last line;
+    KeyboardInterrupt when Ctrl-C arrived meanwhile (``_stop_if_interrupted``).
 
     With ``kernel`` (from ``shared_kernel``) the notebook runs in that kernel, after a ``%reset -f``
     that empties the namespace the previous notebook left, so each notebook still sees only what it
     defines; without, in a kernel of its own."""
+    import asyncio
     import warnings
 
     import nbformat
@@ -344,8 +347,8 @@ def execute_notebook(name: str, run_dir: Path, kernel: Any = None) -> Tuple[Any,
             _stop_if_interrupted(client)
             lines = [line for line in str(error).strip().splitlines() if line.strip()]
             return notebook, re.sub(r"\x1b\[[0-9;]*m", "", lines[-1] if lines else "error")
-        except Exception as error:  # a kernel that does not start must not lose the rest of the report
-            _stop_if_interrupted(client)
+        except (Exception, asyncio.CancelledError) as error:  # a kernel that does not start must not
+            _stop_if_interrupted(client)  # lose the rest of the report; Ctrl-C cancels what awaits it
             return notebook, f"{type(error).__name__}: {error}"
         finally:
             if kernel is not None and client.kc is not None:
@@ -356,8 +359,9 @@ def execute_notebook(name: str, run_dir: Path, kernel: Any = None) -> Tuple[Any,
 
 def _stop_if_interrupted(client: Any) -> None:
     """KeyboardInterrupt when Ctrl-C arrived while the notebook ran. nbclient takes SIGINT over
-    while it executes: it shuts the kernel down (the notebook then fails with some other error)
-    and keeps the shutdown's future, its only trace of the interrupt."""
+    while it executes: it shuts the kernel down (the notebook then fails with some other error, or
+    what awaited the kernel is cancelled: ``asyncio.CancelledError``, no ``Exception``) and keeps
+    the shutdown's future, its only trace of the interrupt."""
     if getattr(client, "_async_cleanup_kernel_future", None) is not None:
         raise KeyboardInterrupt
 
@@ -427,18 +431,30 @@ def build_report(run_dir: Path, say: Any = None) -> Path:
 
     run_dir = Path(run_dir)
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
-    manifest = results.load_manifest(run_dir)  # RunError when run_dir is not a run
+    manifest = read_manifest(run_dir)  # RunError when run_dir is not a run
     began = time.monotonic()
     frame = load_frame(run_dir)
+    _check_writable(run_dir)
     combined = nbformat.v4.new_notebook()
     combined.cells.append(_html_cell(header_html(run_dir, manifest, frame)))
-    (run_dir / "figures").mkdir(exist_ok=True)
     _execute_all(run_dir, combined, say)
     page = render(combined, f"shape-harness report: {run_dir.name}")
     path = run_dir / "report.html"
     write_text(path, page)
     say(f"report: wrote {path} in {time.monotonic() - began:.1f} s")
     return path
+
+
+def _check_writable(run_dir: Path) -> None:
+    """Make ``RUN_DIR/figures``; RunError in one line unless the report and its figures can be
+    written, found before any notebook runs (each would fail on its first figure)."""
+    figures = run_dir / "figures"
+    if figures.exists() and not figures.is_dir():
+        raise results.RunError(f"cannot write the report into {run_dir}: {figures} is not a directory")
+    figures.mkdir(exist_ok=True)  # OSError when run_dir cannot be written
+    for folder in (run_dir, figures):
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise results.RunError(f"cannot write the report into {run_dir}: {folder} is not writable")
 
 
 def _execute_all(run_dir: Path, combined: Any, say: Any) -> None:

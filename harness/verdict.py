@@ -19,7 +19,9 @@ freedom (pyperf's own t table) where pyperf's formula uses 1.96, the many-proces
 process never suffices, since it gives no spread between processes at all.
 
 Exact figures (census counts) need no test: any difference is a change. Figures of the other
-measurers keep no samples to test, so their ratio is shown with the verdict ``untested``.
+measurers keep no samples to test, so their ratio is shown with the verdict ``untested``. A timing
+whose pyperf file is not the one its job's result recorded is ``unverified`` (``harness.compare``):
+no test is run on a file nothing vouches for.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ MAX_PROCESSES = 1000
 
 CHANGED, UNCHANGED = "changed", "unchanged"
 NOT_ENOUGH, UNTESTED, NO_DATA = "not enough samples", "untested", "no pyperf data"
-MACHINE_DIFFERED = "machine state differed"
+MACHINE_DIFFERED, UNVERIFIED = "machine state differed", "unverified"
 #: Verdicts that say nothing about whether the figure moved.
-NOT_COMPARABLE = (NOT_ENOUGH, UNTESTED, NO_DATA, MACHINE_DIFFERED)
+NOT_COMPARABLE = (NOT_ENOUGH, UNTESTED, NO_DATA, MACHINE_DIFFERED, UNVERIFIED)
 
 
 @dataclass(frozen=True)

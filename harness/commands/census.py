@@ -17,6 +17,7 @@ from harness.commands import options
 from harness.measure.census import dataset_census
 from harness.schemas.stored import is_opencode, schema_of
 from harness.store import build_manifest, open_dataset
+from harness.terminal import visible
 
 #: Manifest fields a census repeats (the reference generator's output fields among them).
 _MANIFEST_FIELDS = (
@@ -39,7 +40,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     options.add_generation(parser, messages_required=False)
     parser.add_argument("--dataset", type=Path, default=None, help="census of a stored dataset")
     parser.add_argument(
-        "--schema", type=Path, default=None, help="an edited schema file to build the strategies from (with --dataset)"
+        "--schema",
+        type=options.input_file,
+        default=None,
+        help="an edited schema file to build the strategies from (with --dataset)",
     )
     options.add_strategies(parser, default="spread,fixed")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     source = f"schema {report['schema']}" if "schema" in report else f"{report['profile']} seed {report['seed']}"
-    print(f"{source}: {report['messages']} messages, {report['parts']} parts")
+    print(f"{visible(source)}: {report['messages']} messages, {report['parts']} parts")
     print(f"{'shapes':<22}{'spread':>10}{'fixed':>10}")
     for label, key in (
         ("info key sets", "info_shapes"),

@@ -2,33 +2,24 @@
 
 A timing is called changed only when each side has enough pyperf processes for a verdict at the
 threshold, pyperf's t-test says the two differ, and B/A is beyond the threshold (or below its
-inverse); census counts change on any difference; other figures are shown untested. The last line
-counts changed / unchanged / not comparable figures and gives the geometric mean of the timing
-ratios. Runs measured in different environments (another interpreter build, other package
-versions or another CPU) are refused, naming what differs, unless --force.
+inverse); census counts change on any difference; other figures are shown untested, and a timing
+whose pyperf file is not the one its job's result recorded (size and sha256) unverified. The last
+line counts changed / unchanged / not comparable figures and gives the geometric mean of the
+timing ratios. Runs measured in different environments (another interpreter build, other package
+versions or another CPU) are refused, naming what differs, unless --force. A run directory that
+cannot be read (no manifest, a tidy table that is missing, unreadable or not the one the run
+wrote) is one line and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
 from harness.commands import options
-from harness.results import RunError
+from harness.terminal import visible
 from harness.verdict import CHANGED, THRESHOLD
-
-
-def _threshold(text: str) -> float:
-    """A finite factor above 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 1):
-        raise argparse.ArgumentTypeError(f"expected a factor above 1 (e.g. 1.10), got {text!r}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,9 +33,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--only-changed", action="store_true", help="show only the figures called changed")
     parser.add_argument(
         "--threshold",
-        type=_threshold,
+        type=options.factor,
         default=THRESHOLD,
-        help="smallest factor B/A (or A/B) called a change (default: %(default)s, asv's default)",
+        help=f"smallest factor B/A (or A/B) called a change, {options.MIN_FACTOR} to {options.MAX_FACTOR:g} "
+        "(default: %(default)s, asv's default)",
     )
     parser.set_defaults(run=run)
 
@@ -52,26 +44,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from harness.compare import compare_runs, fingerprint_mismatch, load_run, markdown, rich_table
 
-    try:
-        manifest_a, tidy_a = load_run(args.run_a)
-        manifest_b, tidy_b = load_run(args.run_b)
-    except RunError as error:
-        raise options.UsageError(str(error)) from None
+    manifest_a, tidy_a = load_run(args.run_a)  # RunError: one line, exit status 2
+    manifest_b, tidy_b = load_run(args.run_b)
     mismatch = fingerprint_mismatch(manifest_a, manifest_b)
     if mismatch and not args.force:
         raise options.UsageError(f"{mismatch}: the runs are not comparable (--force compares them anyway)")
     if mismatch:
-        print(f"warning: {mismatch}; comparing anyway (--force)", file=sys.stderr)
+        print(f"warning: {visible(mismatch)}; comparing anyway (--force)", file=sys.stderr)
     comparison = compare_runs(args.run_a, args.run_b, tidy_a, tidy_b, args.threshold)
+    run_a, run_b = visible(args.run_a), visible(args.run_b)
     if not comparison.rows:
-        print(
-            f"nothing in common: {args.run_a} and {args.run_b} share no figure "
-            "(interpreter, strategy, workload, size, metric)"
-        )
+        print(f"nothing in common: {run_a} and {run_b} share no figure (interpreter, strategy, workload, size, metric)")
         return 0
-    title = f"B/A — A: {args.run_a}  B: {args.run_b}"
+    title = f"B/A — A: {run_a}  B: {run_b}"
     if args.only_changed and not comparison.count(CHANGED):
-        print(f"no figure changed between {args.run_a} and {args.run_b}")
+        print(f"no figure changed between {run_a} and {run_b}")
     elif args.markdown:
         print(markdown(comparison, title, args.only_changed))
     else:

@@ -1,4 +1,8 @@
-"""``harness list``: strategies, workloads and measurers, with availability here."""
+"""``harness list``: strategies, workloads and measurers, with availability here.
+
+Names, paths and reasons found on this machine (plugins, PATH, pyenv) are shown through
+``harness.terminal.visible``: an escape sequence in a file name is printed, not obeyed.
+"""
 
 from __future__ import annotations
 
@@ -24,12 +28,12 @@ def _pythons() -> int:
     from harness.interpreters import discover
 
     print("interpreters (harness bench --python all runs each of them):")
-    for candidate in discover():
-        version = candidate.version or "?"
-        print(f"  {candidate.spec:<12} {version:<9} {candidate.source:<6} {candidate.executable}")
+    for candidate in discover():  # names and paths as found in PATH and pyenv: shown, never obeyed
+        spec, version = visible(candidate.spec), visible(candidate.version or "?")
+        print(f"  {spec:<12} {version:<9} {candidate.source:<6} {visible(candidate.executable)}")
     reason = bun.installable()
     where = bun.executable() if reason is None else f"unavailable: {reason}"
-    print(f"  {bun.TAG:<12} {bun.BUN_VERSION:<9} {'npm':<6} {where}")
+    print(f"  {bun.TAG:<12} {bun.BUN_VERSION:<9} {'npm':<6} {visible(where)}")
     return 0
 
 
@@ -54,6 +58,6 @@ def run(args: argparse.Namespace) -> int:
     print("measurers:")
     for name, measurer in MEASURERS.items():
         ok, detail = measurer.availability()
-        state = f"  [{detail}]" if detail else ""
+        state = f"  [{visible(detail)}]" if detail else ""
         print(f"  {name:<22} {measurer.description}{state}")
     return 0

@@ -1,28 +1,54 @@
-"""Argument types and option groups shared by several subcommands."""
+"""The parser class, argument types and option groups shared by the subcommands.
+
+Every numeric option has a range, refused outside it in one line with exit status 2 (NaN,
+infinities and text included): ``--messages`` 0 to ``MAX_COUNT``, ``--sessions`` 1 to
+``MAX_SESSIONS``, ``--seed`` 0 to 2**32 - 1, ``--avg-parts`` 0 to ``MAX_AVG_PARTS``, ``--timeout``
+above 0 up to ``MAX_TIMEOUT`` seconds, ``--threshold`` ``MIN_FACTOR`` to ``MAX_FACTOR``, any other
+positive count (``--largest``) 1 to ``MAX_COUNT``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Tuple, Type
+from typing import Any, Callable, List, NoReturn, Optional, Tuple, Type
 
 from harness.generate import PROFILES, Generated, Spec
+from harness.generate.realistic import MAX_SESSIONS
+from harness.results import MAX_TIMEOUT
 from harness.rng import MODULUS
 from harness.strategies.base import Strategy
+
+#: The most a count may be: messages, sessions to import (a billion: far beyond any memory here).
+MAX_COUNT = 10**9
+#: The most parts a message may have on average.
+MAX_AVG_PARTS = 1000
+#: The smallest and largest factor ``harness compare --threshold`` takes.
+MIN_FACTOR, MAX_FACTOR = 1.01, 10.0
 
 
 class UsageError(Exception):
     """Bad usage or bad input: reported on one line, exit status 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (control characters escaped,
+    ``harness.terminal.visible``) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        from harness.terminal import visible
+
+        self.exit(2, f"{self.prog}: error: {visible(message)}\n")
+
+
 def _checked(text: str, parse: Callable[[str], Any], valid: Callable[[Any], bool], expected: str) -> Any:
-    """``parse(text)`` when it parses and is valid; otherwise an argparse error naming ``expected``."""
+    """``parse(text)`` when it parses and is valid; otherwise an argparse error naming ``expected``.
+    ``valid`` compares with bounds, so NaN (no comparison holds) is never valid."""
     try:
         value = parse(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         value = None
     if value is None or not valid(value):
         raise argparse.ArgumentTypeError(f"{expected}, got {text!r}")
@@ -30,13 +56,22 @@ def _checked(text: str, parse: Callable[[str], Any], valid: Callable[[Any], bool
 
 
 def count(text: str) -> int:
-    """A non-negative integer size."""
-    return _checked(text, int, lambda value: value >= 0, "expected a non-negative integer")
+    """A number of messages: an integer from 0 to ``MAX_COUNT``."""
+    return _checked(
+        text, int, lambda value: 0 <= value <= MAX_COUNT, f"expected a non-negative integer up to {MAX_COUNT:,}"
+    )
 
 
 def positive(text: str) -> int:
-    """A positive integer."""
-    return _checked(text, int, lambda value: value > 0, "expected a positive integer")
+    """A positive integer up to ``MAX_COUNT``."""
+    return _checked(text, int, lambda value: 0 < value <= MAX_COUNT, f"expected a positive integer up to {MAX_COUNT:,}")
+
+
+def sessions(text: str) -> int:
+    """A number of sessions to generate: 1 to ``MAX_SESSIONS``."""
+    return _checked(
+        text, int, lambda value: 0 < value <= MAX_SESSIONS, f"expected a positive integer up to {MAX_SESSIONS:,}"
+    )
 
 
 def seed(text: str) -> int:
@@ -45,16 +80,44 @@ def seed(text: str) -> int:
 
 
 def average(text: str) -> float:
-    """A finite non-negative number (average part count)."""
+    """An average part count: a number from 0 to ``MAX_AVG_PARTS``."""
     value = _checked(
-        text, float, lambda value: math.isfinite(value) and value >= 0, "expected a finite non-negative number"
+        text,
+        float,
+        lambda value: 0 <= value <= MAX_AVG_PARTS,
+        f"expected a finite non-negative number up to {MAX_AVG_PARTS}",
     )
     return int(value) if value.is_integer() else value
 
 
 def seconds(text: str) -> float:
-    """A finite positive number of seconds."""
-    return _checked(text, float, lambda value: math.isfinite(value) and value > 0, "expected a number of seconds > 0")
+    """A number of seconds a job may take: above 0, at most ``MAX_TIMEOUT`` (a wait that long
+    still fits the system's timers)."""
+    return _checked(
+        text,
+        float,
+        lambda value: 0 < value <= MAX_TIMEOUT,
+        f"expected a number of seconds > 0, at most {MAX_TIMEOUT:g} s (a week)",
+    )
+
+
+def factor(text: str) -> float:
+    """A threshold factor: ``MIN_FACTOR`` to ``MAX_FACTOR``."""
+    return _checked(
+        text,
+        float,
+        lambda value: MIN_FACTOR <= value <= MAX_FACTOR,
+        f"expected a factor above 1, from {MIN_FACTOR} to {MAX_FACTOR:g} (e.g. 1.10)",
+    )
+
+
+def input_file(text: str) -> Path:
+    """A file to read: refused when something else is there (a directory; a FIFO or a device,
+    whose read would block or never end); a path with nothing there is left to the reader to name."""
+    path = Path(text)
+    if path.exists() and not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular file")
+    return path
 
 
 def assignment(text: str) -> Tuple[str, Any]:
@@ -86,14 +149,21 @@ def add_generation(parser: argparse.ArgumentParser, messages_required: bool = Tr
     a command can tell what was given); ``generation_spec`` fills in the defaults."""
     parser.add_argument("--profile", choices=PROFILES, default=None, help="generator profile (default: reference)")
     parser.add_argument("--seed", type=seed, default=None, help="LCG seed, 0..2^32-1 (default: 11)")
-    parser.add_argument("--messages", type=count, required=messages_required, help="number of messages")
+    parser.add_argument(
+        "--messages", type=count, required=messages_required, help=f"number of messages, 0 to {MAX_COUNT:,}"
+    )
     parser.add_argument(
         "--avg-parts",
         type=average,
         default=None,
-        help="average parts per message (reference default 0, realistic its profile default)",
+        help=f"average parts per message, 0 to {MAX_AVG_PARTS} (reference default 0, realistic its profile default)",
     )
-    parser.add_argument("--sessions", type=positive, default=None, help="number of sessions (realistic profile only)")
+    parser.add_argument(
+        "--sessions",
+        type=sessions,
+        default=None,
+        help=f"number of sessions, 1 to {MAX_SESSIONS:,} (realistic profile only)",
+    )
     parser.add_argument(
         "--set",
         type=assignment,

@@ -1,17 +1,17 @@
 """``harness report RUN_DIR``: execute the notebooks on a run and write its self-contained report.html.
 
-Ctrl-C stops it with exit status 130 and no report written (also when the notebook client
-caught the interrupt itself and turned it into a failed notebook).
+A run directory that cannot be read (no manifest, a tidy table that is missing, unreadable or not
+the one the run wrote) or written is one line and exit status 2, found before any notebook runs.
+Ctrl-C stops it with ``harness report: interrupted``, exit status 130 and no report written (also
+when the notebook client caught the interrupt itself and turned it into a failed notebook).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from harness.commands import options
-from harness.results import RunError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,12 +33,7 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     try:
         path = build_report(args.run_dir)
-    except RunError as error:
-        raise options.UsageError(str(error)) from None
-    except KeyboardInterrupt:
-        print("interrupted: no report written", file=sys.stderr)
-        return 130
-    except OSError as error:  # e.g. a read-only run directory
+    except OSError as error:  # e.g. a run directory that turned read-only while the notebooks ran
         raise options.UsageError(f"cannot write the report into {args.run_dir}: {error.strerror or error}") from None
     print(f"report: {path}")
     return 0

@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, List
 
-from harness.commands import options
 from harness.plans import PLANS
+from harness.terminal import visible
 
 DEFAULT_ROOT = Path("results") / "trial"
 #: Seconds a hog spins at most, should this process vanish without stopping it.
@@ -97,23 +97,18 @@ def run(args: argparse.Namespace) -> int:
     from harness.trial import checks
 
     root = args.out / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    try:
+    try:  # Ctrl-C: the busy loops are stopped, and the command says "interrupted" (exit status 130)
         results.prepare_root(root)
         quiet = _bench(args, root, "A (as the machine is)")
         with hogs(args.hogs):
             busy = _bench(args, root, f"B (beside {args.hogs} busy loop{'s' if args.hogs > 1 else ''})")
-    except KeyboardInterrupt:
-        print("trial: interrupted (the busy loops are stopped)", file=sys.stderr)
-        return 130
     except Incomplete as error:
         print(f"harness trial: {error}", file=sys.stderr)
         return 1
-    except results.RunError as error:
-        raise options.UsageError(str(error)) from None
     found = checks(quiet, busy)
-    print(f"A: {quiet}\nB: {busy}")
+    print(f"A: {visible(quiet)}\nB: {visible(busy)}")
     for check in found:
-        print(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {check.detail}")
+        print(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {visible(check.detail)}")
     record = {"plan": args.plan, "hogs": args.hogs, "a": str(quiet), "b": str(busy)}
     results.write_json(root / "trial.json", {**record, "checks": [asdict(check) for check in found]})
     return 0 if all(check.passed for check in found) else 1

@@ -15,6 +15,7 @@ from harness import canonical
 from harness.commands import options
 from harness.strategies.base import Strategy
 from harness.strategies.equivalence import first_difference
+from harness.terminal import visible
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         found = first_difference(strategy, stored)
         if found:
             failed += 1
-            print(f"{strategy.name}: row {found[0]} differs at {found[1]}", file=sys.stderr)
+            print(f"{strategy.name}: row {visible(found[0])} differs at {visible(found[1])}", file=sys.stderr)
         else:
             print(f"{strategy.name}: ok ({len(stored)} messages)")
     return 1 if failed else 0
