@@ -144,7 +144,7 @@ def _check_target(path: Path) -> None:
     if path.exists() and _read_meta(path) is None:
         raise DatasetError(f"refusing to overwrite {path}: it is not a shape-harness dataset")
     beside = manifest_path(path)
-    if beside.is_dir() or beside.exists() and not _is_manifest_file(beside):
+    if beside.exists() and (not beside.is_file() or not _is_manifest_file(beside)):
         raise DatasetError(f"refusing to overwrite {beside}: it is not a shape-harness dataset manifest")
     if not path.parent.is_dir():
         raise DatasetError(f"output directory {path.parent} does not exist")
@@ -253,6 +253,8 @@ class Dataset:
 def _verify(dataset: Dataset) -> None:
     manifest, path = dataset.manifest, dataset.path
     beside = manifest_path(path)
+    if beside.exists() and not beside.is_file():  # a FIFO would block the read for ever
+        raise DatasetError(f"the manifest file beside dataset {path} is not a regular file: {beside}")
     if beside.exists():
         try:
             copy = json.loads(beside.read_text(encoding="utf-8"))

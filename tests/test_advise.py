@@ -1,6 +1,7 @@
 """``harness advise``: a run of the advise plan on one dataset, and an answer made of its figures."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -85,6 +86,30 @@ def test_code_is_never_written_over_a_dataset_or_a_file_advise_reads(tmp_path, c
     assert code == 2 and err.count("\n") == 1 and f"--code {tmp_path / target}" in err, err
     assert (tmp_path / target).read_bytes() == before and out == ""
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
+
+
+def test_code_into_a_directory_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    import harness.commands.advise as command
+
+    dataset = tmp_path / "d.sqlite"
+    write_dataset(dataset, generate("realistic", 3, 20, sessions=1))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = command.os.access
+    monkeypatch.setattr(command.os, "access", lambda path, mode: Path(path) != locked and real_access(path, mode))
+    code, out, err = advise(tmp_path, capsys, dataset, "--code", locked / "adopt.py")
+    assert code == 2 and err.count("\n") == 1 and "cannot be written" in err, err
+    assert out == "" and not (tmp_path / "results").exists()
+
+
+def test_a_schema_that_is_not_a_regular_file_is_refused_without_reading_it(tmp_path, capsys):
+    import os
+
+    dataset = tmp_path / "d.sqlite"
+    write_dataset(dataset, generate("realistic", 3, 20, sessions=1))
+    os.mkfifo(tmp_path / "schema.json")
+    code, out, err = advise(tmp_path, capsys, dataset, "--schema", tmp_path / "schema.json")
+    assert code == 2 and err.count("\n") == 1 and "is not a regular file" in err and out == ""
 
 
 class InterruptAfter(RunProgress):

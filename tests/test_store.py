@@ -115,6 +115,17 @@ def test_a_fifo_is_refused_without_opening_it(tmp_path):
         write_dataset(fifo, generate("reference", 1, 2))
 
 
+def test_a_fifo_beside_a_dataset_is_refused_without_opening_it(dataset):
+    path, _ = dataset
+    beside = manifest_path(path)
+    beside.unlink()
+    os.mkfifo(beside)
+    with pytest.raises(DatasetError, match="not a regular file"):
+        open_dataset(path)
+    with pytest.raises(DatasetError, match="not a shape-harness dataset manifest"):
+        write_dataset(path, generate("reference", 1, 2))
+
+
 def test_a_dataset_is_replaced_by_a_new_generation(dataset):
     path, _ = dataset
     manifest = write_dataset(path, generate("reference", 8, 5))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import secrets
 import sys
 import time
@@ -42,7 +43,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--force", action="store_true", help="let --code replace a file that exists")
     parser.add_argument(
-        "--schema", type=Path, default=None, metavar="FILE", help="an edited schema file to build the strategies from"
+        "--schema",
+        type=options.input_file,
+        default=None,
+        metavar="FILE",
+        help="an edited schema file to build the strategies from",
     )
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help=f"results root (default: {DEFAULT_ROOT})")
     parser.add_argument(
@@ -80,6 +85,8 @@ def _check_code(args: argparse.Namespace, inputs: List[Path]) -> None:
         return
     if code.is_dir() or not code.parent.is_dir():
         raise options.UsageError(f"--code {code}: not a file in an existing directory")
+    if not os.access(code.parent, os.W_OK):  # known now, not after the whole run
+        raise options.UsageError(f"--code {code}: its directory cannot be written")
     if code.exists() and (any(path.exists() and code.samefile(path) for path in inputs) or _is_dataset(code)):
         raise options.UsageError(f"--code {code} is a dataset or a file advise reads; name a new file for the code")
     if (code.exists() or code.is_symlink()) and not args.force:
