@@ -8,8 +8,8 @@ discovery at a fake tree through those two environment variables.
 
 Every interpreter other than the running one runs its jobs from its own virtual
 environment ``.venvs/<tag>-<hash>/`` (hash of pyproject.toml and the exact
-interpreter build) with the harness installed editable, its core dependencies
-and each optional extra tried separately. A complete venv has a stamp file and
+interpreter build; ``$HARNESS_VENVS`` moves the folder) with the harness
+installed editable, its core dependencies and each optional extra tried separately. A complete venv has a stamp file and
 is reused; a failed creation leaves no stamp and is rebuilt next time. A package
 that does not install (msgspec, memray on PyPy) only makes strategies or
 measurers unavailable in the probe.
@@ -23,11 +23,13 @@ Driver side: this module may use Python 3.10+.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -42,6 +44,10 @@ from harness.measure.job import Job
 MINIMUM = (3, 9)  # requires-python of the measured side
 EXTRAS = ("attrs", "pydantic")  # optional extras tried one by one in each venv
 STAMP = ".harness-complete"
+VENVS_ENV = "HARNESS_VENVS"
+#: Seconds an interpreter has to say what it is, and to answer the harness's probe.
+VERSION_TIMEOUT = 60
+PROBE_TIMEOUT = 120
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 _PROBE = (
@@ -222,10 +228,34 @@ def _is_executable(path: Path) -> bool:
 
 
 def _run(command: List[str], timeout: float) -> subprocess.CompletedProcess:
+    """``command``'s exit status and output, run in a process group of its own. When it takes longer
+    than ``timeout`` seconds, or the wait is interrupted (Ctrl-C), the whole group is killed: an
+    interpreter that is a wrapper script leaves none of its children running."""
     try:
-        return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as error:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+    except OSError as error:
         raise InterpreterError(f"cannot run {command[0]}: {error}") from None
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise InterpreterError(f"cannot run {command[0]}: it did not finish within {timeout:g} s") from None
+    except BaseException:
+        _kill_group(process)
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kill a process started by ``_run`` and everything in its group, and reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def _last_line(text: str) -> str:
@@ -237,7 +267,7 @@ def _last_line(text: str) -> str:
 
 def version_of(executable: str) -> Dict[str, str]:
     """Implementation, X.Y.Z and ``sys.version`` of an interpreter (a quick run, no harness needed)."""
-    done = _run([executable, "-c", _VERSION], 60)
+    done = _run([executable, "-c", _VERSION], VERSION_TIMEOUT)
     if done.returncode != 0:
         raise InterpreterError(f"{executable} does not run as Python: {_last_line(done.stderr)}")
     implementation, version, full = done.stdout.strip().split(" ", 2)
@@ -251,7 +281,7 @@ def tag_of(implementation: str, version: str) -> str:
 
 def probe(executable: str) -> Interpreter:
     """Ask an interpreter for its environment and which strategies and measurers it can run."""
-    done = _run([executable, "-c", _PROBE], 120)
+    done = _run([executable, "-c", _PROBE], PROBE_TIMEOUT)
     if done.returncode != 0:
         raise InterpreterError(f"{executable} cannot import the harness: {_last_line(done.stderr)}")
     found = json.loads(done.stdout)
@@ -296,6 +326,11 @@ def is_running(executable: str) -> bool:
 
 
 # --- per-interpreter virtual environments ---------------------------------------------------------
+
+
+def venvs_root() -> Path:
+    """Where the interpreters' venvs are made: ``$HARNESS_VENVS``, else ``.venvs`` in the project."""
+    return Path(os.environ.get(VENVS_ENV) or PROJECT_ROOT / ".venvs")
 
 
 def venv_key(version: Dict[str, str], root: Path = PROJECT_ROOT) -> str:
@@ -396,7 +431,7 @@ def resolve(spec: Optional[str], venvs: Optional[Path] = None, notes: Optional[L
     pythons = [item for item in items if item != bun.TAG]
     located = [(item, find(item)) for item in pythons]
     _refuse_duplicates([(item, version_of(executable)) for item, executable in located])
-    venvs = venvs if venvs is not None else PROJECT_ROOT / ".venvs"
+    venvs = venvs if venvs is not None else venvs_root()
     found = []
     for _, executable in located:
         python = sys.executable if is_running(executable) else str(ensure_venv(executable, venvs))

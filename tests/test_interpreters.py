@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,36 @@ def test_a_real_venv_for_another_pyenv_version(tmp_path):
     assert "memory" in found.measurers
     (again,) = resolve(wanted.spec, venvs=tmp_path / "venvs")  # reused, not rebuilt
     assert again.executable == found.executable
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "zombie" not in next(line for line in status.splitlines() if line.startswith("State:"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_an_interpreter_that_does_not_answer_is_killed_with_its_children(tmp_path, monkeypatch):
+    """A wrapper script that starts a child and never answers: on the timeout both are killed."""
+    pids = tmp_path / "pids"
+    script = tmp_path / "python3"
+    script.write_text(f"#!/bin/sh\nsleep 300 &\necho $$ $! > {pids}\nwait\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(interpreters, "VERSION_TIMEOUT", 1)
+    with pytest.raises(InterpreterError, match="did not finish within 1 s"):
+        interpreters.version_of(str(script))
+    started = [int(pid) for pid in pids.read_text().split()]
+    deadline = time.monotonic() + 10
+    while any(map(_alive, started)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in started if _alive(pid)]
+
+
+def test_the_venvs_folder_moves_with_harness_venvs(tmp_path, monkeypatch):
+    monkeypatch.setenv(interpreters.VENVS_ENV, str(tmp_path / "elsewhere"))
+    assert interpreters.venvs_root() == tmp_path / "elsewhere"
+    monkeypatch.delenv(interpreters.VENVS_ENV)
+    assert interpreters.venvs_root() == interpreters.PROJECT_ROOT / ".venvs"

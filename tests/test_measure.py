@@ -7,6 +7,8 @@ import sys
 
 import pyperf
 import pytest
+from conftest import missing
+from runs import harness, one_line_error
 
 from harness.canonical import to_stored
 from harness.generate import generate
@@ -14,7 +16,7 @@ from harness.measure.catalogue import check
 from harness.measure.census import nested_key_tuples, strategy_census
 from harness.measure.gcprobe import GcProbe, slope
 from harness.measure.job import Job, JobError, read_job
-from harness.measure.prepare import prepare
+from harness.measure.prepare import prepare, regroup
 from harness.polymorphism import READERS, population
 from harness.strategies import get
 from harness.strategies.base import object_fields
@@ -270,6 +272,116 @@ def test_census_job(tmp_path, dataset, write_job):
     figures = {figure["metric"]: figure["value"] for figure in json.loads(out.read_text())["figures"]}
     assert figures["info_classes"] == 2 and figures["deep_bytes_per_message"] > 0
     assert 0 <= figures["compact_layout_share"] <= 1
+
+
+@pytest.mark.parametrize("interpreter", ["no sys.getrefcount", "PyPy"])
+def test_census_marks_what_the_interpreter_cannot_count_unavailable(tmp_path, dataset, monkeypatch, interpreter):
+    """PyPy has no sys.getrefcount, no working sys.getsizeof and no gc.is_tracked: the census still runs
+    and names each figure it cannot give with the reason."""
+    from harness.measure import census
+
+    monkeypatch.delattr(sys, "getrefcount")
+    if interpreter == "PyPy":
+        monkeypatch.setattr(census.platform, "python_implementation", lambda: "PyPy")
+        monkeypatch.setattr(census.sys, "getsizeof", None)  # PyPy's raises; none of it may be called
+        monkeypatch.delattr(gc, "is_tracked")
+    job = check(Job("j", "census", "slots-lazy", "hydrate_all", str(dataset), 100))
+    outcome = census.measure(job, tmp_path / "out.json")
+    unavailable = outcome["extra"]["unavailable"]
+    figures = {figure.metric for figure in outcome["figures"]}
+    assert "sys.getrefcount does not exist" in unavailable["pinned_row_bytes_per_message"]
+    assert not figures & set(unavailable) and {"info_key_sets", "part_key_orders", "info_classes"} <= figures
+    expected = {"pinned_row_bytes_per_message"}
+    if interpreter == "PyPy":
+        expected |= {"tracked_per_message", "deep_bytes_per_message", "top_level_tracked_share"}
+    assert set(unavailable) == expected and all(unavailable.values())
+
+
+@pytest.mark.requires("pydantic")
+def test_two_censuses_of_one_dataset_agree(tmp_path, dataset, write_job):
+    """In one process and in a fresh one: what a strategy builds once per process (pydantic's models,
+    validators, per-class setattr handlers) is not counted per message."""
+    stored = regroup(*first_rows_of(dataset, 100))
+    names = ("pydantic", "fixed", "slots-lazy", "cached:fixed")
+    first, second = ([strategy_census(get(name), stored) for name in names] for _ in range(2))
+    assert first == second
+    job = write_job(dataset=str(dataset), measurer="census", strategy="pydantic", size=100)
+    assert run_measurer("census", job, tmp_path / "out.json").returncode == 0
+    figures = {f["metric"]: f["value"] for f in json.loads((tmp_path / "out.json").read_text())["figures"]}
+    shared = figures.keys() & first[0].keys()
+    assert "tracked_per_message" in shared and {m: figures[m] for m in shared} == {m: first[0][m] for m in shared}
+
+
+#: An edited schema for ``rows_with_role``'s rows: ``role`` names the kind, anything else is a user.
+ROLE_SCHEMA = {
+    "format": "shape-harness-schema",
+    "version": 1,
+    "name": "chat",
+    "tables": {
+        "message": {
+            "discriminator": "role",
+            "default": "user",
+            "ids": [],
+            "kinds": {"user": {"text": "str"}, "assistant": {"text": "str", "cost?": "float"}},
+        }
+    },
+}
+
+
+def rows_dataset(tmp_path, odd):
+    """A rows dataset (``harness import rows``) of users and assistants, one row's ``role`` ``odd``,
+    and the schema that makes ``role`` the discriminator."""
+    rows = [{"role": ("user", "assistant")[i % 2], "text": f"t{i}"} for i in range(20)]
+    rows[7]["role"] = odd
+    source = tmp_path / "rows.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    done = harness(tmp_path, "import", "rows", "--jsonl", source, "--out", tmp_path / "rows.sqlite")
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "chat.schema.json").write_text(json.dumps(ROLE_SCHEMA))
+    return ["--dataset", tmp_path / "rows.sqlite", "--schema", tmp_path / "chat.schema.json"]
+
+
+def opencode_dataset(tmp_path, odd):
+    """An opencode database (imported) whose first message's ``role`` and first part's ``type`` are ``odd``."""
+    import sqlite3
+
+    import opencode_layout
+
+    source = tmp_path / "opencode.db"
+    opencode_layout.build(source, messages=20, sessions=1, journal="delete", extra=False)
+    with sqlite3.connect(source) as conn:
+        for table, key in (("message", "role"), ("part", "type")):
+            row_id, data = conn.execute(f"SELECT id, data FROM {table} ORDER BY id LIMIT 1").fetchone()
+            changed = json.dumps({**json.loads(data), key: odd})
+            conn.execute(f"UPDATE {table} SET data = ? WHERE id = ?", (changed, row_id))
+    conn.close()
+    done = harness(tmp_path, "import", "opencode", source, "--out", tmp_path / "opencode.sqlite")
+    assert done.returncode == 0, done.stderr
+    return ["--dataset", tmp_path / "opencode.sqlite"]
+
+
+@pytest.mark.parametrize(
+    ("make", "odd"), [(rows_dataset, []), (rows_dataset, {}), (opencode_dataset, 5), (opencode_dataset, [])]
+)
+def test_a_row_whose_kind_is_no_string_builds_as_the_default_or_is_one_line(tmp_path, make, odd):
+    """``harness census`` over a row whose ``role`` (or part ``type``) is a number, a list, a dict:
+    the row builds as the schema's default kind, or the census is refused in one line naming it."""
+    strategies = "spread,fixed,slots,slots-lazy" + (",msgspec,msgspec-lazy" if not missing("msgspec") else "")
+    done = harness(tmp_path, "census", *make(tmp_path, odd), "--strategies", strategies)
+    if done.returncode != 0:
+        assert "does not fit schema" in one_line_error(done)
+    assert "Traceback" not in done.stderr
+
+
+def first_rows_of(dataset, size):
+    from harness.measure.prepare import first_rows
+    from harness.store import open_dataset
+
+    opened = open_dataset(dataset)
+    try:
+        return first_rows(opened, size)
+    finally:
+        opened.close()
 
 
 def test_census_counts_nested_objects_apart_from_data_keyed_records():

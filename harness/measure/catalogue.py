@@ -19,7 +19,7 @@ import itertools
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from harness.measure.job import Job, JobError, Param
+from harness.measure.job import MAX_LOOPS, MAX_PROCESSES, MAX_ROUNDS, MAX_SECONDS, MAX_VALUES, Job, JobError, Param
 from harness.measure.prepare import WORKLOADS
 
 GC_MODE = "gc_mode"
@@ -99,7 +99,28 @@ def _release(text: str) -> Tuple[int, ...]:
 
 
 def _rounds(default: int) -> Param:
-    return Param("rounds", int, default, "workload calls in the measured region (run_loop: loop iterations)", minimum=1)
+    return Param(
+        "rounds",
+        int,
+        default,
+        "workload calls in the measured region (run_loop: loop iterations)",
+        minimum=1,
+        maximum=MAX_ROUNDS,
+    )
+
+
+#: pyperf's Runner settings a timing job may give. Each is what runs: a count of 0 would not mean
+#: none (pyperf's Runner reads 0 processes or values as "its default", 20 processes), so it is refused;
+#: ``loops`` 0 is pyperf's own "calibrate", and the loops it chose are in its JSON.
+PYPERF_SETTINGS = (
+    Param("processes", int, None, "worker processes", minimum=1, maximum=MAX_PROCESSES),
+    Param("values", int, None, "values per process", minimum=1, maximum=MAX_VALUES),
+    Param("warmups", int, None, "warm-up values per process, not kept", minimum=0, maximum=MAX_VALUES),
+    Param("loops", int, None, "workload calls per value (0: pyperf calibrates)", minimum=0, maximum=MAX_LOOPS),
+    Param(
+        "min_time", float, None, "seconds a value lasts at least when pyperf calibrates", minimum=0, maximum=MAX_SECONDS
+    ),
+)
 
 
 def _gc_mode(*modes: str) -> Param:
@@ -120,13 +141,7 @@ MEASURERS: Dict[str, Measurer] = {
             "pyperf: seconds per call and ns per read / row / message, several worker processes",
             ALL_WORKLOADS,
             (
-                Param(
-                    "pyperf",
-                    dict,
-                    {},
-                    "pyperf Runner settings",
-                    keys=("processes", "values", "warmups", "loops", "min_time"),
-                ),
+                Param("pyperf", dict, {}, "pyperf Runner settings", keys=PYPERF_SETTINGS),
                 Param("pyperf_json", str, "", "where pyperf's own JSON goes (default: beside the result)"),
             ),
             artifact=Artifact("pyperf_json", "timing", ".json"),
@@ -158,7 +173,17 @@ MEASURERS: Dict[str, Measurer] = {
             "scalene",
             "scalene line profile of the measured calls: CPU split Python / native / system, memory, copy volume",
             ALL_WORKLOADS,
-            (_rounds(10), Param("min_seconds", float, 1.0, "more calls until the profile spans this long", minimum=0)),
+            (
+                _rounds(10),
+                Param(
+                    "min_seconds",
+                    float,
+                    1.0,
+                    "more calls until the profile spans this long",
+                    minimum=0,
+                    maximum=MAX_SECONDS,
+                ),
+            ),
             optional_module="scalene",
             optional_version="2.0",
             without_it="the job is skipped with a note (pip install 'shape-harness[scalene]')",

@@ -28,6 +28,28 @@ biases: key strings interned by the JSON decoder are shared and counted once;
 deep bytes ignore allocator overhead and do not follow a view into a row's text
 (pinned bytes count that text).
 
+Every row is built once, unmeasured, before anything is counted: what a strategy
+makes once per process (pydantic builds its models and validators on first use,
+and a setattr handler per class on first assignment) is not per-message cost, and
+counting it made a census depend on what ran before it in the process. That pass
+also refuses, in one line naming the row (``SchemaMismatch``), a row the strategy
+cannot build (a ``role`` of 5, a list as a part ``type``, a value of another type
+than a typed strategy declares). A figure the interpreter cannot give (PyPy has
+neither ``sys.getrefcount`` nor a working ``sys.getsizeof``, and its
+``gc.get_objects()`` is not CPython's tracked set) is None, and ``unavailable``
+says why (``unavailable_figures``).
+
+Deep bytes are exact (the same in every process) for every strategy but
+``pydantic`` on data with many distinct short strings: pydantic-core's JSON
+parser caches strings under 64 characters in a fixed-size table indexed by a
+hash seeded at random in each process, and evicts an entry on a collision, so
+which equal strings share one object, and so the bytes counted once, varies from
+process to process (realistic data, 5,000 messages: 8,584.94–8,585.27 bytes per
+message over ten processes, a spread of 4 in 100,000; 300 realistic or 5,000
+reference messages: the same in every process). Turning the cache off would make
+the figure exact but misstate pydantic's cost: the cache saves it about 7 % of
+its bytes.
+
 Runs as a job too: ``python -m harness.measure.census --job J --out R``.
 """
 
@@ -42,6 +64,7 @@ from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Dict, Iterable, Li
 
 from harness.canonical import ROW_DATA
 from harness.schema import RECORD_PATHS
+from harness.schemas import OPENCODE, SchemaError, SchemaMismatch
 from harness.strategies.base import object_fields
 
 if TYPE_CHECKING:
@@ -123,8 +146,9 @@ def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str], sc
 
     figures: Dict[str, Any] = {}
     per_strategy: Dict[str, Dict[str, int]] = {}
+    schema_name = (schema or OPENCODE).name
     for name in dict.fromkeys(["spread", "fixed", *strategy_names]):
-        per_strategy[name] = strategy_census(get(name, schema), stored, record_paths(schema))
+        per_strategy[name] = strategy_census(get(name, schema), stored, record_paths(schema), schema_name)
     for name in ("spread", "fixed"):
         counts = per_strategy[name]
         figures[f"info_shapes_{name}"] = counts["info_key_sets"]
@@ -174,11 +198,9 @@ def _children(obj: Any, shape: Callable[[Any], KeyTuple]) -> Iterable[Any]:
     return [getattr(obj, name, None) for name in shape(obj)]
 
 
-def deep_bytes(objs: Iterable[Any], shape: Callable[[Any], KeyTuple]) -> Optional[int]:
-    """``sys.getsizeof`` summed over every distinct object reachable from ``objs``; None on PyPy,
-    whose ``sys.getsizeof`` refuses (objects there share maps and storage)."""
-    if platform.python_implementation() != "CPython":
-        return None
+def deep_bytes(objs: Iterable[Any], shape: Callable[[Any], KeyTuple]) -> int:
+    """``sys.getsizeof`` summed over every distinct object reachable from ``objs`` (CPython only:
+    ``unavailable_figures``)."""
     seen: Set[int] = set()
     total = 0
     stack = list(objs)
@@ -192,8 +214,54 @@ def deep_bytes(objs: Iterable[Any], shape: Callable[[Any], KeyTuple]) -> Optiona
     return total
 
 
-def _per(total: Optional[int], messages: int) -> Optional[float]:
-    return None if total is None else total / messages
+def unavailable_figures() -> Dict[str, str]:
+    """The census figures this interpreter cannot give, each with the reason."""
+    implementation = platform.python_implementation()
+    sizes = f"sys.getsizeof does not work on {implementation} (objects there share maps and storage)"
+    missing: Dict[str, str] = {}
+    if implementation != "CPython":
+        missing["tracked_per_message"] = (
+            f"gc.get_objects() on {implementation} lists the objects its collector manages, not CPython's"
+            " GC-tracked containers"
+        )
+        missing["deep_bytes_per_message"] = sizes
+    if not hasattr(gc, "is_tracked"):
+        missing["top_level_tracked_share"] = f"gc.is_tracked does not exist on {implementation}"
+    if not hasattr(sys, "getrefcount"):
+        missing["pinned_row_bytes_per_message"] = (
+            f"sys.getrefcount does not exist on {implementation}: which row texts the objects keep alive"
+            " cannot be told without it"
+        )
+    elif implementation != "CPython":
+        missing["pinned_row_bytes_per_message"] = sizes
+    return missing
+
+
+#: What a strategy raises for a row it cannot build: a value of another type than it declares, an
+#: unhashable role or part type, data that is not a JSON object.
+_UNBUILDABLE = (TypeError, ValueError, LookupError, AttributeError)
+
+
+def _built(build: Callable[[Any], Any], row: Any, strategy: str, schema: str) -> Any:
+    try:
+        return build(row)
+    except SchemaError:  # the strategy named the row itself
+        raise
+    except _UNBUILDABLE as error:
+        problem = " ".join(str(error).split())  # validation errors span several lines
+        raise SchemaMismatch(schema, row[0], f"{strategy} cannot build it: {problem:.300}") from None
+
+
+def build_every_row(strategy: Any, stored: List[StoredRecord], schema: str = OPENCODE.name) -> None:
+    """Build every row once and drop it, so that what the strategy makes once per process stays out of
+    the counts; ``SchemaMismatch`` names the first row it cannot build. A row cache is bypassed
+    (its strategy's ``built_from``): it would keep this pass's objects for the counted one."""
+    base = getattr(strategy, "built_from", strategy)
+    info, part = base.info, base.part
+    for message, own in stored:
+        _built(info, message, strategy.name, schema)
+        for row in own:
+            _built(part, row, strategy.name, schema)
 
 
 def record_paths(schema: Any) -> AbstractSet[KeyTuple]:
@@ -204,31 +272,51 @@ def record_paths(schema: Any) -> AbstractSet[KeyTuple]:
     return RECORD_PATHS if schema is None or is_opencode(schema) else schema.record_paths()
 
 
+def _pinned_bytes(texts: List[str], references: List[int]) -> int:
+    """Bytes of the row texts whose reference counts grew since ``references`` were taken."""
+    return sum(
+        sys.getsizeof(texts[index]) for index in range(len(texts)) if sys.getrefcount(texts[index]) > references[index]
+    )
+
+
 def strategy_census(
-    strategy: Any, stored: List[StoredRecord], records_at: AbstractSet[KeyTuple] = RECORD_PATHS
+    strategy: Any,
+    stored: List[StoredRecord],
+    records_at: AbstractSet[KeyTuple] = RECORD_PATHS,
+    schema: str = OPENCODE.name,
 ) -> Dict[str, Any]:
     """Shapes, classes, CPython layout, GC-tracked objects and deep bytes of one strategy's objects;
-    ``records_at``: the key paths of data-keyed records."""
+    ``records_at``: the key paths of data-keyed records; ``schema``: the name a row the strategy
+    cannot build is refused under. A figure this interpreter cannot give is None, ``unavailable``
+    names each with the reason."""
+    build_every_row(strategy, stored, schema)
+    missing = unavailable_figures()
     gc.collect()
     enabled = gc.isenabled()
     texts = [row[ROW_DATA] for message, own in stored for row in (message, *own)]
-    references = [sys.getrefcount(texts[index]) for index in range(len(texts))]  # no loop variable: exact counts
+    pinning = "pinned_row_bytes_per_message" not in missing
+    references = [sys.getrefcount(texts[index]) for index in range(len(texts))] if pinning else []  # exact counts
+    info, part = strategy.info, strategy.part
     gc.disable()
     try:
         before = len(gc.get_objects())
-        infos = [strategy.info(message) for message, _ in stored]
-        parts = [strategy.part(part) for _, own in stored for part in own]
+        infos = [info(message) for message, _ in stored]
+        parts = [part(row) for _, own in stored for row in own]
         tracked = len(gc.get_objects()) - before - 2  # the two lists themselves
     finally:
         if enabled:
             gc.enable()
-    pinned = sum(
-        sys.getsizeof(texts[index]) for index in range(len(texts)) if sys.getrefcount(texts[index]) > references[index]
-    )
+    pinned = _pinned_bytes(texts, references) if pinning else 0
     layout = compact_layout(infos + parts)  # before shape(): reading __dict__ would materialise it
     info_count, part_count = census_of(infos, strategy.shape), census_of(parts, strategy.shape)
     nested, records = nested_key_tuples(infos + parts, strategy.shape, records_at)
     messages = max(1, len(infos))
+    available = {
+        "tracked_per_message": lambda: tracked / messages,
+        "top_level_tracked_share": lambda: sum(map(gc.is_tracked, infos + parts)) / max(1, len(infos) + len(parts)),
+        "deep_bytes_per_message": lambda: deep_bytes(infos + parts, strategy.shape) / messages,
+        "pinned_row_bytes_per_message": lambda: pinned / messages,
+    }
     return {
         "info_key_sets": info_count.key_sets,
         "info_key_orders": info_count.key_orders,
@@ -238,16 +326,9 @@ def strategy_census(
         "record_key_orders": len(records),
         "info_classes": len({type(obj) for obj in infos}),
         "part_classes": len({type(obj) for obj in parts}),
-        # PyPy's gc.get_objects() lists objects its GC manages, not CPython's tracked containers
-        "tracked_per_message": tracked / messages if platform.python_implementation() == "CPython" else None,
-        "top_level_tracked_share": (
-            sum(map(gc.is_tracked, infos + parts)) / max(1, len(infos) + len(parts))
-            if hasattr(gc, "is_tracked")
-            else None
-        ),
-        "deep_bytes_per_message": _per(deep_bytes(infos + parts, strategy.shape), messages),
-        "pinned_row_bytes_per_message": pinned / messages if platform.python_implementation() == "CPython" else None,
+        **{name: None if name in missing else figure() for name, figure in available.items()},
         "compact_layout": layout,
+        "unavailable": missing,
     }
 
 
@@ -259,11 +340,11 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
     prepared = prepare(job)
     try:
         messages, parts = first_rows(prepared.dataset, job.size)
-        paths = record_paths(dataset_schema(job, prepared.dataset))
-        found = strategy_census(prepared.strategy, regroup(messages, parts), paths)
+        schema = dataset_schema(job, prepared.dataset)
+        found = strategy_census(prepared.strategy, regroup(messages, parts), record_paths(schema), schema.name)
     finally:
         prepared.close()
-    layout = found.pop("compact_layout")
+    layout, unavailable = found.pop("compact_layout"), found.pop("unavailable")
     units = {
         "deep_bytes_per_message": "bytes",
         "pinned_row_bytes_per_message": "bytes",
@@ -276,7 +357,7 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
     ]
     if layout is not None:
         figures.append(Figure("compact_layout_share", layout["compact_share"], "ratio", layout["objects_with_dict"]))
-    return {"figures": figures, "extra": {"compact_layout": layout}}
+    return {"figures": figures, "extra": {"compact_layout": layout, "unavailable": unavailable}}
 
 
 if __name__ == "__main__":

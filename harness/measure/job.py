@@ -19,7 +19,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from harness.atomic import write_text
 from harness.measure.environment import environment
@@ -32,6 +32,24 @@ from harness.measure.environment import environment
 RESULT_VERSION = 3
 #: Deepest JSON nesting a job file may have (a deeper one is refused before it is parsed).
 MAX_JOB_DEPTH = 32
+# Upper bounds of the counts a job file holds: far beyond what any plan asks, low enough that a slip
+# (``rounds: 1e12``) is refused in one line instead of running for days or exhausting memory.
+#: Messages: a job's ``size``, a page's ``limit``, the messages a loop appends per round (``growth``).
+MAX_MESSAGES = 10_000_000
+#: Workload calls one measurer makes (``rounds``).
+MAX_ROUNDS = 10_000
+#: Passes over a workload's objects in one call (``iterations``, ``passes``).
+MAX_PASSES = 100_000
+#: Objects one read site meets (``objects``).
+MAX_OBJECTS = 1_000_000
+#: pyperf worker processes of one timing job.
+MAX_PROCESSES = 1_000
+#: pyperf values (and warm-up values) per process.
+MAX_VALUES = 10_000
+#: pyperf loops per value.
+MAX_LOOPS = 10_000_000
+#: Seconds a measurer is asked to keep going (pyperf's ``min_time``, scalene's ``min_seconds``).
+MAX_SECONDS = 3_600
 
 
 class JobError(ValueError):
@@ -93,8 +111,8 @@ class Job:
                 kinds = " or ".join("null" if kind is type(None) else kind.__name__ for kind in expected)
                 raise JobError(f"job key {name!r} must be {kinds}, got {type(value).__name__} {value!r:.60}")
         job = cls(**data)
-        if job.size < 0:
-            raise JobError(f"job size must be a non-negative integer, got {job.size}")
+        if not 0 <= job.size <= MAX_MESSAGES:
+            raise JobError(f"job size must be an integer from 0 to {MAX_MESSAGES:,}, got {job.size}")
         return job
 
     def to_dict(self) -> Dict[str, Any]:
@@ -145,11 +163,13 @@ class Param:
     help: str
     minimum: Optional[float] = None
     choices: Tuple[Any, ...] = ()
-    #: For a dict: the keys it may hold, each a finite non-negative number.
-    keys: Tuple[str, ...] = ()
+    #: For a dict: the keys it may hold, each declared as a ``Param`` (or named: a finite
+    #: non-negative number).
+    keys: Tuple[Union[str, Param], ...] = ()
     #: It changes what is measured, not how much or how precisely: a value other than the default
     #: names the job's variant (tidy column ``variant``), so its figures are never pooled with others.
     variant: bool = False
+    maximum: Optional[float] = None
 
     def check(self, value: Any) -> Any:
         """``value`` when it is valid for this parameter; JobError naming it otherwise."""
@@ -160,14 +180,21 @@ class Param:
             raise JobError(f"params.{self.name} must be finite, got {value!r}")
         if self.minimum is not None and value < self.minimum:
             raise JobError(f"params.{self.name} must be >= {self.minimum:g}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise JobError(f"params.{self.name} must be <= {self.maximum:,}, got {value!r}")
         if self.choices and value not in self.choices:
             raise JobError(f"params.{self.name} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
         if isinstance(value, dict):
+            members = {member.name: member for member in map(self._member, self.keys)}
             for key, item in value.items():
-                if key not in self.keys:
-                    raise JobError(f"params.{self.name} takes {', '.join(self.keys) or 'no keys'}, not {key!r}")
-                Param(f"{self.name}.{key}", float, None, "", minimum=0).check(item)
+                if key not in members:
+                    raise JobError(f"params.{self.name} takes {', '.join(members) or 'no keys'}, not {key!r}")
+                replace(members[key], name=f"{self.name}.{key}").check(item)
         return value
+
+    @staticmethod
+    def _member(key: Union[str, Param]) -> Param:
+        return key if isinstance(key, Param) else Param(key, float, None, "", minimum=0)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from harness.canonical import PART_MESSAGE, ROW_ID
-from harness.measure.job import Job, JobError, Param
+from harness.measure.job import MAX_MESSAGES, MAX_OBJECTS, MAX_PASSES, Job, JobError, Param
 from harness.read_paths import READ_PATHS, ReadPathError, history_reader
 from harness.schemas import Schema, SchemaError
 from harness.schemas.infer import access_for
@@ -200,7 +200,7 @@ WORKLOADS: Dict[str, Workload] = {
             " fields, or those named by read)",
             "read",
             (
-                Param("iterations", int, 200, "passes over every object", minimum=1),
+                Param("iterations", int, 200, "passes over every object", minimum=1, maximum=MAX_PASSES),
                 Param(
                     "reads",
                     str,
@@ -231,7 +231,7 @@ WORKLOADS: Dict[str, Workload] = {
             "page",
             "one page of 50 messages, newest first, parts loaded with one IN query",
             "message",
-            (Param("limit", int, 50, "messages per page", minimum=1),),
+            (Param("limit", int, 50, "messages per page", minimum=1, maximum=MAX_MESSAGES),),
             _page,
             opencode_only=True,
         ),
@@ -247,7 +247,17 @@ WORKLOADS: Dict[str, Workload] = {
             "run_loop",
             "agent loop: append messages, re-read the history with filter_compacted, repeat",
             "message",
-            (Param("growth", int, 0, "messages the prompt appends before each re-read", minimum=0), _read_path()),
+            (
+                Param(
+                    "growth",
+                    int,
+                    0,
+                    "messages the prompt appends before each re-read",
+                    minimum=0,
+                    maximum=MAX_MESSAGES,
+                ),
+                _read_path(),
+            ),
             _run_loop,
             opencode_only=True,
         ),
@@ -257,8 +267,8 @@ WORKLOADS: Dict[str, Workload] = {
             "(spread: dicts, instance-dict, slots); the dataset is not read",
             "read",
             (
-                Param("objects", int, 4096, "objects read per pass", minimum=1),
-                Param("passes", int, 25, "passes over the objects per call", minimum=1),
+                Param("objects", int, 4096, "objects read per pass", minimum=1, maximum=MAX_OBJECTS),
+                Param("passes", int, 25, "passes over the objects per call", minimum=1, maximum=MAX_PASSES),
             ),
             _read_site,
         ),

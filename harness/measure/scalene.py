@@ -46,7 +46,7 @@ from typing import Any, Dict, List, Optional
 
 from harness.measure.entry import arguments, run_measurer
 from harness.measure.job import Figure, Job
-from harness.measure.lifeline import PARENT_ENV
+from harness.measure.lifeline import GENERATIONS_ENV, adopt_children, die_with_parent
 
 #: How many of the hottest lines the result keeps.
 TOP_LINES = 10
@@ -57,6 +57,9 @@ sys.path.insert(0, {root!r})
 from harness.measure.scalene import main
 sys.exit(main(sys.argv[1:] + ["--target", "--switch-profiler"]))
 """
+#: How far above the target this measurer is: scalene's launcher, then the launcher re-executed with
+#: scalene's library preloaded, which runs the target.
+TARGET_GENERATIONS = 2
 #: scalene's JSON writes ``<``, ``>`` and ``&`` of source lines as literal ``\\u003c`` escapes.
 _ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
 #: scalene's per-line CPU shares, by the name the result gives them.
@@ -161,11 +164,11 @@ def measure(job: Job, out: Path, job_path: Path) -> Dict[str, Any]:
     script.write_text(TARGET_SCRIPT.format(root=str(Path(__file__).resolve().parents[2])), encoding="utf-8")
     command = scalene_command(profile_json, script, Path(os.path.abspath(job_path)), target_out)
     version = f"scalene {package_version('scalene')}"
-    # scalene starts the target as a child of its own launcher, not of this process, so the target
-    # cannot ask to die with its runner (harness.measure.lifeline); the runner's kill of the job's
-    # process group on timeout or Ctrl-C still reaches it.
-    env = {name: value for name, value in os.environ.items() if name != PARENT_ENV}
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    # scalene's launcher dies with this process; it re-executes itself to run the target, which
+    # dies with the launcher and checks that this process is its grandparent (harness.measure.lifeline)
+    adopt_children()
+    env = {**os.environ, GENERATIONS_ENV: str(TARGET_GENERATIONS)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, preexec_fn=die_with_parent)
     if done.returncode != 0 or not profile_json.exists():
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise SystemExit(f"error: {version} exited {done.returncode}: {last}")

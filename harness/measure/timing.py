@@ -14,7 +14,10 @@ pyperf's own JSON (readable by ``python -m pyperf compare_to``/``stats``) is
 written beside the result as ``<result stem>.pyperf.json`` unless the job's
 ``params.pyperf_json`` names another path; the result lists it, with its size and hash, in
 ``artifacts``. pyperf's workers die with this process (``harness.measure.lifeline``), and a
-worker that fails is one line on stderr and exit status 1.
+worker that fails is one line on stderr and exit status 1. ``extra.pyperf_settings`` records the
+settings the benchmark ran with: the job's ``params.pyperf`` (each bounded and none 0 where 0 would
+mean pyperf's default: ``harness.measure.catalogue.PYPERF_SETTINGS``) and pyperf's defaults for
+those it leaves out.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from harness.measure.entry import load, output_failed
 from harness.measure.job import Figure, Job, JobError, OutputError, write_result
@@ -61,6 +64,12 @@ def figures_from(bench: Any, units: int, unit: str) -> List[Figure]:
     return figures
 
 
+def ran_with(args: Any) -> Dict[str, Any]:
+    """The pyperf settings the benchmark ran with: the job's, and pyperf's own defaults for the rest
+    (``loops`` 0: calibrated, the loops chosen are in pyperf's JSON)."""
+    return {name: getattr(args, name) for name in ("processes", "values", "warmups", "loops", "min_time")}
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     import pyperf
 
@@ -73,11 +82,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except JobError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    settings = {key: int(value) if key != "min_time" else value for key, value in job.params["pyperf"].items()}
     runner = pyperf.Runner(
         program_args=("-m", "harness.measure.timing"),
         add_cmdline_args=lambda cmd, args: cmd.extend(["--job", str(args.job), "--out", str(args.out)]),
-        **settings,
+        **job.params["pyperf"],
     )
     runner.argparser.add_argument("--job", type=Path, required=True)
     runner.argparser.add_argument("--out", type=Path, required=True)
@@ -122,7 +130,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             job_hash,
             figures_from(bench, units, unit),
             started,
-            {"pyperf_json": str(path), "units": units, "unit": unit},
+            {"pyperf_json": str(path), "units": units, "unit": unit, "pyperf_settings": ran_with(args)},
             {"pyperf_json": path},
         )
     except (OutputError, OSError) as error:
