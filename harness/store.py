@@ -150,8 +150,11 @@ def _check_target(path: Path) -> None:
         raise DatasetError(f"output directory {path.parent} does not exist")
 
 
-def check_target(path: Path) -> None:
-    """DatasetError unless a dataset may be written at ``path`` (a new file or a dataset of ours)."""
+def check_target(path: Path, source: Optional[Path] = None) -> None:
+    """DatasetError unless a dataset may be written at ``path`` (a new file or a dataset of ours)
+    that is not the file it is made from (``source``)."""
+    if source is not None and path.exists() and Path(source).exists() and path.samefile(source):
+        raise DatasetError(f"refusing to write {path} over the file it is made from; choose another --out")
     _check_target(path)
 
 

@@ -443,3 +443,18 @@ def test_an_import_never_lands_beside_another_datasets_schema_file(source_db, tm
     assert main(["import", "opencode", str(path), "--out", str(tmp_path / "d.sqlite")]) == 2
     assert "d.sqlite.schema.json beside it would describe other rows" in capsys.readouterr().err
     assert not (tmp_path / "d.sqlite").exists()
+
+
+@pytest.mark.parametrize("flags", [(), ("--anonymise",)])
+def test_an_import_never_writes_over_its_own_source(tmp_path, capsys, flags):
+    """A harness dataset is in opencode's layout, so it imports; ``--out`` naming it must not replace it."""
+    from harness.store import write_dataset
+
+    dataset = tmp_path / "d.sqlite"
+    write_dataset(dataset, generate("realistic", 3, 20, sessions=1))
+    before = sha256(dataset)
+    capsys.readouterr()
+    assert main(["import", "opencode", str(dataset), "--out", str(dataset), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "over the file it is made from" in err, err
+    assert sha256(dataset) == before

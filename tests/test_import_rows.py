@@ -333,3 +333,14 @@ def test_the_builders_applied_to_opencodes_schema_match_the_registered_strategie
         assert built.access([built.info(row) for row in messages_rows], 2) == today, name
         checked += 1
     assert checked >= 6
+
+
+def test_an_import_never_writes_over_its_own_source(tmp_path, capsys, imported):
+    """A harness dataset is an SQLite table of JSON rows, so it imports; ``--out`` naming it must not replace it."""
+    copy = tmp_path / "orders.sqlite"
+    copy.write_bytes(imported.read_bytes())
+    capsys.readouterr()
+    argv = ["--sqlite", str(copy), "--table", "message", "--data-column", "data", "--out", str(copy)]
+    assert main(["import", "rows", *argv]) == 2
+    assert "over the file it is made from" in error_line(capsys)
+    assert copy.read_bytes() == imported.read_bytes()

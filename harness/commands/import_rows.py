@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.commands import options
 from harness.ingest.rows import SqliteSource, import_rows, jsonl_rows, sqlite_rows
 from harness.schemas.stored import schema_path
-from harness.store import ensure_directory
+from harness.store import check_target, ensure_directory
 
 DEFAULT_DIR = Path("datasets")
 
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if out is None:
         ensure_directory(DEFAULT_DIR)
         out = DEFAULT_DIR / f"{stem}.sqlite"
+    check_target(out, source=args.jsonl or args.sqlite)
     name = out.name[: -len(".sqlite")] if out.name.endswith(".sqlite") else out.stem
     started = time.perf_counter()
     manifest = import_rows(rows, out, name or "rows", origin, source_name)

@@ -67,7 +67,7 @@ def import_opencode(
     output that cannot be written."""
     path, out = Path(path), Path(out)
     ensure_directory(out.parent)
-    check_target(out)
+    check_target(out, source=path)
     beside = schema_path(out)
     if beside.exists():
         raise DatasetError(
