@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from harness.atomic import atomic_path
 from harness.uncertainty import Estimate
 
 
@@ -41,8 +42,9 @@ def save_figure(fig: Any, run_dir: Any, name: str) -> None:
     out = Path(run_dir) / "figures"
     out.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-    fig.savefig(out / f"{safe}.svg")
-    fig.savefig(out / f"{safe}.png", dpi=120)
+    for suffix, options in (("svg", {}), ("png", {"dpi": 120})):
+        with atomic_path(out / f"{safe}.{suffix}") as temporary:  # a cut file never passes for a figure
+            fig.savefig(temporary, format=suffix, **options)
     try:
         from IPython.display import Image, display
 

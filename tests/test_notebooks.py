@@ -132,3 +132,30 @@ def test_profiles_notebook_shows_the_split_of_each_line(tmp_path):
     for text in ("Python %", "native %", "copy MB/s", "_kernel.py[attributes", "json/decoder.py", "cost = o.cost"):
         assert text in html
     assert (run / "figures" / "scalene-split-access.svg").is_file()
+
+
+def test_a_figure_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """save_figure writes each file through a temporary: a savefig that fails half-way leaves the
+    previous figure (or none), never a cut one under the figure's name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from harness.plots import save_figure
+
+    fig = plt.figure()
+    fig.gca().plot([1, 2], [3, 4])
+    save_figure(fig, tmp_path, "growth")
+    saved = {path.name: path.read_bytes() for path in (tmp_path / "figures").iterdir()}
+    assert set(saved) == {"growth.svg", "growth.png"} and saved["growth.png"].startswith(b"\x89PNG")
+
+    def cut_short(self, target, **options):
+        Path(target).write_bytes(b"<svg")  # what a full disk or a kill leaves behind
+        raise OSError(28, "No space left on device")
+
+    fig = plt.figure()
+    monkeypatch.setattr(type(fig), "savefig", cut_short)
+    with pytest.raises(OSError):
+        save_figure(fig, tmp_path, "growth")
+    assert {path.name: path.read_bytes() for path in (tmp_path / "figures").iterdir()} == saved
