@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from harness import results
+from harness.progress import RunProgress
 
 
 def harness(cwd, *argv, **kwargs):
@@ -44,3 +45,28 @@ def one_line_error(done, code=2):
     lines = done.stderr.strip().splitlines()
     assert done.returncode == code and len(lines) == 1, (done.returncode, done.stderr)
     return lines[0]
+
+
+#: A script that holds ``flock`` on the file named by its argument for a minute, as a runner does.
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, str(os.getpid()).encode())
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+class InterruptAfter(RunProgress):
+    """Run progress that presses Ctrl-C once ``jobs`` jobs are done."""
+
+    def __init__(self, jobs):
+        super().__init__()
+        self.live, self.left = False, jobs
+
+    def done(self, status):
+        super().done(status)
+        self.left -= 1
+        if self.left == 0:
+            raise KeyboardInterrupt

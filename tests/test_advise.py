@@ -4,12 +4,12 @@ import json
 from pathlib import Path
 
 import pytest
+from runs import InterruptAfter
 
 from harness import advice, results
 from harness.advice import Figures, choice
 from harness.cli import main
 from harness.generate import generate
-from harness.progress import RunProgress
 from harness.store import write_dataset
 
 
@@ -110,18 +110,6 @@ def test_a_schema_that_is_not_a_regular_file_is_refused_without_reading_it(tmp_p
     os.mkfifo(tmp_path / "schema.json")
     code, out, err = advise(tmp_path, capsys, dataset, "--schema", tmp_path / "schema.json")
     assert code == 2 and err.count("\n") == 1 and "is not a regular file" in err and out == ""
-
-
-class InterruptAfter(RunProgress):
-    def __init__(self, jobs):
-        super().__init__()
-        self.live, self.left = False, jobs
-
-    def done(self, status):
-        super().done(status)
-        self.left -= 1
-        if self.left == 0:
-            raise KeyboardInterrupt
 
 
 def test_an_interrupted_advise_is_resumed_by_advise_and_answers(tmp_path, capsys, small_plan, monkeypatch):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from runs import copy_run, harness, one_line_error, resume
+from runs import HOLD_LOCK, copy_run, harness, one_line_error, resume
 
 from harness import integrity, machine, results, runner, suite
 from harness.progress import RunProgress
@@ -344,15 +344,6 @@ def test_latest_is_flushed_to_disk(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- other runs at the same time
-
-HOLD_LOCK = """
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)
-fcntl.flock(fd, fcntl.LOCK_EX)
-os.write(fd, str(os.getpid()).encode())
-print("locked", flush=True)
-time.sleep(60)
-"""
 
 
 def test_another_run_active_beside_a_run_is_recorded(smoke_run, tmp_path):

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from runs import bench, copy_run, harness, resume
+from runs import HOLD_LOCK, InterruptAfter, bench, copy_run, harness, resume
 
 from harness import integrity, machine, results, runner
 from harness.measure.job import Job
-from harness.progress import RunProgress
 
 TIDY_HEADER = ",".join(results.TIDY_COLUMNS)
 
@@ -82,18 +81,6 @@ def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     assert after["status"] == "complete" and after["jobs"] == manifest["jobs"]
     assert all(integrity.job_status(copy, job) == "ok" for job in results.planned_jobs(after))
     assert all((copy / "jobs" / f"{job}.json").stat().st_mtime_ns == mtime for job, mtime in untouched.items())
-
-
-class InterruptAfter(RunProgress):
-    def __init__(self, jobs):
-        super().__init__()
-        self.live, self.left = False, jobs
-
-    def done(self, status):
-        super().done(status)
-        self.left -= 1
-        if self.left == 0:
-            raise KeyboardInterrupt
 
 
 def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path):
@@ -171,16 +158,6 @@ def test_disk_full_while_the_runner_writes(smoke_run, tmp_path, monkeypatch, cap
     monkeypatch.setattr(results, "write_json", full)
     assert main(["bench", "--no-report", "--resume", str(copy)]) == 1
     assert "No space left on device" in capsys.readouterr().err
-
-
-HOLD_LOCK = """
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)
-fcntl.flock(fd, fcntl.LOCK_EX)
-os.write(fd, str(os.getpid()).encode())
-print("locked", flush=True)
-time.sleep(60)
-"""
 
 
 def test_a_second_runner_on_the_same_run_dir_is_refused(smoke_run, tmp_path):
