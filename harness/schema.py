@@ -111,13 +111,14 @@ ACCESS_PROPERTIES: Tuple[str, ...] = ("role", "cost", "summary", "finish", "erro
 
 
 def info_keys(role: object) -> Tuple[str, ...]:
-    """Fixed key order for an info with this ``role`` (non-assistant builds as user)."""
+    """Fixed key order for an info with this ``role`` (any other value, string or not, builds as user)."""
     return INFO_KEYS["assistant" if role == "assistant" else "user"]
 
 
 def part_keys(kind: object, data: dict) -> Tuple[str, ...]:
-    """Fixed key order for a part; an unknown type keeps its stored keys in stored order."""
-    keys = PART_KEYS.get(kind)  # type: ignore[arg-type]
+    """Fixed key order for a part; a type that is not one of ``PART_TYPES`` (or not a string at all:
+    a number, null, a list, an object) keeps its stored keys in stored order."""
+    keys = PART_KEYS.get(kind) if isinstance(kind, str) else None
     if keys is not None:
         return keys
     return tuple(data) + PART_IDS

@@ -35,9 +35,11 @@ function assistantInfo(row, d) {
   };
 }
 
+/** Any role but "assistant" builds as a user and keeps its own value, whatever its type (another
+ * string, a number, null, an array, an object, or none). */
 function userInfo(row, d) {
   return {
-    role: "user",
+    role: d.role,
     time: d.time,
     format: d.format,
     summary: d.summary,
@@ -50,8 +52,8 @@ function userInfo(row, d) {
   };
 }
 
-/** One object literal per part type, keys in the fix's order, ids last; an unknown type keeps
- * its stored keys (spread), as the PR's default case does. */
+/** One object literal per part type, keys in the fix's order, ids last; an unknown type (another
+ * string, or no string at all) keeps its stored keys (spread), as the PR's default case does. */
 function fixedPart(row, d) {
   const id = row.id;
   const sessionID = row.session_id;

@@ -13,15 +13,18 @@ Run as ``python -m harness.measure.timing --job JOB --out RESULT [pyperf options
 pyperf's own JSON (readable by ``python -m pyperf compare_to``/``stats``) is
 written beside the result as ``<result stem>.pyperf.json`` unless the job's
 ``params.pyperf_json`` names another path; the result lists it, with its size and hash, in
-``artifacts``. pyperf's workers die with this process (``harness.measure.lifeline``), and a
-worker that fails is one line on stderr and exit status 1. ``extra.pyperf_settings`` records the
-settings the benchmark ran with: the job's ``params.pyperf`` (each bounded and none 0 where 0 would
-mean pyperf's default: ``harness.measure.catalogue.PYPERF_SETTINGS``) and pyperf's defaults for
-those it leaves out.
+``artifacts``. pyperf's workers die with this process (``harness.measure.lifeline``). A worker
+that refuses the job — its data cannot be prepared, or a row does not fit the job's schema
+(``SchemaError``) — says why in one line and exits 2, and so does this process, without a second
+line; a worker that fails otherwise is one line on stderr and exit status 1.
+``extra.pyperf_settings`` records the settings the benchmark ran with: the job's ``params.pyperf``
+(each bounded and none 0 where 0 would mean pyperf's default:
+``harness.measure.catalogue.PYPERF_SETTINGS``) and pyperf's defaults for those it leaves out.
 """
 
 from __future__ import annotations
 
+import re
 import statistics
 import sys
 import time
@@ -31,6 +34,11 @@ from typing import Any, Dict, List, Optional
 from harness.measure.entry import load, output_failed
 from harness.measure.job import Figure, Job, JobError, OutputError, write_result
 from harness.measure.lifeline import PARENT_ENV, adopt_children, die_with_parent
+from harness.schemas import SchemaError
+
+#: A refused job's exit status (``harness.measure.entry``), and how pyperf reports a worker's.
+REFUSED = 2
+_WORKER_STATUS = re.compile(r"failed with exit code (-?\d+)$")
 
 
 def benchmark_name(job: Job) -> str:
@@ -99,9 +107,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.worker:  # only workers load data; the manager just spawns them
         try:
             prepared = prepare(job)
-        except JobError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        except (JobError, SchemaError) as error:  # SchemaError: a row the job's schema does not describe
+            return refused(error)
         run = prepared.run
         metadata.update(harness_units=prepared.units, harness_unit=prepared.unit)
 
@@ -114,9 +121,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     try:
         bench = runner.bench_time_func(benchmark_name(job), time_calls, metadata=metadata)
+    except SchemaError as error:  # in a worker: a row its schema does not describe, met while timing
+        return refused(error)
     except RuntimeError as error:  # pyperf: a worker failed (its own error is above on stderr)
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return worker_failed(error)
     if args.worker or bench is None:
         return 0
     found = bench.get_metadata()
@@ -136,6 +144,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (OutputError, OSError) as error:
         return output_failed(error)
     return 0
+
+
+def refused(error: Exception) -> int:
+    """A worker's refusal of its job: one line on stderr, exit status 2."""
+    print(f"error: {error}", file=sys.stderr)
+    return REFUSED
+
+
+def worker_failed(error: RuntimeError) -> int:
+    """This process's exit status when a worker failed: 2 and nothing more for a worker that refused the
+    job (its line is on stderr already), else pyperf's error in one line and 1."""
+    found = _WORKER_STATUS.search(str(error))
+    if found and int(found.group(1)) == REFUSED:
+        return REFUSED
+    print(f"error: {error}", file=sys.stderr)
+    return 1
 
 
 def _peek_job(argv: List[str]) -> Path:

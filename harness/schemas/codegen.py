@@ -9,9 +9,10 @@ Styles:
   share a class), arrays as tuples, records as ``Dict[str, T]``, open values as ``Any``; plus
   ``<TABLE>_CLASSES`` (class per discriminator value), ``<TABLE>_OTHER`` and
   ``<table>_from_json(data)``. With a default kind, ``Other<Table>`` (the default kind's fields, the
-  discriminator an ordinary field) takes rows of any other value, as ``<TABLE>_OTHER``; without one,
-  a value the union does not list raises ``msgspec.ValidationError``. A field name holding ``\\``,
-  ``"`` or a control character cannot be a msgspec field: ValueError.
+  discriminator an ordinary field of any JSON value, kept decoded) takes rows of any other value — a
+  string the union does not list, or no string at all (a number, null, a list, an object, none) — as
+  ``<TABLE>_OTHER``; without one, such a value raises ``msgspec.ValidationError``. A field name
+  holding ``\\``, ``"`` or a control character cannot be a msgspec field: ValueError.
 - ``msgspec-lazy``: ``msgspec`` (``gc=False``) with every open value (records, ``any``) a
   ``msgspec.Raw`` field ``<attr>_raw`` holding its JSON undecoded, and a property ``<attr>`` that
   decodes it on every read (keep the value when reading it repeatedly); decode rows with
@@ -19,7 +20,8 @@ Styles:
 - ``slots``: one plain ``__slots__`` class per kind (the top level only: nested values stay the dicts
   ``json.loads`` makes, as the ``slots`` strategy measures them), with ``from_dict(d)``; absent
   optionals are None, keys outside the schema are dropped; ``<table>_from_dict(d)`` picks the class
-  by the discriminator (an unlisted value builds as the table's default kind, or stays the dict).
+  by the discriminator (an unlisted value, or one that is not a string, builds as the table's default
+  kind, or stays the dict).
 
 A field name that is not a Python identifier (or is a keyword, or starts with ``_``) gets an
 attribute name of its own (``msgspec.field(name=...)`` keeps the JSON key; ``slots`` maps it).
@@ -120,14 +122,18 @@ class _Msgspec:
         self.emit(name, kind.fields, self.options)
         return name
 
-    def emit(self, name: str, fields: Tuple[Field, ...], options: str, head: Tuple[str, ...] = ()) -> None:
+    def emit(
+        self, name: str, fields: Tuple[Field, ...], options: str, head: Tuple[str, ...] = (), decoded: str = ""
+    ) -> None:
+        """One class; ``decoded``: a field kept decoded even when open values are Raw (the other-value
+        class's discriminator, which the access loop reads and the union's classes hold as a string)."""
         taken: set = set()
         lines, properties = [*head], []
         for field in fields:
             if _NOT_MSGSPEC.search(field.name):
                 raise ValueError(f"msgspec allows no '\\', '\"' or control character in a field name: {field.name!r}")
             attr = attribute(field.name, taken)
-            if self.lazy and field.type.open:
+            if self.lazy and field.type.open and field.name != decoded:
                 raw = attribute(attr + RAW_SUFFIX, taken)
                 lines.append(f"    {raw}: msgspec.Raw = msgspec.field(default=None, name={field.name!r})")
                 properties.append(_LAZY_PROPERTY.format(attr=attr, raw=raw))
@@ -276,8 +282,8 @@ def _msgspec_table(emitter: _Msgspec, table_name: str, table: Table, classes: Li
             table=table_name, alias=alias
         )
     other = emitter.unique("Other" + class_name(table_name))
-    tag = Field(table.discriminator, Type("union", options=("str", "null")), False)  # type: ignore[arg-type]
-    emitter.emit(other, (tag,) + _kind_fields(table, default), emitter.options)
+    tag = Field(table.discriminator, Type("any"), False)  # type: ignore[arg-type]
+    emitter.emit(other, (tag,) + _kind_fields(table, default), emitter.options, decoded=tag.name)
     return (
         f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n"
         f"#: Rows of any other {table.discriminator!r} build as {table.default!r}, keeping their own value.\n"
@@ -322,7 +328,8 @@ def _slots_source(schema: Schema) -> str:
             blocks.append(
                 f"{upper}_CLASSES = {{{pairs}}}\n\n\n"
                 f"def {table_name}_from_dict(d):\n"
-                f"    cls = {upper}_CLASSES.get(d.get({table.discriminator!r}))\n"
+                f"    tag = d.get({table.discriminator!r})\n"
+                f"    cls = {upper}_CLASSES.get(tag) if isinstance(tag, str) else None\n"
                 f"    return {fallback} if cls is None else cls.from_dict(d)\n"
             )
         else:

@@ -4,7 +4,9 @@
   schema's key lists; ``make(name, keys)`` is the strategy's own factory (``slots_class`` here).
 - ``hydrators(infos, parts)``: the generic row -> object builders; each class is called
   positionally with the row's values for its key list (absent keys as ``None``, legacy keys
-  dropped). Unknown part types stay the spread dict, which is exactly ``canonical_part``'s content.
+  dropped). A role other than ``assistant`` builds as a user, whatever its value; a part type that
+  is not one of the schema's (another string, or no string at all: a number, null, a list, an
+  object) stays the spread dict, which is exactly ``canonical_part``'s content.
 - ``to_dict``: the fields of an object (``cls._keys``) without ``None``s, or a copy of a dict.
 """
 
@@ -69,7 +71,8 @@ def hydrators(infos: Dict[str, Entry], parts: Dict[str, Entry]) -> Tuple[Callabl
         values["id"] = pid
         values["sessionID"] = session_id
         values["messageID"] = message_id
-        entry = parts.get(values.get("type"))
+        kind = values.get("type")
+        entry = parts.get(kind) if isinstance(kind, str) else None  # a list or a dict cannot be a key
         if entry is None:  # unknown type: every stored key plus the ids
             return values
         return entry[0](*map(values.get, entry[1]))

@@ -5,9 +5,10 @@ other schema, a strategy that sets ``schema_build`` to one of the builders here 
 demand (``harness.strategies.get(name, schema)``): the builder returns the strategy's functions for
 that schema. Common to all of them:
 
-- a row's kind is the one its discriminator value names; any other value (or none) builds as the
-  table's ``default`` kind; with no default, such a message row is an error naming the row (the
-  access loop reads every info), such a part row stays its dict;
+- a row's kind is the one its discriminator value names; any other value (or none, or one that is
+  not a string: a number, null, a list, an object) builds as the table's ``default`` kind; with no
+  default, such a message row is an error naming the row (the access loop reads every info), such a
+  part row stays its dict;
 - a row the msgspec classes refuse (a required field missing, a value of another type) is an error
   naming the row too; both are ``SchemaMismatch``, one line where the harness reports it;
 - the ids of ``Table.ids`` are added from the row's columns (id, session id, a part's message id);
@@ -60,7 +61,12 @@ def chooser(table: Table) -> Callable[[Dict[str, Any]], Optional[Kind]]:
         return lambda values: only
     by_tag = {kind.tag: kind for kind in table.kinds}
     default, key = table.kind(table.default) if table.default else None, table.discriminator
-    return lambda values: by_tag.get(values.get(key), default)
+
+    def kind(values: Dict[str, Any]) -> Optional[Kind]:
+        tag = values.get(key)
+        return by_tag.get(tag, default) if isinstance(tag, str) else default
+
+    return kind
 
 
 def unknown(schema: Schema, name: str, values: Dict[str, Any], row: Tuple) -> Any:
@@ -234,10 +240,13 @@ def msgspec_builder(gc: bool) -> Builder:
             values_of = decoder(table, name)
             classes, other = namespace[f"{name.upper()}_CLASSES"], namespace[f"{name.upper()}_OTHER"]
             key = table.discriminator
+            if key is None:  # one kind, which every row builds as
+                other = next(iter(classes.values()))
 
             def hydrate(row: Tuple) -> Any:
                 values = values_of(row)
-                cls = classes.get(values.get(key), other) if key else other or next(iter(classes.values()))
+                tag = values.get(key)
+                cls = classes.get(tag, other) if isinstance(tag, str) else other
                 if cls is None:
                     return unknown(schema, name, values, row)
                 try:

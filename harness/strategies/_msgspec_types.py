@@ -4,8 +4,10 @@
 PyPy), so every msgspec strategy module imports anywhere and reports itself unavailable.
 
 - Info: a tagged union on ``role`` (``User`` / ``Assistant``), plus ``OtherUser`` (``role`` as a
-  field) for any other role, which opencode builds as a user. Part: a tagged union on ``type``
-  (the 12 types of ``harness.schema``); unknown types are left to the strategy (they stay dicts).
+  field of any JSON value, ``Optional[object]``) for any other role, which opencode builds as a
+  user: another string, or none at all (a number, null, a list, an object, no role). Part: a
+  tagged union on ``type`` (the 12 types of ``harness.schema``); any other type, string or not, is
+  left to the strategy (such parts stay dicts). A tag that is not a string is never a dict key.
   The tag is also a class attribute, so ``o.role`` / ``p.type`` read as attributes.
 - Top-level fields in ``harness.schema``'s fixed order (tag first, ids last). A field whose type
   admits None defaults to None (ids too, so a decoded Struct can get them afterwards);
@@ -243,7 +245,8 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
         role: struct(role.title(), spec, INFO_KEYS[role][1:], tag_field="role", tag=role, namespace={"role": role})
         for role, spec in (("user", user), ("assistant", assistant))
     }
-    other = struct("OtherUser", {"role": Opt[str], **user}, ("role",) + INFO_KEYS["user"][1:])
+    # any JSON value (not Any, which a lazy variant would keep as Raw): the access loop reads the role
+    other = struct("OtherUser", {"role": Opt[object], **user}, ("role",) + INFO_KEYS["user"][1:])
     part = {
         kind: struct(
             kind.title().replace("-", "") + "Part",
@@ -261,10 +264,10 @@ def build(gc: bool, typed: bool, lazy: bool = False) -> Optional[Variant]:
 def converters(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
     """``info(row)`` / ``part(row)`` on the convert path: ``json.loads``, ids added, ``msgspec.convert``.
 
-    A role other than user / assistant builds an ``OtherUser``; an unknown part type stays the
-    decoded dict with the ids appended (every stored key, as opencode keeps them). A lazy variant's
-    ``msgspec.Raw`` fields cannot be converted from decoded values, so there the row's text is
-    decoded into the class the decoded role / type picks.
+    A role other than user / assistant (a string or not) builds an ``OtherUser``; an unknown part type
+    (a string or not) stays the decoded dict with the ids appended (every stored key, as opencode
+    keeps them). A lazy variant's ``msgspec.Raw`` fields cannot be converted from decoded values, so
+    there the row's text is decoded into the class the decoded role / type picks.
     """
     if variant is None:
         return _missing, _missing
@@ -278,7 +281,8 @@ def converters(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Call
         values = loads(data)
         values["id"] = mid
         values["sessionID"] = session_id
-        return convert(values, infos.get(values.get("role"), other))
+        role = values.get("role")
+        return convert(values, infos.get(role, other) if isinstance(role, str) else other)
 
     def part(row: Tuple) -> Any:
         pid, message_id, session_id, _, _, data = row
@@ -286,7 +290,8 @@ def converters(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Call
         values["id"] = pid
         values["sessionID"] = session_id
         values["messageID"] = message_id
-        cls = parts.get(values.get("type"))
+        kind = values.get("type")
+        cls = parts.get(kind) if isinstance(kind, str) else None
         return values if cls is None else convert(values, cls)
 
     return info, part
@@ -311,7 +316,8 @@ def _text_converters(variant: Variant) -> Tuple[Callable[[Tuple], Any], Callable
     def info(row: Tuple) -> Any:
         mid, session_id, _, _, data = row
         values = loads(data)
-        obj = built(data, values, infos.get(values.get("role"), other))
+        role = values.get("role")
+        obj = built(data, values, infos.get(role, other) if isinstance(role, str) else other)
         obj.id = mid
         obj.sessionID = session_id
         return obj
@@ -319,7 +325,8 @@ def _text_converters(variant: Variant) -> Tuple[Callable[[Tuple], Any], Callable
     def part(row: Tuple) -> Any:
         pid, message_id, session_id, _, _, data = row
         values = loads(data)
-        cls = parts.get(values.get("type"))
+        kind = values.get("type")
+        cls = parts.get(kind) if isinstance(kind, str) else None
         obj = values if cls is None else built(data, values, cls)
         ids = zip(PART_IDS, (pid, session_id, message_id))
         if cls is None:
@@ -337,9 +344,9 @@ def decoders(variant: Optional[Variant]) -> Tuple[Callable[[Tuple], Any], Callab
 
     A cached ``msgspec.json.Decoder`` per tagged union; no intermediate dict. Assigning the ids
     measured as fast as or faster than ``msgspec.structs.replace`` (which copies). A row the union
-    rejects (another role, an unknown part type) or whose text ``msgspec.json`` does not decode (a
-    lone surrogate) takes the convert path, which builds it or raises the validation error again for
-    a malformed known shape.
+    rejects (another role, an unknown part type, a tag that is not a string) or whose text
+    ``msgspec.json`` does not decode (a lone surrogate) takes the convert path, which builds it or
+    raises the validation error again for a malformed known shape.
     """
     if variant is None:
         return _missing, _missing

@@ -56,7 +56,8 @@ class InstanceDict(Strategy):
     def part(row: Tuple) -> Any:
         pid, message_id, session_id, _, _, data = row
         values = _loads(data)
-        entry = _PARTS.get(values.get("type"))
+        kind = values.get("type")
+        entry = _PARTS.get(kind) if isinstance(kind, str) else None  # a list or a dict cannot be a key
         if entry is None:  # unknown type: the spread dict, every stored key plus the ids
             return {**values, "id": pid, "sessionID": session_id, "messageID": message_id}
         obj = _filled(*entry, values)

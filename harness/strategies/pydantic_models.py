@@ -6,9 +6,11 @@ legacy keys ignored. Scalars are typed (``str`` / ``float`` / ``bool`` / ``int``
 ``List[str]``); every nested value (time, tokens, model, path, error, state, source, metadata,
 format, tools, structured, and ``summary``, a dict on users and a bool on assistants) is ``Any``
 and stays the plain dicts / lists pydantic's JSON parser makes. A role other than ``assistant``
-validates as user; an unknown part type validates as ``Dict[str, Any]`` (every stored key). The
-ids are assigned after validation (``obj.id = ...``). User models lack assistant fields, so the
-access loop reads those with ``getattr(o, "k", None)`` (through ``BaseModel.__getattr__``).
+validates as user, keeping its value whatever its type (``role`` is ``Any``); a part type that is
+not one of the 12 (another string, or no string at all) validates as ``Dict[str, Any]`` (every
+stored key). The ids are assigned after validation (``obj.id = ...``). User models lack assistant
+fields, so the access loop reads those with ``getattr(o, "k", None)`` (through
+``BaseModel.__getattr__``).
 Needs ``pydantic`` 2; models are built on first use of ``info`` / ``part``, so the module imports
 (and ``harness list`` reports it unavailable) without it. Text pydantic's JSON parser refuses — a
 JSON-escaped lone surrogate, which ``JSON.stringify`` writes when a stream is cut inside an emoji —
@@ -27,7 +29,6 @@ from harness.strategies._classes import Built, PerKindClasses, build_classes
 _SCALARS: Dict[str, Any] = {
     **dict.fromkeys(
         (
-            "role",
             "agent",
             "system",
             "parentID",
@@ -80,11 +81,7 @@ def _build() -> Dict[str, Callable]:
     info_adapter = TypeAdapter(
         Annotated[Union[tuple(roles)], Discriminator(lambda v: "assistant" if v.get("role") == "assistant" else "user")]
     )
-    part_adapter = TypeAdapter(
-        Annotated[
-            Union[tuple(kinds)], Discriminator(lambda v: v.get("type") if v.get("type") in PART_KEYS else "unknown")
-        ]
-    )
+    part_adapter = TypeAdapter(Annotated[Union[tuple(kinds)], Discriminator(_part_tag)])
     validate_info, validate_part = info_adapter.validate_json, part_adapter.validate_json
     # JSON pydantic's parser refuses but json.loads reads (a lone surrogate): validated from Python; a
     # row invalid either way raises the second error
@@ -113,6 +110,13 @@ def _build() -> Dict[str, Callable]:
         return obj
 
     return {"info": info, "part": part}
+
+
+def _part_tag(values: Dict[str, Any]) -> str:
+    """The union member a decoded part validates as: its type when that is one of the 12, else ``unknown``
+    (a type that is not a string, a list say, is never looked up)."""
+    kind = values.get("type")
+    return kind if isinstance(kind, str) and kind in PART_KEYS else "unknown"
 
 
 @register
