@@ -220,6 +220,20 @@ def {table}_from_json(data):
     except msgspec.DecodeError:  # a lone surrogate: see _converted
         return _converted(data, {alias})
 """
+_FROM_JSON_OR_DICT = """_{table}_decode = msgspec.json.Decoder({alias}).decode
+
+
+def {table}_from_json(data):
+    try:
+        return _{table}_decode(data)
+    except msgspec.ValidationError:  # of no kind listed: it stays the dict it is
+        row = json.loads(data)
+        if isinstance(row, dict) and not (isinstance(row.get({tag!r}), str) and row[{tag!r}] in {upper}_CLASSES):
+            return row
+        raise
+    except msgspec.DecodeError:  # a lone surrogate: see _converted
+        return _converted(data, {alias})
+"""
 _FROM_JSON_OR_OTHER = """_{table}_union = msgspec.json.Decoder({alias}).decode
 _{table}_other = msgspec.json.Decoder({other}).decode
 
@@ -278,9 +292,10 @@ def _msgspec_table(emitter: _Msgspec, table_name: str, table: Table, classes: Li
     pairs = ", ".join(f"{tag!r}: {name}" for tag, name in classes)
     default = table.kind(table.default) if table.default and table.discriminator else None
     if default is None:
-        return f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n{upper}_OTHER = None\n" + _FROM_JSON.format(
-            table=table_name, alias=alias
-        )
+        head = f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n{upper}_OTHER = None\n"
+        if table.discriminator:  # rows of another kind stay dicts, as in every strategy
+            return head + _FROM_JSON_OR_DICT.format(table=table_name, alias=alias, tag=table.discriminator, upper=upper)
+        return head + _FROM_JSON.format(table=table_name, alias=alias)
     other = emitter.unique("Other" + class_name(table_name))
     tag = Field(table.discriminator, Type("any"), False)  # type: ignore[arg-type]
     emitter.emit(other, (tag,) + _kind_fields(table, default), emitter.options, decoded=tag.name)
