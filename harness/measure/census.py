@@ -237,8 +237,8 @@ def unavailable_figures() -> Dict[str, str]:
     return missing
 
 
-#: What a strategy raises for a row it cannot build: a value of another type than it declares, an
-#: unhashable role or part type, data that is not a JSON object.
+#: What a strategy raises for a row it cannot build: a value of another type than it declares, data
+#: that is not a JSON object (a role or part type of any value builds as the table's default).
 _UNBUILDABLE = (TypeError, ValueError, LookupError, AttributeError)
 
 

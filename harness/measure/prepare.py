@@ -11,10 +11,11 @@ dataset; strategies come from the registry.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
-from harness.canonical import PART_MESSAGE, ROW_ID
+from harness.canonical import PART_MESSAGE, ROW_DATA, ROW_ID
 from harness.measure.job import MAX_MESSAGES, MAX_OBJECTS, MAX_PASSES, Job, JobError, Param
 from harness.read_paths import READ_PATHS, ReadPathError, history_reader
 from harness.schemas import Schema, SchemaError
@@ -119,6 +120,7 @@ def _access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Option
             raise JobError(f"the first {job.size} messages of {dataset.path} have no tool part to read")
         kernel = strategy.open_map_access
         return Prepared(strategy, lambda: kernel(tools, iterations), len(tools) * iterations, "read", dataset)
+    _check_access_values(messages, schema)
     infos = [strategy.info(row) for row in messages]
     return Prepared(
         strategy,
@@ -127,6 +129,32 @@ def _access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Option
         "read",
         dataset,
     )
+
+
+#: What the access loop can take the length of (``len``) and add (``add``); absent is allowed where
+#: the loop skips it, except opencode's role, whose length the seed's loop takes from every info.
+_SIZED = (str, list, dict)
+_NUMBERS = (int, float)
+
+
+def _check_access_values(messages: List[Any], schema: Schema) -> None:
+    """JobError naming the first message whose access field the loop cannot read (a role of 5, a
+    cost that is text): rows that build, but that the seed's arithmetic was never written for."""
+    for row in messages:
+        data = json.loads(row[ROW_DATA])
+        for access in schema.access:
+            value = data.get(access.field) if isinstance(data, dict) else None
+            if access.operation == "len":
+                fits = isinstance(value, _SIZED) or (value is None and not is_opencode(schema))
+            elif access.operation == "add":
+                fits = value is None or isinstance(value, _NUMBERS)
+            else:
+                continue
+            if not fits:
+                raise JobError(
+                    f"message {row[ROW_ID]!r}: its {access.field!r} is {json.dumps(value)[:40]}, and the access "
+                    f"loop takes the {'length' if access.operation == 'len' else 'sum'} of it"
+                )
 
 
 def _hydrate_all(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
