@@ -146,6 +146,14 @@ def _welch(a: Sequence[float], b: Sequence[float]) -> Tuple[float, Optional[floa
     return difference, _t95(df) * math.sqrt(total)
 
 
+def _exp(value: float) -> float:
+    """``e**value``, infinite where a float cannot hold it (a ratio bound of values 1e-226 apart)."""
+    try:
+        return math.exp(value)
+    except OverflowError:
+        return math.inf
+
+
 def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
     """Figure A (per-process values ``a``) against figure B (module docstring)."""
     a = [float(value) for value in a if value == value]
@@ -154,8 +162,8 @@ def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
         raise ValueError("a comparison needs at least one value per side")
     if min(a + b) > 0:
         difference, half = _welch([math.log(v) for v in a], [math.log(v) for v in b])
-        bounds = (None, None) if half is None else (math.exp(difference - half), math.exp(difference + half))
-        return Comparison("ratio", math.exp(difference), bounds[0], bounds[1], len(a), len(b))
+        bounds = (None, None) if half is None else (_exp(difference - half), _exp(difference + half))
+        return Comparison("ratio", _exp(difference), bounds[0], bounds[1], len(a), len(b))
     difference, half = _welch(a, b)
     bounds = (None, None) if half is None else (difference - half, difference + half)
     return Comparison("difference", difference, bounds[0], bounds[1], len(a), len(b))

@@ -288,6 +288,8 @@ def build_msgspec_lazy(schema: Schema) -> Functions:
                 if kind_of(values) is None:
                     return unknown(schema, name, values, row)
                 raise SchemaMismatch(schema.name, row[0], str(error)) from None
+            if type(obj) is dict:  # <table>_from_json keeps a part of an unlisted kind as its dict
+                return unknown(schema, name, values_of(row), row)
             for attr, column in pairs:
                 setattr(obj, attr, row[column])
             return obj
