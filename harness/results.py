@@ -181,6 +181,11 @@ _MANIFEST_TYPES: Dict[str, Tuple[type, ...]] = {
     "command": (str,),
     "plan_sha256": (str,),
     "concurrent_runs": (list,),
+    "argv": (list,),
+    "git": (dict,),
+    "fingerprint": (str, type(None)),
+    "completeness": (dict,),
+    "interleave_seed": (int,),
 }
 #: Text a dataset or interpreter entry of a manifest must hold where it has the key.
 _TEXT = {"datasets": ("path", "sha256"), "interpreters": ("executable",)}
@@ -238,6 +243,11 @@ def manifest_problem(manifest: Dict[str, Any]) -> Optional[str]:
         planned_jobs(manifest)
     except RunError as error:
         return str(error)
+    if "plan_sha256" in manifest and manifest["plan_sha256"] != plan_digest(manifest):
+        return (
+            "its jobs, datasets, interpreters or command were edited after the run was planned "
+            "(plan_sha256 differs): start a new run"
+        )
     return None
 
 

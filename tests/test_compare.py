@@ -124,6 +124,7 @@ def test_fingerprint_mismatch_names_what_differs_and_needs_force(runs, tmp_path,
         info["machine"]["cpu_model"] = "Another CPU"
         info["fingerprint"] = fingerprint(info)
     manifest["fingerprint"] = "0123456789ab"
+    manifest["plan_sha256"] = results.plan_digest(manifest)  # as if it had been run there
     (other / "manifest.json").write_text(json.dumps(manifest))
     assert main(["compare", str(runs[0]), str(other)]) == 2
     err = capsys.readouterr().err.strip()

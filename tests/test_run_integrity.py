@@ -178,8 +178,27 @@ def test_a_run_whose_plan_was_edited_is_not_resumed(smoke_run, tmp_path, change)
     edit_manifest(run, change)
     before = (run / "manifest.json").read_bytes()
     done = resume(smoke_run[0], run)
-    assert "cannot be resumed" in one_line_error(done) and "start a new run" in done.stderr
+    assert "start a new run" in one_line_error(done)
     assert (run / "manifest.json").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda m: m.update(jobs=[]), id="every job removed"),
+        pytest.param(lambda m: m.pop("jobs"), id="the jobs key removed"),
+        pytest.param(lambda m: m.update(git="x"), id="git not an object"),
+        pytest.param(lambda m: m.update(argv=None), id="argv not a list"),
+    ],
+)
+def test_a_complete_run_whose_manifest_was_edited_is_refused_by_every_reader(smoke_run, tmp_path, change):
+    """Not only resume: report and compare read a manifest too, and must not present a run whose plan
+    or record was edited as the run that was measured."""
+    run = copy_run(smoke_run[1], tmp_path)
+    edit_manifest(run, change)
+    for argv in (("report", run), ("compare", run, smoke_run[1]), ("bench", "--resume", run)):
+        done = harness(smoke_run[0], *argv)
+        assert "manifest.json" in one_line_error(done), argv
 
 
 @pytest.mark.parametrize("unsafe", ["../../../escaped", "{tmp}/escaped", ".hidden", "a/b", ""])
