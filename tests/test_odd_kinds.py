@@ -11,6 +11,7 @@ import sys
 import opencode_layout
 import pytest
 from runs import one_line_error
+from strategy_checks import strict_difference, usable
 
 from harness import bun, canonical
 from harness.cli import main
@@ -66,26 +67,6 @@ def odd_records():
         ]
         records.append((message, parts))
     return records
-
-
-def usable(strategy, name):
-    ok, reason = strategy.available()
-    if not ok:
-        pytest.skip(f"{name} unavailable here: {reason}")
-    return strategy
-
-
-def strict_difference(strategy, records):
-    """(row id, where) of the first row whose content the strategy does not hold exactly, or None."""
-    for message, parts in records:
-        found = difference(canonical_info(message), strategy.to_dict(strategy.info(message)))
-        if found:
-            return message[0], found
-        for part in parts:
-            found = difference(canonical_part(part), strategy.to_dict(strategy.part(part)))
-            if found:
-                return part[0], found
-    return None
 
 
 @pytest.mark.parametrize("name", sorted(all_strategies()) + ["cached:fixed", "cached:msgspec-decode"])

@@ -11,6 +11,7 @@ import subprocess
 
 import pytest
 from seed_access import expected_access, expected_open_map
+from strategy_checks import usable
 
 from harness import bun, canonical
 from harness.cli import main
@@ -137,14 +138,6 @@ def older_records():
 
 def older_stored():
     return list(canonical.to_stored(older_records()))
-
-
-def usable(name):
-    strategy = get(name)
-    ok, reason = strategy.available()
-    if not ok:
-        pytest.skip(f"{name} unavailable here: {reason}")
-    return strategy
 
 
 def test_the_rows_hold_lone_surrogates_escaped():

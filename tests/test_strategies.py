@@ -10,15 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from seed_access import expected_access, expected_open_map
+from strategy_checks import strict_difference, usable
 
 import harness.strategies as registry
 from harness.canonical import to_stored
 from harness.cli import main
 from harness.generate import generate
 from harness.generate.realistic import RealisticParams, generate_realistic
-from harness.strategies import all_strategies, get
+from harness.strategies import all_strategies
 from harness.strategies.cache import PREFIX
-from harness.strategies.equivalence import canonical_info, canonical_part, difference, first_difference
+from harness.strategies.equivalence import first_difference
 from harness.strategies.fixed import Fixed
 
 DATASETS = {
@@ -34,14 +35,6 @@ def stored(profile):
     return _cache[profile]
 
 
-def usable(name):
-    strategy = get(name)
-    ok, reason = strategy.available()
-    if not ok:
-        pytest.skip(f"{name} unavailable here: {reason}")
-    return strategy
-
-
 STRATEGIES = sorted(name for name, strategy in all_strategies().items() if not strategy.control)
 CACHED = ["cached:fixed", "cached:slots"]
 #: Dicts spread from the stored row: they keep the keys outside the fixed lists (legacy keys),
@@ -55,15 +48,7 @@ def content_difference(name, strategy, rows):
     base = name[len(PREFIX) :] if name.startswith(PREFIX) else name
     if base in SPREADS:
         return first_difference(strategy, rows)
-    for message, parts in rows:
-        found = difference(canonical_info(message), strategy.to_dict(strategy.info(message)))
-        if found:
-            return message[0], found
-        for part in parts:
-            found = difference(canonical_part(part), strategy.to_dict(strategy.part(part)))
-            if found:
-                return part[0], found
-    return None
+    return strict_difference(strategy, rows)
 
 
 @pytest.mark.parametrize("profile", DATASETS)

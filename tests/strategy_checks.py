@@ -1,0 +1,31 @@
+"""Helpers for tests of strategies: skip what is unavailable here, compare content row by row."""
+
+import pytest
+
+from harness.strategies import get
+from harness.strategies.equivalence import canonical_info, canonical_part, difference
+
+
+def usable(strategy, name=None):
+    """``strategy`` (a strategy class, or a registered name) when it is available here; otherwise
+    the test is skipped with the reason."""
+    if isinstance(strategy, str):
+        strategy, name = get(strategy), strategy
+    ok, reason = strategy.available()
+    if not ok:
+        pytest.skip(f"{name} unavailable here: {reason}")
+    return strategy
+
+
+def strict_difference(strategy, records):
+    """(row id, where) of the first row whose content the strategy does not hold exactly (no key
+    lost, none added), or None."""
+    for message, parts in records:
+        found = difference(canonical_info(message), strategy.to_dict(strategy.info(message)))
+        if found:
+            return message[0], found
+        for part in parts:
+            found = difference(canonical_part(part), strategy.to_dict(strategy.part(part)))
+            if found:
+                return part[0], found
+    return None
