@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -339,6 +340,7 @@ def execute_notebook(name: str, run_dir: Path, kernel: Any = None) -> Tuple[Any,
         kernel_name="python3",
         resources={"metadata": {"path": str(run_dir)}},
     )
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
@@ -353,6 +355,8 @@ def execute_notebook(name: str, run_dir: Path, kernel: Any = None) -> Tuple[Any,
         finally:
             if kernel is not None and client.kc is not None:
                 client.kc.stop_channels()
+            for signum, handler in handlers.items():  # nbclient leaves them at the default: killed outright
+                signal.signal(signum, handler)
     _stop_if_interrupted(client)
     return notebook, None
 

@@ -79,6 +79,37 @@ def test_ctrl_c_during_a_report_is_one_line_and_leaves_no_report(tmp_path, noteb
     assert processes_in(run) == []  # the kernel was shut down with the report
 
 
+@linux_only
+@pytest.mark.requires("nbclient", "pandas")
+@pytest.mark.parametrize(
+    ("signum", "marker", "codes"),
+    [
+        (signal.SIGHUP, "report: executing notebook shapes ...", (129,)),
+        (signal.SIGHUP, "report: notebook shapes done", (129,)),  # between notebooks
+        (signal.SIGTERM, "report: executing notebook gc_overhead ...", (130, 143)),  # nbclient takes it as Ctrl-C
+        (signal.SIGTERM, "report: notebook shapes done", (130, 143)),  # nbclient used to leave it at the default
+    ],
+)
+def test_sigterm_or_sighup_during_a_report_ends_it_like_ctrl_c(tmp_path, signum, marker, codes):
+    run = tmp_path / "run"
+    shutil.copytree(FIXTURE, run)
+    code, stderr = interrupt_after(
+        [SCRIPT, "report", str(run)], tmp_path, marker, 1, 0.2, lambda pid: os.kill(pid, signum)
+    )
+    assert code in codes and said(stderr)[-1] == "harness report: interrupted", (code, stderr[-3000:])
+    assert "Traceback" not in stderr and not (run / "report.html").exists()
+    assert processes_in(run) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_during_generate_leaves_no_temporary_file(tmp_path, monkeypatch, signum):
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")  # the import lines tell when the command runs
+    argv = [SCRIPT, "generate", "--profile", "realistic", "--messages", "20000", "--out", str(tmp_path / "g.sqlite")]
+    code, stderr = interrupt_after(argv, tmp_path, loaded("harness.store"), 1, 1.0, lambda pid: os.kill(pid, signum))
+    assert code == 128 + signum and said(stderr)[-1] == "harness generate: interrupted", stderr[-3000:]
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.requires("nbclient")
 def test_a_cancelled_notebook_after_ctrl_c_is_an_interrupt(tmp_path, monkeypatch):
     """nbclient answers SIGINT by shutting the kernel down; what awaited the kernel is then

@@ -57,9 +57,12 @@ def run(args: argparse.Namespace) -> int:
     if out is None:
         ensure_directory(DEFAULT_DIR)
         out = DEFAULT_DIR / default_name(options.generation_spec(args))
+    from harness.runner import stop_signals
+
     started = time.perf_counter()
-    generated = options.generate_from_args(args, out)
-    manifest = write_dataset(out, generated)
+    with stop_signals():  # SIGTERM and SIGHUP unwind like Ctrl-C: no temporary file is left behind
+        generated = options.generate_from_args(args, out)
+        manifest = write_dataset(out, generated)
     print(
         f"{out}: {manifest['messages']} messages, {manifest['parts']} parts, "
         f"{len(manifest['session_ids'])} session(s), sha256 {manifest['sha256'][:16]}… "
