@@ -268,7 +268,9 @@ def test_a_locked_database_is_refused_after_a_short_wait(tmp_path, capsys, monke
         holder.close()
 
 
-@pytest.mark.parametrize("data", ['{"type": "text", ', '["text"]', '{"type": "text", "n": NaN}'])
+@pytest.mark.parametrize(
+    "data", ['{"type": "text", ', '["text"]', '{"type": "text", "n": NaN}', '{"type": "text", "text": "a", "n": 1e400}']
+)
 def test_a_row_whose_data_is_not_json_is_named_by_its_id_in_the_source(tmp_path, capsys, data):
     broken = tmp_path / "broken.db"
     opencode_layout.build(broken, messages=20, sessions=1, journal="delete", extra=False)

@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from harness import atomic, canonical
 from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS, ROW_DATA, StoredRecord
+from harness.ingest import jsontext
 from harness.store import _INDEXES, _SCHEMA, FORMAT, FORMAT_VERSION, DatasetError, check_target, manifest_path
 
 BATCH = 2000  # messages per executemany
@@ -38,7 +39,7 @@ class RowError(DatasetError):
 
     @classmethod
     def not_an_object(cls, source: str, table: str, row_id: object) -> RowError:
-        return cls(f"{source}: {table} row {row_id!r}: its data is not a JSON object")
+        return cls(f"{source}: {table} row {row_id!r}: its data is not a JSON object as JSON.stringify writes it")
 
 
 def writing_failed(error: sqlite3.Error) -> bool:
@@ -69,6 +70,21 @@ def _kinds(conn: sqlite3.Connection, table: str, key: str, source: str) -> Dict[
         (row_id,) = conn.execute(f"SELECT id FROM {table} WHERE {kind} IS NULL ORDER BY rowid LIMIT 1").fetchone()
         raise RowError.not_an_object(source, table, row_id)
     return dict(sorted(counts.items()))
+
+
+#: Rows that may hold a number beyond a double: a JSON exponent of three digits or more.
+_BIG_EXPONENT = "data GLOB '*[eE][0-9][0-9][0-9]*' OR data GLOB '*[eE][+-][0-9][0-9][0-9]*'"
+
+
+def _refuse_numbers_beyond_a_double(conn: sqlite3.Connection, table: str, source: str) -> None:
+    """RowError naming the first row whose data holds a number no double holds (``1e400``): SQLite's
+    ``json_valid`` accepts it, ``JSON.stringify`` never writes it. Only rows with a three-digit
+    exponent somewhere in their text are parsed."""
+    for row_id, data in conn.execute(f"SELECT id, data FROM {table} WHERE {_BIG_EXPONENT} ORDER BY rowid"):
+        try:
+            jsontext.loads(data)
+        except ValueError:
+            raise RowError.not_an_object(source, table, row_id) from None
 
 
 class _Tally:
@@ -140,6 +156,8 @@ def write_rows(
                         batch.clear()
                 _insert(conn, batch, tally)
                 roles, types = _kinds(conn, "message", "role", source), _kinds(conn, "part", "type", source)
+                for table in ("message", "part"):
+                    _refuse_numbers_beyond_a_double(conn, table, source)
                 conn.executescript(_INDEXES)
                 manifest = {
                     "format": FORMAT,
