@@ -145,8 +145,6 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
     """Datasets, jobs and manifest of a new run, then its (fresh) directory; nothing is left
     behind when any of it fails."""
     chosen = PLANS[plan_name(args)]
-    if args.timeout is not None and args.timeout > results.MAX_TIMEOUT:
-        raise options.UsageError(f"--timeout {args.timeout:g}: a job may take at most {results.MAX_TIMEOUT:g} s")
     only = _strategies(args.strategies) if args.strategies else None
     unavailable: List[str] = []
     try:
