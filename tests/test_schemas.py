@@ -52,6 +52,16 @@ def _edited(change):
     return json.dumps(value)
 
 
+def _refusal(path, change):
+    """The one-line SchemaError of loading the built-in schema file edited by ``change`` at ``path``."""
+    path.write_text(_edited(change))
+    with pytest.raises(SchemaError) as raised:
+        load_schema(path)
+    message = str(raised.value)
+    assert str(path) in message and "\n" not in message
+    return message
+
+
 @pytest.mark.parametrize(
     "change, where",
     [
@@ -69,12 +79,7 @@ def _edited(change):
     ],
 )
 def test_nonsense_names_file_and_path(tmp_path, change, where):
-    path = tmp_path / "edited.schema.json"
-    path.write_text(_edited(change))
-    with pytest.raises(SchemaError) as raised:
-        load_schema(path)
-    message = str(raised.value)
-    assert str(path) in message and where in message and "\n" not in message
+    assert where in _refusal(tmp_path / "edited.schema.json", change)
 
 
 def test_not_json_and_missing_file(tmp_path):
@@ -266,12 +271,7 @@ def _nested(levels):
 def test_a_schema_file_past_a_limit_is_refused_as_it_is_read(tmp_path, change, problem):
     """A schema file declaring 200,000 fields took minutes to read and build strategies from; past a
     limit it is refused, one line naming the file and the place."""
-    path = tmp_path / "huge.schema.json"
-    path.write_text(_edited(change))
-    with pytest.raises(SchemaError) as raised:
-        load_schema(path)
-    message = str(raised.value)
-    assert str(path) in message and problem in message and "\n" not in message
+    assert problem in _refusal(tmp_path / "huge.schema.json", change)
 
 
 def test_limits_leave_room_for_what_inference_makes_and_refuse_what_it_cannot(tmp_path):
