@@ -17,8 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
+from harness.hashing import file_sha256
 from harness.measure import catalogue
-from harness.measure.job import RESULT_VERSION, Job, JobError, file_sha256, job_sha256, result_sha256
+from harness.measure.job import RESULT_VERSION, Job, JobError, job_sha256, result_sha256
 
 
 def _read(path: Path) -> Optional[Any]:

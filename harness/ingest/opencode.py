@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 from harness.canonical import ROW_DATA, ROW_ID, StoredRecord
+from harness.hashing import file_sha256
 from harness.ingest import jsontext
 from harness.ingest.anonymise import Anonymiser
 from harness.ingest.scratch import scratch_directory
 from harness.ingest.source import Source, snapshot
 from harness.ingest.writer import RowError, cannot_write, write_rows
 from harness.jsonfmt import js_dumps
-from harness.measure.job import file_sha256
 from harness.schemas.stored import schema_path
 from harness.store import DatasetError, check_target, ensure_directory
 

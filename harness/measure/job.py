@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from harness.atomic import write_text
+from harness.hashing import file_sha256
 from harness.measure.environment import environment
 
 # Result file versions ("result_version"):
@@ -126,14 +127,6 @@ class Job:
 def job_sha256(text: str) -> str:
     """The hash that ties a result to the job file it was measured from."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def result_sha256(result: Dict[str, Any]) -> str:
