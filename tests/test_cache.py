@@ -9,7 +9,7 @@ from harness.canonical import MESSAGE_UPDATED, to_stored
 from harness.generate import generate
 from harness.strategies import get
 from harness.strategies.cache import RowCache, with_row_cache
-from harness.workloads import page
+from harness.workloads.opencode import page
 
 
 def build(row):

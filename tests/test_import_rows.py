@@ -8,7 +8,6 @@ import pytest
 
 from harness.cli import main
 from harness.measure.job import Job, JobError
-from harness.measure.prepare import first_rows, prepare
 from harness.schemas import OPENCODE, dumps, load_schema
 from harness.schemas.codec import from_json, to_json
 from harness.schemas.codegen import python_source
@@ -16,6 +15,7 @@ from harness.schemas.stored import schema_path
 from harness.store import manifest_path, open_dataset
 from harness.strategies import all_strategies, get
 from harness.strategies.equivalence import difference, first_schema_difference
+from harness.workloads.binding import first_rows, prepare
 
 #: Strategies every schema must build (the issue's list).
 FROM_SCHEMA = ("spread", "fixed", "slots", "dataclass", "msgspec", "msgspec-nogc", "msgspec-lazy", "slots-lazy")

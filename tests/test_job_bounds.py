@@ -12,7 +12,7 @@ from runs import one_line_error
 
 from harness.measure.catalogue import MEASURERS, check
 from harness.measure.job import Job, JobError, Param
-from harness.measure.prepare import WORKLOADS
+from harness.workloads.catalogue import WORKLOADS
 
 
 def declared():

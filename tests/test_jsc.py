@@ -20,10 +20,12 @@ from harness.measure.catalogue import MEASURERS
 from harness.measure.census import strategy_census
 from harness.measure.environment import fingerprint
 from harness.measure.job import RESULT_VERSION, result_sha256
-from harness.measure.prepare import WORKLOADS, first_rows, regroup
 from harness.store import open_dataset, write_dataset
 from harness.strategies import get
-from harness.workloads import GrowingSession, filter_compacted, run_loop
+from harness.workloads.binding import first_rows, regroup
+from harness.workloads.catalogue import WORKLOADS
+from harness.workloads.history import GrowingSession, run_loop
+from harness.workloads.opencode import filter_compacted
 
 JSC = Path(bun.JOB_SCRIPT).parent
 SOURCES = sorted(JSC.rglob("*.mjs"))
@@ -273,7 +275,7 @@ console.log(JSON.stringify(found));
 def test_the_read_path_is_the_harness_one(bun_exe, data, tmp_path):
     """Same fixed key orders, access checksum, filterCompacted output and run_loop history sizes as
     the Python read path, on a realistic session with compactions; same read_site shapes."""
-    from harness.polymorphism import population, shape_keys, shape_order
+    from harness.workloads.read_site import population, shape_keys, shape_order
 
     script = tmp_path / "read_path.mjs"
     script.write_text(READ_PATH.replace("JSC/", f"{JSC}/"))

@@ -16,10 +16,10 @@ from harness.measure.catalogue import check
 from harness.measure.census import nested_key_tuples, strategy_census
 from harness.measure.gcprobe import GcProbe, slope
 from harness.measure.job import Job, JobError, read_job
-from harness.measure.prepare import prepare, regroup
-from harness.polymorphism import READERS, population
 from harness.strategies import get
 from harness.strategies.base import object_fields
+from harness.workloads.binding import prepare, regroup
+from harness.workloads.read_site import READERS, population
 
 ENVIRONMENT_KEYS = {"interpreter", "machine", "packages", "fingerprint"}
 
@@ -374,8 +374,8 @@ def test_a_row_whose_kind_is_no_string_builds_as_the_default_or_is_one_line(tmp_
 
 
 def first_rows_of(dataset, size):
-    from harness.measure.prepare import first_rows
     from harness.store import open_dataset
+    from harness.workloads.binding import first_rows
 
     opened = open_dataset(dataset)
     try:
@@ -434,7 +434,8 @@ def test_gcprobe_rebuilds_once_unmeasured_before_its_rounds(monkeypatch):
     """The warm-up round runs before the probe times anything; then exactly ``rounds`` are measured."""
     import gc
 
-    from harness.measure import gcprobe, prepare
+    from harness.measure import gcprobe
+    from harness.workloads import binding
     from harness.measure.catalogue import check
     from harness.measure.job import Job
 
@@ -450,7 +451,7 @@ def test_gcprobe_rebuilds_once_unmeasured_before_its_rounds(monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(prepare, "prepare", lambda job, rounds=None: Prepared())
+    monkeypatch.setattr(binding, "prepare", lambda job, rounds=None: Prepared())
     job = check(Job("j", "gcprobe", "spread", "hydrate_all", "d.sqlite", 10, params={"rounds": 3}))
     outcome = gcprobe.measure(job, None)
     assert timed == [False, True, True, True]

@@ -11,11 +11,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sessions import assistant_data, user_data
 
 from harness.jsonfmt import js_dumps
-from harness.read_paths import READ_PATHS, IncrementalHistory, ReadPathError, history_reader
 from harness.store import create_tables
 from harness.strategies import get
 from harness.strategies.equivalence import difference
-from harness.workloads import SYNTHETIC_PART, MissingSession
+from harness.workloads.binding import MissingSession
+from harness.workloads.catalogue import READ_PATHS
+from harness.workloads.incremental import IncrementalHistory
+from harness.workloads.opencode import SYNTHETIC_PART
+from harness.workloads.read_paths import ReadPathError, history_reader
 
 SESSION = "ses_paths"
 OTHER = "ses_other"

@@ -8,16 +8,9 @@ from hypothesis import strategies as st
 from sessions import SESSION, SessionBuilder, message_ids
 
 from harness.strategies import get
-from harness.workloads import (
-    SYNTHETIC_PART,
-    GrowingSession,
-    MissingSession,
-    filter_compacted,
-    loop_iteration,
-    page,
-    run_loop,
-    stream,
-)
+from harness.workloads.binding import MissingSession
+from harness.workloads.history import GrowingSession, loop_iteration, run_loop
+from harness.workloads.opencode import SYNTHETIC_PART, filter_compacted, page, stream
 
 STRATEGIES = ["spread", "fixed"]
 
@@ -79,7 +72,7 @@ def test_stops_at_finished_compaction(strategy):
 @pytest.mark.parametrize("path", ["full", "cache-aware"])
 def test_pages_are_read_only_down_to_the_boundary(path):
     """As ``filterCompacted(stream(id))`` at the PR: the walk stops at the boundary, and so do the pages."""
-    from harness.read_paths import history_reader
+    from harness.workloads.read_paths import history_reader
 
     builder = SessionBuilder()
     for _ in range(20):

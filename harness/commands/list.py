@@ -10,9 +10,9 @@ import argparse
 import platform
 
 from harness.measure.catalogue import MEASURERS
-from harness.measure.prepare import WORKLOADS
 from harness.strategies import all_strategies, plugin_errors
 from harness.terminal import visible
+from harness.workloads.catalogue import WORKLOADS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

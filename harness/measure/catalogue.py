@@ -3,7 +3,7 @@
 A measurer is added here and nowhere else: ``harness list``, the planner, the runner (which
 files it leaves in the run directory, which arguments it takes), the interpreter probe and
 the tidy table (which measurers have a GC mode) all read this table. Workloads have their
-own catalogue beside the code that binds them to data (``harness.measure.prepare.WORKLOADS``).
+own, as data (``harness.workloads.catalogue.WORKLOADS``).
 
 ``check(job)`` is the one validation every job passes, in the planner and again in the
 measurer's process: known measurer and workload (the closest name suggested otherwise), a
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 from harness.measure.job import MAX_LOOPS, MAX_PROCESSES, MAX_ROUNDS, MAX_SECONDS, MAX_VALUES, Job, JobError, Param
-from harness.measure.prepare import WORKLOADS
+from harness.workloads.catalogue import WORKLOADS
 
 GC_MODE = "gc_mode"
 ALL_WORKLOADS = tuple(WORKLOADS)

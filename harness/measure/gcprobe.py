@@ -136,7 +136,7 @@ def _apply_mode(mode: str) -> None:
 
 
 def _hydrate_rounds(job: Job, mode: str) -> Dict[str, Any]:
-    from harness.measure.prepare import prepare
+    from harness.workloads.binding import prepare
 
     rounds = job.params["rounds"]
     prepared = prepare(job, rounds)
@@ -164,7 +164,7 @@ def _hydrate_rounds(job: Job, mode: str) -> Dict[str, Any]:
 
 
 def _growth(job: Job, mode: str) -> Dict[str, Any]:
-    from harness.measure.prepare import prepare
+    from harness.workloads.binding import prepare
 
     rounds = job.params["rounds"]
     prepared = prepare(job, rounds)

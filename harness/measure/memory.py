@@ -229,7 +229,7 @@ def flamegraph(capture: Path, html: Path) -> Dict[str, Any]:
 
 
 def measure(job: Job, out: Path) -> Dict[str, Any]:
-    from harness.measure.prepare import prepare
+    from harness.workloads.binding import prepare
 
     mode, runs = job.params["gc_mode"], job.params["rounds"]
     python_allocators = job.params["trace_python_allocators"]

@@ -75,7 +75,7 @@ def _profiler_switch(on: bool) -> None:
 
 def target(job: Job, out: Path, switch: bool = False) -> Dict[str, Any]:
     """The plain workload process: ``rounds`` calls, timed as a whole (profiled alone when ``switch``)."""
-    from harness.measure.prepare import prepare
+    from harness.workloads.binding import prepare
 
     rounds = job.params["rounds"]
     least = 0 if job.params.get("growth") else job.params["min_seconds"]  # a growing loop: exactly rounds
@@ -151,7 +151,7 @@ def skipped_because() -> Optional[str]:
 
 def measure(job: Job, out: Path, job_path: Path) -> Dict[str, Any]:
     from harness.measure.catalogue import package_version
-    from harness.measure.prepare import prepare
+    from harness.workloads.binding import prepare
 
     prepare(job, job.params["rounds"]).close()  # a bad job is bad whether or not scalene is here
     reason = skipped_because()

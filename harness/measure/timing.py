@@ -46,7 +46,7 @@ def benchmark_name(job: Job) -> str:
     ``compare_to`` matches the same benchmark across runs: workload, strategy, dataset, size and
     the workload's parameters (a variant's only when it is not the default, so the workload as it
     always ran keeps its name), e.g. ``access[spread, reference-s11-m5000, size=5000, iterations=20]``."""
-    from harness.measure.prepare import WORKLOADS
+    from harness.workloads.catalogue import WORKLOADS
 
     params = "".join(
         f", {param.name}={job.params.get(param.name, param.default)}"
@@ -81,7 +81,7 @@ def ran_with(args: Any) -> Dict[str, Any]:
 def main(argv: Optional[List[str]] = None) -> int:
     import pyperf
 
-    from harness.measure.prepare import prepare
+    from harness.workloads.binding import prepare
 
     die_with_parent()
     job_arg = _peek_job(sys.argv[1:] if argv is None else argv)

@@ -10,10 +10,10 @@ messages oldest first, each ``{info, parts}`` with a fresh ``parts`` list.
   query ``(id, message_id, time_updated)``; ``data`` is read (and decoded) only for the rows the row
   cache misses, so a hit costs no JSON decode and no blob read. Needs a ``cached:<name>`` strategy.
   Its page cursor is a row value, ``(time_created, id) < (?, ?)``: the same rows as opencode's
-  ``OR`` form, but through the index (``harness.workloads.OR_CURSOR`` says why that matters).
+  ``OR`` form, but through the index (``harness.workloads.opencode.OR_CURSOR`` says why that matters).
 - ``incremental`` — keeps the hydrated history between reads and reads only the rows created or
   updated since its watermark, then re-applies the compaction boundary and the tail reorder exactly
-  as ``filterCompacted`` would (``harness.incremental``: what it needs of writers and of the schema).
+  as ``filterCompacted`` would (``harness.workloads.incremental``: what it needs of writers and of the schema).
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import sqlite3
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 from harness.canonical import MESSAGE_UPDATED, PART_UPDATED, ROW_ID
-from harness.incremental import IncrementalHistory
 from harness.strategies.base import Strategy
 from harness.strategies.cache import MISSING, RowCache
-from harness.workloads import (
+from harness.workloads.catalogue import READ_PATHS
+from harness.workloads.incremental import IncrementalHistory
+from harness.workloads.opencode import (
     PAGE_SIZE,
     ROW_VALUE_CURSOR,
     SELECT_MESSAGES,
@@ -40,7 +41,6 @@ from harness.workloads import (
     stream,
 )
 
-READ_PATHS: Tuple[str, ...] = ("full", "cache-aware", "incremental")
 #: Rows per ``IN (...)`` list (SQLite's oldest limit on bound parameters is 999).
 CHUNK = 500
 

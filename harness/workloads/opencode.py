@@ -1,10 +1,7 @@
-"""What runs under measurement: opencode's read path and the seed's access loop.
+"""opencode's read path: ``page`` / ``hydrate`` / ``stream`` / ``filter_compacted``.
 
-``page`` / ``hydrate`` / ``stream`` / ``filter_compacted`` follow opencode's
-``message-v2.ts`` at PR #29029 (SQL, ordering, compaction rules); ``run_loop``
-simulates the agent loop re-reading a growing session, by default through that
-read path (``full``; the others are in ``harness.read_paths``). Every workload
-takes a strategy class from the registry and never imports one.
+They follow opencode's ``message-v2.ts`` at PR #29029 (SQL, ordering, compaction rules). Every
+workload takes a strategy class from the registry and never imports one.
 """
 
 from __future__ import annotations
@@ -16,14 +13,14 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 from harness.canonical import (
     MESSAGE_COLUMNS,
     MESSAGE_CREATED,
-    MESSAGE_UPDATED,
     PART_COLUMNS,
-    PART_CREATED,
     PART_MESSAGE,
-    PART_UPDATED,
     ROW_ID,
 )
+from harness.measure.job import Job
+from harness.store import Dataset
 from harness.strategies.base import Strategy
+from harness.workloads.binding import MissingSession, Prepared, longest_session
 
 PAGE_SIZE = 50
 Message = Dict[str, Any]  # {"info": object, "parts": [object, ...]}: opencode's WithParts
@@ -44,19 +41,6 @@ class Page:
     items: List[Message]
     more: bool
     cursor: Optional[Cursor]
-
-
-class MissingSession(LookupError):
-    """A session id that the dataset does not have."""
-
-
-class TooFewMessages(ValueError):
-    """A dataset or session with fewer messages than a workload was asked for."""
-
-
-def too_few(what: str, has: int, asked: str) -> TooFewMessages:
-    """The one way the harness says that ``what`` holds fewer messages than were asked for."""
-    return TooFewMessages(f"{what} has {has} messages; {asked} were asked for")
 
 
 def hydrate(conn: sqlite3.Connection, strategy: Type[Strategy], rows: Sequence[Tuple]) -> List[Message]:
@@ -227,118 +211,7 @@ def filter_compacted(
     return compacted(stream(conn, strategy, session_id, limit), strategy)
 
 
-class GrowingSession:
-    """A scratch copy of one session that grows the way opencode's agent loop makes it grow.
-
-    It starts with the session's oldest ``start`` messages (and their parts) in an
-    in-memory SQLite database with opencode's layout; ``grow(n)`` appends the next
-    ``n`` stored messages of the same session, as a running prompt writes them.
-    Each appended row is written as opencode's ORM writes it, ``time_updated`` set to
-    the time of the write: the replay's clock, which moves to each row's
-    ``time_created`` and never goes back. (A stored row holds the time of its *last*
-    update, which can lie after later messages were created; the replay writes the
-    row in its final state when it is created.)
-    """
-
-    def __init__(self, source: sqlite3.Connection, session_id: str, start: int) -> None:
-        from harness.store import create_tables
-
-        if not session_exists(source, session_id):
-            raise MissingSession(f"no session {session_id!r} in the dataset")
-        self.session_id = session_id
-        self.pending = source.execute(
-            f"{SELECT_MESSAGES} WHERE session_id = ? ORDER BY time_created, id", (session_id,)
-        ).fetchall()
-        grouped: Dict[str, List[Tuple]] = {}
-        for part in source.execute(f"{SELECT_PARTS} WHERE session_id = ? ORDER BY message_id, id", (session_id,)):
-            grouped.setdefault(part[PART_MESSAGE], []).append(part)
-        # tuples of rows: the pending rows leave the GC's tracked objects at its first collection
-        self.parts: Dict[str, Tuple[Tuple, ...]] = {mid: tuple(rows) for mid, rows in grouped.items()}
-        self.conn = sqlite3.connect(":memory:")
-        create_tables(self.conn)
-        self.conn.execute("INSERT INTO session VALUES (?, 'scratch copy', 0, 0)", (session_id,))
-        self.size = 0
-        self.clock = 0  # the latest time_updated written
-        self.pending.reverse()  # pop() from the end takes the oldest
-        self.grow(start)
-
-    @property
-    def remaining(self) -> int:
-        return len(self.pending)
-
-    @property
-    def total(self) -> int:
-        """Messages of the stored session: those appended so far and those still to come."""
-        return self.size + len(self.pending)
-
-    def grow(self, count: int) -> None:
-        """Append the next ``count`` messages of the session; TooFewMessages when it has too few."""
-        if count > len(self.pending):
-            raise too_few(f"session {self.session_id!r}", self.total, str(self.size + count))
-        messages = [self._stamped(self.pending.pop(), MESSAGE_CREATED, MESSAGE_UPDATED) for _ in range(count)]
-        self.conn.executemany(f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", messages)
-        self.conn.executemany(
-            f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
-            [
-                self._stamped(part, PART_CREATED, PART_UPDATED)
-                for message in messages
-                for part in self.parts.get(message[ROW_ID], ())
-            ],
-        )
-        self.size += count
-
-    def _stamped(self, row: Tuple, created: int, updated: int) -> Tuple:
-        self.clock = max(self.clock, row[created])
-        return row if row[updated] == self.clock else row[:updated] + (self.clock,) + row[updated + 1 :]
-
-
-def loop_iteration(
-    session: GrowingSession, strategy: Type[Strategy], growth: int, read: Optional[HistoryRead] = None
-) -> List[Message]:
-    """One agent-loop step: the prompt appends ``growth`` messages, then the loop re-reads
-    the history (``read``; default ``filter_compacted``, opencode's read path) and injects a
-    part into the newest user message's ``parts`` list (opencode does this with synthetic
-    parts; the list must not be shared)."""
-    session.grow(growth)
-    history = read() if read is not None else filter_compacted(session.conn, strategy, session.session_id)
-    field = strategy.field
-    for message in reversed(history):
-        if field(message["info"], "role") == "user":
-            message["parts"].append(SYNTHETIC_PART)
-            break
-    return history
-
-
-def run_loop(
-    source: sqlite3.Connection,
-    strategy: Type[Strategy],
-    session_id: str,
-    iterations: int,
-    growth: int,
-    start: int = 0,
-    read_path: str = "full",
-) -> List[Tuple[int, int]]:
-    """The agent-loop scenario: per iteration (history size, messages kept by filter_compacted),
-    the history read through ``read_path`` (``harness.read_paths``)."""
-    from harness.read_paths import history_reader  # it builds on this module
-
-    session = GrowingSession(source, session_id, start)
-    if iterations * growth > session.remaining:
-        raise too_few(f"session {session_id!r}", session.total, f"{start} + {iterations} × {growth}")
-    read = history_reader(read_path, session.conn, strategy, session_id)
-    steps = []
-    for _ in range(iterations):
-        kept = len(loop_iteration(session, strategy, growth, read))
-        steps.append((session.size, kept))
-    return steps
-
-
-def hydrate_all(strategy: Type[Strategy], messages: Sequence[Tuple], parts: Sequence[Tuple]) -> Tuple[list, list]:
-    """Pure build throughput: every info and every part, no SQLite."""
-    info, part = strategy.info, strategy.part
-    return [info(row) for row in messages], [part(row) for row in parts]
-
-
-def access(strategy: Type[Strategy], infos: Sequence[Any], iterations: int = 200) -> float:
-    """The seed's loop: 7 properties of every info, ``iterations`` times, in native syntax."""
-    return strategy.access(infos, iterations)
+def bind_page(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    session_id = job.session or longest_session(dataset)
+    limit = job.params["limit"]
+    return Prepared(strategy, lambda: page(dataset.conn, strategy, session_id, limit=limit), limit, "message", dataset)

@@ -18,7 +18,12 @@ returns the sum. The loop's own cost is part of each read (unit: one loop iterat
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
+
+from harness.measure.job import Job
+from harness.store import Dataset
+from harness.strategies.base import Strategy
+from harness.workloads.binding import Prepared
 
 OPTIONAL_KEYS: Tuple[str, ...] = tuple(f"k{bit}" for bit in range(8))
 MAX_SHAPES = 2 ** len(OPTIONAL_KEYS)
@@ -88,3 +93,9 @@ READERS: Dict[str, Callable[[Sequence[Any], int], int]] = {
     "instance-dict": _read_attributes,
     "slots": _read_attributes,
 }
+
+
+def bind_read_site(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
+    objects = population(job.strategy, job.size, job.params["objects"])
+    passes, read = job.params["passes"], READERS[job.strategy]
+    return Prepared(strategy, lambda: read(objects, passes), len(objects) * passes, "read", dataset)

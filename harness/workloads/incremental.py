@@ -5,7 +5,7 @@ Each read asks SQLite only for the rows created or updated since its watermark (
 unchanged, so a write in the same millisecond is not lost), builds those, and then returns what
 opencode's ``filterCompacted(stream(session))`` returns: the kept messages, each with a fresh
 ``parts`` list. The walk to the compaction boundary and the retained-tail move are those of
-``harness.workloads.compacted`` / ``_move_retained_tail``, run over a few facts per message (role,
+``harness.workloads.opencode.compacted`` / ``_move_retained_tail``, run over a few facts per message (role,
 whether it finishes a summary, its compaction part) that are worked out when the message or one
 of its parts is built, so a read costs the new rows plus one small step per kept message.
 
@@ -23,7 +23,8 @@ from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, 
 
 from harness.canonical import MESSAGE_CREATED, MESSAGE_UPDATED, PART_MESSAGE, PART_UPDATED, ROW_ID
 from harness.strategies.base import Strategy
-from harness.workloads import SELECT_MESSAGES, SELECT_PARTS, Message, MissingSession, session_exists
+from harness.workloads.binding import MissingSession
+from harness.workloads.opencode import SELECT_MESSAGES, SELECT_PARTS, Message, session_exists
 
 #: A user message's first compaction part is absent (a compaction part's tail may be None).
 NO_COMPACTION = object()
@@ -180,7 +181,7 @@ class IncrementalHistory:
         return at if 0 <= at < marker else 0  # a retained id the walk never reaches: everything is kept
 
     def _move_retained_tail(self, history: List[Message], start: int) -> List[Message]:
-        """``harness.workloads._move_retained_tail`` on the kept history (``history[i]`` is the
+        """``harness.workloads.opencode._move_retained_tail`` on the kept history (``history[i]`` is the
         message ``order[start + i]``), from the facts of the few messages it looks at."""
         compaction = max((at - start for at in map(self._position, self.tails) if at >= start), default=-1)
         if compaction < 0:
