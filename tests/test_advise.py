@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from runs import InterruptAfter
 
-from harness import advice, results
-from harness.advice import Figures, choice
+from harness import results
+from harness.analysis import advice
+from harness.analysis.advice import Figures, choice
 from harness.cli import main
 from harness.generate import generate
 from harness.store import write_dataset
@@ -169,7 +170,7 @@ def test_advise_on_imported_rows_speaks_of_their_schema(tmp_path, capsys, small_
     assert code == 0, err
     assert "your parts" not in out  # rows have none
     assert "for the schema 'orders'" in out and "__slots__ = ('kind', 'at', 'amount', )" in out  # inferred schema
-    from harness.answer import answers
+    from harness.analysis.answer import answers
 
     run_dir = (tmp_path / "results" / "latest").resolve()
     (found,) = answers(results.load_tidy(run_dir))  # the report answers on imported rows too (origin "rows")

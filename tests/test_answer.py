@@ -7,7 +7,7 @@ pd = pytest.importorskip("pandas")
 
 from tidy_frames import CP, figure, frame  # noqa: E402
 
-from harness.answer import RULE, answer_rows, answers, choose, formatted, pick_read_path  # noqa: E402
+from harness.analysis.answer import RULE, answer_rows, answers, choose, formatted, pick_read_path  # noqa: E402
 
 TIGHT = (0.99, 1.0, 1.01)
 PYPY = "PyPy 3.9.16"

@@ -268,7 +268,7 @@ def test_a_row_nested_10000_deep_is_one_line(smoke_run, tmp_path):
 
 @pytest.mark.requires("nbclient", "pandas")
 def test_a_report_into_a_run_it_cannot_write_is_one_line(tmp_path, monkeypatch, capsys):
-    import harness.report
+    import harness.analysis.report
 
     run = tmp_path / "run"
     shutil.copytree(FIXTURE, run)
@@ -276,8 +276,8 @@ def test_a_report_into_a_run_it_cannot_write_is_one_line(tmp_path, monkeypatch, 
     def read_only(path, text):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(harness.report, "write_text", read_only)
-    monkeypatch.setattr(harness.report, "NOTEBOOKS", ())
+    monkeypatch.setattr(harness.analysis.report, "write_text", read_only)
+    monkeypatch.setattr(harness.analysis.report, "NOTEBOOKS", ())
     assert main(["report", str(run)]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line == f"harness report: error: cannot write the report into {run}: Permission denied"
@@ -322,7 +322,7 @@ def test_names_from_the_data_are_shown_not_obeyed_by_compare(tmp_path):
 def test_names_from_the_data_are_shown_not_obeyed_by_the_summary(tmp_path):
     from rich.console import Console
 
-    from harness.summary import print_summary
+    from harness.analysis.summary import print_summary
 
     buffer = io.StringIO()
     print_summary(hostile_run(tmp_path, "a"), Console(file=buffer, width=300, force_terminal=True))

@@ -81,7 +81,7 @@ def test_markdown_gives_each_figure_its_ratio_and_a_verdict_that_needs_samples(r
 
 
 def test_a_figure_of_several_processes_is_their_median_and_their_merged_pyperf_runs(runs):
-    from harness.compare import compare_runs
+    from harness.analysis.compare import compare_runs
 
     tidy = results.load_tidy(runs[0])
     comparison = compare_runs(runs[0], runs[0], tidy, tidy)
@@ -219,7 +219,7 @@ def test_runs_with_nothing_in_common(runs, tmp_path, capsys):
 def test_figures_of_two_datasets_of_one_size_are_never_merged(tmp_path):
     from tidy_frames import figure, frame
 
-    from harness.compare import compare_runs
+    from harness.analysis.compare import compare_runs
 
     tidy = frame(
         figure("census", "hydrate_all", "spread", "info_key_sets", 47, dataset="reference-s11-m5000.sqlite"),

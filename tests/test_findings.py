@@ -8,9 +8,9 @@ pd = pytest.importorskip("pandas")
 
 from tidy_frames import CP, figure, frame  # noqa: E402
 
-from harness import findings as findings_module  # noqa: E402
+from harness.analysis import findings as findings_module  # noqa: E402
 from harness import results  # noqa: E402
-from harness.findings import (  # noqa: E402
+from harness.analysis.findings import (  # noqa: E402
     FINDERS,
     best_access,
     findings,
@@ -22,7 +22,7 @@ from harness.findings import (  # noqa: E402
     review,
     shape_counts,
 )
-from harness.selection import with_gc_mode  # noqa: E402
+from harness.analysis.selection import with_gc_mode  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
 TIGHT = (0.99, 1.0, 1.01)  # three processes a percent apart

@@ -435,9 +435,9 @@ def test_gcprobe_rebuilds_once_unmeasured_before_its_rounds(monkeypatch):
     import gc
 
     from harness.measure import gcprobe
-    from harness.workloads import binding
     from harness.measure.catalogue import check
     from harness.measure.job import Job
+    from harness.workloads import binding
 
     timed = []
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.display import locate_run
+from harness.analysis.display import locate_run
 from harness.results import RunError
 
 pytestmark = pytest.mark.requires("jupytext", "nbconvert", "ipykernel", "pandas", "matplotlib")
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
-NOTEBOOK = Path(__file__).parents[1] / "harness" / "notebooks" / "shapes.py"
+NOTEBOOK = Path(__file__).parents[1] / "harness" / "analysis" / "notebooks" / "shapes.py"
 BIN = Path(sys.executable).parent
 
 
@@ -118,7 +118,7 @@ def _scalene_result(run: Path) -> None:
 def test_profiles_notebook_shows_the_split_of_each_line(tmp_path):
     from fake_runs import noisy_run
 
-    from harness.report import execute_notebook
+    from harness.analysis.report import execute_notebook
 
     run = noisy_run(tmp_path, seed=1, benchmarks=2)
     _scalene_result(run)
@@ -142,7 +142,7 @@ def test_a_figure_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from harness.plots import save_figure
+    from harness.analysis.plots import save_figure
 
     fig = plt.figure()
     fig.gca().plot([1, 2], [3, 4])

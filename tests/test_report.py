@@ -13,9 +13,9 @@ pytest.importorskip("nbclient")
 pytest.importorskip("pandas")
 
 from harness import results  # noqa: E402
-from harness.display import load_frame  # noqa: E402
+from harness.analysis.display import load_frame  # noqa: E402
+from harness.analysis.report import build_report, completeness_line, external_urls  # noqa: E402
 from harness.measure.job import Job  # noqa: E402
-from harness.report import build_report, completeness_line, external_urls  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
 SCRIPT = "<script>alert(1)</script>"
@@ -184,7 +184,7 @@ def test_grouped_bars_draws_one_bar_per_cell_side_by_side_with_hatched_groups():
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from harness.plots import grouped_bars
+    from harness.analysis.plots import grouped_bars
 
     wide = pd.DataFrame({"a": [1.0, None, 3.0], "b": [4.0, 5.0, 6.0]}, index=["x", "seed y", "z"])
     fig, ax = grouped_bars(wide, "count", "Title", hatch=lambda name: "//" if name.startswith("seed") else None)
@@ -209,8 +209,9 @@ def test_grouped_bars_draws_one_bar_per_cell_side_by_side_with_hatched_groups():
 
 
 def test_the_header_warns_of_a_busy_machine_and_shows_a_failed_finding(tmp_path, monkeypatch):
-    from harness import findings, machine
-    from harness.report import header_html
+    from harness import machine
+    from harness.analysis import findings
+    from harness.analysis.report import header_html
 
     run = copy_fixture(tmp_path)
     for job in results.load_manifest(run)["jobs"]:

@@ -30,7 +30,7 @@ pytest.importorskip("nbclient")
 
 from test_report import hostile_copy  # noqa: E402
 
-from harness.report import build_report  # noqa: E402
+from harness.analysis.report import build_report  # noqa: E402
 
 
 def open_in_browser(report: Path, screenshot: Path) -> dict:

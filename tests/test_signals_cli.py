@@ -118,7 +118,7 @@ def test_a_cancelled_notebook_after_ctrl_c_is_an_interrupt(tmp_path, monkeypatch
 
     from nbclient import NotebookClient
 
-    from harness.report import execute_notebook
+    from harness.analysis.report import execute_notebook
 
     interrupted = []
 

@@ -7,9 +7,9 @@ import io
 
 from rich.console import Console
 
+from harness.analysis.summary import ACCESS_CONTROL, HEADLINES, WIDTH, net_reads, print_summary
 from harness.results import TIDY_COLUMNS
 from harness.strategies import all_strategies
-from harness.summary import ACCESS_CONTROL, HEADLINES, WIDTH, net_reads, print_summary
 
 
 def _tidy(path, strategies, interpreters):

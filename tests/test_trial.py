@@ -13,10 +13,10 @@ pytest.importorskip("pandas")
 
 from fake_trial import trial_run  # noqa: E402
 
-from harness.answer import answers  # noqa: E402
-from harness.findings import FINDERS, review  # noqa: E402
+from harness.analysis.answer import answers  # noqa: E402
+from harness.analysis.findings import FINDERS, review  # noqa: E402
+from harness.analysis.trial import RATIOS, checks, ratios  # noqa: E402
 from harness.results import load_tidy  # noqa: E402
-from harness.trial import RATIOS, checks, ratios  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ pytest.importorskip("pandas")
 
 from fake_runs import noisy_run  # noqa: E402
 
-from harness.compare import compare_runs, load_run  # noqa: E402
-from harness.verdict import (  # noqa: E402
+from harness.analysis.compare import compare_runs, load_run  # noqa: E402
+from harness.analysis.verdict import (  # noqa: E402
     CHANGED,
     NOT_ENOUGH,
     UNCHANGED,

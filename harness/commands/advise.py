@@ -1,6 +1,6 @@
 """``harness advise DATASET``: measure your data, then say in plain words what to do about it.
 
-A short plan built for the dataset (``harness.advice``: census, hydration timing, GC probe with its
+A short plan built for the dataset (``harness.analysis.advice``: census, hydration timing, GC probe with its
 GC-off control, memory; spread against fixed, slots, msgspec with gc=False and the lazy variants,
 those available here) runs like a bench run — one fresh process per job, progress, a run directory
 with integrity checks, a report — and ends with the answer on stdout: the shapes the data makes,
@@ -108,7 +108,7 @@ def _read_files(manifest: Dict[str, Any]) -> List[Path]:
 
 def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
     """The run directory and manifest of the advise plan for the dataset (verified first)."""
-    from harness.advice import DATASET_KEY, advice_plan
+    from harness.analysis.advice import DATASET_KEY, advice_plan
     from harness.commands import bench
     from harness.interpreters import resolve
     from harness.runner import plan
@@ -145,7 +145,7 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
 def _report(run_dir: Path) -> Optional[str]:
     """Build the report; its path, or None with the reason on stderr."""
     try:
-        from harness.report import build_report
+        from harness.analysis.report import build_report
 
         return str(build_report(run_dir))
     except ImportError as error:
@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _advise(args: argparse.Namespace) -> int:
-    from harness.advice import Figures, answer, choice, code_for
+    from harness.analysis.advice import Figures, answer, choice, code_for
     from harness.results import RunError
     from harness.runner import drive, exit_status, resumable
 

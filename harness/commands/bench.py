@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness import results
+from harness.analysis.summary import print_summary
 from harness.commands import options
 from harness.interpreters import InterpreterError, resolve
 from harness.plans import PLANS
@@ -36,7 +37,6 @@ from harness.runner import (
     stop_signals,
 )
 from harness.store import DatasetError, dataset_origin
-from harness.summary import print_summary
 
 DEFAULT_ROOT = Path("results")
 
@@ -254,7 +254,7 @@ def _report(
         f"{manifest['tidy']['rows']} figures in {took:.0f} s"
     )
     if not args.no_report:
-        from harness.report import build_report
+        from harness.analysis.report import build_report
 
         try:
             path = build_report(run_dir)

@@ -17,9 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.analysis.verdict import CHANGED, THRESHOLD
 from harness.commands import options
 from harness.terminal import visible
-from harness.verdict import CHANGED, THRESHOLD
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.compare import compare_runs, fingerprint_mismatch, load_run, markdown, rich_table
+    from harness.analysis.compare import compare_runs, fingerprint_mismatch, load_run, markdown, rich_table
 
     manifest_a, tidy_a = load_run(args.run_a)  # RunError: one line, exit status 2
     manifest_b, tidy_b = load_run(args.run_b)

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.run_dir.is_dir():
         raise options.UsageError(f"{args.run_dir} is not a directory")
     try:
-        from harness.report import build_report
+        from harness.analysis.report import build_report
     except ImportError as error:  # the driver extras are missing
         raise options.UsageError(
             f"the report needs the notebooks extra ({error.name} is missing): pip install 'shape-harness[notebooks]'"

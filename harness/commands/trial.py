@@ -3,7 +3,7 @@
 Runs ``harness bench --plan PLAN --out DIR`` twice, one after the other. During the second, ``--hogs``
 plain Python busy loops (one core each) run for its whole length: started and stopped here, each
 also stopping on its own after ``HOG_LIMIT`` seconds and dying with this process. The two runs are
-then held to the checks of ``harness.trial`` (the same answer, no contradicted finding, nothing
+then held to the checks of ``harness.analysis.trial`` (the same answer, no contradicted finding, nothing
 ``harness compare`` calls changed, the two headline ratios within 15 %), printed one per line with
 what each saw (the runs' own output goes to stderr). Each trial has a folder of its own,
 ``DIR/<time>/``, holding its two runs and ``trial.json`` (the checks), so that trials never take
@@ -94,7 +94,7 @@ def _bench(args: argparse.Namespace, root: Path, label: str) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from harness import results
-    from harness.trial import checks
+    from harness.analysis.trial import checks
 
     root = args.out / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     try:  # Ctrl-C: the busy loops are stopped, and the command says "interrupted" (exit status 130)

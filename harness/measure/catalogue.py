@@ -51,7 +51,7 @@ class Measurer:
     without_it: str = ""
     artifact: Optional[Artifact] = None
     command_args: Tuple[str, ...] = ()
-    #: How ``harness compare`` judges its figures (``harness.verdict``): "pyperf" (samples, t-test and
+    #: How ``harness compare`` judges its figures (``harness.analysis.verdict``): "pyperf" (samples, t-test and
     #: threshold), "exact" (deterministic counts: any difference is a change) or "untested" (ratio only).
     comparison: str = "untested"
 

@@ -1,12 +1,12 @@
 """The run report: execute the notebooks headless on a run, render one self-contained HTML file.
 
-``build_report(run_dir)`` reads ``harness/notebooks/*.py`` (jupytext percent format), injects ``run_dir``
+``build_report(run_dir)`` reads ``harness/analysis/notebooks/*.py`` (jupytext percent format), injects ``run_dir``
 after each notebook's ``parameters`` cell (papermill style), executes it with nbclient in a kernel
 of the running interpreter, and renders everything into ``RUN_DIR/report.html`` with nbconvert:
 code hidden, images embedded as data URIs, no script / stylesheet / font / MathJax / require.js
 fetched from the network. Every string that comes from the run's data or metadata is HTML-escaped.
 
-The notebooks' display helpers (escaping, tables, figures) live in ``harness.display``.
+The notebooks' display helpers (escaping, tables, figures) live in ``harness.analysis.display``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness import results
+from harness.analysis.display import esc, load_frame, read_manifest
 from harness.atomic import write_text
-from harness.display import esc, load_frame, read_manifest
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
@@ -63,7 +63,7 @@ _CSS_EXTERNAL = re.compile(r"(@import\s+(url\()?\s*[\"']?|url\(\s*[\"']?)(https?
 
 def completeness_line(run_dir: Path, manifest: Dict[str, Any], frame: Any) -> Tuple[bool, str]:
     """(incomplete?, one sentence): status, failed / missing jobs and the measurers without results."""
-    from harness.selection import missing_measurers
+    from harness.analysis.selection import missing_measurers
 
     counts = results.completeness(run_dir, manifest)
     status = manifest.get("status", "unknown")
@@ -170,7 +170,7 @@ def environment_html(manifest: Dict[str, Any]) -> str:
 
 def answer_html(frame: Any) -> str:
     """The answer per interpreter, the rule it follows and the table (strategy × read path) beneath."""
-    from harness.answer import COLUMNS, RULE, answer_rows, answers, formatted
+    from harness.analysis.answer import COLUMNS, RULE, answer_rows, answers, formatted
 
     parts = ['<h2 id="answer">Answer</h2>']
     try:
@@ -227,7 +227,7 @@ def machine_html(run_dir: Path) -> str:
 
 def findings_html(frame: Any) -> str:
     """Each finding: its sentence, and its figures in a collapsed table; then what the run lacks."""
-    from harness.findings import review
+    from harness.analysis.findings import review
     from harness.uncertainty import METHOD
 
     found = review(frame)

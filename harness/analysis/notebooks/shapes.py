@@ -24,10 +24,10 @@ run_dir = "results/latest"
 # %%
 import numpy as np
 
-from harness.display import locate_run, measurements, note, show_table
-from harness.findings import SEED_MESSAGES, SEED_SHAPES
-from harness.plots import grouped_bars, save_figure
-from harness.selection import select
+from harness.analysis.display import locate_run, measurements, note, show_table
+from harness.analysis.findings import SEED_MESSAGES, SEED_SHAPES
+from harness.analysis.plots import grouped_bars, save_figure
+from harness.analysis.selection import select
 
 run_dir = locate_run(run_dir)
 tidy, census = measurements(run_dir, "census", "This run has no census measurements: shape counts are missing.")

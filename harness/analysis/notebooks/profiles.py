@@ -27,9 +27,9 @@ from pathlib import Path
 import pandas as pd
 
 from harness import results
-from harness.display import interval_note, locate_run, measurements, note, show_table
-from harness.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_wide, save_figure
-from harness.selection import largest_each
+from harness.analysis.display import interval_note, locate_run, measurements, note, show_table
+from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_wide, save_figure
+from harness.analysis.selection import largest_each
 
 run_dir = locate_run(run_dir)
 tidy, profiles = measurements(

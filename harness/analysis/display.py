@@ -1,5 +1,5 @@
 """Display helpers shared by the notebooks and the report: the run a notebook reads, escaping,
-notes and tables (the plots are ``harness.plots``).
+notes and tables (the plots are ``harness.analysis.plots``).
 
 Every string that comes from a run's data or metadata goes through ``esc`` (or pandas'
 ``to_html(escape=True)``) before it reaches HTML. Tables print every float column in one format
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from harness import results
-from harness.plots import estimates, setup_plots
+from harness.analysis.plots import estimates, setup_plots
 from harness.uncertainty import Estimate, span
 
 
@@ -101,7 +101,7 @@ def measurements(run_dir: Any, measurer: str, missing: str) -> Tuple[Any, Any]:
     """A notebook's start: plot defaults set, then the run's tidy table (workload variants folded
     into the strategy labels, ``with_variant_labels``) and its rows of one measurer; when the run
     has none of them, the sentence ``missing`` is shown."""
-    from harness.selection import select
+    from harness.analysis.selection import select
 
     setup_plots()
     tidy = with_variant_labels(load_frame(run_dir))

@@ -3,7 +3,7 @@
 Two runs of one plan from one commit, the second with a CPU hog beside it (``harness trial``), are
 held to four checks (``checks``), each a pass or a fail with what it saw:
 
-- **answer**: the answer (``harness.answer``) is present in both, on the same interpreters, and
+- **answer**: the answer (``harness.analysis.answer``) is present in both, on the same interpreters, and
   names the same strategy and read path on each (or says "nothing here beats spread" in both);
 - **findings**: no finding of one run contradicts the other — no comparison established one way in
   A and the other way in B (``Finding.claims``; "not established" in either is no contradiction);
@@ -37,7 +37,7 @@ class Check:
 
 
 def _answers(frame: Any) -> Dict[str, Tuple[Optional[str], str]]:
-    from harness.answer import answers
+    from harness.analysis.answer import answers
 
     return {answer.interpreter: (answer.strategy, answer.read_path) for answer in answers(frame)}
 
@@ -62,7 +62,7 @@ def contradictions(found_a: List[Any], found_b: List[Any]) -> List[str]:
 
 
 def findings_check(frame_a: Any, frame_b: Any) -> Check:
-    from harness.findings import findings
+    from harness.analysis.findings import findings
 
     found_a, found_b = findings(frame_a), findings(frame_b)
     failed = [f"{run}: {item.title}" for run, own in (("A", found_a), ("B", found_b)) for item in own if item.failed]
@@ -74,8 +74,8 @@ def findings_check(frame_a: Any, frame_b: Any) -> Check:
 
 
 def compare_check(run_a: Path, run_b: Path, frame_a: Any, frame_b: Any) -> Check:
-    from harness.compare import compare_runs
-    from harness.verdict import CHANGED
+    from harness.analysis.compare import compare_runs
+    from harness.analysis.verdict import CHANGED
 
     comparison = compare_runs(run_a, run_b, frame_a, frame_b)
     changed = [row for row in comparison.rows if row.verdict.label == CHANGED]
@@ -86,7 +86,7 @@ def compare_check(run_a: Path, run_b: Path, frame_a: Any, frame_b: Any) -> Check
 def ratios(frame: Any, name: str) -> Dict[str, float]:
     """One of RATIOS in a run, per interpreter that has both sides (ratio of geometric means over
     processes)."""
-    from harness.selection import largest, per_process, real_data, select
+    from harness.analysis.selection import largest, per_process, real_data, select
     from harness.uncertainty import compare
 
     measurer, workload, metric, origin, a, b = RATIOS[name]

@@ -29,10 +29,10 @@ run_dir = "results/latest"
 import matplotlib.pyplot as plt
 from matplotlib.ticker import NullFormatter
 
-from harness.display import interval_note, locate_run, measurements, note, show_table
-from harness.plots import INTERVAL_LABEL, interval_bars, log_view, plain_log_axis, save_figure
-from harness.runtimes import kind_label, read_site, steepest_steps
-from harness.selection import select
+from harness.analysis.display import interval_note, locate_run, measurements, note, show_table
+from harness.analysis.plots import INTERVAL_LABEL, interval_bars, log_view, plain_log_axis, save_figure
+from harness.analysis.runtimes import kind_label, read_site, steepest_steps
+from harness.analysis.selection import select
 
 run_dir = locate_run(run_dir)
 tidy, timing = measurements(run_dir, "timing", "This run has no timing measurements: read_site is missing.")

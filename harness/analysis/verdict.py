@@ -20,7 +20,7 @@ process never suffices, since it gives no spread between processes at all.
 
 Exact figures (census counts) need no test: any difference is a change. Figures of the other
 measurers keep no samples to test, so their ratio is shown with the verdict ``untested``. A timing
-whose pyperf file is not the one its job's result recorded is ``unverified`` (``harness.compare``):
+whose pyperf file is not the one its job's result recorded is ``unverified`` (``harness.analysis.compare``):
 no test is run on a file nothing vouches for.
 """
 

@@ -18,10 +18,10 @@
 run_dir = "results/latest"
 
 # %%
-from harness.display import interval_note, load_frame, locate_run, note, show_table
-from harness.plots import INTERVAL_LABEL, grouped_bars, interval_wide, save_figure, setup_plots
-from harness.selection import largest_each, select
-from harness.summary import HEADLINES
+from harness.analysis.display import interval_note, load_frame, locate_run, note, show_table
+from harness.analysis.plots import INTERVAL_LABEL, grouped_bars, interval_wide, save_figure, setup_plots
+from harness.analysis.selection import largest_each, select
+from harness.analysis.summary import HEADLINES
 
 run_dir = locate_run(run_dir)
 setup_plots()

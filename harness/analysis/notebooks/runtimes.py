@@ -30,10 +30,10 @@ run_dir = "results/latest"
 
 # %%
 from harness import numbers
-from harness.display import column_format, locate_run, measurements, note, show_table
-from harness.findings import SEED_MESSAGES, SEED_SHAPES
-from harness.runtimes import costs, fix_removes, shapes_by_place
-from harness.selection import implementations, medians, select
+from harness.analysis.display import column_format, locate_run, measurements, note, show_table
+from harness.analysis.findings import SEED_MESSAGES, SEED_SHAPES
+from harness.analysis.runtimes import costs, fix_removes, shapes_by_place
+from harness.analysis.selection import implementations, medians, select
 
 run_dir = locate_run(run_dir)
 tidy, census = measurements(run_dir, "census", "This run has no census: the shape questions cannot be answered.")

@@ -8,7 +8,7 @@ time per row (pyperf), the collector's share of a rebuild with its GC-off contro
 the peak bytes (memray). Sizes are capped so that a 50k-row dataset takes minutes.
 
 The answer (``answer``) is read from the run's tidy table: the shapes the data makes, what the
-spread style costs in GC and memory, and the strategy the report's rule picks (``harness.answer``:
+spread style costs in GC and memory, and the strategy the report's rule picks (``harness.analysis.answer``:
 the fastest rebuild with the collector on, GC included, among those that remove at least half of
 spread's GC time), with its figures beside spread's — or that nothing here beats spread, and why.
 Jobs that failed (a strategy that cannot build these rows) are named with the last line of
@@ -23,7 +23,7 @@ import statistics
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness.answer import RULE, Choice, choose
+from harness.analysis.answer import RULE, Choice, choose
 from harness.plans import GC_CONTROLS, Plan, Sweep, pyperf_params
 
 #: What an application most likely does today, then what may replace it (those available run).
@@ -126,7 +126,7 @@ def _number(value: Optional[float], pattern: str = "{:,.0f}") -> str:
 
 
 def choice(figures: Figures) -> Choice:
-    """The answer's rule (``harness.answer.RULE``) over the baseline and the candidates' GC-enabled
+    """The answer's rule (``harness.analysis.answer.RULE``) over the baseline and the candidates' GC-enabled
     rebuilds."""
     names = (BASELINE, *CANDIDATES)
     walls = {name: figures.all("gcprobe", name, "wall_s", "enabled") for name in names}

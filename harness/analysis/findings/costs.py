@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from harness.findings.model import BASELINE, Finding, Notes, against, messages_of, ms_of_seconds, scenes
+from harness.analysis.findings.model import BASELINE, Finding, Notes, against, messages_of, ms_of_seconds, scenes
+from harness.analysis.selection import largest, per_process, real_data, select, with_gc_mode
 from harness.numbers import bytes_, in_processes, ms, pct, seconds
-from harness.selection import largest, per_process, real_data, select, with_gc_mode
 from harness.uncertainty import Estimate, compare
 
 

@@ -5,7 +5,7 @@ variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and 
 figure measured in several processes (one job each) is their median, and its pyperf benchmark the
 runs of all of them. How a figure is judged is its measurer's ``comparison`` in the catalogue:
 timings through their pyperf JSON (``timing/<job>.json``: enough samples, pyperf's t-test, a
-threshold; ``harness.verdict``), census counts exactly, the rest untested; but a figure whose two
+threshold; ``harness.analysis.verdict``), census counts exactly, the rest untested; but a figure whose two
 sides ran beside clearly different other work (``harness.machine``) gets "machine state differed" instead
 of any verdict but an exact one. A pyperf file is used only when it is the file its job's result
 recorded (``harness.integrity.verify_result``: the result verifies, and lists the file with its size
@@ -22,15 +22,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness import machine, results
-from harness.display import read_manifest, tidy_table
-from harness.integrity import verify_result
-from harness.measure.catalogue import MEASURERS
-from harness.measure.environment import differences
-from harness.measure.job import Job
-from harness.results import RunError
-from harness.suite import load_benchmark, merged, pyperf_json
-from harness.terminal import text, visible
-from harness.verdict import (
+from harness.analysis.display import read_manifest, tidy_table
+from harness.analysis.verdict import (
     CHANGED,
     MACHINE_DIFFERED,
     NOT_COMPARABLE,
@@ -43,6 +36,13 @@ from harness.verdict import (
     exact_verdict,
     timing_verdict,
 )
+from harness.integrity import verify_result
+from harness.measure.catalogue import MEASURERS
+from harness.measure.environment import differences
+from harness.measure.job import Job
+from harness.results import RunError
+from harness.suite import load_benchmark, merged, pyperf_json
+from harness.terminal import text, visible
 
 KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "dataset", "size", "metric")
 

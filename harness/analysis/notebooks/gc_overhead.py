@@ -27,9 +27,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from harness.display import interval_note, interval_table, locate_run, measurements, note, show_table
-from harness.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, interval_wide, save_figure
-from harness.selection import largest_each, select, with_gc_mode
+from harness.analysis.display import interval_note, interval_table, locate_run, measurements, note, show_table
+from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, interval_wide, save_figure
+from harness.analysis.selection import largest_each, select, with_gc_mode
 
 BY = ("interpreter", "strategy")
 run_dir = locate_run(run_dir)

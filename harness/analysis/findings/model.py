@@ -3,7 +3,7 @@
 A finding is one sentence with its headline figure and, for every comparison, the interval the
 figure's processes give (``harness.uncertainty``); its supporting figures are a table beneath it,
 and its ``claims`` say, per comparison, which way it went (+1, −1, or 0 for not established), so
-that two runs can be checked for findings that contradict each other (``harness.trial``).
+that two runs can be checked for findings that contradict each other (``harness.analysis.trial``).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from harness.analysis.selection import controls, per_process
 from harness.numbers import ms
-from harness.selection import controls, per_process
 from harness.uncertainty import Comparison, compare
 
 # The seed's JavaScriptCore figures (opencode PR #29029, 5,000 reference messages): spread -> fixed.

@@ -120,13 +120,13 @@ def pick_read_path(strategy: str, loops: Mapping[Tuple[str, str], Sequence[float
 
 def _rebuild_rows(frame: Any) -> Any:
     """The GC-enabled gcprobe rebuild rows the rule reads: realistic data, the largest size."""
-    from harness.selection import largest, real_data, select
+    from harness.analysis.selection import largest, real_data, select
 
     return largest(real_data(select(frame, "gcprobe", "hydrate_all", mode="enabled")))
 
 
 def _by_strategy(rows: Any, metric: str, interpreter: str) -> Dict[str, List[float]]:
-    from harness.selection import controls, per_process
+    from harness.analysis.selection import controls, per_process
 
     own = rows[(rows["metric"] == metric) & (rows["interpreter"] == interpreter)]
     skip = controls()
@@ -141,7 +141,7 @@ def loop_figures(frame: Any) -> Dict[str, Dict[Tuple[str, str], Dict[str, Any]]]
     loop does — on every interpreter whose run has it; timing ``run_loop`` (a steady read of an
     unchanged history) only on an interpreter without it, so that one interpreter's figures are
     never of both kinds."""
-    from harness.selection import per_process, select
+    from harness.analysis.selection import per_process, select
 
     by = ("interpreter", "strategy", "read_path")
     probed = select(frame, "gcprobe", "run_loop", variant=None, mode="enabled")
@@ -167,7 +167,7 @@ def loop_figures(frame: Any) -> Dict[str, Dict[Tuple[str, str], Dict[str, Any]]]
 def answer_rows(frame: Any) -> List[Dict[str, Any]]:
     """The answer table's rows (COLUMNS; Estimates and numbers, unformatted), per interpreter
     fastest loop first, then least GC."""
-    from harness.selection import largest, per_process, real_data, select
+    from harness.analysis.selection import largest, per_process, real_data, select
 
     rebuild = _rebuild_rows(frame)
     memory = largest(real_data(select(frame, "memory", "hydrate_all", "peak_bytes_per_message")))
@@ -312,7 +312,7 @@ def _worded(
 
 def _open_map_price(frame: Any, interpreter: str, strategy: str) -> Optional[str]:
     """What reading an open map costs ``strategy`` against the fastest other strategy (access open-map)."""
-    from harness.selection import largest, per_process, select
+    from harness.analysis.selection import largest, per_process, select
 
     values = per_process(largest(select(frame, "timing", "access", "ns_per_read", variant="reads=open-map")))
     own = values.get((interpreter, strategy))
@@ -324,7 +324,7 @@ def _open_map_price(frame: Any, interpreter: str, strategy: str) -> Optional[str
 
 
 def _memory_price(frame: Any, interpreter: str, strategy: str) -> Optional[str]:
-    from harness.selection import largest, per_process, real_data, select
+    from harness.analysis.selection import largest, per_process, real_data, select
 
     census = largest(real_data(select(frame, "census", "hydrate_all")))
     pinned = per_process(census[census["metric"] == "pinned_row_bytes_per_message"]).get((interpreter, strategy))

@@ -25,9 +25,9 @@ from pathlib import Path
 from IPython.display import HTML, display
 
 from harness import results
-from harness.display import esc, interval_note, link, locate_run, measurements, note, show_table
-from harness.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, save_figure
-from harness.selection import largest_each
+from harness.analysis.display import esc, interval_note, link, locate_run, measurements, note, show_table
+from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, save_figure
+from harness.analysis.selection import largest_each
 
 run_dir = locate_run(run_dir)
 tidy, memory = measurements(

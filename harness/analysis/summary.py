@@ -137,8 +137,8 @@ def print_conclusions(run_dir: Path, console: Console) -> None:
     """The report's answer and one line per finding, worded as in the report (intervals, "not
     established"); a note instead where the analysis extra (pandas) is not installed."""
     try:
-        from harness.answer import answers
-        from harness.findings import review
+        from harness.analysis.answer import answers
+        from harness.analysis.findings import review
         from harness.results import load_tidy
 
         frame = load_tidy(run_dir)

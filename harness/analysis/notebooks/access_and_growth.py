@@ -36,7 +36,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from harness import results
-from harness.display import (
+from harness.analysis.display import (
     column_format,
     interval_note,
     interval_table,
@@ -47,7 +47,7 @@ from harness.display import (
     planned_values,
     show_table,
 )
-from harness.plots import (
+from harness.analysis.plots import (
     INTERVAL_LABEL,
     bar_labeller,
     grouped_bars,
@@ -57,11 +57,11 @@ from harness.plots import (
     plain_number,
     save_figure,
 )
+from harness.analysis.selection import largest_each
+from harness.analysis.summary import ACCESS_CONTROL, net_reads
+from harness.analysis.verdict import THRESHOLD, run_samples
 from harness.schema import ACCESS_PROPERTIES
-from harness.selection import largest_each
-from harness.summary import ACCESS_CONTROL, net_reads
 from harness.uncertainty import Estimate
-from harness.verdict import THRESHOLD, run_samples
 
 BY = ("interpreter", "strategy")
 

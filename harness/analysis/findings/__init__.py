@@ -4,17 +4,17 @@
 (how many shapes; what they cost in GC, memory, the agent loop and lookups; the runtimes apart).
 A finder whose data the run lacks is listed with what it needs; one that fails on the data is
 kept as a failed finding saying why — never dropped in silence. What a finding is:
-``harness.findings.model``; the finders: ``shapes``, ``costs``, ``lookups``.
+``harness.analysis.findings.model``; the finders: ``shapes``, ``costs``, ``lookups``.
 """
 
 from __future__ import annotations
 
 from typing import Any, List, Tuple
 
-from harness.findings.costs import gc_controls, gc_cost, loop_growth, lowest_memory
-from harness.findings.lookups import best_access, key_order_access, pypy, read_site_cliff
-from harness.findings.model import SEED_MESSAGES, SEED_SHAPES, Finder, Finding, Review
-from harness.findings.shapes import jsc_structures, key_sharing, shape_counts
+from harness.analysis.findings.costs import gc_controls, gc_cost, loop_growth, lowest_memory
+from harness.analysis.findings.lookups import best_access, key_order_access, pypy, read_site_cliff
+from harness.analysis.findings.model import SEED_MESSAGES, SEED_SHAPES, Finder, Finding, Review
+from harness.analysis.findings.shapes import jsc_structures, key_sharing, shape_counts
 
 __all__ = ["FINDERS", "SEED_MESSAGES", "SEED_SHAPES", "Finder", "Finding", "Review", "findings", "review"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness.selection import REAL_DATA, Origins, medians, select
+from harness.analysis.selection import REAL_DATA, Origins, medians, select
 
 #: (label, unit, metrics summed into top-level / nested / records / all); None: the run's own union.
 PLACES: Tuple[Tuple[str, str, Tuple[str, ...], str, str, Optional[str]], ...] = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from harness.findings.model import BASELINE, SEED_MESSAGES, SEED_SHAPES, Finding, Notes
+from harness.analysis.findings.model import BASELINE, SEED_MESSAGES, SEED_SHAPES, Finding, Notes
+from harness.analysis.selection import medians, select
 from harness.numbers import pct
-from harness.selection import medians, select
 
 
 def shape_counts(frame: Any) -> Optional[Finding]:
@@ -51,7 +51,7 @@ def shape_counts(frame: Any) -> Optional[Finding]:
 
 def jsc_structures(frame: Any) -> Optional[Finding]:
     """JavaScriptCore's own Structure counts (heap snapshot), reference and realistic, spread → fixed."""
-    from harness.runtimes import fix_removes
+    from harness.analysis.runtimes import fix_removes
 
     rows = select(frame, "census", origin="reference", implementation="JSC")
     values = medians(rows, ("interpreter", "strategy", "metric"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from harness.findings.model import BASELINE, FIXED_TIME, Finding, Notes, scenes
+from harness.analysis.findings.model import BASELINE, FIXED_TIME, Finding, Notes, scenes
+from harness.analysis.selection import implementations, largest, per_process, select
 from harness.numbers import ns
-from harness.selection import implementations, largest, per_process, select
 from harness.uncertainty import Estimate, compare
 
 
@@ -80,7 +80,7 @@ def key_order_access(frame: Any) -> Optional[Finding]:
 def read_site_cliff(frame: Any) -> Optional[Finding]:
     """What one read site pays as it meets more shapes, per runtime and object kind: the most shapes
     against one, and the steepest established step between neighbouring counts."""
-    from harness.runtimes import kind_label
+    from harness.analysis.runtimes import kind_label
 
     values = per_process(select(frame, "timing", "read_site", "ns_per_read"), ("interpreter", "strategy", "size"))
     kinds = implementations(frame)
