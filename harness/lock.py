@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, List, Optional
 
-from harness import results
+from harness.runfiles import RunError
 
 LOCK_FILE = ".lock"
 
@@ -28,13 +28,13 @@ class Lock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
             except OSError as error:
-                raise results.RunError(f"cannot lock {self.path.parent}: {error.strerror or error}") from None
+                raise RunError(f"cannot lock {self.path.parent}: {error.strerror or error}") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 holder = os.read(fd, 32).decode("ascii", "replace").strip() or "another runner"
                 os.close(fd)
-                raise results.RunError(f"run directory {self.path.parent} is in use by process {holder}") from None
+                raise RunError(f"run directory {self.path.parent} is in use by process {holder}") from None
             if self._same_file(fd):
                 break
             os.close(fd)

@@ -39,6 +39,7 @@ from harness.atomic import fsync_path, write_text
 from harness.integrity import Verdict, tidy_problem, verify_result
 from harness.measure.catalogue import GC_MODE_MEASURERS, workload_param, workload_variant
 from harness.measure.job import RESULT_VERSION, Job, JobError
+from harness.runfiles import RunError, read_json
 from harness.suite import write_suites
 
 # Result schema versions (manifest.json "schema_version"); older runs are read and upgraded on load:
@@ -120,10 +121,6 @@ FIGURE_KEY = (
 RENAMED_COLUMNS = {"spread": "mad"}
 
 
-class RunError(ValueError):
-    """A run directory that cannot be used as asked."""
-
-
 def prepare_root(root: Path) -> None:
     """Make sure runs can be created under ``root``; RunError in one line otherwise."""
     root = Path(root)
@@ -149,21 +146,6 @@ def new_run_dir(root: Path) -> Path:
     if not os.access(path, os.W_OK):
         raise RunError(f"run directory {path} is not writable")
     return path
-
-
-def write_json(path: Path, value: Any) -> None:
-    write_text(path, json.dumps(value, indent=2, sort_keys=False) + "\n")
-
-
-def read_json(path: Path) -> Optional[Any]:
-    """A JSON file's value, or None when it is missing, no regular file (a FIFO would block),
-    truncated or corrupt."""
-    if not Path(path).is_file():
-        return None
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 #: The type of each manifest key the harness reads, where a manifest has it (bool is no number).

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
 from harness.atomic import write_text
+from harness.runfiles import read_json
 
 SUITE = "suite.json"
 
 
 def pyperf_json(run_dir: Path, job: str) -> Optional[Path]:
     """pyperf's JSON of a timing job: ``timing/<job>.json``, else the result's ``extra.pyperf_json``."""
-    from harness.results import read_json
-
     path = Path(run_dir) / "timing" / f"{job}.json"
     if path.is_file():
         return path
