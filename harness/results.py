@@ -39,7 +39,7 @@ from harness.atomic import fsync_path, write_text
 from harness.integrity import Verdict, tidy_problem, verify_result
 from harness.measure.catalogue import GC_MODE_MEASURERS, workload_param, workload_variant
 from harness.measure.job import RESULT_VERSION, Job, JobError
-from harness.runfiles import RunError, read_json
+from harness.runfiles import RunError, read_json, write_json  # noqa: F401  (callers move to runfiles)
 from harness.suite import write_suites
 
 # Result schema versions (manifest.json "schema_version"); older runs are read and upgraded on load:
