@@ -34,7 +34,7 @@ import resource
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 from harness import lock
 from harness.atomic import write_text
@@ -122,7 +122,7 @@ def states(run_dir: Path) -> Dict[str, Any]:
 
 def concurrent_runs(run_dir: Path) -> List[str]:
     """Every other run that was active beside one of the run's jobs (``other_runs``), sorted."""
-    found = set()
+    found: Set[str] = set()
     for state in states(run_dir)["jobs"].values():
         others = state.get("other_runs")
         if isinstance(others, list):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, List, NoReturn, Optional, Tuple, Type
 
 from harness.generate import PROFILES, Generated, Spec
-from harness.generate.realistic import MAX_SESSIONS
+from harness.generate.realistic_params import MAX_SESSIONS
 from harness.results import MAX_TIMEOUT
 from harness.rng import MODULUS
 from harness.strategies.base import Strategy
@@ -132,7 +132,7 @@ def assignment(text: str) -> Tuple[str, Any]:
     return name.strip(), tuple(value) if isinstance(value, list) else value
 
 
-GENERATION_DEFAULTS = {"profile": "reference", "seed": 11}
+DEFAULT_PROFILE, DEFAULT_SEED = "reference", 11
 #: The options that choose a generated dataset, by attribute.
 GENERATION_FLAGS = {
     "profile": "--profile",
@@ -189,8 +189,8 @@ def refuse_generation_with(args: argparse.Namespace, option: str) -> None:
 def generation_spec(args: argparse.Namespace) -> Spec:
     """The generation the options describe, defaults filled in."""
     return Spec(
-        args.profile or GENERATION_DEFAULTS["profile"],
-        GENERATION_DEFAULTS["seed"] if args.seed is None else args.seed,
+        args.profile or DEFAULT_PROFILE,
+        DEFAULT_SEED if args.seed is None else args.seed,
         args.messages,
         args.avg_parts,
         args.sessions,

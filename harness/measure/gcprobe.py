@@ -169,6 +169,7 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
     rounds = job.params["rounds"]
     prepared = prepare(job, rounds)
     session = prepared.session
+    assert session is not None, "run_loop binds a growing session"
     try:
         _apply_mode(mode)
         probe = GcProbe()

@@ -29,7 +29,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from harness.measure.entry import load, output_failed
 from harness.measure.job import Figure, Job, JobError, OutputError, write_result
@@ -103,7 +103,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         args.inherit_environ = [*(args.inherit_environ or []), PARENT_ENV]
     started = time.time()
     metadata = {"harness_strategy": job.strategy, "harness_workload": job.workload, "harness_size": job.size}
-    run = None
+    run: Optional[Callable[[], Any]] = None
     if args.worker:  # only workers load data; the manager just spawns them
         try:
             prepared = prepare(job)
@@ -113,6 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         metadata.update(harness_units=prepared.units, harness_unit=prepared.unit)
 
     def time_calls(loops: int) -> float:
+        assert run is not None, "only workers time calls, and a worker loads its workload first"
         clock = time.perf_counter
         begin = clock()
         for _ in range(loops):

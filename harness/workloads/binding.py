@@ -10,6 +10,7 @@ share what is here: the errors a workload raises, the dataset's first rows, its 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type
 
 from harness.canonical import PART_MESSAGE, ROW_ID
@@ -111,7 +112,7 @@ def prepare(job: Job, rounds: Optional[int] = None, strategy: Optional[Type[Stra
     ``job`` has been through ``harness.measure.catalogue.check``: its parameters are complete.
     """
     try:
-        dataset = open_dataset(job.dataset, verify=job.verify_dataset)
+        dataset = open_dataset(Path(job.dataset), verify=job.verify_dataset)
     except DatasetError as error:
         raise JobError(str(error)) from None
     workload = WORKLOADS[job.workload]

@@ -86,7 +86,7 @@ class IncrementalHistory:
         self.finishing: Dict[str, Any] = {}
         self.summaries: Dict[str, Any] = {}
         self.compactions: Dict[str, Any] = {}
-        self.tails: Dict[str, str] = {}
+        self.tails: Dict[str, Any] = {}  # str values: only a present tail is kept
         self.marks = [-1, -1]  # the largest time_updated read from message, from part
 
     def _changed(self, select: str, which: int, updated_column: int) -> List[Tuple]:
