@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 from functools import cache
+from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
 import pytest
@@ -12,9 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS
-from harness.generate.realistic import LEGACY_INFO_KEYS, RealisticParams, generate_realistic
+from harness.generate import realistic
+from harness.generate.realistic import LEGACY_INFO_KEYS, generate_realistic
+from harness.generate.realistic_params import RealisticParams
+from harness.generate.writers import CLIENTS, WRITERS
 from harness.jsonfmt import js_dumps
-from harness.schema import INFO_IDS, INFO_KEYS, PART_IDS, PART_KEYS, PART_TYPES
+from harness.schema import INFO_IDS, INFO_KEYS, NESTED_KEYS, PART_IDS, PART_KEYS, PART_TYPES
 
 Rows = List[Tuple[dict, List[dict]]]
 ERROR_NAMES = {
@@ -319,3 +324,21 @@ def test_user_tools_are_keyed_by_tool_name() -> None:
     assert all(isinstance(value, bool) for record in tools for value in record.values())
     assert sum(list(record)[:2] == ["todowrite", "todoread"] for record in tools) > len(tools) / 2
     assert len({tuple(record) for record in tools}) > 5
+
+
+def test_the_profiles_modules_import_one_way() -> None:
+    """The part builders, the params and the writer versions never import the profile module that
+    uses them (not even for type checking): no import cycle."""
+    for name in ("realistic_parts", "realistic_params", "writers"):
+        tree = ast.parse((Path(realistic.__file__).parent / f"{name}.py").read_text())
+        modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "harness.generate.realistic" not in modules, name
+
+
+def test_the_newest_writers_store_the_schemas_key_orders() -> None:
+    """What is a schema fact comes from the schema: today's writer and the usual client store a
+    part's type and fields in the schema's order, a tool state's keys too."""
+    parts = {kind: keys[: -len(PART_IDS)] for kind, keys in PART_KEYS.items()}
+    assert WRITERS[-1].parts == CLIENTS[0] == parts
+    assert WRITERS[-1].state == NESTED_KEYS["state"]
+    assert all(set(orders) == set(PART_TYPES) for orders in [writer.parts for writer in WRITERS] + list(CLIENTS))

@@ -11,32 +11,7 @@ from harness.generate import generate
 from harness.schemas import OPENCODE, SchemaError, dumps, load_schema, loads
 from harness.schemas.codec import to_json
 from harness.schemas.codegen import python_source
-from harness.schemas.model import walk
 from harness.schemas.stored import schema_path
-
-
-def test_opencode_key_orders_are_harness_schemas():
-    message, part = OPENCODE.message, OPENCODE.part
-    assert {kind.tag: message.keys(kind) for kind in message.kinds} == opencode_constants.INFO_KEYS
-    assert {kind.tag: part.keys(kind) for kind in part.kinds} == opencode_constants.PART_KEYS
-    assert (message.discriminator, part.discriminator) == ("role", "type")
-    assert OPENCODE.access_fields() == opencode_constants.ACCESS_PROPERTIES
-    assert [access.operation for access in OPENCODE.access[:2]] == ["len", "add"]
-
-
-def test_opencode_open_maps_and_nested_keys_are_harness_schemas():
-    open_maps, nested = {}, {}
-    for table in OPENCODE.tables.values():
-        for kind in table.kinds:
-            for path, field in walk(kind.fields):
-                owner = kind.tag if len(path) == 1 else path[-2]
-                if field.type.open:
-                    open_maps.setdefault(owner, set()).add(path[-1])
-                if field.type.kind == "object" and path[-1] in opencode_constants.NESTED_KEYS:
-                    nested[path[-1]] = tuple(f.name for f in field.type.fields)
-    assert nested == opencode_constants.NESTED_KEYS
-    expected = {owner: set(keys) for owner, keys in opencode_constants.OPEN_MAPS.items()}
-    assert {owner: keys for owner, keys in open_maps.items() if owner in expected} == expected
 
 
 def test_schema_json_round_trips(tmp_path):
@@ -44,6 +19,20 @@ def test_schema_json_round_trips(tmp_path):
     path.write_text(dumps(OPENCODE))
     assert load_schema(path) == OPENCODE
     assert hash(load_schema(path)) == hash(OPENCODE)
+
+
+def test_records_inside_open_values_are_part_of_the_schema_file():
+    """The data-keyed records inside ``any`` values (the LSP diagnostics keyed by file path, an API
+    error's headers) are written and read with the schema; a file written before they were (no
+    ``records``) still loads, with none; a schema without them writes no ``records`` key."""
+    value = to_json(OPENCODE)
+    assert ["state", "metadata", "diagnostics"] in value["records"]
+    assert loads(json.dumps(value)).record_paths() == OPENCODE.record_paths()
+    assert ("state", "metadata", "diagnostics") in OPENCODE.record_paths() and ("tools",) in OPENCODE.record_paths()
+    del value["records"]
+    older = loads(json.dumps(value))
+    assert older.records == () and older.record_paths() == {("tools",)}
+    assert "records" not in to_json(older) and loads(dumps(older)) == older
 
 
 def _edited(change):
@@ -76,6 +65,13 @@ def _refusal(path, change):
         (lambda v: v["tables"]["message"]["kinds"].update(user=[1]), "$.tables.message.kinds.user"),
         (lambda v: v["tables"]["message"]["kinds"]["user"].update(id="str"), "kinds.user"),
         (lambda v: v["tables"]["part"]["kinds"]["tool"].update(state={"*": "str", "x": "int"}), "kinds.tool.state"),
+        (lambda v: v.update(records={"state": "metadata"}), "$.records"),
+        (lambda v: v["records"].append("state.metadata"), "$.records[3]"),
+        (lambda v: v["records"].append(["error"]), "$.records[3]"),
+        (lambda v: v["records"].append(["error", 5]), "$.records[3][1]"),
+        (lambda v: v["records"].append(["tools", "bash"]), "$.records[3]"),  # a typed record, no any on the way
+        (lambda v: v["records"].append(["time", "created", "x"]), "$.records[3]"),
+        (lambda v: v["records"].append(["nowhere", "x"]), "$.records[3]"),
     ],
 )
 def test_nonsense_names_file_and_path(tmp_path, change, where):
@@ -110,7 +106,7 @@ def _content(value):
 def test_msgspec_sources_compile_and_decode_rows(style):
     import msgspec
 
-    from harness.strategies._msgspec_types import lazy_to_dict
+    from harness.strategies._msgspec import to_dict as lazy_to_dict
 
     namespace = {}
     exec(compile(python_source(OPENCODE, style), "generated.py", "exec"), namespace)
@@ -222,24 +218,26 @@ def _same_required(fields, struct, path):
 
 @pytest.mark.requires("msgspec")
 def test_the_msgspec_structs_require_what_opencodes_schema_requires():
-    """What older writers left out is optional in both copies: the hand-written Structs and the schema
-    object (which the generated code and the schema-built strategies follow) agree at every depth;
-    the shallow Structs (nested values ``Any``) require no more than the schema."""
+    """What older writers left out is optional in the Structs the msgspec strategies build (the code
+    ``codegen`` prints for the schema object) at every depth; the shallow Structs (nested values
+    ``Any``) require no more than the schema."""
     from msgspec import inspect
 
-    from harness.strategies._msgspec_types import build
+    from harness.strategies._msgspec import namespace, shallow
 
-    typed, shallow = build(gc=False, typed=True), build(gc=False, typed=False)
+    typed, loose = namespace(OPENCODE, "msgspec", False), namespace(shallow(OPENCODE), "msgspec", False)
+    typed_classes = {**typed["MESSAGE_CLASSES"], **typed["PART_CLASSES"]}
+    loose_classes = {**loose["MESSAGE_CLASSES"], **loose["PART_CLASSES"]}
     compared = 0
     for table in OPENCODE.tables.values():
         for kind in table.kinds:
-            compared += _same_required(kind.fields, inspect.type_info({**typed.info, **typed.part}[kind.tag]), kind.tag)
-            loose = inspect.type_info({**shallow.info, **shallow.part}[kind.tag])
-            assert {field.encode_name for field in loose.fields if field.required} <= {
+            compared += _same_required(kind.fields, inspect.type_info(typed_classes[kind.tag]), kind.tag)
+            loose_kind = inspect.type_info(loose_classes[kind.tag])
+            assert {field.encode_name for field in loose_kind.fields if field.required} <= {
                 field.name for field in kind.fields if field.required
             }
     assert compared > 20
-    other = inspect.type_info(typed.other_info)
+    other = inspect.type_info(typed["MESSAGE_OTHER"])
     assert {field.encode_name for field in other.fields if field.required} == {"time"}
 
 
@@ -266,6 +264,8 @@ def _nested(levels):
             "50000 fields in all",
         ),
         (lambda v: v["access"].update({f"f{i}": "truth" for i in range(2000)}), "at most 1024"),
+        (lambda v: v.update(records=[["error", f"k{i}"] for i in range(2000)]), "at most 1024"),
+        (lambda v: v.update(records=[["error"] + ["k"] * 40]), "2 to 32 keys"),
     ],
 )
 def test_a_schema_file_past_a_limit_is_refused_as_it_is_read(tmp_path, change, problem):

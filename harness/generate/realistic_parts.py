@@ -1,4 +1,4 @@
-"""Vocabulary, writer versions and part builders of the ``realistic`` profile.
+"""Vocabulary and part builders of the ``realistic`` profile (its writer versions: :mod:`.writers`).
 
 See :mod:`harness.generate.realistic` for what the profile models. Everything
 random here comes from the session's :class:`~harness.rng.Lcg`; strings are
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect
-from typing import TYPE_CHECKING, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from harness.generate.realistic_params import RealisticParams
+from harness.generate.writers import WRITERS, Writer
 from harness.rng import Lcg
-from harness.schema import PART_KEYS
-
-if TYPE_CHECKING:
-    from harness.generate.realistic import RealisticParams
 
 # --- string pools -------------------------------------------------------------------------------
 
@@ -220,163 +218,6 @@ HEADERS = (
 STATUS_CODES = (400, 401, 403, 404, 408, 413, 429, 500, 502, 503, 529)
 TODO_STATES = ("pending", "in_progress", "completed", "cancelled")
 MIMES = ("text/plain", "image/png", "application/pdf", "application/x-directory", "text/x-typescript")
-
-
-class Writer(NamedTuple):
-    """One code version's key orders: infos, nested objects and parts (keys absent from a row are skipped)."""
-
-    user: Tuple[str, ...]
-    assistant: Tuple[str, ...]
-    tokens: Tuple[str, ...]  # has "total" only on versions that write it
-    cache: Tuple[str, ...]
-    filediff: Tuple[str, ...]
-    state: Tuple[str, ...]  # tool state keys, all statuses
-    parts: Dict[str, Tuple[str, ...]]
-    newer: bool  # writes compaction tail_start_id
-
-
-def _part_orders(**overrides: Tuple[str, ...]) -> Dict[str, Tuple[str, ...]]:
-    """Schema key order (ids dropped) per part type, with per-version overrides (``_`` for ``-``)."""
-    orders = {kind: keys[:-3] for kind, keys in PART_KEYS.items()}
-    orders.update({name.replace("_", "-"): order for name, order in overrides.items()})
-    return orders
-
-
-_OLD_TOOL = ("type", "tool", "callID", "state", "metadata")
-_OLD_FINISH = ("reason", "snapshot", "type", "tokens", "cost")
-_OLD_REASONING = ("type", "text", "time", "metadata")
-_OLD_DIFF = ("file", "before", "after", "additions", "deletions", "status")
-_NEW_DIFF = ("file", "patch", "additions", "deletions", "status")
-_BASE_TOKENS = ("input", "output", "reasoning", "cache")
-
-#: Writer versions, oldest first; ``RealisticParams.writer_weights`` picks one per session.
-WRITERS: Tuple[Writer, ...] = (
-    Writer(
-        ("role", "time", "agent", "mode", "model", "tools", "system", "format"),
-        (
-            "system",
-            "parentID",
-            "role",
-            "mode",
-            "path",
-            "cost",
-            "tokens",
-            "modelID",
-            "providerID",
-            "time",
-            "agent",
-            "summary",
-            "variant",
-        ),
-        _BASE_TOKENS,
-        ("read", "write"),
-        _OLD_DIFF,
-        ("status", "input", "raw", "output", "title", "metadata", "time", "error", "attachments"),
-        _part_orders(
-            tool=_OLD_TOOL,
-            step_finish=_OLD_FINISH,
-            reasoning=_OLD_REASONING,
-            file=("type", "url", "filename", "mime", "source"),
-            text=("type", "text", "time", "synthetic", "ignored", "metadata"),
-        ),
-        False,
-    ),
-    Writer(
-        ("role", "time", "tools", "agent", "model", "mode", "system", "format"),
-        (
-            "parentID",
-            "role",
-            "mode",
-            "agent",
-            "path",
-            "cost",
-            "tokens",
-            "modelID",
-            "providerID",
-            "time",
-            "summary",
-            "variant",
-            "system",
-        ),
-        _BASE_TOKENS,
-        ("write", "read"),
-        _OLD_DIFF,
-        ("status", "input", "raw", "output", "title", "metadata", "time", "error", "attachments"),
-        _part_orders(
-            tool=_OLD_TOOL,
-            step_finish=_OLD_FINISH,
-            reasoning=_OLD_REASONING,
-            text=("type", "synthetic", "text", "ignored", "time", "metadata"),
-        ),
-        False,
-    ),
-    Writer(
-        ("role", "time", "agent", "model", "system", "format", "tools", "mode"),
-        (
-            "role",
-            "parentID",
-            "mode",
-            "agent",
-            "variant",
-            "path",
-            "summary",
-            "cost",
-            "tokens",
-            "modelID",
-            "providerID",
-            "time",
-        ),
-        ("total",) + _BASE_TOKENS,
-        ("read", "write"),
-        _NEW_DIFF,
-        ("status", "input", "raw", "output", "error", "metadata", "title", "time", "attachments"),
-        _part_orders(
-            step_finish=("type", "reason", "snapshot", "tokens", "cost"),
-            text=("type", "text", "synthetic", "ignored", "time", "metadata"),
-        ),
-        True,
-    ),
-    Writer(
-        ("role", "time", "format", "agent", "model", "system", "tools", "mode"),
-        (
-            "role",
-            "time",
-            "parentID",
-            "modelID",
-            "providerID",
-            "mode",
-            "agent",
-            "path",
-            "summary",
-            "cost",
-            "tokens",
-            "variant",
-        ),
-        _BASE_TOKENS + ("total",),
-        ("read", "write"),
-        _NEW_DIFF,
-        ("status", "input", "raw", "output", "title", "metadata", "error", "time", "attachments"),
-        _part_orders(),
-        True,
-    ),
-)
-
-
-#: Key orders of user-supplied parts per client (TUI, desktop / web, SDK, ACP): opencode stores
-#: a prompt's parts by spreading the client's JSON, so their key order is the client's.
-CLIENTS: Tuple[Dict[str, Tuple[str, ...]], ...] = (
-    _part_orders(),
-    _part_orders(
-        file=("type", "url", "mime", "filename", "source"),
-        agent=("type", "source", "name"),
-        subtask=("type", "agent", "description", "prompt", "model", "command"),
-    ),
-    _part_orders(file=("type", "url", "filename", "mime", "source"), text=("type", "ignored", "text")),
-    _part_orders(
-        file=("type", "filename", "mime", "url", "source"),
-        subtask=("type", "description", "prompt", "agent", "command", "model"),
-    ),
-)
 
 
 #: An older writer's rows (``RealisticParams.older_writers``): how often an assistant's ``parentID``

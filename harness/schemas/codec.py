@@ -4,8 +4,10 @@ The file::
 
     {"format": "shape-harness-schema", "version": 1, "name": "orders",
      "tables": {"message": {"discriminator": "kind", "default": null, "ids": [],
-                            "kinds": {"refund": {"amount": "num", "note?": "str|null", ...}, ...}}},
-     "access": {"kind": "len", "amount": "add", "note": "truth"}}
+                            "kinds": {"refund": {"amount": "num", "note?": "str|null", "reply?": "any"},
+                                      ...}}},
+     "access": {"kind": "len", "amount": "add", "note": "truth"},
+     "records": [["reply", "headers"]]}
 
 A kind (and a nested object) is a JSON object from field name to type, in the fixed field order; a
 name ending in ``?`` is optional (rows may lack it). A type is a string — a scalar (``str``, ``int``,
@@ -16,13 +18,17 @@ dicts, or are refused where objects are needed); ``ids`` are the keys the store 
 columns (row id, session id, a part's message id). ``access`` is the access workload's reads in
 order, each field with its operation: ``len`` (add its length), ``add`` (add the number), ``truth``
 (add 1 when truthy); None values are skipped. ``add`` on a field some kind types as other than a
-number, or ``len`` on one typed as a number or a bool, is nonsense too.
+number, or ``len`` on one typed as a number or a bool, is nonsense too. ``records`` (optional, none
+when absent) lists the key paths of records keyed by data inside open values: each path passes
+through a field typed ``any`` before its last key (a field that is itself a record is typed
+``{"*": T}`` instead); arrays on the way add nothing to a path.
 
 Limits, so that no file takes minutes to read and build strategies from (a file past one is refused
 as it is read; inference refuses rows whose schema would pass one, and its own limits keep the
 kinds and fields of rows with a common structure inside them): ``MAX_FIELDS`` fields in one kind
 or nested object, ``MAX_KINDS`` kinds in a table, ``MAX_DEPTH`` levels of nested types,
-``MAX_SCHEMA_FIELDS`` fields in all, and ``MAX_FIELDS`` access reads.
+``MAX_SCHEMA_FIELDS`` fields in all, ``MAX_FIELDS`` access reads and as many record paths, each at
+most ``MAX_DEPTH`` keys long.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness.schemas.model import KINDS, OPERATIONS, SCALARS, TABLES, Access, Field, Kind, Schema, Table, Type
+from harness.schemas.model import KINDS, OPERATIONS, SCALARS, TABLES, Access, Field, Kind, Schema, Table, Type, walk
 
 FORMAT = "shape-harness-schema"
 VERSION = 1
@@ -92,7 +98,8 @@ def fields_to_json(fields: Tuple[Field, ...]) -> Dict[str, Any]:
 
 
 def to_json(schema: Schema) -> Dict[str, Any]:
-    return {
+    """The file's JSON value; ``records`` only when there are some (a file without them reads as none)."""
+    value = {
         "format": FORMAT,
         "version": VERSION,
         "name": schema.name,
@@ -107,10 +114,35 @@ def to_json(schema: Schema) -> Dict[str, Any]:
         },
         "access": {access.field: access.operation for access in schema.access},
     }
+    if schema.records:
+        value["records"] = [list(path) for path in schema.records]
+    return value
 
 
 def dumps(schema: Schema) -> str:
     return json.dumps(to_json(schema), indent=2, ensure_ascii=False) + "\n"
+
+
+def key_orders(schema: Schema) -> Dict[str, Any]:
+    """What a builder of fixed-shape objects needs of a schema: per table its discriminator, default
+    kind, ids and each kind's fixed key order (``Table.keys``); the record paths, sorted."""
+    return {
+        "about": f"generated from schema {schema.name!r} by harness.schemas.codec.key_orders: do not edit",
+        "tables": {
+            name: {
+                "discriminator": table.discriminator,
+                "default": table.default,
+                "ids": list(table.ids),
+                "keys": {kind.tag: list(table.keys(kind)) for kind in table.kinds},
+            }
+            for name, table in schema.tables.items()
+        },
+        "record_paths": sorted(list(path) for path in schema.record_paths()),
+    }
+
+
+def key_orders_json(schema: Schema) -> str:
+    return json.dumps(key_orders(schema), indent=2, ensure_ascii=False) + "\n"
 
 
 # -- from JSON -----------------------------------------------------------------------------------
@@ -230,7 +262,32 @@ def from_json(value: Any) -> Schema:
             raise _Nonsense(f"$.access.{key}", f"expected an operation of {', '.join(OPERATIONS)}, found {operation!r}")
         access.append(Access(_name(key, "$.access"), operation))
         _check_operation(tables["message"], key, operation)
-    return Schema(name, tables, tuple(access))
+    return Schema(name, tables, tuple(access), _records(value.get("records", []), tables))
+
+
+def _records(value: Any, tables: Dict[str, Table]) -> Tuple[Tuple[str, ...], ...]:
+    """The record paths a JSON list gives, each checked to lead through an ``any`` field."""
+    _expect(value, list, "$.records", "a list of key paths")
+    if len(value) > MAX_FIELDS:
+        raise _Nonsense("$.records", f"{len(value)} record paths; a schema has at most {MAX_FIELDS}")
+    open_paths = {
+        path
+        for table in tables.values()
+        for kind in table.kinds
+        for path, field in walk(kind.fields)
+        if field.type.kind == "any"
+    }
+    records = []
+    for i, keys in enumerate(value):
+        where = f"$.records[{i}]"
+        _expect(keys, list, where, "a key path (a list of keys)")
+        if not 1 < len(keys) <= MAX_DEPTH:
+            raise _Nonsense(where, f"a record path has 2 to {MAX_DEPTH} keys, not {len(keys)}")
+        path = tuple(_name(key, f"{where}[{j}]") for j, key in enumerate(keys))
+        if not any(path[:end] in open_paths for end in range(1, len(path))):
+            raise _Nonsense(where, f"no field typed any lies on {'.'.join(path)} before its last key")
+        records.append(path)
+    return tuple(records)
 
 
 #: The types an access operation can apply to (``any`` and ``null`` always can: checked when read).

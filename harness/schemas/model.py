@@ -13,7 +13,10 @@ every value of type ``item``); ``any`` (an open value of no fixed schema). Recor
 the open maps a lazy strategy keeps undecoded.
 
 The schema also names the access loop's reads (``access``): a field and the operation applied to it,
-``len`` (add its length), ``add`` (add it when not None) or ``truth`` (add 1 when truthy).
+``len`` (add its length), ``add`` (add it when not None) or ``truth`` (add 1 when truthy); and the
+records keyed by data that sit inside open values, where no type can name them (``records``: key
+paths from a row's top level, e.g. the LSP diagnostics keyed by file path in a tool state's
+``metadata``, typed ``any``).
 """
 
 from __future__ import annotations
@@ -83,10 +86,14 @@ class Table:
     def kind(self, tag: str) -> Optional[Kind]:
         return next((kind for kind in self.kinds if kind.tag == tag), None)
 
+    def data_keys(self, kind: Kind) -> Tuple[str, ...]:
+        """The fixed key order of a kind's stored JSON: discriminator, fields."""
+        head = (self.discriminator,) if self.discriminator else ()
+        return head + tuple(field.name for field in kind.fields)
+
     def keys(self, kind: Kind) -> Tuple[str, ...]:
         """The fixed key order of a kind's objects: discriminator, fields, ids."""
-        head = (self.discriminator,) if self.discriminator else ()
-        return head + tuple(field.name for field in kind.fields) + self.ids
+        return self.data_keys(kind) + self.ids
 
 
 @dataclass(frozen=True)
@@ -97,12 +104,16 @@ class Access:
 
 @dataclass(frozen=True)
 class Schema:
+    """``records``: key paths (arrays add nothing) of records keyed by data inside open (``any``)
+    values; the fields typed as records need none."""
+
     name: str
     tables: Dict[str, Table]
     access: Tuple[Access, ...]
+    records: Tuple[Tuple[str, ...], ...] = ()
 
     def __hash__(self) -> int:  # the dict of tables is not hashable; equal schemas hash equal
-        return hash((self.name, tuple(self.tables.items()), self.access))
+        return hash((self.name, tuple(self.tables.items()), self.access, self.records))
 
     @property
     def message(self) -> Table:
@@ -116,14 +127,16 @@ class Schema:
         return tuple(access.field for access in self.access)
 
     def record_paths(self) -> FrozenSet[Tuple[str, ...]]:
-        """Key paths (from a row's top level; arrays add nothing) of the fields typed as records."""
-        return frozenset(
+        """Key paths (from a row's top level; arrays add nothing) of every record keyed by data: the
+        fields typed as records and the ``records`` inside open values."""
+        typed = (
             path
             for table in self.tables.values()
             for kind in table.kinds
             for path, field in walk(kind.fields)
             if field.type.kind == "record"
         )
+        return frozenset(typed).union(self.records)
 
 
 def walk(fields: Tuple[Field, ...], path: Tuple[str, ...] = ()) -> Iterator[Tuple[Tuple[str, ...], Field]]:

@@ -1,9 +1,14 @@
-"""``OPENCODE``: opencode's MessageV2 schema as a schema object, the built-in one.
+"""``OPENCODE``: opencode's MessageV2 schema, the built-in one and the single place it is written.
 
-Key orders, discriminators, ids and open maps are ``harness.schema``'s (a test checks they agree);
-field types are those the msgspec strategies declare (``harness.strategies._msgspec_types``), with
-SCHEMA.md's ``num`` as ``num`` and ``int≥0`` as ``int``. A field whose type admits null is optional.
-A row of any role but ``assistant`` builds as a user; a part of an unknown type stays a dict.
+Everything else about opencode's shapes derives from it: ``harness.schema``'s key lists, the
+pydantic models, the JS runner's builders (``harness/jsc/schema.json``, written by
+``write_key_orders``), the realistic generator's current key orders. It is a schema file's JSON
+value (``harness.schemas.codec``) read as any other.
+
+Key orders are those of the normalised builders of opencode PR #29029 (``info()`` / ``part()``):
+declaration order with the ids moved last. Field types are those the msgspec strategies declare,
+with SCHEMA.md's ``num`` as ``num`` and ``int≥0`` as ``int``. A field whose type admits null is
+optional. A row of any role but ``assistant`` builds as a user; a part of an unknown type stays a dict.
 
 Required is what every writer since message v2 stored, not what today's writer stores: opencode's
 JSON migration copied the older writers' files into its tables unvalidated, so what they omitted
@@ -16,11 +21,12 @@ early assistant's ``system`` list) are dropped, never refused.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict
 
-from harness.schema import ACCESS_PROPERTIES, INFO_IDS, PART_IDS
-from harness.schemas.codec import fields_from_json
-from harness.schemas.model import Access, Kind, Schema, Table
+from harness.atomic import write_text
+from harness.schemas.codec import FORMAT, VERSION, from_json, key_orders_json
+from harness.schemas.model import Schema
 
 _TIME = {"created": "int", "completed?": "int|null"}
 _SPAN = {"start?": "int|null", "end?": "int|null", "compacted?": "int|null"}
@@ -108,19 +114,37 @@ _PARTS: Dict[str, Dict[str, Any]] = {
     "compaction": {"auto": "bool", "overflow?": "bool|null", "tail_start_id?": "str|null"},
 }
 
-#: The seed's access loop: ``len`` of the role, the cost added, the truth of the other five.
-_OPERATIONS = {"role": "len", "cost": "add"}
+_INFO_IDS = ["id", "sessionID"]
 
-
-def _kinds(spec: Dict[str, Dict[str, Any]], where: str) -> tuple:
-    return tuple(Kind(tag, fields_from_json(fields, f"{where}.{tag}")) for tag, fields in spec.items())
-
-
-OPENCODE = Schema(
-    name="opencode",
-    tables={
-        "message": Table("role", _kinds(_INFOS, "message"), INFO_IDS, default="user"),
-        "part": Table("type", _kinds(_PARTS, "part"), PART_IDS, default=None),
-    },
-    access=tuple(Access(key, _OPERATIONS.get(key, "truth")) for key in ACCESS_PROPERTIES),
+OPENCODE: Schema = from_json(
+    {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": "opencode",
+        "tables": {
+            # ids in row-column order: the row's id, its session id, a part's message id
+            "message": {"discriminator": "role", "default": "user", "ids": _INFO_IDS, "kinds": _INFOS},
+            "part": {"discriminator": "type", "default": None, "ids": _INFO_IDS + ["messageID"], "kinds": _PARTS},
+        },
+        # the seed's access loop: ``len`` of the role, the cost added, the truth of the other five
+        "access": {
+            "role": "len",
+            "cost": "add",
+            "summary": "truth",
+            "finish": "truth",
+            "error": "truth",
+            "variant": "truth",
+            "structured": "truth",
+        },
+        "records": [
+            ["state", "metadata", "diagnostics"],  # edit / write tool result: file path -> LSP diagnostics
+            ["error", "data", "responseHeaders"],  # APIError (assistant error, retry part): header -> value
+            ["error", "data", "metadata"],  # APIError: map<str, str>
+        ],
+    }
 )
+
+
+def write_key_orders(path: Path, schema: Schema = OPENCODE) -> None:
+    """Write the key orders the JS runner's builders read (``harness/jsc/schema.json`` for opencode)."""
+    write_text(path, key_orders_json(schema))
