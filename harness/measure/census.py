@@ -265,11 +265,9 @@ def build_every_row(strategy: Any, stored: List[StoredRecord], schema: str = OPE
 
 
 def record_paths(schema: Any) -> AbstractSet[KeyTuple]:
-    """Where ``schema`` keeps records keyed by data: opencode's ``RECORD_PATHS`` (records inside its
-    open values included) for the built-in schema (or None), the schema's record fields otherwise."""
-    from harness.schemas.stored import is_opencode
-
-    return RECORD_PATHS if schema is None or is_opencode(schema) else schema.record_paths()
+    """Where ``schema`` keeps records keyed by data (records inside open values included); None is
+    opencode's."""
+    return RECORD_PATHS if schema is None else schema.record_paths()
 
 
 def _pinned_bytes(texts: List[str], references: List[int]) -> int:
