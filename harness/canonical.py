@@ -85,18 +85,32 @@ class Digest:
     hashed_bytes: int
 
 
-def digest(stored: Iterable[StoredRecord]) -> Digest:
-    """Hash the row lines and the data-only lines in one pass."""
-    rows, data = hashlib.sha256(), hashlib.sha256()
-    lines = size = 0
-    for message, parts in stored:
+class Hasher:
+    """The canonical text's hashes and sizes, taken record by record as rows stream past."""
+
+    def __init__(self) -> None:
+        self.rows, self.data = hashlib.sha256(), hashlib.sha256()
+        self.lines = self.size = 0
+
+    def add(self, record: StoredRecord) -> None:
+        message, parts = record
         for columns, names in [(message, MESSAGE_COLUMNS)] + [(part, PART_COLUMNS) for part in parts]:
             line = (row_line(columns, names) + "\n").encode()
-            rows.update(line)
-            data.update((columns[ROW_DATA] + "\n").encode())
-            lines += 1
-            size += len(line)
-    return Digest(rows.hexdigest(), data.hexdigest(), lines, size)
+            self.rows.update(line)
+            self.data.update((columns[ROW_DATA] + "\n").encode())
+            self.lines += 1
+            self.size += len(line)
+
+    def digest(self) -> Digest:
+        return Digest(self.rows.hexdigest(), self.data.hexdigest(), self.lines, self.size)
+
+
+def digest(stored: Iterable[StoredRecord]) -> Digest:
+    """Hash the row lines and the data-only lines in one pass."""
+    hasher = Hasher()
+    for record in stored:
+        hasher.add(record)
+    return hasher.digest()
 
 
 def write_canonical(stored: Iterable[StoredRecord], out: IO[bytes], data_only: bool = False) -> None:

@@ -1,28 +1,28 @@
 """Datasets in opencode's SQLite layout, with a manifest that vouches for their rows.
 
-Tables ``message`` and ``part`` have opencode's columns, keys and indexes
-(``data`` is the JSON text of the object without its ids); ``session`` is a
-reduced version of opencode's (id, title, times) so the foreign keys hold.
-The manifest (profile, parameters, seed, counts, generator version and the
-sha256 of the canonical text, see ``harness.canonical``) is stored in a
-``meta`` table and as JSON beside the file, named after the whole file name
-(``d.sqlite`` → ``d.sqlite.manifest.json``). Reading verifies both. The meta table is the
-authority: a dataset written when the copy was named ``d.manifest.json`` is still read (that
-old copy is no longer consulted, since ``d.sqlite`` and ``d.db`` shared it).
+Tables ``message`` and ``part`` have opencode's columns, keys and indexes (``data`` is the JSON
+text of the object without its ids); ``session`` is a reduced version of opencode's (id, title,
+times) so the foreign keys hold. Every dataset — generated, imported from an opencode database or
+from an application's own rows — is written by one ``DatasetWriter`` and described by one
+``Manifest``: its ``origin`` (what made the rows), its counts, session ids and the sha256 of its
+canonical text (``harness.canonical``). The manifest is stored in a ``meta`` table and as JSON
+beside the file, named after the whole file name (``d.sqlite`` → ``d.sqlite.manifest.json``);
+reading verifies both. The meta table is the authority: a dataset written when the copy was named
+``d.manifest.json`` is still read (that old copy is no longer consulted, since ``d.sqlite`` and
+``d.db`` shared it), and so is a dataset of format 1, whose manifest had one layout per origin.
 """
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import sqlite3
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Protocol, Tuple, TypedDict, Union
 
-from harness import atomic, canonical
+from harness import atomic, canonical, jsontext
 from harness.canonical import (
     MESSAGE_COLUMNS,
     MESSAGE_CREATED,
@@ -32,13 +32,20 @@ from harness.canonical import (
     ROW_ID,
     StoredRecord,
 )
-from harness.generate import GENERATOR_VERSION, Generated, Spec
 
 FORMAT = "shape-harness-dataset"
-FORMAT_VERSION = 1
-SUFFIX = ".sqlite"
+#: 2: one manifest layout, what made the rows in ``origin``; 1: one layout per origin (still read).
+FORMAT_VERSION = 2
+#: Origins: a generation, an opencode database, an application's own rows.
+GENERATED, OPENCODE_IMPORT, ROWS = "generated", "opencode-import", "rows"
+BATCH = 2000  # messages per executemany
+#: SQLite's names of the errors of a write that failed: no room (ENOSPC), a file-size limit
+#: (EFBIG is an ``IOERR_WRITE``), a flush or truncation that failed.
+WRITE_ERRORS = frozenset(
+    {"SQLITE_FULL", "SQLITE_IOERR_WRITE", "SQLITE_IOERR_FSYNC", "SQLITE_IOERR_DIR_FSYNC", "SQLITE_IOERR_TRUNCATE"}
+)
 
-_SCHEMA = """
+_TABLES = """
 CREATE TABLE session (id TEXT PRIMARY KEY, title TEXT NOT NULL,
     time_created INTEGER NOT NULL, time_updated INTEGER NOT NULL);
 CREATE TABLE message (id TEXT PRIMARY KEY,
@@ -55,16 +62,94 @@ CREATE INDEX message_session_time_created_id_idx ON message(session_id, time_cre
 CREATE INDEX part_message_id_id_idx ON part(message_id, id);
 CREATE INDEX part_session_idx ON part(session_id);
 """
+_WIDTHS = {"session": 4, "message": len(MESSAGE_COLUMNS), "part": len(PART_COLUMNS)}
+
+
+class GeneratedOrigin(TypedDict):
+    """Rows made by ``harness.generate``: its profile, version, seed, parameters and LCG draws."""
+
+    kind: str  # GENERATED
+    profile: str
+    generator_version: int
+    seed: int
+    params: Dict[str, Any]
+    rng_calls: int
+
+
+class OpencodeOrigin(TypedDict):
+    """Rows read from an opencode database: its path (None when anonymised), the sha256 and size of
+    the snapshot read, the sessions chosen (``all``, ``named``, ``largest N``) and what was left out."""
+
+    kind: str  # OPENCODE_IMPORT
+    path: Optional[str]
+    snapshot_sha256: str
+    snapshot_bytes: int
+    sessions: str
+    parts_without_message: int
+    sessions_without_messages: int
+    anonymised: bool
+
+
+class RowsOrigin(TypedDict):
+    """An application's own rows: the file's name and, for an SQLite table, the table and columns."""
+
+    kind: str  # ROWS
+    file: str
+    table: Optional[str]
+    data_column: Optional[str]
+    id_column: Optional[str]
+    group_column: Optional[str]
+    order_column: Optional[str]
+
+
+Origin = Union[GeneratedOrigin, OpencodeOrigin, RowsOrigin]
+
+
+class Manifest(TypedDict):
+    """What vouches for a dataset's rows. ``schema`` is the rows' own schema (JSON, see
+    ``harness.schemas.stored``), None for opencode's; the session ids and the counts per role and
+    part type are None only for rows imported under format 1, which did not record them."""
+
+    format: str
+    format_version: int
+    origin: Origin
+    messages: int
+    parts: int
+    session_ids: Optional[List[str]]
+    messages_by_role: Optional[Dict[str, int]]
+    parts_by_type: Optional[Dict[str, int]]
+    sha256: str
+    sha256_data: str
+    hashed_lines: int
+    hashed_bytes: int
+    schema: Optional[Dict[str, Any]]
+    created: str
 
 
 class DatasetError(ValueError):
     """A dataset file is missing, not ours, or does not match its manifest."""
 
 
-def dataset_origin(manifest: Dict[str, Any]) -> str:
-    """What a dataset is, from its manifest: its generator profile (``reference``, ``realistic``),
-    ``opencode-import`` or ``rows`` (an application's own rows)."""
-    return str(manifest.get("profile") or manifest.get("source") or "")
+class RowError(DatasetError):
+    """Rows that cannot go into a dataset; the message names their source and the row, if one."""
+
+    @classmethod
+    def not_an_object(cls, source: str, table: str, row_id: object) -> RowError:
+        return cls(f"{source}: {table} row {row_id!r}: its data is not a JSON object as JSON.stringify writes it")
+
+
+def writing_failed(error: sqlite3.Error) -> bool:
+    """Whether SQLite failed writing (its error's name where Python gives it, else its message)."""
+    name = getattr(error, "sqlite_errorname", None)
+    return name in WRITE_ERRORS if name else "disk is full" in str(error)
+
+
+def cannot_write(path: Path, error: BaseException) -> DatasetError:
+    """The one line for a dataset that could not be written because of ``error``."""
+    reason = getattr(error, "strerror", None) or str(error)
+    if isinstance(error, sqlite3.Error) and writing_failed(error) and "full" not in reason:
+        reason += " while writing (is the disk full, or the file size limited?)"
+    return DatasetError(f"cannot write dataset {path}: {reason}")
 
 
 def manifest_path(path: Path) -> Path:
@@ -72,48 +157,108 @@ def manifest_path(path: Path) -> Path:
     return path.with_name(path.name + ".manifest.json")
 
 
-def default_name(spec: Spec) -> str:
-    """File name encoding a dataset's inputs, e.g. ``reference-s11-m5000-a0.sqlite``; other
-    parameter overrides add a short hash of themselves (``-p1a2b3c4d``)."""
-    name = f"{spec.profile}-s{spec.seed}-m{spec.messages}"
-    if spec.avg_parts is not None:
-        name += f"-a{spec.avg_parts:g}"
-    if spec.sessions is not None:
-        name += f"-k{spec.sessions}"
-    if spec.overrides:
-        name += "-p" + hashlib.sha256(json.dumps(spec.overrides, sort_keys=True).encode()).hexdigest()[:8]
-    return name + SUFFIX
+def dataset_origin(manifest: Manifest) -> str:
+    """What a dataset is: its generator profile (``reference``, ``realistic``), ``opencode-import``
+    or ``rows``."""
+    origin = manifest["origin"]
+    return origin["profile"] if origin["kind"] == GENERATED else origin["kind"]
 
 
-def spec_mismatch(manifest: Dict[str, Any], spec: Spec) -> Optional[str]:
-    """How a dataset's manifest differs from what ``spec`` generates (e.g. ``seed 12, not 11``),
-    or None when it is that dataset."""
-    expected = {"profile": spec.profile, "seed": spec.seed, "messages": spec.messages}
-    for key, value in expected.items():
-        if manifest.get(key) != value:
-            return f"{key} {manifest.get(key)!r}, not {value!r}"
-    wanted = json.loads(json.dumps(spec.params()))  # tuples as the JSON manifest holds them
-    found = manifest.get("params") if isinstance(manifest.get("params"), dict) else {}
-    for key in sorted(set(wanted) | set(found)):
-        if found.get(key) != wanted.get(key):
-            return f"{key} {found.get(key)!r}, not {wanted.get(key)!r}"
-    return None
+# ---------------------------------------------------------------- the manifest as JSON
 
 
-def _read_meta(path: Path) -> Optional[Dict[str, Any]]:
-    """The manifest in the file's meta table, or None when the file is not a harness dataset."""
+def dump_manifest(manifest: Manifest) -> str:
+    """The manifest's JSON text, as the meta table and the file beside the dataset hold it."""
+    return json.dumps(manifest, indent=2) + "\n"
+
+
+def _ours(text: str) -> Optional[Dict[str, Any]]:
+    """The JSON object of a dataset manifest of any format, or None."""
     try:
-        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as conn:
-            (text,) = conn.execute("SELECT value FROM meta WHERE key = 'manifest'").fetchone()
-        manifest = json.loads(text)
-    except (sqlite3.Error, TypeError, ValueError):
+        value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
         return None
-    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
+    return value if isinstance(value, dict) and value.get("format") == FORMAT else None
 
 
-def tally(values: Iterable[str]) -> Dict[str, int]:
-    """Counts per value, keys in code-unit order (as the reference generator reports them)."""
-    return dict(sorted(Counter(values).items()))
+def load_manifest(text: str) -> Optional[Manifest]:
+    """The manifest a JSON text holds (one of format 1 in today's layout), None when the text is no
+    dataset manifest; ValueError naming a format this harness does not read."""
+    value = _ours(text)
+    if value is None:
+        return None
+    version = value.get("format_version")
+    if version == 1:
+        return _from_format_1(value)
+    if version != FORMAT_VERSION:
+        raise ValueError(f"dataset format {version!r}, this harness reads 1 and {FORMAT_VERSION}")
+    missing = [key for key in Manifest.__annotations__ if key not in value]
+    origin = value.get("origin")
+    if missing or not isinstance(origin, dict) or origin.get("kind") not in (GENERATED, OPENCODE_IMPORT, ROWS):
+        raise ValueError(f"a damaged manifest ({f'no {missing[0]!r}' if missing else 'no known origin'})")
+    return value
+
+
+def _from_format_1(old: Dict[str, Any]) -> Manifest:
+    """A format-1 manifest in today's layout. Format 1 kept each origin's own keys at the top: a
+    generation's profile, seed, params…; an opencode import's ``source`` object and ``anonymised``;
+    a rows import's ``source: "rows"`` and ``origin`` object (and no session ids or counts)."""
+    origin: Origin
+    if old.get("source") == ROWS:
+        given = old.get("origin") or {}
+        origin = RowsOrigin(
+            kind=ROWS,
+            file=given.get("jsonl") or given.get("sqlite"),
+            table=given.get("table"),
+            data_column=given.get("data_column"),
+            id_column=given.get("id_column"),
+            group_column=given.get("group_column"),
+            order_column=given.get("order_column"),
+        )
+    elif old.get("profile") == OPENCODE_IMPORT:
+        source = old["source"] if isinstance(old.get("source"), dict) else {}
+        fields = {key: source.get(key) for key in OpencodeOrigin.__annotations__ if key not in ("kind", "anonymised")}
+        origin = OpencodeOrigin(kind=OPENCODE_IMPORT, **fields, anonymised=old.get("anonymised"))
+    else:
+        origin = GeneratedOrigin(
+            kind=GENERATED,
+            profile=old.get("profile"),
+            generator_version=old.get("generator_version"),
+            seed=old.get("seed"),
+            params=old.get("params"),
+            rng_calls=old.get("rng_calls"),
+        )
+    return Manifest(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        origin=origin,
+        **{key: old.get(key) for key in Manifest.__annotations__ if key not in ("format", "format_version", "origin")},
+    )
+
+
+def _meta_text(path: Path) -> Optional[str]:
+    """The manifest text in the meta table of the regular file at ``path``, or None."""
+    if not path.is_file():  # a FIFO would block the open for ever
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'manifest'").fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row and isinstance(row[0], str) else None
+
+
+def read_manifest(path: Path) -> Optional[Manifest]:
+    """The manifest of the dataset at ``path`` (its meta table), rows unverified; None when no
+    dataset is there, DatasetError when it is of a format this harness does not read."""
+    text = _meta_text(Path(path))
+    try:
+        return None if text is None else load_manifest(text)
+    except ValueError as error:
+        raise DatasetError(f"{path} has {error}; regenerate it") from None
+
+
+# ---------------------------------------------------------------- where a dataset may be written
 
 
 def ensure_directory(directory: Path) -> None:
@@ -130,18 +275,22 @@ def ensure_directory(directory: Path) -> None:
 
 def _is_manifest_file(path: Path) -> bool:
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        return _ours(path.read_text(encoding="utf-8")) is not None
     except (OSError, ValueError):
         return False
-    return isinstance(value, dict) and value.get("format") == FORMAT
 
 
-def _check_target(path: Path) -> None:
+def check_target(path: Path, source: Optional[Path] = None) -> None:
+    """DatasetError unless a dataset may be written at ``path`` (a new file or a dataset of ours,
+    a file beside it that is a manifest or none) that is not the file it is made from (``source``)."""
+    path = Path(path)
+    if source is not None and path.exists() and Path(source).exists() and path.samefile(source):
+        raise DatasetError(f"refusing to write {path} over the file it is made from; choose another --out")
     if path.is_dir():
         raise DatasetError(f"output path {path} is a directory")
     if path.exists() and not path.is_file():
         raise DatasetError(f"refusing to write over {path}: it is not a regular file")
-    if path.exists() and _read_meta(path) is None:
+    if path.exists() and _ours(_meta_text(path) or "") is None:
         raise DatasetError(f"refusing to overwrite {path}: it is not a shape-harness dataset")
     beside = manifest_path(path)
     if beside.exists() and (not beside.is_file() or not _is_manifest_file(beside)):
@@ -150,84 +299,190 @@ def _check_target(path: Path) -> None:
         raise DatasetError(f"output directory {path.parent} does not exist")
 
 
-def check_target(path: Path, source: Optional[Path] = None) -> None:
-    """DatasetError unless a dataset may be written at ``path`` (a new file or a dataset of ours)
-    that is not the file it is made from (``source``)."""
-    if source is not None and path.exists() and Path(source).exists() and path.samefile(source):
-        raise DatasetError(f"refusing to write {path} over the file it is made from; choose another --out")
-    _check_target(path)
-
-
-def build_manifest(generated: Generated, stored: List[StoredRecord]) -> Dict[str, Any]:
-    """Everything needed to regenerate and to verify a dataset."""
-    digest = canonical.digest(stored)
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "generator_version": GENERATOR_VERSION,
-        "profile": generated.profile,
-        "seed": generated.seed,
-        "params": generated.params,
-        "messages": generated.messages,
-        "parts": generated.parts,
-        "session_ids": generated.session_ids,
-        "messages_by_role": tally(row["data"]["role"] for row, _ in generated.records),
-        "parts_by_type": tally(part["data"]["type"] for _, parts in generated.records for part in parts),
-        "rng_calls": generated.rng_calls,
-        "sha256": digest.sha256,
-        "sha256_data": digest.sha256_data,
-        "hashed_lines": digest.hashed_lines,
-        "hashed_bytes": digest.hashed_bytes,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
+# ---------------------------------------------------------------- writing
 
 
 def create_tables(conn: sqlite3.Connection) -> None:
     """Create opencode's tables and indexes (and ``meta``) in an empty database."""
-    conn.executescript(_SCHEMA + _INDEXES)
+    conn.executescript(_TABLES + _INDEXES)
 
 
-def fill(conn: sqlite3.Connection, generated: Generated, stored: List[StoredRecord], manifest: Dict[str, Any]) -> None:
-    """Create the tables in an empty database and store a generation with its manifest."""
-    conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
-    first_seen: Dict[str, int] = {}
-    for message, _ in stored:
-        first_seen.setdefault(message[MESSAGE_SESSION], message[MESSAGE_CREATED])
-    conn.executemany(
-        "INSERT INTO session VALUES (?, ?, ?, ?)",
-        [(sid, f"synthetic session {sid}", t, t) for sid, t in first_seen.items()],
-    )
-    conn.executemany(
-        f"INSERT INTO message VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})", (message for message, _ in stored)
-    )
-    conn.executemany(
-        f"INSERT INTO part VALUES ({', '.join('?' * len(PART_COLUMNS))})",
-        (part for _, parts in stored for part in parts),
-    )
-    conn.executescript(_INDEXES)
-    conn.execute("INSERT INTO meta VALUES ('manifest', ?)", (json.dumps(manifest),))
-    conn.commit()
+class Generation(Protocol):
+    """What a generated dataset is written from (``harness.generate.Generated``): message rows with
+    their part rows, as dicts, and their origin."""
+
+    records: List[Tuple[dict, List[dict]]]
+
+    def origin(self) -> GeneratedOrigin: ...
 
 
-def write_dataset(path: Path, generated: Generated) -> Dict[str, Any]:
-    """Store a generation at ``path`` (atomically, manifest beside it) and return its manifest."""
-    path = Path(path)
-    _check_target(path)
-    stored = list(canonical.to_stored(generated.records))
-    manifest = build_manifest(generated, stored)
-    try:
-        with atomic.atomic_path(path) as temporary:
-            temporary.unlink()
-            conn = sqlite3.connect(temporary)
+#: Rows that may hold a number beyond a double: a JSON exponent of three digits or more.
+_BIG_EXPONENT = "data GLOB '*[eE][0-9][0-9][0-9]*' OR data GLOB '*[eE][+-][0-9][0-9][0-9]*'"
+
+
+class DatasetWriter:
+    """Writes one dataset into an empty SQLite database: opencode's tables; the rows, streamed in
+    batches (memory stays bounded by one) and hashed for the canonical text on the way; then every
+    ``data`` checked and the roles and part types counted by SQLite, the indexes, and the manifest
+    in the ``meta`` table. ``DatasetWriter.file`` writes a dataset file; a writer on another
+    connection (``:memory:``) describes rows without keeping them. A session the messages name
+    without a session row gets one: ``<session_title> <id>``, its first message's times."""
+
+    def __init__(self, conn: sqlite3.Connection, source: str = "the rows", session_title: str = "synthetic session"):
+        self.conn, self.source, self.session_title = conn, source, session_title
+        self.hasher = canonical.Hasher()
+        self.first_seen: Dict[str, int] = {}  # each session's first message time, in order of appearance
+        self.session_ids: List[str] = []  # the sessions given a row, in order
+        self.manifest: Optional[Manifest] = None
+        conn.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _TABLES)
+
+    @classmethod
+    @contextlib.contextmanager
+    def file(
+        cls,
+        path: Path,
+        scratch: Optional[Path] = None,
+        source: Optional[str] = None,
+        session_title: str = "synthetic session",
+    ) -> Iterator[DatasetWriter]:
+        """A writer of the dataset file ``path``, which the block must finish. The file is written
+        in ``scratch`` (default: beside ``path``), synced and renamed into place once finished; the
+        manifest of another dataset beside it is removed first, so a dataset never stands beside a
+        manifest not its own, and its own is written then. A block that fails leaves nothing; a
+        file that cannot be written is DatasetError ``cannot write dataset``."""
+        path = Path(path)
+        check_target(path)
+        try:
+            with atomic.atomic_path(path, scratch) as temporary:
+                temporary.unlink()
+                conn = sqlite3.connect(temporary)
+                try:
+                    writer = cls(conn, source or str(path), session_title)
+                    yield writer
+                finally:
+                    conn.close()
+                if writer.manifest is None:
+                    raise RuntimeError("a DatasetWriter.file block must finish the dataset")
+                manifest_path(path).unlink(missing_ok=True)
+            atomic.write_text(manifest_path(path), dump_manifest(writer.manifest), scratch)
+        except (OSError, sqlite3.Error) as error:
+            raise cannot_write(path, error) from None
+
+    def add_sessions(self, rows: Iterable[Tuple]) -> None:
+        """Store session rows (id, title, time created, time updated)."""
+        rows = list(rows)
+        self._insert("session", rows)
+        self.session_ids.extend(row[ROW_ID] for row in rows)
+
+    def add_records(self, records: Iterable[StoredRecord]) -> None:
+        """Store messages with their parts (columns checked by the caller), in order."""
+        batch: List[StoredRecord] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= BATCH:
+                self._store(batch)
+                batch = []
+        self._store(batch)
+
+    def write_generation(self, generation: Generation) -> Manifest:
+        """Store a generation's records, serialised on the way, and finish with its origin."""
+        self.add_records(canonical.to_stored(generation.records))
+        return self.finish(generation.origin())
+
+    def finish(self, origin: Origin, schema: Optional[Dict[str, Any]] = None) -> Manifest:
+        """Check and count the rows, give sessions without a row one, index, and record the manifest
+        (``schema``: the rows' own schema as JSON, None for opencode's); the manifest as stored.
+        RowError naming the first row whose data is not a JSON object as JSON.stringify writes it."""
+        roles, types = self._kinds("message", "role"), self._kinds("part", "type")
+        for table in ("message", "part"):
+            self._refuse_numbers_beyond_a_double(table)
+        given = set(self.session_ids)
+        self.add_sessions(
+            (sid, f"{self.session_title} {sid}", t, t) for sid, t in self.first_seen.items() if sid not in given
+        )
+        self.conn.executescript(_INDEXES)
+        digest = self.hasher.digest()
+        manifest = Manifest(
+            format=FORMAT,
+            format_version=FORMAT_VERSION,
+            origin=origin,
+            messages=sum(roles.values()),
+            parts=sum(types.values()),
+            session_ids=self.session_ids,
+            messages_by_role=roles,
+            parts_by_type=types,
+            sha256=digest.sha256,
+            sha256_data=digest.sha256_data,
+            hashed_lines=digest.hashed_lines,
+            hashed_bytes=digest.hashed_bytes,
+            schema=schema,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        text = dump_manifest(manifest)
+        self.conn.execute("INSERT INTO meta VALUES ('manifest', ?)", (text,))
+        self.conn.commit()
+        self.manifest = json.loads(text)  # as it is read back: tuples of parameters as lists
+        return self.manifest
+
+    def _store(self, batch: List[StoredRecord]) -> None:
+        for record in batch:
+            self.hasher.add(record)
+            message = record[0]
+            self.first_seen.setdefault(message[MESSAGE_SESSION], message[MESSAGE_CREATED])
+        self._insert("message", [message for message, _ in batch])
+        self._insert("part", [part for _, parts in batch for part in parts])
+
+    def _insert(self, table: str, rows: List[Tuple]) -> None:
+        """Insert ``rows`` into ``table``; RowError naming the first whose id is taken (the rows
+        before it are in: SQLite counts them)."""
+        before = self.conn.total_changes
+        try:
+            self.conn.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * _WIDTHS[table])})", rows)
+        except sqlite3.IntegrityError:
+            duplicate = rows[self.conn.total_changes - before][ROW_ID]
+            raise RowError(f"{self.source}: duplicate id {duplicate!r}; ids must be unique") from None
+
+    def _kinds(self, table: str, key: str) -> Dict[str, int]:
+        """Rows per value of the discriminator ``key`` in ``table`` (a value that is not a string as
+        its JSON text, an absent one as ``null``), counted by SQLite in one pass; RowError naming the
+        first row whose data is not a JSON object."""
+        where = f"'$.{key}'"
+        kind = (
+            f"CASE WHEN json_valid(data) AND json_type(data) = 'object' THEN CASE WHEN json_type(data, {where}) "
+            f"= 'text' THEN json_extract(data, {where}) ELSE coalesce(data -> {where}, 'null') END END"
+        )
+        counts = dict(self.conn.execute(f"SELECT {kind} AS kind, count(*) FROM {table} GROUP BY kind").fetchall())
+        if None in counts:
+            query = f"SELECT id FROM {table} WHERE {kind} IS NULL ORDER BY rowid LIMIT 1"
+            (row_id,) = self.conn.execute(query).fetchone()
+            raise RowError.not_an_object(self.source, table, row_id)
+        return dict(sorted(counts.items()))
+
+    def _refuse_numbers_beyond_a_double(self, table: str) -> None:
+        """RowError naming the first row whose data holds a number no double holds (``1e400``):
+        SQLite's ``json_valid`` accepts it, ``JSON.stringify`` never writes it. Only rows with a
+        three-digit exponent somewhere in their text are parsed."""
+        query = f"SELECT id, data FROM {table} WHERE {_BIG_EXPONENT} ORDER BY rowid"
+        for row_id, data in self.conn.execute(query):
             try:
-                fill(conn, generated, stored, manifest)
-            finally:
-                conn.close()
-        atomic.write_text(manifest_path(path), json.dumps(manifest, indent=2) + "\n")
-    except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or error
-        raise DatasetError(f"cannot write dataset {path}: {reason}") from error
-    return manifest
+                jsontext.loads(data)
+            except ValueError:
+                raise RowError.not_an_object(self.source, table, row_id) from None
+
+
+def write_dataset(path: Path, generation: Generation) -> Manifest:
+    """Store a generation at ``path`` (atomically, manifest beside it) and return its manifest."""
+    with DatasetWriter.file(path) as writer:
+        return writer.write_generation(generation)
+
+
+def describe(generation: Generation) -> Manifest:
+    """The manifest of ``generation``'s dataset, its rows written to memory only."""
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        return DatasetWriter(conn).write_generation(generation)
+
+
+# ---------------------------------------------------------------- reading
 
 
 @dataclass
@@ -235,7 +490,7 @@ class Dataset:
     """An opened, verified dataset: its manifest and a read-only connection."""
 
     path: Path
-    manifest: Dict[str, Any]
+    manifest: Manifest
     conn: sqlite3.Connection
 
     def stored_records(self) -> Iterator[StoredRecord]:
@@ -253,30 +508,34 @@ class Dataset:
         self.conn.close()
 
 
+def _beside(path: Path) -> Optional[Manifest]:
+    """The manifest in the file beside the dataset at ``path`` (None when it is not one), or
+    DatasetError when that file is not a regular one (a FIFO would block the read for ever)."""
+    beside = manifest_path(path)
+    if not beside.is_file():
+        raise DatasetError(f"the manifest file beside dataset {path} is not a regular file: {beside}")
+    try:
+        return load_manifest(beside.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def _verify(dataset: Dataset) -> None:
     manifest, path = dataset.manifest, dataset.path
-    beside = manifest_path(path)
-    if beside.exists() and not beside.is_file():  # a FIFO would block the read for ever
-        raise DatasetError(f"the manifest file beside dataset {path} is not a regular file: {beside}")
-    if beside.exists():
-        try:
-            copy = json.loads(beside.read_text(encoding="utf-8"))
-        except ValueError:
-            copy = None
-        if copy != manifest:
-            raise DatasetError(f"dataset {path} does not match its manifest file {beside.name}")
+    if manifest_path(path).exists() and _beside(path) != manifest:
+        raise DatasetError(f"dataset {path} does not match its manifest file {manifest_path(path).name}")
     (messages,) = dataset.conn.execute("SELECT count(*) FROM message").fetchone()
     (parts,) = dataset.conn.execute("SELECT count(*) FROM part").fetchone()
-    if (messages, parts) != (manifest.get("messages"), manifest.get("parts")):
+    if (messages, parts) != (manifest["messages"], manifest["parts"]):
         raise DatasetError(
             f"dataset {path} does not match its manifest: {messages} messages / {parts} "
-            f"parts stored, manifest says {manifest.get('messages')} / {manifest.get('parts')}"
+            f"parts stored, manifest says {manifest['messages']} / {manifest['parts']}"
         )
     sha256 = canonical.digest(dataset.stored_records()).sha256
-    if sha256 != manifest.get("sha256"):
+    if sha256 != manifest["sha256"]:
         raise DatasetError(
             f"dataset {path} does not match its manifest: rows hash to {sha256[:12]}…, "
-            f"manifest says {str(manifest.get('sha256'))[:12]}…"
+            f"manifest says {str(manifest['sha256'])[:12]}…"
         )
 
 
@@ -285,14 +544,9 @@ def open_dataset(path: Path, verify: bool = True) -> Dataset:
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"no dataset at {path}")
-    manifest = _read_meta(path)
+    manifest = read_manifest(path)
     if manifest is None:
         raise DatasetError(f"{path} is not a shape-harness dataset")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise DatasetError(
-            f"{path} has dataset format {manifest.get('format_version')}, "
-            f"this harness reads {FORMAT_VERSION}; regenerate it"
-        )
     dataset = Dataset(path, manifest, sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
     if verify:
         try:

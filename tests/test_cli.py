@@ -197,7 +197,8 @@ def test_realistic_parameters_reach_the_manifest_and_the_file_name(tmp_path, mon
     )
     (path,) = (tmp_path / "datasets").glob("realistic-s11-m60-p*.sqlite")
     manifest = json.loads(path.with_name(path.name + ".manifest.json").read_text())
-    assert manifest["params"]["compaction_every"] == 0 and manifest["params"]["writer_weights"] == [1, 0, 0, 0]
+    params = manifest["origin"]["params"]
+    assert params["compaction_every"] == 0 and params["writer_weights"] == [1, 0, 0, 0]
 
 
 def test_the_quick_plans_duration_is_stated_in_one_place():

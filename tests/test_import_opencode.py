@@ -69,8 +69,9 @@ def test_an_opencode_database_imports_row_for_row_and_stays_untouched(source_db,
     rows, manifest = dataset_rows(out)
     expected = {row[0]: row for message, parts in records for row in (message, *parts)}
     assert {row[0]: row for row in rows} == expected  # every column, data text byte for byte
-    assert manifest["profile"] == "opencode-import" and manifest["anonymised"] is False
-    assert manifest["source"]["path"] == str(path.resolve()) and len(manifest["source"]["snapshot_sha256"]) == 64
+    origin = manifest["origin"]
+    assert origin["kind"] == "opencode-import" and origin["anonymised"] is False
+    assert origin["path"] == str(path.resolve()) and len(origin["snapshot_sha256"]) == 64
     assert manifest["parts_by_type"]["future-widget"] == 1  # the unknown part type passed through
     assert not (tmp_path / "d.sqlite.schema.json").exists()  # opencode's schema: the built-in one
     assert [entry.name for entry in tmp_path.iterdir() if entry.name.startswith(".")] == []  # no scratch left
@@ -103,7 +104,7 @@ def test_sessions_are_chosen_by_id_or_by_size(source_db, tmp_path, capsys):
         sizes[message[1]] = sizes.get(message[1], 0) + 1 + len(parts)
     largest = sorted(sizes, key=lambda sid: (-sizes[sid], sid))[:2]
     _, manifest = dataset_rows(imported(tmp_path, path, "--largest", "2", name="l.sqlite"))
-    assert manifest["session_ids"] == largest and manifest["source"]["sessions"] == "largest 2"
+    assert manifest["session_ids"] == largest and manifest["origin"]["sessions"] == "largest 2"
     named = sorted(sizes)[-1]
     rows, manifest = dataset_rows(imported(tmp_path, path, "--sessions", named, name="n.sqlite"))
     assert manifest["session_ids"] == [named] and {row[-4] for row in rows if len(row) == 6} <= {named}
@@ -149,7 +150,7 @@ def test_no_original_string_survives_anonymisation(source_db, tmp_path):
     path, _ = source_db
     original, _ = dataset_rows(imported(tmp_path, path))
     anonymised, manifest = dataset_rows(imported(tmp_path, path, "--anonymise", name="a.sqlite"))
-    assert manifest["source"]["path"] is None and manifest["anonymised"] is True
+    assert manifest["origin"]["path"] is None and manifest["origin"]["anonymised"] is True
     tags = {kind.tag for table in OPENCODE.tables.values() for kind in table.kinds}
     content = set()
     for row in original:
@@ -347,7 +348,7 @@ def test_sessions_without_messages_are_counted_and_said(tmp_path, capsys, few_re
     out = imported(tmp_path, source, "--anonymise")
     assert "; 2 session(s) without messages left out" in capsys.readouterr().out
     _, manifest = dataset_rows(out)
-    assert manifest["source"]["sessions_without_messages"] == 2 and len(manifest["session_ids"]) == 2
+    assert manifest["origin"]["sessions_without_messages"] == 2 and len(manifest["session_ids"]) == 2
 
 
 def without_root_override():

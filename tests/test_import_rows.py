@@ -13,8 +13,9 @@ from harness.schemas.codec import from_json, to_json
 from harness.schemas.codegen import python_source
 from harness.schemas.stored import schema_path
 from harness.store import manifest_path, open_dataset
-from harness.strategies import all_strategies, get
+from harness.strategies import all_strategies, for_schema, get
 from harness.strategies.equivalence import difference, first_schema_difference
+from harness.strategies.fixed import Fixed
 from harness.workloads.binding import first_rows, prepare
 
 #: Strategies every schema must build (the issue's list).
@@ -105,10 +106,13 @@ def test_built_in_schema_gives_the_registered_strategies_and_others_say_why_not(
     for name, strategy in all_strategies().items():
         assert get(name, OPENCODE) is strategy
     schema = load_schema(schema_path(imported))
-    ok, reason = get("namedtuple", schema).available()
+    assert get("namedtuple", schema).available() == (True, "")  # every built-in family builds from a schema
+
+    class Handwritten(Fixed):  # a subclass does not inherit its base's builder
+        name = "handwritten"
+
+    ok, reason = for_schema(Handwritten, schema).available()
     assert not ok and "opencode's schema" in reason
-    # a subclass does not inherit its base's builder: spread-filled is not spread
-    assert not get("spread-filled", schema).available()[0]
 
 
 def test_census_works_and_names_the_schema(imported, capsys):
@@ -250,6 +254,11 @@ def sqlite_table(path, body_rows):
             lambda p: sqlite_table(p / "a.db", [("1", '{"a": 1}'), ("1", '{"a": 2}')]),
             ("--table", "t", "--id-column", "id"),
             "duplicate id '1'",
+        ),
+        (  # row 2300 repeats the id of row 5, two thousand rows (a batch) before it
+            lambda p: sqlite_table(p / "a.db", [(str(5 if n == 2300 else n), '{"a": 1}') for n in range(1, 2501)]),
+            ("--table", "t", "--id-column", "id"),
+            "duplicate id '5';",
         ),
     ],
 )

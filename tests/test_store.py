@@ -33,10 +33,11 @@ def test_manifest_describes_the_generation(dataset):
     generated = generate("reference", 7, 40, 3)
     stored = list(to_stored(generated.records))
     assert manifest["sha256"] == digest(stored).sha256
-    assert (manifest["profile"], manifest["seed"], manifest["params"]) == ("reference", 7, {"avg_parts": 3})
+    origin = manifest["origin"]
+    assert (origin["kind"], origin["profile"], origin["seed"]) == ("generated", "reference", 7)
+    assert origin["params"] == {"avg_parts": 3} and origin["rng_calls"] == generated.rng_calls
     assert (manifest["messages"], manifest["parts"]) == (40, generated.parts)
     assert manifest["session_ids"] == ["ses_synth"]
-    assert manifest["rng_calls"] == generated.rng_calls
     assert sum(manifest["messages_by_role"].values()) == 40
 
 
@@ -76,7 +77,7 @@ def test_a_deleted_row_is_detected(dataset):
 
 def test_a_changed_manifest_file_is_detected(dataset):
     path, manifest = dataset
-    manifest_path(path).write_text(json.dumps({**manifest, "seed": 8}))
+    manifest_path(path).write_text(json.dumps({**manifest, "origin": {**manifest["origin"], "seed": 8}}))
     with pytest.raises(DatasetError, match="manifest file"):
         open_dataset(path)
 
@@ -131,19 +132,19 @@ def test_a_dataset_is_replaced_by_a_new_generation(dataset):
     manifest = write_dataset(path, generate("reference", 8, 5))
     opened = open_dataset(path)
     opened.close()
-    assert opened.manifest == manifest and manifest["seed"] == 8
+    assert opened.manifest == manifest and manifest["origin"]["seed"] == 8
 
 
 @pytest.mark.parametrize(
     "error", [OSError(28, "No space left on device"), sqlite3.OperationalError("database or disk is full")]
 )
 def test_failed_write_leaves_no_file(tmp_path, monkeypatch, error):
-    import harness.store as store
+    from harness.store import DatasetWriter
 
     def explode(*args):
         raise error
 
-    monkeypatch.setattr(store, "fill", explode)
+    monkeypatch.setattr(DatasetWriter, "add_records", explode)
     with pytest.raises(DatasetError, match="cannot write dataset .*(No space left|disk is full)"):
         write_dataset(tmp_path / "x.sqlite", generate("reference", 1, 3))
     assert list(tmp_path.iterdir()) == []

@@ -16,10 +16,11 @@ from harness import canonical
 from harness.commands import options
 from harness.measure.census import dataset_census
 from harness.schemas.stored import is_opencode, schema_of
-from harness.store import build_manifest, open_dataset
+from harness.store import dataset_origin, describe, open_dataset
 from harness.terminal import visible
 
-#: Manifest fields a census repeats (the reference generator's output fields among them).
+#: Manifest fields a census repeats (the reference generator's output fields among them; profile,
+#: seed and rng_calls from its origin).
 _MANIFEST_FIELDS = (
     "profile",
     "seed",
@@ -67,10 +68,12 @@ def census(args: argparse.Namespace) -> Dict[str, Any]:
             raise options.UsageError("give --messages N (or --dataset PATH)")
         generated = options.generate_from_args(args)
         stored = list(canonical.to_stored(generated.records))
-        manifest = build_manifest(generated, stored)
+        manifest = describe(generated)
     names = [strategy.name for strategy in options.chosen_strategies(args.strategies, schema=schema)]
-    report = {field: manifest.get(field) for field in _MANIFEST_FIELDS}
-    report["avg_parts"] = (manifest.get("params") or {}).get("avg_parts")
+    origin = manifest["origin"]
+    found = {**manifest, **origin, "profile": dataset_origin(manifest)}
+    report = {field: found.get(field) for field in _MANIFEST_FIELDS}
+    report["avg_parts"] = (origin.get("params") or {}).get("avg_parts")
     report["total_parts"] = manifest["parts"]
     if schema is not None and not is_opencode(schema):
         report["schema"] = schema.name

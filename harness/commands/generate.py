@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 from harness.commands import options
+from harness.generate import default_name
 from harness.plans import PLANS
-from harness.store import default_name, ensure_directory, write_dataset
+from harness.store import ensure_directory, write_dataset
 
 DEFAULT_DIR = Path("datasets")
 

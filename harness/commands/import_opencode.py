@@ -59,7 +59,7 @@ def run_opencode(args: argparse.Namespace) -> int:
     out = args.out or DEFAULT_DIR / ("opencode-import-anon.sqlite" if args.anonymise else "opencode-import.sqlite")
     started = time.perf_counter()
     manifest = import_opencode(args.path, out, args.sessions, args.largest, args.anonymise)
-    empty = manifest["source"]["sessions_without_messages"]
+    empty = manifest["origin"]["sessions_without_messages"]
     print(
         f"{out}: {manifest['messages']} messages, {manifest['parts']} parts, "
         f"{len(manifest['session_ids'])} session(s){', anonymised' if args.anonymise else ''}, "

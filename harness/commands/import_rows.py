@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from harness.commands import options
-from harness.ingest.rows import SqliteSource, import_rows, jsonl_rows, sqlite_rows
+from harness.ingest.rows import SqliteSource, import_rows, jsonl_rows, rows_origin, sqlite_rows
 from harness.schemas.stored import schema_path
 from harness.store import check_target, ensure_directory
 
@@ -46,16 +46,14 @@ def _source(args: argparse.Namespace):
         given = [flag for flag, value in columns.items() if value is not None]
         if given:
             raise options.UsageError(f"{', '.join(given)} belong to --sqlite; a JSONL row is the whole line")
-        return jsonl_rows(args.jsonl), {"jsonl": args.jsonl.name}, str(args.jsonl), args.jsonl.stem
+        return jsonl_rows(args.jsonl), rows_origin(args.jsonl), str(args.jsonl), args.jsonl.stem
     missing = [flag for flag in ("--table", "--data-column") if columns[flag] is None]
     if missing:
         raise options.UsageError(f"--sqlite needs {' and '.join(missing)}")
     source = SqliteSource(
         args.sqlite, args.table, args.data_column, args.id_column, args.group_column, args.order_column
     )
-    origin = {"sqlite": args.sqlite.name, "table": args.table, "data_column": args.data_column}
-    origin.update(id_column=args.id_column, group_column=args.group_column, order_column=args.order_column)
-    return sqlite_rows(source), origin, f"{args.sqlite} table {args.table!r}", args.table
+    return sqlite_rows(source), rows_origin(args.sqlite, source), f"{args.sqlite} table {args.table!r}", args.table
 
 
 def run(args: argparse.Namespace) -> int:

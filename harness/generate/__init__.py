@@ -3,16 +3,20 @@
 A generation is a list of records in generation order: each record is one
 message row with its part rows, in opencode's SQLite row layout
 (``id, session_id, time_created, time_updated, data`` for messages,
-``id, message_id, session_id, ...`` for parts).
+``id, message_id, session_id, ...`` for parts). A generation is stored as a dataset by
+``harness.store.write_dataset``; its file name and the check that a dataset is a spec's live here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness.generate.reference import generate_reference
+from harness.store import GENERATED, GeneratedOrigin, Manifest, dataset_origin
 
 PROFILES: Tuple[str, ...] = ("reference", "realistic")
 #: Bumped whenever any profile's output changes for the same inputs.
@@ -36,10 +40,16 @@ class Generated:
     def parts(self) -> int:
         return sum(len(parts) for _, parts in self.records)
 
-    @property
-    def session_ids(self) -> List[str]:
-        """Session ids in order of first appearance."""
-        return list(dict.fromkeys(row["session_id"] for row, _ in self.records))
+    def origin(self) -> GeneratedOrigin:
+        """What a dataset of this generation records of where its rows come from."""
+        return GeneratedOrigin(
+            kind=GENERATED,
+            profile=self.profile,
+            generator_version=GENERATOR_VERSION,
+            seed=self.seed,
+            params=self.params,
+            rng_calls=self.rng_calls,
+        )
 
 
 @dataclass(frozen=True)
@@ -116,3 +126,32 @@ def generate(
 ) -> Generated:
     """Run profile ``profile`` (see ``Spec``)."""
     return Spec(profile, seed, messages, avg_parts, sessions, dict(overrides or {})).generate()
+
+
+def default_name(spec: Spec) -> str:
+    """File name encoding a dataset's inputs, e.g. ``reference-s11-m5000-a0.sqlite``; other
+    parameter overrides add a short hash of themselves (``-p1a2b3c4d``)."""
+    name = f"{spec.profile}-s{spec.seed}-m{spec.messages}"
+    if spec.avg_parts is not None:
+        name += f"-a{spec.avg_parts:g}"
+    if spec.sessions is not None:
+        name += f"-k{spec.sessions}"
+    if spec.overrides:
+        name += "-p" + hashlib.sha256(json.dumps(spec.overrides, sort_keys=True).encode()).hexdigest()[:8]
+    return name + ".sqlite"
+
+
+def spec_mismatch(manifest: Manifest, spec: Spec) -> Optional[str]:
+    """How a dataset's manifest differs from what ``spec`` generates (e.g. ``seed 12, not 11``),
+    or None when it is that dataset."""
+    origin = manifest["origin"]
+    found = {"profile": dataset_origin(manifest), "seed": origin.get("seed"), "messages": manifest["messages"]}
+    for key, value in {"profile": spec.profile, "seed": spec.seed, "messages": spec.messages}.items():
+        if found[key] != value:
+            return f"{key} {found[key]!r}, not {value!r}"
+    wanted = json.loads(json.dumps(spec.params()))  # tuples as the JSON manifest holds them
+    recorded = origin.get("params") if isinstance(origin.get("params"), dict) else {}
+    for key in sorted(set(wanted) | set(recorded)):
+        if recorded.get(key) != wanted.get(key):
+            return f"{key} {recorded.get(key)!r}, not {wanted.get(key)!r}"
+    return None

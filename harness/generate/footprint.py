@@ -1,17 +1,19 @@
 """How much memory and disk a generation needs, estimated from a small sample of the same spec.
 
-A generation is held in memory whole (rows as dicts, then their stored text) before it is
-written, so both memory and the file grow with the number of rows. ``estimate(spec)`` generates
+A generation is held in memory whole (rows as dicts; a census holds their stored text too),
+so both memory and the file grow with the number of rows. ``estimate(spec)`` generates
 ``SAMPLE_MESSAGES`` messages of the same profile and parameters (average part count capped at
 ``SAMPLE_MAX_AVG_PARTS``), measures the Python memory it took (``tracemalloc`` peak, bytes) and
-the SQLite file it makes (pages × page size, bytes), and scales both by rows: messages × (1 +
-parts per message, scaled up to the real average part count). Bias: the sample's rows stand for
-every row (texts of another length, a long-session tail are not seen); it is meant to refuse a
-request off by orders of magnitude, not to predict the size to the byte.
+the dataset it makes (written to memory by ``harness.store.DatasetWriter``: pages × page size,
+bytes), and scales both by rows: messages × (1 + parts per message, scaled up to the real average
+part count). Bias: the sample's rows stand for every row (texts of another length, a
+long-session tail are not seen); it is meant to refuse a request off by orders of magnitude, not
+to predict the size to the byte.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -21,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from harness import canonical
 from harness.generate import Spec
+from harness.store import DatasetWriter
 
 SAMPLE_MESSAGES = 100
 SAMPLE_MAX_AVG_PARTS = 8.0
@@ -38,8 +42,6 @@ class Footprint:
 
 def estimate(spec: Spec) -> Footprint:
     """The footprint of generating ``spec``, from a sample of the same profile and parameters."""
-    from harness import canonical, store
-
     average = float(spec.params().get("avg_parts", 0))
     sample_average = min(average, SAMPLE_MAX_AVG_PARTS)
     sample = dataclasses.replace(
@@ -52,17 +54,14 @@ def estimate(spec: Spec) -> Footprint:
     tracemalloc.start()
     try:
         generated = sample.generate()
-        stored = list(canonical.to_stored(generated.records))
+        list(canonical.to_stored(generated.records))  # the stored text, as a census holds it
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    conn = sqlite3.connect(":memory:")
-    try:
-        store.fill(conn, generated, stored, store.build_manifest(generated, stored))
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        DatasetWriter(conn).write_generation(generated)
         (pages,) = conn.execute("PRAGMA page_count").fetchone()
         (page_size,) = conn.execute("PRAGMA page_size").fetchone()
-    finally:
-        conn.close()
     sample_rows = max(1, generated.messages + generated.parts)
     parts_per_message = generated.parts / max(1, generated.messages)
     if sample_average:

@@ -1,35 +1,43 @@
 """``harness import opencode``: an opencode database into a harness dataset.
 
 The source is copied read-only (``harness.ingest.source``), the chosen sessions' rows are read from
-the copy in opencode's order and written as a dataset in opencode's layout (``harness.ingest.writer``),
-anonymised on the way when asked (``harness.ingest.anonymise``). The copy, and the dataset until it
+the copy in opencode's order and written as a dataset in opencode's layout (``harness.store``'s
+``DatasetWriter``), anonymised on the way when asked (``harness.ingest.anonymise``). The copy, and the dataset until it
 is complete, live in a scratch directory beside the output that is removed whatever happens
 (``harness.ingest.scratch``). A row that cannot be imported is refused naming the source's row
 (its id in the user's database, anonymised or not); a write that fails — no room for the copy or
-the dataset — is ``cannot write dataset``, never blamed on the source. The manifest says where the
-rows came from: profile ``opencode-import``, the sha256 of the snapshot read, the sessions chosen
-and how, whether anonymised, parts left out for want of their message and sessions left out for
-want of messages. An anonymised dataset's manifest names no source path.
+the dataset — is ``cannot write dataset``, never blamed on the source. The manifest's origin says
+where the rows came from (``OpencodeOrigin``): the source's path, the sha256 and size of the
+snapshot read, the sessions chosen and how, whether anonymised, parts left out for want of their
+message and sessions left out for want of messages. An anonymised dataset's manifest names no
+source path.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Iterator, List, Optional
 
+from harness import jsontext
 from harness.canonical import ROW_DATA, ROW_ID, StoredRecord
 from harness.hashing import file_sha256
-from harness.ingest import jsontext
 from harness.ingest.anonymise import Anonymiser
 from harness.ingest.scratch import scratch_directory
 from harness.ingest.source import Source, snapshot
-from harness.ingest.writer import RowError, cannot_write, write_rows
 from harness.jsonfmt import js_dumps
 from harness.schemas.stored import schema_path
-from harness.store import DatasetError, check_target, ensure_directory
-
-PROFILE = "opencode-import"
+from harness.store import (
+    OPENCODE_IMPORT,
+    DatasetError,
+    DatasetWriter,
+    Manifest,
+    OpencodeOrigin,
+    RowError,
+    cannot_write,
+    check_target,
+    ensure_directory,
+)
 
 
 def _anonymised_row(row: tuple, table: str, anonymiser: Anonymiser, source: str) -> tuple:
@@ -61,7 +69,7 @@ def import_opencode(
     largest: Optional[int] = None,
     anonymise: bool = False,
     key: Optional[bytes] = None,
-) -> Dict[str, Any]:
+) -> Manifest:
     """Import the database at ``path`` into the dataset ``out``; its manifest. SourceError for a
     source that cannot be read, RowError for a row that cannot be imported, DatasetError for an
     output that cannot be written."""
@@ -88,7 +96,7 @@ def _import(
     sessions: Optional[List[str]],
     largest: Optional[int],
     anonymiser: Optional[Anonymiser],
-) -> Dict[str, Any]:
+) -> Manifest:
     """The import, its copy of the source and its files in ``scratch``."""
     copy = scratch / "snapshot.sqlite"
     snapshot(path, copy)
@@ -102,18 +110,19 @@ def _import(
                 (anonymiser.string(sid), anonymiser.string(title), *times) for sid, title, *times in session_rows
             )
             records = anonymised(records, anonymiser, str(path))
-        described = {
-            "profile": PROFILE,
-            "source": {
-                "path": None if anonymiser is not None else str(path.resolve()),
-                "snapshot_sha256": snapshot_sha256,
-                "snapshot_bytes": snapshot_bytes,
-                "sessions": "named" if sessions else f"largest {largest}" if largest else "all",
-                "parts_without_message": source.orphan_parts(),
-                "sessions_without_messages": source.sessions_without_messages(),
-            },
-            "anonymised": anonymiser is not None,
-        }
-        return write_rows(out, scratch, session_rows, records, described, source=str(path))
+        origin = OpencodeOrigin(
+            kind=OPENCODE_IMPORT,
+            path=None if anonymiser is not None else str(path.resolve()),
+            snapshot_sha256=snapshot_sha256,
+            snapshot_bytes=snapshot_bytes,
+            sessions="named" if sessions else f"largest {largest}" if largest else "all",
+            parts_without_message=source.orphan_parts(),
+            sessions_without_messages=source.sessions_without_messages(),
+            anonymised=anonymiser is not None,
+        )
+        with DatasetWriter.file(out, scratch, source=str(path)) as writer:
+            writer.add_sessions(session_rows)
+            writer.add_records(records)
+            return writer.finish(origin)
     finally:
         source.close()

@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS, PART_MESSAGE, ROW_ID, StoredRecord
-from harness.ingest.writer import writing_failed
-from harness.store import DatasetError
+from harness.store import DatasetError, writing_failed
 
 SESSION_COLUMNS: Tuple[str, ...] = ("id", "title", "time_created", "time_updated")
 #: The tables and columns read; any other table or column of the source is ignored.
