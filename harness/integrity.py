@@ -1,13 +1,16 @@
 """Whether a run's files are what its runner and measurers wrote; nothing is taken on trust.
 
 A job's result counts as ok only when it belongs to the job (``verify_result``): it names the
-planned job (with the catalogue's defaults, whatever run directory the job file pointed into),
-the hash of the job file the runner wrote, its own hash, and every file it wrote beside it, each
-still there with the size and sha256 recorded. ``tidy.csv`` counts only when its hash is the
-one the runner recorded in the manifest (``tidy_problem``). A result's ``result_version`` must be
-an integer the run's results can have: the current one in a run of this schema; a run made by an
-older harness keeps its older results, checked as far as they can be (version 1 by job id,
-version 2 by job and job-file hash). Anything else (missing, a string, a bool) is not a result.
+planned job (with the catalogue's defaults, whatever run directory the job file pointed into)
+and the hash of the job file the runner wrote, ends in the seal of its own bytes (the protocol's
+``result_sha256``, checked on the file as written, never by re-encoding it), has the protocol's
+members, and names every file it wrote beside it, each still there with the size and sha256
+recorded. ``tidy.csv`` counts only when its hash is the one the runner recorded in the manifest
+(``tidy_problem``). A result's ``result_version`` must be an integer the run's results can have:
+the current one in a run of this schema; a run made by an older harness keeps its older results,
+checked as far as they can be (version 1 by job id, version 2 by job and job-file hash; version 3
+hashed a re-encoding of itself, which is no longer checked: such a result is measured again).
+Anything else (missing, a string, a bool) is not a result.
 """
 
 from __future__ import annotations
@@ -19,18 +22,22 @@ from typing import Any, Dict, Optional, Tuple
 
 from harness.hashing import file_sha256
 from harness.measure import catalogue
-from harness.measure.job import RESULT_VERSION, Job, JobError, job_sha256, result_sha256
+from harness.measure.job import RESULT_KEYS, RESULT_VERSION, SEAL_KEY, Job, JobError, seal_holds
 
 
-def _read(path: Path) -> Optional[Any]:
-    """A JSON file's value; None when it is no regular file (a FIFO would block), unreadable or
-    not JSON."""
+def _read(path: Path) -> Tuple[bytes, Optional[Any]]:
+    """A JSON file's bytes and value; no bytes and None when it is no regular file (a FIFO would
+    block) or unreadable, None when it is not JSON."""
     if not Path(path).is_file():
-        return None
+        return b"", None
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return None
+        data = Path(path).read_bytes()
+    except OSError:
+        return b"", None
+    try:
+        return data, json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return data, None
 
 
 @dataclass(frozen=True)
@@ -47,12 +54,13 @@ def verify_result(run_dir: Path, job: Job, oldest: int = RESULT_VERSION) -> Verd
     """Whether the result in ``jobs/<id>.json`` is the measured result of this planned job, of a
     ``result_version`` from ``oldest`` to the current one."""
     path = Path(run_dir) / "jobs" / f"{job.id}.json"
-    result = _read(path)
+    data, result = _read(path)
     if not isinstance(result, dict) or result.get("status") not in ("ok", "failed") or "job" not in result:
         return Verdict(None, "no readable result")
     if result["status"] == "failed":
         return Verdict("failed", str(result.get("reason", "failed")), result)
-    problem = _version_problem(result.get("result_version"), oldest) or _mismatch(Path(run_dir), job, result, path)
+    version = result.get("result_version")
+    problem = _version_problem(version, oldest) or _mismatch(Path(run_dir), job, result, data, path)
     if problem:
         return Verdict("failed", problem, result)
     return Verdict("ok", "", result)
@@ -80,8 +88,8 @@ def _identity(job: Job) -> Job:
     return replace(checked, params={k: v for k, v in checked.params.items() if k != artifact.param})
 
 
-def _mismatch(run_dir: Path, job: Job, result: Dict[str, Any], path: Path) -> Optional[str]:
-    """Why an ok result is not this job's measured result, or None."""
+def _mismatch(run_dir: Path, job: Job, result: Dict[str, Any], data: bytes, path: Path) -> Optional[str]:
+    """Why an ok result (``data``: its file's bytes) is not this job's measured result, or None."""
     recorded, version = result["job"], result["result_version"]
     if not isinstance(recorded, dict) or recorded.get("id") != job.id:
         other = recorded.get("id") if isinstance(recorded, dict) else recorded
@@ -93,21 +101,24 @@ def _mismatch(run_dir: Path, job: Job, result: Dict[str, Any], path: Path) -> Op
             return "the result was measured from another job specification"
     except JobError as error:
         return f"the result's job is malformed: {error}"
+    job_file = run_dir / "jobs" / f"{job.id}.job.json"
     try:
-        job_text = (run_dir / "jobs" / f"{job.id}.job.json").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        job_hash = file_sha256(job_file) if job_file.is_file() else None
+    except OSError:
+        job_hash = None
+    if job_hash is None:
         return "its job file is missing"
-    if result.get("job_sha256") != job_sha256(job_text):
+    if result.get("job_sha256") != job_hash:
         return "its job file changed after the job ran"
     if version < 3:
         return None
-    try:
-        hashed = result_sha256(result)
-    except ValueError:  # NaN or infinity: never in what a measurer writes
-        hashed = None
-    if hashed is None or result.get("result_sha256") != hashed:
+    if not seal_holds(data):
         return "the result changed after its measurer wrote it"
-    artifacts = result.get("artifacts")
+    members = set(result) - {SEAL_KEY}
+    if members != set(RESULT_KEYS):
+        missing, unknown = sorted(set(RESULT_KEYS) - members), sorted(members - set(RESULT_KEYS))
+        return f"the result does not have the protocol's members (missing: {missing}, unknown: {unknown})"
+    artifacts = result["artifacts"]
     if not isinstance(artifacts, dict):
         return "the result does not list its files"
     for name, entry in artifacts.items():

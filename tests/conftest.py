@@ -66,8 +66,11 @@ def smoke_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def bun_exe():
-    """The pinned Bun, installed on first use; the test is skipped, with the reason, where it cannot be."""
+    """The pinned Bun, installed on first use from the npm registry; the test is skipped, with the
+    reason, only where nothing can install it (no npm), and fails where the install does."""
     try:
         return bun.ensure()
+    except bun.NotInstallable as error:
+        pytest.skip(f"Bun cannot be installed here: {error}")
     except bun.BunUnavailable as error:
-        pytest.skip(f"Bun is unavailable: {error}")
+        pytest.fail(f"Bun did not install: {error}", pytrace=False)

@@ -15,7 +15,6 @@ goes on: the slowdown climbs from 1 at the first job to 1 + ``drift`` at the las
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -23,7 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pyperf
 
 from harness import machine, results, runner
-from harness.measure.job import Figure, Job, job_sha256, result_sha256, write_result
+from harness.measure.job import Figure, Job, job_sha256, sealed, write_result
 from harness.measure.timing import benchmark_name, figures_from
 
 FINGERPRINT = "feedfacecafe"
@@ -221,8 +220,7 @@ def trial_run(
         result["environment"] = environments.setdefault(
             job.interpreter, _environment(job.interpreter, result["environment"])
         )
-        result["result_sha256"] = result_sha256(result)
-        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        out.write_bytes(sealed(result))
         other = (1.0 if busy else 0.0) + rng.uniform(0.0, 0.1)
         state = {"other_cores": other, "load_end": 0.5 + other, "cpu_share": 0.97, "wall_s": 1.0, "cpu_s": 0.97}
         machine.record(run_dir, job.id, state)

@@ -12,6 +12,7 @@ import pytest
 from runs import copy_run, job_named, resume
 
 from harness import results
+from harness.measure.job import RESULT_VERSION
 
 
 def truncate(path, keep=0.5):
@@ -63,10 +64,17 @@ def swap(source, target):
 
 
 def edit_figure(path):
-    """A result still valid JSON, one figure's value changed."""
-    value = json.loads(path.read_text())
-    value["figures"][0]["value"] += 1
-    path.write_text(json.dumps(value))
+    """A result still valid JSON, one figure's value changed in place: every other byte as written."""
+    data = path.read_bytes()
+    written = json.dumps(json.loads(data)["figures"][0]["value"])
+    edited = data.replace(f'"value": {written},'.encode(), f'"value": {written}1,'.encode(), 1)
+    assert edited != data
+    path.write_bytes(edited)
+
+
+def reencode(path):
+    """The same result as another JSON encoder writes it: same content, other bytes."""
+    path.write_text(json.dumps(json.loads(path.read_text()), separators=(",", ":")))
 
 
 def forge(path, **version):
@@ -104,7 +112,11 @@ JOB_FAULTS = {
         lambda r: census(r, "fixed"),
         lambda r, j: forge(result(r, j), result_version=True),
     ),
-    "result_version a string": (lambda r: census(r, "fixed"), lambda r, j: forge(result(r, j), result_version="3")),
+    "result_version a string": (
+        lambda r: census(r, "fixed"),
+        lambda r, j: forge(result(r, j), result_version=str(RESULT_VERSION)),
+    ),
+    "result re-encoded, same content": (lambda r: census(r, "fixed"), lambda r, j: reencode(result(r, j))),
     "memray capture truncated": (memory, lambda r, j: truncate(capture(r, j))),
     "memray capture deleted": (memory, lambda r, j: capture(r, j).unlink()),
     "memray capture corrupted": (memory, lambda r, j: flip(capture(r, j))),

@@ -1,17 +1,20 @@
-"""Every count a job file holds has an upper bound (``harness.measure.job.MAX_*``), and a count of 0
-where 0 would not mean none is refused: one line on stderr, exit status 2, no result. What a timing
-job records is what pyperf ran."""
+"""Every count a job file holds has an upper bound (the protocol's limits, ``harness.measure.job.MAX_*``),
+and a count of 0 where 0 would not mean none is refused: one line on stderr, exit status 2, no result.
+A job is the protocol's job (``protocol.json``), hashed as its file's bytes. What a timing job records
+is what pyperf ran."""
 
 import json
 import subprocess
 import sys
+from dataclasses import MISSING, fields
 
 import pyperf
 import pytest
 from runs import one_line_error
 
+from harness.hashing import file_sha256
 from harness.measure.catalogue import MEASURERS, check
-from harness.measure.job import Job, JobError, Param
+from harness.measure.job import JOB_FIELDS, PROTOCOL, Figure, Job, JobError, Param, read_job
 from harness.workloads.catalogue import WORKLOADS
 
 
@@ -55,6 +58,24 @@ def test_every_number_has_bounds_its_default_keeps(param):
 def test_a_count_out_of_bounds_is_refused(measurer, workload, params, message):
     with pytest.raises(JobError, match=message.replace(".", r"\.")):
         check(Job("j", measurer, "fixed", workload, "d.sqlite", 100, params=params))
+
+
+def test_the_job_and_figure_classes_are_the_protocols():
+    assert [field.name for field in fields(Job)] == list(JOB_FIELDS)
+    for field in fields(Job):
+        spec = JOB_FIELDS[field.name]
+        required = field.default is MISSING and field.default_factory is MISSING
+        assert spec.get("required", False) == required, field.name
+        if not required:
+            assert (field.default_factory() if field.default is MISSING else field.default) == spec["default"]
+    assert [field.name for field in fields(Figure)] == PROTOCOL["result"]["figure_keys"]
+
+
+def test_a_job_files_hash_is_that_of_its_bytes(tmp_path):
+    path = tmp_path / "job.json"
+    job = {"id": "j", "measurer": "census", "strategy": "fixed", "workload": "hydrate_all", "dataset": "d", "size": 1}
+    path.write_bytes(json.dumps(job, indent=2).replace("\n", "\r\n").encode())  # as the JS runner hashes it
+    assert read_job(path)[1] == file_sha256(path)
 
 
 def test_a_job_size_out_of_bounds_is_refused():

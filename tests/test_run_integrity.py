@@ -1,7 +1,8 @@
-"""A run is complete only when every figure verifies at the end of the run: result versions, the
-datasets measured, the plan the manifest records, the manifest itself, the tidy table, other runs
-beside it and the command that resumes it."""
+"""A run is complete only when every figure verifies at the end of the run: result versions and
+seals, the datasets measured, the plan the manifest records, the manifest itself, the tidy table,
+other runs beside it and the command that resumes it."""
 
+import hashlib
 import json
 import os
 import shutil
@@ -10,9 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from runs import HOLD_LOCK, copy_run, harness, one_line_error, resume
 
-from harness import integrity, machine, results, runner, suite
+from harness import integrity, lifecycle, machine, results, runner, suite
+from harness.measure.job import PROTOCOL, RESULT_KEYS, SEAL_KEY, Figure, Job, seal_holds, sealed, write_result
 from harness.progress import RunProgress
 from harness.store import DatasetError
 
@@ -50,7 +54,7 @@ def interrupted_copy(smoke_run, tmp_path):
 
 
 MISSING = object()
-VERSIONS = {"missing": MISSING, "1": 1, "2": 2, "true": True, "1.5": 1.5, "'3'": "3", "null": None, "[]": []}
+VERSIONS = {"missing": MISSING, "1": 1, "2": 2, "3": 3, "true": True, "1.5": 1.5, "'4'": "4", "null": None, "[]": []}
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -81,6 +85,68 @@ def test_an_old_run_keeps_its_old_results():
     manifest = results.load_manifest(FIXTURE)  # schema 1: results of version 1
     counts = results.completeness(FIXTURE, manifest)
     assert counts["ok"] == counts["planned"] > 0
+
+
+# ---------------------------------------------------------------- the seal over the bytes written
+
+SEAL_HEAD = PROTOCOL["result"]["seal"].split("{sha256}")[0].encode()
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text().filter(lambda key: key != SEAL_KEY), JSON, min_size=1, max_size=5), st.data())
+def test_a_sealed_result_is_its_json_with_the_hash_of_the_bytes_before_it_last(body, data):
+    written = sealed(body)
+    value = json.loads(written)
+    assert list(value) == [*body, SEAL_KEY] and {key: value[key] for key in body} == body
+    assert value[SEAL_KEY] == hashlib.sha256(written[: written.rindex(SEAL_HEAD)]).hexdigest()
+    assert seal_holds(written)
+    damaged = bytearray(written)
+    damaged[data.draw(st.integers(0, len(written) - 1))] ^= 0x01
+    assert not seal_holds(bytes(damaged))
+
+
+def test_the_python_writer_writes_the_protocols_result(tmp_path):
+    capture = tmp_path / "capture.bin"
+    capture.write_bytes(b"heap")
+    job = Job("j", "memory", "fixed", "hydrate_all", "d.sqlite", 10)
+    out = tmp_path / "j.json"
+    returned = write_result(
+        out, job, "0" * 64, [Figure("retained_bytes", 1.5, "bytes")], 0.0, None, {"capture": capture}
+    )
+    data = out.read_bytes()
+    assert seal_holds(data) and json.loads(data) == returned
+    assert list(returned) == [*RESULT_KEYS, SEAL_KEY]
+    assert list(returned["figures"][0]) == PROTOCOL["result"]["figure_keys"]
+    assert list(returned["artifacts"]["capture"]) == PROTOCOL["result"]["artifact_keys"]
+
+
+def _without(key):
+    return lambda data: sealed({name: value for name, value in json.loads(data).items() if name != key})
+
+
+#: damage -> (how, what the verdict says)
+SEAL_DAMAGE = {
+    "a figure's n changed in place": (lambda data: data.replace(b'"n": ', b'"n": 1', 1), "changed after"),
+    "re-encoded compactly, same content": (lambda data: json.dumps(json.loads(data)).encode(), "changed after"),
+    "a space appended": (lambda data: data + b" ", "changed after"),
+    "resealed without extra": (_without("extra"), "does not have the protocol's members"),
+}
+
+
+@pytest.mark.parametrize("damage", SEAL_DAMAGE)
+def test_a_result_whose_bytes_changed_after_its_measurer_wrote_them_is_not_ok(smoke_run, tmp_path, damage):
+    run = copy_run(smoke_run[1], tmp_path)
+    job = census_job(run)
+    path = run / "jobs" / f"{job}.json"
+    how, reason = SEAL_DAMAGE[damage]
+    path.write_bytes(how(path.read_bytes()))
+    planned = next(planned for planned in results.planned_jobs(results.load_manifest(run)) if planned.id == job)
+    verdict = integrity.verify_result(run, planned)
+    assert verdict.status == "failed" and reason in verdict.reason, verdict.reason
 
 
 # ---------------------------------------------------------------- datasets replaced during a run
@@ -138,7 +204,7 @@ def own_dataset_run(smoke_run, tmp_path):
 def test_a_dataset_replaced_during_a_run_fails_the_job_that_read_it_and_stops_the_run(smoke_run, tmp_path):
     run, dataset, manifest = own_dataset_run(smoke_run, tmp_path)
     with pytest.raises(DatasetError, match="changed since the run began: sha256"):
-        runner.drive(run, manifest, 60, ReplaceDataset(dataset, after=1))
+        lifecycle.drive(run, manifest, 60, ReplaceDataset(dataset, after=1))
     after = results.load_manifest(run)
     assert after["status"] == "failed" and str(dataset) in after["error"]
     verdicts = results.verdicts(run, after)
@@ -153,7 +219,7 @@ def test_a_dataset_replaced_during_a_run_fails_the_job_that_read_it_and_stops_th
 def test_a_dataset_replaced_after_the_last_job_keeps_the_run_from_being_complete(smoke_run, tmp_path):
     run, dataset, manifest = own_dataset_run(smoke_run, tmp_path)
     with pytest.raises(DatasetError, match="changed since the run began"):
-        runner.drive(run, manifest, 60, ReplaceDataset(dataset, after=None))
+        lifecycle.drive(run, manifest, 60, ReplaceDataset(dataset, after=None))
     after = results.load_manifest(run)
     assert after["status"] == "failed" and "sha256" in after["error"]
     assert not (run.parent / "latest").exists()

@@ -12,13 +12,13 @@ function fsyncPath(path) {
   }
 }
 
-/** Replace `target` with `text` so that a reader sees the old file or the whole new one. */
-export function writeAtomic(target, text) {
+/** Replace `target` with `data` (text or bytes) so that a reader sees the old file or the whole new one. */
+export function writeAtomic(target, data) {
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   try {
     const fd = openSync(temporary, "w", 0o666);
     try {
-      writeSync(fd, text);
+      writeSync(fd, data);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -1,13 +1,11 @@
 // Where a measurement ran: the exact Bun / JavaScriptCore build, JSC options, machine.
 //
-// `fingerprint` hashes the same basis as the harness's Python `fingerprint()` (implementation,
-// sys_version, cpu_model, packages), serialised as Python's `json.dumps(..., sort_keys=True)`
-// does (pyjson.mjs), so either side can recompute the other's.
+// The fields the harness fingerprints (implementation, sys_version, cpu_model, packages) are here;
+// the fingerprint itself is the harness's alone (harness.measure.environment.fingerprint, applied
+// to this environment by harness.bun.describe), so this runner never mimics its JSON encoder.
 
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import os from "node:os";
-import { pythonJson } from "./pyjson.mjs";
 
 /** `BUN_JSC_*` options in force in this process (JSC reads them at start-up). */
 export function jscOptions() {
@@ -41,16 +39,7 @@ export function machine() {
     cores: os.cpus().length, memory_bytes: os.totalmem() };
 }
 
-/** A short hash of what decides whether two results may be compared. */
-export function fingerprint(env) {
-  const basis = { implementation: env.interpreter.implementation, sys_version: env.interpreter.sys_version,
-    cpu_model: env.machine.cpu_model, packages: env.packages };
-  return createHash("sha256").update(pythonJson(basis)).digest("hex").slice(0, 12);
-}
-
-/** Interpreter, machine and packages, plus the fingerprint of the comparable parts. */
+/** Interpreter, machine and packages. */
 export function environment() {
-  const found = { interpreter: interpreter(), machine: machine(), packages: { bun: Bun.version } };
-  found.fingerprint = fingerprint(found);
-  return found;
+  return { interpreter: interpreter(), machine: machine(), packages: { bun: Bun.version } };
 }

@@ -7,16 +7,18 @@
 // messages); a bad job prints one line `error: ...` on stderr, exits with status 2 and writes
 // nothing. The measurement itself runs in fresh worker processes (`--worker`), started with the
 // JSC options the measurer needs (BUN_JSC_*, which JSC reads at start-up only); each prints its
-// outcome as JSON on stdout, and this process combines them and writes the result atomically
-// (version 3, protocol.mjs). A worker that fails, or a result that cannot be written whole, is
-// `error: ...` and exit status 1. Every process dies with the one that started it (lifeline.mjs).
+// outcome as JSON on stdout, and this process combines them and writes the result atomically,
+// sealed as the harness's protocol says (protocol.mjs). A worker that fails, or a result that
+// cannot be written whole, is `error: ...` and exit status 1. Every process dies with the one
+// that started it (lifeline.mjs).
 
 import { parseArgs } from "node:util";
 import { writeAtomic } from "./atomic.mjs";
+import { catalogue, MEASURERS, readJob } from "./catalogue.mjs";
 import { environment } from "./environment.mjs";
 import { JobError } from "./errors.mjs";
 import { dieWithParent, PARENT_ENV } from "./lifeline.mjs";
-import { catalogue, MEASURERS, readJob, resultRecord } from "./protocol.mjs";
+import { resultBytes } from "./protocol.mjs";
 import { makeStrategy } from "./strategies.mjs";
 import { prepare } from "./workloads.mjs";
 
@@ -76,8 +78,7 @@ function run({ job: jobPath, out }) {
   const runs = Array.from({ length: measurer.processes(job) }, () => spawnWorker(jobPath, measurer.env(job)));
   const outcome = measurer.combine(job, runs);
   try {
-    const result = resultRecord(job, sha256, started, outcome, runs[0].environment, out);
-    writeAtomic(out, `${JSON.stringify(result, null, 2)}\n`);
+    writeAtomic(out, resultBytes(job, sha256, started, outcome, runs[0].environment, out));
   } catch (error) {
     throw new OutputError(`cannot write the result ${out}: ${error.message}`);
   }

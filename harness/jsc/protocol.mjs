@@ -1,45 +1,36 @@
-// The job protocol: reading and checking a job file, and the result a job produces.
+// The job protocol as harness/measure/protocol.json describes it for both runners (this one and the
+// Python measurers): reading and checking a job file, and the sealed result a job produces.
 //
-// A job names one (measurer, strategy, workload, size) on one dataset. It is checked as the
-// harness checks it: the file (JSON object, nesting, key names and types), then the catalogue
-// (measurer, workload, strategy, declared parameters, defaults filled in).
+// A job file is checked as the harness checks it: JSON object, nesting, key names, types and bounds.
+// A result is the protocol's keys as JSON.stringify writes them, up to the last member, followed by
+// the protocol's seal: `"result_sha256"`, the sha256 of the bytes before it. The harness checks the
+// seal on the bytes written, so no side needs the other's JSON encoder.
 
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { JobError } from "./errors.mjs";
-import { CENSUS, RECORD_PATHS } from "./measure/census.mjs";
-import { GCPROBE } from "./measure/gcprobe.mjs";
-import { MEMORY } from "./measure/memory.mjs";
-import { TIMING } from "./measure/timing.mjs";
-import { checkParam } from "./params.mjs";
-import { pythonJson } from "./pyjson.mjs";
-import { STRATEGY_NAMES } from "./strategies.mjs";
-import { WORKLOADS } from "./workloads.mjs";
 
-/** Version 3, as harness/measure/job.py: figures carry "mad"; the result carries "job_sha256", its
- * "artifacts" (every file it names beside itself: path relative to the result, bytes, sha256) and
- * "result_sha256" (the hash of everything else in it, as Python's compact sorted JSON). */
-export const RESULT_VERSION = 3;
+const PROTOCOL = JSON.parse(readFileSync(new URL("../measure/protocol.json", import.meta.url), "utf8"));
+export const RESULT_VERSION = PROTOCOL.result_version;
+/** Upper bounds of the counts a job file holds, by name (protocol.json says which counts). */
+export const LIMITS = Object.fromEntries(Object.entries(PROTOCOL.limits).map(([name, { maximum }]) => [name, maximum]));
+const FIELDS = PROTOCOL.job.fields;
+const [SEAL_HEAD, SEAL_TAIL] = PROTOCOL.result.seal.split("{sha256}");
+
 const hash = (data) => createHash("sha256").update(data).digest("hex");
-const MAX_JOB_DEPTH = 32;
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-export const MEASURERS = Object.fromEntries([CENSUS, TIMING, GCPROBE, MEMORY].map((m) => [m.name, m]));
-
-const REQUIRED = ["id", "measurer", "strategy", "workload", "dataset", "size"];
-const FIELD_TYPES = {
-  id: ["string"], measurer: ["string"], strategy: ["string"], workload: ["string"], dataset: ["string"],
-  size: ["int"], session: ["string", "null"], params: ["object"], verify_dataset: ["boolean"],
-  interpreter: ["string", "null"], schema: ["string", "null"],
-};
-const DEFAULTS = { session: null, params: {}, verify_dataset: false, interpreter: null, schema: null };
-
+/** A JSON value's kind, as the protocol names kinds. */
 function kindOf(value) {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   if (Number.isInteger(value)) return "int";
-  return typeof value;
+  return { number: "float", string: "str", boolean: "bool", object: "dict" }[typeof value];
 }
+
+/** A count as the harness writes it: 10,000,000. */
+export const formatCount = (value) => value.toLocaleString("en-US");
 
 /** Deepest bracket nesting of a JSON text (strings skipped), without parsing it. */
 function depth(text) {
@@ -64,87 +55,52 @@ function depth(text) {
 }
 
 function parseJob(path) {
+  let bytes;
   let text;
   try {
-    text = readFileSync(path, "utf8");
+    bytes = readFileSync(path);
+    text = UTF8.decode(bytes);
   } catch (error) {
     throw new JobError(`cannot read job ${path}: ${error.message}`);
   }
-  if (depth(text) > MAX_JOB_DEPTH) throw new JobError(`job ${path} nests deeper than ${MAX_JOB_DEPTH} levels`);
+  if (depth(text) > PROTOCOL.job.max_depth) {
+    throw new JobError(`job ${path} nests deeper than ${PROTOCOL.job.max_depth} levels`);
+  }
   let data;
   try {
     data = JSON.parse(text);
   } catch (error) {
     throw new JobError(`job ${path} is not JSON: ${error.message}`);
   }
-  if (kindOf(data) !== "object") throw new JobError(`job ${path} is not a JSON object`);
-  return { data, sha256: hash(text) };
+  if (kindOf(data) !== "dict") throw new JobError(`job ${path} is not a JSON object`);
+  return { data, sha256: hash(bytes) };
 }
 
-function checkFields(data) {
-  const unknown = Object.keys(data).filter((key) => !Object.hasOwn(FIELD_TYPES, key)).sort();
-  if (unknown.length) throw new JobError(`unknown job keys: ${unknown.join(", ")}`);
-  const missing = REQUIRED.filter((key) => !Object.hasOwn(data, key));
-  if (missing.length) throw new JobError(`incomplete job: ${missing.join(", ")} missing`);
-  for (const [key, value] of Object.entries(data)) {
-    if (!FIELD_TYPES[key].includes(kindOf(value))) {
-      throw new JobError(`job key ${JSON.stringify(key)} must be ${FIELD_TYPES[key].join(" or ")}, `
-        + `got ${kindOf(value)} ${JSON.stringify(value).slice(0, 60)}`);
-    }
+function checkField(key, value) {
+  const { types, minimum, maximum } = FIELDS[key];
+  if (!types.includes(kindOf(value))) {
+    throw new JobError(`job key ${JSON.stringify(key)} must be ${types.join(" or ")}, `
+      + `got ${kindOf(value)} ${JSON.stringify(value).slice(0, 60)}`);
   }
-  if (data.size < 0) throw new JobError(`job size must be a non-negative integer, got ${data.size}`);
+  if (maximum !== undefined && !(minimum <= value && value <= LIMITS[maximum])) {
+    const bounds = `${minimum} to ${formatCount(LIMITS[maximum])}`;
+    throw new JobError(`job ${key} must be an integer from ${bounds}, got ${value}`);
+  }
+}
+
+/** The job of a job file, every field checked and every default filled in, and the file's sha256. */
+export function readJobFile(path) {
+  const { data, sha256 } = parseJob(path);
+  const unknown = Object.keys(data).filter((key) => !Object.hasOwn(FIELDS, key)).sort();
+  if (unknown.length) throw new JobError(`unknown job keys: ${unknown.join(", ")}`);
+  const missing = Object.keys(FIELDS).filter((key) => FIELDS[key].required && !Object.hasOwn(data, key));
+  if (missing.length) throw new JobError(`incomplete job: ${missing.join(", ")} missing`);
+  for (const [key, value] of Object.entries(data)) checkField(key, value);
   if (data.verify_dataset) throw new JobError("verify_dataset is not supported by the JSC runner");
   if (data.schema != null) throw new JobError("an edited schema is not supported by the JSC runner");
-  return Object.fromEntries(Object.keys(FIELD_TYPES).map((key) => [key, Object.hasOwn(data, key) ? data[key]
-    : DEFAULTS[key]]));
-}
-
-function choose(kind, name, known) {
-  if (!Object.hasOwn(known, name)) {
-    throw new JobError(`unknown ${kind} ${JSON.stringify(name)}; choose from ${Object.keys(known).join(", ")}`);
-  }
-  return known[name];
-}
-
-/** The job with its catalogue entries checked and every parameter default filled in. */
-function checkCatalogue(job) {
-  const measurer = choose("measurer", job.measurer, MEASURERS);
-  const workload = choose("workload", job.workload, WORKLOADS);
-  if (!measurer.workloads.includes(job.workload)) {
-    throw new JobError(`the ${measurer.name} measurer runs ${measurer.workloads.join(", ")}, not ${JSON.stringify(job.workload)}`);
-  }
-  if (!STRATEGY_NAMES.includes(job.strategy)) {
-    throw new JobError(`unknown strategy ${JSON.stringify(job.strategy)}; choose from ${STRATEGY_NAMES.join(", ")}`);
-  }
-  const declared = new Map([...measurer.params, ...workload.params].map((spec) => [spec.name, spec]));
-  const unknown = Object.keys(job.params).filter((name) => !declared.has(name)).sort();
-  if (unknown.length) {
-    throw new JobError(`${measurer.name} / ${job.workload} take no parameter ${unknown.join(", ")} `
-      + `(they take: ${[...declared.keys()].join(", ") || "none"})`);
-  }
-  const params = {};
-  for (const [name, spec] of declared) {
-    params[name] = Object.hasOwn(job.params, name) ? checkParam(spec, job.params[name]) : spec.default;
-  }
-  return { ...job, params };
-}
-
-/** The checked job of a job file and the file's sha256; JobError when it cannot run as written. */
-export function readJob(path) {
-  const { data, sha256 } = parseJob(path);
-  return { job: checkCatalogue(checkFields(data)), sha256 };
-}
-
-/** What this runner can run, for the harness's planner: strategy names, measurers and workloads
- * with their declared parameters (and the census's record paths, which the harness checks). */
-export function catalogue() {
-  const describe = ({ description, workloads, unit, params }) => ({ description, workloads, unit, params });
-  return {
-    strategies: STRATEGY_NAMES,
-    record_paths: RECORD_PATHS,
-    measurers: Object.fromEntries(Object.values(MEASURERS).map((m) => [m.name, describe(m)])),
-    workloads: Object.fromEntries(Object.entries(WORKLOADS).map(([name, w]) => [name, describe(w)])),
-  };
+  const job = Object.fromEntries(Object.entries(FIELDS).map(([key, { default: fallback }]) => [key,
+    Object.hasOwn(data, key) ? data[key] : structuredClone(fallback)]));
+  return { job, sha256 };
 }
 
 /** How a result names a file written beside it: path relative to the result, size and hash. */
@@ -153,12 +109,17 @@ function artifactEntry(file, out) {
     sha256: hash(readFileSync(file)) };
 }
 
-/** The result record of a finished job, to be written to `out`. */
-export function resultRecord(job, jobSha256, started, outcome, env, out) {
-  const result = { result_version: RESULT_VERSION, job, job_sha256: jobSha256, status: "ok", started,
+/** The bytes of a result file: `body` as indented JSON up to its last member, then the seal. */
+function sealed(body) {
+  const text = JSON.stringify(body, null, 2);
+  const content = Buffer.from(text.slice(0, text.lastIndexOf("}")).trimEnd(), "utf8");
+  return Buffer.concat([content, Buffer.from(`${SEAL_HEAD}${hash(content)}${SEAL_TAIL}`, "utf8")]);
+}
+
+/** The sealed result file of a finished job, to be written to `out`. */
+export function resultBytes(job, jobSha256, started, outcome, env, out) {
+  return sealed({ result_version: RESULT_VERSION, job, job_sha256: jobSha256, status: "ok", started,
     finished: Date.now() / 1000, environment: env, figures: outcome.figures, extra: outcome.extra ?? {},
     artifacts: Object.fromEntries(Object.entries(outcome.artifacts ?? {}).map(([name, file]) => [name,
-      artifactEntry(file, out)])) };
-  result.result_sha256 = hash(pythonJson(result, true));
-  return result;
+      artifactEntry(file, out)])) });
 }

@@ -7,6 +7,7 @@ import { firstRows, GrowingSession, longestSession, MESSAGE_COLUMNS, openDataset
   sessionExists, tooFew } from "./dataset.mjs";
 import { JobError } from "./errors.mjs";
 import { param } from "./params.mjs";
+import { LIMITS } from "./protocol.mjs";
 
 export const PAGE_SIZE = 50;
 /** What the agent loop injects into the newest user message's parts list. */
@@ -239,7 +240,8 @@ const READ_PATH = param("read_path", "str", "full", "how the history is read (fu
 /** The workload catalogue: what each measures, its unit, its parameters and how it binds to data. */
 export const WORKLOADS = {
   access: { description: "read role, cost, summary, finish, error, variant, structured of every info, 200 times",
-    unit: "read", params: [param("iterations", "int", 200, "passes over every info", { minimum: 1 }),
+    unit: "read", params: [param("iterations", "int", 200, "passes over every info",
+      { minimum: 1, maximum: LIMITS.passes }),
       param("reads", "str", "seed", "seed: the seed's 7 properties of every info (the open-map variant is Python only)",
         { choices: ["seed"] }),
       param("read", "str", "", "the fields of a non-built-in schema (Python only: the JSC runner reads opencode's)",
@@ -248,15 +250,18 @@ export const WORKLOADS = {
   hydrate_all: { description: "build every info and part from stored rows (JSON.parse included), no SQLite",
     unit: "row", params: [], bind: bindHydrateAll },
   page: { description: "one page of 50 messages, newest first, parts loaded with one IN query", unit: "message",
-    params: [param("limit", "int", 50, "messages per page", { minimum: 1 })], bind: bindPage },
+    params: [param("limit", "int", 50, "messages per page",
+      { minimum: 1, maximum: LIMITS.messages })], bind: bindPage },
   filter_compacted: { description: "stream a session newest first down to its last compaction boundary",
     unit: "message", params: [READ_PATH], bind: bindFilterCompacted },
   run_loop: { description: "agent loop: append messages, re-read the history with filterCompacted, repeat",
     unit: "message", params: [param("growth", "int", 0, "messages the prompt appends before each re-read",
-      { minimum: 0 }), READ_PATH], bind: bindRunLoop },
+      { minimum: 0, maximum: LIMITS.messages }), READ_PATH], bind: bindRunLoop },
   read_site: { description: "read x of plain objects with `size` shapes (1-256) at one site; the dataset is not read",
-    unit: "read", params: [param("objects", "int", 4096, "objects read per pass", { minimum: 1 }),
-      param("passes", "int", 25, "passes over the objects per call", { minimum: 1 })], bind: bindReadSite },
+    unit: "read", params: [param("objects", "int", 4096, "objects read per pass",
+      { minimum: 1, maximum: LIMITS.objects }),
+      param("passes", "int", 25, "passes over the objects per call",
+      { minimum: 1, maximum: LIMITS.passes })], bind: bindReadSite },
 };
 
 /**

@@ -5,8 +5,10 @@ fresh interpreter, and the result — figures plus the environment they were
 measured in — is written atomically. A measurer writes nothing when it fails;
 the runner records the exit status and stderr instead.
 
-This module holds the data: ``Job`` (typed, from planning to the job file),
-``Param`` (a declared job parameter), ``Figure`` and the result writer. Which
+The protocol itself (job fields and types, limits, result version and keys, the seal) is
+``protocol.json`` beside this module, which the JavaScriptCore runner (``harness/jsc``)
+reads too. This module holds the Python side: ``Job`` (typed, from planning to the job
+file), ``Param`` (a declared job parameter), ``Figure`` and the result writer. Which
 measurers, workloads and parameters exist is in ``harness.measure.catalogue``.
 """
 
@@ -17,40 +19,38 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from harness.atomic import write_text
+from harness.atomic import atomic_path
 from harness.hashing import file_sha256
 from harness.measure.environment import environment
 
-# Result file versions ("result_version"):
-#   1 — figures with "spread" (the MAD), no job hash.
-#   2 — figures with "mad"; "job_sha256", the hash of the job file the measurer ran.
-#   3 — "artifacts": every file the result names beside it (path relative to the result, bytes,
-#       sha256); "result_sha256": the hash of the result itself (``result_sha256``).
-RESULT_VERSION = 3
+PROTOCOL_FILE = Path(__file__).with_name("protocol.json")
+PROTOCOL: Dict[str, Any] = json.loads(PROTOCOL_FILE.read_text(encoding="utf-8"))
+#: The version of the results this harness writes (history: ``PROTOCOL["result_versions"]``).
+RESULT_VERSION: int = PROTOCOL["result_version"]
+#: The fields of a job file: types, whether required, default, bounds.
+JOB_FIELDS: Dict[str, Dict[str, Any]] = PROTOCOL["job"]["fields"]
 #: Deepest JSON nesting a job file may have (a deeper one is refused before it is parsed).
-MAX_JOB_DEPTH = 32
-# Upper bounds of the counts a job file holds: far beyond what any plan asks, low enough that a slip
-# (``rounds: 1e12``) is refused in one line instead of running for days or exhausting memory.
-#: Messages: a job's ``size``, a page's ``limit``, the messages a loop appends per round (``growth``).
-MAX_MESSAGES = 10_000_000
-#: Workload calls one measurer makes (``rounds``).
-MAX_ROUNDS = 10_000
-#: Passes over a workload's objects in one call (``iterations``, ``passes``).
-MAX_PASSES = 100_000
-#: Objects one read site meets (``objects``).
-MAX_OBJECTS = 1_000_000
-#: pyperf worker processes of one timing job.
-MAX_PROCESSES = 1_000
-#: pyperf values (and warm-up values) per process.
-MAX_VALUES = 10_000
-#: pyperf loops per value.
-MAX_LOOPS = 10_000_000
-#: Seconds a measurer is asked to keep going (pyperf's ``min_time``, scalene's ``min_seconds``).
-MAX_SECONDS = 3_600
+MAX_JOB_DEPTH: int = PROTOCOL["job"]["max_depth"]
+#: Upper bounds of the counts a job file holds, by name (``PROTOCOL["limits"]`` says which counts).
+LIMITS: Dict[str, int] = {name: limit["maximum"] for name, limit in PROTOCOL["limits"].items()}
+MAX_MESSAGES = LIMITS["messages"]
+MAX_ROUNDS = LIMITS["rounds"]
+MAX_PASSES = LIMITS["passes"]
+MAX_OBJECTS = LIMITS["objects"]
+MAX_PROCESSES = LIMITS["processes"]
+MAX_VALUES = LIMITS["values"]
+MAX_LOOPS = LIMITS["loops"]
+MAX_SECONDS = LIMITS["seconds"]
+#: The members of a result, in the order they are written; then the seal's own member.
+RESULT_KEYS: Tuple[str, ...] = tuple(PROTOCOL["result"]["keys"])
+SEAL_KEY: str = PROTOCOL["result"]["seal_key"]
+_SEAL_HEAD, _SEAL_TAIL = (part.encode("ascii") for part in PROTOCOL["result"]["seal"].split("{sha256}"))
+#: The JSON value kinds the protocol names.
+_KINDS: Dict[str, type] = {"str": str, "int": int, "bool": bool, "dict": dict, "null": type(None)}
 
 
 class JobError(ValueError):
@@ -61,21 +61,16 @@ class OutputError(RuntimeError):
     """A result, or a file beside it, that could not be written whole (disk full, size limit)."""
 
 
-_REQUIRED = ("id", "measurer", "strategy", "workload", "dataset", "size")
-#: The type each job field must have (bool is not an int here).
-_FIELD_TYPES: Dict[str, Tuple[type, ...]] = {
-    "id": (str,),
-    "measurer": (str,),
-    "strategy": (str,),
-    "workload": (str,),
-    "dataset": (str,),
-    "size": (int,),
-    "session": (str, type(None)),
-    "params": (dict,),
-    "verify_dataset": (bool,),
-    "interpreter": (str, type(None)),
-    "schema": (str, type(None)),
-}
+def _check_field(name: str, value: Any) -> None:
+    """JobError when ``value`` is not of the type (or within the bounds) the protocol gives job key ``name``."""
+    spec = JOB_FIELDS[name]
+    kinds = tuple(_KINDS[kind] for kind in spec["types"])
+    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        kinds_named = " or ".join(spec["types"])
+        raise JobError(f"job key {name!r} must be {kinds_named}, got {type(value).__name__} {value!r:.60}")
+    if "maximum" in spec and not spec["minimum"] <= value <= LIMITS[spec["maximum"]]:
+        bounds = f"{spec['minimum']} to {LIMITS[spec['maximum']]:,}"
+        raise JobError(f"job {name} must be an integer from {bounds}, got {value}")
 
 
 @dataclass(frozen=True)
@@ -98,23 +93,17 @@ class Job:
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> Job:
-        """A job from its JSON object; JobError naming the first key that is unknown, missing or
-        of the wrong type."""
-        unknown = set(data) - {f.name for f in fields(cls)}
+        """A job from its JSON object; JobError naming the first key that is unknown, missing,
+        of the wrong type or out of bounds."""
+        unknown = set(data) - set(JOB_FIELDS)
         if unknown:
             raise JobError(f"unknown job keys: {', '.join(sorted(unknown))}")
-        missing = [name for name in _REQUIRED if name not in data]
+        missing = [name for name, spec in JOB_FIELDS.items() if spec.get("required") and name not in data]
         if missing:
             raise JobError(f"incomplete job: {', '.join(missing)} missing")
         for name, value in data.items():
-            expected = _FIELD_TYPES[name]
-            if isinstance(value, bool) and bool not in expected or not isinstance(value, expected):
-                kinds = " or ".join("null" if kind is type(None) else kind.__name__ for kind in expected)
-                raise JobError(f"job key {name!r} must be {kinds}, got {type(value).__name__} {value!r:.60}")
-        job = cls(**data)
-        if not 0 <= job.size <= MAX_MESSAGES:
-            raise JobError(f"job size must be an integer from 0 to {MAX_MESSAGES:,}, got {job.size}")
-        return job
+            _check_field(name, value)
+        return cls(**data)
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -125,16 +114,27 @@ class Job:
 
 
 def job_sha256(text: str) -> str:
-    """The hash that ties a result to the job file it was measured from."""
+    """The hash that ties a result to the job file it was measured from (the file's UTF-8 bytes)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def result_sha256(result: Dict[str, Any]) -> str:
-    """The hash of a result's content (every key but ``result_sha256``), as sorted compact JSON:
-    a figure changed after the measurer wrote it no longer matches."""
-    content = {key: value for key, value in result.items() if key != "result_sha256"}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _seal(content: bytes) -> bytes:
+    return _SEAL_HEAD + hashlib.sha256(content).hexdigest().encode("ascii") + _SEAL_TAIL
+
+
+def sealed(result: Dict[str, Any]) -> bytes:
+    """A result file's bytes: ``result`` (every key but the seal's) as indented JSON up to its last
+    member, then the seal, the last member ``"result_sha256"``: the sha256 of the bytes before it."""
+    text = json.dumps({key: value for key, value in result.items() if key != SEAL_KEY}, indent=2, allow_nan=False)
+    content = text[: text.rindex("}")].rstrip().encode("utf-8")
+    return content + _seal(content)
+
+
+def seal_holds(data: bytes) -> bool:
+    """Whether a result file's bytes end in the seal of the bytes before it: nothing in the file
+    changed after its runner wrote it, whichever runner (and JSON encoder) that was."""
+    size = len(_seal(b""))
+    return len(data) > size and data[-size:] == _seal(data[:-size])
 
 
 def artifact_entry(path: Path, result_path: Path) -> Dict[str, Any]:
@@ -226,7 +226,7 @@ def _depth(text: str) -> int:
 def read_job(path: Path) -> Tuple[Job, str]:
     """The job in a job file and the file's hash; JobError when it is unreadable or malformed."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes().decode("utf-8")  # bytes as written: no newline translation
     except (OSError, UnicodeDecodeError) as error:
         raise JobError(f"cannot read job {path}: {error}") from None
     if _depth(text) > MAX_JOB_DEPTH:
@@ -249,9 +249,9 @@ def write_result(
     extra: Optional[Dict[str, Any]] = None,
     artifacts: Optional[Dict[str, Path]] = None,
 ) -> Dict[str, Any]:
-    """Write a job's result atomically and return it. ``artifacts`` are the files the measurer wrote
-    (whole: it checked) beside the result; the result records their size and hash, so a file
-    truncated, replaced or removed later no longer matches it."""
+    """Write a job's result atomically, sealed (``sealed``), and return it as written. ``artifacts``
+    are the files the measurer wrote (whole: it checked) beside the result; the result records their
+    size and hash, so a file truncated, replaced or removed later no longer matches it."""
     result = {
         "result_version": RESULT_VERSION,
         "job": job.to_dict(),
@@ -264,6 +264,7 @@ def write_result(
         "extra": extra or {},
         "artifacts": {name: artifact_entry(file, path) for name, file in (artifacts or {}).items()},
     }
-    result["result_sha256"] = result_sha256(result)
-    write_text(path, json.dumps(result, indent=2, allow_nan=False) + "\n")
-    return result
+    data = sealed(result)
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data)
+    return json.loads(data)

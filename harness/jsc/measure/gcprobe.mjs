@@ -19,6 +19,7 @@ import { writeSync } from "node:fs";
 import { heapSize } from "bun:jsc";
 import { heldMs, parseGcLog, sumTallies } from "../gclog.mjs";
 import { param } from "../params.mjs";
+import { LIMITS } from "../protocol.mjs";
 import { cpuByKind, threadCpu } from "../threads.mjs";
 import { figure, slope } from "../stats.mjs";
 import { makeStrategy } from "../strategies.mjs";
@@ -108,7 +109,8 @@ export const GCPROBE = {
   description: "JSC GC log (BUN_JSC_logGC=1): pause share of wall time per call, eden / full collections",
   workloads: ["hydrate_all", "run_loop"],
   params: [
-    param("rounds", "int", 5, "workload calls in the measured region (run_loop: loop iterations)", { minimum: 1 }),
+    param("rounds", "int", 5, "workload calls in the measured region (run_loop: loop iterations)",
+      { minimum: 1, maximum: LIMITS.rounds }),
     param("gc_mode", "str", "enabled", "the collector during measurement", { choices: ["enabled", "disabled"] }),
   ],
   env: (job) => ({ BUN_JSC_logGC: "1", ...(job.params.gc_mode === "disabled" ? { BUN_JSC_useGC: "0" } : {}) }),

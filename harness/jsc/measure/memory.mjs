@@ -18,6 +18,7 @@
 import { writeFileSync } from "node:fs";
 import { heapReading, settle } from "../heap.mjs";
 import { param } from "../params.mjs";
+import { LIMITS } from "../protocol.mjs";
 import { figure } from "../stats.mjs";
 import { makeStrategy } from "../strategies.mjs";
 import { prepare } from "../workloads.mjs";
@@ -79,7 +80,8 @@ export const MEMORY = {
   description: "retained heap bytes / cells per message (heapStats), RSS, allocator peak; optional heap snapshot",
   workloads: ["access", "hydrate_all", "page", "filter_compacted", "run_loop"],
   params: [
-    param("rounds", "int", 1, "workload calls in the measured region (run_loop: loop iterations)", { minimum: 1 }),
+    param("rounds", "int", 1, "workload calls in the measured region (run_loop: loop iterations)",
+      { minimum: 1, maximum: LIMITS.rounds }),
     param("gc_mode", "str", "enabled", "the collector during measurement", { choices: ["enabled", "disabled"] }),
     param("capture", "str", "", "where a JSC heap snapshot goes (empty: none)"),
   ],

@@ -9,11 +9,19 @@
 // part of the figure, as in a rebuild loop; the machine is shared, so compare medians.
 
 import { param } from "../params.mjs";
+import { LIMITS } from "../protocol.mjs";
 import { figure, mad, median } from "../stats.mjs";
 import { makeStrategy } from "../strategies.mjs";
 import { prepare } from "../workloads.mjs";
 
-const DEFAULTS = { processes: 1, values: 10, warmups: 2, loops: 1 };
+/** The settings a job may give in `params.pyperf` (pyperf's names; loops are never calibrated here). */
+const SETTINGS = [
+  param("processes", "int", 1, "worker processes", { minimum: 1, maximum: LIMITS.processes }),
+  param("values", "int", 10, "values per process", { minimum: 1, maximum: LIMITS.values }),
+  param("warmups", "int", 2, "warm-up values per process, not kept", { minimum: 0, maximum: LIMITS.values }),
+  param("loops", "int", 1, "workload calls per value", { minimum: 1, maximum: LIMITS.loops }),
+];
+const DEFAULTS = Object.fromEntries(SETTINGS.map((setting) => [setting.name, setting.default]));
 
 function settings(job) {
   return { ...DEFAULTS, ...job.params.pyperf };
@@ -61,8 +69,7 @@ export const TIMING = {
   description: "seconds per call (median, MAD) and ns per read / row / message, in-process repetitions",
   workloads: ["access", "hydrate_all", "page", "filter_compacted", "run_loop", "read_site"],
   params: [
-    param("pyperf", "dict", {}, "processes, values, warmups, loops (pyperf's names)",
-      { keys: ["processes", "values", "warmups", "loops"] }),
+    param("pyperf", "dict", {}, "processes, values, warmups, loops (pyperf's names)", { keys: SETTINGS }),
     param("pyperf_json", "str", "", "accepted for the harness's runner; the JSC runner writes no pyperf file"),
   ],
   env: () => ({}),
