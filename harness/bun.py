@@ -1,16 +1,15 @@
-"""Bun (JavaScriptCore) as one more interpreter: installed on demand, described, and how its jobs start.
+"""Bun (JavaScriptCore), installed on demand; as a runtime it is ``harness.runtime.bun``.
 
 Bun comes from the npm registry as its platform package (``@oven/bun-linux-x64`` and kin, which
 ship the executable), pinned to ``BUN_VERSION`` and installed with ``npm install --prefix`` into
 the project's tools folder ``.tools/bun-<version>/`` (``$HARNESS_TOOLS`` overrides the folder),
 never globally. An install goes to a temporary folder renamed into place, so a failed or
-interrupted one leaves nothing half-made. Without npm, without the registry or on a platform
-without a package, Bun is unavailable and ``BunUnavailable`` says why.
+interrupted one leaves nothing half-made. Without npm or on a platform without a package nothing
+here can install it (``NotInstallable``); an install that fails (no registry, a broken package) is
+``BunUnavailable`` too: either says why.
 
-Its jobs run the JS job runner shipped in the package, ``bun harness/jsc/job.mjs --job J --out R``
-(same job files and result protocol as the Python measurers; ``--describe`` prints its
-environment and catalogue). ``refusal`` checks a planned job against that catalogue, so the
-planner skips, with the reason, what only Python measures (scalene, ``gc_mode=freeze``, …).
+Its jobs run the JS job runner shipped in the package (``JOB_SCRIPT``); ``describe`` asks it for its
+environment and catalogue.
 
 Driver side: this module may use Python 3.10+.
 """
@@ -23,9 +22,9 @@ import platform
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
-from harness.measure.job import Job, JobError, Param
+from harness.measure.environment import fingerprint
 
 BUN_VERSION = "1.4.5"
 #: npm package holding the Bun executable, per (system, machine).
@@ -37,7 +36,7 @@ PACKAGES = {
 }
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 JOB_SCRIPT = Path(__file__).resolve().parent / "jsc" / "job.mjs"
-TAG = "bun"  # interpreter tags of Bun start with this (bun14); Python tags with cp / pp
+TAG = "bun"  # its name for --python, and the start of its runtime tag (bun14)
 INSTALL_TIMEOUT = 600  # seconds
 
 Say = Callable[[str], None]
@@ -47,16 +46,23 @@ class BunUnavailable(RuntimeError):
     """Bun cannot be found or installed here; the message says why."""
 
 
+class NotInstallable(BunUnavailable):
+    """Nothing here can install Bun: npm is not on PATH, or the registry has no package for this platform."""
+
+
+NO_NPM = "npm is not on PATH (Bun is installed from the npm registry)"
+
+
 def tools_dir() -> Path:
     """The project's tools folder (``$HARNESS_TOOLS`` when set)."""
     return Path(os.environ.get("HARNESS_TOOLS") or PROJECT_ROOT / ".tools")
 
 
 def package() -> str:
-    """The npm package with the Bun executable for this machine; BunUnavailable when there is none."""
+    """The npm package with the Bun executable for this machine; NotInstallable when there is none."""
     key = (platform.system(), platform.machine())
     if key not in PACKAGES:
-        raise BunUnavailable(f"no Bun package for {key[0]} {key[1]} (there are: {', '.join(PACKAGES.values())})")
+        raise NotInstallable(f"no Bun package for {key[0]} {key[1]} (there are: {', '.join(PACKAGES.values())})")
     return PACKAGES[key]
 
 
@@ -87,17 +93,18 @@ def installable() -> Optional[str]:
         return str(error)
     if installed_version(bun) == BUN_VERSION:
         return None
-    return None if shutil.which("npm") else "npm is not on PATH (Bun is installed from the npm registry)"
+    return None if shutil.which("npm") else NO_NPM
 
 
 def ensure(say: Say = lambda text: None) -> str:
-    """The pinned Bun's executable, installed on first use; BunUnavailable with the reason otherwise."""
+    """The pinned Bun's executable, installed on first use; NotInstallable when nothing here can
+    install it, BunUnavailable when the install fails, with the reason."""
     bun = executable()
     if installed_version(bun) == BUN_VERSION:
         return str(bun)
     npm = shutil.which("npm")
     if npm is None:
-        raise BunUnavailable("npm is not on PATH (Bun is installed from the npm registry)")
+        raise NotInstallable(NO_NPM)
     target = install_dir()
     staging = target.with_name(f".{target.name}.{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
@@ -129,70 +136,14 @@ def _last_line(text: str) -> str:
 
 
 def describe(bun: str) -> Dict[str, Any]:
-    """The JS job runner's environment, strategies and catalogue (``job.mjs --describe``)."""
+    """The JS job runner's environment, strategies and catalogue (``job.mjs --describe``), with the
+    environment's fingerprint, which only the harness computes."""
     try:
         done = subprocess.run([bun, str(JOB_SCRIPT), "--describe"], capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise BunUnavailable(f"cannot run {bun}: {error}") from None
     if done.returncode != 0:
         raise BunUnavailable(f"the JS job runner does not start: {_last_line(done.stderr)}")
-    return json.loads(done.stdout)
-
-
-def tag_of(version: str) -> str:
-    """``bun14`` for Bun 1.4.x."""
-    major, minor = version.split(".")[:2]
-    return f"{TAG}{major}{minor}"
-
-
-def is_bun_tag(tag: Optional[str]) -> bool:
-    return bool(tag) and str(tag).startswith(TAG)
-
-
-def job_command(bun: str, job_file: Path, out: Path) -> List[str]:
-    return [bun, str(JOB_SCRIPT), "--job", str(job_file), "--out", str(out)]
-
-
-def strategy_table(described: Dict[str, Any], python_names: List[str]) -> Dict[str, List[Any]]:
-    """Availability per strategy name: the JS runner's own, and every Python strategy it lacks."""
-    own = set(described["strategies"])
-    table: Dict[str, List[Any]] = {name: [True, ""] for name in described["strategies"]}
-    for name in python_names:
-        if name not in own:
-            table[name] = [False, "Python only (the JS runner builds spread and fixed, as opencode does)"]
-    return table
-
-
-_KINDS = {"int": int, "float": float, "bool": bool, "str": str, "dict": dict}
-
-
-def _param(spec: Dict[str, Any]) -> Param:
-    return Param(
-        spec["name"],
-        _KINDS[spec["kind"]],
-        spec["default"],
-        spec.get("help", ""),
-        spec.get("minimum"),
-        tuple(spec.get("choices") or ()),
-        tuple(spec.get("keys") or ()),
-    )
-
-
-def refusal(catalogue: Dict[str, Any], job: Job) -> Optional[str]:
-    """Why the JS runner cannot run ``job`` (a Python-only measurer, workload or parameter), or None."""
-    measurer = catalogue["measurers"].get(job.measurer)
-    if measurer is None:
-        return f"the {job.measurer} measurer is Python only"
-    if job.schema is not None:
-        return "an edited schema is Python only"
-    if job.workload not in measurer["workloads"]:
-        return f"the JS {job.measurer} measurer does not run {job.workload}"
-    declared = {spec["name"]: spec for spec in measurer["params"] + catalogue["workloads"][job.workload]["params"]}
-    for name, value in job.params.items():
-        if name not in declared:
-            return f"params.{name} is Python only"
-        try:
-            _param(declared[name]).check(value)
-        except JobError as error:
-            return f"the JS runner: {error}"
-    return None
+    described = json.loads(done.stdout)
+    described["environment"]["fingerprint"] = fingerprint(described["environment"])
+    return described

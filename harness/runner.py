@@ -1,13 +1,12 @@
-"""The bench runner: plan a bench plan's jobs, run each in a fresh process, record everything.
+"""The runner: plan a bench plan's jobs on their runtimes, run each in a fresh process.
 
 Jobs run one at a time (two cores: concurrent benchmarks would disturb each
 other). A job that crashes, hangs past the plan's timeout, writes no result or
 a result that does not verify (``integrity.verify_result``) is recorded as failed
 with its stderr tail, and the run goes on. Each job runs in a process group of
-its own that dies with the runner (``harness.measure.lifeline``). Ctrl-C marks
-the run ``interrupted``; ``--resume RUN_DIR`` runs only the jobs without a
-verified result. A lock (``flock`` on ``<run>/.lock``) keeps two runners out of
-one run directory. SIGTERM and SIGHUP stop a run as Ctrl-C does (``stop_signals``).
+its own that dies with the runner (``harness.measure.lifeline``). SIGTERM and
+SIGHUP stop a run as Ctrl-C does (``stop_signals``). A run's life around its
+jobs (manifest, lock, resume, how it ended) is ``harness.lifecycle``.
 
 A run's datasets are checked after every job (a file that changed is verified again) and
 verified once more before the run is called complete: a dataset replaced while the run was in
@@ -22,33 +21,23 @@ import random
 import signal
 import subprocess
 from dataclasses import asdict, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from harness import integrity, machine, results
-from harness.interpreters import Interpreter, job_command
-from harness.lock import Lock
+from harness import integrity, machine, results, runfiles
 from harness.measure import catalogue
 from harness.measure.job import Job, JobError
 from harness.measure.lifeline import PARENT_ENV
 from harness.plans import ALL, DatasetSpec, Plan, Sweep
-from harness.results import RunError
-from harness.store import (
-    DatasetError,
-    default_name,
-    ensure_directory,
-    manifest_path,
-    open_dataset,
-    spec_mismatch,
-    write_dataset,
-)
+from harness.runfiles import RunError
+from harness.runtime.base import Runtime
+from harness.store import DatasetError, ensure_directory, open_dataset, read_manifest, write_dataset
 
 DATASET_DIR = Path("datasets")
 
 
 def job_id(
-    interpreter: Interpreter,
+    runtime: Runtime,
     measurer: str,
     workload: str,
     dataset: str,
@@ -56,7 +45,7 @@ def job_id(
     size: int,
     variant: Dict[str, Any],
 ) -> str:
-    parts = [interpreter.tag, measurer, workload, dataset, strategy.replace(":", "_"), str(size)]
+    parts = [runtime.tag, measurer, workload, dataset, strategy.replace(":", "_"), str(size)]
     parts += [str(value) for value in variant.values()]
     return "-".join(parts)
 
@@ -85,28 +74,29 @@ def interleave(cells: List[Tuple[Job, int]], rng: random.Random) -> List[Job]:
 
 def plan(
     chosen: Plan,
-    interpreters: List[Interpreter],
+    runtimes: List[Runtime],
     datasets: Dict[str, Path],
     only: Optional[List[str]] = None,
     seed: int = 0,
+    schema: Optional[str] = None,
 ) -> Tuple[List[Job], List[str]]:
-    """Every job of the plan for every interpreter, and notes on what was skipped and why.
+    """Every job of the plan on every runtime, and notes on what was skipped and why.
 
     The jobs of the sweeps that share a measurer, workload and dataset are interleaved
-    (``interleave``), every interpreter's together, each round shuffled by a generator seeded with
+    (``interleave``), every runtime's together, each round shuffled by a generator seeded with
     ``seed`` and the group's position (record the seed: it fixes the order). Each job passes the
-    catalogue's check here, so a mistake in a plan fails before anything runs."""
+    catalogue's check here, so a mistake in a plan fails before anything runs. With ``schema`` (an
+    edited schema file) every job builds its strategy from it."""
     if only is not None:
-        check_named(chosen, interpreters, only)
+        check_named(chosen, runtimes, only)
     jobs: List[Job] = []
     notes: List[str] = []
     for position, group in enumerate(_groups(chosen.sweeps)):
         cells: List[Tuple[Job, int]] = []
-        for interpreter in interpreters:
+        for runtime in runtimes:
             for sweep in group:
-                cells += [
-                    (job, sweep.repeats) for job in _sweep_jobs(chosen, sweep, interpreter, datasets, only, notes)
-                ]
+                planned = _sweep_jobs(chosen, sweep, runtime, datasets, only, schema, notes)
+                cells += [(job, sweep.repeats) for job in planned]
         jobs += interleave(cells, random.Random(f"{seed}:{position}"))
     identifiers = [job.id for job in jobs]
     if len(set(identifiers)) != len(identifiers):
@@ -117,51 +107,53 @@ def plan(
 def _sweep_jobs(
     chosen: Plan,
     sweep: Sweep,
-    interpreter: Interpreter,
+    runtime: Runtime,
     datasets: Dict[str, Path],
     only: Optional[List[str]],
+    schema: Optional[str],
     notes: List[str],
 ) -> List[Job]:
-    """One sweep's jobs on one interpreter (one per strategy × size × variant, before repeats);
-    what the interpreter cannot run goes to ``notes``."""
-    known = interpreter.strategies
+    """One sweep's jobs on one runtime (one per strategy × size × variant, before repeats); what the
+    runtime cannot run goes to ``notes``."""
+    known = runtime.strategies
     names = [name for name in known if name] if sweep.strategies == ALL else list(sweep.strategies)
     jobs = []
     for name in names:
         if only is not None and name not in only:
             continue
-        base = name.split(":", 1)[-1]
-        available, reason = known.get(base, [False, "not registered on this interpreter"])
+        skipped = f"{runtime.label}: skipped {name} ({sweep.measurer} {sweep.workload})"
+        available, reason = known.get(name.split(":", 1)[-1], [False, "not registered on this runtime"])
         if not available:
-            notes.append(f"{interpreter.label}: skipped {name} ({sweep.measurer} {sweep.workload}): {reason}")
+            notes.append(f"{skipped}: {reason}")
             continue
         for size in sweep.sizes:
             for variant in sweep.variants:
                 job = Job(
-                    job_id(interpreter, sweep.measurer, sweep.workload, sweep.dataset, name, size, variant),
+                    job_id(runtime, sweep.measurer, sweep.workload, sweep.dataset, name, size, variant),
                     sweep.measurer,
                     name,
                     sweep.workload,
                     str(datasets[sweep.dataset]),
                     size,
                     params={**sweep.params, **variant},
-                    interpreter=interpreter.tag,
+                    interpreter=runtime.tag,
+                    schema=schema,
                 )
                 try:
                     catalogue.check(job)
                 except JobError as error:
                     raise RunError(f"plan {chosen.name}: {error}") from None
-                refused = interpreter.refusal(job)
+                refused = runtime.refusal(job)
                 if refused:
-                    notes.append(f"{interpreter.label}: skipped {name} ({sweep.measurer} {sweep.workload}): {refused}")
+                    notes.append(f"{skipped}: {refused}")
                     continue
                 jobs.append(job)
     return jobs
 
 
-def check_named(chosen: Plan, interpreters: List[Interpreter], only: List[str]) -> None:
+def check_named(chosen: Plan, runtimes: List[Runtime], only: List[str]) -> None:
     """RunError for a strategy named with --strategies that the plan never runs, or that no
-    interpreter can run (with each one's reason)."""
+    runtime can run (with each one's reason)."""
     planned = {name for sweep in chosen.sweeps if sweep.strategies != ALL for name in sweep.strategies}
     everything = any(sweep.strategies == ALL for sweep in chosen.sweeps)
     for name in only:
@@ -169,11 +161,11 @@ def check_named(chosen: Plan, interpreters: List[Interpreter], only: List[str]) 
             raise RunError(f"plan {chosen.name} does not run strategy {name!r} (it runs {', '.join(sorted(planned))})")
         base = name.split(":", 1)[-1]
         reasons = []
-        for interpreter in interpreters:
-            available, reason = interpreter.strategies.get(base, [False, "not registered on this interpreter"])
+        for runtime in runtimes:
+            available, reason = runtime.strategies.get(base, [False, "not registered on this runtime"])
             if available:
                 break
-            reasons.append(f"{interpreter.label}: {reason}")
+            reasons.append(f"{runtime.label}: {reason}")
         else:
             raise RunError(f"strategy {name!r} is unavailable ({'; '.join(reasons)})")
 
@@ -184,14 +176,15 @@ def ensure_datasets(
     """Generate missing datasets (and those an older generator made), verify every one once; their
     paths and manifests by key. A file that is already there is used only when its manifest is the
     spec's dataset."""
-    from harness.generate import GENERATOR_VERSION
+    from harness.generate import GENERATOR_VERSION, default_name, spec_mismatch
 
     ensure_directory(directory)
     found: Dict[str, Dict[str, Any]] = {}
     for spec in specs:
         generation = spec.generation
         path = directory / default_name(generation)
-        made_by = (results.read_json(manifest_path(path)) or {}).get("generator_version")
+        recorded = read_manifest(path)
+        made_by = recorded["origin"].get("generator_version") if recorded else None
         if not path.exists() or made_by != GENERATOR_VERSION:
             say(f"generating {path} ({spec.messages} {spec.profile} messages, generator {GENERATOR_VERSION})")
             write_dataset(path, generation.generate())
@@ -264,21 +257,6 @@ class DatasetWatch:
         return None
 
 
-def resumable(run_dir: Path, command: str) -> Dict[str, Any]:
-    """The manifest of a run ``harness COMMAND --resume`` may finish: readable, resumable as planned
-    (``results.check_resumable``), made by that command, its datasets verified again; RunError or
-    DatasetError in one line otherwise."""
-    manifest = results.load_manifest(run_dir)
-    results.check_resumable(run_dir, manifest)
-    if manifest["command"] != command:
-        raise RunError(
-            f"{run_dir} is a run of harness {manifest['command']}: "
-            f"resume it with  {results.resume_command(run_dir, manifest)}"
-        )
-    check_datasets(manifest["datasets"])
-    return manifest
-
-
 def job_file(run_dir: Path, job: Job) -> Job:
     """The job as its measurer gets it: the files the catalogue says it writes placed in the run."""
     artifact = catalogue.measurer(job.measurer).artifact
@@ -294,15 +272,15 @@ def _kill_group(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
-    """Run one job in a fresh interpreter; record a failure when it produces no verified result.
-    Returns its status."""
+def run_job(job: Job, runtime: Runtime, run_dir: Path, timeout: float) -> str:
+    """Run one job in a fresh process of its runtime; record a failure when it produces no verified
+    result. Returns its status."""
     jobs_dir = run_dir / "jobs"
     spec = job_file(run_dir, job)
     path, out = jobs_dir / f"{job.id}.job.json", jobs_dir / f"{job.id}.json"
     out.unlink(missing_ok=True)
-    results.write_json(path, spec.to_dict())
-    command = job_command(job, executable, path, out)
+    runfiles.write_json(path, spec.to_dict())
+    command = runtime.job_command(job, path, out)
     with (
         machine.Watch(run_dir) as watch,
         subprocess.Popen(
@@ -328,7 +306,7 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
         _kill_group(process)  # anything the job left behind in its group
     machine.record(run_dir, job.id, watch.state)
     if timed_out:
-        results.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
+        runfiles.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
         return "failed"
     verdict = integrity.verify_result(run_dir, job)
     if process.returncode == 0 and verdict.status == "ok":
@@ -339,31 +317,14 @@ def run_job(job: Job, executable: str, run_dir: Path, timeout: float) -> str:
         reason = "no result written"
     else:
         reason = f"its result does not verify: {verdict.reason}"
-    results.write_json(out, results.failure_record(spec, process.returncode, stderr, reason))
+    runfiles.write_json(out, results.failure_record(spec, process.returncode, stderr, reason))
     return "failed"
-
-
-def git_state() -> Dict[str, Any]:
-    def git(*args: str) -> Optional[str]:
-        try:
-            done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10)
-        except OSError:
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain")
-    return {"commit": commit, "dirty": bool(status) if status is not None else None}
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def execute(
     run_dir: Path,
     jobs: List[Job],
-    executables: Dict[str, str],
+    runtimes: Dict[str, Runtime],
     timeout: float,
     progress: Any,
     datasets: Optional[DatasetWatch] = None,
@@ -377,7 +338,7 @@ def execute(
     try:
         for job in todo:
             progress.job(job.id)
-            status = run_job(job, executables[job.interpreter], run_dir, timeout)
+            status = run_job(job, runtimes[job.interpreter], run_dir, timeout)
             changed = datasets.changed() if datasets is not None else None
             if changed:
                 _dataset_changed(run_dir, job, *changed)
@@ -392,80 +353,13 @@ def _dataset_changed(run_dir: Path, job: Job, path: str, why: str) -> None:
     """Fail ``job`` when it read the dataset that changed, and stop the run: DatasetError."""
     if job.dataset == path:
         reason = f"its dataset changed while it ran: {why}"
-        results.write_json(run_dir / "jobs" / f"{job.id}.json", results.failure_record(job, None, "", reason))
+        runfiles.write_json(run_dir / "jobs" / f"{job.id}.json", results.failure_record(job, None, "", reason))
     raise DatasetError(f"{why}; the run stopped (the jobs before stand): start a new run")
 
 
 def pending(run_dir: Path, jobs: List[Job]) -> List[Job]:
     """The jobs without a verified ok result."""
     return [job for job in jobs if integrity.job_status(run_dir, job) != "ok"]
-
-
-def finish(run_dir: Path, manifest: Dict[str, Any], status: Optional[str] = None, error: str = "") -> str:
-    """Write the tidy table and the manifest's last word on the run; returns the status. Without a
-    ``status`` the run is ``complete`` when every planned job verifies as ok, else ``failed``."""
-    results.write_tidy(run_dir, manifest)
-    counts = results.completeness(run_dir, manifest)
-    if status is None:
-        status = "complete" if counts["ok"] == counts["planned"] else "failed"
-    manifest.update(
-        status=status, finished=now(), completeness=counts, concurrent_runs=machine.concurrent_runs(run_dir)
-    )
-    manifest.pop("error", None)
-    if error:
-        manifest["error"] = error
-    results.write_json(run_dir / "manifest.json", manifest)
-    return status
-
-
-def is_done(run_dir: Path, manifest: Dict[str, Any]) -> bool:
-    """Whether a run is complete as it stands: status, every job verified, the tidy table intact."""
-    return (
-        manifest.get("status") == "complete"
-        and not pending(run_dir, results.planned_jobs(manifest))
-        and integrity.tidy_problem(run_dir, manifest) is None
-    )
-
-
-def drive(
-    run_dir: Path, manifest: Optional[Dict[str, Any]], timeout: Optional[float], progress: Any
-) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """Run a run's pending jobs under its lock and record how it ended, whatever happens: Ctrl-C
-    (or SIGTERM, SIGHUP: ``Stopped``) leaves it ``interrupted`` (the KeyboardInterrupt propagates),
-    any error ``failed`` with the error in the manifest (the error propagates), otherwise
-    ``complete`` or ``failed`` (``finish``): complete only when every job verifies and every
-    dataset is still the one the run began with.
-
-    Without a ``manifest`` the run is resumed: its manifest is read under the lock and must be
-    resumable as planned (``results.check_resumable``, RunError otherwise, the run untouched), and a
-    run that is already done is left untouched (status ``nothing to do``). Returns the job counts
-    with ``status``, and the manifest."""
-    with Lock(run_dir):
-        if manifest is None:
-            manifest = results.load_manifest(run_dir)
-            results.check_resumable(run_dir, manifest)
-            if is_done(run_dir, manifest):
-                return {"ok": 0, "failed": 0, "skipped": len(manifest["jobs"]), "status": "nothing to do"}, manifest
-        try:
-            manifest.update(status="running", finished=None)
-            results.write_json(run_dir / "manifest.json", manifest)
-            executables = {tag: info["executable"] for tag, info in manifest["interpreters"].items()}
-            jobs = results.planned_jobs(manifest)
-            datasets = DatasetWatch(manifest["datasets"])
-            counts: Dict[str, Any] = execute(
-                run_dir, jobs, executables, timeout or manifest["timeout"], progress, datasets
-            )
-            check_datasets(manifest["datasets"])
-            counts["status"] = finish(run_dir, manifest)
-        except KeyboardInterrupt as interrupt:
-            with _signals_held_off():
-                finish(run_dir, manifest, "interrupted", str(interrupt) if isinstance(interrupt, Stopped) else "")
-            raise
-        except BaseException as error:
-            with _signals_held_off():
-                _record_failure(run_dir, manifest, error)
-            raise
-    return counts, manifest
 
 
 class Stopped(KeyboardInterrupt):
@@ -506,7 +400,7 @@ def exit_status(interrupt: KeyboardInterrupt) -> int:
 
 
 @contextlib.contextmanager
-def _signals_held_off() -> Iterator[None]:
+def signals_held_off() -> Iterator[None]:
     """SIGINT, SIGTERM and SIGHUP ignored while the run's last record is written: a second one must
     not cut that record short and leave the run "running"."""
     previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, *STOP_SIGNALS)}
@@ -515,13 +409,3 @@ def _signals_held_off() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-
-def _record_failure(run_dir: Path, manifest: Dict[str, Any], error: BaseException) -> None:
-    text = f"{type(error).__name__}: {error}"
-    try:
-        finish(run_dir, manifest, "failed", text)
-    except Exception:  # the disk that failed the run may refuse the tidy table: the manifest at least
-        manifest.update(status="failed", finished=now(), error=text)
-        with contextlib.suppress(OSError):
-            results.write_json(run_dir / "manifest.json", manifest)

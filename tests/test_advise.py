@@ -6,11 +6,12 @@ from pathlib import Path
 import pytest
 from runs import InterruptAfter
 
-from harness import results
+from harness import lifecycle, results
 from harness.analysis import advice
 from harness.analysis.advice import Figures, choice
 from harness.cli import main
 from harness.generate import generate
+from harness.metrics import GC_S, GC_SHARE, KEY_SETS, WALL_S
 from harness.store import write_dataset
 
 
@@ -41,16 +42,14 @@ def test_advise_measures_the_dataset_and_answers_with_its_own_figures(tmp_path, 
     planned = {(job["measurer"], job["strategy"], job["params"].get("gc_mode")) for job in manifest["jobs"]}
     assert ("gcprobe", "spread", "disabled") in planned and ("memory", "slots", None) in planned
     figures = Figures(run_dir)
-    assert len(figures.all("gcprobe", "spread", "wall_s", "enabled")) == advice.REPEATS  # interleaved processes
-    spread_share = figures.get("gcprobe", "spread", "gc_share", "enabled")
+    assert len(figures.all("gcprobe", "spread", WALL_S, "enabled")) == advice.REPEATS  # interleaved processes
+    spread_share = figures.get("gcprobe", "spread", GC_SHARE, "enabled")
     assert f"GC share {spread_share:.0%}" in out
-    assert f"{figures.get('census', 'spread', 'info_key_sets'):.0f} distinct key sets" in out
+    assert f"{figures.get('census', 'spread', KEY_SETS['info']):.0f} distinct key sets" in out
     picked = choice(figures)  # the report's rule: faster, and at most half of spread's GC time
-    wall, gc = (
-        figures.get("gcprobe", name, metric, "enabled") for name, metric in (("slots", "wall_s"), ("slots", "gc_s"))
-    )
-    qualifies = gc <= 0.5 * figures.get("gcprobe", "spread", "gc_s", "enabled")
-    assert (picked.strategy == "slots") is (qualifies and wall < figures.get("gcprobe", "spread", "wall_s", "enabled"))
+    wall, gc = (figures.get("gcprobe", "slots", metric, "enabled") for metric in (WALL_S, GC_S))
+    qualifies = gc <= 0.5 * figures.get("gcprobe", "spread", GC_S, "enabled")
+    assert (picked.strategy == "slots") is (qualifies and wall < figures.get("gcprobe", "spread", WALL_S, "enabled"))
     if picked.strategy == "slots":
         assert "What removes most of it on this interpreter: slots" in out
     else:
@@ -114,11 +113,9 @@ def test_a_schema_that_is_not_a_regular_file_is_refused_without_reading_it(tmp_p
 
 
 def test_an_interrupted_advise_is_resumed_by_advise_and_answers(tmp_path, capsys, small_plan, monkeypatch):
-    import harness.commands.advise as command
-
     dataset = tmp_path / "d.sqlite"
     write_dataset(dataset, generate("realistic", 3, 40, sessions=1))
-    monkeypatch.setattr(command, "RunProgress", lambda: InterruptAfter(3))
+    monkeypatch.setattr(lifecycle, "RunProgress", lambda: InterruptAfter(3))
     code, out, err = advise(tmp_path, capsys, dataset)
     (run_dir,) = (tmp_path / "results").iterdir()
     assert code == 130 and out == "" and f"resume with  harness advise --resume {run_dir}" in err
@@ -148,7 +145,7 @@ def test_a_strategy_that_cannot_build_the_rows_is_named_and_the_run_is_not_compl
             row["data"]["cost"] = "free"  # a type the schema does not allow
     write_dataset(dataset, generated)
     code, out, err = advise(tmp_path, capsys, dataset)
-    assert code == 1 and "job(s) failed" in err
+    assert code == 1 and "the run is not complete: " in err and "harness advise --resume" in err
     assert "Could not measure msgspec-nogc on this data: " in out and "$.cost" in out
     assert "Nothing here beats spread: the run rebuilt no strategy beside spread." in out
 

@@ -1,4 +1,4 @@
-"""Bun as an interpreter of the harness: installed on demand or unavailable with the reason, its jobs
+"""Bun as a runtime of the harness: installed on demand or unavailable with the reason, its jobs
 planned against its own catalogue, run through the JS job runner into the same run directory."""
 
 import dataclasses
@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from harness import bun, results
-from harness.interpreters import Interpreter, job_command
 from harness.measure.job import Job
+from harness.runtime import bun as bun_runtime
+from harness.runtime.bun import BunRuntime
+from harness.runtime.python import PythonRuntime
 
 CATALOGUE = {
     "measurers": {
@@ -33,25 +35,24 @@ def _job(measurer="gcprobe", workload="hydrate_all", **params):
 
 
 def test_refusal_names_what_only_python_runs():
-    assert bun.refusal(CATALOGUE, _job()) is None
-    assert bun.refusal(CATALOGUE, _job(gc_mode="disabled", growth=1, workload="run_loop")) is None
-    assert bun.refusal(CATALOGUE, _job("scalene")) == "the scalene measurer is Python only"
-    assert bun.refusal(CATALOGUE, _job(workload="page")) == "the JS gcprobe measurer does not run page"
-    assert bun.refusal(CATALOGUE, _job(rounds=3)) == "params.rounds is Python only"
-    assert "freeze" in bun.refusal(CATALOGUE, _job(gc_mode="freeze"))
+    assert bun_runtime.refusal(CATALOGUE, _job()) is None
+    assert bun_runtime.refusal(CATALOGUE, _job(gc_mode="disabled", growth=1, workload="run_loop")) is None
+    assert bun_runtime.refusal(CATALOGUE, _job("scalene")) == "the scalene measurer is Python only"
+    assert bun_runtime.refusal(CATALOGUE, _job(workload="page")) == "the JS gcprobe measurer does not run page"
+    assert bun_runtime.refusal(CATALOGUE, _job(rounds=3)) == "params.rounds is Python only"
+    assert "freeze" in bun_runtime.refusal(CATALOGUE, _job(gc_mode="freeze"))
     edited = dataclasses.replace(_job(), schema="edited.schema.json")
-    assert bun.refusal(CATALOGUE, edited) == "an edited schema is Python only"
+    assert bun_runtime.refusal(CATALOGUE, edited) == "an edited schema is Python only"
 
 
-def test_an_interpreter_without_a_catalogue_refuses_nothing():
-    python = Interpreter("cp311", sys.executable, {}, {})
-    assert python.refusal(_job("scalene")) is None
-    assert Interpreter("bun14", "bun", {}, {}, catalogue=CATALOGUE).refusal(_job("scalene"))
+def test_python_refuses_nothing_and_bun_what_its_catalogue_lacks():
+    assert PythonRuntime("cp311", sys.executable, {}).refusal(_job("scalene")) is None
+    assert BunRuntime("bun14", "bun", {}, catalogue=CATALOGUE).refusal(_job("scalene"))
 
 
-def test_job_commands_follow_the_interpreter(tmp_path):
+def test_job_commands_follow_the_runtime(tmp_path):
     job_file, out = tmp_path / "j.job.json", tmp_path / "j.json"
-    assert job_command(_job(), "/x/bun", job_file, out) == [
+    assert BunRuntime("bun14", "/x/bun", {}).job_command(_job(), job_file, out) == [
         "/x/bun",
         str(bun.JOB_SCRIPT),
         "--job",
@@ -60,12 +61,13 @@ def test_job_commands_follow_the_interpreter(tmp_path):
         str(out),
     ]
     python = Job("j", "timing", "spread", "access", "d.sqlite", 10, interpreter="cp311")
-    assert job_command(python, "/x/python", job_file, out)[:3] == ["/x/python", "-m", "harness.measure.timing"]
-    assert bun.tag_of("1.4.5") == "bun14" and bun.is_bun_tag("bun14") and not bun.is_bun_tag("cp311")
+    command = PythonRuntime("cp311", "/x/python", {}).job_command(python, job_file, out)
+    assert command[:3] == ["/x/python", "-m", "harness.measure.timing"]
+    assert bun_runtime.tag_of("1.4.5") == "bun14"
 
 
 def test_strategy_table_marks_python_strategies_unavailable():
-    table = bun.strategy_table({"strategies": ["spread", "fixed"]}, ["spread", "fixed", "slots"])
+    table = bun_runtime.strategy_table({"strategies": ["spread", "fixed"]}, ["spread", "fixed", "slots"])
     assert table["spread"] == [True, ""] and table["slots"][0] is False and "Python only" in table["slots"][1]
 
 
@@ -81,9 +83,52 @@ def no_npm(tmp_path, monkeypatch):
 def test_without_npm_bun_is_unavailable_and_nothing_is_installed(no_npm, tmp_path):
     reason = "npm is not on PATH (Bun is installed from the npm registry)"
     assert bun.installable() == reason
-    with pytest.raises(bun.BunUnavailable, match="npm is not on PATH"):
+    with pytest.raises(bun.NotInstallable, match="npm is not on PATH"):
         bun.ensure()
     assert not (tmp_path / "tools").exists()
+
+
+FAILING_NPM = """#!/bin/sh
+echo "npm ERR! 404 Not Found - GET https://registry.npmjs.org/@oven%2fbun-linux-x64" >&2
+exit 1
+"""
+
+
+@pytest.fixture()
+def failing_npm(no_npm, tmp_path):
+    """An empty tools folder and a PATH whose npm fails every install, as without the registry."""
+    npm = tmp_path / "nobin" / "npm"
+    npm.parent.mkdir()
+    npm.write_text(FAILING_NPM)
+    npm.chmod(0o755)
+    return no_npm
+
+
+def test_a_failed_install_is_not_taken_for_no_npm_and_leaves_nothing(failing_npm, tmp_path):
+    assert bun.installable() is None  # npm is there: Bun could be installed
+    with pytest.raises(bun.BunUnavailable, match="npm ERR! 404") as raised:
+        bun.ensure()
+    assert not isinstance(raised.value, bun.NotInstallable)
+    assert not any((tmp_path / "tools").iterdir())
+
+
+def _bun_test_outcome(env):
+    """The pytest summary of one test that needs Bun, run with ``env``."""
+    test = f"{Path(__file__).name}::test_bench_runs_bun_beside_python"
+    command = [sys.executable, "-m", "pytest", test, "-q", "-rs", "-p", "no:cacheprovider"]
+    done = subprocess.run(command, cwd=Path(__file__).parent, env=env, capture_output=True, text=True, timeout=300)
+    return done.returncode, done.stdout
+
+
+def test_the_bun_tests_fail_when_npm_cannot_install_bun(failing_npm):
+    status, summary = _bun_test_outcome(failing_npm)
+    assert status == 1 and "Bun did not install: npm install" in summary and "skipped" not in summary, summary
+
+
+def test_the_bun_tests_are_skipped_with_the_reason_only_without_npm(no_npm):
+    status, summary = _bun_test_outcome(no_npm)
+    assert status == 0 and "1 skipped" in summary, summary
+    assert "Bun cannot be installed here: npm is not on PATH" in summary, summary
 
 
 def _bench(cwd, env, *argv):

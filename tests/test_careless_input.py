@@ -433,8 +433,8 @@ def test_a_malformed_cached_name_is_named(tmp_path):
 
 def test_a_strategy_unavailable_on_every_interpreter_is_named_with_the_reason():
     from harness import runner
-    from harness.interpreters import current
     from harness.plans import PLANS
+    from harness.runtime.python import current
 
     here = current()
     broken = {"slots": [False, "slots is not installed"], "fixed": [False, "fixed is broken"]}

@@ -1,4 +1,5 @@
-"""Interpreter discovery (pyenv, then PATH), resolution of --python items, the per-interpreter venv cache."""
+"""Python discovery (pyenv, then PATH), resolution of --python items into runtimes, the per-Python venv cache,
+and the runtimes a run's manifest records."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from harness import interpreters
-from harness.interpreters import InterpreterError, discover, ensure_venv, find, resolve
+from harness import bun
+from harness.measure.job import Job
+from harness.runtime import python, venvs
+from harness.runtime.base import RuntimeUnavailable
+from harness.runtime.bun import BunRuntime
+from harness.runtime.discovery import discover, find, is_running
+from harness.runtime.python import PythonRuntime
+from harness.runtime.resolve import recorded, resolve
+from harness.runtime.venvs import ensure_venv
 
 
 def _link(path: Path) -> Path:
@@ -43,7 +51,7 @@ def test_discovery_finds_the_running_interpreter():
     running = tuple(platform.python_version_tuple()[:2])
     found = discover()
     assert found
-    assert any(interpreters.is_running(c.executable) or tuple(c.version.split(".")[:2]) == running for c in found)
+    assert any(is_running(c.executable) or tuple(c.version.split(".")[:2]) == running for c in found)
     assert resolve(None)[0].executable == sys.executable
 
 
@@ -71,37 +79,51 @@ def test_discovery_without_pyenv_uses_path(fake, monkeypatch):
     assert [c.spec for c in discover()] == ["python3.13", "pypy3"]
     assert find("3.13") == str(fake / "bin" / "python3.13")
     expected = r"no Python 3\.12 found: pyenv has nothing; PATH has python3\.13"
-    with pytest.raises(InterpreterError, match=expected):
+    with pytest.raises(RuntimeUnavailable, match=expected):
         find("3.12")
 
 
 def test_unknown_version_lists_what_is_there(fake):
-    with pytest.raises(InterpreterError) as error:
+    with pytest.raises(RuntimeUnavailable) as error:
         find("3.14")  # python3.14 is only a pyenv shim: not an interpreter
     assert str(error.value) == (
         "no Python 3.14 found: pyenv has 3.8.18, 3.11.2, 3.11.7, 3.12.1; PATH has python3.13, pypy3"
     )
-    with pytest.raises(InterpreterError, match=r"3\.8 is too old"):
+    with pytest.raises(RuntimeUnavailable, match=r"3\.8 is too old"):
         find("3.8")
-    with pytest.raises(InterpreterError, match=r"^no pypy3\.10 on PATH \(pyenv has"):
+    with pytest.raises(RuntimeUnavailable, match=r"^no pypy3\.10 on PATH \(pyenv has"):
         find("pypy3.10")
 
 
 def test_paths_must_be_executables(tmp_path):
     plain = tmp_path / "python"
     plain.write_text("not a program")
-    with pytest.raises(InterpreterError, match=r"python is not an executable$"):
+    with pytest.raises(RuntimeUnavailable, match=r"python is not an executable$"):
         find(str(plain))
-    with pytest.raises(InterpreterError, match=r"is not an executable$"):
+    with pytest.raises(RuntimeUnavailable, match=r"is not an executable$"):
         resolve(str(tmp_path / "missing" / "python3"))
     assert find(sys.executable) == sys.executable
 
 
 def test_the_same_interpreter_twice_is_refused(fake):
-    with pytest.raises(InterpreterError, match="named twice: 3.11 and .*python3.13 are both CPython"):
+    with pytest.raises(RuntimeUnavailable, match="named twice: 3.11 and .*python3.13 are both CPython"):
         resolve(f"3.11,{fake / 'bin' / 'python3.13'}")  # both are the running interpreter underneath
-    with pytest.raises(InterpreterError, match="named twice"):
+    with pytest.raises(RuntimeUnavailable, match="named twice"):
         resolve("3.11,3.11")
+
+
+def test_a_manifest_s_runtimes_are_rebuilt_of_the_kind_they_reported(tmp_path):
+    pypy = {"interpreter": {"implementation": "PyPy", "version": "3.9.16"}}
+    jsc = {"interpreter": {"implementation": "JSC", "version": "Bun 1.4.5"}}
+    entries = {"pp39": {"executable": "/v/python", **pypy}, "bun14": {"executable": "/t/bun", **jsc}}
+    found = recorded(entries)
+    assert isinstance(found["pp39"], PythonRuntime) and isinstance(found["bun14"], BunRuntime)
+    assert {tag: runtime.record() for tag, runtime in found.items()} == entries
+    assert found["bun14"].label == "JSC Bun 1.4.5" and found["pp39"].tag == "pp39"
+    job, job_file, out = Job("j", "timing", "spread", "access", "d.sqlite", 10), tmp_path / "j.job.json", tmp_path / "j"
+    assert found["bun14"].job_command(job, job_file, out)[:2] == ["/t/bun", str(bun.JOB_SCRIPT)]
+    assert found["pp39"].job_command(job, job_file, out)[:3] == ["/v/python", "-m", "harness.measure.timing"]
+    assert isinstance(recorded({"cp311": {"executable": "/p", "interpreter": "odd"}})["cp311"], PythonRuntime)
 
 
 # --- the venv cache ------------------------------------------------------------------------------
@@ -118,7 +140,7 @@ class Builds:
         self.count += 1
         _link(target / "bin" / "python")
         if self.fail:
-            raise InterpreterError("the harness does not install")
+            raise RuntimeUnavailable("the harness does not install")
 
 
 @pytest.fixture()
@@ -134,9 +156,9 @@ def test_venv_is_created_once_and_reused(tmp_path, project):
     first = ensure_venv(sys.executable, tmp_path / "venvs", project, said.append, builds)
     again = ensure_venv(sys.executable, tmp_path / "venvs", project, said.append, builds)
     assert first == again and builds.count == 1
-    tag = interpreters.tag_of(platform.python_implementation(), platform.python_version())
+    tag = python.tag_of(platform.python_implementation(), platform.python_version())
     assert first.parent.parent.name.startswith(f"{tag}-")
-    assert (first.parent.parent / interpreters.STAMP).is_file()
+    assert (first.parent.parent / venvs.STAMP).is_file()
     assert said[0].startswith(f"creating {tmp_path / 'venvs' / tag}-") and "first use" in said[0]
 
 
@@ -152,24 +174,24 @@ def test_venv_is_rebuilt_when_pyproject_changes(tmp_path, project):
 def test_failed_creation_leaves_no_stamp_and_is_retried(tmp_path, project):
     builds, said = Builds(), []
     builds.fail = True
-    with pytest.raises(InterpreterError, match="does not install"):
+    with pytest.raises(RuntimeUnavailable, match="does not install"):
         ensure_venv(sys.executable, tmp_path / "venvs", project, said.append, builds)
     (half,) = (tmp_path / "venvs").iterdir()
-    assert not (half / interpreters.STAMP).exists()
+    assert not (half / venvs.STAMP).exists()
     builds.fail = False
     python = ensure_venv(sys.executable, tmp_path / "venvs", project, said.append, builds)
     assert builds.count == 2 and python.parent.parent == half
-    assert (half / interpreters.STAMP).is_file()
+    assert (half / venvs.STAMP).is_file()
     assert any(line.startswith("removing incomplete") for line in said)
 
 
 def test_venv_key_depends_on_interpreter_build(project):
     cp311 = {"implementation": "CPython", "version": "3.11.7", "sys_version": "3.11.7 (main) [GCC 12]"}
     pp39 = {"implementation": "PyPy", "version": "3.9.16", "sys_version": "3.9.16 [PyPy 7.3.11]"}
-    assert interpreters.venv_key(cp311, project).startswith("cp311-")
-    assert interpreters.venv_key(pp39, project).startswith("pp39-")
+    assert venvs.venv_key(cp311, project).startswith("cp311-")
+    assert venvs.venv_key(pp39, project).startswith("pp39-")
     rebuilt = dict(cp311, sys_version="3.11.7 (main) [GCC 13]")
-    assert interpreters.venv_key(rebuilt, project) != interpreters.venv_key(cp311, project)
+    assert venvs.venv_key(rebuilt, project) != venvs.venv_key(cp311, project)
 
 
 def test_probe_reports_measurer_availability():
@@ -185,7 +207,7 @@ def test_a_real_venv_for_another_pyenv_version(tmp_path):
         c
         for c in discover()
         if c.source == "pyenv"
-        and not interpreters.is_running(c.executable)
+        and not is_running(c.executable)
         and c.version.split(".")[:2] != platform.python_version_tuple()[:2]
     ]
     if not others:
@@ -217,9 +239,9 @@ def test_an_interpreter_that_does_not_answer_is_killed_with_its_children(tmp_pat
     script = tmp_path / "python3"
     script.write_text(f"#!/bin/sh\nsleep 300 &\necho $$ $! > {pids}\nwait\n")
     script.chmod(0o755)
-    monkeypatch.setattr(interpreters, "VERSION_TIMEOUT", 1)
-    with pytest.raises(InterpreterError, match="did not finish within 1 s"):
-        interpreters.version_of(str(script))
+    monkeypatch.setattr(python, "VERSION_TIMEOUT", 1)
+    with pytest.raises(RuntimeUnavailable, match="did not finish within 1 s"):
+        python.version_of(str(script))
     started = [int(pid) for pid in pids.read_text().split()]
     deadline = time.monotonic() + 10
     while any(map(_alive, started)) and time.monotonic() < deadline:
@@ -228,7 +250,7 @@ def test_an_interpreter_that_does_not_answer_is_killed_with_its_children(tmp_pat
 
 
 def test_the_venvs_folder_moves_with_harness_venvs(tmp_path, monkeypatch):
-    monkeypatch.setenv(interpreters.VENVS_ENV, str(tmp_path / "elsewhere"))
-    assert interpreters.venvs_root() == tmp_path / "elsewhere"
-    monkeypatch.delenv(interpreters.VENVS_ENV)
-    assert interpreters.venvs_root() == interpreters.PROJECT_ROOT / ".venvs"
+    monkeypatch.setenv(venvs.VENVS_ENV, str(tmp_path / "elsewhere"))
+    assert venvs.venvs_root() == tmp_path / "elsewhere"
+    monkeypatch.delenv(venvs.VENVS_ENV)
+    assert venvs.venvs_root() == venvs.PROJECT_ROOT / ".venvs"

@@ -14,6 +14,7 @@ import pytest
 from runs import copy_run, harness, one_line_error, resume
 
 from harness import results, runner
+from harness.lock import Lock
 
 HARNESS = [sys.executable, "-m", "harness"]
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -190,11 +191,11 @@ def test_a_tampered_dataset_leaves_no_run(smoke_run, tmp_path):
 
 def test_the_lock_is_exclusive_whatever_the_lock_file_says(tmp_path):
     (tmp_path / ".lock").write_text("999999")  # a dead runner's pid: no process holds the lock
-    with runner.Lock(tmp_path):
+    with Lock(tmp_path):
         assert (tmp_path / ".lock").read_text() == str(os.getpid())
-        with pytest.raises(results.RunError, match=f"in use by process {os.getpid()}"), runner.Lock(tmp_path):
+        with pytest.raises(results.RunError, match=f"in use by process {os.getpid()}"), Lock(tmp_path):
             pass
-    with runner.Lock(tmp_path):  # released: free again
+    with Lock(tmp_path):  # released: free again
         pass
 
 
@@ -202,7 +203,7 @@ CONTENDER = """
 import os, sys, time
 from pathlib import Path
 from harness.results import RunError
-from harness.runner import Lock
+from harness.lock import Lock
 run, log, start = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 time.sleep(max(0.0, start - time.time()))
 try:
@@ -258,9 +259,10 @@ import sys
 from pathlib import Path
 from harness import runner
 from harness.measure.job import Job
+from harness.runtime.python import PythonRuntime
 job = Job.from_dict(__import__("json").loads(sys.argv[1]))
 print("started", flush=True)
-runner.run_job(job, sys.executable, Path(sys.argv[2]), 600)
+runner.run_job(job, PythonRuntime(job.interpreter, sys.executable, {}), Path(sys.argv[2]), 600)
 """
 
 

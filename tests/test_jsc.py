@@ -5,7 +5,6 @@ Structure counts of the reference profile."""
 import fnmatch
 import json
 import math
-import shutil
 import subprocess
 import sys
 import time
@@ -18,8 +17,8 @@ from harness.canonical import ROW_DATA
 from harness.generate import generate
 from harness.measure.catalogue import MEASURERS
 from harness.measure.census import strategy_census
-from harness.measure.environment import fingerprint
-from harness.measure.job import RESULT_VERSION, result_sha256
+from harness.measure.environment import fingerprint, fingerprint_basis
+from harness.measure.job import PROTOCOL, PROTOCOL_FILE, RESULT_KEYS, RESULT_VERSION, SEAL_KEY, seal_holds
 from harness.store import open_dataset, write_dataset
 from harness.strategies import get
 from harness.workloads.binding import first_rows, regroup
@@ -32,34 +31,20 @@ SOURCES = sorted(JSC.rglob("*.mjs"))
 STRATEGIES = ("spread", "fixed", "cached:spread", "cached:fixed")
 
 
-def test_every_js_file_ships_as_package_data():
+def test_every_file_the_js_runner_reads_ships_as_package_data():
     tomllib = pytest.importorskip("tomllib")
     with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as handle:
         patterns = tomllib.load(handle)["tool"]["setuptools"]["package-data"]["harness"]
     package = JSC.parent
-    for source in SOURCES:
+    for source in [*SOURCES, PROTOCOL_FILE]:
         relative = source.relative_to(package).as_posix()
         assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
     assert {"job.mjs", "protocol.mjs", "workloads.mjs"} <= {source.name for source in SOURCES}
 
 
-def _checker():
-    """A JS engine that can check a module's syntax: Bun when installed, else Node."""
-    try:
-        if bun.installed_version(bun.executable()) == bun.BUN_VERSION:
-            return [str(bun.executable()), "build", "--no-bundle", "--target=bun", "--outdir"]
-    except bun.BunUnavailable:
-        pass
-    node = shutil.which("node")
-    return [node, "--check"] if node else None
-
-
 @pytest.mark.parametrize("source", SOURCES, ids=lambda path: str(path.relative_to(JSC)))
-def test_js_syntax(source, tmp_path):
-    checker = _checker()
-    if checker is None:
-        pytest.skip("neither Bun nor Node is installed here: no JavaScript parser")
-    command = [*checker, str(tmp_path), str(source)] if checker[-1] == "--outdir" else [*checker, str(source)]
+def test_js_syntax(bun_exe, source, tmp_path):
+    command = [bun_exe, "build", "--no-bundle", "--target=bun", "--outdir", str(tmp_path), str(source)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
@@ -93,29 +78,21 @@ def run_js(bun_exe, tmp_path, *args, **job):
     return done.returncode, done.stderr, json.loads(out.read_text()) if out.exists() else None
 
 
-def check_result(result, measurer):
-    assert set(result) == {
-        "result_version",
-        "job",
-        "job_sha256",
-        "status",
-        "started",
-        "finished",
-        "environment",
-        "figures",
-        "extra",
-        "artifacts",
-        "result_sha256",
-    }
+def check_result(path, measurer):
+    """A JS result is the protocol's: its members in order, sealed over the bytes written."""
+    data = path.read_bytes()
+    assert seal_holds(data), "the harness must find the JS runner's seal intact"
+    result = json.loads(data)
+    assert list(result) == [*RESULT_KEYS, SEAL_KEY]
     assert result["result_version"] == RESULT_VERSION and result["status"] == "ok"
-    assert result["job"]["measurer"] == measurer and result["result_sha256"] == result_sha256(result)
+    assert result["job"]["measurer"] == measurer
     assert len(result["job_sha256"]) == 64 and result["started"] <= result["finished"]
     env = result["environment"]
     assert env["interpreter"]["implementation"] == "JSC" and env["interpreter"]["version"] == f"Bun {bun.BUN_VERSION}"
-    assert env["fingerprint"] == fingerprint(env), "the JS fingerprint must be the harness's"
+    assert "fingerprint" not in env and fingerprint_basis(env)["packages"] == {"bun": bun.BUN_VERSION}
     assert result["figures"]
     for figure in result["figures"]:
-        assert set(figure) == {"metric", "value", "unit", "n", "mad"}, figure
+        assert list(figure) == PROTOCOL["result"]["figure_keys"], figure
         assert math.isfinite(figure["value"]) and figure["n"] >= 1, figure
         assert figure["mad"] is None or math.isfinite(figure["mad"]), figure
 
@@ -131,9 +108,10 @@ def check_result(result, measurer):
 )
 def test_the_python_only_read_paths_and_access_variant_are_refused(described, workload, params, refused):
     from harness.measure.job import Job
+    from harness.runtime.bun import refusal
 
     job = Job("j", "timing", "spread", workload, "d.sqlite", 10, params=params, interpreter="bun1")
-    found = bun.refusal(described, job)
+    found = refusal(described, job)
     assert (found is None) if refused is None else (refused in found)
 
 
@@ -155,8 +133,15 @@ def test_catalogue_matches_the_harness(described):
             same = python[param["name"]]
             assert (param["kind"], param["default"]) == (same.kind.__name__, same.default), (name, param["name"])
             assert set(param.get("choices") or ()) <= set(same.choices), (name, param["name"])
-    env = described["environment"]
-    assert env["fingerprint"] == fingerprint(env)
+    declared = [
+        param
+        for entry in (*described["measurers"].values(), *described["workloads"].values())
+        for param in entry["params"]
+    ]
+    python = {param.name: param for entry in (*MEASURERS.values(), *WORKLOADS.values()) for param in entry.params}
+    for param in declared:  # the counts a JS job holds have the protocol's bounds, as the harness's
+        assert param.get("maximum") == python[param["name"]].maximum, param["name"]
+    assert described["environment"]["fingerprint"] == fingerprint(described["environment"])
 
 
 SMALL = {
@@ -178,7 +163,7 @@ SMALL = {
 def test_each_measurer_and_workload_writes_a_valid_result(bun_exe, data, tmp_path, measurer, workload):
     strategy = "spread" if workload == "read_site" else STRATEGIES[len(measurer + workload) % len(STRATEGIES)]
     dataset = data["reference" if workload in ("access", "hydrate_all", "page", "read_site") else "realistic"]
-    status, stderr, result = run_js(
+    status, stderr, _ = run_js(
         bun_exe,
         tmp_path,
         id="j",
@@ -190,7 +175,7 @@ def test_each_measurer_and_workload_writes_a_valid_result(bun_exe, data, tmp_pat
         params=SMALL[(measurer, workload)],
     )
     assert status == 0, stderr
-    check_result(result, measurer)
+    check_result(tmp_path / "j.json", measurer)
 
 
 @pytest.mark.slow
@@ -204,13 +189,27 @@ def test_every_strategy_everywhere(bun_exe, data, tmp_path, measurer, workload, 
         assert status == 2 and result is None, stderr
     else:
         assert status == 0, stderr
-        check_result(result, measurer)
+        check_result(tmp_path / "j.json", measurer)
+
+
+#: Counts past the protocol's limits, or 0 where 0 would not mean none: refused as the harness refuses them.
+OUT_OF_BOUNDS = {
+    "job size must be an integer from 0 to 10,000,000, got 1000000000000": {"size": 10**12},
+    "params.limit must be <= 10,000,000, got 1000000000000": {"workload": "page", "params": {"limit": 10**12}},
+    "params.rounds must be <= 10,000, got 1000000000000": {"measurer": "memory", "params": {"rounds": 10**12}},
+    "params.pyperf.processes must be >= 1, got 0": {"params": {"pyperf": {"processes": 0}}},
+    "params.pyperf.processes must be int, got 1.5": {"params": {"pyperf": {"processes": 1.5}}},
+    "params.pyperf.values must be >= 1, got 0": {"params": {"pyperf": {"values": 0}}},
+    "params.pyperf.loops must be >= 1, got 0": {"params": {"pyperf": {"loops": 0}}},
+    "params.pyperf.values must be <= 10,000, got 1000000000000": {"params": {"pyperf": {"values": 10**12}}},
+}
 
 
 def _bad_jobs(data):
     ref, real = str(data["reference"]), str(data["realistic"])
     base = dict(id="bad", measurer="timing", strategy="fixed", workload="hydrate_all", dataset=ref, size=10)
     return {
+        **{message: {**base, **change} for message, change in OUT_OF_BOUNDS.items()},
         "unknown strategy": {**base, "strategy": "slots"},
         "unknown workload": {**base, "workload": "hydrate"},
         "unknown measurer": {**base, "measurer": "pyperf"},
@@ -239,6 +238,7 @@ def test_bad_jobs_exit_2_with_one_line_and_write_nothing(bun_exe, data, tmp_path
         assert status == 2, (reason, stderr)
         assert result is None, reason
         assert stderr.startswith("error: ") and stderr.count("\n") == 1, (reason, stderr)
+        assert reason not in OUT_OF_BOUNDS or stderr == f"error: {reason}\n", (reason, stderr)
 
 
 def test_an_unknown_option_exits_2(bun_exe, tmp_path):

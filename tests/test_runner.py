@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from runs import HOLD_LOCK, InterruptAfter, bench, copy_run, harness, resume
 
-from harness import integrity, machine, results, runner
+from harness import integrity, lifecycle, machine, results, runfiles, runner
+from harness.lock import Lock
 from harness.measure.job import Job
+from harness.runtime.python import PythonRuntime, current
 
 TIDY_HEADER = ",".join(results.TIDY_COLUMNS)
 
@@ -91,7 +93,7 @@ def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path)
     for job in jobs:
         (copy / "jobs" / f"{job.id}.json").unlink()
     with pytest.raises(KeyboardInterrupt):
-        runner.drive(copy, manifest, 60, InterruptAfter(2))
+        lifecycle.drive(copy, manifest, 60, InterruptAfter(2))
     interrupted = results.load_manifest(copy)
     assert interrupted["status"] == "interrupted"
     assert sum(integrity.job_status(copy, job) == "ok" for job in jobs) == 2
@@ -108,10 +110,11 @@ def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path)
 
 
 def fake_python(tmp_path, body):
+    """A Python runtime whose executable is a shell script running ``body``, whatever job it is given."""
     script = tmp_path / "fake-python"
     script.write_text("#!/bin/sh\n" + body + "\n")
     script.chmod(0o755)
-    return str(script)
+    return PythonRuntime("cp311", str(script), {})
 
 
 def one_job(tmp_path):
@@ -131,8 +134,8 @@ def test_a_hanging_job_is_killed_and_recorded(tmp_path):
 
 def test_a_crashing_job_is_recorded_with_its_stderr(tmp_path):
     run_dir, job = one_job(tmp_path)
-    executable = fake_python(tmp_path, "echo 'OSError: [Errno 28] No space left on device' >&2; exit 1")
-    assert runner.run_job(job, executable, run_dir, timeout=10) == "failed"
+    runtime = fake_python(tmp_path, "echo 'OSError: [Errno 28] No space left on device' >&2; exit 1")
+    assert runner.run_job(job, runtime, run_dir, timeout=10) == "failed"
     record = json.loads((run_dir / "jobs" / f"{job.id}.json").read_text())
     assert record["returncode"] == 1 and "No space left on device" in record["stderr_tail"]
     assert integrity.job_status(run_dir, job) == "failed"
@@ -155,7 +158,7 @@ def test_disk_full_while_the_runner_writes(smoke_run, tmp_path, monkeypatch, cap
         raise OSError(28, "No space left on device")
 
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(results, "write_json", full)
+    monkeypatch.setattr(runfiles, "write_json", full)
     assert main(["bench", "--no-report", "--resume", str(copy)]) == 1
     assert "No space left on device" in capsys.readouterr().err
 
@@ -179,7 +182,7 @@ def test_a_second_runner_on_the_same_run_dir_is_refused(smoke_run, tmp_path):
 
 def test_a_stale_lock_is_taken_over(tmp_path):
     (tmp_path / ".lock").write_text("999999999")
-    with runner.Lock(tmp_path):
+    with Lock(tmp_path):
         assert (tmp_path / ".lock").read_text() == str(os.getpid())
     assert not (tmp_path / ".lock").exists()
 
@@ -208,7 +211,6 @@ def test_resume_of_a_directory_that_is_not_a_run(tmp_path):
 
 @pytest.mark.parametrize("name", ["smoke", "quick", "full"])
 def test_every_plan_plans_distinct_checked_jobs(name):
-    from harness.interpreters import current
     from harness.plans import PLANS
 
     chosen = PLANS[name]
@@ -218,7 +220,6 @@ def test_every_plan_plans_distinct_checked_jobs(name):
 
 
 def test_the_processes_of_a_sweep_interleave_in_shuffled_rounds_fixed_by_the_seed():
-    from harness.interpreters import current
     from harness.plans import PLANS
 
     chosen = PLANS["quick"]
@@ -243,7 +244,6 @@ def test_the_processes_of_a_sweep_interleave_in_shuffled_rounds_fixed_by_the_see
 
 
 def test_a_plan_with_a_bad_parameter_fails_before_anything_runs():
-    from harness.interpreters import current
     from harness.plans import Plan, Sweep
 
     broken = Plan("broken", "", (), (Sweep("gcprobe", "hydrate_all", "d", ("spread",), (10,), {"rounds": 0}),), 1)

@@ -37,10 +37,10 @@ def loaded(module):
     ("module", "delay"),
     [
         ("harness.commands", 0.0),  # the first import in main
-        ("harness.generate.realistic", 0.0),
+        ("harness.generate", 0.0),
         ("harness.schemas", 0.0),
         ("harness.measure.census", 0.0),  # the commands' modules load
-        ("harness.interpreters", 0.0),
+        ("harness.runtime.resolve", 0.0),
         ("harness.generate.footprint", 0.3),  # the census has begun
     ],
 )

@@ -17,20 +17,16 @@ for a dataset or schema file that cannot be read, 128 + the signal's number when
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
-import secrets
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness import atomic, results
+from harness import atomic, lifecycle
+from harness.analysis.report import build_report
 from harness.commands import options
-from harness.progress import RunProgress
-from harness.store import DatasetError, dataset_origin, manifest_path, open_dataset
-
-DEFAULT_ROOT = Path("results")
+from harness.lifecycle import DEFAULT_ROOT, Run
+from harness.store import DatasetError, manifest_path, open_dataset
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,18 +51,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.set_defaults(run=run)
-
-
-def _check_usage(args: argparse.Namespace) -> None:
-    """UsageError unless one of DATASET and --resume is given (--resume takes the dataset, the
-    schema and the results root from the run)."""
-    if (args.resume is None) == (args.dataset is None):
-        raise options.UsageError("give a DATASET to advise on, or --resume RUN_DIR (one of them)")
-    given = [flag for flag, value in (("--schema", args.schema), ("--out", args.out)) if value is not None]
-    if args.resume is not None and given:
-        raise options.UsageError(
-            f"--resume finishes a run as it was planned; it takes no {', '.join(given)} (start a new run instead)"
-        )
 
 
 def _is_dataset(path: Path) -> bool:
@@ -106,14 +90,13 @@ def _read_files(manifest: Dict[str, Any]) -> List[Path]:
     return [dataset, manifest_path(dataset), *([schema] if schema else [])]
 
 
-def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
-    """The run directory and manifest of the advise plan for the dataset (verified first)."""
+def _start(args: argparse.Namespace) -> Run:
+    """A new run of the advise plan for the dataset (verified first) on the running Python."""
     from harness.analysis.advice import DATASET_KEY, advice_plan
-    from harness.commands import bench
-    from harness.interpreters import resolve
-    from harness.runner import plan
+    from harness.runtime.python import current
     from harness.schemas.stored import schema_of
 
+    _check_code(args, [args.dataset, manifest_path(args.dataset), *([args.schema] if args.schema else [])])
     dataset = open_dataset(args.dataset)  # every row checked against the manifest
     dataset.close()
     manifest = dataset.manifest
@@ -121,90 +104,40 @@ def _start(args: argparse.Namespace) -> Tuple[Path, Dict[str, Any]]:
         raise options.UsageError(f"{args.dataset} holds no message to measure")
     schema_of(manifest, args.schema, str(args.dataset))  # an edited schema that is nonsense stops here
     chosen = advice_plan(manifest["messages"])
-    interpreters = resolve(None)
-    seed = secrets.randbelow(2**32)
-    jobs, notes = plan(chosen, interpreters, {DATASET_KEY: args.dataset.resolve()}, seed=seed)
-    if args.schema is not None:
-        jobs = [dataclasses.replace(job, schema=str(args.schema.resolve())) for job in jobs]
-    root = args.out or DEFAULT_ROOT
-    results.prepare_root(root)
-    entry = {
-        "path": str(args.dataset.resolve()),
-        "sha256": manifest["sha256"],
-        "origin": dataset_origin(manifest),
-        "spec": None,
-        "messages": manifest["messages"],
-        "parts": manifest["parts"],
-    }
-    run_manifest = bench.run_manifest(
-        chosen.name, chosen.timeout, {DATASET_KEY: entry}, interpreters, notes, jobs, seed, "advise"
-    )
-    return results.new_run_dir(root), run_manifest
+    datasets = {DATASET_KEY: lifecycle.dataset_entry(args.dataset, manifest)}
+    schema = str(args.schema.resolve()) if args.schema is not None else None
+    return lifecycle.begin("advise", chosen, [current()], datasets, args.out or DEFAULT_ROOT, schema=schema)
 
 
-def _report(run_dir: Path) -> Optional[str]:
-    """Build the report; its path, or None with the reason on stderr."""
-    try:
-        from harness.analysis.report import build_report
-
-        return str(build_report(run_dir))
-    except ImportError as error:
-        print(f"note: no report: the notebooks extra is missing ({error.name})", file=sys.stderr)
-    except Exception as error:  # the run and the answer stand without it
-        print(f"note: no report: {type(error).__name__}: {error}", file=sys.stderr)
-    return None
+def _resume(args: argparse.Namespace) -> Run:
+    """The advise run to finish (--resume takes the dataset, the schema and the results root from it)."""
+    given = [flag for flag, value in (("--schema", args.schema), ("--out", args.out)) if value is not None]
+    resumed = lifecycle.resume("advise", args.resume, given)
+    _check_code(args, _read_files(resumed.manifest))
+    return resumed
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.runner import stop_signals
+    if (args.resume is None) == (args.dataset is None):
+        raise options.UsageError("give a DATASET to advise on, or --resume RUN_DIR (one of them)")
+    return lifecycle.conduct(
+        "advise",
+        lambda: _start(args) if args.resume is None else _resume(args),
+        lambda run: _answer(args, run),
+        None if args.no_report else build_report,
+    )
 
-    _check_usage(args)
-    with stop_signals():
-        return _advise(args)
 
-
-def _advise(args: argparse.Namespace) -> int:
+def _answer(args: argparse.Namespace, run: Run) -> None:
+    """The answer, made of the run's figures, and the code to adopt it (on stdout, or in ``--code``)."""
     from harness.analysis.advice import Figures, answer, choice, code_for
-    from harness.results import RunError
-    from harness.runner import drive, exit_status, resumable
 
-    began = time.monotonic()
-    try:
-        if args.resume is not None:
-            run_dir, manifest = args.resume, resumable(args.resume, "advise")
-            _check_code(args, _read_files(manifest))
-        else:
-            _check_code(args, [args.dataset, manifest_path(args.dataset), *([args.schema] if args.schema else [])])
-            run_dir, manifest = _start(args)
-    except RunError as error:
-        raise options.UsageError(str(error)) from None
-    for note in manifest["notes"]:
-        print(f"note: {note}", file=sys.stderr)
-    try:
-        counts, manifest = drive(run_dir, None if args.resume else manifest, None, RunProgress())
-    except KeyboardInterrupt as interrupt:
-        print(f"interrupted: resume with  harness advise --resume {run_dir}", file=sys.stderr)
-        return exit_status(interrupt)
-    except (RunError, DatasetError) as error:
-        raise options.UsageError(str(error)) from None
-    complete = counts["status"] in ("complete", "nothing to do")
-    if complete:
-        results.point_latest(Path(run_dir).parent, run_dir)
-    report = None if args.no_report else _report(run_dir)
-    dataset, schema = _inputs(manifest)
+    dataset, schema = _inputs(run.manifest)
     measured = open_dataset(dataset, verify=False)  # verified at the end of the run
     measured.close()
-    code = code_for(measured.manifest, choice(Figures(run_dir)).strategy, schema)
+    code = code_for(measured.manifest, choice(Figures(run.directory)).strategy, schema)
     if args.code is not None:
         atomic.write_text(args.code, code)
         code = f"The code to adopt it is in {args.code}."
-    print(answer(run_dir, manifest, code), end="")
-    print(f"report: {report}" if report else f"run: {run_dir}")
-    print(f"({time.monotonic() - began:.0f} s)", file=sys.stderr)
-    if not complete:
-        print(
-            f"harness advise: {counts['failed']} job(s) failed (their records in {run_dir}/jobs say why)",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    print(answer(run.directory, run.manifest, code), end="")
+    print(f"({run.seconds:.0f} s)", file=sys.stderr)

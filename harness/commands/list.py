@@ -25,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _pythons() -> int:
     from harness import bun
-    from harness.interpreters import discover
+    from harness.runtime.discovery import discover
 
     print("interpreters (harness bench --python all runs each of them):")
     for candidate in discover():  # names and paths as found in PATH and pyenv: shown, never obeyed
