@@ -11,8 +11,8 @@ import json
 import pytest
 from runs import bench
 
-from harness import bun
 from harness.generate import generate
+from harness.runtime import bun_install as bun
 from harness.store import write_dataset
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import bun, results
+from harness import results
 from harness.measure.job import Job
 from harness.runtime import bun as bun_runtime
+from harness.runtime import bun_install as bun
 from harness.runtime.bun import BunRuntime
 from harness.runtime.python import PythonRuntime
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import bun
 from harness.measure.job import Job
+from harness.runtime import bun_install as bun
 from harness.runtime import python, venvs
 from harness.runtime.base import RuntimeUnavailable
 from harness.runtime.bun import BunRuntime

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import bun, schema
+from harness import schema
 from harness.canonical import ROW_DATA
 from harness.generate import generate
 from harness.measure.catalogue import MEASURERS
 from harness.measure.census import strategy_census
 from harness.measure.environment import fingerprint, fingerprint_basis
 from harness.measure.job import PROTOCOL, PROTOCOL_FILE, RESULT_KEYS, RESULT_VERSION, SEAL_KEY, seal_holds
+from harness.runtime import bun_install as bun
 from harness.store import open_dataset, write_dataset
 from harness.strategies import get
 from harness.workloads.binding import first_rows, regroup

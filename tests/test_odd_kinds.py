@@ -13,9 +13,10 @@ import pytest
 from runs import one_line_error
 from strategy_checks import strict_difference, usable
 
-from harness import bun, canonical
+from harness import canonical
 from harness.cli import main
 from harness.generate import generate
+from harness.runtime import bun_install as bun
 from harness.schemas import OPENCODE
 from harness.schemas.codegen import python_source
 from harness.schemas.stored import schema_of, schema_path
@@ -95,7 +96,9 @@ def test_the_content_is_the_default_kinds():
         assert set(canonical_part(parts[0])) == stored | {"id", "sessionID", "messageID"}
 
 
-@pytest.mark.parametrize("name", sorted(name for name, cls in all_strategies().items() if "schema_build" in vars(cls)))
+@pytest.mark.parametrize(
+    "name", sorted(name for name, cls in all_strategies().items() if "schema_build" in vars(cls) and not cls.control)
+)
 def test_the_builders_from_opencodes_schema_object_build_odd_kinds(name):
     strategy = usable(for_schema(get(name), OPENCODE), name)
     assert first_difference(strategy, odd_records()) is None
@@ -133,7 +136,8 @@ def test_every_strategy_of_an_imported_schema_builds_odd_kinds_as_its_default(no
         strategy = get(name, schema)
         if not strategy.available()[0]:
             continue
-        assert first_schema_difference(strategy, schema, records) is None, name
+        if not strategy.control:  # a control's objects need not hold the row's content
+            assert first_schema_difference(strategy, schema, records) is None, name
         sums[name] = strategy.access([strategy.info(message) for message, _ in records], 2)
     assert len(sums) >= 5 and len(set(sums.values())) == 1, sums
 

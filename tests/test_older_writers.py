@@ -13,10 +13,11 @@ import pytest
 from seed_access import expected_access, expected_open_map
 from strategy_checks import usable
 
-from harness import bun, canonical
+from harness import canonical
 from harness.cli import main
 from harness.generate import Generated, generate
 from harness.generate.realistic import RealisticParams, generate_realistic
+from harness.runtime import bun_install as bun
 from harness.schema import info_keys
 from harness.schemas import OPENCODE
 from harness.schemas.codegen import STYLES, python_source

@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _pythons() -> int:
-    from harness import bun
+    from harness.runtime import bun_install as bun
     from harness.runtime.discovery import discover
 
     print("interpreters (harness bench --python all runs each of them):")

@@ -2,7 +2,7 @@
 //
 // The fields the harness fingerprints (implementation, sys_version, cpu_model, packages) are here;
 // the fingerprint itself is the harness's alone (harness.measure.environment.fingerprint, applied
-// to this environment by harness.bun.describe), so this runner never mimics its JSON encoder.
+// to this environment by harness.runtime.bun_install.describe), so this runner never mimics its JSON encoder.
 
 import { readFileSync } from "node:fs";
 import os from "node:os";

@@ -1,6 +1,6 @@
 """Bun (JavaScriptCore) as a runtime: what its JS job runner can run, and how its jobs start.
 
-Bun itself is installed on demand and describes itself through ``harness.bun``. Its jobs run the
+Bun itself is installed on demand and describes itself through ``harness.runtime.bun_install``. Its jobs run the
 JS job runner shipped in the package, ``bun harness/jsc/job.mjs --job J --out R`` (same job files
 and result protocol as the Python measurers). ``refusal`` checks a planned job against the runner's
 catalogue, so the planner skips, with the reason, what only Python measures (scalene,
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from harness import bun
 from harness.measure.job import Job, JobError, Param
+from harness.runtime import bun_install as bun
 from harness.runtime.base import Runtime, RuntimeUnavailable, Say, stderr
 
 #: What the JS job runner's environment calls its implementation.

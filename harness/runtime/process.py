@@ -44,7 +44,8 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 
 def last_line(text: str) -> str:
-    """The line that says what went wrong: the last ``error:`` line (pip's, Bun's), else the last line."""
+    """The line that says what went wrong: the last error line (pip's and Bun's ``error:``, npm's
+    ``ERR!``), else the last line."""
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()] or ["no output"]
-    errors = [line for line in lines if line.lower().startswith("error:")]
+    errors = [line for line in lines if "ERR!" in line or line.lower().startswith("error")]
     return (errors or lines)[-1]

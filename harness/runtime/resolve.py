@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Type
 
-from harness import bun
 from harness.runtime import bun as bun_runtime
+from harness.runtime import bun_install as bun
 from harness.runtime.base import Runtime, RuntimeUnavailable
 from harness.runtime.discovery import discover, find, is_running
 from harness.runtime.python import PythonRuntime, current, probe, tag_of, version_of

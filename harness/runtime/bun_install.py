@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 from harness.measure.environment import fingerprint
+from harness.runtime.process import last_line
 
 BUN_VERSION = "1.4.5"
 #: npm package holding the Bun executable, per (system, machine).
@@ -34,8 +35,8 @@ PACKAGES = {
     ("Darwin", "arm64"): "@oven/bun-darwin-aarch64",
     ("Darwin", "x86_64"): "@oven/bun-darwin-x64",
 }
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-JOB_SCRIPT = Path(__file__).resolve().parent / "jsc" / "job.mjs"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+JOB_SCRIPT = Path(__file__).resolve().parents[1] / "jsc" / "job.mjs"
 TAG = "bun"  # its name for --python, and the start of its runtime tag (bun14)
 INSTALL_TIMEOUT = 600  # seconds
 
@@ -120,19 +121,13 @@ def ensure(say: Say = lambda text: None) -> str:
         raise BunUnavailable(f"npm install failed: {error}") from None
     if done.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
-        raise BunUnavailable(f"npm install {package()}@{BUN_VERSION} failed: {_last_line(done.stderr)}")
+        raise BunUnavailable(f"npm install {package()}@{BUN_VERSION} failed: {last_line(done.stderr)}")
     shutil.rmtree(target, ignore_errors=True)
     os.replace(staging, target)
     found = installed_version(bun)
     if found != BUN_VERSION:
         raise BunUnavailable(f"the installed Bun does not run as Bun {BUN_VERSION} (it says {found!r})")
     return str(bun)
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()] or ["no output"]
-    errors = [line for line in lines if "ERR!" in line or line.lower().startswith("error")]
-    return (errors or lines)[-1]
 
 
 def describe(bun: str) -> Dict[str, Any]:
@@ -143,7 +138,7 @@ def describe(bun: str) -> Dict[str, Any]:
     except (OSError, subprocess.TimeoutExpired) as error:
         raise BunUnavailable(f"cannot run {bun}: {error}") from None
     if done.returncode != 0:
-        raise BunUnavailable(f"the JS job runner does not start: {_last_line(done.stderr)}")
+        raise BunUnavailable(f"the JS job runner does not start: {last_line(done.stderr)}")
     described = json.loads(done.stdout)
     described["environment"]["fingerprint"] = fingerprint(described["environment"])
     return described
