@@ -1,7 +1,7 @@
 // Census: how many Structures (hidden classes) a strategy's objects make JavaScriptCore create, and
 // where: the top-level infos and parts, the nested schema objects below them (time, tokens, a tool
 // state, ...) and the data-keyed records (objects keyed by data: LSP diagnostics by file path,
-// `tools` by tool name; RECORD_PATHS, as harness.schema.RECORD_PATHS). Arrays are walked through,
+// `tools` by tool name; RECORD_PATHS, the schema's record paths from `schema.json`). Arrays are walked through,
 // not counted.
 //
 // JSC creates a Structure per transition (each key added to an object), so an object literal
@@ -28,6 +28,7 @@ import { heapStats } from "bun:jsc";
 import { firstRows, openDataset, STUBBED_DATA } from "../dataset.mjs";
 import { settle, structureChains, structureCount } from "../heap.mjs";
 import { figure } from "../stats.mjs";
+import SCHEMA from "../schema.json" with { type: "json" };
 import { makeStrategy } from "../strategies.mjs";
 
 const isObject = (value) => value !== null && typeof value === "object";
@@ -55,9 +56,8 @@ function keyFigures(objects) {
   return { key_sets: sets.size, key_orders: orders.size, key_prefixes: prefixes.size };
 }
 
-/** Key paths (keys joined by NUL) from an info or part to a record keyed by data. */
-export const RECORD_PATHS = [["tools"], ["state", "metadata", "diagnostics"], ["error", "data", "responseHeaders"],
-  ["error", "data", "metadata"]];
+/** Key paths from an info or part to a record keyed by data: the schema's (`schema.json`). */
+export const RECORD_PATHS = SCHEMA.record_paths;
 const RECORDS = new Set(RECORD_PATHS.map((path) => path.join("\0")));
 
 /** Every object below the top level of `objects`, split by where it sits: data-keyed records and
