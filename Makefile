@@ -61,9 +61,11 @@ bench-matrix: $(call stamp,bench) ## the quick bench plan on every discovered in
 trial-noise: $(call stamp,bench) ## two quick runs, the second beside a CPU hog: same answer, no contradicted finding?
 	$(BIN)/harness trial --plan quick
 
-lint: $(call stamp,dev) ## ruff (lint and format check) over the package, its notebooks and the tests
+lint: $(call stamp,dev) ## ruff (lint, format), the import layers (import-linter) and the type checker (mypy)
 	$(BIN)/python -m ruff check harness tests
 	$(BIN)/python -m ruff format --check harness tests
+	$(BIN)/lint-imports
+	$(BIN)/python -m mypy
 
 clean: ## remove the virtual environment, caches and generated datasets
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info

@@ -22,7 +22,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from harness.hashing import file_sha256
 from harness.measure import catalogue
-from harness.measure.job import RESULT_KEYS, RESULT_VERSION, SEAL_KEY, Job, JobError, seal_holds
+from harness.protocol.job import RESULT_KEYS, RESULT_VERSION, SEAL_KEY, Job, JobError, seal_holds
 
 
 def _read(path: Path) -> Tuple[bytes, Optional[Any]]:

@@ -26,9 +26,9 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from harness import integrity, machine, results, runfiles
 from harness.measure import catalogue
-from harness.measure.job import Job, JobError
 from harness.measure.lifeline import PARENT_ENV
 from harness.plans import ALL, DatasetSpec, Plan, Sweep
+from harness.protocol.job import Job, JobError
 from harness.runfiles import RunError
 from harness.runtime.base import Runtime
 from harness.store import DatasetError, ensure_directory, open_dataset, read_manifest, write_dataset
@@ -338,7 +338,7 @@ def execute(
     try:
         for job in todo:
             progress.job(job.id)
-            status = run_job(job, runtimes[job.interpreter], run_dir, timeout)
+            status = run_job(job, runtimes[job.interpreter or ""], run_dir, timeout)
             changed = datasets.changed() if datasets is not None else None
             if changed:
                 _dataset_changed(run_dir, job, *changed)

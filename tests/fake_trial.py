@@ -22,8 +22,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import pyperf
 
 from harness import machine, results, runner
-from harness.measure.job import Figure, Job, job_sha256, sealed, write_result
 from harness.measure.timing import benchmark_name, figures_from
+from harness.protocol.job import Figure, Job, job_sha256, sealed, write_result
 
 FINGERPRINT = "feedfacecafe"
 REPEATS = 3

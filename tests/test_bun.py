@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness import results
-from harness.measure.job import Job
+from harness.protocol.job import Job
 from harness.runtime import bun as bun_runtime
 from harness.runtime import bun_install as bun
 from harness.runtime.bun import BunRuntime

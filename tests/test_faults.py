@@ -12,7 +12,7 @@ import pytest
 from runs import copy_run, job_named, resume
 
 from harness import results
-from harness.measure.job import RESULT_VERSION
+from harness.protocol.job import RESULT_VERSION
 
 
 def truncate(path, keep=0.5):

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from harness.cli import main
-from harness.measure.job import Job, JobError
+from harness.protocol.job import Job, JobError
 from harness.schemas import OPENCODE, dumps, load_schema
 from harness.schemas.codec import from_json, to_json
 from harness.schemas.codegen import python_source

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.measure.job import Job
+from harness.protocol.job import Job
 from harness.runtime import bun_install as bun
 from harness.runtime import python, venvs
 from harness.runtime.base import RuntimeUnavailable

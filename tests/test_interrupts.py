@@ -258,7 +258,7 @@ DRIVER = """
 import sys
 from pathlib import Path
 from harness import runner
-from harness.measure.job import Job
+from harness.protocol.job import Job
 from harness.runtime.python import PythonRuntime
 job = Job.from_dict(__import__("json").loads(sys.argv[1]))
 print("started", flush=True)

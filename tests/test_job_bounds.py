@@ -1,4 +1,4 @@
-"""Every count a job file holds has an upper bound (the protocol's limits, ``harness.measure.job.MAX_*``),
+"""Every count a job file holds has an upper bound (the protocol's limits, ``harness.protocol.job.MAX_*``),
 and a count of 0 where 0 would not mean none is refused: one line on stderr, exit status 2, no result.
 A job is the protocol's job (``protocol.json``), hashed as its file's bytes. What a timing job records
 is what pyperf ran."""
@@ -14,7 +14,7 @@ from runs import one_line_error
 
 from harness.hashing import file_sha256
 from harness.measure.catalogue import MEASURERS, check
-from harness.measure.job import JOB_FIELDS, PROTOCOL, Figure, Job, JobError, Param, read_job
+from harness.protocol.job import JOB_FIELDS, PROTOCOL, Figure, Job, JobError, Param, read_job
 from harness.workloads.catalogue import WORKLOADS
 
 

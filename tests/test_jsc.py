@@ -17,8 +17,8 @@ from harness.canonical import ROW_DATA
 from harness.generate import generate
 from harness.measure.catalogue import MEASURERS
 from harness.measure.census import strategy_census
-from harness.measure.environment import fingerprint, fingerprint_basis
-from harness.measure.job import PROTOCOL, PROTOCOL_FILE, RESULT_KEYS, RESULT_VERSION, SEAL_KEY, seal_holds
+from harness.protocol.environment import fingerprint, fingerprint_basis
+from harness.protocol.job import PROTOCOL, PROTOCOL_FILE, RESULT_KEYS, RESULT_VERSION, SEAL_KEY, seal_holds
 from harness.runtime import bun_install as bun
 from harness.store import open_dataset, write_dataset
 from harness.strategies import get
@@ -108,7 +108,7 @@ def check_result(path, measurer):
     ],
 )
 def test_the_python_only_read_paths_and_access_variant_are_refused(described, workload, params, refused):
-    from harness.measure.job import Job
+    from harness.protocol.job import Job
     from harness.runtime.bun import refusal
 
     job = Job("j", "timing", "spread", workload, "d.sqlite", 10, params=params, interpreter="bun1")

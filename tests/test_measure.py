@@ -15,7 +15,7 @@ from harness.generate import generate
 from harness.measure.catalogue import check
 from harness.measure.census import nested_key_tuples, strategy_census
 from harness.measure.gcprobe import GcProbe, slope
-from harness.measure.job import Job, JobError, read_job
+from harness.protocol.job import Job, JobError, read_job
 from harness.strategies import get
 from harness.strategies.base import object_fields
 from harness.workloads.binding import prepare, regroup
@@ -436,7 +436,7 @@ def test_gcprobe_rebuilds_once_unmeasured_before_its_rounds(monkeypatch):
 
     from harness.measure import gcprobe
     from harness.measure.catalogue import check
-    from harness.measure.job import Job
+    from harness.protocol.job import Job
     from harness.workloads import binding
 
     timed = []

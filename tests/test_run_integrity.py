@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from runs import HOLD_LOCK, copy_run, harness, one_line_error, resume
 
 from harness import integrity, lifecycle, machine, results, runner, suite
-from harness.measure.job import PROTOCOL, RESULT_KEYS, SEAL_KEY, Figure, Job, seal_holds, sealed, write_result
 from harness.progress import RunProgress
+from harness.protocol.job import PROTOCOL, RESULT_KEYS, SEAL_KEY, Figure, Job, seal_holds, sealed, write_result
 from harness.store import DatasetError
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"

@@ -12,7 +12,7 @@ from runs import HOLD_LOCK, InterruptAfter, bench, copy_run, harness, resume
 
 from harness import integrity, lifecycle, machine, results, runfiles, runner
 from harness.lock import Lock
-from harness.measure.job import Job
+from harness.protocol.job import Job
 from harness.runtime.python import PythonRuntime, current
 
 TIDY_HEADER = ",".join(results.TIDY_COLUMNS)

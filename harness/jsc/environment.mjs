@@ -1,7 +1,7 @@
 // Where a measurement ran: the exact Bun / JavaScriptCore build, JSC options, machine.
 //
 // The fields the harness fingerprints (implementation, sys_version, cpu_model, packages) are here;
-// the fingerprint itself is the harness's alone (harness.measure.environment.fingerprint, applied
+// the fingerprint itself is the harness's alone (harness.protocol.environment.fingerprint, applied
 // to this environment by harness.runtime.bun_install.describe), so this runner never mimics its JSON encoder.
 
 import { readFileSync } from "node:fs";

@@ -1,4 +1,4 @@
-// The job protocol as harness/measure/protocol.json describes it for both runners (this one and the
+// The job protocol as harness/protocol/protocol.json describes it for both runners (this one and the
 // Python measurers): reading and checking a job file, and the sealed result a job produces.
 //
 // A job file is checked as the harness checks it: JSON object, nesting, key names, types and bounds.
@@ -11,7 +11,7 @@ import { readFileSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { JobError } from "./errors.mjs";
 
-const PROTOCOL = JSON.parse(readFileSync(new URL("../measure/protocol.json", import.meta.url), "utf8"));
+const PROTOCOL = JSON.parse(readFileSync(new URL("../protocol/protocol.json", import.meta.url), "utf8"));
 export const RESULT_VERSION = PROTOCOL.result_version;
 /** Upper bounds of the counts a job file holds, by name (protocol.json says which counts). */
 export const LIMITS = Object.fromEntries(Object.entries(PROTOCOL.limits).map(([name, { maximum }]) => [name, maximum]));

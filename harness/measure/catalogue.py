@@ -19,7 +19,7 @@ import itertools
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, Optional, Tuple
 
-from harness.measure.job import MAX_LOOPS, MAX_PROCESSES, MAX_ROUNDS, MAX_SECONDS, MAX_VALUES, Job, JobError, Param
+from harness.protocol.job import MAX_LOOPS, MAX_PROCESSES, MAX_ROUNDS, MAX_SECONDS, MAX_VALUES, Job, JobError, Param
 from harness.workloads.catalogue import WORKLOADS
 
 GC_MODE = "gc_mode"

@@ -332,7 +332,7 @@ def strategy_census(
 
 def measure(job: Any, out: Any) -> Dict[str, Any]:
     """Job entry: the census of one strategy over the first ``size`` messages of the dataset."""
-    from harness.measure.job import Figure
+    from harness.protocol.job import Figure
     from harness.workloads.binding import dataset_schema, first_rows, prepare, regroup
 
     prepared = prepare(job)

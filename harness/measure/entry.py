@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from harness.measure import catalogue
-from harness.measure.job import Job, JobError, OutputError, read_job, write_result
 from harness.measure.lifeline import die_with_parent
+from harness.protocol.job import Job, JobError, OutputError, read_job, write_result
 from harness.schemas import SchemaError
 
 Measure = Callable[[Job, Path], Dict[str, Any]]

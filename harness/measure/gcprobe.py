@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from harness.measure.entry import run_measurer
-from harness.measure.job import Figure, Job, JobError
+from harness.protocol.job import Figure, Job, JobError
 
 
 class GcProbe:

@@ -72,8 +72,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from harness.measure.entry import run_measurer
-from harness.measure.job import Figure, Job, OutputError
 from harness.measure.lifeline import adopt_children, die_with_parent
+from harness.protocol.job import Figure, Job, OutputError
 
 #: memray's allocator kinds that free memory rather than allocate it.
 DEALLOCATORS = ("FREE", "PYMALLOC_FREE", "MUNMAP")

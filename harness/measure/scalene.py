@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from harness.measure.entry import arguments, run_measurer
-from harness.measure.job import Figure, Job
 from harness.measure.lifeline import GENERATIONS_ENV, adopt_children, die_with_parent
+from harness.protocol.job import Figure, Job
 
 #: How many of the hottest lines the result keeps.
 TOP_LINES = 10

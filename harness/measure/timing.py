@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from harness.measure.entry import load, output_failed
-from harness.measure.job import Figure, Job, JobError, OutputError, write_result
 from harness.measure.lifeline import PARENT_ENV, adopt_children, die_with_parent
+from harness.protocol.job import Figure, Job, JobError, OutputError, write_result
 from harness.schemas import SchemaError
 
 #: A refused job's exit status (``harness.measure.entry``), and how pyperf reports a worker's.

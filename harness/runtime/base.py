@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from harness.measure.job import Job
+from harness.protocol.job import Job
 
 Say = Callable[[str], None]
 
@@ -29,7 +29,7 @@ class Runtime(ABC):
 
     tag: str  # short, file-name safe: cp311, pp39, bun14
     executable: str
-    environment: Dict[str, Any]  # what it reports of itself and the machine (``harness.measure.environment``)
+    environment: Dict[str, Any]  # what it reports of itself and the machine (``harness.protocol.environment``)
     strategies: Dict[str, List[Any]] = field(default_factory=dict)  # name -> [available, reason]
     measurers: Dict[str, List[Any]] = field(default_factory=dict)  # optional measurers -> [available, reason]
 

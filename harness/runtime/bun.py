@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from harness.measure.job import Job, JobError, Param
+from harness.protocol.job import Job, JobError, Param
 from harness.runtime import bun_install as bun
 from harness.runtime.base import Runtime, RuntimeUnavailable, Say, stderr
 

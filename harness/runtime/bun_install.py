@@ -24,7 +24,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from harness.measure.environment import fingerprint
+from harness.protocol.environment import fingerprint
 from harness.runtime.process import last_line
 
 BUN_VERSION = "1.4.5"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from harness.measure import catalogue
-from harness.measure.job import Job
+from harness.protocol.job import Job
 from harness.runtime.base import Runtime, RuntimeUnavailable
 from harness.runtime.process import last_line, run
 
@@ -19,7 +19,7 @@ VERSION_TIMEOUT = 60
 PROBE_TIMEOUT = 120
 
 _PROBE = (
-    "import json; from harness.measure.environment import environment; "
+    "import json; from harness.protocol.environment import environment; "
     "from harness.strategies import all_strategies; from harness.measure.catalogue import MEASURERS; "
     "print(json.dumps({'environment': environment(), 'strategies': "
     "{n: list(s.available()) for n, s in all_strategies().items()}, "

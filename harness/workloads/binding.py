@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type
 
 from harness.canonical import PART_MESSAGE, ROW_ID
-from harness.measure.job import Job, JobError
+from harness.protocol.job import Job, JobError
 from harness.schemas import Schema, SchemaError
 from harness.schemas.stored import is_opencode, schema_of
 from harness.store import Dataset, DatasetError, open_dataset

@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
-from harness.measure.job import MAX_MESSAGES, MAX_OBJECTS, MAX_PASSES, Param
+from harness.protocol.job import MAX_MESSAGES, MAX_OBJECTS, MAX_PASSES, Param
 
 #: How the agent loop reads its history (``harness.workloads.read_paths``).
 READ_PATHS: Tuple[str, ...] = ("full", "cache-aware", "incremental")

@@ -17,7 +17,7 @@ from harness.canonical import (
     PART_UPDATED,
     ROW_ID,
 )
-from harness.measure.job import Job, JobError
+from harness.protocol.job import Job, JobError
 from harness.store import Dataset
 from harness.strategies.base import Strategy
 from harness.workloads.binding import MissingSession, Prepared, longest_session, too_few

@@ -17,7 +17,7 @@ from harness.canonical import (
     PART_MESSAGE,
     ROW_ID,
 )
-from harness.measure.job import Job
+from harness.protocol.job import Job
 from harness.store import Dataset
 from harness.strategies.base import Strategy
 from harness.workloads.binding import MissingSession, Prepared, longest_session

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
-from harness.measure.job import Job
+from harness.protocol.job import Job
 from harness.store import Dataset
 from harness.strategies.base import Strategy
 from harness.workloads.binding import Prepared

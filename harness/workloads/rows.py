@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any, List, Optional, Sequence, Tuple, Type
 
 from harness.canonical import ROW_DATA, ROW_ID
-from harness.measure.job import Job, JobError
+from harness.protocol.job import Job, JobError
 from harness.schemas import Schema
 from harness.schemas.infer import access_for
 from harness.schemas.stored import is_opencode

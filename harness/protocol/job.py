@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from harness.atomic import atomic_path
 from harness.hashing import file_sha256
-from harness.measure.environment import environment
+from harness.protocol.environment import environment
 
 PROTOCOL_FILE = Path(__file__).with_name("protocol.json")
 PROTOCOL: Dict[str, Any] = json.loads(PROTOCOL_FILE.read_text(encoding="utf-8"))
@@ -68,7 +68,7 @@ def _check_field(name: str, value: Any) -> None:
     if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
         kinds_named = " or ".join(spec["types"])
         raise JobError(f"job key {name!r} must be {kinds_named}, got {type(value).__name__} {value!r:.60}")
-    if "maximum" in spec and not spec["minimum"] <= value <= LIMITS[spec["maximum"]]:
+    if "maximum" in spec and isinstance(value, int) and not spec["minimum"] <= value <= LIMITS[spec["maximum"]]:
         bounds = f"{spec['minimum']} to {LIMITS[spec['maximum']]:,}"
         raise JobError(f"job {name} must be an integer from {bounds}, got {value}")
 
@@ -171,10 +171,8 @@ class Param:
             raise JobError(f"params.{self.name} must be {self.kind.__name__}, got {value!r:.60}")
         if isinstance(value, float) and not math.isfinite(value):
             raise JobError(f"params.{self.name} must be finite, got {value!r}")
-        if self.minimum is not None and value < self.minimum:
-            raise JobError(f"params.{self.name} must be >= {self.minimum:g}, got {value!r}")
-        if self.maximum is not None and value > self.maximum:
-            raise JobError(f"params.{self.name} must be <= {self.maximum:,}, got {value!r}")
+        if isinstance(value, (int, float)):
+            self._check_bounds(value)
         if self.choices and value not in self.choices:
             raise JobError(f"params.{self.name} must be one of {', '.join(map(str, self.choices))}, got {value!r}")
         if isinstance(value, dict):
@@ -184,6 +182,13 @@ class Param:
                     raise JobError(f"params.{self.name} takes {', '.join(members) or 'no keys'}, not {key!r}")
                 replace(members[key], name=f"{self.name}.{key}").check(item)
         return value
+
+    def _check_bounds(self, value: float) -> None:
+        """JobError naming this parameter when ``value`` is below its minimum or above its maximum."""
+        if self.minimum is not None and value < self.minimum:
+            raise JobError(f"params.{self.name} must be >= {self.minimum:g}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise JobError(f"params.{self.name} must be <= {self.maximum:,}, got {value!r}")
 
     @staticmethod
     def _member(key: Union[str, Param]) -> Param:

@@ -78,7 +78,7 @@ def machine() -> Dict[str, Any]:
 def environment() -> Dict[str, Any]:
     """Interpreter, machine and packages, plus the fingerprint of the comparable parts."""
     packages = _package_versions()
-    found = {"interpreter": interpreter(), "machine": machine(), "packages": packages}
+    found: Dict[str, Any] = {"interpreter": interpreter(), "machine": machine(), "packages": packages}
     found["fingerprint"] = fingerprint(found)
     return found
 
