@@ -38,9 +38,11 @@ from harness import lock, machine
 from harness.atomic import fsync_path, write_text
 from harness.integrity import Verdict, tidy_problem, verify_result
 from harness.measure.catalogue import GC_MODE_MEASURERS, workload_param, workload_variant
-from harness.measure.job import RESULT_VERSION, Job, JobError
+from harness.metrics import METRICS
+from harness.protocol.job import RESULT_VERSION, Job, JobError
 from harness.runfiles import RunError, read_json, write_json  # noqa: F401  (callers move to runfiles)
 from harness.suite import write_suites
+from harness.terminal import visible
 
 # Result schema versions (manifest.json "schema_version"); older runs are read and upgraded on load:
 #   1 — first version: manifest, jobs/<id>.job.json + jobs/<id>.json, tidy.csv with TIDY_COLUMNS;
@@ -340,7 +342,8 @@ def repeat_numbers(jobs: List[Job]) -> Dict[str, int]:
 
 def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_dir: Path) -> Iterator[Dict[str, Any]]:
     """One row per figure of every successful job, with its dataset's key and origin, the job's
-    repeat and the machine's state while it ran (``harness.machine``)."""
+    repeat and the machine's state while it ran (``harness.machine``); RunError naming a figure that
+    is not a registered metric (``harness.metrics``)."""
     datasets = dataset_entries(manifest)
     repeats = repeat_numbers(planned_jobs(manifest))
     states = machine.states(run_dir)["jobs"]
@@ -351,6 +354,11 @@ def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_d
         params, state = job["params"], states.get(job["id"]) or {}
         dataset = Path(job["dataset"]).name
         for figure in result["figures"]:
+            if figure["metric"] not in METRICS:
+                raise RunError(
+                    f"job {job['id']} reports figure '{visible(figure['metric'])[:80]}', which is not a registered "
+                    "metric (harness.metrics names every figure a measurer reports, with its unit)"
+                )
             yield {
                 "interpreter": f"{interpreter['implementation']} {interpreter['version']}",
                 "interpreter_tag": job.get("interpreter") or "",

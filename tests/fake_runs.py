@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pyperf
 
 from harness import results
-from harness.measure.job import Job, job_sha256, write_result
 from harness.measure.timing import figures_from
+from harness.protocol.job import Figure, Job, job_sha256, write_result
 
 FINGERPRINT = "feedfacecafe"
 UNITS = 1000  # reads per call
@@ -63,19 +63,37 @@ def noisy_run(
             5000,
             interpreter="cp311",
         )
-        job_path = run_dir / "jobs" / f"{job.id}.job.json"
-        results.write_json(job_path, job.to_dict())
         true_seconds = 0.01 * (1 + index / 10) * (shift if shifted is None or index < shifted else 1.0)
         bench = _benchmark(f"access[s{index}]", true_seconds, processes, values, noise, rng)
         pyperf_path = run_dir / "timing" / f"{job.id}.json"
         bench.dump(str(pyperf_path))
-        figures = figures_from(bench, UNITS, "read")
-        job_hash = job_sha256(job_path.read_text(encoding="utf-8"))
-        out = run_dir / "jobs" / f"{job.id}.json"
-        write_result(out, job, job_hash, figures, 0.0, {"pyperf_json": str(pyperf_path)}, {"pyperf_json": pyperf_path})
+        write_job(run_dir, job, figures_from(bench, UNITS, "read"), {"pyperf_json": str(pyperf_path)}, pyperf_path)
         jobs.append(job)
-    environment = json.loads(out.read_text(encoding="utf-8"))["environment"]
-    manifest = {
+    manifest = fake_manifest(run_dir, jobs)
+    results.write_tidy(run_dir, manifest)
+    results.write_json(run_dir / "manifest.json", manifest)
+    return run_dir
+
+
+def write_job(
+    run_dir: Path,
+    job: Job,
+    figures: List[Figure],
+    extra: Optional[Dict[str, Any]] = None,
+    pyperf: Optional[Path] = None,
+) -> None:
+    """A job file and its result reporting ``figures``, as the runner and a measurer write them."""
+    job_path = run_dir / "jobs" / f"{job.id}.job.json"
+    results.write_json(job_path, job.to_dict())
+    job_hash = job_sha256(job_path.read_text(encoding="utf-8"))
+    artifacts = {"pyperf_json": pyperf} if pyperf else {}
+    write_result(run_dir / "jobs" / f"{job.id}.json", job, job_hash, figures, 0.0, extra or {}, artifacts)
+
+
+def fake_manifest(run_dir: Path, jobs: List[Job]) -> Dict[str, Any]:
+    """The manifest of a complete run of ``jobs`` (their results written), on the last one's interpreter."""
+    environment = json.loads((run_dir / "jobs" / f"{jobs[-1].id}.json").read_text(encoding="utf-8"))["environment"]
+    return {
         "schema_version": results.SCHEMA_VERSION,
         "plan": "fake",
         "status": "complete",
@@ -83,6 +101,3 @@ def noisy_run(
         "interpreters": {"cp311": environment},
         "jobs": [job.to_dict() for job in jobs],
     }
-    results.write_tidy(run_dir, manifest)
-    results.write_json(run_dir / "manifest.json", manifest)
-    return run_dir

@@ -115,7 +115,7 @@ def test_compare_says_the_machine_state_differed_instead_of_a_verdict(runs, tmp_
 
 
 def test_fingerprint_mismatch_names_what_differs_and_needs_force(runs, tmp_path, capsys):
-    from harness.measure.environment import fingerprint
+    from harness.protocol.environment import fingerprint
 
     other = _copy(runs[1], tmp_path)
     manifest = json.loads((other / "manifest.json").read_text())

@@ -8,8 +8,8 @@ pd = pytest.importorskip("pandas")
 
 from tidy_frames import CP, figure, frame  # noqa: E402
 
-from harness.analysis import findings as findings_module  # noqa: E402
 from harness import results  # noqa: E402
+from harness.analysis import findings as findings_module  # noqa: E402
 from harness.analysis.findings import (  # noqa: E402
     FINDERS,
     best_access,
@@ -198,3 +198,10 @@ def test_gc_mode_defaults_to_enabled_for_gc_measurers_only():
         figure("timing", "access", "spread", "ns_per_read", 20),
     ).assign(gc_mode=["disabled", "", ""])
     assert list(with_gc_mode(rows)["gc_mode"]) == ["disabled", "enabled", ""]
+
+
+def test_the_controls_left_out_are_the_strategies_that_declare_themselves_controls():
+    from harness.strategies import all_strategies
+    from harness.strategy_names import CONTROLS
+
+    assert {name for name, strategy in all_strategies().items() if strategy.control} == CONTROLS

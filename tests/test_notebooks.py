@@ -83,8 +83,8 @@ def test_readme_route_fails_loudly_without_a_run(project):
 def _scalene_result(run: Path) -> None:
     """A scalene job result in the run, made by the measurer's own summary of a small profile."""
     from harness import results
-    from harness.measure.job import Job, job_sha256, write_result
     from harness.measure.scalene import summary
+    from harness.protocol.job import Job, job_sha256, write_result
 
     kernel = "/x/harness/strategies/_kernel.py[attributes, getattr for none]"
     line = {"lineno": 6, "line": "cost = o.cost", "n_cpu_percent_python": 40.0, "n_cpu_percent_c": 5.0}

@@ -15,7 +15,7 @@ pytest.importorskip("pandas")
 from harness import results  # noqa: E402
 from harness.analysis.display import load_frame  # noqa: E402
 from harness.analysis.report import build_report, completeness_line, external_urls  # noqa: E402
-from harness.measure.job import Job  # noqa: E402
+from harness.protocol.job import Job  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
 SCRIPT = "<script>alert(1)</script>"

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 from rich.console import Console
 
-from harness.analysis.summary import ACCESS_CONTROL, HEADLINES, WIDTH, net_reads, print_summary
+from harness.analysis.summary import HEADLINES, WIDTH, net_reads, print_summary
+from harness.metrics import NS_PER_READ
 from harness.results import TIDY_COLUMNS
 from harness.strategies import all_strategies
+from harness.strategy_names import ACCESS_CONTROL
+
+SMOKE_RUN = Path(__file__).parent / "data" / "smoke-run"
 
 
 def _tidy(path, strategies, interpreters):
@@ -19,22 +24,23 @@ def _tidy(path, strategies, interpreters):
         writer.writeheader()
         for interpreter in interpreters:
             for index, strategy in enumerate(strategies):
-                for measurer, workload, metric, origin, mode in HEADLINES.values():
-                    value = 0.42 if metric.endswith("share") else 123456.0 + index
-                    if strategy == ACCESS_CONTROL and metric == "ns_per_read":
+                for headline in HEADLINES.values():
+                    value = 0.42 if headline.metric.unit == "ratio" else 123456.0 + index
+                    if strategy == ACCESS_CONTROL and headline.metric == NS_PER_READ:
                         value = 20.0
                     writer.writerow(
                         {
                             "interpreter": interpreter,
+                            "implementation": interpreter.split()[0],
                             "strategy": strategy,
-                            "workload": workload,
-                            "measurer": measurer,
-                            "gc_mode": mode or "",
+                            "workload": headline.workload,
+                            "measurer": headline.measurer,
+                            "gc_mode": headline.mode or "",
                             "size": 5000,
-                            "metric": metric,
+                            "metric": headline.metric.name,
                             "value": value,
-                            "dataset": f"{origin or 'realistic'}-s11-m5000.sqlite",
-                            "origin": origin or "realistic",
+                            "dataset": f"{headline.origin or 'realistic'}-s11-m5000.sqlite",
+                            "origin": headline.origin or "realistic",
                         }
                     )
 
@@ -63,3 +69,16 @@ def test_net_reads_subtract_the_control_of_the_same_interpreter():
         ("PyPy", "spread"): 10.0,
     }
     assert net_reads(raw) == {("CPython", "spread"): 75.0, ("CPython", "slots"): 15.0}
+
+
+def test_a_table_of_an_older_schema_is_read_as_upgraded():
+    """A schema-1 table has no origin column: read through ``load_tidy`` it gets the manifest's, so the
+    info shapes of the reference data are shown (a plain read of the CSV found no origin and left
+    the column out)."""
+    out = io.StringIO()
+    print_summary(SMOKE_RUN, Console(file=out, width=WIDTH, force_terminal=False))
+    lines = out.getvalue().splitlines()
+    header, spread = (
+        next(line.split() for line in lines if line.split()[:1] == [name]) for name in ("strategy", "spread")
+    )
+    assert (header[1], spread[1]) == ("shapes", "40")  # spread's info key sets on the reference data

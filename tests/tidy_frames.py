@@ -8,6 +8,7 @@ import pandas as pd
 
 from harness import results
 from harness.measure.catalogue import GC_MODE_MEASURERS
+from harness.metrics import METRICS
 
 CP = "CPython 3.11.7"
 DATASETS = {"reference": "reference-s11-m5000.sqlite", "realistic": "realistic-s11-m5000.sqlite"}
@@ -27,7 +28,7 @@ def figure(
     variant: str = "",
     dataset: str = "",
 ) -> List[Dict[str, Any]]:
-    """The rows of one figure, one per process value."""
+    """The rows of one figure, one per process value, in its registered unit (``harness.metrics``)."""
     values = [values] if isinstance(values, (int, float)) else list(values)
     mode = gc_mode or ("enabled" if measurer in GC_MODE_MEASURERS else "")
     return [
@@ -45,7 +46,7 @@ def figure(
             "size": size,
             "metric": metric,
             "value": float(value),
-            "unit": "",
+            "unit": METRICS[metric].unit,
             "n": 1,
             "mad": 0.0,
             "job": f"{measurer}-{workload}-{strategy}-{size}-{mode}-{variant}-r{index + 1}",

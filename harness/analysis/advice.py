@@ -17,14 +17,29 @@ their error.
 
 from __future__ import annotations
 
-import csv
 import json
 import statistics
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from harness.analysis.answer import RULE, Choice, choose
-from harness.plans import GC_CONTROLS, Plan, Sweep, pyperf_params
+from harness.metrics import (
+    GC_COLLECTIONS,
+    GC_S,
+    GC_SHARE,
+    GENERATIONS,
+    KEY_ORDERS,
+    KEY_SETS,
+    NS_PER_ROW,
+    PEAK_BYTES_PER_MESSAGE,
+    TRACKED_PER_MESSAGE,
+    WALL_S,
+    Metric,
+)
+from harness.numbers import maybe, times, whole_pct
+
+if TYPE_CHECKING:
+    from harness.plans import Plan
 
 #: What an application most likely does today, then what may replace it (those available run).
 BASELINE = "spread"
@@ -42,6 +57,8 @@ DATASET_KEY = "yours"
 
 def advice_plan(messages: int) -> Plan:
     """The advise plan for a dataset of ``messages`` messages (key ``DATASET_KEY``)."""
+    from harness.plans import GC_CONTROLS, Plan, Sweep, pyperf_params
+
     everyone = (BASELINE, *CANDIDATES)
 
     def size(cap: int) -> Tuple[int, ...]:
@@ -74,29 +91,30 @@ def advice_plan(messages: int) -> Plan:
 
 
 class Figures:
-    """The run's figures by (measurer, strategy, gc_mode, metric): one value per process."""
+    """The run's figures by (measurer, strategy, GC mode, metric): one value per process, read from
+    its tidy table (``results.load_tidy``). The GC mode tells gcprobe's rebuilds with the collector
+    on and off apart; other measurers' figures have none here."""
 
     def __init__(self, run_dir: Path) -> None:
-        self.values: Dict[Tuple[str, str, str, str], List[float]] = {}
-        self.interpreter = ""
-        with open(Path(run_dir) / "tidy.csv", newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                mode = row.get("gc_mode") or "" if row["measurer"] == "gcprobe" else ""  # GC on and off
-                key = (row["measurer"], row["strategy"], mode, row["metric"])
-                self.values.setdefault(key, []).append(float(row["value"]))
-                self.interpreter = row["interpreter"]
+        from harness.results import load_tidy
 
-    def all(self, measurer: str, strategy: str, metric: str, gc_mode: str = "") -> List[float]:
+        frame = load_tidy(run_dir)
+        frame = frame[frame["value"].notna()]
+        modes = frame["gc_mode"].fillna("").where(frame["measurer"] == "gcprobe", "")
+        grouped = frame.assign(gc_mode=modes).groupby(["measurer", "strategy", "gc_mode", "metric"], sort=False)
+        self.values: Dict[Tuple[str, str, str, str], List[float]] = {
+            tuple(map(str, key)): [float(value) for value in values] for key, values in grouped["value"]
+        }
+        self.interpreter = str(frame["interpreter"].iloc[-1]) if len(frame) else ""
+
+    def all(self, measurer: str, strategy: str, metric: Metric, gc_mode: str = "") -> List[float]:
         """Every process's value of a figure (empty when the run lacks it)."""
-        return self.values.get((measurer, strategy, gc_mode, metric), [])
+        return self.values.get((measurer, strategy, gc_mode, metric.name), [])
 
-    def get(self, measurer: str, strategy: str, metric: str, gc_mode: str = "") -> Optional[float]:
+    def get(self, measurer: str, strategy: str, metric: Metric, gc_mode: str = "") -> Optional[float]:
         """A figure's median over its processes, or None."""
         found = self.all(measurer, strategy, metric, gc_mode)
         return statistics.median(found) if found else None
-
-    def strategies(self) -> List[str]:
-        return list(dict.fromkeys(strategy for _, strategy, _, _ in self.values))
 
 
 def failures(run_dir: Path) -> Dict[str, str]:
@@ -118,60 +136,61 @@ def failures(run_dir: Path) -> Dict[str, str]:
 
 
 def _ratio(value: Optional[float], base: Optional[float]) -> str:
-    return f"{value / base:.2f}× spread's" if value is not None and base else "no figure for spread"
-
-
-def _number(value: Optional[float], pattern: str = "{:,.0f}") -> str:
-    return "—" if value is None else pattern.format(value)
+    return f"{times(value / base)} spread's" if value is not None and base else "no figure for spread"
 
 
 def choice(figures: Figures) -> Choice:
     """The answer's rule (``harness.analysis.answer.RULE``) over the baseline and the candidates' GC-enabled
     rebuilds."""
     names = (BASELINE, *CANDIDATES)
-    walls = {name: figures.all("gcprobe", name, "wall_s", "enabled") for name in names}
-    gc_seconds = {name: figures.all("gcprobe", name, "gc_s", "enabled") for name in names}
+    walls = {name: figures.all("gcprobe", name, WALL_S, "enabled") for name in names}
+    gc_seconds = {name: figures.all("gcprobe", name, GC_S, "enabled") for name in names}
     return choose({k: v for k, v in walls.items() if v}, {k: v for k, v in gc_seconds.items() if v})
 
 
 def shapes_paragraph(figures: Figures, parts: bool = True) -> str:
     """The shapes spread and fixed key lists make (parts left out for rows that have none)."""
 
-    def count(strategy: str, metric: str) -> str:
-        return _number(figures.get("census", strategy, metric))
+    def counted(strategy: str, metric: Metric) -> str:
+        return maybe(metric.show, figures.get("census", strategy, metric))
 
-    made = f"{count(BASELINE, 'info_key_sets')} distinct key sets ({count(BASELINE, 'info_key_orders')} key orders)"
-    fixed = count("fixed", "info_key_sets")
+    made = (
+        f"{counted(BASELINE, KEY_SETS['info'])} distinct key sets ({counted(BASELINE, KEY_ORDERS['info'])} key orders)"
+    )
+    fixed = counted("fixed", KEY_SETS["info"])
     if parts:
-        made += f" and your parts {count(BASELINE, 'part_key_sets')} ({count(BASELINE, 'part_key_orders')} orders)"
-        fixed += f" and {count('fixed', 'part_key_sets')}"
+        made += (
+            f" and your parts {counted(BASELINE, KEY_SETS['part'])} ({counted(BASELINE, KEY_ORDERS['part'])} orders)"
+        )
+        fixed += f" and {counted('fixed', KEY_SETS['part'])}"
     return (
         f"Shapes: built the spread way your messages make {made}; fixed key lists make that {fixed}. "
-        f"Below the top level: {count(BASELINE, 'nested_key_orders')} key orders of nested objects and "
-        f"{count(BASELINE, 'record_key_orders')} of records keyed by data."
+        f"Below the top level: {counted(BASELINE, KEY_ORDERS['nested'])} key orders of nested objects and "
+        f"{counted(BASELINE, KEY_ORDERS['record'])} of records keyed by data."
     )
 
 
 def cost_lines(figures: Figures, name: str, base: Optional[str] = None) -> List[str]:
     """GC, time and memory of one strategy (ratios to ``base`` when given)."""
     get = figures.get
-    on, off = get("gcprobe", name, "wall_s", "enabled"), get("gcprobe", name, "wall_s", "disabled")
-    share = get("gcprobe", name, "gc_share", "enabled")
-    counts = [get("gcprobe", name, f"gc{generation}_collections", "enabled") for generation in range(3)]
+    on, off = get("gcprobe", name, WALL_S, "enabled"), get("gcprobe", name, WALL_S, "disabled")
+    share = get("gcprobe", name, GC_SHARE, "enabled")
+    counts = [get("gcprobe", name, GC_COLLECTIONS[generation], "enabled") for generation in GENERATIONS]
     collections = None if None in counts else sum(counts)  # type: ignore[arg-type]
-    peak, row = get("memory", name, "peak_bytes_per_message"), get("timing", name, "ns_per_row")
-    tracked = get("census", name, "tracked_per_message")
+    peak, row = get("memory", name, PEAK_BYTES_PER_MESSAGE), get("timing", name, NS_PER_ROW)
+    tracked = get("census", name, TRACKED_PER_MESSAGE)
 
-    def versus(value: Optional[float], metric: str, measurer: str, mode: str = "") -> str:
+    def versus(value: Optional[float], metric: Metric, measurer: str, mode: str = "") -> str:
         return f" ({_ratio(value, get(measurer, base, metric, mode))})" if base else ""
 
     lines = [
-        f"  rebuild, collector on: {_number(on, '{:.3f}')} s{versus(on, 'wall_s', 'gcprobe', 'enabled')}; "
-        f"collector off: {_number(off, '{:.3f}')} s; GC share {_number(share, '{:.0%}')}"
+        f"  rebuild, collector on: {maybe(WALL_S.show, on)}{versus(on, WALL_S, 'gcprobe', 'enabled')}; "
+        f"collector off: {maybe(WALL_S.show, off)}; GC share {maybe(whole_pct, share)}"
         + (f", {collections:.0f} collections" if collections is not None else ""),
-        f"  peak memory: {_number(peak)} bytes per message{versus(peak, 'peak_bytes_per_message', 'memory')}; "
-        f"GC-tracked objects per message: {_number(tracked, '{:.1f}')}",
-        f"  hydration: {_number(row)} ns per row{versus(row, 'ns_per_row', 'timing')}",
+        f"  peak memory: {maybe(PEAK_BYTES_PER_MESSAGE.show, peak)} per message"
+        f"{versus(peak, PEAK_BYTES_PER_MESSAGE, 'memory')}; "
+        f"GC-tracked objects per message: {maybe(TRACKED_PER_MESSAGE.show, tracked)}",
+        f"  hydration: {maybe(NS_PER_ROW.show, row)} per row{versus(row, NS_PER_ROW, 'timing')}",
     ]
     return lines
 
@@ -186,7 +205,7 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
         f"Your data: {dataset['messages']:,} messages and {dataset['parts']:,} parts in {dataset['path']}, "
         f"measured on {figures.interpreter} (a GC probe rebuilds {sizes.get('gcprobe', 0):,} messages "
         f"{rounds} times; the times below are of all {rounds} rebuilds, medians over "
-        f"{len(figures.all('gcprobe', BASELINE, 'wall_s', 'enabled'))} processes).",
+        f"{len(figures.all('gcprobe', BASELINE, WALL_S, 'enabled'))} processes).",
         shapes_paragraph(figures, bool(dataset["parts"])),
         "What the spread style ({**data, 'id': …}, what your code most likely does) costs:",
         *cost_lines(figures, BASELINE),
@@ -198,15 +217,11 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
     else:
         lines.append(f"What removes most of it on this interpreter: {picked.strategy}")
         lines += cost_lines(figures, picked.strategy, BASELINE)
-    timed = [
-        name for name in CANDIDATES if name != picked.strategy and figures.get("gcprobe", name, "wall_s", "enabled")
-    ]
+    walls = {name: figures.get("gcprobe", name, WALL_S, "enabled") for name in CANDIDATES if name != picked.strategy}
+    timed = sorted((name for name, wall in walls.items() if wall), key=walls.__getitem__)
     if timed:
-        ranked = sorted(timed, key=lambda name: figures.get("gcprobe", name, "wall_s", "enabled") or 0)
-        lines.append(
-            "  the others, rebuild with the collector on: "
-            + ", ".join(f"{name} {figures.get('gcprobe', name, 'wall_s', 'enabled'):.3f} s" for name in ranked)
-        )
+        shown = ", ".join(f"{name} {WALL_S.show(walls[name])}" for name in timed)
+        lines.append(f"  the others, rebuild with the collector on: {shown}")
     lines.append(f"(The rule: {RULE})")
     for name, reason in failed.items():
         lines.append(f"Could not measure {name} on this data: {reason}")

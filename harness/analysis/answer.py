@@ -28,12 +28,25 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from harness.numbers import bytes_, in_processes, ms, pct, seconds
+from harness.metrics import (
+    DEEP_BYTES_PER_MESSAGE,
+    GC_S,
+    GC_SHARE,
+    LARGEST_HISTORY,
+    LAST_ITERATION_S,
+    LOOP_SLOPE,
+    NS_PER_READ,
+    PEAK_BYTES_PER_MESSAGE,
+    PINNED_ROW_BYTES_PER_MESSAGE,
+    ROWS_PER_S,
+    SECONDS_PER_CALL,
+    WALL_S,
+)
+from harness.numbers import in_processes, times
+from harness.strategy_names import CONTROLS, JSON_FLOOR, uncached
 from harness.uncertainty import Estimate, compare
 
 BASELINE = "spread"
-FLOOR = "floor-json"
-CACHED = "cached:"
 NO_LOOP = "—"  # the read path of a strategy measured only rebuilding
 SPREAD_WALL = "spread's wall time"
 SPREAD_LOOP = "the time of spread's full read"
@@ -63,10 +76,6 @@ COLUMNS = (
 )
 
 
-def base_strategy(strategy: str) -> str:
-    return strategy[len(CACHED) :] if strategy.startswith(CACHED) else strategy
-
-
 @dataclass(frozen=True)
 class Choice:
     """What the rule picks on one interpreter: a strategy, or None with the reason nothing beats spread."""
@@ -92,8 +101,8 @@ def choose(walls: Mapping[str, Sequence[float]], gc_seconds: Mapping[str, Sequen
         least = min(candidates, key=lambda name: (median(gc_seconds[name]), name))
         return Choice(
             None,
-            f"no strategy removes half of spread's GC time ({seconds(spread_gc)}; the least, {least}, "
-            f"{seconds(median(gc_seconds[least]))})",
+            f"no strategy removes half of spread's GC time ({GC_S.show(spread_gc)}; the least, {least}, "
+            f"{GC_S.show(median(gc_seconds[least]))})",
         )
     best = min(removing, key=lambda name: (median(walls[name]), name))
     if median(walls[best]) >= median(walls[BASELINE]):
@@ -109,7 +118,7 @@ def choose(walls: Mapping[str, Sequence[float]], gc_seconds: Mapping[str, Sequen
 def pick_read_path(strategy: str, loops: Mapping[Tuple[str, str], Sequence[float]]) -> Optional[Tuple[str, str]]:
     """(strategy as run, read path) of ``strategy``'s family (itself or ``cached:`` it) whose loop
     iteration at the largest history is fastest; None when the run has no loop of it."""
-    family = {key: values for key, values in loops.items() if base_strategy(key[0]) == strategy}
+    family = {key: values for key, values in loops.items() if uncached(key[0]) == strategy}
     if not family:
         return None
     return min(family, key=lambda key: (median(family[key]), key))
@@ -126,11 +135,10 @@ def _rebuild_rows(frame: Any) -> Any:
 
 
 def _by_strategy(rows: Any, metric: str, interpreter: str) -> Dict[str, List[float]]:
-    from harness.analysis.selection import controls, per_process
+    from harness.analysis.selection import per_process
 
     own = rows[(rows["metric"] == metric) & (rows["interpreter"] == interpreter)]
-    skip = controls()
-    return {key[0]: values for key, values in per_process(own, ("strategy",)).items() if key[0] not in skip}
+    return {key[0]: values for key, values in per_process(own, ("strategy",)).items() if key[0] not in CONTROLS}
 
 
 def loop_figures(frame: Any) -> Dict[str, Dict[Tuple[str, str], Dict[str, Any]]]:
@@ -145,20 +153,20 @@ def loop_figures(frame: Any) -> Dict[str, Dict[Tuple[str, str], Dict[str, Any]]]
 
     by = ("interpreter", "strategy", "read_path")
     probed = select(frame, "gcprobe", "run_loop", variant=None, mode="enabled")
-    lasts = per_process(probed[probed["metric"] == "last_iteration_s"], by)
-    history = per_process(probed[probed["metric"] == "largest_history"], by)
+    lasts = per_process(probed[probed["metric"] == LAST_ITERATION_S.name], by)
+    history = per_process(probed[probed["metric"] == LARGEST_HISTORY.name], by)
     found: Dict[str, Dict[Tuple[str, str], Dict[str, Any]]] = {}
     for (interpreter, strategy, path), values in lasts.items():
         entry = found.setdefault(str(interpreter), {}).setdefault((str(strategy), str(path)), {})
         entry.update(seconds=values, history=max(history.get((interpreter, strategy, path), [float("nan")])))
-    timed = select(frame, "timing", "run_loop", "seconds_per_call", variant=None)
+    timed = select(frame, "timing", "run_loop", SECONDS_PER_CALL.name, variant=None)
     for (interpreter, strategy, path), own in timed.groupby(list(by)):
         if str(interpreter) in found:
             continue
         at = own[own["size"] == own["size"].max()]
         entry = {"seconds": [float(v) for v in at["value"]], "history": float(at["size"].max())}
         found.setdefault(str(interpreter), {})[(str(strategy), str(path))] = entry
-    slopes = per_process(probed[probed["metric"] == "seconds_per_iteration_per_1k_history"], by)
+    slopes = per_process(probed[probed["metric"] == LOOP_SLOPE.name], by)
     for (interpreter, strategy, path), values in slopes.items():
         found.setdefault(str(interpreter), {}).setdefault((str(strategy), str(path)), {})["slope"] = values
     return found
@@ -170,39 +178,35 @@ def answer_rows(frame: Any) -> List[Dict[str, Any]]:
     from harness.analysis.selection import largest, per_process, real_data, select
 
     rebuild = _rebuild_rows(frame)
-    memory = largest(real_data(select(frame, "memory", "hydrate_all", "peak_bytes_per_message")))
+    memory = largest(real_data(select(frame, "memory", "hydrate_all", PEAK_BYTES_PER_MESSAGE.name)))
     peaks = per_process(memory)
     loops = loop_figures(frame)
     rows = []
     for interpreter in sorted(set(rebuild["interpreter"].astype(str)) | set(loops)):
-        shares = _by_strategy(rebuild, "gc_share", interpreter)
-        gc_s = _by_strategy(rebuild, "gc_s", interpreter)
+        shares = _by_strategy(rebuild, GC_SHARE.name, interpreter)
+        gc_s = _by_strategy(rebuild, GC_S.name, interpreter)
         rates = {
             key[0]: median(values)
             for key, values in per_process(
-                rebuild[(rebuild["metric"] == "rows_per_s") & (rebuild["interpreter"] == interpreter)], ("strategy",)
+                rebuild[(rebuild["metric"] == ROWS_PER_S.name) & (rebuild["interpreter"] == interpreter)], ("strategy",)
             ).items()
         }
         own_loops = loops.get(interpreter, {})
-        keys = set(own_loops) | {
-            (name, NO_LOOP) for name in gc_s if not any(base_strategy(s) == name for s, _ in own_loops)
-        }
+        keys = set(own_loops) | {(name, NO_LOOP) for name in gc_s if not any(uncached(s) == name for s, _ in own_loops)}
         for strategy, path in keys:
-            base = base_strategy(strategy)
+            base = uncached(strategy)
             row: Dict[str, Any] = {"interpreter": interpreter, "strategy": strategy, "read path": path or "full"}
             if base in gc_s:
                 row.update({"GC share": Estimate.of(shares.get(base, [])), "GC s": Estimate.of(gc_s[base])})
-            if base in rates and rates.get(FLOOR):
-                row["rows/s × floor"] = rates[base] / rates[FLOOR]
+            if base in rates and rates.get(JSON_FLOOR):
+                row["rows/s × floor"] = rates[base] / rates[JSON_FLOOR]
             if (interpreter, base) in peaks:
                 row["peak B/msg"] = Estimate.of(peaks[(interpreter, base)])
             loop = own_loops.get((strategy, path), {})
             if loop.get("seconds"):
-                row.update(
-                    {"loop ms": Estimate.of([v * 1000 for v in loop["seconds"]]), "history": loop.get("history")}
-                )
+                row.update({"loop ms": Estimate.of(loop["seconds"]), "history": loop.get("history")})
             if loop.get("slope"):
-                row["slope ms/1k"] = Estimate.of([v * 1000 for v in loop["slope"]])
+                row["slope ms/1k"] = Estimate.of(loop["slope"])
             rows.append(row)
 
     def order(row: Dict[str, Any]) -> tuple:
@@ -222,13 +226,13 @@ def answer_rows(frame: Any) -> List[Dict[str, Any]]:
 def formatted(row: Dict[str, Any]) -> Dict[str, str]:
     """A row as the table shows it: medians with their intervals, "—" for a missing figure."""
     shown = {
-        "GC share": lambda v: v.text(pct),
-        "GC s": lambda v: v.text(seconds),
-        "rows/s × floor": lambda v: f"{v:.2f}×",
-        "peak B/msg": lambda v: v.text(bytes_),
-        "loop ms": lambda v: v.text(ms),
-        "history": lambda v: f"{v:,.0f}",
-        "slope ms/1k": lambda v: v.text(ms),
+        "GC share": lambda v: v.text(GC_SHARE.show),
+        "GC s": lambda v: v.text(GC_S.show),
+        "rows/s × floor": times,
+        "peak B/msg": lambda v: v.text(PEAK_BYTES_PER_MESSAGE.show),
+        "loop ms": lambda v: v.text(LAST_ITERATION_S.show),
+        "history": LARGEST_HISTORY.show,
+        "slope ms/1k": lambda v: v.text(LOOP_SLOPE.show),
     }
     return {
         column: shown[column](row[column]) if column in shown and column in row else str(row.get(column, "—"))
@@ -253,8 +257,8 @@ def answers(frame: Any) -> List[Answer]:
     loops = loop_figures(frame)
     found = []
     for interpreter in sorted(set(rebuild["interpreter"].astype(str))):
-        walls = _by_strategy(rebuild, "wall_s", interpreter)
-        gc_s = _by_strategy(rebuild, "gc_s", interpreter)
+        walls = _by_strategy(rebuild, WALL_S.name, interpreter)
+        gc_s = _by_strategy(rebuild, GC_S.name, interpreter)
         choice = choose(walls, gc_s)
         scene = rebuild[rebuild["interpreter"] == interpreter]
         where = f"{int(scene['size'].max()):,} messages of {scene['dataset'].iloc[0]}"
@@ -287,17 +291,17 @@ def _worded(
     if max(gc_s[best]) == 0:
         gc_text = f"runs no collection {in_processes(len(gc_s[best]))}"
     else:
-        gc_text = f"spends {Estimate.of(gc_s[best]).text(seconds)} in GC"
+        gc_text = f"spends {Estimate.of(gc_s[best]).text(GC_S.show)} in GC"
     said = [
-        f"rebuilding {where} it {gc_text} against spread's {spread_gc.text(seconds)}, and takes "
+        f"rebuilding {where} it {gc_text} against spread's {spread_gc.text(GC_S.show)}, and takes "
         f"{compare(walls[best], walls[BASELINE]).text(SPREAD_WALL)}"
     ]
     if choice.ties:
         said.append(f"not established slower: {', '.join(choice.ties)}")
     if picked:
         loop = loops[picked]
-        text = f"one agent-loop iteration at a {loop['history']:,.0f}-message history takes"
-        text += f" {Estimate.of([v * 1000 for v in loop['seconds']]).text(ms)}"
+        text = f"one agent-loop iteration at a {LARGEST_HISTORY.show(loop['history'])}-message history takes"
+        text += f" {Estimate.of(loop['seconds']).text(LAST_ITERATION_S.show)}"
         spread_loop = loops.get((BASELINE, "full"), {}).get("seconds")
         if spread_loop:
             text += f", {compare(loop['seconds'], spread_loop).text(SPREAD_LOOP)}"
@@ -314,7 +318,7 @@ def _open_map_price(frame: Any, interpreter: str, strategy: str) -> Optional[str
     """What reading an open map costs ``strategy`` against the fastest other strategy (access open-map)."""
     from harness.analysis.selection import largest, per_process, select
 
-    values = per_process(largest(select(frame, "timing", "access", "ns_per_read", variant="reads=open-map")))
+    values = per_process(largest(select(frame, "timing", "access", NS_PER_READ.name, variant="reads=open-map")))
     own = values.get((interpreter, strategy))
     others = {key[1]: found for key, found in values.items() if key[0] == interpreter and key[1] != strategy}
     if own is None or not others:
@@ -327,11 +331,11 @@ def _memory_price(frame: Any, interpreter: str, strategy: str) -> Optional[str]:
     from harness.analysis.selection import largest, per_process, real_data, select
 
     census = largest(real_data(select(frame, "census", "hydrate_all")))
-    pinned = per_process(census[census["metric"] == "pinned_row_bytes_per_message"]).get((interpreter, strategy))
+    pinned = per_process(census[census["metric"] == PINNED_ROW_BYTES_PER_MESSAGE.name]).get((interpreter, strategy))
     if not pinned:
         return None
-    text = f"its objects keep {bytes_(median(pinned))} of row text per message alive"
-    deep = per_process(census[census["metric"] == "deep_bytes_per_message"]).get((interpreter, strategy))
+    text = f"its objects keep {PINNED_ROW_BYTES_PER_MESSAGE.show(median(pinned))} of row text per message alive"
+    deep = per_process(census[census["metric"] == DEEP_BYTES_PER_MESSAGE.name]).get((interpreter, strategy))
     if deep:
-        text += f" beside {bytes_(median(deep))} of their own"
+        text += f" beside {DEEP_BYTES_PER_MESSAGE.show(median(deep))} of their own"
     return text

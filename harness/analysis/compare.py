@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness import machine, results
-from harness.analysis.display import read_manifest, tidy_table
+from harness.analysis.display import read_manifest
 from harness.analysis.verdict import (
     CHANGED,
     MACHINE_DIFFERED,
@@ -38,8 +38,9 @@ from harness.analysis.verdict import (
 )
 from harness.integrity import verify_result
 from harness.measure.catalogue import MEASURERS
-from harness.measure.environment import differences
-from harness.measure.job import Job
+from harness.metrics import SECONDS_PER_CALL
+from harness.protocol.environment import differences
+from harness.protocol.job import Job
 from harness.results import RunError
 from harness.suite import load_benchmark, merged, pyperf_json
 from harness.terminal import text, visible
@@ -80,7 +81,7 @@ class Comparison:
             row.ratio
             for row in self.rows
             if row.measurer == "timing"
-            and row.metric == "seconds_per_call"
+            and row.metric == SECONDS_PER_CALL.name
             and row.ratio
             and row.ratio > 0
             and row.verdict.label != UNVERIFIED
@@ -118,7 +119,7 @@ def load_run(run_dir: Path) -> Tuple[Dict[str, Any], Any]:
             f"{run_dir} has no tidy.csv (status {manifest.get('status')}); "
             f"finish it with  harness bench --resume {run_dir}"
         )
-    return manifest, tidy_table(run_dir)
+    return manifest, results.load_tidy(run_dir)
 
 
 def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:

@@ -10,12 +10,12 @@ with the 95 % interval of the mean (``interval_table``, ``interval_note``).
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from harness import results
 from harness.analysis.plots import estimates, setup_plots
+from harness.numbers import MISSING, Show, column_format
 from harness.uncertainty import Estimate, span
 
 
@@ -54,20 +54,8 @@ def read_manifest(run_dir: Path) -> Dict[str, Any]:
     return results.load_manifest(run_dir)
 
 
-def tidy_table(run_dir: Path) -> Any:
-    """``results.load_tidy``, with a file pandas cannot parse (binary, cut short, no columns) a
-    RunError in one line too."""
-    try:
-        return results.load_tidy(run_dir)
-    except results.RunError:
-        raise
-    except (ValueError, OverflowError) as error:  # pandas' parser errors, undecodable text
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise results.RunError(f"{Path(run_dir) / 'tidy.csv'} is not a readable tidy table ({first[:120]})") from None
-
-
 def load_frame(run_dir: Path) -> Any:
-    """The tidy table (``tidy_table``), or an empty one with the tidy columns when the run has not
+    """The tidy table (``results.load_tidy``), or an empty one with the tidy columns when the run has not
     written one yet (no tidy.csv, and none recorded in its manifest); RunError when ``run_dir``
     holds no run at all (a notebook then fails, naming it, instead of showing an empty page) or a
     table it recorded is missing or unreadable."""
@@ -80,7 +68,7 @@ def load_frame(run_dir: Path) -> Any:
         return pd.DataFrame(
             {column: pd.Series(dtype=results.TIDY_TYPES.get(column, "object")) for column in results.TIDY_COLUMNS}
         )
-    return tidy_table(run_dir)
+    return results.load_tidy(run_dir)
 
 
 def with_variant_labels(frame: Any) -> Any:
@@ -136,27 +124,10 @@ def note(text: str) -> None:
     display(HTML(f"<p>{esc(text)}</p>"))
 
 
-def column_format(values: Any) -> Callable[[Any], str]:
-    """One format for every value of a float column, from the column's magnitude: whole numbers
-    when every value is whole, else as many decimals as give the median (of the non-zero absolute
-    values) three significant digits, ``clamp(2 - floor(log10(median)), 0, 6)``; thousands
-    separators throughout."""
-    import numpy as np
-
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    nonzero = np.abs(finite[finite != 0])
-    if not len(nonzero) or np.all(finite == np.round(finite)):
-        decimals = 0
-    else:
-        decimals = min(max(2 - math.floor(math.log10(float(np.median(nonzero)))), 0), 6)
-    return lambda value: "—" if value != value else f"{value:,.{decimals}f}"
-
-
-def show_table(frame: Any, index: bool = False, floatfmt: Optional[str] = None) -> None:
+def show_table(frame: Any, index: bool = False, show: Optional[Show] = None) -> None:
     """A pandas table, every cell HTML-escaped. Each float column is printed in one format: the one
-    ``column_format`` chooses from the column's values, or ``floatfmt`` (``"{:.1f}%"``) for every
-    float column when given."""
+    ``numbers.column_format`` chooses from the column's values, or ``show`` (a metric's, e.g.
+    ``metrics.COMPACT_LAYOUT_SHARE.show``) for every float column when given."""
     from IPython.display import HTML, display
     from pandas import isna
     from pandas.api.types import is_float_dtype, is_integer_dtype
@@ -165,14 +136,12 @@ def show_table(frame: Any, index: bool = False, floatfmt: Optional[str] = None) 
     for position in range(frame.shape[1]):
         column = frame.iloc[:, position]
         if is_float_dtype(column.dtype):
-            formatters.append(
-                column_format(column) if floatfmt is None else (lambda value, fmt=floatfmt: fmt.format(value))
-            )
+            formatters.append(show or column_format(column))
         elif is_integer_dtype(column.dtype):
-            formatters.append(lambda value: "—" if isna(value) else str(value))
+            formatters.append(lambda value: MISSING if isna(value) else str(value))
         else:
             formatters.append(None)
-    display(HTML(frame.to_html(escape=True, index=index, na_rep="—", formatters=formatters)))
+    display(HTML(frame.to_html(escape=True, index=index, na_rep=MISSING, formatters=formatters)))
 
 
 def link(href: str, text: str) -> str:
@@ -216,13 +185,13 @@ def interval_note(rows: Any, by: Sequence[str]) -> None:
 def interval_text(estimate: Estimate, show: Callable[[float], str]) -> str:
     """The 95 % interval of the mean (``uncertainty.span``), ``—`` below two processes."""
     bounds = estimate.interval
-    return "—" if bounds is None else span(bounds[0], bounds[1], show)
+    return MISSING if bounds is None else span(bounds[0], bounds[1], show)
 
 
 def interval_table(rows: Any, by: Sequence[str], scale: float = 1.0, median: str = "median") -> Any:
     """A table of the figures of ``rows`` per group of ``by``: the group's columns, the median over
     its processes (column ``median``), the 95 % interval of the mean as ``low–high`` in the median's
-    number format (``column_format``; ``—`` for one process) and the number of processes."""
+    number format (``numbers.column_format``; ``—`` for one process) and the number of processes."""
     import pandas as pd
 
     found = estimates(rows, by, scale)

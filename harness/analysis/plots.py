@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from harness.atomic import atomic_path
+from harness.numbers import plain_number
 from harness.uncertainty import Estimate
 
 
@@ -191,13 +192,6 @@ def interval_wide(
     return wide, errors
 
 
-def plain_number(value: float, _position: Any = None) -> str:
-    """A tick label: whole numbers with thousands separators, others as ``{:g}`` (no mathtext)."""
-    if value == round(value) and abs(value) < 1e15:
-        return f"{value:,.0f}"
-    return f"{value:g}"
-
-
 def plain_log_ticks(vmin: float, vmax: float) -> List[float]:
     """Major ticks of a log axis from ``vmin`` to ``vmax``: 1, 2, 5 × 10^k; only 10^k (every few
     decades) when that puts more than ten on the axis; every 1…9 × 10^k — the minor positions,
@@ -231,7 +225,7 @@ def plain_log_ticks(vmin: float, vmax: float) -> List[float]:
 
 def plain_log_axis(ax: Any, which: str = "y") -> None:
     """Make a log axis (``which``: ``"x"``, ``"y"`` or ``"both"``) print plain numbers: major ticks
-    from ``plain_log_ticks`` (recomputed whenever the limits change) labelled ``plain_number``,
+    from ``plain_log_ticks`` (recomputed whenever the limits change) labelled ``numbers.plain_number``,
     unlabelled minor ticks at 2…9 × 10^k. ``setup_plots`` turns mathtext off, so matplotlib's own
     log labels would show as raw ``$\\mathdefault{…}$``; the axis must already be log-scaled."""
     import numpy as np

@@ -19,35 +19,26 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from harness.analysis.selection import REAL_DATA, Origins, medians, select
-
-#: (label, unit, metrics summed into top-level / nested / records / all); None: the run's own union.
-PLACES: Tuple[Tuple[str, str, Tuple[str, ...], str, str, Optional[str]], ...] = (
-    (
-        "key orders",
-        "distinct key orders",
-        ("info_key_orders", "part_key_orders"),
-        "nested_key_orders",
-        "record_key_orders",
-        None,
-    ),
-    (
-        "Structures",
-        "distinct JSC Structures",
-        ("info_structures", "part_structures"),
-        "nested_structures",
-        "record_structures",
-        None,
-    ),
-    (
-        "Structures with chains",
-        "JSC Structures kept alive (transition chains)",
-        ("info_chain_structures", "part_chain_structures"),
-        "nested_chain_structures",
-        "record_chain_structures",
-        "chain_structures",
-    ),
+from harness.metrics import (
+    ALL_CHAIN_STRUCTURES,
+    CHAIN_STRUCTURES,
+    GC_SHARE,
+    KEY_ORDERS,
+    LOOP_GC_SLOPE,
+    LOOP_SLOPE,
+    NS_PER_READ,
+    STRUCTURES,
+    Metric,
 )
-PLACE_COLUMNS = ("top-level", "nested schema objects", "data-keyed records")
+
+#: (label, unit, the census family counted per object group, the family's union or None: the sum).
+PLACES: Tuple[Tuple[str, str, Dict[str, Metric], Optional[Metric]], ...] = (
+    ("key orders", "distinct key orders", KEY_ORDERS, None),
+    ("Structures", "distinct JSC Structures", STRUCTURES, None),
+    ("Structures with chains", "JSC Structures kept alive (transition chains)", CHAIN_STRUCTURES, ALL_CHAIN_STRUCTURES),
+)
+#: The places, as the object groups of a census family they sum: top-level infos and parts, nested, records.
+PLACE_COLUMNS = {"top-level": ("info", "part"), "nested schema objects": ("nested",), "data-keyed records": ("record",)}
 KIND_LABELS = {"spread": "dict", "instance-dict": "instance dict", "slots": "__slots__ class"}
 
 
@@ -65,14 +56,16 @@ def _census(frame: Any, origin: Origins) -> Dict[Tuple[str, str, str], float]:
 
 def _places(values: Dict[Tuple[str, str, str], float], interpreter: str, strategy: str) -> List[Dict[str, Any]]:
     rows = []
-    for label, unit, top, nested, records, union in PLACES:
-        wanted = (*top, nested, records) + ((union,) if union else ())
+    for label, unit, family, union in PLACES:
+        wanted = [metric.name for metric in family.values()] + ([union.name] if union else [])
         if any((interpreter, strategy, metric) not in values for metric in wanted):
             continue
-        counts = [sum(values[(interpreter, strategy, metric)] for metric in top)]
-        counts += [values[(interpreter, strategy, nested)], values[(interpreter, strategy, records)]]
-        total = values[(interpreter, strategy, union)] if union else sum(counts)
-        rows.append({"counted": label, "unit": unit, **dict(zip(PLACE_COLUMNS, counts)), "all": total})
+        counts = {
+            place: sum(values[(interpreter, strategy, family[group].name)] for group in groups)
+            for place, groups in PLACE_COLUMNS.items()
+        }
+        total = values[(interpreter, strategy, union.name)] if union else sum(counts.values())
+        rows.append({"counted": label, "unit": unit, **counts, "all": total})
     return rows
 
 
@@ -118,36 +111,22 @@ def fix_removes(frame: Any, origin: Origins = REAL_DATA) -> Any:
     return pd.DataFrame(rows, columns=["runtime", "counted", "place", "spread", "fixed", "removed"])
 
 
-#: Question 3's figures: column -> (measurer, workload, metric, dataset origins, GC mode, scale).
-COSTS: Dict[str, Tuple[str, str, str, Origins, Optional[str], float]] = {
-    "access ns/read": ("timing", "access", "ns_per_read", "reference", None, 1.0),
-    "GC share of rebuild": ("gcprobe", "hydrate_all", "gc_share", REAL_DATA, "enabled", 1.0),
-    "loop ms/iteration per 1k history": (
-        "gcprobe",
-        "run_loop",
-        "seconds_per_iteration_per_1k_history",
-        None,
-        None,
-        1000.0,
-    ),
-    "loop GC ms/iteration per 1k history": (
-        "gcprobe",
-        "run_loop",
-        "gc_seconds_per_iteration_per_1k_history",
-        None,
-        None,
-        1000.0,
-    ),
+#: Question 3's figures: column -> (measurer, workload, metric, dataset origins, GC mode).
+COSTS: Dict[str, Tuple[str, str, Metric, Origins, Optional[str]]] = {
+    "access ns/read": ("timing", "access", NS_PER_READ, "reference", None),
+    "GC share of rebuild": ("gcprobe", "hydrate_all", GC_SHARE, REAL_DATA, "enabled"),
+    "loop ms/iteration per 1k history": ("gcprobe", "run_loop", LOOP_SLOPE, None, None),
+    "loop GC ms/iteration per 1k history": ("gcprobe", "run_loop", LOOP_GC_SLOPE, None, None),
 }
 
 
 def costs(frame: Any) -> Any:
-    """Question 3: per runtime and figure, spread, fixed and spread / fixed."""
+    """Question 3: per runtime and figure (``COSTS``: its metric's unit), spread, fixed and spread / fixed."""
     import pandas as pd
 
     rows = []
-    for column, (measurer, workload, metric, origin, mode, scale) in COSTS.items():
-        values = medians(select(frame, measurer, workload, metric, origin=origin, mode=mode))
+    for column, (measurer, workload, metric, origin, mode) in COSTS.items():
+        values = medians(select(frame, measurer, workload, metric.name, origin=origin, mode=mode))
         for interpreter in _interpreters(values):
             spread, fixed = values.get((interpreter, "spread")), values.get((interpreter, "fixed"))
             if spread is None or fixed is None:
@@ -156,8 +135,8 @@ def costs(frame: Any) -> Any:
                 {
                     "runtime": interpreter,
                     "figure": column,
-                    "spread": spread * scale,
-                    "fixed": fixed * scale,
+                    "spread": spread,
+                    "fixed": fixed,
                     "spread / fixed": spread / fixed if fixed else float("nan"),
                 }
             )
@@ -166,7 +145,7 @@ def costs(frame: Any) -> Any:
 
 def read_site(frame: Any) -> Any:
     """ns per read (median) by shapes (rows) and (runtime, object kind) (columns)."""
-    rows = select(frame, "timing", "read_site", "ns_per_read").copy()
+    rows = select(frame, "timing", "read_site", NS_PER_READ.name).copy()
     if rows.empty:
         return rows
     rows["line"] = [

@@ -112,10 +112,3 @@ def missing_measurers(frame: Any) -> List[str]:
     """Measurers of the catalogue without a figure in the frame."""
     present = set(frame["measurer"].astype(str)) if len(frame) else set()
     return [name for name in MEASURERS if name not in present]
-
-
-def controls() -> set:
-    """Names of the registered controls (floors): never the "best" strategy of a finding."""
-    from harness.strategies import all_strategies
-
-    return {name for name, strategy in all_strategies().items() if strategy.control}

@@ -8,31 +8,44 @@ each figure the median of its processes. Access is shown raw and net of the loop
 
 from __future__ import annotations
 
-import csv
-import statistics
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from harness.metrics import GC_SHARE, KEY_SETS, NS_PER_READ, NS_PER_ROW, PEAK_BYTES_PER_MESSAGE, Metric
+from harness.numbers import MISSING, Show, count, short, whole_pct
+from harness.strategy_names import ACCESS_CONTROL
 from harness.terminal import text
 
 #: The widest the table may be (the end of ``harness bench`` prints it).
 WIDTH = 100
-#: The control whose access loop reads nothing (``harness.strategies.floor_access``).
-ACCESS_CONTROL = "floor-access"
 RAW_ACCESS, NET_ACCESS = "access ns/read", "net ns/read"
 
-# column title -> (measurer, workload, metric, dataset origin or None, gc_mode or None)
-HEADLINES: Dict[str, Tuple[str, str, str, Optional[str], Optional[str]]] = {
-    "info shapes (ref)": ("census", "hydrate_all", "info_key_sets", "reference", None),
-    RAW_ACCESS: ("timing", "access", "ns_per_read", None, None),
-    "hydrate ns/row": ("timing", "hydrate_all", "ns_per_row", None, None),
-    "GC share rebuild": ("gcprobe", "hydrate_all", "gc_share", None, "enabled"),
-    "GC share loop": ("gcprobe", "run_loop", "gc_share", None, None),
-    "peak B/msg": ("memory", "hydrate_all", "peak_bytes_per_message", None, None),
+
+@dataclass(frozen=True)
+class Headline:
+    """A column of the table: one figure (``origin``: of data of that origin only; ``mode``: of that
+    GC mode only) and how the terminal writes it, shorter than the report does."""
+
+    measurer: str
+    workload: str
+    metric: Metric
+    origin: Optional[str] = None
+    mode: Optional[str] = None
+    show: Show = short
+
+
+HEADLINES: Dict[str, Headline] = {
+    "info shapes (ref)": Headline("census", "hydrate_all", KEY_SETS["info"], "reference", show=count),
+    RAW_ACCESS: Headline("timing", "access", NS_PER_READ),
+    "hydrate ns/row": Headline("timing", "hydrate_all", NS_PER_ROW),
+    "GC share rebuild": Headline("gcprobe", "hydrate_all", GC_SHARE, mode="enabled", show=whole_pct),
+    "GC share loop": Headline("gcprobe", "run_loop", GC_SHARE, show=whole_pct),
+    "peak B/msg": Headline("memory", "hydrate_all", PEAK_BYTES_PER_MESSAGE),
 }
 
 
@@ -60,51 +73,34 @@ def net_reads(raw: Dict[Tuple[str, str], float]) -> Dict[Tuple[str, str], float]
     }
 
 
-def headline_values(run_dir: Path) -> Dict[str, Dict[Tuple[str, str], float]]:
-    """Per column title, the figure of each (interpreter, strategy) found in tidy.csv: the median
-    of its processes."""
-    found: Dict[str, Dict[Tuple[str, str], List[float]]] = {title: {} for title in HEADLINES}
-    with open(Path(run_dir) / "tidy.csv", newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            for title, (measurer, workload, metric, origin, mode) in HEADLINES.items():
-                if (row["measurer"], row["workload"], row["metric"]) != (measurer, workload, metric):
-                    continue
-                if origin and row.get("origin") != origin:
-                    continue
-                if mode and row.get("gc_mode") != mode:
-                    continue
-                if row.get("variant"):  # headlines are of the workloads as they always ran
-                    continue
-                found[title].setdefault((row["interpreter"], row["strategy"]), []).append(float(row["value"]))
-    columns = {title: {key: statistics.median(values) for key, values in own.items()} for title, own in found.items()}
+def headline_values(frame: Any) -> Dict[str, Dict[Tuple[str, str], float]]:
+    """Per column title, the figure of each (interpreter, strategy) of a tidy table: the median of
+    its processes, of the workload as it always ran (no variant)."""
+    from harness.analysis.selection import medians, select
+
+    columns = {
+        title: medians(select(frame, h.measurer, h.workload, h.metric.name, origin=h.origin, mode=h.mode))
+        for title, h in HEADLINES.items()
+    }
     columns[NET_ACCESS] = net_reads(columns[RAW_ACCESS])
     return columns
 
 
-def headline_rows(run_dir: Path) -> List[Dict[str, str]]:
+def headline_rows(frame: Any) -> List[Dict[str, str]]:
     """One row per (interpreter, strategy) with the headline figures, formatted."""
-    columns = headline_values(run_dir)
-    metrics = {title: spec[2] for title, spec in HEADLINES.items()}
-    metrics[NET_ACCESS] = metrics[RAW_ACCESS]
+    shows = {title: headline.show for title, headline in HEADLINES.items()}
+    shows[NET_ACCESS] = shows[RAW_ACCESS]
     table: Dict[Tuple[str, str], Dict[str, str]] = {}
-    for title, values in columns.items():
+    for title, values in headline_values(frame).items():
         for (interpreter, strategy), value in values.items():
             entry = table.setdefault((interpreter, strategy), {"interpreter": interpreter, "strategy": strategy})
-            entry[title] = _format(value, metrics[title])
+            entry[title] = shows[title](value)
     return [table[key] for key in sorted(table)]
 
 
-def _format(value: float, metric: str) -> str:
-    if metric.endswith("share"):
-        return f"{value:.0%}"
-    if metric.endswith("sets"):
-        return f"{value:.0f}"
-    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
-
-
-def summary_tables(run_dir: Path) -> List[Table]:
+def summary_tables(frame: Any) -> List[Table]:
     """One table per interpreter; columns in HEADLINES order, the net access beside the raw one."""
-    rows = headline_rows(run_dir)
+    rows = headline_rows(frame)
     order = [title for title in HEADLINES for title in ((title, NET_ACCESS) if title == RAW_ACCESS else (title,))]
     titles = [title for title in order if any(title in row for row in rows)]
     tables = []
@@ -119,32 +115,34 @@ def summary_tables(run_dir: Path) -> List[Table]:
             table.add_column(HEADERS[title], justify="right", no_wrap=True)
         for row in rows:
             if row["interpreter"] == interpreter:
-                table.add_row(text(row["strategy"]), *(row.get(title, "—") for title in titles))
+                table.add_row(text(row["strategy"]), *(row.get(title, MISSING) for title in titles))
         tables.append(table)
     return tables
 
 
 def print_summary(run_dir: Path, console: Optional[Console] = None) -> None:
-    """The headline tables, then the answer and the findings (``print_conclusions``)."""
+    """The headline tables of a run's tidy table (``results.load_tidy``), then the answer and the
+    findings (``print_conclusions``); a note instead where the analysis extra (pandas) is not installed."""
     if console is None:
         console = Console(width=min(Console().width, WIDTH) if Console().is_terminal else WIDTH)
-    for table in summary_tables(run_dir):
-        console.print(table)
-    print_conclusions(run_dir, console)
-
-
-def print_conclusions(run_dir: Path, console: Console) -> None:
-    """The report's answer and one line per finding, worded as in the report (intervals, "not
-    established"); a note instead where the analysis extra (pandas) is not installed."""
     try:
-        from harness.analysis.answer import answers
-        from harness.analysis.findings import review
         from harness.results import load_tidy
 
         frame = load_tidy(run_dir)
     except ImportError as error:
-        console.print(text(f"(answer and findings: install shape-harness[analysis]; {error.name} is missing)"))
+        console.print(text(f"(figures, answer and findings: install shape-harness[analysis]; {error.name} is missing)"))
         return
+    for table in summary_tables(frame):
+        console.print(table)
+    print_conclusions(frame, console)
+
+
+def print_conclusions(frame: Any, console: Console) -> None:
+    """The report's answer and one line per finding, worded as in the report (intervals, "not
+    established")."""
+    from harness.analysis.answer import answers
+    from harness.analysis.findings import review
+
     found = answers(frame)
     console.print(text("Answer"), style="bold")
     for answer in found:

@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from harness.metrics import NS_PER_READ, WALL_S, Metric
+
 #: How far the two headline ratios may move between the quiet and the busy run.
 RATIO_DRIFT = 0.15
 #: The ratios held to RATIO_DRIFT: name -> (measurer, workload, metric, origins, A strategy, B strategy).
-RATIOS: Dict[str, Tuple[str, str, str, Any, str, str]] = {
-    "spread / fixed access": ("timing", "access", "ns_per_read", "reference", "spread", "fixed"),
-    "msgspec-lazy / spread rebuild": ("gcprobe", "hydrate_all", "wall_s", None, "msgspec-lazy", "spread"),
+RATIOS: Dict[str, Tuple[str, str, Metric, Any, str, str]] = {
+    "spread / fixed access": ("timing", "access", NS_PER_READ, "reference", "spread", "fixed"),
+    "msgspec-lazy / spread rebuild": ("gcprobe", "hydrate_all", WALL_S, None, "msgspec-lazy", "spread"),
 }
 
 
@@ -90,7 +92,9 @@ def ratios(frame: Any, name: str) -> Dict[str, float]:
     from harness.uncertainty import compare
 
     measurer, workload, metric, origin, a, b = RATIOS[name]
-    rows = select(frame, measurer, workload, metric, origin=origin, mode="enabled" if measurer == "gcprobe" else None)
+    rows = select(
+        frame, measurer, workload, metric.name, origin=origin, mode="enabled" if measurer == "gcprobe" else None
+    )
     values = per_process(largest(real_data(rows) if origin is None else rows), ("interpreter", "strategy"))
     return {
         str(interpreter): compare(values[(interpreter, a)], values[(interpreter, b)]).value

@@ -4,41 +4,43 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from harness.analysis.findings.model import BASELINE, Finding, Notes, against, messages_of, ms_of_seconds, scenes
+from harness.analysis.findings.model import BASELINE, Finding, Notes, against, best, by_median, messages_of, scenes
 from harness.analysis.selection import largest, per_process, real_data, select, with_gc_mode
-from harness.numbers import bytes_, in_processes, ms, pct, seconds
+from harness.metrics import GC_S, GC_SHARE, LAST_ITERATION_S, LOOP_SLOPE, PEAK_BYTES_PER_MESSAGE, WALL_S
+from harness.numbers import in_processes
 from harness.uncertainty import Estimate, compare
 
 
 def gc_cost(frame: Any) -> Optional[Finding]:
     """The collector's share of a rebuild with spread, and the strategy that spends least in it."""
     rows = largest(real_data(select(frame, "gcprobe", "hydrate_all", mode="enabled")))
-    shares = scenes(rows[rows["metric"] == "gc_share"])
-    gc_seconds = scenes(rows[rows["metric"] == "gc_s"])
+    shares = scenes(rows[rows["metric"] == GC_SHARE.name])
+    gc_seconds = scenes(rows[rows["metric"] == GC_S.name])
     notes = Notes()
     for (interpreter, dataset, size), own in sorted(gc_seconds.items()):
         share = shares.get((interpreter, dataset, size), {})
         if BASELINE not in own or len(own) < 2:
             continue
-        least = min(sorted(own), key=lambda name: Estimate.of(own[name]).median)
+        least = best(own, GC_S)
         spread = Estimate.of(own[BASELINE])
         text = (
             f"on {interpreter}, rebuilding {messages_of(size, dataset)} spread spends "
-            f"{Estimate.of(share.get(BASELINE, [])).text(pct)} of its wall time in GC ({spread.text(seconds)})"
+            f"{Estimate.of(share.get(BASELINE, [])).text(GC_SHARE.show)} of its wall time in GC "
+            f"({spread.text(GC_S.show)})"
         )
         if least != BASELINE:
             text += f"; {least} the least: {_gc_phrase(own[least], share.get(least, []))}"
-            text += f", {against(own[least], own[BASELINE], 'spread', seconds)}"
+            text += f", {against(own[least], own[BASELINE], 'spread', GC_S.show)}"
         notes.parts.append(text)
-        for name in sorted(own, key=lambda name: Estimate.of(own[name]).median):
+        for name in by_median(own):
             versus = compare(own[name], own[BASELINE])
             notes.table.append(
                 {
                     "interpreter": interpreter,
                     "strategy": name,
-                    "GC share": Estimate.of(share.get(name, [])).text(pct),
-                    "GC s": Estimate.of(own[name]).text(seconds),
-                    "GC s vs spread": "—" if name == BASELINE else versus.text(show=seconds),
+                    "GC share": Estimate.of(share.get(name, [])).text(GC_SHARE.show),
+                    "GC s": Estimate.of(own[name]).text(GC_S.show),
+                    "GC s vs spread": "—" if name == BASELINE else versus.text(show=GC_S.show),
                 }
             )
             if name != BASELINE:
@@ -49,12 +51,12 @@ def gc_cost(frame: Any) -> Optional[Finding]:
 def _gc_phrase(gc_values: List[float], share_values: List[float]) -> str:
     if gc_values and max(gc_values) == 0:
         return f"no collection ran {in_processes(len(gc_values))}"
-    return f"{Estimate.of(share_values).text(pct)} ({Estimate.of(gc_values).text(seconds)})"
+    return f"{Estimate.of(share_values).text(GC_SHARE.show)} ({Estimate.of(gc_values).text(GC_S.show)})"
 
 
 def gc_controls(frame: Any) -> Optional[Finding]:
     """The controls beside the GC figures: the same rebuild with the collector disabled (or frozen)."""
-    rows = largest(real_data(select(frame, "gcprobe", "hydrate_all", "wall_s")))
+    rows = largest(real_data(select(frame, "gcprobe", "hydrate_all", WALL_S.name)))
     walls = scenes(with_gc_mode(rows), ("interpreter", "dataset", "size", "gc_mode"))
     notes = Notes()
     for interpreter, dataset, size in sorted({key[:3] for key in walls}):
@@ -70,8 +72,8 @@ def gc_controls(frame: Any) -> Optional[Finding]:
                         "interpreter": interpreter,
                         "strategy": name,
                         "control": _control_label(mode),
-                        "GC enabled s": Estimate.of(enabled[name]).text(seconds),
-                        "control s": Estimate.of(control[name]).text(seconds),
+                        "GC enabled s": Estimate.of(enabled[name]).text(WALL_S.show),
+                        "control s": Estimate.of(control[name]).text(WALL_S.show),
                         "control / enabled": found.text(),
                     }
                 )
@@ -97,24 +99,24 @@ def _control_label(mode: str) -> str:
 
 
 def lowest_memory(frame: Any) -> Optional[Finding]:
-    rows = largest(real_data(select(frame, "memory", "hydrate_all", "peak_bytes_per_message")))
+    rows = largest(real_data(select(frame, "memory", "hydrate_all", PEAK_BYTES_PER_MESSAGE.name)))
     notes = Notes()
     for (interpreter, dataset, size), own in sorted(scenes(rows).items()):
         if len(own) < 2:
             continue
-        lowest = min(sorted(own), key=lambda name: Estimate.of(own[name]).median)
+        lowest = best(own, PEAK_BYTES_PER_MESSAGE)
         text = f"on {interpreter}, rebuilding {messages_of(size, dataset)} {lowest} peaks lowest, at "
-        text += f"{Estimate.of(own[lowest]).text(bytes_)} per message"
+        text += f"{Estimate.of(own[lowest]).text(PEAK_BYTES_PER_MESSAGE.show)} per message"
         if BASELINE in own and lowest != BASELINE:
-            text += f", {against(own[lowest], own[BASELINE], 'spread', bytes_)}"
+            text += f", {against(own[lowest], own[BASELINE], 'spread', PEAK_BYTES_PER_MESSAGE.show)}"
         notes.parts.append(text)
-        for name in sorted(own, key=lambda name: Estimate.of(own[name]).median):
+        for name in by_median(own):
             versus = compare(own[name], own[BASELINE]) if BASELINE in own else None
             notes.table.append(
                 {
                     "interpreter": interpreter,
                     "strategy": name,
-                    "peak B/message": Estimate.of(own[name]).text(bytes_),
+                    "peak B/message": Estimate.of(own[name]).text(PEAK_BYTES_PER_MESSAGE.show),
                     "vs spread": "—" if versus is None or name == BASELINE else versus.text(),
                 }
             )
@@ -125,10 +127,10 @@ def lowest_memory(frame: Any) -> Optional[Finding]:
 
 def loop_growth(frame: Any) -> Optional[Finding]:
     """How each agent-loop iteration grows with the history, per strategy and read path."""
-    rows = select(frame, "gcprobe", "run_loop", "seconds_per_iteration_per_1k_history", variant=None, mode="enabled")
+    rows = select(frame, "gcprobe", "run_loop", LOOP_SLOPE.name, variant=None, mode="enabled")
     slopes = per_process(rows, ("interpreter", "strategy", "read_path"))
     lasts = per_process(
-        select(frame, "gcprobe", "run_loop", "last_iteration_s", variant=None, mode="enabled"),
+        select(frame, "gcprobe", "run_loop", LAST_ITERATION_S.name, variant=None, mode="enabled"),
         ("interpreter", "strategy", "read_path"),
     )
     notes = Notes()
@@ -139,8 +141,8 @@ def loop_growth(frame: Any) -> Optional[Finding]:
         base = (
             f"{BASELINE} · full" if f"{BASELINE} · full" in own else max(own, key=lambda k: Estimate.of(own[k]).median)
         )
-        flattest = min(sorted(own), key=lambda name: Estimate.of(own[name]).median)
-        per_1k = lambda value: ms(value * 1000)  # noqa: E731 - seconds per 1k messages shown in ms
+        flattest = best(own, LOOP_SLOPE)
+        per_1k = LOOP_SLOPE.show
         text = (
             f"on {interpreter}, an agent-loop iteration with {base} grows "
             f"{Estimate.of(own[base]).text(per_1k)} per 1,000 messages of history"
@@ -162,7 +164,7 @@ def loop_growth(frame: Any) -> Optional[Finding]:
                     "interpreter": interpreter,
                     "strategy · read path": label,
                     "ms per iteration per 1k": Estimate.of(values).text(per_1k),
-                    "last iteration": Estimate.of(lasts.get((interpreter, name, path), [])).text(ms_of_seconds),
+                    "last iteration": Estimate.of(lasts.get((interpreter, name, path), [])).text(LAST_ITERATION_S.show),
                     f"vs {base}": "—" if label == base else versus.text(show=per_1k),
                 }
             )

@@ -5,38 +5,39 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from harness.analysis.findings.model import BASELINE, FIXED_TIME, Finding, Notes, scenes
+from harness.analysis.findings.model import BASELINE, FIXED_TIME, Finding, Notes, best, by_median, scenes
 from harness.analysis.selection import implementations, largest, per_process, select
-from harness.numbers import ns
+from harness.metrics import NS_PER_READ
+from harness.strategy_names import ACCESS_CONTROL
 from harness.uncertainty import Estimate, compare
 
 
 def best_access(frame: Any) -> Optional[Finding]:
     """The fastest 200 × 7 read loop, and every strategy against it."""
-    rows = largest(select(frame, "timing", "access", "ns_per_read"))
-    floors = per_process(rows[rows["strategy"] == "floor-access"], ("interpreter",))
+    rows = largest(select(frame, "timing", "access", NS_PER_READ.name))
+    floors = per_process(rows[rows["strategy"] == ACCESS_CONTROL], ("interpreter",))
     notes = Notes()
     for (interpreter, _, _), own in sorted(scenes(rows).items()):
         if len(own) < 2:
             continue
-        fastest = min(sorted(own), key=lambda name: Estimate.of(own[name]).median)
+        fastest = best(own, NS_PER_READ)
         ties = [name for name in own if name != fastest and not compare(own[name], own[fastest]).established]
-        text = f"on {interpreter}, {fastest} reads fastest, {Estimate.of(own[fastest]).text(ns)} per read"
+        text = f"on {interpreter}, {fastest} reads fastest, {Estimate.of(own[fastest]).text(NS_PER_READ.show)} per read"
         if BASELINE in own and fastest != BASELINE:
             text += f"; spread takes {compare(own[BASELINE], own[fastest]).text('its time')}"
         if ties:
             text += f"; not established slower: {', '.join(sorted(ties))}"
         notes.parts.append(text)
         floor = floors.get((interpreter,))
-        for name in sorted(own, key=lambda name: Estimate.of(own[name]).median):
+        for name in by_median(own):
             versus = compare(own[name], own[fastest])
             net = Estimate.of(own[name]).median - Estimate.of(floor).median if floor else None
             notes.table.append(
                 {
                     "interpreter": interpreter,
                     "strategy": name,
-                    "ns per read": Estimate.of(own[name]).text(ns),
-                    "net of floor-access": "—" if net is None else ns(net),
+                    "ns per read": Estimate.of(own[name]).text(NS_PER_READ.show),
+                    f"net of {ACCESS_CONTROL}": "—" if net is None else NS_PER_READ.show(net),
                     f"vs {fastest}": "—" if name == fastest else versus.text(),
                 }
             )
@@ -48,7 +49,7 @@ def best_access(frame: Any) -> Optional[Finding]:
 def key_order_access(frame: Any) -> Optional[Finding]:
     """Key order alone (``spread-filled`` vs ``fixed``: same keys, same reads, only the order
     varies) and the spread code as written (``spread``: varied keys, ``.get`` reads), on CPython."""
-    rows = largest(select(frame, "timing", "access", "ns_per_read", implementation="CPython"))
+    rows = largest(select(frame, "timing", "access", NS_PER_READ.name, implementation="CPython"))
     notes = Notes()
     for (interpreter, _, _), own in sorted(scenes(rows).items()):
         if "fixed" not in own:
@@ -66,8 +67,8 @@ def key_order_access(frame: Any) -> Optional[Finding]:
                 {
                     "interpreter": interpreter,
                     "strategy": name,
-                    "ns per read": Estimate.of(own[name]).text(ns),
-                    "fixed ns per read": Estimate.of(own["fixed"]).text(ns),
+                    "ns per read": Estimate.of(own[name]).text(NS_PER_READ.show),
+                    "fixed ns per read": Estimate.of(own["fixed"]).text(NS_PER_READ.show),
                     "vs fixed": found.text(),
                 }
             )
@@ -82,7 +83,7 @@ def read_site_cliff(frame: Any) -> Optional[Finding]:
     against one, and the steepest established step between neighbouring counts."""
     from harness.analysis.runtimes import kind_label
 
-    values = per_process(select(frame, "timing", "read_site", "ns_per_read"), ("interpreter", "strategy", "size"))
+    values = per_process(select(frame, "timing", "read_site", NS_PER_READ.name), ("interpreter", "strategy", "size"))
     kinds = implementations(frame)
     lines: Dict[str, Dict[int, List[float]]] = {}
     for (interpreter, strategy, size), found in values.items():
@@ -104,8 +105,8 @@ def read_site_cliff(frame: Any) -> Optional[Finding]:
         notes.table.append(
             {
                 "line": label,
-                f"{sizes[0]} shape ns": Estimate.of(points[sizes[0]]).text(ns),
-                "most shapes ns": Estimate.of(points[sizes[-1]]).text(ns),
+                f"{sizes[0]} shape ns": Estimate.of(points[sizes[0]]).text(NS_PER_READ.show),
+                "most shapes ns": Estimate.of(points[sizes[-1]]).text(NS_PER_READ.show),
                 "most / one": overall.text(),
                 "established steps": ", ".join(f"{a} → {b} ×{s.value:.2f}" for s, a, b in rises) or "none",
             }
@@ -115,12 +116,12 @@ def read_site_cliff(frame: Any) -> Optional[Finding]:
 
 
 def pypy(frame: Any) -> Optional[Finding]:
-    rows = largest(select(frame, "timing", "access", "ns_per_read", implementation="PyPy"))
+    rows = largest(select(frame, "timing", "access", NS_PER_READ.name, implementation="PyPy"))
     notes = Notes()
     for (interpreter, _, _), own in sorted(scenes(rows).items()):
         text = (
             f"on {interpreter} (real hidden classes: maps), "
-            + ", ".join(f"{name} {Estimate.of(values).text(ns)}" for name, values in sorted(own.items()))
+            + ", ".join(f"{name} {Estimate.of(values).text(NS_PER_READ.show)}" for name, values in sorted(own.items()))
             + " per read"
         )
         if BASELINE in own and "fixed" in own:
@@ -129,7 +130,7 @@ def pypy(frame: Any) -> Optional[Finding]:
             notes.claim("access ns per read", interpreter, BASELINE, "fixed", found)
         notes.parts.append(text)
         notes.table += [
-            {"interpreter": interpreter, "strategy": name, "ns per read": Estimate.of(values).text(ns)}
+            {"interpreter": interpreter, "strategy": name, "ns per read": Estimate.of(values).text(NS_PER_READ.show)}
             for name, values in sorted(own.items())
         ]
     return notes.finding("pypy", "PyPy")

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from harness.analysis.selection import controls, per_process
-from harness.numbers import ms
-from harness.uncertainty import Comparison, compare
+from harness.analysis.selection import per_process
+from harness.metrics import HIGHER, Metric
+from harness.strategy_names import CONTROLS
+from harness.uncertainty import Comparison, Estimate, compare
 
 # The seed's JavaScriptCore figures (opencode PR #29029, 5,000 reference messages): spread -> fixed.
 SEED_SHAPES = {"info": (47, 2), "part": (16, 5)}
@@ -76,9 +77,8 @@ class Notes:
 def scenes(rows: Any, by: tuple = ("interpreter", "dataset", "size")) -> Dict[tuple, Dict[str, List[float]]]:
     """Per (interpreter, dataset, size): each strategy's per-process values (controls left out)."""
     found: Dict[tuple, Dict[str, List[float]]] = {}
-    skip = controls()
     for key, values in per_process(rows, (*by, "strategy")).items():
-        if key[-1] not in skip:
+        if key[-1] not in CONTROLS:
             found.setdefault(key[:-1], {})[key[-1]] = values
     return found
 
@@ -93,5 +93,13 @@ def against(a: List[float], b: List[float], name: str, show: Callable[[float], s
     return found.text(f"{name}'s" if found.kind == "ratio" else f"against {name}", show)
 
 
-def ms_of_seconds(value: float) -> str:
-    return ms(value * 1000)
+def best(own: Dict[str, List[float]], metric: Metric) -> str:
+    """The strategy whose median is best by ``metric``'s direction (lowest unless higher is better);
+    of equal medians the first name."""
+    pick = max if metric.better == HIGHER else min
+    return pick(sorted(own), key=lambda name: Estimate.of(own[name]).median)
+
+
+def by_median(own: Dict[str, List[float]]) -> List[str]:
+    """The strategies in order of their medians, smallest first."""
+    return sorted(own, key=lambda name: Estimate.of(own[name]).median)

@@ -7,18 +7,18 @@ from typing import Any, Optional
 
 from harness.analysis.findings.model import BASELINE, SEED_MESSAGES, SEED_SHAPES, Finding, Notes
 from harness.analysis.selection import medians, select
-from harness.numbers import pct
+from harness.metrics import COMPACT_LAYOUT_SHARE, KEY_SETS, STRUCTURES
 
 
 def shape_counts(frame: Any) -> Optional[Finding]:
     rows = select(frame, "census", origin="reference")
     found = {}
     for role in ("info", "part"):
-        values = medians(select(rows, metric=f"{role}_key_sets"), ("strategy",))
+        values = medians(select(rows, metric=KEY_SETS[role].name), ("strategy",))
         if (BASELINE,) not in values or ("fixed",) not in values:
             return None
         found[role] = (int(values[(BASELINE,)]), int(values[("fixed",)]))
-    sizes = sorted({int(size) for size in select(rows, metric="info_key_sets")["size"].dropna()})
+    sizes = sorted({int(size) for size in select(rows, metric=KEY_SETS["info"].name)["size"].dropna()})
     size_text = ", ".join(f"{size:,}" for size in sizes) or "?"
     if found == SEED_SHAPES:
         verdict = "exactly the seed's JavaScriptCore figures (47 → 2, 16 → 5)"
@@ -59,7 +59,7 @@ def jsc_structures(frame: Any) -> Optional[Finding]:
     notes = Notes()
     for interpreter in sorted({key[0] for key in values}):
         pairs = {
-            role: [values.get((interpreter, name, f"{role}_structures")) for name in (BASELINE, "fixed")]
+            role: [values.get((interpreter, name, STRUCTURES[role].name)) for name in (BASELINE, "fixed")]
             for role in ("info", "part")
         }
         if any(None in pair for pair in pairs.values()):
@@ -90,13 +90,13 @@ def jsc_structures(frame: Any) -> Optional[Finding]:
 
 
 def key_sharing(frame: Any) -> Optional[Finding]:
-    values = medians(select(frame, "census", metric="compact_layout_share"))
+    values = medians(select(frame, "census", metric=COMPACT_LAYOUT_SHARE.name))
     notes = Notes()
     for interpreter in sorted({key[0] for key in values}):
         shares = {name: values.get((interpreter, name)) for name in ("instance-dict", "dataclass")}
         if all(share is None for share in shares.values()):
             continue
-        held = [f"{name} {pct(share)}" for name, share in shares.items() if share is not None]
+        held = [f"{name} {COMPACT_LAYOUT_SHARE.show(share)}" for name, share in shares.items() if share is not None]
         instance = shares["instance-dict"]
         verdict = (
             ""
@@ -110,5 +110,11 @@ def key_sharing(frame: Any) -> Optional[Finding]:
         notes.parts.append(f"on {interpreter}, compact layout {', '.join(held)}{verdict}")
         for name, share in shares.items():
             if share is not None:
-                notes.table.append({"interpreter": interpreter, "strategy": name, "compact instances": pct(share)})
+                notes.table.append(
+                    {
+                        "interpreter": interpreter,
+                        "strategy": name,
+                        "compact instances": COMPACT_LAYOUT_SHARE.show(share),
+                    }
+                )
     return notes.finding("key_sharing", "Lookups: CPython key-sharing / inline values")

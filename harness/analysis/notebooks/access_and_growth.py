@@ -37,7 +37,6 @@ from matplotlib.ticker import FuncFormatter
 
 from harness import results
 from harness.analysis.display import (
-    column_format,
     interval_note,
     interval_table,
     interval_text,
@@ -54,13 +53,15 @@ from harness.analysis.plots import (
     interval_bars,
     log_view,
     plain_log_axis,
-    plain_number,
     save_figure,
 )
 from harness.analysis.selection import largest_each
-from harness.analysis.summary import ACCESS_CONTROL, net_reads
+from harness.analysis.summary import net_reads
 from harness.analysis.verdict import THRESHOLD, run_samples
+from harness.metrics import NS_PER_READ, NS_PER_ROW, SECONDS_PER_CALL, fit
+from harness.numbers import column_format, plain_number
 from harness.schema import ACCESS_PROPERTIES
+from harness.strategy_names import ACCESS_CONTROL
 from harness.uncertainty import Estimate
 
 BY = ("interpreter", "strategy")
@@ -100,22 +101,24 @@ if ITERATIONS:
     )
 
 # %%
-for workload, variant, metric, unit, title in (
+for figure, workload, variant, metric, unit, title in (
     (
+        "timing-access",
         "access",
         "",
-        "ns_per_read",
+        NS_PER_READ.name,
         "ns per read",
         f"access ({iterations()} × {len(ACCESS_PROPERTIES)} properties): time per property read",
     ),
     (
+        "timing-access-open-map",
         "access",
         "reads=open-map",
-        "ns_per_read",
+        NS_PER_READ.name,
         "ns per read",
         "open-map access: one tool input read (lazy strategies decode it)",
     ),
-    ("hydrate_all", "", "ns_per_row", "ns per row", "hydration: time per stored row"),
+    ("timing-hydrate_all", "hydrate_all", "", NS_PER_ROW.name, "ns per row", "hydration: time per stored row"),
 ):
     rows = timing[
         (timing["workload"] == workload)
@@ -157,7 +160,7 @@ for workload, variant, metric, unit, title in (
         capsize=4,
         color="#26a69a",
     )
-    save_figure(fig, run_dir, f"timing-{workload}" + (f"-{variant.split('=')[-1]}" if variant else ""))
+    save_figure(fig, run_dir, figure)
     interval_note(rows, BY)
     show_table(table)
 
@@ -222,13 +225,11 @@ def loop_steps(run_dir):
     return pd.DataFrame(steps)
 
 
-def slope_per_1k(history, ms):
-    """Least-squares slope of ms per iteration over thousands of messages of history (NaN below two
-    histories)."""
-    history, ms = np.asarray(history, dtype=float), np.asarray(ms, dtype=float)
-    if len(np.unique(history)) < 2:
-        return np.nan
-    return float(np.polyfit(history / 1000, ms, 1)[0])
+def fit_per_1k(history, ms):
+    """The least-squares line of ms per iteration over thousands of messages of history
+    (``metrics.fit``): (slope, intercept), NaN for both below two histories."""
+    found = fit([float(size) / 1000 for size in history], [float(value) for value in ms])
+    return (np.nan, np.nan) if found is None else found
 
 
 LINE = ["interpreter", "strategy", "read path"]
@@ -249,9 +250,8 @@ else:
             capsize=3,
             label=label(interpreter, f"{strategy} · {path}").replace("\n", " "),
         )
-        slope = slope_per_1k(medians.index, medians.to_numpy())
+        slope, intercept = fit_per_1k(medians.index, medians.to_numpy())
         if slope == slope:
-            intercept = np.polyfit(medians.index.to_numpy() / 1000, medians.to_numpy(), 1)[1]
             xs = np.array([medians.index.min(), medians.index.max()])
             ax.plot(xs, intercept + slope * xs / 1000, ":", color=line.lines[0].get_color(), alpha=0.6)
         per_job = rows.groupby("job")
@@ -263,7 +263,7 @@ else:
                 "read path": path,
                 "iterations": int(per_job.size().median()),
                 "ms per iteration per 1k history": slope,
-                "own": Estimate.of([slope_per_1k(job["history"], job["value"]) for _, job in per_job]),
+                "own": Estimate.of([fit_per_1k(job["history"], job["value"])[0] for _, job in per_job]),
                 "GC share (%)": Estimate.of(sums["gc_ms"] / sums["value"].clip(lower=1e-12) * 100).median,
             }
         )
@@ -288,7 +288,7 @@ else:
 # 95 % interval of the mean as error bars.
 
 # %%
-reads = timing[(timing["workload"] == "run_loop") & (timing["metric"] == "seconds_per_call")]
+reads = timing[(timing["workload"] == "run_loop") & (timing["metric"] == SECONDS_PER_CALL.name)]
 if reads.empty:
     note("This run has no timed run_loop reads.")
 else:

@@ -30,6 +30,15 @@ import pandas as pd
 from harness.analysis.display import interval_note, interval_table, locate_run, measurements, note, show_table
 from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, interval_wide, save_figure
 from harness.analysis.selection import largest_each, select, with_gc_mode
+from harness.metrics import (
+    GC_COLLECTIONS,
+    GC_GENERATION_S,
+    GC_MAX_PAUSE_S,
+    GC_S,
+    GENERATIONS,
+    TRACKED_PER_MESSAGE,
+    WALL_S,
+)
 
 BY = ("interpreter", "strategy")
 run_dir = locate_run(run_dir)
@@ -60,21 +69,21 @@ for workload in ("hydrate_all", "run_loop"):
         continue
     rows = largest_each(rows, BY)
     per_process = rows.pivot_table(index=[*BY, "job"], columns="metric", values="value", aggfunc="median")
-    if "wall_s" not in per_process.columns:
+    if WALL_S.name not in per_process.columns:
         note(f"The {workload} gcprobe rows carry no wall time.")
         continue
-    generations = [g for g in range(3) if f"gc{g}_s" in per_process.columns]
-    wall = per_process["wall_s"]
+    generations = [g for g in GENERATIONS if GC_GENERATION_S[g].name in per_process.columns]
+    wall = per_process[WALL_S.name]
     if generations:
-        gc_total = per_process[[f"gc{g}_s" for g in generations]].sum(axis=1)
+        gc_total = per_process[[GC_GENERATION_S[g].name for g in generations]].sum(axis=1)
     else:
-        gc_total = per_process.get("gc_s", 0 * wall)
+        gc_total = per_process.get(GC_S.name, 0 * wall)
     shares = (gc_total / wall * 100).rename("value").reset_index()
     total, yerr = interval_bars(shares, BY, sort=True)
     order = total.index
     parts = {"mutator (not GC)": (100 - total).clip(lower=0)}
     if generations:
-        split = pd.DataFrame({g: per_process[f"gc{g}_s"] / wall * 100 for g in generations})
+        split = pd.DataFrame({g: per_process[GC_GENERATION_S[g].name] / wall * 100 for g in generations})
         split = split.groupby(list(BY)).median().reindex(order)
         summed = split.sum(axis=1)
         for g in generations:
@@ -102,7 +111,8 @@ for workload in ("hydrate_all", "run_loop"):
     interval_note(shares, BY)
     table = interval_table(shares, BY, median="GC share (%)")
     medians = per_process.groupby(list(BY)).median()
-    extra = [c for c in ["wall_s", "gc_s"] + [f"gc{g}_collections" for g in generations] if c in medians.columns]
+    extra = [WALL_S.name, GC_S.name] + [GC_COLLECTIONS[g].name for g in generations]
+    extra = [column for column in extra if column in medians.columns]
     table = table.merge(medians[extra].reset_index(), on=list(BY), how="left")
     show_table(table.set_index(list(BY)).reindex(order).reset_index())
 
@@ -111,14 +121,15 @@ for workload in ("hydrate_all", "run_loop"):
 # The longest single collection per generation (GC enabled, rebuild).
 
 # %%
-pauses = gcprobe[(gcprobe["gc_mode"] == "enabled") & gcprobe["metric"].str.match(r"gc\d_max_pause_s")]
+PAUSES = {GC_MAX_PAUSE_S[g].name: f"generation {g}" for g in GENERATIONS}
+pauses = gcprobe[(gcprobe["gc_mode"] == "enabled") & gcprobe["metric"].isin(list(PAUSES))]
 if pauses.empty:
     note("No per-generation pause figures in this run.")
 for workload, rows in pauses.groupby("workload", sort=True):
     rows = largest_each(rows, (*BY, "metric"))
     wide, errors = interval_wide(rows, BY, "metric", scale=1000)
     wide = wide.reindex(columns=sorted(wide.columns))
-    wide, errors = relabel(wide, errors, lambda metric: f"generation {metric[2]}")
+    wide, errors = relabel(wide, errors, PAUSES.get)
     fig, ax = grouped_bars(
         wide,
         f"max pause (ms; {INTERVAL_LABEL})",
@@ -134,7 +145,7 @@ for workload, rows in pauses.groupby("workload", sort=True):
 # GC-tracked objects each message leaves alive (gcprobe, and the census where present).
 
 # %%
-tracked = select(tidy, metric="tracked_per_message")
+tracked = select(tidy, metric=TRACKED_PER_MESSAGE.name)
 if tracked.empty:
     note("No tracked-objects figure in this run.")
 else:
@@ -158,7 +169,7 @@ else:
 # Wall time of the same rebuild with the GC enabled, disabled, and after `gc.freeze()`.
 
 # %%
-walls = gcprobe[(gcprobe["metric"] == "wall_s") & (gcprobe["workload"] == "hydrate_all")]
+walls = gcprobe[(gcprobe["metric"] == WALL_S.name) & (gcprobe["workload"] == "hydrate_all")]
 if walls.empty or walls["gc_mode"].nunique() < 2:
     note("This run has no GC control (disabled / freeze) beside a GC-enabled rebuild.")
 else:

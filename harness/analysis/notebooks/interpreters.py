@@ -40,21 +40,23 @@ if len(interpreters) < 2:
 # %%
 if len(interpreters) >= 2:
     shown = 0
-    for title, (measurer, workload, metric, origin, mode) in HEADLINES.items():
-        rows = select(tidy, measurer, workload, metric, origin=origin, mode=mode)
+    for title, headline in HEADLINES.items():
+        metric = headline.metric
+        rows = select(
+            tidy, headline.measurer, headline.workload, metric.name, origin=headline.origin, mode=headline.mode
+        )
         if rows["interpreter"].nunique() < 2:
             continue
         rows = largest_each(rows, ("strategy", "interpreter"))
         wide, errors = interval_wide(rows, ("strategy",), "interpreter")
-        unit = rows["unit"].dropna().astype(str).iloc[0] if rows["unit"].notna().any() else ""
         fig, ax = grouped_bars(
             wide,
-            f"{metric.replace('_', ' ')} ({unit}; {INTERVAL_LABEL})",
+            f"{metric.name.replace('_', ' ')} ({metric.unit}; {INTERVAL_LABEL})",
             f"{title} across interpreters",
             per_group=1.0,
             errors=errors,
         )
-        save_figure(fig, run_dir, f"interpreters-{metric}-{workload}")
+        save_figure(fig, run_dir, f"interpreters-{metric.name}-{headline.workload}")
         interval_note(rows, ("strategy", "interpreter"))
         show_table(wide.rename_axis(columns=None).reset_index())
         shown += 1

@@ -28,6 +28,7 @@ from harness import results
 from harness.analysis.display import esc, interval_note, link, locate_run, measurements, note, show_table
 from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, save_figure
 from harness.analysis.selection import largest_each
+from harness.metrics import PEAK_BYTES, PEAK_BYTES_PER_MESSAGE
 
 run_dir = locate_run(run_dir)
 tidy, memory = measurements(
@@ -38,8 +39,8 @@ BY = ("interpreter", "strategy")
 
 # %%
 FIGURES = (
-    ("peak_bytes_per_message", "peak bytes per message", 1, "B"),
-    ("peak_bytes", "peak memory of the rebuild", 2**20, "MiB"),
+    (PEAK_BYTES_PER_MESSAGE.name, "peak bytes per message", 1, "B"),
+    (PEAK_BYTES.name, "peak memory of the rebuild", 2**20, "MiB"),
 )
 for metric, title, scale, unit in FIGURES:
     rows = memory[memory["metric"] == metric]

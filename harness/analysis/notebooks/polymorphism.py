@@ -33,11 +33,12 @@ from harness.analysis.display import interval_note, locate_run, measurements, no
 from harness.analysis.plots import INTERVAL_LABEL, interval_bars, log_view, plain_log_axis, save_figure
 from harness.analysis.runtimes import kind_label, read_site, steepest_steps
 from harness.analysis.selection import select
+from harness.metrics import NS_PER_READ
 
 run_dir = locate_run(run_dir)
 tidy, timing = measurements(run_dir, "timing", "This run has no timing measurements: read_site is missing.")
 wide = read_site(tidy)
-rows = select(tidy, "timing", "read_site", "ns_per_read")
+rows = select(tidy, "timing", "read_site", NS_PER_READ.name)
 if not rows.empty:  # the lines of read_site: runtime · object kind, the kind from the implementation column
     kinds = [kind_label(kind, strategy) for kind, strategy in zip(rows["implementation"], rows["strategy"])]
     rows = rows.assign(line=rows["interpreter"].astype(str) + " · " + kinds, kind=kinds)

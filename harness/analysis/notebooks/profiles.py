@@ -30,6 +30,7 @@ from harness import results
 from harness.analysis.display import interval_note, locate_run, measurements, note, show_table
 from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_wide, save_figure
 from harness.analysis.selection import largest_each
+from harness.metrics import CPU_PERCENT
 
 run_dir = locate_run(run_dir)
 tidy, profiles = measurements(
@@ -48,7 +49,10 @@ skipped = sorted(
 for reason in skipped:
     note(f"scalene jobs skipped: {reason}.")
 
-SPLIT = {"cpu_python_percent": "Python", "cpu_native_percent": "native", "cpu_system_percent": "system"}
+SPLIT = {
+    CPU_PERCENT[where].name: label
+    for where, label in (("python", "Python"), ("native", "native"), ("system", "system"))
+}
 for workload, rows in profiles[profiles["metric"].isin(list(SPLIT))].groupby("workload", sort=True):
     rows = largest_each(rows, ("interpreter", "strategy", "metric"))
     wide, errors = interval_wide(rows, ("interpreter", "strategy"), "metric")

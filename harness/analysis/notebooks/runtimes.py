@@ -29,11 +29,12 @@
 run_dir = "results/latest"
 
 # %%
-from harness import numbers
-from harness.analysis.display import column_format, locate_run, measurements, note, show_table
+from harness.analysis.display import locate_run, measurements, note, show_table
 from harness.analysis.findings import SEED_MESSAGES, SEED_SHAPES
-from harness.analysis.runtimes import costs, fix_removes, shapes_by_place
+from harness.analysis.runtimes import COSTS, costs, fix_removes, shapes_by_place
 from harness.analysis.selection import implementations, medians, select
+from harness.metrics import STRUCTURES
+from harness.numbers import whole_pct
 
 run_dir = locate_run(run_dir)
 tidy, census = measurements(run_dir, "census", "This run has no census: the shape questions cannot be answered.")
@@ -56,7 +57,7 @@ table = fix_removes(tidy)
 if table.empty:
     note("No census of both spread and fixed on a realistic dataset in this run.")
 else:
-    shown = table.assign(removed=[f"{share:.0%}" for share in table["removed"]])
+    shown = table.assign(removed=[whole_pct(share) for share in table["removed"]])
     show_table(shown)
 
 # %%
@@ -64,7 +65,7 @@ reference = medians(select(tidy, "census", origin="reference"), ("interpreter", 
 kinds = implementations(tidy)
 for interpreter in sorted({key[0] for key in reference if kinds.get(str(key[0])) == "JSC"}):
     found = {
-        role: tuple(reference.get((interpreter, name, f"{role}_structures")) for name in ("spread", "fixed"))
+        role: tuple(reference.get((interpreter, name, STRUCTURES[role].name)) for name in ("spread", "fixed"))
         for role in ("info", "part")
     }
     if all(None not in pair for pair in found.values()):
@@ -84,20 +85,10 @@ for interpreter in sorted({key[0] for key in reference if kinds.get(str(key[0]))
 # median over its processes; each row is written in its own unit.
 
 # %%
-#: How each figure of ``costs`` is written (``harness.numbers``: one format per unit).
-UNITS = {
-    "access ns/read": numbers.ns,
-    "GC share of rebuild": numbers.pct,
-    "loop ms/iteration per 1k history": numbers.ms,
-    "loop GC ms/iteration per 1k history": numbers.ms,
-}
 table = costs(tidy)
 if table.empty:
     note("No timing or gcprobe figures of both spread and fixed in this run.")
 else:
-    for column in ("spread", "fixed"):
-        table[column] = [
-            UNITS.get(figure, column_format(table.loc[table["figure"] == figure, column]))(value)
-            for figure, value in zip(table["figure"], table[column])
-        ]
+    for column in ("spread", "fixed"):  # each figure as its metric writes it (harness.metrics)
+        table[column] = [COSTS[figure][2].show(value) for figure, value in zip(table["figure"], table[column])]
     show_table(table)

@@ -28,14 +28,15 @@ from harness.analysis.display import locate_run, measurements, note, show_table
 from harness.analysis.findings import SEED_MESSAGES, SEED_SHAPES
 from harness.analysis.plots import grouped_bars, save_figure
 from harness.analysis.selection import select
+from harness.metrics import COMPACT_LAYOUT_SHARE, KEY_ORDERS, KEY_SETS
 
 run_dir = locate_run(run_dir)
 tidy, census = measurements(run_dir, "census", "This run has no census measurements: shape counts are missing.")
-SHAPE_METRICS = ["info_key_sets", "info_key_orders", "part_key_sets", "part_key_orders"]
+SHAPE_METRICS = [family[role].name for role in ("info", "part") for family in (KEY_SETS, KEY_ORDERS)]
 #: The seed's JavaScriptCore key-set figures, shown beside the reference data's own.
 SEED = {
-    "seed JSC spread": {"info_key_sets": SEED_SHAPES["info"][0], "part_key_sets": SEED_SHAPES["part"][0]},
-    "seed JSC fixed": {"info_key_sets": SEED_SHAPES["info"][1], "part_key_sets": SEED_SHAPES["part"][1]},
+    f"seed JSC {name}": {KEY_SETS[role].name: SEED_SHAPES[role][index] for role in ("info", "part")}
+    for index, name in enumerate(("spread", "fixed"))
 }
 
 # %%
@@ -74,7 +75,7 @@ for dataset, rows in shapes.groupby("dataset", sort=True):
 # Structs) have no figure.
 
 # %%
-layout = select(tidy, "census", metric="compact_layout_share")
+layout = select(tidy, "census", metric=COMPACT_LAYOUT_SHARE.name)
 if layout.empty:
     note("No compact-layout figure in this run (no CPython strategy with instance dicts was censused).")
 else:
@@ -89,4 +90,4 @@ else:
     )
     ax.set_ylim(0, 105)
     save_figure(fig, run_dir, "compact-layout")
-    show_table((table * 100).reset_index(), floatfmt="{:.1f}%")
+    show_table(table.reset_index(), show=COMPACT_LAYOUT_SHARE.show)
