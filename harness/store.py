@@ -20,7 +20,21 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Protocol, Tuple, TypedDict, Union
+from typing import (
+    Any,
+    Dict,
+    Final,
+    Iterable,
+    Iterator,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Protocol,
+    Tuple,
+    TypedDict,
+    Union,
+)
 
 from harness import atomic, canonical, jsontext
 from harness.canonical import (
@@ -37,7 +51,9 @@ FORMAT = "shape-harness-dataset"
 #: 2: one manifest layout, what made the rows in ``origin``; 1: one layout per origin (still read).
 FORMAT_VERSION = 2
 #: Origins: a generation, an opencode database, an application's own rows.
-GENERATED, OPENCODE_IMPORT, ROWS = "generated", "opencode-import", "rows"
+GENERATED: Final = "generated"
+OPENCODE_IMPORT: Final = "opencode-import"
+ROWS: Final = "rows"
 BATCH = 2000  # messages per executemany
 #: SQLite's names of the errors of a write that failed: no room (ENOSPC), a file-size limit
 #: (EFBIG is an ``IOERR_WRITE``), a flush or truncation that failed.
@@ -68,7 +84,7 @@ _WIDTHS = {"session": 4, "message": len(MESSAGE_COLUMNS), "part": len(PART_COLUM
 class GeneratedOrigin(TypedDict):
     """Rows made by ``harness.generate``: its profile, version, seed, parameters and LCG draws."""
 
-    kind: str  # GENERATED
+    kind: Literal["generated"]
     profile: str
     generator_version: int
     seed: int
@@ -78,22 +94,23 @@ class GeneratedOrigin(TypedDict):
 
 class OpencodeOrigin(TypedDict):
     """Rows read from an opencode database: its path (None when anonymised), the sha256 and size of
-    the snapshot read, the sessions chosen (``all``, ``named``, ``largest N``) and what was left out."""
+    the snapshot read, the sessions chosen (``all``, ``named``, ``largest N``) and what was left out
+    (the sessions without messages are None for an import of format 1 that did not count them)."""
 
-    kind: str  # OPENCODE_IMPORT
+    kind: Literal["opencode-import"]
     path: Optional[str]
     snapshot_sha256: str
     snapshot_bytes: int
     sessions: str
     parts_without_message: int
-    sessions_without_messages: int
+    sessions_without_messages: Optional[int]
     anonymised: bool
 
 
 class RowsOrigin(TypedDict):
     """An application's own rows: the file's name and, for an SQLite table, the table and columns."""
 
-    kind: str  # ROWS
+    kind: Literal["rows"]
     file: str
     table: Optional[str]
     data_column: Optional[str]
@@ -103,6 +120,7 @@ class RowsOrigin(TypedDict):
 
 
 Origin = Union[GeneratedOrigin, OpencodeOrigin, RowsOrigin]
+_ORIGINS: Dict[str, type] = {GENERATED: GeneratedOrigin, OPENCODE_IMPORT: OpencodeOrigin, ROWS: RowsOrigin}
 
 
 class Manifest(TypedDict):
@@ -183,32 +201,45 @@ def _ours(text: str) -> Optional[Dict[str, Any]]:
 
 def load_manifest(text: str) -> Optional[Manifest]:
     """The manifest a JSON text holds (one of format 1 in today's layout), None when the text is no
-    dataset manifest; ValueError naming a format this harness does not read."""
+    dataset manifest; ValueError naming a format this harness does not read or a key the manifest
+    lacks."""
     value = _ours(text)
     if value is None:
         return None
     version = value.get("format_version")
-    if version == 1:
-        return _from_format_1(value)
-    if version != FORMAT_VERSION:
+    if version not in (1, FORMAT_VERSION):
         raise ValueError(f"dataset format {version!r}, this harness reads 1 and {FORMAT_VERSION}")
+    try:
+        return _from_format_1(value) if version == 1 else _from_format_2(value)
+    except KeyError as error:
+        raise ValueError(f"a damaged manifest (no {error.args[0]!r})") from None
+
+
+def _from_format_2(value: Dict[str, Any]) -> Manifest:
+    """The manifest of format 2 ``value`` holds; KeyError naming a key it or its origin lacks."""
     missing = [key for key in Manifest.__annotations__ if key not in value]
-    origin = value.get("origin")
-    if missing or not isinstance(origin, dict) or origin.get("kind") not in (GENERATED, OPENCODE_IMPORT, ROWS):
-        raise ValueError(f"a damaged manifest ({f'no {missing[0]!r}' if missing else 'no known origin'})")
-    return value
+    if missing:
+        raise KeyError(missing[0])
+    origin = value["origin"]
+    if not isinstance(origin, dict) or origin.get("kind") not in (GENERATED, OPENCODE_IMPORT, ROWS):
+        raise ValueError("a damaged manifest (no known origin)")
+    missing = [key for key in _ORIGINS[origin["kind"]].__annotations__ if key not in origin]
+    if missing:
+        raise KeyError(f"origin.{missing[0]}")
+    return _manifest(value, value["origin"])
 
 
 def _from_format_1(old: Dict[str, Any]) -> Manifest:
-    """A format-1 manifest in today's layout. Format 1 kept each origin's own keys at the top: a
-    generation's profile, seed, params…; an opencode import's ``source`` object and ``anonymised``;
-    a rows import's ``source: "rows"`` and ``origin`` object (and no session ids or counts)."""
+    """A format-1 manifest in today's layout; KeyError naming a key it lacks. Format 1 kept each
+    origin's own keys at the top: a generation's profile, seed, params…; an opencode import's
+    ``source`` object and ``anonymised``; a rows import's ``source: "rows"`` and ``origin`` object
+    (and no session ids or counts)."""
     origin: Origin
     if old.get("source") == ROWS:
-        given = old.get("origin") or {}
+        given = _object(old, "origin")
         origin = RowsOrigin(
             kind=ROWS,
-            file=given.get("jsonl") or given.get("sqlite"),
+            file=given.get("jsonl") or given["sqlite"],
             table=given.get("table"),
             data_column=given.get("data_column"),
             id_column=given.get("id_column"),
@@ -216,23 +247,56 @@ def _from_format_1(old: Dict[str, Any]) -> Manifest:
             order_column=given.get("order_column"),
         )
     elif old.get("profile") == OPENCODE_IMPORT:
-        source = old["source"] if isinstance(old.get("source"), dict) else {}
-        fields = {key: source.get(key) for key in OpencodeOrigin.__annotations__ if key not in ("kind", "anonymised")}
-        origin = OpencodeOrigin(kind=OPENCODE_IMPORT, **fields, anonymised=old.get("anonymised"))
+        source = _object(old, "source")
+        origin = OpencodeOrigin(
+            kind=OPENCODE_IMPORT,
+            path=source["path"],
+            snapshot_sha256=source["snapshot_sha256"],
+            snapshot_bytes=source["snapshot_bytes"],
+            sessions=source["sessions"],
+            parts_without_message=source["parts_without_message"],
+            sessions_without_messages=source.get("sessions_without_messages"),
+            anonymised=old["anonymised"],
+        )
     else:
         origin = GeneratedOrigin(
             kind=GENERATED,
-            profile=old.get("profile"),
-            generator_version=old.get("generator_version"),
-            seed=old.get("seed"),
-            params=old.get("params"),
-            rng_calls=old.get("rng_calls"),
+            profile=old["profile"],
+            generator_version=old["generator_version"],
+            seed=old["seed"],
+            params=old["params"],
+            rng_calls=old["rng_calls"],
         )
+    return _manifest(old, origin)
+
+
+def _object(value: Mapping[str, Any], key: str) -> Dict[str, Any]:
+    """The JSON object ``value`` holds at ``key``; KeyError naming ``key`` when it holds none."""
+    found = value.get(key)
+    if not isinstance(found, dict):
+        raise KeyError(key)
+    return found
+
+
+def _manifest(value: Mapping[str, Any], origin: Origin) -> Manifest:
+    """The manifest of ``origin`` with ``value``'s keys; KeyError naming one it lacks (the session
+    ids, the counts by role and type and the schema may be absent: format 1 did not always record
+    them)."""
     return Manifest(
         format=FORMAT,
         format_version=FORMAT_VERSION,
         origin=origin,
-        **{key: old.get(key) for key in Manifest.__annotations__ if key not in ("format", "format_version", "origin")},
+        messages=value["messages"],
+        parts=value["parts"],
+        session_ids=value.get("session_ids"),
+        messages_by_role=value.get("messages_by_role"),
+        parts_by_type=value.get("parts_by_type"),
+        sha256=value["sha256"],
+        sha256_data=value["sha256_data"],
+        hashed_lines=value["hashed_lines"],
+        hashed_bytes=value["hashed_bytes"],
+        schema=value.get("schema"),
+        created=value["created"],
     )
 
 

@@ -111,7 +111,8 @@ def format_1(manifest):
         columns = {key: origin[key] for key in ("table", "data_column", "id_column", "group_column", "order_column")}
         source = {"sqlite": origin["file"], **columns} if origin["table"] else {"jsonl": origin["file"]}
         sessions = len(manifest["session_ids"])
-        return {**old, "source": "rows", "origin": source, **common, "sessions": sessions, "schema": manifest["schema"]}
+        tail = {"sessions": sessions, "schema": manifest["schema"], "created": manifest["created"]}
+        return {**old, "source": "rows", "origin": source, **common, **tail}
     counts = {key: manifest[key] for key in ("session_ids", "messages_by_role", "parts_by_type")}
     if manifest["origin"]["kind"] == "generated":
         head = {key: origin[key] for key in ("generator_version", "profile", "seed", "params")}
@@ -137,8 +138,52 @@ def test_a_format_1_manifest_is_read_in_todays_layout(datasets, tmp_path, origin
     today = manifest_of(datasets[origin])
     rewrite(path, format_1(today))
     if origin == "rows":  # format 1 recorded no session ids and no counts by role or type for rows
-        today = {**today, "session_ids": None, "messages_by_role": None, "parts_by_type": None, "created": None}
+        today = {**today, "session_ids": None, "messages_by_role": None, "parts_by_type": None}
     assert manifest_of(path) == today
+
+
+def copy_with_manifest(datasets, tmp_path, origin, change):
+    """A copy of the dataset of ``origin`` whose manifest (as ``change`` makes it) is rewritten."""
+    path = tmp_path / "copy.sqlite"
+    path.write_bytes(datasets[origin].read_bytes())
+    rewrite(path, change(manifest_of(datasets[origin])))
+    return path
+
+
+def without(manifest, *keys):
+    """``manifest`` without the key at ``keys`` (a path into its objects)."""
+    holder = manifest
+    for key in keys[:-1]:
+        holder = holder[key]
+    del holder[keys[-1]]
+    return manifest
+
+
+@pytest.mark.parametrize(
+    "origin, keys", [("generated", ("seed",)), ("opencode", ("source", "snapshot_sha256")), ("rows", ("sha256",))]
+)
+def test_a_format_1_manifest_without_a_key_its_writer_wrote_is_damaged(datasets, tmp_path, origin, keys):
+    """Not read as None: a figure or an origin missing from an old manifest is no dataset's."""
+    path = copy_with_manifest(datasets, tmp_path, origin, lambda manifest: without(format_1(manifest), *keys))
+    with pytest.raises(DatasetError, match=rf"has a damaged manifest \(no '{keys[-1]}'\); regenerate it"):
+        open_dataset(path, verify=False)
+
+
+def test_a_manifest_whose_origin_lacks_a_key_is_damaged(datasets, tmp_path):
+    path = copy_with_manifest(datasets, tmp_path, "generated", lambda manifest: without(manifest, "origin", "profile"))
+    with pytest.raises(DatasetError, match=r"has a damaged manifest \(no 'origin.profile'\); regenerate it"):
+        open_dataset(path, verify=False)
+
+
+def test_a_format_1_opencode_import_that_did_not_count_empty_sessions_is_read(datasets, tmp_path):
+    """Format 1 recorded the sessions without messages only from some version on."""
+    path = copy_with_manifest(
+        datasets,
+        tmp_path,
+        "opencode",
+        lambda manifest: without(format_1(manifest), "source", "sessions_without_messages"),
+    )
+    assert manifest_of(path)["origin"]["sessions_without_messages"] is None
 
 
 def test_a_format_1_dataset_of_todays_generator_is_used_as_it_is(tmp_path):

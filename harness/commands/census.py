@@ -16,7 +16,7 @@ from harness import canonical
 from harness.commands import options
 from harness.measure.census import dataset_census
 from harness.schemas.stored import is_opencode, schema_of
-from harness.store import dataset_origin, describe, open_dataset
+from harness.store import GENERATED, dataset_origin, describe, open_dataset
 from harness.terminal import visible
 
 #: Manifest fields a census repeats (the reference generator's output fields among them; profile,
@@ -73,7 +73,7 @@ def census(args: argparse.Namespace) -> Dict[str, Any]:
     origin = manifest["origin"]
     found = {**manifest, **origin, "profile": dataset_origin(manifest)}
     report = {field: found.get(field) for field in _MANIFEST_FIELDS}
-    report["avg_parts"] = (origin.get("params") or {}).get("avg_parts")
+    report["avg_parts"] = origin["params"].get("avg_parts") if origin["kind"] == GENERATED else None
     report["total_parts"] = manifest["parts"]
     if schema is not None and not is_opencode(schema):
         report["schema"] = schema.name

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         manifest = write_dataset(out, generated)
     print(
         f"{out}: {manifest['messages']} messages, {manifest['parts']} parts, "
-        f"{len(manifest['session_ids'])} session(s), sha256 {manifest['sha256'][:16]}… "
+        f"{len(manifest['session_ids'] or ())} session(s), sha256 {manifest['sha256'][:16]}… "
         f"({time.perf_counter() - started:.1f} s)"
     )
     return 0

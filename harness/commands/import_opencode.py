@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from harness.commands import options
+from harness.store import OPENCODE_IMPORT
 
 DEFAULT_DIR = Path("datasets")
 
@@ -59,10 +60,11 @@ def run_opencode(args: argparse.Namespace) -> int:
     out = args.out or DEFAULT_DIR / ("opencode-import-anon.sqlite" if args.anonymise else "opencode-import.sqlite")
     started = time.perf_counter()
     manifest = import_opencode(args.path, out, args.sessions, args.largest, args.anonymise)
-    empty = manifest["origin"]["sessions_without_messages"]
+    origin = manifest["origin"]
+    empty = origin["sessions_without_messages"] if origin["kind"] == OPENCODE_IMPORT else None
     print(
         f"{out}: {manifest['messages']} messages, {manifest['parts']} parts, "
-        f"{len(manifest['session_ids'])} session(s){', anonymised' if args.anonymise else ''}, "
+        f"{len(manifest['session_ids'] or ())} session(s){', anonymised' if args.anonymise else ''}, "
         f"sha256 {manifest['sha256'][:16]}… ({time.perf_counter() - started:.1f} s)"
         + (f"; {empty} session(s) without messages left out" if empty else "")
     )

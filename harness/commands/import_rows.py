@@ -65,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
     check_target(out, source=args.jsonl or args.sqlite)
     name = out.name[: -len(".sqlite")] if out.name.endswith(".sqlite") else out.stem
     started = time.perf_counter()
-    manifest = import_rows(rows, out, name or "rows", origin, source_name)
-    table = manifest["schema"]["tables"]["message"]
-    kinds = table["kinds"]
-    split = f"on {table['discriminator']!r} into {len(kinds)} kinds" if table["discriminator"] else "one kind"
+    manifest, schema = import_rows(rows, out, name or "rows", origin, source_name)
+    table = schema.tables["message"]
+    split = f"on {table.discriminator!r} into {len(table.kinds)} kinds" if table.discriminator else "one kind"
     print(
         f"imported {manifest['messages']} rows from {source_name} into {out} "
         f"in {time.perf_counter() - started:.1f} s; schema ({split}): {schema_path(out)}",

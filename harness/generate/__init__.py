@@ -145,12 +145,14 @@ def spec_mismatch(manifest: Manifest, spec: Spec) -> Optional[str]:
     """How a dataset's manifest differs from what ``spec`` generates (e.g. ``seed 12, not 11``),
     or None when it is that dataset."""
     origin = manifest["origin"]
-    found = {"profile": dataset_origin(manifest), "seed": origin.get("seed"), "messages": manifest["messages"]}
+    if origin["kind"] != GENERATED:
+        return f"profile {dataset_origin(manifest)!r}, not {spec.profile!r}"
+    found = {"profile": origin["profile"], "seed": origin["seed"], "messages": manifest["messages"]}
     for key, value in {"profile": spec.profile, "seed": spec.seed, "messages": spec.messages}.items():
         if found[key] != value:
             return f"{key} {found[key]!r}, not {value!r}"
     wanted = json.loads(json.dumps(spec.params()))  # tuples as the JSON manifest holds them
-    recorded = origin.get("params") if isinstance(origin.get("params"), dict) else {}
+    recorded = origin["params"] if isinstance(origin["params"], dict) else {}
     for key in sorted(set(wanted) | set(recorded)):
         if recorded.get(key) != wanted.get(key):
             return f"{key} {recorded.get(key)!r}, not {wanted.get(key)!r}"

@@ -39,7 +39,7 @@ triple always gives the same rows.
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 from harness.generate.realistic_params import RealisticParams
 from harness.generate.realistic_parts import (
@@ -166,7 +166,7 @@ class _Session:
         return _row(mid, c, created, data), model
 
     def _json_format(self) -> dict:
-        fmt = {
+        fmt: Dict[str, Any] = {
             "type": "json_schema",
             "schema": {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]},
         }
@@ -179,7 +179,7 @@ class _Session:
         c, p, rng = self.c, self.c.p, self.c.rng
         parts: List[dict] = []
         client = CLIENTS[pick(rng, cumulative(p.client_weights))]
-        text = {"type": "text", "text": c.text(20, 1500)}
+        text: Dict[str, Any] = {"type": "text", "text": c.text(20, 1500)}
         if rng.below(p.ignored_prob):
             text["ignored"] = True
         parts.append(simple_part(c, row, text, orders=client))

@@ -93,11 +93,11 @@ class RealisticParams:
                 not isinstance(value, bool) and isinstance(value, int) and low <= value <= (high or value),
                 f"{name} must be an integer >= {low}" + (f" and <= {high}" if high else "") + f", got {value!r}",
             )
-        for name, low in (("avg_parts", 0.0), ("avg_steps", 1.0)):
+        for name, least in (("avg_parts", 0.0), ("avg_steps", 1.0)):
             value = getattr(self, name)
             _check(
-                _number(value) and math.isfinite(value) and value >= low,
-                f"{name} must be finite and >= {low:g}, got {value!r}",
+                _number(value) and math.isfinite(value) and value >= least,
+                f"{name} must be finite and >= {least:g}, got {value!r}",
             )
         _check(
             _number(self.text_scale) and math.isfinite(self.text_scale) and self.text_scale > 0,

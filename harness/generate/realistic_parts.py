@@ -328,13 +328,16 @@ class Ctx:
         """Token usage in this writer's key order."""
         rng = self.rng
         cache = {"read": rng.integer(120_000), "write": rng.integer(8_000)}
-        values = {
+        counts = {
             "input": 200 + rng.integer(40_000),
             "output": rng.integer(4_000),
             "reasoning": rng.integer(2_000) if with_reasoning else 0,
-            "cache": {key: cache[key] for key in self.writer.cache},
         }
-        values["total"] = values["input"] + values["output"] + values["reasoning"] + cache["read"] + cache["write"]
+        values = {
+            **counts,
+            "cache": {key: cache[key] for key in self.writer.cache},
+            "total": sum(counts.values()) + cache["read"] + cache["write"],
+        }
         return {key: values[key] for key in self.writer.tokens}
 
     def part_row(

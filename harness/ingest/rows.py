@@ -180,9 +180,11 @@ def rows_origin(path: Path, source: Optional[SqliteSource] = None) -> RowsOrigin
     )
 
 
-def import_rows(rows: Iterator[Row], out: Path, name: str, origin: RowsOrigin, source_name: str) -> Manifest:
+def import_rows(
+    rows: Iterator[Row], out: Path, name: str, origin: RowsOrigin, source_name: str
+) -> Tuple[Manifest, Schema]:
     """Store ``rows`` as a dataset at ``out`` with its inferred schema (recorded in the manifest and
-    written beside it); returns the manifest. RowError, and no dataset, on bad input; DatasetError
+    written beside it); its manifest and schema. RowError, and no dataset, on bad input; DatasetError
     when the output cannot be written."""
     out = Path(out)
     check_target(out)
@@ -198,4 +200,4 @@ def import_rows(rows: Iterator[Row], out: Path, name: str, origin: RowsOrigin, s
             atomic.write_text(schema_path(out), dumps(schema), scratch)
         except OSError as error:
             raise cannot_write(out, error) from None
-    return manifest
+    return manifest, schema

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional, Set
+from typing import Any, Callable, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from harness.store import DatasetError
 
@@ -76,7 +76,7 @@ def _signals_end_the_import() -> Iterator[None]:
         yield
         return
     previous: Dict[int, Any] = {}
-    wanted = [(number, _end) for number in ENDING]
+    wanted: List[Tuple[int, Union[Callable[[int, Any], None], int]]] = [(number, _end) for number in ENDING]
     if hasattr(signal, "SIGXFSZ"):
         wanted.append((signal.SIGXFSZ, signal.SIG_IGN))
     for number, handler in wanted:

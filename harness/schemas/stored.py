@@ -9,7 +9,7 @@ A dataset whose manifest records no schema (generated or imported from opencode)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Mapping, Optional, Union
 
 from harness.schemas.codec import SchemaError, from_json, load_schema
 from harness.schemas.model import Schema
@@ -24,7 +24,7 @@ def schema_path(dataset: Path) -> Path:
     return dataset.with_name(dataset.name + SCHEMA_SUFFIX)
 
 
-def schema_of(manifest: Dict[str, Any], override: Optional[Union[str, Path]] = None, where: str = "") -> Schema:
+def schema_of(manifest: Mapping[str, Any], override: Optional[Union[str, Path]] = None, where: str = "") -> Schema:
     """The schema of a dataset with this manifest; ``override`` (a schema file) wins when given.
     SchemaError (one line) for an override that is nonsense or a manifest whose record is."""
     if override is not None:
