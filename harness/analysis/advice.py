@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import statistics
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from harness.analysis.answer import RULE, Choice, choose
 from harness.metrics import (
@@ -103,7 +103,8 @@ class Figures:
         modes = frame["gc_mode"].fillna("").where(frame["measurer"] == "gcprobe", "")
         grouped = frame.assign(gc_mode=modes).groupby(["measurer", "strategy", "gc_mode", "metric"], sort=False)
         self.values: Dict[Tuple[str, str, str, str], List[float]] = {
-            tuple(map(str, key)): [float(value) for value in values] for key, values in grouped["value"]
+            (str(measurer), str(strategy), str(mode), str(metric)): [float(value) for value in values]
+            for (measurer, strategy, mode, metric), values in grouped["value"]
         }
         self.interpreter = str(frame["interpreter"].iloc[-1]) if len(frame) else ""
 
@@ -217,8 +218,9 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
     else:
         lines.append(f"What removes most of it on this interpreter: {picked.strategy}")
         lines += cost_lines(figures, picked.strategy, BASELINE)
-    walls = {name: figures.get("gcprobe", name, WALL_S, "enabled") for name in CANDIDATES if name != picked.strategy}
-    timed = sorted((name for name, wall in walls.items() if wall), key=walls.__getitem__)
+    found = {name: figures.get("gcprobe", name, WALL_S, "enabled") for name in CANDIDATES if name != picked.strategy}
+    walls = {name: wall for name, wall in found.items() if wall}
+    timed = sorted(walls, key=walls.__getitem__)
     if timed:
         shown = ", ".join(f"{name} {WALL_S.show(walls[name])}" for name in timed)
         lines.append(f"  the others, rebuild with the collector on: {shown}")
@@ -235,7 +237,7 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
 CODE_STYLES = {"msgspec-nogc": "msgspec", "msgspec-lazy": "msgspec-lazy"}
 
 
-def code_for(manifest: Dict[str, Any], best: Optional[str], schema_file: Optional[Path] = None) -> str:
+def code_for(manifest: Mapping[str, Any], best: Optional[str], schema_file: Optional[Path] = None) -> str:
     """The source to adopt ``best`` for the dataset's schema (an edited ``schema_file``, else
     opencode's unless the manifest records another), with a first comment saying what it is."""
     from harness.schemas.codegen import python_source

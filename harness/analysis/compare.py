@@ -253,9 +253,9 @@ def _pyperf_verified(run_dir: Path, job_id: str) -> bool:
     found = verify_result(run_dir, jobs[job_id], oldest)
     if found.status != "ok":
         return False
-    used = pyperf_json(run_dir, job_id)
-    listed = (found.result.get("artifacts") or {}).get("pyperf_json")
-    if used is None or "artifacts" not in found.result:
+    used, result = pyperf_json(run_dir, job_id), found.result or {}
+    listed = (result.get("artifacts") or {}).get("pyperf_json")
+    if used is None or "artifacts" not in result:
         return True
     return isinstance(listed, dict) and (Path(run_dir) / "jobs" / listed["path"]).resolve() == used.resolve()
 

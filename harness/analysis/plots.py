@@ -233,6 +233,8 @@ def plain_log_axis(ax: Any, which: str = "y") -> None:
 
     class PlainLogLocator(Locator):
         def __call__(self) -> Any:
+            if self.axis is None:
+                return np.array([])
             vmin, vmax = self.axis.get_view_interval()
             return self.tick_values(vmin, vmax)
 
@@ -248,7 +250,7 @@ def plain_log_axis(ax: Any, which: str = "y") -> None:
     for axis in axes:
         axis.set_major_locator(PlainLogLocator())
         axis.set_major_formatter(FuncFormatter(plain_number))
-        axis.set_minor_locator(LogLocator(subs=np.arange(2, 10)))
+        axis.set_minor_locator(LogLocator(subs=[float(sub) for sub in range(2, 10)]))
         axis.set_minor_formatter(NullFormatter())
 
 

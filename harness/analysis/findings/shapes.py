@@ -58,11 +58,14 @@ def jsc_structures(frame: Any) -> Optional[Finding]:
     removed = fix_removes(frame)
     notes = Notes()
     for interpreter in sorted({key[0] for key in values}):
-        pairs = {
+        found = {
             role: [values.get((interpreter, name, STRUCTURES[role].name)) for name in (BASELINE, "fixed")]
             for role in ("info", "part")
         }
-        if any(None in pair for pair in pairs.values()):
+        pairs = {
+            role: (spread, fixed) for role, (spread, fixed) in found.items() if spread is not None and fixed is not None
+        }
+        if len(pairs) < len(found):
             continue
         text = (
             f"on {interpreter} the reference dataset's infos had {pairs['info'][0]:.0f} → {pairs['info'][1]:.0f} "

@@ -79,12 +79,12 @@ def history_plot(ax, ylabel, title, medians):
     ax.legend(fontsize="small")
 
 
-run_dir = locate_run(run_dir)
+run_path = locate_run(run_dir)
 tidy, timing = measurements(
-    run_dir, "timing", "This run has no timing measurements (pyperf): access and hydration times are missing."
+    run_path, "timing", "This run has no timing measurements (pyperf): access and hydration times are missing."
 )
 label = bar_labeller(tidy)
-ITERATIONS = planned_values(run_dir, "timing", "access", "iterations")
+ITERATIONS = planned_values(run_path, "timing", "access", "iterations")
 
 
 def iterations(variant=""):
@@ -160,7 +160,7 @@ for figure, workload, variant, metric, unit, title in (
         capsize=4,
         color="#26a69a",
     )
-    save_figure(fig, run_dir, figure)
+    save_figure(fig, run_path, figure)
     interval_note(rows, BY)
     show_table(table)
 
@@ -173,7 +173,7 @@ for figure, workload, variant, metric, unit, title in (
 # against another run however far apart the two are.
 
 # %%
-supported = pd.DataFrame(run_samples(run_dir))
+supported = pd.DataFrame(run_samples(run_path))
 if not supported.empty:
     verdict = f"verdict at {THRESHOLD:.2f}x"  # the column run_samples names after its threshold
     lacking = supported[supported[verdict] != "supported"]
@@ -198,11 +198,11 @@ if not supported.empty:
 
 
 # %%
-def loop_steps(run_dir):
+def loop_steps(run_path):
     """One row per iteration of every ok run_loop job of the run that ran with the GC enabled
     (``extra.iterations``; a GC control would be another curve)."""
     steps = []
-    for result in results.job_results(Path(run_dir)):
+    for result in results.job_results(Path(run_path)):
         job = result.get("job", {})
         if result.get("status") != "ok" or job.get("workload") != "run_loop":
             continue
@@ -233,7 +233,7 @@ def fit_per_1k(history, ms):
 
 
 LINE = ["interpreter", "strategy", "read path"]
-curves = loop_steps(run_dir)
+curves = loop_steps(run_path)
 if curves.empty:
     note("This run has no run_loop measurements: growth per iteration is missing.")
 else:
@@ -273,7 +273,7 @@ else:
         "run_loop: time per iteration vs history",
         curves.groupby([*LINE, "history"])["value"].median(),
     )
-    save_figure(fig, run_dir, "run-loop-growth")
+    save_figure(fig, run_path, "run-loop-growth")
     interval_note(curves, (*LINE, "history"))
     slopes = pd.DataFrame(slopes)
     show = column_format(slopes["ms per iteration per 1k history"])
@@ -312,7 +312,7 @@ else:
         "run_loop read time vs history, per strategy · read path",
         reads.groupby([*BY, "variant", "read_path", "size"])["value"].median() * 1000,
     )
-    save_figure(fig, run_dir, "run-loop-reads")
+    save_figure(fig, run_path, "run-loop-reads")
     interval_note(reads, (*BY, "size"))
     wide = reads.pivot_table(index=list(BY), columns="size", values="value", aggfunc="median") * 1000
     show_table(wide.rename(columns=lambda size: f"{size:,} messages (ms)").reset_index())

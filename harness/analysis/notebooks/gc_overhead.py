@@ -41,9 +41,9 @@ from harness.metrics import (
 )
 
 BY = ("interpreter", "strategy")
-run_dir = locate_run(run_dir)
+run_path = locate_run(run_dir)
 tidy, gcprobe = measurements(
-    run_dir, "gcprobe", "This run has no gcprobe measurements: GC share, pauses and controls are missing."
+    run_path, "gcprobe", "This run has no gcprobe measurements: GC share, pauses and controls are missing."
 )
 gcprobe = with_gc_mode(gcprobe)
 label = bar_labeller(tidy)
@@ -107,7 +107,7 @@ for workload in ("hydrate_all", "run_loop"):
     size = rows["size"].dropna()
     ax.set_title(f"GC share of wall time, {workload}" + (f", {int(size.max()):,} messages" if len(size) else ""))
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    save_figure(fig, run_dir, f"gc-share-{workload}")
+    save_figure(fig, run_path, f"gc-share-{workload}")
     interval_note(shares, BY)
     table = interval_table(shares, BY, median="GC share (%)")
     medians = per_process.groupby(list(BY)).median()
@@ -137,7 +137,7 @@ for workload, rows in pauses.groupby("workload", sort=True):
         labels=[label(*key) for key in wide.index],
         errors=errors,
     )
-    save_figure(fig, run_dir, f"gc-pauses-{workload}")
+    save_figure(fig, run_path, f"gc-pauses-{workload}")
     interval_note(rows, (*BY, "metric"))
 
 # %% [markdown]
@@ -161,7 +161,7 @@ else:
         labels=[label(*key) for key in wide.index],
         errors=errors,
     )
-    save_figure(fig, run_dir, "gc-tracked")
+    save_figure(fig, run_path, "gc-tracked")
     interval_note(tracked, (*BY, "source"))
 
 # %% [markdown]
@@ -184,7 +184,7 @@ else:
         labels=[label(*key) for key in wide.index],
         errors=shown_errors,
     )
-    save_figure(fig, run_dir, "gc-controls")
+    save_figure(fig, run_path, "gc-controls")
     interval_note(walls, (*BY, "gc_mode"))
     show_table(shown.rename(columns=lambda column: f"{column} (s)").rename_axis(columns=None).reset_index())
     missing = [m for m in ("disabled", "freeze") if m not in wide.columns]

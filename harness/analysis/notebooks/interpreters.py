@@ -23,9 +23,9 @@ from harness.analysis.plots import INTERVAL_LABEL, grouped_bars, interval_wide, 
 from harness.analysis.selection import largest_each, select
 from harness.analysis.summary import HEADLINES
 
-run_dir = locate_run(run_dir)
+run_path = locate_run(run_dir)
 setup_plots()
-tidy = load_frame(run_dir)
+tidy = load_frame(run_path)
 interpreters = sorted(tidy["interpreter"].dropna().astype(str).unique())
 if len(interpreters) < 2:
     note(
@@ -56,7 +56,7 @@ if len(interpreters) >= 2:
             per_group=1.0,
             errors=errors,
         )
-        save_figure(fig, run_dir, f"interpreters-{metric.name}-{headline.workload}")
+        save_figure(fig, run_path, f"interpreters-{metric.name}-{headline.workload}")
         interval_note(rows, ("strategy", "interpreter"))
         show_table(wide.rename_axis(columns=None).reset_index())
         shown += 1

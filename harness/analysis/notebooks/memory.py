@@ -30,9 +30,9 @@ from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, i
 from harness.analysis.selection import largest_each
 from harness.metrics import PEAK_BYTES, PEAK_BYTES_PER_MESSAGE
 
-run_dir = locate_run(run_dir)
+run_path = locate_run(run_dir)
 tidy, memory = measurements(
-    run_dir, "memory", "This run has no memory measurements (memray): peak memory and flamegraphs are missing."
+    run_path, "memory", "This run has no memory measurements (memray): peak memory and flamegraphs are missing."
 )
 label = bar_labeller(tidy)
 BY = ("interpreter", "strategy")
@@ -61,7 +61,7 @@ for metric, title, scale, unit in FIGURES:
         yerr=yerr,
         capsize=4,
     )
-    save_figure(fig, run_dir, f"memory-{metric}")
+    save_figure(fig, run_path, f"memory-{metric}")
     interval_note(rows, BY)
 
 if not memory.empty:
@@ -76,7 +76,7 @@ if not memory.empty:
 # memray flamegraphs (self-contained HTML files in the run directory), one per memory job.
 
 # %%
-run = Path(run_dir)
+run = Path(run_path)
 found = []
 for result in results.job_results(run):
     job = result.get("job", {})

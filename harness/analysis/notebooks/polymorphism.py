@@ -35,8 +35,8 @@ from harness.analysis.runtimes import kind_label, read_site, steepest_steps
 from harness.analysis.selection import select
 from harness.metrics import NS_PER_READ
 
-run_dir = locate_run(run_dir)
-tidy, timing = measurements(run_dir, "timing", "This run has no timing measurements: read_site is missing.")
+run_path = locate_run(run_dir)
+tidy, timing = measurements(run_path, "timing", "This run has no timing measurements: read_site is missing.")
 wide = read_site(tidy)
 rows = select(tidy, "timing", "read_site", NS_PER_READ.name)
 if not rows.empty:  # the lines of read_site: runtime · object kind, the kind from the implementation column
@@ -73,7 +73,7 @@ else:
     ax.set_title("Read-site polymorphism per runtime and object kind")
     ax.legend(fontsize="small", ncol=2)
     ax.grid(True, which="both", alpha=0.3)
-    save_figure(fig, run_dir, "read-site-polymorphism")
+    save_figure(fig, run_path, "read-site-polymorphism")
     interval_note(rows, ("line", "size"))
     show_table(steepest_steps(wide))
     show_table(wide.rename_axis(columns=None).reset_index().rename(columns={"size": "shapes"}))

@@ -32,9 +32,9 @@ from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, i
 from harness.analysis.selection import largest_each
 from harness.metrics import CPU_PERCENT
 
-run_dir = locate_run(run_dir)
+run_path = locate_run(run_dir)
 tidy, profiles = measurements(
-    run_dir, "scalene", "This run has no scalene profiles (the full plan runs them where scalene is installed)."
+    run_path, "scalene", "This run has no scalene profiles (the full plan runs them where scalene is installed)."
 )
 label = bar_labeller(tidy)
 
@@ -42,7 +42,7 @@ label = bar_labeller(tidy)
 skipped = sorted(
     {
         str((result.get("extra") or {}).get("skipped"))
-        for result in results.job_results(Path(run_dir))
+        for result in results.job_results(Path(run_path))
         if result.get("job", {}).get("measurer") == "scalene" and (result.get("extra") or {}).get("skipped")
     }
 )
@@ -64,7 +64,7 @@ for workload, rows in profiles[profiles["metric"].isin(list(SPLIT))].groupby("wo
         labels=[label(*key) for key in wide.index],
         errors={SPLIT[metric]: bars for metric, bars in errors.items() if metric in SPLIT},
     )
-    save_figure(fig, run_dir, f"scalene-split-{workload}")
+    save_figure(fig, run_path, f"scalene-split-{workload}")
     interval_note(rows, ("interpreter", "strategy", "metric"))
 
 # %% [markdown]
@@ -83,7 +83,7 @@ def short(path: str) -> str:
 
 
 shown = 0
-for result in results.job_results(Path(run_dir)):
+for result in results.job_results(Path(run_path)):
     job = result.get("job", {})
     lines = (result.get("extra") or {}).get("top_lines") or []
     if job.get("measurer") != "scalene" or result.get("status") != "ok" or not lines:

@@ -36,8 +36,8 @@ from harness.analysis.selection import implementations, medians, select
 from harness.metrics import STRUCTURES
 from harness.numbers import whole_pct
 
-run_dir = locate_run(run_dir)
-tidy, census = measurements(run_dir, "census", "This run has no census: the shape questions cannot be answered.")
+run_path = locate_run(run_dir)
+tidy, census = measurements(run_path, "census", "This run has no census: the shape questions cannot be answered.")
 
 # %% [markdown]
 # ### 1. How many shapes, and where (spread objects, realistic dataset)

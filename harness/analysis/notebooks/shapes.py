@@ -30,8 +30,8 @@ from harness.analysis.plots import grouped_bars, save_figure
 from harness.analysis.selection import select
 from harness.metrics import COMPACT_LAYOUT_SHARE, KEY_ORDERS, KEY_SETS
 
-run_dir = locate_run(run_dir)
-tidy, census = measurements(run_dir, "census", "This run has no census measurements: shape counts are missing.")
+run_path = locate_run(run_dir)
+tidy, census = measurements(run_path, "census", "This run has no census measurements: shape counts are missing.")
 SHAPE_METRICS = [family[role].name for role in ("info", "part") for family in (KEY_SETS, KEY_ORDERS)]
 #: The seed's JavaScriptCore key-set figures, shown beside the reference data's own.
 SEED = {
@@ -60,7 +60,7 @@ for dataset, rows in shapes.groupby("dataset", sort=True):
         hatch=lambda name: "//" if name in SEED else None,
         per_group=1.1,
     )
-    save_figure(fig, run_dir, f"shapes-{dataset}")
+    save_figure(fig, run_path, f"shapes-{dataset}")
     show_table(shown.rename_axis(columns=None).reset_index())
     if reference:
         note(
@@ -89,5 +89,5 @@ else:
         height=3.5,
     )
     ax.set_ylim(0, 105)
-    save_figure(fig, run_dir, "compact-layout")
+    save_figure(fig, run_path, "compact-layout")
     show_table(table.reset_index(), show=COMPACT_LAYOUT_SHARE.show)
