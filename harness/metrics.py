@@ -2,7 +2,7 @@
 it is written.
 
 A measurer (Python: ``harness.measure``; JavaScriptCore: ``harness/jsc/measure``) reports figures by
-name; the tidy table is built only of registered names (``harness.results``: an unregistered one
+name; the tidy table is built only of registered names (``harness.runs.results``: an unregistered one
 is an error naming it), and the analysis picks figures by the constants here, never by a name
 typed again. ``better`` is ``LOWER``, ``HIGHER`` or None (neither: context such as the history
 size or the RSS before a rebuild); ``show`` writes a value (``harness.numbers``: one format per

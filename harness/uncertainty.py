@@ -1,7 +1,7 @@
 """What per-process values can claim: a figure's interval, and whether one figure differs from another.
 
 Every figure of a run is measured in several fresh processes, interleaved with the other strategies
-of its sweep (``harness.runner.plan``); each process gives one value (a timing job's median of its
+of its sweep (``harness.runs.runner.plan``); each process gives one value (a timing job's median of its
 pyperf values, a GC probe's seconds over its rounds). The process is the unit: values within one
 process are not independent of each other.
 

@@ -15,9 +15,9 @@ from typing import Any, Dict, List, Optional
 
 import pyperf
 
-from harness import results
 from harness.measure.timing import figures_from
 from harness.protocol.job import Figure, Job, job_sha256, write_result
+from harness.runs import files, results
 
 FINGERPRINT = "feedfacecafe"
 UNITS = 1000  # reads per call
@@ -71,7 +71,7 @@ def noisy_run(
         jobs.append(job)
     manifest = fake_manifest(run_dir, jobs)
     results.write_tidy(run_dir, manifest)
-    results.write_json(run_dir / "manifest.json", manifest)
+    files.write_json(run_dir / "manifest.json", manifest)
     return run_dir
 
 
@@ -84,7 +84,7 @@ def write_job(
 ) -> None:
     """A job file and its result reporting ``figures``, as the runner and a measurer write them."""
     job_path = run_dir / "jobs" / f"{job.id}.job.json"
-    results.write_json(job_path, job.to_dict())
+    files.write_json(job_path, job.to_dict())
     job_hash = job_sha256(job_path.read_text(encoding="utf-8"))
     artifacts = {"pyperf_json": pyperf} if pyperf else {}
     write_result(run_dir / "jobs" / f"{job.id}.json", job, job_hash, figures, 0.0, extra or {}, artifacts)

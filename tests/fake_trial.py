@@ -21,9 +21,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pyperf
 
-from harness import machine, results, runner
 from harness.measure.timing import benchmark_name, figures_from
 from harness.protocol.job import Figure, Job, job_sha256, sealed, write_result
+from harness.runs import files, machine, results, runner
 
 FINGERPRINT = "feedfacecafe"
 REPEATS = 3
@@ -208,7 +208,7 @@ def trial_run(
     for index, job in enumerate(jobs):
         slowdown = (1 + drift * index / len(jobs) if busy else 1.0) * (slower or {}).get(job.strategy, 1.0)
         job_path = run_dir / "jobs" / f"{job.id}.job.json"
-        results.write_json(job_path, job.to_dict())
+        files.write_json(job_path, job.to_dict())
         figures, bench = _figures(job, slowdown, rng, noise)
         artifacts = {}
         if bench is not None:
@@ -234,5 +234,5 @@ def trial_run(
         "jobs": [job.to_dict() for job in jobs],
     }
     results.write_tidy(run_dir, manifest)
-    results.write_json(run_dir / "manifest.json", manifest)
+    files.write_json(run_dir / "manifest.json", manifest)
     return run_dir

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import results
 from harness.progress import RunProgress
+from harness.runs import results
 
 
 def harness(cwd, *argv, **kwargs):

@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from runs import InterruptAfter
 
-from harness import lifecycle, results
 from harness.analysis import advice
 from harness.analysis.advice import Figures, choice
 from harness.cli import main
 from harness.generate import generate
 from harness.metrics import GC_S, GC_SHARE, KEY_SETS, WALL_S
+from harness.runs import lifecycle, results
 from harness.store import write_dataset
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import results
 from harness.protocol.job import Job
+from harness.runs import results
 from harness.runtime import bun as bun_runtime
 from harness.runtime import bun_install as bun
 from harness.runtime.bun import BunRuntime

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from runs import bench, copy_run, harness, one_line_error, resume
 
-from harness import results
 from harness.cli import main
+from harness.runs import files, results
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
 
@@ -71,7 +71,7 @@ def test_a_resumed_old_run_does_not_become_the_latest(smoke_run, tmp_path):
     shutil.copytree(original, newer)
     manifest = results.load_manifest(newer)
     manifest["started"] = "9999-01-01T00:00:00+00:00"
-    results.write_json(newer / "manifest.json", manifest)
+    files.write_json(newer / "manifest.json", manifest)
     (run.parent / "latest").symlink_to("newer")
     (run / "jobs" / f"{results.load_manifest(run)['jobs'][0]['id']}.json").unlink()
     assert resume(cwd, run).returncode == 0
@@ -432,8 +432,8 @@ def test_a_malformed_cached_name_is_named(tmp_path):
 
 
 def test_a_strategy_unavailable_on_every_interpreter_is_named_with_the_reason():
-    from harness import runner
-    from harness.plans import PLANS
+    from harness.runs import runner
+    from harness.runs.plans import PLANS
     from harness.runtime.python import current
 
     here = current()
@@ -442,10 +442,10 @@ def test_a_strategy_unavailable_on_every_interpreter_is_named_with_the_reason():
     chosen = PLANS["smoke"]
     datasets = {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets}
     with pytest.raises(
-        results.RunError, match=r"strategy 'slots' is unavailable \(CPython [\d.]+: slots is not installed\)"
+        files.RunError, match=r"strategy 'slots' is unavailable \(CPython [\d.]+: slots is not installed\)"
     ):
         runner.plan(chosen, [without], datasets, ["slots"])
-    with pytest.raises(results.RunError, match=r"strategy 'cached:fixed' is unavailable \(.*fixed is broken\)"):
+    with pytest.raises(files.RunError, match=r"strategy 'cached:fixed' is unavailable \(.*fixed is broken\)"):
         runner.plan(chosen, [without], datasets, ["cached:fixed"])
 
 

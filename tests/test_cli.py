@@ -84,7 +84,7 @@ def test_generate_default_location(tmp_path, monkeypatch, capsys):
 
 
 def test_generate_makes_the_datasets_of_a_plan(tmp_path, monkeypatch, capsys):
-    from harness.plans import PLANS
+    from harness.runs.plans import PLANS
 
     monkeypatch.chdir(tmp_path)
     assert main(["generate", "--plan", "smoke"]) == 0
@@ -203,7 +203,7 @@ def test_realistic_parameters_reach_the_manifest_and_the_file_name(tmp_path, mon
 
 def test_the_quick_plans_duration_is_stated_in_one_place():
     """plans.py states it; the README and --help quote it, and nothing else gives another figure."""
-    from harness.plans import PLANS
+    from harness.runs.plans import PLANS
 
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     duration = PLANS["quick"].duration

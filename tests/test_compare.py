@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import results
 from harness.cli import main
+from harness.runs import files, results
 
 pyperf = pytest.importorskip("pyperf")
 pytest.importorskip("pandas")
@@ -96,17 +96,17 @@ def test_a_figure_of_several_processes_is_their_median_and_their_merged_pyperf_r
 
 
 def test_compare_says_the_machine_state_differed_instead_of_a_verdict(runs, tmp_path, capsys):
-    from harness import machine
+    from harness.runs import machine
 
     quiet, busy = _copy(runs[0], tmp_path / "a"), _copy(runs[1], tmp_path / "b")
     for run, other_cores in ((quiet, 0.0), (busy, 1.5)):  # nothing, then a core and a half, beside every job
         state = machine.states(run)  # (set on both: the machine the tests run on may itself be busy)
         for job in state["jobs"].values():
             job["other_cores"] = other_cores
-        results.write_json(run / machine.STATE_FILE, state)
+        files.write_json(run / machine.STATE_FILE, state)
         manifest = results.load_manifest(run)
         results.write_tidy(run, manifest)  # the table carries each job's load
-        results.write_json(run / "manifest.json", manifest)
+        files.write_json(run / "manifest.json", manifest)
     assert main(["compare", str(quiet), str(busy), "--markdown"]) == 0
     rows = _markdown_rows(capsys.readouterr().out)
     measured = [row for row in rows if row["measurer"] != "census"]

@@ -16,7 +16,7 @@ from harness.canonical import digest, to_stored
 from harness.generate import GENERATOR_VERSION, default_name, generate, spec_mismatch
 from harness.ingest.opencode import import_opencode
 from harness.ingest.rows import import_rows, jsonl_rows, rows_origin
-from harness.plans import DatasetSpec
+from harness.runs.plans import DatasetSpec
 from harness.store import (
     FORMAT,
     DatasetError,
@@ -187,7 +187,7 @@ def test_a_format_1_opencode_import_that_did_not_count_empty_sessions_is_read(da
 
 
 def test_a_format_1_dataset_of_todays_generator_is_used_as_it_is(tmp_path):
-    from harness.runner import ensure_datasets
+    from harness.runs.runner import ensure_datasets
 
     spec = DatasetSpec("reference", "reference", 7, 40, 3)
     path = tmp_path / default_name(spec.generation)
@@ -201,7 +201,7 @@ def test_a_format_1_dataset_of_todays_generator_is_used_as_it_is(tmp_path):
 
 def test_a_plan_dataset_without_its_manifest_copy_is_not_generated_again(tmp_path):
     """The meta table is the authority on who made a dataset; the copy beside it may be gone."""
-    from harness.runner import ensure_datasets
+    from harness.runs.runner import ensure_datasets
 
     spec = DatasetSpec("reference", "reference", 7, 40, 3)
     path = tmp_path / default_name(spec.generation)

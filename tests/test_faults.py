@@ -11,8 +11,8 @@ import shutil
 import pytest
 from runs import copy_run, job_named, resume
 
-from harness import results
 from harness.protocol.job import RESULT_VERSION
+from harness.runs import files, results
 
 
 def truncate(path, keep=0.5):
@@ -189,7 +189,7 @@ def test_a_damaged_tidy_table_is_refused(smoke_run, tmp_path, fault):
     text = table.read_text()
     TIDY_FAULTS[fault](table)
     assert table.read_text() != text
-    with pytest.raises(results.RunError, match="tidy.csv"):
+    with pytest.raises(files.RunError, match="tidy.csv"):
         results.load_tidy(run)
 
 
@@ -219,7 +219,7 @@ def test_resume_refuses_a_dataset_changed_since_the_run_began(smoke_run, tmp_pat
             planned["dataset"] = str(dataset)
     manifest["status"] = "interrupted"
     manifest["plan_sha256"] = results.plan_digest(manifest)  # as if the run had been planned on the copy
-    results.write_json(run / "manifest.json", manifest)
+    files.write_json(run / "manifest.json", manifest)
     write_dataset(dataset, generate("reference", 12, 300))  # another valid dataset under the run's path
     done = resume(cwd, run)
     assert done.returncode == 2

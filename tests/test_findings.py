@@ -8,7 +8,6 @@ pd = pytest.importorskip("pandas")
 
 from tidy_frames import CP, figure, frame  # noqa: E402
 
-from harness import results  # noqa: E402
 from harness.analysis import findings as findings_module  # noqa: E402
 from harness.analysis.findings import (  # noqa: E402
     FINDERS,
@@ -23,6 +22,7 @@ from harness.analysis.findings import (  # noqa: E402
     shape_counts,
 )
 from harness.analysis.selection import with_gc_mode  # noqa: E402
+from harness.runs import results  # noqa: E402
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
 TIGHT = (0.99, 1.0, 1.01)  # three processes a percent apart

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from runs import copy_run, harness, one_line_error, resume
 
-from harness import results, runner
-from harness.lock import Lock
+from harness.runs import files, results, runner
+from harness.runs.lock import Lock
 
 HARNESS = [sys.executable, "-m", "harness"]
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -193,7 +193,7 @@ def test_the_lock_is_exclusive_whatever_the_lock_file_says(tmp_path):
     (tmp_path / ".lock").write_text("999999")  # a dead runner's pid: no process holds the lock
     with Lock(tmp_path):
         assert (tmp_path / ".lock").read_text() == str(os.getpid())
-        with pytest.raises(results.RunError, match=f"in use by process {os.getpid()}"), Lock(tmp_path):
+        with pytest.raises(files.RunError, match=f"in use by process {os.getpid()}"), Lock(tmp_path):
             pass
     with Lock(tmp_path):  # released: free again
         pass
@@ -202,8 +202,8 @@ def test_the_lock_is_exclusive_whatever_the_lock_file_says(tmp_path):
 CONTENDER = """
 import os, sys, time
 from pathlib import Path
-from harness.results import RunError
-from harness.lock import Lock
+from harness.runs.results import RunError
+from harness.runs.lock import Lock
 run, log, start = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 time.sleep(max(0.0, start - time.time()))
 try:
@@ -257,7 +257,7 @@ def test_two_resumes_of_a_run_with_a_stale_lock_never_both_run(smoke_run, tmp_pa
 DRIVER = """
 import sys
 from pathlib import Path
-from harness import runner
+from harness.runs import runner
 from harness.protocol.job import Job
 from harness.runtime.python import PythonRuntime
 job = Job.from_dict(__import__("json").loads(sys.argv[1]))

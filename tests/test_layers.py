@@ -72,7 +72,7 @@ def test_the_notebooks_imports_load_no_strategy_sqlite_or_measurer():
 
 def test_analysing_a_run_loads_no_strategy_sqlite_or_measurer():
     code = f"""
-from harness.results import load_tidy
+from harness.runs.results import load_tidy
 from harness.analysis.answer import answer_rows, answers
 from harness.analysis.findings import review
 from harness.analysis.runtimes import costs, fix_removes, shapes_by_place

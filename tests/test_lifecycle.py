@@ -1,4 +1,4 @@
-"""A run's life, one for bench and advise (``harness.lifecycle``): the manifest a run begins with, and
+"""A run's life, one for bench and advise (``harness.runs.lifecycle``): the manifest a run begins with, and
 how a run ends when it is interrupted, cannot write its files, is resumed from inside its directory
 or cannot build its report."""
 
@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from runs import copy_run
 
-from harness import lifecycle, results
 from harness.cli import COMMANDS, main
 from harness.generate import generate
-from harness.lock import Lock
-from harness.plans import PLANS
-from harness.runfiles import RunError
+from harness.runs import lifecycle, results
+from harness.runs.files import RunError
+from harness.runs.lock import Lock
+from harness.runs.plans import PLANS
 from harness.runtime.python import PythonRuntime, current
 from harness.store import write_dataset
 
-#: The keys of a new run's manifest: a published contract (``harness.results`` checks them).
+#: The keys of a new run's manifest: a published contract (``harness.runs.results`` checks them).
 MANIFEST_KEYS = {
     "schema_version",
     "command",
@@ -81,7 +81,7 @@ def test_options_given_with_resume_are_refused_before_the_run_is_read(tmp_path):
 
 
 def test_no_command_imports_another_command():
-    commands = Path(lifecycle.__file__).parent / "commands"
+    commands = Path(lifecycle.__file__).parents[1] / "commands"
     for name in COMMANDS:
         tree = ast.parse((commands / f"{name}.py").read_text())
         imported = set()

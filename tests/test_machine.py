@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from harness import machine
+from harness.runs import machine
 
 
 def test_a_run_is_busy_when_its_jobs_ran_beside_other_work():

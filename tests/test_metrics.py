@@ -14,10 +14,11 @@ from fake_runs import fake_manifest, write_job
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import metrics, numbers, results
+from harness import metrics, numbers
 from harness.generate import generate
 from harness.measure.timing import figures_from
 from harness.protocol.job import Figure, Job
+from harness.runs import files, results
 from harness.runtime import bun_install as bun
 from harness.store import write_dataset
 from harness.workloads.catalogue import WORKLOADS
@@ -134,7 +135,7 @@ def test_the_tidy_table_refuses_a_figure_the_registry_lacks(tmp_path):
     job = Job("cp311-gcprobe-hydrate_all-spread-100", "gcprobe", "spread", "hydrate_all", "/d.sqlite", 100)
     write_job(run_dir, job, [Figure("wall_s", 0.5, "s", 2), Figure("wall_seconds\x1b[2J", 0.5, "s", 2)])
     manifest = fake_manifest(run_dir, [job])
-    with pytest.raises(results.RunError) as raised:
+    with pytest.raises(files.RunError) as raised:
         results.write_tidy(run_dir, manifest)
     message = str(raised.value)
     assert f"job {job.id} reports figure 'wall_seconds\\x1b[2J'" in message and "registered metric" in message

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.analysis.display import locate_run
-from harness.results import RunError
+from harness.runs import files
+from harness.runs.results import RunError
 
 pytestmark = pytest.mark.requires("jupytext", "nbconvert", "ipykernel", "pandas", "matplotlib")
 
@@ -82,9 +83,9 @@ def test_readme_route_fails_loudly_without_a_run(project):
 
 def _scalene_result(run: Path) -> None:
     """A scalene job result in the run, made by the measurer's own summary of a small profile."""
-    from harness import results
     from harness.measure.scalene import summary
     from harness.protocol.job import Job, job_sha256, write_result
+    from harness.runs import results
 
     kernel = "/x/harness/strategies/_kernel.py[attributes, getattr for none]"
     line = {"lineno": 6, "line": "cost = o.cost", "n_cpu_percent_python": 40.0, "n_cpu_percent_c": 5.0}
@@ -105,14 +106,14 @@ def _scalene_result(run: Path) -> None:
         interpreter="cp311",
     )
     job_path = run / "jobs" / f"{job.id}.job.json"
-    results.write_json(job_path, job.to_dict())
+    files.write_json(job_path, job.to_dict())
     extra = {"scalene": "2.4.0", "top_lines": found["top_lines"]}
     job_hash = job_sha256(job_path.read_text(encoding="utf-8"))
     write_result(run / "jobs" / f"{job.id}.json", job, job_hash, found["figures"], 0.0, extra)
     manifest = results.load_manifest(run)
     manifest["jobs"].append(job.to_dict())
     results.write_tidy(run, manifest)
-    results.write_json(run / "manifest.json", manifest)
+    files.write_json(run / "manifest.json", manifest)
 
 
 def test_profiles_notebook_shows_the_split_of_each_line(tmp_path):

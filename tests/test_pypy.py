@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from runs import bench
 
-from harness import results
+from harness.runs import results
 
 pytestmark = [
     pytest.mark.slow,

@@ -12,10 +12,13 @@ import pytest
 pytest.importorskip("nbclient")
 pytest.importorskip("pandas")
 
-from harness import results  # noqa: E402
 from harness.analysis.display import load_frame  # noqa: E402
 from harness.analysis.report import build_report, completeness_line, external_urls  # noqa: E402
 from harness.protocol.job import Job  # noqa: E402
+from harness.runs import (
+    files,
+    results,  # noqa: E402
+)
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
 SCRIPT = "<script>alert(1)</script>"
@@ -131,7 +134,7 @@ def test_completeness_line_counts_failed_jobs_and_absent_measurers(tmp_path):
     failed = results.failure_record(
         Job.from_dict(json.loads((run / "jobs" / f"{job}.job.json").read_text())), 1, "boom", "crashed"
     )
-    results.write_json(run / "jobs" / f"{job}.json", failed)
+    files.write_json(run / "jobs" / f"{job}.json", failed)
     incomplete, line = completeness_line(run, results.load_manifest(run), load_frame(run))
     assert incomplete
     assert line == (
@@ -209,9 +212,9 @@ def test_grouped_bars_draws_one_bar_per_cell_side_by_side_with_hatched_groups():
 
 
 def test_the_header_warns_of_a_busy_machine_and_shows_a_failed_finding(tmp_path, monkeypatch):
-    from harness import machine
     from harness.analysis import findings
     from harness.analysis.report import header_html
+    from harness.runs import machine
 
     run = copy_fixture(tmp_path)
     for job in results.load_manifest(run)["jobs"]:

@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from runs import HOLD_LOCK, copy_run, harness, one_line_error, resume
 
-from harness import integrity, lifecycle, machine, results, runner, suite
 from harness.progress import RunProgress
 from harness.protocol.job import PROTOCOL, RESULT_KEYS, SEAL_KEY, Figure, Job, seal_holds, sealed, write_result
+from harness.runs import files, integrity, lifecycle, machine, results, runner, suite
 from harness.store import DatasetError
 
 FIXTURE = Path(__file__).parent / "data" / "smoke-run"
@@ -282,7 +282,7 @@ def test_a_job_id_that_is_not_a_file_name_is_refused(smoke_run, tmp_path, unsafe
     done = resume(smoke_run[0], run)
     assert "not a safe file name" in one_line_error(done)
     assert not list(tmp_path.glob("**/escaped*"))
-    with pytest.raises(results.RunError, match="not a safe file name"):
+    with pytest.raises(files.RunError, match="not a safe file name"):
         results.load_manifest(run)
 
 
@@ -387,7 +387,7 @@ TIDY_DAMAGE = {
 def test_a_missing_or_corrupt_table_of_a_complete_run_is_refused_in_one_line(tmp_path, damage):
     run = fixture_copy(tmp_path)  # complete, of a schema before the table's hash
     TIDY_DAMAGE[damage](run / "tidy.csv")
-    with pytest.raises(results.RunError, match="tidy.csv") as raised:
+    with pytest.raises(files.RunError, match="tidy.csv") as raised:
         results.load_tidy(run)
     assert "\n" not in str(raised.value) and f"--resume {run}" in str(raised.value)
     done = harness(tmp_path, "compare", run, run)
@@ -399,7 +399,7 @@ def test_a_complete_run_whose_manifest_lost_the_tables_hash_is_refused(smoke_run
     run = copy_run(smoke_run[1], tmp_path)
     edit_manifest(run, lambda manifest: manifest.pop("tidy"))
     (run / "tidy.csv").write_text((run / "tidy.csv").read_text().replace(",40.0,count,", ",4.0,count,", 1))
-    with pytest.raises(results.RunError, match="records no hash"):
+    with pytest.raises(files.RunError, match="records no hash"):
         results.load_tidy(run)
 
 
@@ -466,5 +466,5 @@ def test_a_fifo_in_place_of_a_result_or_the_table_is_read_as_missing_not_waited_
         os.mkfifo(path)
     manifest = results.load_manifest(run)
     assert results.verdicts(run, manifest)[job].status is None
-    with pytest.raises(results.RunError, match="tidy.csv is missing"):
+    with pytest.raises(files.RunError, match="tidy.csv is missing"):
         results.load_tidy(run)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from runs import HOLD_LOCK, InterruptAfter, bench, copy_run, harness, resume
 
-from harness import integrity, lifecycle, machine, results, runfiles, runner
-from harness.lock import Lock
 from harness.protocol.job import Job
+from harness.runs import files, integrity, lifecycle, machine, results, runner
+from harness.runs.lock import Lock
 from harness.runtime.python import PythonRuntime, current
 
 TIDY_HEADER = ",".join(results.TIDY_COLUMNS)
@@ -70,7 +70,7 @@ def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     corrupt.write_text(corrupt.read_text()[:40])  # truncated
     untouched = {job: (copy / "jobs" / f"{job}.json").stat().st_mtime_ns for job in rest}
     manifest["status"] = "interrupted"
-    results.write_json(copy / "manifest.json", manifest)
+    files.write_json(copy / "manifest.json", manifest)
     done = subprocess.run(
         [sys.executable, "-m", "harness", "bench", "--no-report", "--resume", str(copy)],
         cwd=cwd,
@@ -158,7 +158,7 @@ def test_disk_full_while_the_runner_writes(smoke_run, tmp_path, monkeypatch, cap
         raise OSError(28, "No space left on device")
 
     monkeypatch.chdir(cwd)
-    monkeypatch.setattr(runfiles, "write_json", full)
+    monkeypatch.setattr(files, "write_json", full)
     assert main(["bench", "--no-report", "--resume", str(copy)]) == 1
     assert "No space left on device" in capsys.readouterr().err
 
@@ -211,7 +211,7 @@ def test_resume_of_a_directory_that_is_not_a_run(tmp_path):
 
 @pytest.mark.parametrize("name", ["smoke", "quick", "full"])
 def test_every_plan_plans_distinct_checked_jobs(name):
-    from harness.plans import PLANS
+    from harness.runs.plans import PLANS
 
     chosen = PLANS[name]
     jobs, _ = runner.plan(chosen, [current()], {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets})
@@ -220,7 +220,7 @@ def test_every_plan_plans_distinct_checked_jobs(name):
 
 
 def test_the_processes_of_a_sweep_interleave_in_shuffled_rounds_fixed_by_the_seed():
-    from harness.plans import PLANS
+    from harness.runs.plans import PLANS
 
     chosen = PLANS["quick"]
     datasets = {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets}
@@ -244,10 +244,10 @@ def test_the_processes_of_a_sweep_interleave_in_shuffled_rounds_fixed_by_the_see
 
 
 def test_a_plan_with_a_bad_parameter_fails_before_anything_runs():
-    from harness.plans import Plan, Sweep
+    from harness.runs.plans import Plan, Sweep
 
     broken = Plan("broken", "", (), (Sweep("gcprobe", "hydrate_all", "d", ("spread",), (10,), {"rounds": 0}),), 1)
-    with pytest.raises(results.RunError, match="plan broken: params.rounds must be >= 1"):
+    with pytest.raises(files.RunError, match="plan broken: params.rounds must be >= 1"):
         runner.plan(broken, [current()], {"d": Path("d.sqlite")})
 
 

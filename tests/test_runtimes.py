@@ -4,9 +4,9 @@ import pytest
 
 pd = pytest.importorskip("pandas")
 
-from harness import results  # noqa: E402
 from harness.analysis.findings import jsc_structures, read_site_cliff  # noqa: E402
 from harness.analysis.runtimes import costs, fix_removes, read_site, shapes_by_place, steepest_steps  # noqa: E402
+from harness.runs import results  # noqa: E402
 
 CP, JSC = "CPython 3.13.0", "JSC Bun 1.4.5"
 REAL, REF = "realistic-s11-m10000.sqlite", "reference-s11-m5000.sqlite"

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from harness.analysis.summary import HEADLINES, WIDTH, net_reads, print_summary
 from harness.metrics import NS_PER_READ
-from harness.results import TIDY_COLUMNS
+from harness.runs.results import TIDY_COLUMNS
 from harness.strategies import all_strategies
 from harness.strategy_names import ACCESS_CONTROL
 

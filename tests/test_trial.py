@@ -16,7 +16,7 @@ from fake_trial import trial_run  # noqa: E402
 from harness.analysis.answer import answers  # noqa: E402
 from harness.analysis.findings import FINDERS, review  # noqa: E402
 from harness.analysis.trial import RATIOS, checks, ratios  # noqa: E402
-from harness.results import load_tidy  # noqa: E402
+from harness.runs.results import load_tidy  # noqa: E402
 
 
 @pytest.fixture(scope="module")

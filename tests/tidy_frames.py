@@ -6,9 +6,9 @@ from typing import Any, Dict, Iterable, List, Sequence, Union
 
 import pandas as pd
 
-from harness import results
 from harness.measure.catalogue import GC_MODE_MEASURERS
 from harness.metrics import METRICS
+from harness.runs import results
 
 CP = "CPython 3.11.7"
 DATASETS = {"reference": "reference-s11-m5000.sqlite", "realistic": "realistic-s11-m5000.sqlite"}

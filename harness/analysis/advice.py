@@ -39,7 +39,7 @@ from harness.metrics import (
 from harness.numbers import maybe, times, whole_pct
 
 if TYPE_CHECKING:
-    from harness.plans import Plan
+    from harness.runs.plans import Plan
 
 #: What an application most likely does today, then what may replace it (those available run).
 BASELINE = "spread"
@@ -57,7 +57,7 @@ DATASET_KEY = "yours"
 
 def advice_plan(messages: int) -> Plan:
     """The advise plan for a dataset of ``messages`` messages (key ``DATASET_KEY``)."""
-    from harness.plans import GC_CONTROLS, Plan, Sweep, pyperf_params
+    from harness.runs.plans import GC_CONTROLS, Plan, Sweep, pyperf_params
 
     everyone = (BASELINE, *CANDIDATES)
 
@@ -96,7 +96,7 @@ class Figures:
     on and off apart; other measurers' figures have none here."""
 
     def __init__(self, run_dir: Path) -> None:
-        from harness.results import load_tidy
+        from harness.runs.results import load_tidy
 
         frame = load_tidy(run_dir)
         frame = frame[frame["value"].notna()]

@@ -6,9 +6,9 @@ figure measured in several processes (one job each) is their median, and its pyp
 runs of all of them. How a figure is judged is its measurer's ``comparison`` in the catalogue:
 timings through their pyperf JSON (``timing/<job>.json``: enough samples, pyperf's t-test, a
 threshold; ``harness.analysis.verdict``), census counts exactly, the rest untested; but a figure whose two
-sides ran beside clearly different other work (``harness.machine``) gets "machine state differed" instead
+sides ran beside clearly different other work (``harness.runs.machine``) gets "machine state differed" instead
 of any verdict but an exact one. A pyperf file is used only when it is the file its job's result
-recorded (``harness.integrity.verify_result``: the result verifies, and lists the file with its size
+recorded (``harness.runs.integrity.verify_result``: the result verifies, and lists the file with its size
 and sha256); a figure with any other is "unverified": no verdict, and left out of the geometric mean.
 Runs from different environments are refused with the keys that differ. Driver side: needs pandas.
 """
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness import machine, results
 from harness.analysis.display import read_manifest
 from harness.analysis.verdict import (
     CHANGED,
@@ -36,13 +35,14 @@ from harness.analysis.verdict import (
     exact_verdict,
     timing_verdict,
 )
-from harness.integrity import verify_result
 from harness.measure.catalogue import MEASURERS
 from harness.metrics import SECONDS_PER_CALL
 from harness.protocol.environment import differences
 from harness.protocol.job import Job
-from harness.results import RunError
-from harness.suite import load_benchmark, merged, pyperf_json
+from harness.runs import machine, results
+from harness.runs.integrity import verify_result
+from harness.runs.results import RunError
+from harness.runs.suite import load_benchmark, merged, pyperf_json
 from harness.terminal import text, visible
 
 KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "dataset", "size", "metric")
@@ -147,7 +147,7 @@ def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
 
 def _keyed(frame: Any) -> Any:
     """One row per figure: the median of its processes' values, with its jobs and the other work
-    beside each (``harness.machine``)."""
+    beside each (``harness.runs.machine``)."""
     frame = frame.copy()
     workload_variant = frame["variant"].astype("string").fillna("") if "variant" in frame else ""
     frame["variant"] = (frame["gc_mode"].fillna("").astype(str) + " " + workload_variant).str.strip()
@@ -205,7 +205,7 @@ def _verdict(
 ) -> Verdict:
     """Exact figures by equality; timings "unverified" when a pyperf file is not the one its job
     recorded; the others "machine state differed" when the two sides' jobs ran beside clearly
-    different other work (``harness.machine``), else by their measurer's comparison."""
+    different other work (``harness.runs.machine``), else by their measurer's comparison."""
     measurer = MEASURERS.get(entry.measurer)
     how = measurer.comparison if measurer else UNTESTED
     if how == "exact":

@@ -13,9 +13,9 @@ import html
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from harness import results
 from harness.analysis.plots import estimates, setup_plots
 from harness.numbers import MISSING, Show, column_format
+from harness.runs import files, results
 from harness.uncertainty import Estimate, span
 
 
@@ -35,7 +35,7 @@ def locate_run(run_dir: Any) -> Path:
         if (candidate / "manifest.json").is_file():
             results.load_manifest(candidate)  # RunError when it is not a run this harness reads
             return candidate.resolve()
-    raise results.RunError(
+    raise files.RunError(
         f"run_dir {str(run_dir)!r} holds no run (no manifest.json); tried {', '.join(str(path) for path in tried)}"
     )
 
@@ -46,11 +46,11 @@ def read_manifest(run_dir: Path) -> Dict[str, Any]:
     cannot be read, and a FIFO would block the read for ever)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise results.RunError(f"{run_dir} is not a directory")
+        raise files.RunError(f"{run_dir} is not a directory")
     for name in ("manifest.json", "tidy.csv"):
         path = run_dir / name
         if (path.exists() or path.is_symlink()) and not path.is_file():
-            raise results.RunError(f"{path} is not a regular file")
+            raise files.RunError(f"{path} is not a regular file")
     return results.load_manifest(run_dir)
 
 
@@ -62,7 +62,7 @@ def load_frame(run_dir: Path) -> Any:
     import pandas as pd
 
     if not (Path(run_dir) / "manifest.json").is_file():
-        raise results.RunError(f"run_dir {str(run_dir)!r} holds no run (no manifest.json); see display.locate_run")
+        raise files.RunError(f"run_dir {str(run_dir)!r} holds no run (no manifest.json); see display.locate_run")
     manifest = read_manifest(run_dir)
     if not (Path(run_dir) / "tidy.csv").exists() and "tidy" not in manifest:
         return pd.DataFrame(

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness import results
 from harness.analysis.display import esc, load_frame, read_manifest
 from harness.atomic import write_text
+from harness.runs import files, results
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
@@ -202,7 +202,7 @@ def answer_html(frame: Any) -> str:
 
 def machine_html(run_dir: Path) -> str:
     """How busy the machine was while the run's jobs ran, with a warning when it was busy."""
-    from harness import machine
+    from harness.runs import machine
 
     state = machine.states(run_dir)
     jobs = list(state["jobs"].values())
@@ -454,11 +454,11 @@ def _check_writable(run_dir: Path) -> None:
     written, found before any notebook runs (each would fail on its first figure)."""
     figures = run_dir / "figures"
     if figures.exists() and not figures.is_dir():
-        raise results.RunError(f"cannot write the report into {run_dir}: {figures} is not a directory")
+        raise files.RunError(f"cannot write the report into {run_dir}: {figures} is not a directory")
     figures.mkdir(exist_ok=True)  # OSError when run_dir cannot be written
     for folder in (run_dir, figures):
         if not os.access(folder, os.W_OK | os.X_OK):
-            raise results.RunError(f"cannot write the report into {run_dir}: {folder} is not writable")
+            raise files.RunError(f"cannot write the report into {run_dir}: {folder} is not writable")
 
 
 def _execute_all(run_dir: Path, combined: Any, say: Any) -> None:

@@ -3,7 +3,7 @@
 Rows are chosen by what they are — measurer, workload, metric, GC mode, workload variant, the
 dataset's origin (``reference``, ``realistic``, ``opencode-import``, ``rows``) and the
 interpreter's implementation — each its own column, never by parsing a name. A figure measured in
-several processes has one row per process (``harness.results.FIGURE_KEY`` groups them);
+several processes has one row per process (``harness.runs.results.FIGURE_KEY`` groups them);
 ``per_process`` gathers them for an interval, ``medians`` summarises them. Driver side: pandas.
 """
 

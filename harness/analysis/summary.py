@@ -126,7 +126,7 @@ def print_summary(run_dir: Path, console: Optional[Console] = None) -> None:
     if console is None:
         console = Console(width=min(Console().width, WIDTH) if Console().is_terminal else WIDTH)
     try:
-        from harness.results import load_tidy
+        from harness.runs.results import load_tidy
 
         frame = load_tidy(run_dir)
     except ImportError as error:

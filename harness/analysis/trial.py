@@ -120,7 +120,7 @@ def ratio_check(frame_a: Any, frame_b: Any) -> Check:
 
 def checks(run_a: Path, run_b: Path) -> List[Check]:
     """The four checks of two runs (module docstring)."""
-    from harness.results import load_tidy
+    from harness.runs.results import load_tidy
 
     frame_a, frame_b = load_tidy(run_a), load_tidy(run_b)
     return [

@@ -127,8 +127,8 @@ def run_samples(run_dir: Any, threshold: float = THRESHOLD) -> List[Dict[str, An
     """For every timing figure of a run (its processes' runs merged): its processes, the spread of
     their means and whether they are enough for a verdict at ``threshold`` (what ``harness compare``
     can say about it)."""
-    from harness.results import job_results
-    from harness.suite import figure_benchmarks
+    from harness.runs.results import job_results
+    from harness.runs.suite import figure_benchmarks
 
     found = []
     for tag, benchmarks in figure_benchmarks(Path(run_dir), job_results(Path(run_dir))).items():

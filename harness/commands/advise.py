@@ -22,10 +22,11 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from harness import atomic, lifecycle
+from harness import atomic
 from harness.analysis.report import build_report
 from harness.commands import options
-from harness.lifecycle import DEFAULT_ROOT, Run
+from harness.runs import lifecycle
+from harness.runs.lifecycle import DEFAULT_ROOT, Run
 from harness.store import DatasetError, manifest_path, open_dataset
 
 

@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 from typing import List
 
-from harness import lifecycle, results
 from harness.analysis.report import build_report
 from harness.analysis.summary import print_summary
 from harness.commands import options
-from harness.lifecycle import DEFAULT_ROOT, Run
-from harness.plans import PLANS
-from harness.runner import check_named, ensure_datasets
+from harness.runs import lifecycle, results
+from harness.runs.lifecycle import DEFAULT_ROOT, Run
+from harness.runs.plans import PLANS
+from harness.runs.runner import check_named, ensure_datasets
 from harness.runtime.base import RuntimeUnavailable
 from harness.runtime.resolve import resolve
 

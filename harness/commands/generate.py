@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.commands import options
 from harness.generate import default_name
-from harness.plans import PLANS
+from harness.runs.plans import PLANS
 from harness.store import ensure_directory, write_dataset
 
 DEFAULT_DIR = Path("datasets")
@@ -38,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def plan_datasets(name: str) -> int:
-    from harness.runner import ensure_datasets
+    from harness.runs.runner import ensure_datasets
 
     found = ensure_datasets(PLANS[name].datasets, say=lambda text: print(text, file=sys.stderr))
     for entry in found.values():
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if out is None:
         ensure_directory(DEFAULT_DIR)
         out = DEFAULT_DIR / default_name(options.generation_spec(args))
-    from harness.runner import stop_signals
+    from harness.runs.runner import stop_signals
 
     started = time.perf_counter()
     with stop_signals():  # SIGTERM and SIGHUP unwind like Ctrl-C: no temporary file is left behind

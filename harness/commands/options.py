@@ -17,8 +17,8 @@ from typing import Any, Callable, List, NoReturn, Optional, Tuple, Type
 
 from harness.generate import PROFILES, Generated, Spec
 from harness.generate.realistic_params import MAX_SESSIONS
-from harness.results import MAX_TIMEOUT
 from harness.rng import MODULUS
+from harness.runs.results import MAX_TIMEOUT
 from harness.strategies.base import Strategy
 
 #: The most a count may be: messages, sessions to import (a billion: far beyond any memory here).

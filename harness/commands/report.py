@@ -51,7 +51,7 @@ def _taken_as_ctrl_c() -> Iterator[None]:
     """SIGTERM and SIGHUP (unless ignored) are re-sent as SIGINT while the notebooks run, so that
     nbclient shuts the kernel down as it does on Ctrl-C; the interrupt that ends the report then
     carries the signal's number (``Stopped``: exit status 128 + it)."""
-    from harness.runner import STOP_SIGNALS, Stopped
+    from harness.runs.runner import STOP_SIGNALS, Stopped
 
     received: List[int] = []
 

@@ -23,7 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, List
 
-from harness.plans import PLANS
+from harness.runs import files
+from harness.runs.plans import PLANS
 from harness.terminal import visible
 
 DEFAULT_ROOT = Path("results") / "trial"
@@ -93,8 +94,8 @@ def _bench(args: argparse.Namespace, root: Path, label: str) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness import results
     from harness.analysis.trial import checks
+    from harness.runs import results
 
     root = args.out / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     try:  # Ctrl-C: the busy loops are stopped, and the command says "interrupted" (exit status 130)
@@ -110,5 +111,5 @@ def run(args: argparse.Namespace) -> int:
     for check in found:
         print(f"{'pass' if check.passed else 'FAIL'}  {check.name}: {visible(check.detail)}")
     record = {"plan": args.plan, "hogs": args.hogs, "a": str(quiet), "b": str(busy)}
-    results.write_json(root / "trial.json", {**record, "checks": [asdict(check) for check in found]})
+    files.write_json(root / "trial.json", {**record, "checks": [asdict(check) for check in found]})
     return 0 if all(check.passed for check in found) else 1

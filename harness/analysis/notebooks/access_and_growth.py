@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
-from harness import results
 from harness.analysis.display import (
     interval_note,
     interval_table,
@@ -60,6 +59,7 @@ from harness.analysis.summary import net_reads
 from harness.analysis.verdict import THRESHOLD, run_samples
 from harness.metrics import NS_PER_READ, NS_PER_ROW, SECONDS_PER_CALL, fit
 from harness.numbers import column_format, plain_number
+from harness.runs import results
 from harness.schema import ACCESS_PROPERTIES
 from harness.strategy_names import ACCESS_CONTROL
 from harness.uncertainty import Estimate

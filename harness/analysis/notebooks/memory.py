@@ -24,11 +24,11 @@ from pathlib import Path
 
 from IPython.display import HTML, display
 
-from harness import results
 from harness.analysis.display import esc, interval_note, link, locate_run, measurements, note, show_table
 from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_bars, save_figure
 from harness.analysis.selection import largest_each
 from harness.metrics import PEAK_BYTES, PEAK_BYTES_PER_MESSAGE
+from harness.runs import results
 
 run_path = locate_run(run_dir)
 tidy, memory = measurements(

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness import results
 from harness.analysis.display import interval_note, locate_run, measurements, note, show_table
 from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_wide, save_figure
 from harness.analysis.selection import largest_each
 from harness.metrics import CPU_PERCENT
+from harness.runs import results
 
 run_path = locate_run(run_dir)
 tidy, profiles = measurements(

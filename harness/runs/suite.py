@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
 from harness.atomic import write_text
-from harness.runfiles import read_json
+from harness.runs.files import read_json
 
 SUITE = "suite.json"
 

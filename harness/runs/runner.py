@@ -6,7 +6,7 @@ a result that does not verify (``integrity.verify_result``) is recorded as faile
 with its stderr tail, and the run goes on. Each job runs in a process group of
 its own that dies with the runner (``harness.measure.lifeline``). SIGTERM and
 SIGHUP stop a run as Ctrl-C does (``stop_signals``). A run's life around its
-jobs (manifest, lock, resume, how it ended) is ``harness.lifecycle``.
+jobs (manifest, lock, resume, how it ended) is ``harness.runs.lifecycle``.
 
 A run's datasets are checked after every job (a file that changed is verified again) and
 verified once more before the run is called complete: a dataset replaced while the run was in
@@ -24,12 +24,12 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from harness import integrity, machine, results, runfiles
 from harness.measure import catalogue
 from harness.measure.lifeline import PARENT_ENV
-from harness.plans import ALL, DatasetSpec, Plan, Sweep
 from harness.protocol.job import Job, JobError
-from harness.runfiles import RunError
+from harness.runs import files, integrity, machine, results
+from harness.runs.files import RunError
+from harness.runs.plans import ALL, DatasetSpec, Plan, Sweep
 from harness.runtime.base import Runtime
 from harness.store import DatasetError, ensure_directory, open_dataset, read_manifest, write_dataset
 
@@ -279,7 +279,7 @@ def run_job(job: Job, runtime: Runtime, run_dir: Path, timeout: float) -> str:
     spec = job_file(run_dir, job)
     path, out = jobs_dir / f"{job.id}.job.json", jobs_dir / f"{job.id}.json"
     out.unlink(missing_ok=True)
-    runfiles.write_json(path, spec.to_dict())
+    files.write_json(path, spec.to_dict())
     command = runtime.job_command(job, path, out)
     with (
         machine.Watch(run_dir) as watch,
@@ -306,7 +306,7 @@ def run_job(job: Job, runtime: Runtime, run_dir: Path, timeout: float) -> str:
         _kill_group(process)  # anything the job left behind in its group
     machine.record(run_dir, job.id, watch.state)
     if timed_out:
-        runfiles.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
+        files.write_json(out, results.failure_record(spec, None, stderr, f"timed out after {timeout:g} s"))
         return "failed"
     verdict = integrity.verify_result(run_dir, job)
     if process.returncode == 0 and verdict.status == "ok":
@@ -317,7 +317,7 @@ def run_job(job: Job, runtime: Runtime, run_dir: Path, timeout: float) -> str:
         reason = "no result written"
     else:
         reason = f"its result does not verify: {verdict.reason}"
-    runfiles.write_json(out, results.failure_record(spec, process.returncode, stderr, reason))
+    files.write_json(out, results.failure_record(spec, process.returncode, stderr, reason))
     return "failed"
 
 
@@ -353,7 +353,7 @@ def _dataset_changed(run_dir: Path, job: Job, path: str, why: str) -> None:
     """Fail ``job`` when it read the dataset that changed, and stop the run: DatasetError."""
     if job.dataset == path:
         reason = f"its dataset changed while it ran: {why}"
-        runfiles.write_json(run_dir / "jobs" / f"{job.id}.json", results.failure_record(job, None, "", reason))
+        files.write_json(run_dir / "jobs" / f"{job.id}.json", results.failure_record(job, None, "", reason))
     raise DatasetError(f"{why}; the run stopped (the jobs before stand): start a new run")
 
 

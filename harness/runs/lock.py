@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, List, Optional
 
-from harness.runfiles import RunError
+from harness.runs.files import RunError
 
 LOCK_FILE = ".lock"
 

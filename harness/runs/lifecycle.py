@@ -28,12 +28,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from harness import integrity, machine, results, runfiles
-from harness.lock import Lock
-from harness.plans import Plan
 from harness.progress import RunProgress
-from harness.runfiles import RunError
-from harness.runner import (
+from harness.runs import files, integrity, machine, results
+from harness.runs.files import RunError
+from harness.runs.lock import Lock
+from harness.runs.plans import Plan
+from harness.runs.runner import (
     DatasetWatch,
     Stopped,
     check_datasets,
@@ -112,7 +112,7 @@ def new_manifest(
     seed: int,
 ) -> Dict[str, Any]:
     """The manifest a new run of ``harness COMMAND`` starts with: what runs, where, on which
-    datasets and runtimes, the seed of the order its jobs run in (``harness.runner.plan``) and the
+    datasets and runtimes, the seed of the order its jobs run in (``harness.runs.runner.plan``) and the
     digest of that plan (``results.plan_digest``)."""
     manifest = {
         "schema_version": results.SCHEMA_VERSION,
@@ -273,7 +273,7 @@ def finish(run_dir: Path, manifest: Dict[str, Any], status: Optional[str] = None
     manifest.pop("error", None)
     if error:
         manifest["error"] = error
-    runfiles.write_json(run_dir / "manifest.json", manifest)
+    files.write_json(run_dir / "manifest.json", manifest)
     return status
 
 
@@ -307,7 +307,7 @@ def drive(
                 return {"ok": 0, "failed": 0, "skipped": len(manifest["jobs"]), "status": NOTHING_TO_DO}, manifest
         try:
             manifest.update(status="running", finished=None)
-            runfiles.write_json(run_dir / "manifest.json", manifest)
+            files.write_json(run_dir / "manifest.json", manifest)
             runtimes = recorded(manifest["interpreters"])
             jobs = results.planned_jobs(manifest)
             datasets = DatasetWatch(manifest["datasets"])
@@ -334,4 +334,4 @@ def _record_failure(run_dir: Path, manifest: Dict[str, Any], error: BaseExceptio
     except Exception:  # the disk that failed the run may refuse the tidy table: the manifest at least
         manifest.update(status="failed", finished=now(), error=text)
         with contextlib.suppress(OSError):
-            runfiles.write_json(run_dir / "manifest.json", manifest)
+            files.write_json(run_dir / "manifest.json", manifest)

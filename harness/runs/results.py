@@ -9,14 +9,14 @@ Layout of ``results/<UTC time>-<short id>/``::
     timing/<id>.json     pyperf's own JSON (``python -m pyperf compare_to`` reads it)
     timing/suite.json    every timing benchmark of the run in one pyperf suite
     memory/<id>.bin      memray captures, with flamegraphs and summaries beside them
-    machine.json         each job's other work, load and CPU time as the runner saw them (harness.machine)
+    machine.json         each job's other work, load and CPU time as the runner saw them (harness.runs.machine)
     tidy.csv             one row per figure of each job (TIDY_COLUMNS); a figure measured in
                          several processes has one row per process (FIGURE_KEY groups them)
     figures/  report.html
 
 Every file is written atomically. ``results/latest`` points at the newest complete run.
 
-Nothing is taken on trust when a run is read (``harness.integrity``): a job counts as ok only
+Nothing is taken on trust when a run is read (``harness.runs.integrity``): a job counts as ok only
 when its result belongs to it, the tidy table is written from such results only and read only
 when it is the table the runner wrote. A run is ``complete`` only when every planned job is ok.
 """
@@ -34,14 +34,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from harness import lock, machine
 from harness.atomic import fsync_path, write_text
-from harness.integrity import Verdict, tidy_problem, verify_result
 from harness.measure.catalogue import GC_MODE_MEASURERS, workload_param, workload_variant
 from harness.metrics import METRICS
 from harness.protocol.job import RESULT_VERSION, Job, JobError
-from harness.runfiles import RunError, read_json, write_json  # noqa: F401  (callers move to runfiles)
-from harness.suite import write_suites
+from harness.runs import lock, machine
+from harness.runs.files import RunError, read_json
+from harness.runs.integrity import Verdict, tidy_problem, verify_result
+from harness.runs.suite import write_suites
 from harness.terminal import visible
 
 # Result schema versions (manifest.json "schema_version"); older runs are read and upgraded on load:
@@ -342,7 +342,7 @@ def repeat_numbers(jobs: List[Job]) -> Dict[str, int]:
 
 def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_dir: Path) -> Iterator[Dict[str, Any]]:
     """One row per figure of every successful job, with its dataset's key and origin, the job's
-    repeat and the machine's state while it ran (``harness.machine``); RunError naming a figure that
+    repeat and the machine's state while it ran (``harness.runs.machine``); RunError naming a figure that
     is not a registered metric (``harness.metrics``)."""
     datasets = dataset_entries(manifest)
     repeats = repeat_numbers(planned_jobs(manifest))
@@ -387,7 +387,7 @@ def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_d
 
 
 def write_tidy(run_dir: Path, manifest: Dict[str, Any]) -> int:
-    """(Re)write ``tidy.csv`` and the pyperf suite (``harness.suite``) from the verified job results;
+    """(Re)write ``tidy.csv`` and the pyperf suite (``harness.runs.suite``) from the verified job results;
     returns the number of rows. Sets ``manifest["tidy"]`` (rows and sha256) — write the manifest
     afterwards."""
     buffer = io.StringIO()

@@ -3,7 +3,7 @@
 ``smoke`` takes seconds (tests use it), ``quick`` is ``make bench``'s default, ``full``
 is the rigorous one. A sweep expands to one job per (strategy, size, variant) and repeat: each
 repeat is one fresh process, and the runner interleaves the repeats of every strategy of the
-sweeps that share a measurer, workload and dataset (``harness.runner.plan``), so that a figure's
+sweeps that share a measurer, workload and dataset (``harness.runs.runner.plan``), so that a figure's
 processes are spread over the run. Every measurer and workload named here is checked against the
 catalogues when a run is planned.
 """

@@ -16,7 +16,7 @@ ended. The tidy table carries, per job:
   core to itself, lower when it waited for one.
 
 Each job's state also names the other harness runs whose runner was alive under the same results
-root when it started or ended (``other_runs``: their lock files, ``harness.lock.active_runs``);
+root when it started or ended (``other_runs``: their lock files, ``harness.runs.lock.active_runs``);
 ``concurrent_runs`` gathers them for the manifest's key of that name. A run that began and ended
 within one job of another is seen by that other run, not by this one.
 
@@ -36,8 +36,8 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Set
 
-from harness import lock
 from harness.atomic import write_text
+from harness.runs import lock
 
 STATE_FILE = "machine.json"
 
