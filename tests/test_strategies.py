@@ -5,6 +5,7 @@ and test_strategies_msgspec.py."""
 
 import dataclasses
 import json
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -17,10 +18,11 @@ from harness.canonical import to_stored
 from harness.cli import main
 from harness.generate import generate
 from harness.generate.realistic import RealisticParams, generate_realistic
+from harness.schemas import OPENCODE
 from harness.strategies import all_strategies
-from harness.strategies.cache import PREFIX
 from harness.strategies.equivalence import first_difference
 from harness.strategies.fixed import Fixed
+from harness.strategy_names import uncached
 
 DATASETS = {
     "reference": lambda: generate("reference", 5, 300, 5),
@@ -45,7 +47,7 @@ SPREADS = {"spread", "spread-filled"}
 def content_difference(name, strategy, rows):
     """(row id, where) of the first row whose content the strategy loses, or — unless it is a
     dict spread — to which it adds a key; None when every row is kept exactly."""
-    base = name[len(PREFIX) :] if name.startswith(PREFIX) else name
+    base = uncached(name)
     if base in SPREADS:
         return first_difference(strategy, rows)
     return strict_difference(strategy, rows)
@@ -158,3 +160,13 @@ def test_explicitly_named_unavailable_strategy_is_a_usage_error(monkeypatch, cap
     assert "unavailable here: needs no_such_module_here" in capsys.readouterr().err
     assert main(["verify", "--messages", "5"]) == 0
     assert "note: skipping strategy needs-missing" in capsys.readouterr().err
+
+
+def test_dicts_of_fixed_keys_hold_the_strings_a_read_names():
+    """``o["summary"]`` finds its key by identity, as with literal key lists: the schema's optional
+    field names are cut from ``"summary?"``, equal strings but not the interned ones a read's constant
+    is, and a lookup with those compares text."""
+    row = stored("realistic")[1][0]
+    for strategy in (usable("fixed"), registry.for_schema(usable("fixed"), OPENCODE)):
+        info = strategy.info(row)
+        assert "summary" in info and all(key is sys.intern(key) for key in info)

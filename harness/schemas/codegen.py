@@ -13,10 +13,12 @@ Styles:
   string the union does not list, or no string at all (a number, null, a list, an object, none) — as
   ``<TABLE>_OTHER``; without one, such a value raises ``msgspec.ValidationError``. A field name
   holding ``\\``, ``"`` or a control character cannot be a msgspec field: ValueError.
-- ``msgspec-lazy``: ``msgspec`` (``gc=False``) with every open value (records, ``any``) a
-  ``msgspec.Raw`` field ``<attr>_raw`` holding its JSON undecoded, and a property ``<attr>`` that
-  decodes it on every read (keep the value when reading it repeatedly); decode rows with
-  ``<table>_from_json`` (the Raw fields cannot be converted from decoded values).
+- ``msgspec-lazy``: ``msgspec`` (``gc=False``) with every open value (records, ``any``) and every
+  array (which msgspec would build as a tuple: tracked by the collector until its first collection,
+  and allocations that set collections off) a ``msgspec.Raw`` field ``<attr>_raw`` holding its JSON
+  undecoded, and a property ``<attr>`` that decodes it into its type on every read (keep the value
+  when reading it repeatedly); decode rows with ``<table>_from_json`` (the Raw fields cannot be
+  converted from decoded values).
 - ``slots``: one plain ``__slots__`` class per kind (the top level only: nested values stay the dicts
   ``json.loads`` makes, as the ``slots`` strategy measures them), with ``from_dict(d)``; absent
   optionals are None, keys outside the schema are dropped; ``<table>_from_dict(d)`` picks the class
@@ -31,7 +33,7 @@ the harness executes to build these strategies for a non-built-in schema.
 ``<table>_from_json`` decodes any JSON ``json.loads`` decodes: text ``msgspec.json`` refuses — a
 JSON-escaped lone surrogate, which ``JSON.stringify`` writes when a stream is cut inside an emoji —
 is decoded by ``json.loads`` and converted (``_converted``; ``with_raw`` makes a lazy Struct's Raw
-fields of the decoded values), and a lazy property reads such an open value back with ``json.loads``.
+fields of the decoded values), and a lazy property reads such a value back with ``json.loads``.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class _Msgspec:
         self.options = f"gc={gc}, kw_only=True, omit_defaults=True"
         self.lazy = lazy
         self.blocks: List[str] = []
+        #: A lazy class's decoders of its Raw fields (after every class: they name nested ones).
+        self.decoders: List[str] = []
         self.names: Dict[Type, str] = {}
         self.used: set = set()
 
@@ -133,15 +137,18 @@ class _Msgspec:
             if _NOT_MSGSPEC.search(field.name):
                 raise ValueError(f"msgspec allows no '\\', '\"' or control character in a field name: {field.name!r}")
             attr = attribute(field.name, taken)
-            if self.lazy and field.type.open and field.name != decoded:
-                raw = attribute(attr + RAW_SUFFIX, taken)
-                lines.append(f"    {raw}: msgspec.Raw = msgspec.field(default=None, name={field.name!r})")
-                properties.append(_LAZY_PROPERTY.format(attr=attr, raw=raw))
-                continue
             hint = self.annotation(field.type, name + class_name(field.name))
             optional = _optional(field)
             if optional and not hint.startswith("Optional[") and hint not in ("Any", "None"):
                 hint = f"Optional[{hint}]"
+            if self.lazy and field.name != decoded and (field.type.open or field.type.kind == "array"):
+                raw, decoder = attribute(attr + RAW_SUFFIX, taken), f"_{name}_{attr}"
+                lines.append(f"    {raw}: msgspec.Raw = msgspec.field(default=None, name={field.name!r})")
+                properties.append(_LAZY_PROPERTY.format(attr=attr, raw=raw, decoder=decoder))
+                self.decoders.append(
+                    f"{decoder}_type = {hint}\n{decoder} = msgspec.json.Decoder({decoder}_type).decode\n"
+                )
+                continue
             renamed = f"name={field.name!r}" if attr != field.name else ""
             if optional:
                 default = f"msgspec.field(default=None, {renamed})" if renamed else "None"
@@ -173,16 +180,22 @@ def _msgspec_source(schema: Schema, gc: bool = False, lazy: bool = False) -> str
             emitter.emit(name, _kind_fields(table, kind), options, head)
             classes.append((kind.tag, name))
         tails.append(_msgspec_table(emitter, table_name, table, classes))
-    what = "open values kept as msgspec.Raw JSON, decoded on each read" if lazy else f"gc={gc}"
+    what = "open values and arrays kept as msgspec.Raw JSON, decoded on each read" if lazy else f"gc={gc}"
     header = (
         f"# msgspec Structs for the schema {schema.name!r} ({what}).\n\n"
-        "import json\nfrom typing import Any, ClassVar, Dict, Optional, Tuple, Union\n\nimport msgspec\n"
+        f"{'import functools' + chr(10) if lazy else ''}import json\n"
+        "from typing import Any, ClassVar, Dict, Optional, Tuple, Union\n\nimport msgspec\n"
     )
-    converted = _CONVERTED.format(values="with_raw(values, target)" if lazy else "values")
-    helpers = [inspect.getsource(with_raw), converted] if lazy else [converted]
-    return "\n\n".join([header, *emitter.blocks, *helpers, *tails])
+    converted = _CONVERTED.format(values="with_raw(values, _type_info(target))" if lazy else "values")
+    helpers = [inspect.getsource(with_raw), _TYPE_INFO, converted] if lazy else [converted]
+    return "\n\n".join([header, *emitter.blocks, *emitter.decoders, *helpers, *tails])
 
 
+#: A target's type information, inspected once (inspecting a union per row made garbage cycles).
+_TYPE_INFO = """import msgspec.inspect
+
+_type_info = functools.lru_cache(maxsize=None)(msgspec.inspect.type_info)
+"""
 #: Decodes what ``msgspec.json`` refuses; ``values``: how the decoded row is made ready for a target.
 _CONVERTED = '''def _converted(data, *targets):
     """The row's JSON decoded by ``json.loads`` and converted into the first of ``targets`` that
@@ -197,17 +210,18 @@ _CONVERTED = '''def _converted(data, *targets):
     target = targets[-1]
     return msgspec.convert({values}, target)
 '''
-#: A lazy Struct's property: the open value decoded from its JSON on each read (``json.loads`` for
-#: a lone surrogate, which ``msgspec.json`` does not decode).
+#: A lazy Struct's property: the value decoded from its JSON into its type on each read; JSON
+#: ``msgspec.json`` does not decode (a lone surrogate) is decoded by ``json.loads`` and converted
+#: (a value of another type raises the validation error again).
 _LAZY_PROPERTY = """    @property
     def {attr}(self):
         raw = self.{raw}
         if raw is None:
             return None
         try:
-            return msgspec.json.decode(raw)
+            return {decoder}(raw)
         except msgspec.DecodeError:
-            return json.loads(bytes(raw))"""
+            return msgspec.convert(json.loads(bytes(raw)), {decoder}_type)"""
 #: ``<table>_from_json`` of a table without a default kind, then with one (``{other}``).
 _FROM_JSON = """_{table}_decode = msgspec.json.Decoder({alias}).decode
 

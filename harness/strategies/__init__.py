@@ -20,7 +20,8 @@ from typing import Dict, List, Optional, Type
 
 from harness.schemas import OPENCODE, Schema
 from harness.strategies.base import Strategy
-from harness.strategies.cache import PREFIX, with_row_cache
+from harness.strategies.cache import with_row_cache
+from harness.strategy_names import CACHED, uncached
 
 #: Modules of this package that are not strategies.
 SUPPORT_MODULES = ("base", "cache", "equivalence")
@@ -104,9 +105,9 @@ def get(name: str, schema: Optional[Schema] = None) -> Type[Strategy]:
 
     Raises UnknownStrategy, suggesting the closest name, for a name not registered.
     """
-    if name.startswith(PREFIX):
-        base = name[len(PREFIX) :]
-        if base.startswith(PREFIX):
+    if name.startswith(CACHED):
+        base = uncached(name)
+        if base.startswith(CACHED):
             raise UnknownStrategy(name, [], f"{name!r} is malformed: the row cache wraps a strategy, not a cached one")
         return with_row_cache(get(base, schema))
     strategy = _builtin_alone(name)

@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Tuple
+from typing import Any, Callable, Tuple, Type
 
-from harness.canonical import ROW_DATA
-from harness.schema import ACCESS_PROPERTIES
-from harness.strategies._kernel import item_kernel, open_map_kernel
-from harness.strategies.base import Strategy
+from harness.schemas.model import Schema
+from harness.strategies._from_schema import Builder, FromSchema, Functions, nowhere
+from harness.strategies._kernel import access_kernel, open_map_kernel
 
 
-class Floor(Strategy):
+class Floor(FromSchema):
     """A control whose info / part is just the decoded ``data`` (no ids, no object)."""
 
     control = True
-    to_dict = staticmethod(dict)
     field = staticmethod(dict.get)
-    access = staticmethod(item_kernel(tuple(key for key in ACCESS_PROPERTIES if key != "role")))
     open_map_access = staticmethod(open_map_kernel("items"))
 
 
-def decoding(
-    decode: Callable[[str], Any], refused: Tuple[type, ...] = ()
-) -> Tuple[Callable[[Tuple], Any], Callable[[Tuple], Any]]:
-    """``info(row)`` / ``part(row)`` that decode the row's data column and do nothing else (the data
-    column is last in both tables, so one function serves both); JSON ``decode`` refuses with
-    ``refused`` (a lone surrogate, which ``msgspec.json`` does not decode) is decoded by ``json.loads``."""
+def decoding(decoder: Callable[[], Tuple[Callable[[str], Any], Tuple[Type[BaseException], ...]]]) -> Builder:
+    """The builder of a control whose info and part decode the row's data column and do nothing else
+    (the data column is last in both tables, so one function serves both); ``decoder()`` gives the
+    decode and what it refuses that ``json.loads`` decodes (a lone surrogate, which ``msgspec.json``
+    does not). The dicts are read with ``.get``: no key is sure to be there."""
 
-    def data(row: Tuple) -> Any:
-        try:
-            return decode(row[ROW_DATA])
-        except refused:
-            return json.loads(row[ROW_DATA])
+    def build(schema: Schema) -> Functions:
+        decode, refused = decoder()
 
-    return data, data
+        def data(row: Tuple) -> Any:
+            try:
+                return decode(row[-1])
+            except refused:
+                return json.loads(row[-1])
+
+        return {"info": data, "part": data, "to_dict": dict, "access": access_kernel(schema, "items", nowhere)}
+
+    return build

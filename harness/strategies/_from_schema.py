@@ -1,82 +1,117 @@
-"""Strategies built from a schema object (not a strategy: the registry skips ``_`` modules).
+"""How every strategy is built: from a schema object (not a strategy: the registry skips ``_`` modules).
 
-The strategy modules build their functions at import from the built-in schema (opencode's). For any
-other schema, a strategy that sets ``schema_build`` to one of the builders here is specialised on
-demand (``harness.strategies.get(name, schema)``): the builder returns the strategy's functions for
-that schema. Common to all of them:
+A strategy sets ``schema_build``, a function from a schema to its functions (``info``, ``part``,
+``to_dict``, ``access``); ``FromSchema`` applies it to the built-in schema (``OPENCODE``) on first use,
+and ``harness.strategies.get(name, schema)`` to any other. Common to every builder:
 
 - a row's kind is the one its discriminator value names; any other value (or none, or one that is
   not a string: a number, null, a list, an object) builds as the table's ``default`` kind; with no
   default, such a message row is an error naming the row (the access loop reads every info), such a
-  part row stays its dict;
-- a row the msgspec classes refuse (a required field missing, a value of another type) is an error
-  naming the row too; both are ``SchemaMismatch``, one line where the harness reports it;
+  part row stays its dict (every stored key, the ids added);
 - the ids of ``Table.ids`` are added from the row's columns (id, session id, a part's message id);
-- the access loop reads ``Schema.access`` in the strategy's syntax: a field every kind has is read
-  directly (``o.k`` / ``o["k"]``), any other with a default (``getattr(o, "k", None)`` /
-  ``o.get("k")``); ``len`` and ``add`` skip None, ``truth`` adds 1 when truthy;
 - field names that are not Python identifiers get attribute names (``codegen.attribute``).
 
-The classes of ``slots`` and ``msgspec`` are those ``harness.schemas.codegen`` prints for the schema
-(executed here), so the code ``harness advise`` hands out is the code that was measured.
+The hydrators are compiled from the schema (``hydrator``): the ids set and the kind chosen in
+straight-line code, then the strategy's own build, with no helper call per row, as a hand-written
+builder would do it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import make_dataclass
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+import sys
+from functools import cache
+from typing import Any, Callable, ClassVar, Dict, Optional, Tuple
 
+from harness.canonical import MESSAGE_COLUMNS, PART_COLUMNS
 from harness.schemas.codec import SchemaMismatch
-from harness.schemas.codegen import attribute, class_name, python_source
+from harness.schemas.codegen import attribute
 from harness.schemas.model import Kind, Schema, Table
-from harness.strategies._classes import slots_class
-from harness.strategies._kernel import _compile
+from harness.schemas.opencode import OPENCODE
+from harness.strategies._kernel import Present, compiled
+from harness.strategies.base import Strategy
 
+_COLUMNS = {"message": MESSAGE_COLUMNS, "part": PART_COLUMNS}
+_ID_NAMES = {"message": ("id", "session_id"), "part": ("id", "session_id", "message_id")}
 #: Row columns holding a table's ids, in ``Table.ids`` order: the row id, its session id, a part's
 #: message id.
-ID_COLUMNS: Dict[str, Tuple[int, ...]] = {"message": (0, 1), "part": (0, 2, 1)}
+ID_COLUMNS: Dict[str, Tuple[int, ...]] = {
+    name: tuple(map(_COLUMNS[name].index, ids)) for name, ids in _ID_NAMES.items()
+}
+#: The column of a row's JSON, counted from the start (CPython specialises a tuple index from the
+#: start, not from the end).
+DATA_COLUMN: Dict[str, int] = {name: columns.index("data") for name, columns in _COLUMNS.items()}
+#: The functions a builder returns.
+FUNCTIONS = ("info", "part", "to_dict", "access")
 Functions = Dict[str, Callable[..., Any]]
 Builder = Callable[[Schema], Functions]
-_loads = json.loads
+
+#: What a hydrator's template may use besides its own names: ``{data}`` (the row's JSON text),
+#: ``{decode}`` (``values``, the row's JSON decoded, the ids set), ``{spread}`` (``values``, a new dict
+#: of the row's JSON and the ids, as ``{...data, id}``), ``{with_ids}`` (a new dict of ``values`` and
+#: the ids), ``{choose}`` (``entry``, the ``kinds`` entry
+#: of the row's kind, ``default``'s for any other, None when that is None), ``{entry}``
+#: (``{choose}``, and a row of no kind returned as ``refuse(values, row)`` builds it: ``refusal``)
+#: and ``{set_ids}`` (the ids set as attributes of ``obj``).
+_CHOOSE = """tag = values.get({key!r})
+    try:
+        entry = kinds.get(tag, default)
+    except TypeError:  # a list or an object names no kind
+        entry = default"""
+_ENTRY = """{choose}
+    if entry is None:
+        return refuse(values, row)"""
 
 
-def decoder(table: Table, name: str) -> Callable[[Tuple], Dict[str, Any]]:
-    """``values(row)``: the row's JSON decoded, the table's ids added."""
-    pairs = tuple(zip(table.ids, ID_COLUMNS[name]))
-
-    def values(row: Tuple) -> Dict[str, Any]:
-        found = _loads(row[-1])
-        for key, column in pairs:
-            found[key] = row[column]
-        return found
-
-    return values
-
-
-def chooser(table: Table) -> Callable[[Dict[str, Any]], Optional[Kind]]:
-    """``kind(values)``: the kind a decoded row builds as, or None."""
-    if table.discriminator is None:
-        only = table.kinds[0]
-        return lambda values: only
-    by_tag = {kind.tag: kind for kind in table.kinds}
-    default, key = table.kind(table.default) if table.default else None, table.discriminator
-
-    def kind(values: Dict[str, Any]) -> Optional[Kind]:
-        tag = values.get(key)
-        return by_tag.get(tag, default) if isinstance(tag, str) else default
-
-    return kind
+def hydrator(schema: Schema, name: str, body: str, label: str, **names: Any) -> Callable[[Tuple], Any]:
+    """``hydrate(row)`` for the table ``name`` of ``schema``, compiled from ``body`` (its statements,
+    indented four spaces; see ``_CHOOSE`` for what it may use) with ``names`` (``kinds`` and
+    ``default`` for ``{choose}``: ``kind_entries``), ``loads`` and ``refuse``."""
+    table = schema.tables[name]
+    ids, data = tuple(zip(table.ids, ID_COLUMNS[name])), f"row[{DATA_COLUMN[name]}]"
+    choose = _CHOOSE.format(key=table.discriminator) if table.discriminator else "entry = default"
+    set_items = [f"values[{key!r}] = row[{at}]" for key, at in ids]
+    items = ", ".join(f"{key!r}: row[{at}]" for key, at in ids)
+    pieces = {
+        "decode": "\n    ".join([f"values = loads({data})", *set_items]),
+        "spread": f"values = {{**loads({data}), {items}}}",
+        "with_ids": f"{{**values, {items}}}",
+        "data": data,
+        "choose": choose,
+        "entry": _ENTRY.format(choose=choose),
+        "set_ids": "\n    ".join(f"obj.{attribute(key)} = row[{at}]" for key, at in ids) or "pass",
+    }
+    source = "def hydrate(row):\n    " + body.strip("\n").format(**pieces) + "\n"
+    namespace = {"loads": json.loads, "refuse": refusal(schema, name), **names}
+    return compiled(source, __file__, f"{label}, {schema.name}: {name}", namespace, "hydrate")
 
 
-def unknown(schema: Schema, name: str, values: Dict[str, Any], row: Tuple) -> Any:
-    """What a row of no kind builds as: its dict for a part, ``SchemaMismatch`` for a message."""
+def keys_of(table: Table, kind: Kind) -> Tuple[str, ...]:
+    """``table.keys(kind)`` interned: a dict built with them holds the very strings a read's constant
+    is (``o["summary"]``), so a lookup finds its key without comparing text, as with literal keys."""
+    return tuple(map(sys.intern, table.keys(kind)))
+
+
+def kind_entries(table: Table, entry: Callable[[Kind], Any]) -> Dict[str, Any]:
+    """``kinds`` and ``default`` for a hydrator: ``entry(kind)`` per discriminator value; ``default``
+    is the default kind's (the only kind's without a discriminator), or None."""
+    kinds = {kind.tag: entry(kind) for kind in table.kinds}
+    default = table.kinds[0].tag if table.discriminator is None else table.default
+    return {"kinds": kinds, "default": kinds[default] if default is not None else None}
+
+
+def refusal(schema: Schema, name: str) -> Callable[[Dict[str, Any], Tuple], Any]:
+    """What a row of no kind builds as: its dict for a part; ``SchemaMismatch`` naming a message row."""
     if name == "part":
-        return values
+        return lambda values, row: values
     key = schema.tables[name].discriminator or ""
-    raise SchemaMismatch(
-        schema.name, row[0], f"{key} {values.get(key)!r} is not one of its kinds, and it has no default kind"
-    )
+
+    def refuse(values: Dict[str, Any], row: Tuple) -> Any:
+        raise SchemaMismatch(
+            schema.name, row[0], f"{key} {values.get(key)!r} is not one of its kinds, and it has no default kind"
+        )
+
+    return refuse
 
 
 def table_hydrators(schema: Schema, build: Callable[[Table, str], Callable[[Tuple], Any]]) -> Functions:
@@ -91,268 +126,71 @@ def _no_parts(row: Tuple) -> Any:
     raise ValueError("this schema has no part table; its datasets store no parts")
 
 
-def everywhere(table: Table, key: str) -> bool:
-    """Whether every object of the table has ``key`` (every kind lists it, or it is the discriminator)."""
-    return all(key in table.keys(kind) for kind in table.kinds)
+_KIND = """{decode}
+    {choose}
+    return values, entry"""
 
 
-def access_kernel(schema: Schema, read: Callable[[str, bool], str]) -> Callable[[Sequence[Any], int], float]:
-    """The access loop over ``schema.access``; ``read(key, direct)`` writes one read of ``o``."""
-    lines = []
-    for access in schema.access:
-        value = read(access.field, everywhere(schema.message, access.field))
-        if access.operation == "truth":
-            lines.append(f"            if {value}:\n                acc += 1")
-        else:
-            added = "len(v)" if access.operation == "len" else "v"
-            lines.append(f"            v = {value}\n            if v is not None:\n                acc += {added}")
-    body = "\n".join(lines) or "            pass"
-    source = (
-        "def access(infos, iterations):\n    acc = 0.0\n    for _ in range(iterations):\n"
-        f"        for o in infos:\n{body}\n    return acc\n"
-    )
-    return _compile(source, f"schema {schema.name}")
+def row_kind(schema: Schema, name: str) -> Callable[[Tuple], Tuple[Dict[str, Any], Optional[Kind]]]:
+    """``(values, kind)`` of a row of table ``name``: its JSON with the ids, and the kind it builds as
+    (None: none)."""
+    return hydrator(schema, name, _KIND, "kind", **kind_entries(schema.tables[name], lambda kind: kind))
 
 
-def item_read(key: str, direct: bool) -> str:
-    return f"o[{key!r}]" if direct else f"o.get({key!r})"
+def everywhere(table: Table) -> Present:
+    """Whether every object of a kind-keyed strategy has a key: every kind lists it, or it is the
+    discriminator (the objects of a row of no kind, dicts, are never read by the access loop)."""
+    return lambda key: all(key in table.keys(kind) for kind in table.kinds)
 
 
-def attribute_read(key: str, direct: bool) -> str:
-    name = attribute(key)
-    return f"o.{name}" if direct else f"getattr(o, {name!r}, None)"
+def nowhere(key: str) -> bool:
+    """For objects holding only the keys each row stored: none is sure to be there."""
+    return False
 
 
-def _without_none(obj: Dict[str, Any]) -> Dict[str, Any]:
-    return {key: value for key, value in obj.items() if value is not None}
+# -- built on first use --------------------------------------------------------------------------
 
 
-# -- dicts ---------------------------------------------------------------------------------------
+@cache
+def _once(build: Callable[[], Functions]) -> Callable[[], Functions]:
+    """``build`` called at most once, however many ``Built`` attributes share it."""
+    return cache(build)
 
 
-def build_spread(schema: Schema) -> Functions:
-    """The stored keys in stored order plus the ids: nothing of the schema but the ids and reads."""
-    functions = table_hydrators(schema, decoder)
-    functions["to_dict"] = dict
-    functions["access"] = access_kernel(schema, lambda key, direct: item_read(key, False))
-    return functions
+class Built:
+    """A static method built on first access: importing a strategy's module stays cheap and works
+    without the package its classes need. ``build()`` (cached) returns a dict of functions; the
+    attribute then replaces itself with ``staticmethod(function)`` on the class it was read from."""
 
+    def __init__(self, build: Callable[[], Functions]) -> None:
+        self.build = _once(build)
 
-def build_fixed(schema: Schema) -> Functions:
-    """A dict with the keys of the row's kind in their fixed order, absent ones None, others dropped."""
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
 
-    def build(table: Table, name: str) -> Callable[[Tuple], Any]:
-        values_of, kind_of = decoder(table, name), chooser(table)
-        keys = {kind.tag: table.keys(kind) for kind in table.kinds}
+    def __get__(self, obj: Any, owner: type) -> Callable:
+        function = self.build()[self.name]
+        setattr(owner, self.name, staticmethod(function))
+        return function
 
-        def fixed(row: Tuple) -> Any:
-            values = values_of(row)
-            kind = kind_of(values)
-            if kind is None:
-                return unknown(schema, name, values, row)
-            get = values.get
-            return {key: get(key) for key in keys[kind.tag]}
 
-        return fixed
+class FromSchema(Strategy):
+    """Base of the strategies built from a schema: a subclass setting ``schema_build`` gets its
+    functions (``schema_functions``) from ``schema_build(OPENCODE)``, built on first use."""
 
-    functions = table_hydrators(schema, build)
-    functions["to_dict"] = _without_none
-    functions["access"] = access_kernel(schema, item_read)
-    return functions
+    #: The functions ``schema_build`` returns.
+    schema_functions: ClassVar[Tuple[str, ...]] = FUNCTIONS
 
+    def __init_subclass__(cls, **options: Any) -> None:
+        super().__init_subclass__(**options)
+        build = vars(cls).get("schema_build")
+        if build is None:
+            return
 
-# -- classes -------------------------------------------------------------------------------------
+        def built() -> Functions:  # one build for all of them (``Built`` calls it once)
+            return build.__func__(OPENCODE)
 
-
-def class_hydrators(schema: Schema, make: Callable[[str, Tuple[str, ...]], type]) -> Functions:
-    """``info`` / ``part`` building one class per kind, ``make(name, attributes)`` called positionally
-    with the kind's keys' values; each class gets ``_keys`` (JSON keys) and ``_attrs``."""
-
-    def build(table: Table, name: str) -> Callable[[Tuple], Any]:
-        values_of, kind_of = decoder(table, name), chooser(table)
-        classes = {}
-        for kind in table.kinds:
-            keys = table.keys(kind)
-            taken: set = set()
-            attrs = tuple(attribute(key, taken) for key in keys)
-            cls = make(class_name(kind.tag, class_name(name)), attrs)
-            cls._keys, cls._attrs = keys, attrs  # type: ignore[attr-defined]
-            classes[kind.tag] = (cls, keys)
-
-        def hydrate(row: Tuple) -> Any:
-            values = values_of(row)
-            kind = kind_of(values)
-            if kind is None:
-                return unknown(schema, name, values, row)
-            cls, keys = classes[kind.tag]
-            return cls(*map(values.get, keys))
-
-        return hydrate
-
-    functions = table_hydrators(schema, build)
-    functions["to_dict"] = class_to_dict
-    functions["access"] = access_kernel(schema, attribute_read)
-    return functions
-
-
-def class_to_dict(obj: Any) -> Dict[str, Any]:
-    """Plain data of an object of ``class_hydrators`` (None = absent), or a copy of a dict."""
-    if isinstance(obj, dict):
-        return dict(obj)
-    pairs = ((key, getattr(obj, attr)) for key, attr in zip(obj._keys, obj._attrs))
-    return {key: value for key, value in pairs if value is not None}
-
-
-def build_slots(schema: Schema) -> Functions:
-    """One ``__slots__`` class per kind (the classes ``codegen``'s ``slots`` style prints)."""
-    return class_hydrators(schema, slots_class)
-
-
-def build_dataclass(schema: Schema) -> Functions:
-    """One plain ``@dataclass`` per kind, every field positional."""
-    return class_hydrators(schema, lambda name, attrs: make_dataclass(name, [(attr, Any) for attr in attrs]))
-
-
-# -- msgspec -------------------------------------------------------------------------------------
-
-
-def _msgspec_namespace(schema: Schema, style: str, gc: bool) -> Dict[str, Any]:
-    """The names the generated msgspec source defines, executed (no ``__future__`` flags inherited,
-    so msgspec sees real annotations)."""
-    namespace: Dict[str, Any] = {}
-    source = python_source(schema, style, gc=gc)
-    exec(compile(source, f"<{style} classes of {schema.name}>", "exec", dont_inherit=True), namespace)
-    return namespace
-
-
-def msgspec_builder(gc: bool) -> Builder:
-    """The Structs ``codegen`` prints for the schema (with ``gc``), built by ``msgspec.convert`` from
-    the decoded row with its ids: the class its discriminator names, else the table's other-value
-    class (``<TABLE>_OTHER``); a row that class refuses is a ``SchemaMismatch``."""
-
-    def build_msgspec(schema: Schema) -> Functions:
-        import msgspec
-
-        namespace = _msgspec_namespace(schema, "msgspec", gc)
-        convert, invalid = msgspec.convert, msgspec.ValidationError
-
-        def build(table: Table, name: str) -> Callable[[Tuple], Any]:
-            values_of = decoder(table, name)
-            classes, other = namespace[f"{name.upper()}_CLASSES"], namespace[f"{name.upper()}_OTHER"]
-            key = table.discriminator
-            if key is None:  # one kind, which every row builds as
-                other = next(iter(classes.values()))
-
-            def hydrate(row: Tuple) -> Any:
-                values = values_of(row)
-                tag = values.get(key)
-                cls = classes.get(tag, other) if isinstance(tag, str) else other
-                if cls is None:
-                    return unknown(schema, name, values, row)
-                try:
-                    return convert(values, cls)
-                except invalid as error:
-                    raise SchemaMismatch(schema.name, row[0], str(error)) from None
-
-            return hydrate
-
-        functions = table_hydrators(schema, build)
-        functions["to_dict"] = msgspec.to_builtins
-        functions["access"] = access_kernel(schema, attribute_read)
-        return functions
-
-    return build_msgspec
-
-
-def build_msgspec_lazy(schema: Schema) -> Functions:
-    """The ``msgspec-lazy`` Structs ``codegen`` prints (``gc=False``, open values as ``msgspec.Raw``),
-    decoded straight from the row's text by ``<table>_from_json``, the ids set afterwards. A row the
-    classes refuse is what it is for the other strategies: a part of an unlisted kind its dict, any
-    other a ``SchemaMismatch``."""
-    import msgspec
-
-    from harness.strategies._msgspec_types import lazy_to_dict
-
-    namespace = _msgspec_namespace(schema, "msgspec-lazy", False)
-    invalid = msgspec.ValidationError
-
-    def build(table: Table, name: str) -> Callable[[Tuple], Any]:
-        decode, values_of, kind_of = namespace[f"{name}_from_json"], decoder(table, name), chooser(table)
-        pairs = tuple((attribute(key), column) for key, column in zip(table.ids, ID_COLUMNS[name]))
-
-        def hydrate(row: Tuple) -> Any:
-            try:
-                obj = decode(row[-1])
-            except invalid as error:
-                values = values_of(row)
-                if kind_of(values) is None:
-                    return unknown(schema, name, values, row)
-                raise SchemaMismatch(schema.name, row[0], str(error)) from None
-            if type(obj) is dict:  # <table>_from_json keeps a part of an unlisted kind as its dict
-                return unknown(schema, name, values_of(row), row)
-            for attr, column in pairs:
-                setattr(obj, attr, row[column])
-            return obj
-
-        return hydrate
-
-    functions = table_hydrators(schema, build)
-    functions["to_dict"] = lazy_to_dict
-    functions["access"] = access_kernel(schema, attribute_read)
-    return functions
-
-
-# -- lazy ----------------------------------------------------------------------------------------
-
-LAZY_SUFFIX = "_json"
-compact_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def decoding_property(attr: str, suffix: str) -> property:
-    """``obj.<attr>``: the JSON text in ``obj.<attr><suffix>`` decoded on every read (None when absent)."""
-    namespace: Dict[str, Any] = {"loads": _loads}
-    source = f"def {attr}(self):\n    text = self.{attr}{suffix}\n    return None if text is None else loads(text)\n"
-    exec(compile(source, f"<lazy {attr}>", "exec"), namespace)
-    return property(namespace[attr], doc=f"{attr}, decoded from its JSON text on each read")
-
-
-def build_slots_lazy(schema: Schema) -> Functions:
-    """``slots`` whose top-level open maps (records, ``any``) are kept as JSON text in
-    ``<attr>_json``; ``o.<attr>`` decodes on every read."""
-
-    def build(table: Table, name: str) -> Callable[[Tuple], Any]:
-        values_of, kind_of = decoder(table, name), chooser(table)
-        makers = {}
-        for kind in table.kinds:
-            keys = table.keys(kind)
-            open_keys = {field.name for field in kind.fields if field.type.open}
-            taken: set = set()
-            attrs = tuple(attribute(key, taken) for key in keys)
-            stored = tuple(attr + LAZY_SUFFIX if key in open_keys else attr for key, attr in zip(keys, attrs))
-            cls = slots_class(class_name(kind.tag, class_name(name)), stored)
-            for key, attr in zip(keys, attrs):
-                if key in open_keys:
-                    setattr(cls, attr, decoding_property(attr, LAZY_SUFFIX))
-            cls._keys, cls._attrs = keys, attrs  # type: ignore[attr-defined]
-            lazy = tuple(key in open_keys for key in keys)
-            makers[kind.tag] = (cls, keys, lazy)
-
-        def hydrate(row: Tuple) -> Any:
-            values = values_of(row)
-            kind = kind_of(values)
-            if kind is None:
-                return unknown(schema, name, values, row)
-            cls, keys, lazy = makers[kind.tag]
-            found = map(values.get, keys)
-            return cls(*(_text(value) if is_lazy else value for value, is_lazy in zip(found, lazy)))
-
-        return hydrate
-
-    functions = table_hydrators(schema, build)
-    functions["to_dict"] = class_to_dict
-    functions["access"] = access_kernel(schema, attribute_read)
-    return functions
-
-
-def _text(value: Any) -> Optional[str]:
-    return None if value is None else compact_dumps(value)
+        for name in cls.schema_functions:
+            function = Built(built)
+            function.__set_name__(cls, name)
+            setattr(cls, name, function)

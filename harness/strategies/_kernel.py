@@ -1,78 +1,106 @@
-"""The access loops, compiled per strategy with that strategy's native read syntax.
+"""Code generated for the strategies (not a strategy: the registry skips ``_`` modules): the access
+loops, and the helper that compiles every generated function under a file name of its own.
 
-``seed``: opencode's perf test reads seven properties of every info 200 times. Each strategy gets its own
-copy of the loop (its own code object, so its own inline caches on CPython 3.11+) with each read
-written the way users of its objects write it: ``o.k``, ``getattr(o, "k", None)``, ``o["k"]`` or
-``o.get("k")`` — no helper call per read. Every copy makes the same additions in the same order,
-so all strategies return the same float on the same rows.
+``access_kernel``: the access loop over a schema's reads (``Schema.access``; opencode's are the seed's
+seven properties, read from every info 200 times). Each strategy gets its own copy of the loop (its
+own code object, so its own inline caches on CPython 3.11+) with each read written the way users of
+its objects write it: ``o.k`` / ``o["k"]`` where every object has the field, ``getattr(o, "k", None)``
+/ ``o.get("k")`` where some lack it — no helper call per read. ``len`` adds a length, ``add`` a
+number, ``truth`` one for a truthy value; ``len`` and ``add`` skip None, except that opencode's
+seed loop takes the length of every info's role (rows without one are refused before it runs), so
+there the role is read directly and its length taken unchecked. Every copy makes the same additions
+in the same order, so all strategies return the same float on the same rows.
 
-``open-map``: ``len(p.state.input)`` of every tool part — one open map read per object, the read
-a lazy strategy pays a decode for (opencode's loop reads every tool input when it builds the
-model's messages); an older writer's pending state (``{status}`` alone) has none, which is skipped.
-Its syntax depends on how a strategy holds a part and its state (``TOOL_INPUT_READS``): ``.get``
-where the state is a dict, as ``input`` may be absent.
+``local_kernel``: the control of every kernel, the same loop on values already in locals.
+
+``open_map_kernel``: ``len(p.state.input)`` of every tool part of opencode's — one open map read per
+object, the read a lazy strategy pays a decode for (opencode's loop reads every tool input when it
+builds the model's messages); an older writer's pending state (``{status}`` alone) has none, which
+is skipped. Its syntax depends on how a strategy holds a part and its state (``TOOL_INPUT_READS``):
+``.get`` where the state is a dict, as ``input`` may be absent.
 """
 
 from __future__ import annotations
 
 import linecache
-from typing import Any, Callable, Dict, Iterable, Sequence
+import types
+from typing import Any, Callable, Dict, Sequence
 
-from harness.schema import ACCESS_PROPERTIES, INFO_KEYS
-
-#: Access properties that user infos lack.
-ASSISTANT_ONLY = tuple(key for key in ACCESS_PROPERTIES if key not in INFO_KEYS["user"])
-
-_TEMPLATE = """\
-def access(infos, iterations):
-    acc = 0.0
-    for _ in range(iterations):
-        for {each} in infos:
-            acc += len({role})
-            cost = {cost}
-            if cost is not None:
-                acc += cost
-            if {summary}:
-                acc += 1
-            if {finish}:
-                acc += 1
-            if {error}:
-                acc += 1
-            if {variant}:
-                acc += 1
-            if {structured}:
-                acc += 1
-    return acc
-"""
+from harness.schemas.codegen import attribute
+from harness.schemas.model import Schema
+from harness.schemas.stored import is_opencode
 
 Kernel = Callable[[Sequence[Any], int], float]
+#: Whether every object a strategy builds holds a field (then it is read directly).
+Present = Callable[[str], bool]
+
+#: Read syntaxes: a field every object holds, then one some objects lack (read with a default).
+READS: Dict[str, Dict[bool, str]] = {
+    "attributes": {True: "o.{attr}", False: "getattr(o, {attr!r}, None)"},
+    "items": {True: "o[{key!r}]", False: "o.get({key!r})"},
+}
+#: Names of the loop itself, which a local of the control must not take.
+_LOOP_NAMES = ("access", "acc", "infos", "iterations", "o", "v", "_", "len", "range")
 
 
-def _compile(source: str, label: str) -> Kernel:
-    """The kernel's source compiled under a file name of its own, registered with ``linecache`` (as
-    dataclasses and attrs do for generated code) so that tracebacks and line profilers show its
-    lines; the name is path-like, not ``<...>``, because profilers skip ``<...>`` pseudo-files."""
-    filename = f"{__file__}[{label}]"
+def compiled(source: str, where: str, label: str, namespace: Dict[str, Any], name: str) -> Callable[..., Any]:
+    """``name`` defined by ``source``, executed with the globals ``namespace``, compiled under the file
+    name ``<where>[<label>]`` registered with ``linecache`` (as dataclasses and attrs do for generated
+    code) so that tracebacks and line profilers show its lines; the name is path-like, not ``<...>``,
+    because profilers skip ``<...>`` pseudo-files. The globals are a module's: PyPy's JIT folds a
+    module's global reads into its traces, not a plain dict's (about 4 % of a hydrator's time)."""
+    filename = f"{where}[{label}]"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    namespace: Dict[str, Any] = {}
-    exec(compile(source, filename, "exec"), namespace)
-    return namespace["access"]
+    module = types.ModuleType(filename)
+    module.__dict__.update(namespace)
+    exec(compile(source, filename, "exec"), module.__dict__)
+    return module.__dict__[name]
 
 
-def attribute_kernel(optional: Iterable[str] = ()) -> Kernel:
-    """Reads ``o.k``, or ``getattr(o, "k", None)`` for the properties some objects lack."""
-    optional = frozenset(optional)
-    reads = {key: f'getattr(o, "{key}", None)' if key in optional else f"o.{key}" for key in ACCESS_PROPERTIES}
-    return _compile(
-        _TEMPLATE.format(each="o", **reads), f"attributes, getattr for {', '.join(sorted(optional)) or 'none'}"
+def _loop(schema: Schema, each: str, reads: Sequence[str], label: str) -> Kernel:
+    """The access loop with ``for <each> in infos`` and the read of each of ``schema.access``."""
+    unchecked = is_opencode(schema)  # the seed's loop: every role has a length (checked beforehand)
+    lines = []
+    for access, read in zip(schema.access, reads):
+        if access.operation == "truth":
+            lines.append(f"            if {read}:\n                acc += 1")
+        elif access.operation == "len" and unchecked:
+            lines.append(f"            acc += len({read})")
+        else:
+            added = "len(v)" if access.operation == "len" else "v"
+            lines.append(f"            v = {read}\n            if v is not None:\n                acc += {added}")
+    body = "\n".join(lines) or "            pass"
+    source = (
+        "def access(infos, iterations):\n    acc = 0.0\n    for _ in range(iterations):\n"
+        f"        for {each} in infos:\n{body}\n    return acc\n"
     )
+    return compiled(source, __file__, label, {}, "access")
 
 
-def item_kernel(optional: Iterable[str] = ()) -> Kernel:
-    """Reads ``o["k"]``, or ``o.get("k")`` for the keys some dicts lack."""
-    optional = frozenset(optional)
-    reads = {key: f'o.get("{key}")' if key in optional else f'o["{key}"]' for key in ACCESS_PROPERTIES}
-    return _compile(_TEMPLATE.format(each="o", **reads), f"items, get for {', '.join(sorted(optional)) or 'none'}")
+def access_kernel(schema: Schema, syntax: str, present: Present) -> Kernel:
+    """The access loop reading ``o`` in ``syntax`` (``READS``): directly the fields every object holds
+    (``present``) and, in opencode's seed loop, the role; the others with a default."""
+    unchecked = is_opencode(schema)
+    reads, defaulted = [], []
+    for access in schema.access:
+        direct = present(access.field) or (unchecked and access.operation == "len")
+        reads.append(READS[syntax][direct].format(attr=attribute(access.field), key=access.field))
+        if not direct:
+            defaulted.append(access.field)
+    label = f"{schema.name}: {syntax}, default for {', '.join(defaulted) or 'none'}"
+    return _loop(schema, "o", reads, label)
+
+
+def local_kernel(schema: Schema) -> Kernel:
+    """The control of every kernel: the same loop, the same additions in the same order, on the
+    values of ``schema.access`` unpacked from a tuple into locals (``for role, cost, ... in infos``),
+    so no read at all. A strategy's time minus this one's is the cost of its reads (net of the
+    arithmetic); the unpacking (one ``UNPACK_SEQUENCE`` and a local store per value) stays in the
+    control, so the net figure understates each read by a fraction of a nanosecond."""
+    taken = set(_LOOP_NAMES)
+    names = [attribute(field, taken) for field in schema.access_fields()]
+    each = ", ".join(names) + ("," if len(names) == 1 else "")
+    return _loop(schema, each or "_", names, f"{schema.name}: locals, the control")
 
 
 #: How a strategy's objects reach a tool part's ``state.input``: dicts all the way (``items``), an
@@ -97,14 +125,6 @@ def access(parts, iterations):
 
 def open_map_kernel(syntax: str) -> Kernel:
     """The ``open-map`` loop over tool parts, reading ``state.input`` with ``TOOL_INPUT_READS[syntax]``."""
-    return _compile(_OPEN_MAP_TEMPLATE.format(read=TOOL_INPUT_READS[syntax]), f"open-map, {syntax}")
-
-
-def local_kernel() -> Kernel:
-    """The control of every kernel: the same loop, the same additions in the same order, on the
-    seven values unpacked from a tuple into locals (``for role, cost, ... in infos``), so no read
-    at all. A strategy's time minus this one's is the cost of its reads (net of the arithmetic);
-    the unpacking (one ``UNPACK_SEQUENCE`` and six more local stores per object) stays in the
-    control, so the net figure understates each read by a fraction of a nanosecond."""
-    reads = {key: key for key in ACCESS_PROPERTIES}
-    return _compile(_TEMPLATE.format(each=", ".join(ACCESS_PROPERTIES), **reads), "locals: the control")
+    return compiled(
+        _OPEN_MAP_TEMPLATE.format(read=TOOL_INPUT_READS[syntax]), __file__, f"open-map, {syntax}", {}, "access"
+    )

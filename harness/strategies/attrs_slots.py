@@ -1,34 +1,25 @@
 """``attrs``: one ``attrs.define`` class (slotted, the ``define`` default) per role / part type.
 
-Fields are the ``harness.schema`` key list of the role / type, positional, no defaults or
-validators; absent optionals are ``None`` and legacy keys are dropped. Nested values stay the
-dicts ``json.loads`` made; unknown part types stay the spread dict. User infos lack the
-assistant fields, so the access loop reads those with ``getattr(o, "k", None)``.
-Needs ``attrs``; the classes are built on first use of ``info`` / ``part``, so the module
-imports (and ``harness list`` reports it unavailable) without it.
+Fields are the schema's key list of the role / type, positional, no defaults or validators;
+absent optionals are ``None`` and legacy keys are dropped. Nested values stay the dicts
+``json.loads`` made; unknown part types stay the spread dict. User infos lack the assistant
+fields, so the access loop reads those with ``getattr(o, "k", None)``. Needs ``attrs``; the
+classes are built on first use of ``info`` / ``part``, so the module imports (and ``harness
+list`` reports it unavailable) without it.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Tuple
+from typing import Tuple
 
 from harness.strategies import register
-from harness.strategies._classes import (
-    Built,
-    PerKindClasses,
-    build_classes,
-    hydrators,
-)
+from harness.strategies._classes import PerKindClasses, class_builder
 
 
-def _build() -> Dict[str, Callable]:
-    import attrs
+def define(name: str, attrs: Tuple[str, ...]) -> type:
+    import attrs as package
 
-    def define(name: str, keys: Tuple[str, ...]) -> type:
-        return attrs.define(type(name, (), {key: attrs.field() for key in keys}))
-
-    info, part = hydrators(*build_classes(define))
-    return {"info": info, "part": part}
+    return package.define(type(name, (), {attr: package.field() for attr in attrs}))
 
 
 @register
@@ -36,6 +27,4 @@ class Attrs(PerKindClasses):
     name = "attrs"
     description = "one attrs.define (slotted) class per role / part type, absent optionals as None"
     requires = ("attrs",)
-
-    info = Built(_build)
-    part = Built(_build)
+    schema_build = staticmethod(class_builder(define, "attrs"))

@@ -26,10 +26,11 @@ class Strategy:
     #: A control (a floor to compare against), not a strategy: its objects need not keep the row's
     #: content, so equivalence checks skip it.
     control: ClassVar[bool] = False
-    #: ``build(schema)`` -> this strategy's functions for a schema other than the built-in one
-    #: (``harness.strategies._from_schema``); None: it is written for opencode's schema only. Only a
-    #: class's own setting counts (a subclass that builds differently does not inherit its base's).
-    schema_build: ClassVar[Optional[Callable[[Any], Dict[str, Callable[..., Any]]]]] = None
+    #: ``build(schema)`` -> this strategy's functions for a schema (``harness.strategies._from_schema``:
+    #: the built-in one's are built on first use, any other's on demand); None: it is written for
+    #: opencode's schema only. Only a class's own setting counts (a subclass that builds
+    #: differently does not inherit its base's).
+    schema_build: ClassVar[Optional[Callable[..., Dict[str, Callable[..., Any]]]]] = None
 
     @classmethod
     def available(cls) -> Tuple[bool, str]:
@@ -59,10 +60,10 @@ class Strategy:
 
     @staticmethod
     def shape(obj: Any) -> Tuple[str, ...]:
-        """The ordered field names an object carries (None-valued ones included): its shape for
-        the census. The default understands dicts, namedtuples, msgspec Structs, pydantic models,
-        plain instances, namedtuples, msgspec Structs, generated classes with ``_keys``, pydantic
-        models and ``__slots__`` classes."""
+        """The ordered field names an object carries (None-valued ones included; the attributes it
+        stores, a lazy strategy's undecoded ones too): its shape for the census. The default
+        understands dicts, plain instances, namedtuples, msgspec Structs, pydantic models and
+        ``__slots__`` classes."""
         return object_fields(obj)
 
     @staticmethod
@@ -90,11 +91,17 @@ def object_fields(obj: Any) -> Tuple[str, ...]:
     if getattr(obj, "__dict__", None):  # instance attributes in the order they were set
         return tuple(vars(obj))
     cls = type(obj)
-    for attribute in ("_fields", "__struct_fields__", "_keys"):
+    for attribute in ("_fields", "__struct_fields__"):
         names = getattr(cls, attribute, None)
         if names is not None:
             return tuple(names)
     model_fields = getattr(cls, "model_fields", None)
     if model_fields is not None:
         return tuple(model_fields)
-    return tuple(name for klass in reversed(cls.__mro__) for name in getattr(klass, "__slots__", ()))
+    return tuple(
+        name for klass in reversed(cls.__mro__) for name in getattr(klass, "__slots__", ()) if name not in _NOT_FIELDS
+    )
+
+
+#: Slots that hold no field (``attrs`` gives its slotted classes a ``__weakref__``).
+_NOT_FIELDS = ("__weakref__", "__dict__")

@@ -23,12 +23,13 @@ from collections import OrderedDict
 from typing import Any, Callable, Dict, Optional, Tuple, Type
 
 from harness.canonical import MESSAGE_UPDATED, PART_UPDATED, ROW_DATA, ROW_ID
+from harness.strategies._from_schema import Built
 from harness.strategies.base import Strategy
+from harness.strategy_names import CACHED
 
 POLICIES = ("fifo", "lru")
 DEFAULT_INFO_CAPACITY = 200_000
 DEFAULT_PART_CAPACITY = 400_000
-PREFIX = "cached:"
 #: What opencode's ORM does to the ``data`` of every row it selects, hit or miss (drizzle's JSON.parse).
 ORM_PARSE = json.loads
 #: ``RowCache.lookup``'s answer for a row it does not hold (or holds at another ``time_updated``).
@@ -124,13 +125,19 @@ def with_row_cache(
     still decodes the row's data (``ORM_PARSE``), as opencode's ORM does before its cache."""
     infos, parts = RowCache(info_capacity, policy), RowCache(part_capacity, policy)
 
+    def build() -> Dict[str, Callable[[Tuple], Any]]:  # on first use: ``base`` may not run here
+        return {
+            "info": infos.in_front_of(base.info, MESSAGE_UPDATED, ORM_PARSE),
+            "part": parts.in_front_of(base.part, PART_UPDATED, ORM_PARSE),
+        }
+
     class Cached(base):  # type: ignore[valid-type, misc]
-        name = PREFIX + base.name
+        name = CACHED + base.name
         description = f"{base.name} behind a bounded ({policy}) row cache keyed by (id, time_updated)"
         info_cache, part_cache = infos, parts
         built_from = base
-        info = staticmethod(infos.in_front_of(base.info, MESSAGE_UPDATED, ORM_PARSE))
-        part = staticmethod(parts.in_front_of(base.part, PART_UPDATED, ORM_PARSE))
+        info = Built(build)
+        part = Built(build)
 
     Cached.__qualname__ = Cached.__name__ = f"Cached_{base.__name__}"
     return Cached

@@ -14,20 +14,15 @@ from dataclasses import make_dataclass
 from typing import Any, Tuple
 
 from harness.strategies import register
-from harness.strategies._classes import PerKindClasses, build_classes, hydrators
+from harness.strategies._classes import PerKindClasses, class_builder
 
 
-def _slotted_dataclass(name: str, keys: Tuple[str, ...]) -> type:
-    return make_dataclass(name, [(key, Any) for key in keys], namespace={"__slots__": keys})
-
-
-_info, _part = hydrators(*build_classes(_slotted_dataclass))
+def slotted_dataclass(name: str, attrs: Tuple[str, ...]) -> type:
+    return make_dataclass(name, [(attr, Any) for attr in attrs], namespace={"__slots__": attrs})
 
 
 @register
 class DataclassSlots(PerKindClasses):
     name = "dataclass-slots"
     description = "one slotted @dataclass per role / part type, absent optionals as None"
-
-    info = staticmethod(_info)
-    part = staticmethod(_part)
+    schema_build = staticmethod(class_builder(slotted_dataclass, "dataclass-slots"))

@@ -1,8 +1,8 @@
 """What every strategy must preserve: the canonical logical content of a row.
 
 Canonical info / part = the fixed builder's view of the stored row: the keys of
-the role's or type's fixed list (``harness.schema``) that the row has, ids
-included, nested values as stored. Absent and ``None`` are the same thing, at
+the role's or type's fixed list (the schema's ``Table.keys``; opencode's unless
+a schema is given) that the row has, ids included, nested values as stored. Absent and ``None`` are the same thing, at
 every depth: a strategy may represent an absent optional as ``None`` or leave
 it out. Keys outside the fixed list (legacy keys) are not part of the content,
 as opencode's fixed builders drop them. Comparison is strict about types
@@ -12,23 +12,28 @@ as JSON has one number type).
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from functools import cache
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from harness.canonical import ROW_ID
-from harness.schema import PART_IDS, info_keys, part_keys
+from harness.schemas import OPENCODE, Schema
+from harness.strategies._from_schema import row_kind
+
+Content = Tuple[Tuple[str, ...], Dict[str, Any]]
 
 
-def _info_content(row: Tuple) -> Tuple[Tuple[str, ...], Dict[str, Any]]:
-    mid, session_id, _, _, text = row
-    values = {**json.loads(text), "id": mid, "sessionID": session_id}
-    return info_keys(values.get("role")), values
+@cache
+def _content(schema: Schema, name: str) -> Callable[[Tuple], Content]:
+    """``content(row)``: the keys of the kind a row of table ``name`` builds as (every key it has, ids
+    included, for a row of no kind) and its data with the ids."""
+    table = schema.tables[name]
+    kind_of = row_kind(schema, name)
 
+    def content(row: Tuple) -> Content:
+        values, kind = kind_of(row)
+        return (table.keys(kind) if kind is not None else tuple(values)), values
 
-def _part_content(row: Tuple) -> Tuple[Tuple[str, ...], Dict[str, Any]]:
-    pid, message_id, session_id, _, _, text = row
-    data = json.loads(text)
-    return part_keys(data.get("type"), data), {**data, **dict(zip(PART_IDS, (pid, session_id, message_id)))}
+    return content
 
 
 def _project(keys: Tuple[str, ...], values: Dict[str, Any]) -> Dict[str, Any]:
@@ -37,24 +42,27 @@ def _project(keys: Tuple[str, ...], values: Dict[str, Any]) -> Dict[str, Any]:
 
 def canonical_info(row: Tuple) -> Dict[str, Any]:
     """The content of a stored message row, as its fixed-key info."""
-    return _project(*_info_content(row))
+    return _project(*_content(OPENCODE, "message")(row))
 
 
 def canonical_part(row: Tuple) -> Dict[str, Any]:
     """The content of a stored part row, as its fixed-key part."""
-    return _project(*_part_content(row))
+    return _project(*_content(OPENCODE, "part")(row))
 
 
 def info_difference(row: Tuple, actual: Dict[str, Any]) -> Optional[str]:
     """How a strategy's ``to_dict`` of an info differs from the row's content (keys outside
     the fixed list, which the spread strategy keeps, are not compared), or None."""
-    keys, values = _info_content(row)
-    return difference(_project(keys, values), _project(keys, actual))
+    return _difference(OPENCODE, "message", row, actual)
 
 
 def part_difference(row: Tuple, actual: Dict[str, Any]) -> Optional[str]:
     """How a strategy's ``to_dict`` of a part differs from the row's content, or None."""
-    keys, values = _part_content(row)
+    return _difference(OPENCODE, "part", row, actual)
+
+
+def _difference(schema: Schema, name: str, row: Tuple, actual: Dict[str, Any]) -> Optional[str]:
+    keys, values = _content(schema, name)(row)
     return difference(_project(keys, values), _project(keys, actual))
 
 
@@ -91,33 +99,19 @@ def _same_scalar(expected: Any, actual: Any) -> bool:
 
 def first_difference(strategy: Any, stored: Iterable[Tuple[Tuple, List[Tuple]]]) -> Optional[Tuple[str, str]]:
     """(row id, where) of the first stored row a strategy does not reproduce, or None."""
-    for message, parts in stored:
-        found = info_difference(message, strategy.to_dict(strategy.info(message)))
-        if found:
-            return message[ROW_ID], found
-        for part in parts:
-            found = part_difference(part, strategy.to_dict(strategy.part(part)))
-            if found:
-                return part[ROW_ID], found
-    return None
+    return first_schema_difference(strategy, OPENCODE, stored)
 
 
 def first_schema_difference(
-    strategy: Any, schema: Any, stored: Iterable[Tuple[Tuple, List[Tuple]]]
+    strategy: Any, schema: Schema, stored: Iterable[Tuple[Tuple, List[Tuple]]]
 ) -> Optional[Tuple[str, str]]:
-    """``first_difference`` for a strategy built for a non-built-in ``schema``: a row's content is its
-    data with the schema's ids, projected onto the keys of the kind it builds as (every key for a row
-    of no kind), so the spread's extra keys are not compared and nothing of the kind's may be lost."""
-    from harness.strategies._from_schema import chooser, decoder
-
-    tables = [(name, table, decoder(table, name), chooser(table)) for name, table in schema.tables.items()]
+    """``first_difference`` for a strategy built for ``schema``: a row's content is its data with the
+    schema's ids, projected onto the keys of the kind it builds as (every key for a row of no kind),
+    so the spread's extra keys are not compared and nothing of the kind's may be lost."""
     for message, parts in stored:
-        for row, build in [(message, strategy.info)] + [(part, strategy.part) for part in parts]:
-            name, table, values_of, kind_of = tables[0] if row is message else tables[1]
-            values = values_of(row)
-            kind = kind_of(values)
-            keys = table.keys(kind) if kind is not None else tuple(values)
-            found = difference(_project(keys, values), _project(keys, strategy.to_dict(build(row))))
+        rows = [("message", message, strategy.info)] + [("part", part, strategy.part) for part in parts]
+        for name, row, build in rows:
+            found = _difference(schema, name, row, strategy.to_dict(build(row)))
             if found:
                 return row[ROW_ID], found
     return None

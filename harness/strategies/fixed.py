@@ -1,57 +1,59 @@
 """``fixed``: opencode's fix in PR #29029, one fixed key list per role / part type.
 
-A plain dict with every key of its discriminator's list (``harness.schema``), in
+A plain dict with every key of its discriminator's list (the schema's ``Table.keys``), in
 that order; absent optionals are present as ``None`` and keys outside the list
-(legacy ones) are dropped. Nested values stay the dicts ``json.loads`` made. All
-keys of its role exist, so the access loop subscripts ``role`` and ``summary``; user infos
-have no assistant keys, so those are read with ``.get``.
+(legacy ones) are dropped. Nested values stay the dicts ``json.loads`` made; a part of
+an unknown type stays its spread dict. All keys of its role exist, so the access loop
+subscripts ``role`` and ``summary``; user infos have no assistant keys, so those are read
+with ``.get``.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, Tuple
+from typing import Any, Dict
 
-from harness.schema import info_keys, part_keys
+from harness.schemas.model import Schema, Table
 from harness.strategies import register
-from harness.strategies._from_schema import build_fixed
-from harness.strategies._kernel import ASSISTANT_ONLY, item_kernel, open_map_kernel
-from harness.strategies.base import Strategy
+from harness.strategies._from_schema import (
+    FromSchema,
+    Functions,
+    everywhere,
+    hydrator,
+    keys_of,
+    kind_entries,
+    table_hydrators,
+)
+from harness.strategies._kernel import access_kernel, open_map_kernel
 
-_loads = json.loads
+_FIXED = """{decode}
+    {entry}
+    get = values.get
+    return {{key: get(key) for key in entry}}"""
+
+
+def build_fixed(schema: Schema) -> Functions:
+    """A dict with the keys of the row's kind in their fixed order, absent ones None, others dropped."""
+
+    def build(table: Table, name: str) -> Any:
+        entries = kind_entries(table, lambda kind: keys_of(table, kind))
+        return hydrator(schema, name, _FIXED, "fixed", **entries)
+
+    return {**table_hydrators(schema, build), **fixed_reads(schema)}
+
+
+def fixed_reads(schema: Schema) -> Functions:
+    """``to_dict`` and ``access`` of dicts holding every key of their kind, absent ones None."""
+    return {"to_dict": without_none, "access": access_kernel(schema, "items", everywhere(schema.message))}
+
+
+def without_none(obj: Dict[str, Any]) -> Dict[str, Any]:
+    return {key: value for key, value in obj.items() if value is not None}
 
 
 @register
-class Fixed(Strategy):
+class Fixed(FromSchema):
     name = "fixed"
     description = "dict with a fixed key list per role / part type, absent optionals as None"
-
-    @staticmethod
-    def info(row: Tuple) -> Dict[str, Any]:
-        mid, session_id, _, _, data = row
-        values = _loads(data)
-        values["id"] = mid
-        values["sessionID"] = session_id
-        get = values.get
-        return {key: get(key) for key in info_keys(get("role"))}
-
-    @staticmethod
-    def part(row: Tuple) -> Dict[str, Any]:
-        pid, message_id, session_id, _, _, data = row
-        values = _loads(data)
-        keys = part_keys(values.get("type"), values)
-        values["id"] = pid
-        values["sessionID"] = session_id
-        values["messageID"] = message_id
-        get = values.get
-        return {key: get(key) for key in keys}
-
-    @staticmethod
-    def to_dict(obj: Dict[str, Any]) -> Dict[str, Any]:
-        return {key: value for key, value in obj.items() if value is not None}
-
     field = staticmethod(dict.get)
-
-    access = staticmethod(item_kernel(ASSISTANT_ONLY))
     open_map_access = staticmethod(open_map_kernel("items"))
     schema_build = staticmethod(build_fixed)

@@ -12,13 +12,9 @@ import json
 from harness.strategies import register
 from harness.strategies._floor import Floor, decoding
 
-_info, _part = decoding(json.loads)
-
 
 @register
 class FloorJson(Floor):
     name = "floor-json"
     description = "control: json.loads of the data alone (the decode floor of dict-based strategies)"
-
-    info = staticmethod(_info)
-    part = staticmethod(_part)
+    schema_build = staticmethod(decoding(lambda: (json.loads, ())))

@@ -8,16 +8,16 @@ A row's text with a lone surrogate escaped, which ``msgspec.json`` does not deco
 
 from __future__ import annotations
 
+from typing import Any, Callable, Tuple, Type
+
 from harness.strategies import register
 from harness.strategies._floor import Floor, decoding
 
-try:
-    from msgspec import DecodeError
-    from msgspec.json import Decoder
-except ImportError:  # PyPy: msgspec does not build there
-    Decoder = None
 
-_info, _part = decoding(Decoder().decode, (DecodeError,)) if Decoder is not None else decoding(lambda text: None)
+def _decoder() -> Tuple[Callable[[str], Any], Tuple[Type[BaseException], ...]]:
+    import msgspec
+
+    return msgspec.json.Decoder().decode, (msgspec.DecodeError,)
 
 
 @register
@@ -26,6 +26,4 @@ class FloorMsgspec(Floor):
     description = "control: msgspec.json.decode of the data alone (the decode floor of msgspec strategies)"
     requires = ("msgspec",)
     implementations = ("cpython",)
-
-    info = staticmethod(_info)
-    part = staticmethod(_part)
+    schema_build = staticmethod(decoding(_decoder))

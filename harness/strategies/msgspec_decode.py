@@ -7,21 +7,18 @@ format, tool state and its time, file / agent source), but no intermediate dict:
 (error, structured, metadata, tool input, tools, ...) are dicts msgspec builds. GC-tracked as
 ``msgspec``: Structs holding a container or Struct (msgspec leaves those of only atomic values
 untracked), open maps holding containers, lists. A row the union rejects (a role other than user /
-assistant, an unknown part type) takes ``msgspec``'s convert path (``OtherUser`` / the dict).
+assistant, an unknown part type) goes through the generated ``<table>_from_json`` (``OtherMessage``
+/ the dict).
 """
 
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._msgspec_types import MsgspecStrategy, build, decoders
-
-_info, _part = decoders(build(gc=True, typed=True))
+from harness.strategies._msgspec import MsgspecStrategy, msgspec_builder
 
 
 @register
 class MsgspecDecode(MsgspecStrategy):
     name = "msgspec-decode"
     description = "msgspec Structs decoded straight from the JSON text by a cached tagged-union Decoder"
-
-    info = staticmethod(_info)
-    part = staticmethod(_part)
+    schema_build = staticmethod(msgspec_builder(gc=True, decode=True))

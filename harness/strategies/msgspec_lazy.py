@@ -12,24 +12,18 @@ array decodes into its typed Structs). Nothing of an object is ever tracked by t
 building one allocates nothing the GC counts. The price: an open-map read decodes (the ``open-map``
 access variant measures it), and each Raw keeps the row's whole text alive (a view into it, as
 msgspec decodes; ``Raw.copy()`` would keep only the map's bytes, at about 40 % more build time).
-``to_dict`` encodes and decodes the object, so every value is decoded for ``harness verify``.
+These are the classes ``harness advise --code`` prints in its ``msgspec-lazy`` style. ``to_dict``
+decodes every Raw value for ``harness verify``.
 """
 
 from __future__ import annotations
 
 from harness.strategies import register
-from harness.strategies._from_schema import build_msgspec_lazy
-from harness.strategies._msgspec_types import MsgspecStrategy, build, decoders, lazy_to_dict
-
-_info, _part = decoders(build(gc=False, typed=True, lazy=True))
+from harness.strategies._msgspec import MsgspecStrategy, msgspec_builder
 
 
 @register
 class MsgspecLazy(MsgspecStrategy):
     name = "msgspec-lazy"
     description = "msgspec-decode-nogc with every open map kept as msgspec.Raw JSON bytes, decoded on read"
-
-    info = staticmethod(_info)
-    part = staticmethod(_part)
-    to_dict = staticmethod(lazy_to_dict)
-    schema_build = staticmethod(build_msgspec_lazy)
+    schema_build = staticmethod(msgspec_builder(lazy=True))

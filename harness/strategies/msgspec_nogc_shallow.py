@@ -12,16 +12,12 @@ from __future__ import annotations
 
 from harness.strategies import register
 from harness.strategies._kernel import open_map_kernel
-from harness.strategies._msgspec_types import MsgspecStrategy, build, converters
-
-_info, _part = converters(build(gc=False, typed=False))
+from harness.strategies._msgspec import MsgspecStrategy, msgspec_builder
 
 
 @register
 class MsgspecNoGCShallow(MsgspecStrategy):
     name = "msgspec-nogc-shallow"
     description = "msgspec Structs with gc=False at the top level only; nested values stay dicts"
-
-    info = staticmethod(_info)
-    part = staticmethod(_part)
     open_map_access = staticmethod(open_map_kernel("attribute-item"))
+    schema_build = staticmethod(msgspec_builder(gc=False, nested=False))

@@ -2,81 +2,87 @@
 
 The standard library's counterpart of ``msgspec-lazy`` (it runs on PyPy): one ``__slots__`` class
 per role and per part type, fields in the fixed order, absent optionals ``None``, legacy keys dropped.
-Every open map of ``harness.schema.OPEN_MAPS`` (``error``, ``structured``, ``tools``, part
-``metadata``, retry ``error``, and the tool state's ``input`` / ``metadata`` / ``attachments`` and the
-format's ``schema``, whose holders become small ``__slots__`` objects too) is kept as its own compact
-JSON text in ``<key>_json``; ``o.<key>`` is a property that decodes it on every read (never stored
-back). Other nested values stay the dicts ``json.loads`` made. The row is still decoded whole by
-``json.loads`` and each open map re-encoded (``json.dumps``): laziness here saves objects, not
-decoding. Still tracked by CPython's GC: every object (a class instance always is), ``tokens``
-(it holds ``cache``), summaries with diffs, file sources; untracked: the open maps (strings).
+Every open map of the schema (a record or ``any``: opencode's ``error``, ``structured``, ``tools``,
+part ``metadata``, retry ``error``, and the tool state's ``input`` / ``metadata`` / ``attachments``
+and the format's ``schema``, whose holders — nested objects holding an open map — become small
+``__slots__`` objects too) is kept as its own compact JSON text in ``<attr>_json``; ``o.<attr>`` is
+a property that decodes it on every read (never stored back). Other nested values stay the dicts
+``json.loads`` made. The row is still decoded whole by ``json.loads`` and each open map re-encoded
+(``json.dumps``): laziness here saves objects, not decoding. Still tracked by CPython's GC: every
+object (a class instance always is), ``tokens`` (it holds ``cache``), summaries with diffs, file
+sources; untracked: the open maps (strings).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable, Dict, Tuple
 
-from harness.schema import INFO_KEYS, NESTED_KEYS, OPEN_MAPS, PART_KEYS
+from harness.schemas.codegen import class_name
+from harness.schemas.model import Field, Kind, Schema, Table, Type
 from harness.strategies import register
-from harness.strategies._classes import PerKindClasses, class_name, hydrators, slots_class
-from harness.strategies._from_schema import LAZY_SUFFIX, build_slots_lazy, compact_dumps, decoding_property
-from harness.strategies._kernel import open_map_kernel
+from harness.strategies._classes import PerKindClasses, attributes, class_reads, positional, slots_class
+from harness.strategies._from_schema import Functions, keys_of, kind_entries, table_hydrators
+from harness.strategies._kernel import compiled, open_map_kernel
 
-TEXT_SUFFIX = LAZY_SUFFIX
+#: The attribute an open map's JSON text is kept in: ``<attr>_json``.
+TEXT_SUFFIX = "_json"
+compact_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def lazy_class(kind: str, keys: Tuple[str, ...], suffix: str) -> Callable[..., Any]:
-    """A ``__slots__`` class for ``keys`` (open maps stored as text), and ``build(*values)`` making
-    one from the values of ``keys`` as decoded; nested objects of ``NESTED_KEYS`` get their own."""
-    lazy = OPEN_MAPS.get(kind, ())
-    stored = tuple(key + TEXT_SUFFIX if key in lazy else key for key in keys)
-    cls = slots_class(class_name(kind, suffix), stored)
-    for key in lazy:
-        setattr(cls, key, decoding_property(key, TEXT_SUFFIX))
-    cls._keys, cls._schema_keys = stored, keys  # type: ignore[attr-defined]
-    namespace: Dict[str, Any] = {"cls": cls, "dumps": compact_dumps}
+def decoding_property(attr: str) -> property:
+    """``obj.<attr>``: the JSON text in ``obj.<attr>_json`` decoded on every read (None when absent)."""
+    source = f"def read(self):\n    text = self.{attr}{TEXT_SUFFIX}\n    return None if text is None else loads(text)\n"
+    read = compiled(source, __file__, f"lazy {attr}", {"loads": json.loads}, "read")
+    return property(read, doc=f"{attr}, decoded from its JSON text on each read")
+
+
+def holds_open(kind: Type) -> bool:
+    """Whether a value of this type is an object holding an open map (at any depth of objects)."""
+    return kind.kind == "object" and any(field.type.open or holds_open(field.type) for field in kind.fields)
+
+
+def lazy_class(name: str, keys: Tuple[str, ...], fields: Dict[str, Field]) -> Callable[..., Any]:
+    """A ``__slots__`` class for ``keys`` (open maps stored as text), and ``build(*values)`` making one
+    from the values of ``keys`` as decoded; a nested object holding an open map gets its own."""
+    attrs = attributes(keys)
+    kinds = {attr: fields[key].type for key, attr in zip(keys, attrs) if key in fields}
+    cls = slots_class(name, tuple(attr + TEXT_SUFFIX if attr in kinds and kinds[attr].open else attr for attr in attrs))
+    cls._keys, cls._attrs = keys, attrs  # type: ignore[attr-defined]
+    namespace: Dict[str, Any] = {"_cls": cls, "_dumps": compact_dumps}
     arguments = []
-    for key in keys:
-        if key in lazy:
-            arguments.append(f"(None if {key} is None else dumps({key}))")
-        elif key in NESTED_KEYS:
-            namespace[f"build_{key}"], namespace[f"keys_{key}"] = (
-                lazy_class(key, NESTED_KEYS[key], ""),
-                NESTED_KEYS[key],
-            )
-            arguments.append(f"(None if {key} is None else build_{key}(*map({key}.get, keys_{key})))")
+    for attr in attrs:
+        kind = kinds.get(attr)
+        if kind is not None and kind.open:
+            setattr(cls, attr, decoding_property(attr))
+            arguments.append(f"(None if {attr} is None else _dumps({attr}))")
+        elif kind is not None and holds_open(kind):
+            nested = tuple(field.name for field in kind.fields)
+            namespace[f"_build_{attr}"] = lazy_class(class_name(attr, name), nested, {f.name: f for f in kind.fields})
+            namespace[f"_keys_{attr}"] = nested
+            arguments.append(f"(None if {attr} is None else _build_{attr}(*map({attr}.get, _keys_{attr})))")
         else:
-            arguments.append(key)
-    source = f"def build({', '.join(keys)}):\n    return cls({', '.join(arguments)})\n"
-    exec(compile(source, f"<build {cls.__name__}>", "exec"), namespace)
-    return namespace["build"]
+            arguments.append(attr)
+    source = f"def build({', '.join(attrs)}):\n    return _cls({', '.join(arguments)})\n"
+    return compiled(source, __file__, f"build {name}", namespace, "build")
 
 
-_info, _part = hydrators(
-    {role: (lazy_class(role, keys, "Info"), keys) for role, keys in INFO_KEYS.items()},
-    {kind: (lazy_class(kind, keys, "Part"), keys) for kind, keys in PART_KEYS.items()},
-)
+def build_slots_lazy(schema: Schema) -> Functions:
+    """``slots`` whose open maps, and the nested objects holding them, are kept as described above."""
 
+    def hydrate(table: Table, name: str) -> Any:
+        def entry(kind: Kind) -> Any:
+            keys = keys_of(table, kind)
+            return lazy_class(class_name(kind.tag, class_name(name)), keys, {f.name: f for f in kind.fields}), keys
 
-def to_dict(obj: Any) -> Dict[str, Any]:
-    """Plain JSON data, every open map decoded (an unknown-type part is its dict already)."""
-    if isinstance(obj, dict):
-        return dict(obj)
-    found = {}
-    for key in obj._schema_keys:
-        value = getattr(obj, key)
-        if value is not None:
-            found[key] = to_dict(value) if hasattr(value, "_schema_keys") else value
-    return found
+        return positional(schema, name, kind_entries(table, entry), "slots-lazy")
+
+    return {**table_hydrators(schema, hydrate), **class_reads(schema)}
 
 
 @register
 class SlotsLazy(PerKindClasses):
     name = "slots-lazy"
     description = "__slots__ objects whose open maps stay JSON text, decoded on read (standard library only)"
-
-    info = staticmethod(_info)
-    part = staticmethod(_part)
-    to_dict = staticmethod(to_dict)
     open_map_access = staticmethod(open_map_kernel("attributes"))
     schema_build = staticmethod(build_slots_lazy)

@@ -3,40 +3,38 @@
 ``{**data, id, sessionID}`` in the stored order, then every key of the role's / type's fixed list
 that the row lacks, as ``None``. Key *sets* are as stable as ``fixed``'s (legacy keys aside) while
 key *orders* vary as ``spread``'s do, and the access loop reads exactly as ``fixed``'s does, so
-``spread-filled`` against ``fixed`` isolates what key order costs a dict. Nested values stay dicts.
+``spread-filled`` against ``fixed`` isolates what key order costs a dict. Nested values stay dicts;
+a part of an unknown type stays the spread dict.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, Dict, Tuple
+from typing import Any
 
-from harness.schema import info_keys, part_keys
+from harness.schemas.model import Schema, Table
 from harness.strategies import register
-from harness.strategies.fixed import Fixed
+from harness.strategies._from_schema import Functions, hydrator, keys_of, kind_entries, table_hydrators
+from harness.strategies.fixed import Fixed, fixed_reads
 
-_loads = json.loads
+_FILLED = """{spread}
+    {entry}
+    for key in entry:
+        values.setdefault(key, None)
+    return values"""
+
+
+def build_spread_filled(schema: Schema) -> Functions:
+    """The spread dict, then the keys of the row's kind it lacks as None; reads as ``fixed``."""
+
+    def build(table: Table, name: str) -> Any:
+        entries = kind_entries(table, lambda kind: keys_of(table, kind))
+        return hydrator(schema, name, _FILLED, "spread-filled", **entries)
+
+    return {**table_hydrators(schema, build), **fixed_reads(schema)}
 
 
 @register
 class SpreadFilled(Fixed):
     name = "spread-filled"
     description = "spread dict in stored key order, missing fixed keys added as None (key-order control)"
-
-    @staticmethod
-    def info(row: Tuple) -> Dict[str, Any]:
-        mid, session_id, _, _, data = row
-        values = {**_loads(data), "id": mid, "sessionID": session_id}
-        for key in info_keys(values.get("role")):
-            values.setdefault(key, None)
-        return values
-
-    @staticmethod
-    def part(row: Tuple) -> Dict[str, Any]:
-        pid, message_id, session_id, _, _, data = row
-        values = _loads(data)
-        keys = part_keys(values.get("type"), values)
-        values.update(id=pid, sessionID=session_id, messageID=message_id)
-        for key in keys:
-            values.setdefault(key, None)
-        return values
+    schema_build = staticmethod(build_spread_filled)
