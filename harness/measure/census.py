@@ -63,6 +63,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from harness.canonical import ROW_DATA
+from harness.metrics import METRICS
 from harness.schema import RECORD_PATHS
 from harness.schemas import OPENCODE, SchemaError, SchemaMismatch
 from harness.strategies.base import object_fields
@@ -343,13 +344,8 @@ def measure(job: Any, out: Any) -> Dict[str, Any]:
     finally:
         prepared.close()
     layout, unavailable = found.pop("compact_layout"), found.pop("unavailable")
-    units = {
-        "deep_bytes_per_message": "bytes",
-        "pinned_row_bytes_per_message": "bytes",
-        "top_level_tracked_share": "ratio",
-    }
     figures = [
-        Figure(metric, float(value), units.get(metric, "count"), len(messages))
+        Figure(metric, float(value), METRICS[metric].unit, len(messages))
         for metric, value in found.items()
         if value is not None
     ]

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from harness.measure.entry import run_measurer
+from harness.metrics import fit
 from harness.protocol.job import Figure, Job, JobError
 
 
@@ -118,13 +119,6 @@ def tracked_objects() -> Optional[int]:
         return None
 
 
-def slope(xs: List[float], ys: List[float]) -> float:
-    """Least-squares slope of ys over xs."""
-    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
-    spread = sum((x - mean_x) ** 2 for x in xs)
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread if spread else 0.0
-
-
 def _apply_mode(mode: str) -> None:
     if mode == "disabled":
         gc.disable()
@@ -195,7 +189,7 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
     figures.append(
         Figure(
             "seconds_per_iteration_per_1k_history",
-            slope([s["history"] / 1000 for s in steps], [s["seconds"] for s in steps]),
+            (fit([s["history"] / 1000 for s in steps], [s["seconds"] for s in steps]) or (0.0, 0.0))[0],
             "s",
             rounds,
         )
