@@ -14,7 +14,7 @@ from harness.canonical import to_stored
 from harness.generate import generate
 from harness.measure.catalogue import check
 from harness.measure.census import nested_key_tuples, strategy_census
-from harness.measure.gcprobe import GcProbe, slope
+from harness.measure.gcprobe import GcProbe
 from harness.protocol.job import Job, JobError, read_job
 from harness.strategies import get
 from harness.strategies.base import object_fields
@@ -115,11 +115,6 @@ def test_gc_probe_counts_forced_collections():
         gc.collect(0)
     assert probe.count[2] >= 1 and probe.count[0] >= 1 and probe.seconds > 0
     assert probe not in gc.callbacks
-
-
-def test_slope_of_a_line():
-    assert slope([1, 2, 3, 4], [3, 5, 7, 9]) == pytest.approx(2)
-    assert slope([1, 1], [2, 3]) == 0.0
 
 
 @pytest.mark.parametrize("mode", ["enabled", "disabled", "freeze"])
