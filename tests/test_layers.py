@@ -84,3 +84,27 @@ answers(frame), answer_rows(frame), costs(frame), fix_removes(frame), shapes_by_
 [ratios(frame, name) for name in RATIOS]
 """
     assert loaded_by({"analysis": code}) == {"analysis": []}
+
+
+def _layout_section() -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    return readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_layout_names_every_module_and_package_of_the_tree():
+    """Every module and package at the top of ``harness/`` has its line in the README's layout, and
+    every path the layout names exists."""
+    package = Path(harness.analysis.__file__).resolve().parents[1]
+    named = {
+        line.split()[0]
+        for line in _layout_section().splitlines()
+        if line.startswith("harness/") and line.split()[0] != "harness/"
+    }
+    tops = {
+        f"harness/{path.name}/" if path.is_dir() else f"harness/{path.name}"
+        for path in package.iterdir()
+        if path.name not in {"__init__.py", "__main__.py", "cli.py", "__pycache__"}
+        and (path.suffix == ".py" or (path / "__init__.py").is_file() or path.name == "jsc")
+    }
+    assert tops - named == set(), "modules without a line in the README's layout"
+    assert {name for name in named if not (package.parent / name).exists()} == set(), "layout names gone"
