@@ -68,6 +68,6 @@ lint: $(call stamp,dev) ## ruff (lint, format), the import layers (import-linter
 	$(BIN)/python -m mypy
 
 clean: ## remove the virtual environment, caches and generated datasets
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache .import_linter_cache build *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 	rm -f datasets/*.sqlite datasets/*.manifest.json

@@ -215,3 +215,13 @@ def test_the_shape_names_the_attributes_an_object_stores(name):
     stored = [getattr(obj, field) for field in chosen.shape(obj)]
     assert {"x": 1} in stored and 2 in stored and "msg_1" in stored
     assert chosen.to_dict(obj) == {"a-b": {"x": 1}, "class": 2, "note": [3], "id": "msg_1"}
+
+
+def test_pydantic_tags_a_table_without_a_discriminator_as_its_one_kind():
+    """Every row of a table without a discriminator is its one kind (no ``unknown`` member to miss)."""
+    pytest.importorskip("pydantic")
+    from harness.schemas.model import Kind, Table
+    from harness.strategies.pydantic_models import tagger
+
+    assert tagger(Table(None, (Kind("message", ()),)))({}) == "message"
+    assert tagger(Table("role", (Kind("user", ()),), default="user"))({"role": []}) == "user"

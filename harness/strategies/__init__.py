@@ -118,7 +118,7 @@ def get(name: str, schema: Optional[Schema] = None) -> Type[Strategy]:
         strategy = strategies[name]
     if schema is None or schema == OPENCODE:
         return strategy
-    return for_schema(strategy, schema)
+    return for_schema(strategy, schema)  # type: ignore[arg-type]  # a class hashes (type.__hash__); mypy checks its unbound __hash__
 
 
 @functools.cache
@@ -127,19 +127,23 @@ def for_schema(strategy: Type[Strategy], schema: Schema) -> Type[Strategy]:
     with the functions its ``schema_build`` returns, or one that reports itself unavailable (with
     the reason) when it cannot run here or is written for opencode's schema only."""
     ok, reason = strategy.available()
-    build = vars(strategy).get("schema_build")  # its own: a subclass building differently is not its base
-    if ok and build is None:
-        ok, reason = False, f"written for opencode's schema; it cannot be built for schema {schema.name!r}"
-    if ok:
-        try:
-            built = build.__func__(schema)
-        except ValueError as error:  # a schema it cannot express (msgspec refuses some field names)
-            ok, reason = False, f"cannot be built for schema {schema.name!r}: {error}"
     if not ok:
-        return type(strategy.__name__, (strategy,), {"available": classmethod(lambda cls: (False, reason))})
+        return _unavailable(strategy, reason)
+    build = vars(strategy).get("schema_build")  # its own: a subclass building differently is not its base
+    if build is None:
+        return _unavailable(strategy, f"written for opencode's schema; it cannot be built for schema {schema.name!r}")
+    try:
+        built = build.__func__(schema)
+    except ValueError as error:  # a schema it cannot express (msgspec refuses some field names)
+        return _unavailable(strategy, f"cannot be built for schema {schema.name!r}: {error}")
     functions = {key: staticmethod(function) for key, function in built.items()}
     functions["open_map_access"] = Strategy.__dict__["open_map_access"]  # opencode's tool parts only
     return type(strategy.__name__, (strategy,), {**functions, "schema": schema})
+
+
+def _unavailable(strategy: Type[Strategy], reason: str) -> Type[Strategy]:
+    """A subclass of ``strategy`` that reports itself unavailable, for ``reason``."""
+    return type(strategy.__name__, (strategy,), {"available": classmethod(lambda cls: (False, reason))})
 
 
 def _builtin_alone(name: str) -> Optional[Type[Strategy]]:

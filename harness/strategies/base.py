@@ -15,7 +15,11 @@ from typing import Any, Callable, ClassVar, Dict, Optional, Sequence, Tuple
 
 
 class Strategy:
-    """Subclass, set the class attributes, implement the four static methods, then ``@register``."""
+    """Subclass, set the class attributes, implement the four static methods, then ``@register``.
+
+    The hooks (``info``, ``part``, ``to_dict``, ``shape``, ``field``, ``access``, ``open_map_access``)
+    are called positionally, so a subclass may set one to any callable taking its arguments in that
+    order: a compiled kernel, or a C builtin such as ``dict.get`` (no wrapper call on the hot path)."""
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -44,22 +48,22 @@ class Strategy:
         return True, ""
 
     @staticmethod
-    def info(row: Tuple) -> Any:
+    def info(row: Tuple, /) -> Any:
         """Build one message info from a stored message row."""
         raise NotImplementedError
 
     @staticmethod
-    def part(row: Tuple) -> Any:
+    def part(row: Tuple, /) -> Any:
         """Build one part from a stored part row."""
         raise NotImplementedError
 
     @staticmethod
-    def to_dict(obj: Any) -> Dict[str, Any]:
+    def to_dict(obj: Any, /) -> Dict[str, Any]:
         """The object as plain JSON data, for equivalence checks."""
         raise NotImplementedError
 
     @staticmethod
-    def shape(obj: Any) -> Tuple[str, ...]:
+    def shape(obj: Any, /) -> Tuple[str, ...]:
         """The ordered field names an object carries (None-valued ones included; the attributes it
         stores, a lazy strategy's undecoded ones too): its shape for the census. The default
         understands dicts, plain instances, namedtuples, msgspec Structs, pydantic models and
@@ -67,18 +71,18 @@ class Strategy:
         return object_fields(obj)
 
     @staticmethod
-    def field(obj: Any, key: str) -> Any:
+    def field(obj: Any, key: str, /) -> Any:
         """One field of an object or None: the few reads workloads make outside the access kernel."""
         return getattr(obj, key, None)
 
     @staticmethod
-    def access(infos: Sequence[Any], iterations: int) -> float:
+    def access(infos: Sequence[Any], iterations: int, /) -> float:
         """The seed's access loop: read the seven properties of every info, ``iterations`` times,
         in the strategy's native syntax; returns the accumulator so nothing is optimised away."""
         raise NotImplementedError
 
     @staticmethod
-    def open_map_access(parts: Sequence[Any], iterations: int) -> float:
+    def open_map_access(parts: Sequence[Any], iterations: int, /) -> float:
         """The ``open-map`` access loop: ``len`` of every tool part's ``state.input`` (an open map),
         ``iterations`` times, in the strategy's native syntax (``harness.strategies._kernel``)."""
         raise NotImplementedError

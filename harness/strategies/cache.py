@@ -45,7 +45,7 @@ class RowCache:
         if policy not in POLICIES:
             raise ValueError(f"unknown eviction policy {policy!r}; choose {' or '.join(POLICIES)}")
         self.capacity = capacity
-        self.policy = policy
+        #: An ``OrderedDict`` under ``lru`` (kept in use order), a plain dict under ``fifo``.
         self.entries: Dict[str, Tuple[int, Any]] = OrderedDict() if policy == "lru" else {}
         self.hits = self.misses = self.evictions = 0
 
@@ -68,8 +68,8 @@ class RowCache:
         if entry is None or entry[0] != updated:
             return MISSING
         self.hits += 1
-        if self.policy == "lru":
-            self.entries.move_to_end(row_id)  # type: ignore[attr-defined]
+        if isinstance(self.entries, OrderedDict):
+            self.entries.move_to_end(row_id)
         return entry[1]
 
     def in_front_of(
@@ -79,8 +79,9 @@ class RowCache:
         ``updated_column`` (``time_updated``) is unchanged; on a hit the row's data still goes
         through ``parse`` when one is given (opencode's ORM parses it before the cache sees it). The
         hit path is inlined for hot loops."""
-        get, miss, lru = self.entries.get, self.miss, self.policy == "lru"
-        move_to_end = getattr(self.entries, "move_to_end", None)
+        entries = self.entries
+        get, miss = entries.get, self.miss
+        move_to_end = entries.move_to_end if isinstance(entries, OrderedDict) else None
 
         def reuse_or_build(row: Tuple) -> Any:
             entry = get(row[ROW_ID])
@@ -88,7 +89,7 @@ class RowCache:
                 if parse is not None:
                     parse(row[ROW_DATA])
                 self.hits += 1
-                if lru:
+                if move_to_end is not None:
                     move_to_end(row[ROW_ID])
                 return entry[1]
             return miss(row[ROW_ID], row[updated_column], build, row)
@@ -96,8 +97,8 @@ class RowCache:
         return reuse_or_build
 
     def _evict(self) -> None:
-        if self.policy == "lru":
-            self.entries.popitem(last=False)  # type: ignore[call-arg]
+        if isinstance(self.entries, OrderedDict):
+            self.entries.popitem(last=False)
             self.evictions += 1
             return
         oldest = list(self.entries)[: max(1, math.ceil(self.capacity * 0.1))]

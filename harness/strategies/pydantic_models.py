@@ -59,8 +59,13 @@ def model_fields(table: Table) -> Dict[str, Dict[str, Any]]:
 
 def tagger(table: Table) -> Callable[[Dict[str, Any]], str]:
     """The union member a decoded row validates as: the kind its discriminator names, else the
-    table's default kind, else ``unknown`` (a value that is not a string, a list say, is never looked up)."""
-    key, tags, default = table.discriminator, frozenset(kind.tag for kind in table.kinds), table.default or _UNKNOWN
+    table's default kind, else ``unknown`` (a value that is not a string, a list say, is never looked up);
+    a table without a discriminator has one kind, which every row is."""
+    key = table.discriminator
+    if key is None:
+        only = table.kinds[0].tag
+        return lambda values: only
+    tags, default = frozenset(kind.tag for kind in table.kinds), table.default or _UNKNOWN
 
     def tag(values: Dict[str, Any]) -> str:
         found = values.get(key)
@@ -87,7 +92,9 @@ def _build() -> Dict[str, Callable]:
             ]
             for tag, fields in model_fields(table).items()
         ]
-        return TypeAdapter(Annotated[Union[tuple(members + list(extra))], Discriminator(tagger(table))])
+        # a union built at runtime: it has no static type form to check against TypeAdapter's
+        union: Any = Annotated[Union[tuple(members + list(extra))], Discriminator(tagger(table))]
+        return TypeAdapter(union)
 
     info_adapter = adapter("message", "Info")
     part_adapter = adapter("part", "Part", Annotated[Dict[str, Any], Tag(_UNKNOWN)])
