@@ -451,3 +451,21 @@ def test_gcprobe_rebuilds_once_unmeasured_before_its_rounds(monkeypatch):
     outcome = gcprobe.measure(job, None)
     assert timed == [False, True, True, True]
     assert next(f.value for f in outcome["figures"] if f.metric == "rows_per_s") > 0
+
+
+@pytest.mark.parametrize("name", ["spread", "fixed", "slots", "dataclass", "msgspec-lazy", "cached:fixed"])
+def test_a_strategy_built_on_first_use_is_built_before_measurement(dataset, name):
+    """``prepare`` reads every hook once, so no measured call compiles the strategy's code (memray
+    would count the compile's allocations in the first call's). A fresh process: nothing built yet."""
+    script = (
+        "import inspect, sys\n"
+        "from harness.measure.catalogue import check\n"
+        "from harness.protocol.job import Job\n"
+        "from harness.workloads.binding import prepare\n"
+        f"prepared = prepare(check(Job('j', 'memory', {name!r}, 'hydrate_all', sys.argv[1], 50)))\n"
+        "lazy = [hook for hook in ('info', 'part', 'to_dict', 'access')\n"
+        "        if type(inspect.getattr_static(prepared.strategy, hook)).__name__ == 'Built']\n"
+        "print(lazy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(dataset)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
