@@ -71,7 +71,7 @@ def _prefix(argv: list[str]) -> str:
 def _dispatch(argv: list[str]) -> int:
     """Parse ``argv`` and run its command; bad input is one line on stderr and exit status 2."""
     from harness.commands.options import UsageError
-    from harness.runs.results import RunError
+    from harness.runs.files import RunError
     from harness.schemas import SchemaError
     from harness.store import DatasetError
 

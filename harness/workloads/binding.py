@@ -130,7 +130,7 @@ def prepare(job: Job, rounds: Optional[int] = None, strategy: Optional[Type[Stra
             raise JobError(
                 f"workload {job.workload} reads opencode's sessions; dataset {dataset.path} has schema {schema.name!r}"
             )
-        strategy = built(strategy or strategy_for(job.strategy, schema))
+        strategy = built(strategy) if strategy is not None else strategy_for(job.strategy, schema)
     except JobError:
         dataset.close()
         raise
