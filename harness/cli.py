@@ -53,10 +53,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(argv)
     except KeyboardInterrupt as interrupt:
-        import signal
+        return _interrupted(argv, interrupt)
+    except RuntimeError as error:
+        # Python 3.11 wraps an interrupt that lands while a class is made (``__set_name__``, as a
+        # command's dataclasses load) in a RuntimeError caused by it: still Ctrl-C.
+        if isinstance(error.__cause__, KeyboardInterrupt):
+            return _interrupted(argv, error.__cause__)
+        raise
 
-        print(f"{_prefix(argv)}: interrupted", file=sys.stderr)
-        return 128 + getattr(interrupt, "signum", signal.SIGINT)
+
+def _interrupted(argv: list[str], interrupt: KeyboardInterrupt) -> int:
+    """Say the command was interrupted; exit status 128 + the signal's number."""
+    import signal
+
+    # An interrupt that escaped an exec() of source text (dataclasses make their methods so) marks
+    # CPython 3.11 to kill itself with SIGINT at exit, whatever main returns; a completed exec of
+    # text clears the mark, so the exit status is the one returned here.
+    exec("")
+    print(f"{_prefix(argv)}: interrupted", file=sys.stderr)
+    return 128 + getattr(interrupt, "signum", signal.SIGINT)
 
 
 def _prefix(argv: list[str]) -> str:

@@ -11,6 +11,7 @@ makes; before ``main`` only the interpreter's own start-up and a module of a few
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -134,3 +135,36 @@ def test_a_cancelled_notebook_after_ctrl_c_is_an_interrupt(tmp_path, monkeypatch
     interrupted.append(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         execute_notebook("shapes", tmp_path / "run")
+
+
+def test_ctrl_c_while_a_class_of_a_command_is_made_is_one_line(monkeypatch, capsys):
+    """An interrupt that lands in ``__set_name__`` (a dataclass field, as a command's module loads)
+    reaches ``main`` wrapped in a RuntimeError on Python 3.11: still exit 130 and one line."""
+    from harness import cli
+
+    class Interrupting:
+        def __set_name__(self, owner, name):
+            raise KeyboardInterrupt
+
+    def loading(argv):
+        type("Loaded", (), {"field": Interrupting()})
+        return 0
+
+    monkeypatch.setattr(cli, "_dispatch", loading)
+    assert cli.main(["census"]) == 130
+    assert capsys.readouterr().err == "harness census: interrupted\n"
+
+
+def test_ctrl_c_that_escapes_an_exec_of_text_exits_130(tmp_path):
+    """An interrupt raised inside ``exec`` of source text (dataclasses make their methods so, as a
+    command loads) leaves CPython 3.11 set to kill itself with SIGINT at exit, which ``python -m``
+    honours over the status main returns: main's 130 still holds."""
+    (tmp_path / "entry").mkdir()
+    (tmp_path / "entry" / "__main__.py").write_text(
+        "import sys\n"
+        "from harness import cli\n"
+        "cli._dispatch = lambda argv: exec('raise KeyboardInterrupt')\n"
+        "sys.exit(cli.main(['census']))\n"
+    )
+    done = subprocess.run([sys.executable, "-m", "entry"], cwd=tmp_path, capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (130, "harness census: interrupted\n")
