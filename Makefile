@@ -15,7 +15,7 @@ INCLUDES_dev  := bench full
 stamp = $(VENV)/.installed-$(1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-slow report bench bench-full bench-matrix trial-noise census datasets lint clean
+.PHONY: help venv test test-slow report bench bench-full bench-matrix incident trial-noise census datasets lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ bench-full: $(call stamp,full) ## run the full plan (every strategy, sizes to 50
 
 census: $(call stamp,bench) ## print the shape census of the quick plan's datasets
 	@for d in $$($(BIN)/harness generate --plan quick); do $(BIN)/harness census --dataset $$d; echo; done
+
+incident: $(call stamp,bench) ## replay the incident (serve, one factor at a time) on this Python and on Bun, one run, report included
+	$(BIN)/harness bench --plan incident --python $(BIN)/python,bun
 
 bench-matrix: $(call stamp,bench) ## the quick bench plan on every discovered interpreter (pyenv, then PATH; one venv each)
 	$(BIN)/harness list --pythons

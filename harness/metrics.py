@@ -220,6 +220,35 @@ STRUCTURES_ADDED = {
 }
 HEAP_CELLS_PER_MESSAGE = _metric("heap_cells_per_message", "cells", LOWER, "heap cells the objects make, per message")
 
+# --- serve: the long-lived process replay (gcprobe / serve) ----------------------------------------
+ELAPSED_S = _metric("elapsed_s", "s", None, "wall time of the serve window, idle gaps between iterations included")
+ITERATION_S = _metric("iteration_s", "s", LOWER, "median wall time of one serve iteration")
+CPU_UTILISATION = _metric(
+    "cpu_utilisation", "ratio", LOWER, "process CPU seconds over the window's elapsed seconds (1 = one core busy)"
+)
+GC_IDLE_S = _metric("gc_idle_s", "s", LOWER, "seconds of collections between serve iterations")
+GC_CPU_SHARE = _metric(
+    "gc_cpu_share", "ratio", LOWER, "collections (in and between iterations) over the main thread's CPU seconds"
+)
+LAG_S = _metric("lag_s", "s", LOWER, "how far behind its schedule the serve loop's last iteration started")
+PEAK_HEAP_BYTES = _metric("peak_heap_bytes", "bytes", LOWER, "the largest heap size seen after an iteration")
+PEAK_RSS_BYTES = _metric("peak_rss_bytes", "bytes", LOWER, "the largest resident set size seen after an iteration")
+#: What the heap holds at the serve loop's peak (after its last iteration, a full collection run first):
+#: JavaScriptCore's cell counts by class (the seed's heap-snapshot figures) and CPython's tracked objects.
+HEAP_COUNTS = {
+    name: _metric(name, unit, LOWER, about)
+    for name, unit, about in (
+        ("structures", "cells", "live Structures (hidden classes) in the heap"),
+        ("plain_objects", "cells", "live plain objects (class Object) in the heap"),
+        ("closures", "cells", "live function closures (class Function) in the heap"),
+        ("lexical_environments", "cells", "live lexical environments (class JSLexicalEnvironment) in the heap"),
+        ("tracked_objects", "objects", "objects the cyclic GC tracks"),
+        ("tracked_functions", "objects", "function objects the cyclic GC tracks"),
+        ("tracked_cells", "objects", "closure cells the cyclic GC tracks"),
+        ("tracked_dicts", "objects", "dicts the cyclic GC tracks"),
+    )
+}
+
 # --- scalene: the line profile ---------------------------------------------------------------------
 SECONDS_PER_ROUND = _metric("seconds_per_round", "s", LOWER, "wall time of one profiled call (with scalene)")
 PROFILE_ELAPSED_S = _metric("profile_elapsed_s", "s", None, "seconds the profile spans")

@@ -12,6 +12,8 @@ process are not independent of each other.
   Satterthwaite degrees of freedom, rounded down: the interval errs on the wide side). Where a value
   is zero or negative (a GC time of 0 s, a slope), the difference of the means with Welch's t
   interval instead. t quantiles are pyperf's own table (``pyperf._utils.tdist95conf_level``).
+- ``difference(a, b)``: the difference of the means with Welch's t interval, whatever the signs (a
+  share's change in points).
 
 A comparison is **established** only when each side has at least ``MIN_PROCESSES`` values and the
 interval excludes 1 (a ratio) or 0 (a difference); otherwise it is "not established" — never
@@ -161,9 +163,20 @@ def compare(a: Sequence[float], b: Sequence[float]) -> Comparison:
     if not a or not b:
         raise ValueError("a comparison needs at least one value per side")
     if min(a + b) > 0:
-        difference, half = _welch([math.log(v) for v in a], [math.log(v) for v in b])
-        bounds = (None, None) if half is None else (_exp(difference - half), _exp(difference + half))
-        return Comparison("ratio", _exp(difference), bounds[0], bounds[1], len(a), len(b))
-    difference, half = _welch(a, b)
-    bounds = (None, None) if half is None else (difference - half, difference + half)
-    return Comparison("difference", difference, bounds[0], bounds[1], len(a), len(b))
+        log_ratio, half = _welch([math.log(v) for v in a], [math.log(v) for v in b])
+        bounds = (None, None) if half is None else (_exp(log_ratio - half), _exp(log_ratio + half))
+        return Comparison("ratio", _exp(log_ratio), bounds[0], bounds[1], len(a), len(b))
+    return difference(a, b)
+
+
+def difference(a: Sequence[float], b: Sequence[float]) -> Comparison:
+    """A − B: the difference of the means of ``a`` and ``b`` with its 95 % Welch interval, whatever
+    the values' signs (shares, where a difference in points is the figure; ``compare`` takes a ratio
+    of positive values instead). NaN values are dropped; ValueError when a side has none."""
+    a = [float(value) for value in a if value == value]
+    b = [float(value) for value in b if value == value]
+    if not a or not b:
+        raise ValueError("a comparison needs at least one value per side")
+    found, half = _welch(a, b)
+    bounds = (None, None) if half is None else (found - half, found + half)
+    return Comparison("difference", found, bounds[0], bounds[1], len(a), len(b))

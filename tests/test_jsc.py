@@ -250,7 +250,8 @@ def test_an_unknown_option_exits_2(bun_exe, tmp_path):
 READ_PATH = """
 import { Database } from "bun:sqlite";
 import { makeStrategy } from "JSC/strategies.mjs";
-import { access, filterCompactedSession, loopIteration, population } from "JSC/workloads.mjs";
+import { access, loopIteration, population } from "JSC/workloads.mjs";
+import { filterCompactedSession } from "JSC/opencode.mjs";
 import { GrowingSession, longestSession } from "JSC/dataset.mjs";
 const db = new Database(process.argv[2], { readonly: true });
 const found = { keys: {}, access: {}, compacted: {}, loop: {}, shapes: population(8, 50).map(Object.keys) };

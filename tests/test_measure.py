@@ -158,7 +158,7 @@ def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, 
         ({"params": {"rounds": 0}}, "params.rounds must be >= 1"),
         ({"params": {"rounds": "3"}}, "params.rounds must be int"),
         ({"params": {"iterations": 3}}, "gcprobe / hydrate_all take no parameter iterations"),
-        ({"workload": "access"}, "the gcprobe measurer runs hydrate_all, run_loop, not 'access'"),
+        ({"workload": "access"}, "the gcprobe measurer runs hydrate_all, run_loop, serve, not 'access'"),
         (
             {"workload": "run_loop", "size": 390, "params": {"rounds": 3, "growth": 5}},
             "has 400 messages; 390 + 3 × 5 were asked for",

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from harness.uncertainty import MIN_PROCESSES, Estimate, compare
+from harness.uncertainty import MIN_PROCESSES, Estimate, compare, difference
 
 positive = st.lists(st.floats(min_value=1e-3, max_value=1e3), min_size=1, max_size=8)
 values = st.lists(st.floats(min_value=-1e3, max_value=1e3), min_size=1, max_size=8)
@@ -74,3 +74,13 @@ def test_a_comparison_needs_a_value_on_each_side():
 def test_variances_too_small_to_square_still_give_an_interval():
     found = compare([0.0, 0.0], [0.0, 3.245158383166571e-104])  # hypothesis found this: var² underflows to 0
     assert found.kind == "difference" and found.low is not None and not found.established
+
+
+def test_a_difference_of_shares_is_in_their_own_units_whatever_their_signs():
+    found = difference([0.40, 0.42, 0.44], [0.30, 0.31, 0.32, float("nan")])
+    assert found.kind == "difference" and found.value == pytest.approx(0.11) and (found.n_a, found.n_b) == (3, 3)
+    assert found.low < 0.11 < found.high and found.established and found.direction == 1
+    assert compare([0.0, 0.1], [0.2, 0.3]) == difference([0.0, 0.1], [0.2, 0.3])  # compare's own difference
+    assert difference([0.5], [0.3, 0.4]).low is None
+    with pytest.raises(ValueError, match="at least one value per side"):
+        difference([float("nan")], [1.0])

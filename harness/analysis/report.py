@@ -28,6 +28,7 @@ NOTEBOOK_DIR = Path(__file__).resolve().parent / "notebooks"
 NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
     ("shapes", "Shapes"),
     ("gc_overhead", "GC overhead"),
+    ("incident", "The incident, replayed"),
     ("memory", "Memory"),
     ("access_and_growth", "Access time and growth"),
     ("profiles", "Line profiles"),

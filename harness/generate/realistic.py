@@ -380,9 +380,14 @@ class _Session:
         self.completed = []
 
 
+def session_sizes(seed: int, messages: int, params: RealisticParams) -> List[int]:
+    """Messages per session of a generation, in generation order (its first draws, replayed)."""
+    return _session_sizes(Lcg(seed), messages, params)
+
+
 def filled_sessions(seed: int, messages: int, params: RealisticParams) -> int:
-    """How many sessions get at least one message (the first draws of a generation, replayed)."""
-    return sum(1 for size in _session_sizes(Lcg(seed), messages, params) if size)
+    """How many sessions get at least one message."""
+    return sum(1 for size in session_sizes(seed, messages, params) if size)
 
 
 def generate_realistic(seed: int, messages: int, params: RealisticParams = _DEFAULT_PARAMS) -> Tuple[Rows, int]:

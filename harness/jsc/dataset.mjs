@@ -67,10 +67,15 @@ export function firstRows(db, path, size, data = "data") {
 
 /** The session with the most messages (ties: the smallest id). */
 export function longestSession(db, path) {
-  const row = db.query("SELECT session_id FROM message GROUP BY session_id ORDER BY count(*) DESC, session_id LIMIT 1")
-    .get();
-  if (row === null) throw new JobError(`dataset ${path} has no messages`);
+  const [row] = sessionsBySize(db, 1);
+  if (row === undefined) throw new JobError(`dataset ${path} has no messages`);
   return row.session_id;
+}
+
+/** Up to `count` sessions, longest first (ties: the smallest id): `{session_id, messages}`. */
+export function sessionsBySize(db, count) {
+  return db.query(`SELECT session_id, count(*) AS messages FROM message GROUP BY session_id
+    ORDER BY count(*) DESC, session_id LIMIT ?`).all(count);
 }
 
 export function sessionExists(db, sessionId) {
@@ -80,17 +85,19 @@ export function sessionExists(db, sessionId) {
 /**
  * A scratch copy of one session that grows as opencode's agent loop makes it grow: an in-memory
  * database with opencode's tables that starts with the session's oldest `start` messages (and
- * their parts); `grow(n)` appends the next `n` stored messages.
+ * their parts); `grow(n)` appends the next `n` stored messages. Only the session's first `limit`
+ * messages are loaded (-1: all of them).
  */
 export class GrowingSession {
-  constructor(source, sessionId, start) {
+  constructor(source, sessionId, start, limit = -1) {
     if (!sessionExists(source, sessionId)) throw new JobError(`no session ${JSON.stringify(sessionId)} in the dataset`);
     this.sessionId = sessionId;
-    this.pending = source.query(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE session_id = ? ORDER BY time_created, id`)
+    const first = `SELECT id FROM message WHERE session_id = ? ORDER BY time_created, id LIMIT ${Math.trunc(limit)}`;
+    this.pending = source.query(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE id IN (${first}) ORDER BY time_created, id`)
       .values(sessionId);
     this.parts = new Map();
-    for (const part of source.query(`SELECT ${PART_COLUMNS} FROM part WHERE session_id = ? ORDER BY message_id, id`)
-      .values(sessionId)) {
+    for (const part of source.query(`SELECT ${PART_COLUMNS} FROM part WHERE message_id IN (${first})
+      ORDER BY message_id, id`).values(sessionId)) {
       const own = this.parts.get(part[1]);
       if (own) own.push(part);
       else this.parts.set(part[1], [part]);

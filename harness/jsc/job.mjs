@@ -43,10 +43,11 @@ function checkData(job) {
   prepare(job, makeStrategy(job.strategy), job.params.rounds).close();
 }
 
-/** One worker: measure in this process and print the outcome with this process's environment. */
-function work(jobPath) {
+/** One worker: measure in this process (a measurer may return a promise: it is awaited) and print
+ * the outcome with this process's environment. */
+async function work(jobPath) {
   const { job } = readJob(jobPath);
-  const outcome = MEASURERS[job.measurer].measure(job);
+  const outcome = await MEASURERS[job.measurer].measure(job);
   process.stdout.write(JSON.stringify({ outcome, environment: environment() }));
 }
 
@@ -84,12 +85,12 @@ function run({ job: jobPath, out }) {
   }
 }
 
-function main(argv) {
+async function main(argv) {
   dieWithParent();
   try {
     const args = options(argv);
     if (args.describe) process.stdout.write(`${JSON.stringify({ environment: environment(), ...catalogue() })}\n`);
-    else if (args.worker) work(args.job);
+    else if (args.worker) await work(args.job);
     else run(args);
     return 0;
   } catch (error) {
@@ -105,4 +106,4 @@ function main(argv) {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

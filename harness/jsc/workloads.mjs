@@ -1,132 +1,23 @@
-// What runs under measurement: opencode's read path (page / hydrate / stream / filterCompacted,
-// as message-v2.ts has them at PR #29029), the agent loop that re-reads a growing session, and
-// the seed's 200 x 7 property-access loop. `WORKLOADS` is the catalogue; `prepare` binds a job's
-// workload to its data outside measurement.
+// What runs under measurement: opencode's read path (opencode.mjs), the agent loop that re-reads a
+// growing session, the serve replay (serve.mjs) and the seed's 200 x 7 property-access loop.
+// `WORKLOADS` is the catalogue; `prepare` binds a job's workload to its data outside measurement.
 
-import { firstRows, GrowingSession, longestSession, MESSAGE_COLUMNS, openDataset, PART_COLUMNS,
-  sessionExists, tooFew } from "./dataset.mjs";
+import { firstRows, GrowingSession, longestSession, openDataset, sessionExists, tooFew } from "./dataset.mjs";
 import { JobError } from "./errors.mjs";
+import { filterCompactedSession, injectSynthetic, page } from "./opencode.mjs";
 import { param } from "./params.mjs";
 import { LIMITS } from "./protocol.mjs";
+import { bindServe } from "./serve.mjs";
 
-export const PAGE_SIZE = 50;
-/** What the agent loop injects into the newest user message's parts list. */
-export const SYNTHETIC_PART = { type: "text", text: "", synthetic: true };
 /** The seven properties the seed's access loop reads from every info. */
 export const ACCESS_PROPERTIES = ["role", "cost", "summary", "finish", "error", "variant", "structured"];
 
-const FIRST_PAGE = `SELECT ${MESSAGE_COLUMNS} FROM message WHERE session_id = ?
-  ORDER BY time_created DESC, id DESC LIMIT ?`;
-const OLDER_PAGE = `SELECT ${MESSAGE_COLUMNS} FROM message WHERE session_id = ?
-  AND (time_created < ? OR (time_created = ? AND id < ?)) ORDER BY time_created DESC, id DESC LIMIT ?`;
-
-function partsQuery(count) {
-  return `SELECT ${PART_COLUMNS} FROM part WHERE message_id IN (${Array(count).fill("?").join(", ")})
-  ORDER BY message_id, id`;
-}
-
-/** `{info, parts}` per message row, all their parts loaded with one IN query; every `parts`
- * array is new, even when the strategy caches its objects (callers push onto it). */
-export function hydrate(db, strategy, rows) {
-  const byMessage = new Map();
-  if (rows.length > 0) {
-    for (const row of db.query(partsQuery(rows.length)).all(...rows.map((row) => row.id))) {
-      const next = strategy.part(row);
-      const list = byMessage.get(row.message_id);
-      if (list) list.push(next);
-      else byMessage.set(row.message_id, [next]);
-    }
-  }
-  return rows.map((row) => ({ info: strategy.info(row), parts: byMessage.get(row.id) ?? [] }));
-}
-
-/** Up to `limit` messages older than `before` ({id, time}), returned oldest first, with whether
- * there are more and the cursor to them. */
-export function page(db, strategy, sessionId, before, limit = PAGE_SIZE) {
-  const rows = before === undefined
-    ? db.query(FIRST_PAGE).all(sessionId, limit + 1)
-    : db.query(OLDER_PAGE).all(sessionId, before.time, before.time, before.id, limit + 1);
-  if (rows.length === 0 && before === undefined && !sessionExists(db, sessionId)) {
-    throw new JobError(`no session ${JSON.stringify(sessionId)} in the dataset`);
-  }
-  const more = rows.length > limit;
-  const slice = more ? rows.slice(0, limit) : rows;
-  const items = hydrate(db, strategy, slice);
-  items.reverse();
-  const tail = slice.at(-1);
-  return { items, more, cursor: more ? { id: tail.id, time: tail.time_created } : undefined };
-}
-
-/** Every message of a session, newest to oldest, fetched page by page. */
-export function* stream(db, strategy, sessionId) {
-  let before;
-  while (true) {
-    const next = page(db, strategy, sessionId, before);
-    for (let i = next.items.length - 1; i >= 0; i--) yield next.items[i];
-    if (!next.more) return;
-    before = next.cursor;
-  }
-}
-
-/** opencode's `filterCompacted`: walk newest to oldest, stop at the last finished compaction,
- * return the kept messages in chronological order with a retained tail moved after its summary. */
-export function filterCompacted(messages) {
-  const result = [];
-  const completed = new Set();
-  let retain;
-  for (const message of messages) {
-    result.push(message);
-    const info = message.info;
-    if (retain) {
-      if (info.id === retain) break;
-      continue;
-    }
-    if (info.role === "user" && completed.has(info.id)) {
-      const part = message.parts.find((item) => item.type === "compaction");
-      if (!part) continue;
-      if (!part.tail_start_id) break;
-      retain = part.tail_start_id;
-      if (info.id === retain) break;
-      continue;
-    }
-    if (info.role === "assistant" && info.summary && info.finish && !info.error) completed.add(info.parentID);
-  }
-  result.reverse();
-  return moveRetainedTail(result);
-}
-
-function moveRetainedTail(result) {
-  const hasTail = (item) => item.type === "compaction" && item.tail_start_id !== undefined;
-  const compactionIndex = result.findLastIndex((msg) => msg.info.role === "user" && msg.parts.some(hasTail));
-  if (compactionIndex < 0) return result;
-  const compaction = result[compactionIndex];
-  const tailId = compaction.parts.find(hasTail).tail_start_id;
-  const summaryIndex = result.findIndex((msg, index) => index > compactionIndex && msg.info.role === "assistant"
-    && msg.info.summary && msg.info.parentID === compaction.info.id);
-  const tailIndex = tailId ? result.findIndex((msg) => msg.info.id === tailId) : -1;
-  if (tailIndex >= 0 && tailIndex < compactionIndex && summaryIndex > compactionIndex) {
-    return [...result.slice(compactionIndex, summaryIndex + 1), ...result.slice(tailIndex, compactionIndex),
-      ...result.slice(summaryIndex + 1)];
-  }
-  return result;
-}
-
-/** `filterCompacted(stream(session))`: pages read only down to the compaction boundary, as at the PR. */
-export function filterCompactedSession(db, strategy, sessionId) {
-  return filterCompacted(stream(db, strategy, sessionId));
-}
-
 /** One agent-loop step: the prompt appends `growth` messages, the loop re-reads the history and
- * pushes a synthetic part onto the newest user message's (fresh) parts array. */
+ * injects the synthetic part. */
 export function loopIteration(session, strategy, growth) {
   session.grow(growth);
   const history = filterCompactedSession(session.conn, strategy, session.sessionId);
-  for (let i = history.length - 1; i >= 0; i--) {
-    if (history[i].info.role === "user") {
-      history[i].parts.push(SYNTHETIC_PART);
-      break;
-    }
-  }
+  injectSynthetic(history);
   return history;
 }
 
@@ -257,6 +148,22 @@ export const WORKLOADS = {
   run_loop: { description: "agent loop: append messages, re-read the history with filterCompacted, repeat",
     unit: "message", params: [param("growth", "int", 0, "messages the prompt appends before each re-read",
       { minimum: 0, maximum: LIMITS.messages }), READ_PATH], bind: bindRunLoop },
+  serve: { description: "a long-lived opencode serve process: sessions in flight take agent-loop iterations in turn "
+    + "at a set rate, each keeping its history and framework frames alive until its next one, beside an event buffer "
+    + "and other long-lived state",
+    unit: "message", params: [
+      param("sessions", "int", 4, "sessions in flight (the dataset's longest)", { minimum: 1, maximum: 64 }),
+      param("growth", "int", 10, "messages each iteration appends to its session first",
+        { minimum: 0, maximum: LIMITS.messages }),
+      param("rate", "float", 0, "iterations per second the process is asked for (0: back to back)",
+        { minimum: 0, maximum: 1000 }),
+      param("framework", "int", 0, "framework objects per row read (a closure and its environment, standing for "
+        + "the Effect generator frames opencode reads its history through)", { minimum: 0, maximum: 64 }),
+      param("fanout", "int", 1000, "events the process's event fan-out buffer keeps",
+        { minimum: 0, maximum: 1_000_000 }),
+      param("retain_mb", "int", 0, "MiB of other long-lived state the process holds (ballast)",
+        { minimum: 0, maximum: 65536 })],
+    bind: bindServe },
   read_site: { description: "read x of plain objects with `size` shapes (1-256) at one site; the dataset is not read",
     unit: "read", params: [param("objects", "int", 4096, "objects read per pass",
       { minimum: 1, maximum: LIMITS.objects }),
@@ -266,15 +173,15 @@ export const WORKLOADS = {
 
 /**
  * The job's workload bound to its data and strategy, for `rounds` calls (undefined: unknown):
- * `{run, units, unit, strategy, session?, close}`. Everything but `run` happens here,
- * outside measurement.
+ * `{run, units, unit, strategy, session?, close}` (serve: `serve` and its `estimate` instead of
+ * `run`). Everything but `run` happens here, outside measurement.
  */
 export function prepare(job, strategy, rounds) {
   const db = openDataset(job.dataset);
   try {
     const bound = WORKLOADS[job.workload].bind(job, strategy, db, rounds);
     return { ...bound, unit: WORKLOADS[job.workload].unit, strategy,
-      close: () => { bound.session?.close(); db.close(); } };
+      close: () => { bound.session?.close(); bound.close?.(); db.close(); } };
   } catch (error) {
     db.close();
     throw error;

@@ -23,7 +23,9 @@ from harness.protocol.job import MAX_LOOPS, MAX_PROCESSES, MAX_ROUNDS, MAX_SECON
 from harness.workloads.catalogue import WORKLOADS
 
 GC_MODE = "gc_mode"
-ALL_WORKLOADS = tuple(WORKLOADS)
+#: The workloads of timing, memory and scalene: all but the replays of a long-lived process (only the GC
+#: probe runs those: they need a set number of iterations).
+ALL_WORKLOADS = tuple(name for name, workload in WORKLOADS.items() if not workload.long_lived)
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def _rounds(default: int) -> Param:
         "rounds",
         int,
         default,
-        "workload calls in the measured region (run_loop: loop iterations)",
+        "workload calls in the measured region (run_loop: loop iterations; serve: the process's iterations)",
         minimum=1,
         maximum=MAX_ROUNDS,
     )
@@ -150,8 +152,9 @@ MEASURERS: Dict[str, Measurer] = {
         ),
         Measurer(
             "gcprobe",
-            "gc.callbacks: GC share of wall time, per-generation pauses; GC-off and freeze controls",
-            ("hydrate_all", "run_loop"),
+            "gc.callbacks: GC share of wall time, per-generation pauses; GC-off and freeze controls; serve: a"
+            " long-lived process replayed, GC in and between its iterations, CPU, RSS and the heap at its peak",
+            ("hydrate_all", "run_loop", "serve"),
             (_rounds(5), _gc_mode("enabled", "disabled", "freeze")),
         ),
         Measurer(

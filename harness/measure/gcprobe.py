@@ -22,19 +22,62 @@ biases: callback overhead is included in GC time (microseconds per collection).
 PyPy has no ``gc.callbacks``: its ``gc.hooks`` report minor collections and
 incremental major steps with their durations (no objects-collected counts), and
 it has no ``gc.freeze``.
+
+``serve`` replays a long-lived opencode serve process (``harness.workloads.serve``):
+the process is bound (its memory estimated, a job that would not fit refused), holds
+``params.retain_mb`` MiB of ballast, runs one unmeasured iteration of each session,
+then the window: ``params.rounds`` iterations taken by the sessions in turn, at
+``params.rate`` per second (sleeping until each is due; 0: back to back). After each
+iteration, outside its time, the RSS (``/proc/self/statm``) and the GC-tracked
+objects are observed; the process's clock stops meanwhile (the next iteration is
+due that much later, and the CPU and wall seconds of observing are left out of
+``cpu_s``, ``elapsed_s`` and the gaps' ``idle_seconds``). One probe times the collections inside iterations (``gc_s``,
+``gc_share`` of the iterations' wall ``wall_s``, per generation), another those in
+the gaps between them (``gc_idle_s``); ``gc_cpu_share`` is both over the window's
+CPU seconds. At the peak (after the last iteration, every session's history and
+frames alive) a full collection runs, then the tracked objects are counted by type.
+Per-iteration records are kept. Units: seconds, ratios, bytes, objects, messages.
+Known biases: the RSS holds the rows the window will append, which the replay reads
+up front (tuples of atoms, which leave the GC's tracked objects). CPython collects
+only when a tracked object is allocated, so its gaps see almost no collection.
+PyPy calls its hooks after the collections, batched, so a collection late in an
+iteration may be counted in the gap after it; its ``gc.get_objects`` returns every
+object, not only those a cyclic collector would track.
 """
 
 from __future__ import annotations
 
 import gc
+import statistics
 import sys
 import time
+from collections import Counter
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from harness.measure.entry import run_measurer
-from harness.metrics import fit
+from harness.measure.memory import current_rss
+from harness.metrics import (
+    CPU_S,
+    CPU_UTILISATION,
+    ELAPSED_S,
+    GC_CPU_SHARE,
+    GC_IDLE_S,
+    HEAP_COUNTS,
+    ITERATION_S,
+    LAG_S,
+    LARGEST_HISTORY,
+    LAST_ITERATION_S,
+    PEAK_RSS_BYTES,
+    WALL_S,
+    Metric,
+    fit,
+)
 from harness.protocol.job import Figure, Job, JobError
+
+if TYPE_CHECKING:
+    from harness.workloads.serve import ServeProcess
 
 
 class GcProbe:
@@ -95,7 +138,7 @@ class GcProbe:
 
     def figures(self, wall: float, n: int = 1) -> List[Figure]:
         found = [Figure("wall_s", wall, "s", n)]
-        if not (hasattr(gc, "callbacks") or hasattr(gc, "hooks")):
+        if not gc_observed():
             return found
         found += [
             Figure("gc_s", self.seconds, "s", n),
@@ -109,6 +152,11 @@ class GcProbe:
                 Figure(f"gc{generation}_collected", self.collected[generation], "objects", n),
             ]
         return found
+
+
+def gc_observed() -> bool:
+    """Whether the interpreter reports its collections (``gc.callbacks`` or PyPy's ``gc.hooks``)."""
+    return hasattr(gc, "callbacks") or hasattr(gc, "hooks")
 
 
 def tracked_objects() -> Optional[int]:
@@ -202,9 +250,151 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
     return {"figures": figures, "extra": {"iterations": steps, "session": session.session_id}}
 
 
+def tracked_types() -> Optional[Counter]:
+    """The objects the cyclic GC tracks, counted by type name (None where the interpreter cannot say)."""
+    try:
+        objects = gc.get_objects()
+    except (AttributeError, NotImplementedError):
+        return None
+    return Counter(type(obj).__name__ for obj in objects)
+
+
+def _figure(metric: Metric, value: float, n: int) -> Figure:
+    return Figure(metric.name, value, metric.unit, n)
+
+
+@dataclass
+class _Window:
+    """The serve window: a record per iteration, the GC in the iterations (``busy``) and in the gaps
+    after them (``idle``), its wall and CPU seconds (observations left out) and the last one's lag."""
+
+    steps: List[Dict[str, Any]]
+    busy: GcProbe
+    idle: GcProbe
+    elapsed: float
+    cpu: float
+    lag: float
+
+
+def _observe() -> Tuple[Optional[int], Optional[int], float, float]:
+    """The RSS and the GC-tracked objects now, and the CPU and wall seconds looking took."""
+    cpu, began = time.process_time(), time.perf_counter()
+    rss, tracked = current_rss(), tracked_objects()
+    return rss, tracked, time.process_time() - cpu, time.perf_counter() - began
+
+
+def _serve_window(process: ServeProcess, rounds: int, rate: float) -> _Window:
+    """``rounds`` iterations of the process, iteration ``j`` due ``j / rate`` seconds after the start
+    on the process's clock, which stops while the harness observes (so observations take no idle
+    time from the process, and their CPU and wall seconds are left out of the window's)."""
+    busy, idle = GcProbe(), GcProbe()
+    steps: List[Dict[str, Any]] = []
+    looked = paused = lag = 0.0
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for j in range(rounds):
+        index = j % len(process.sessions)
+        with busy:
+            gc_before, cpu_before, began = busy.seconds, time.process_time(), time.perf_counter()
+            kept = len(process())
+            ended = time.perf_counter()
+            step: Dict[str, Any] = {
+                "round": j,
+                "session": index,
+                "history": process.size_of(index),
+                "kept": kept,
+                "seconds": ended - began,
+                "cpu_seconds": time.process_time() - cpu_before,
+                "gc_seconds": busy.seconds - gc_before,
+            }
+        lag = max(0.0, began - paused - start - j / rate) if rate else 0.0
+        with idle:
+            idle_before = idle.seconds
+            rss, tracked, cpu_cost, wall_cost = _observe()
+            looked, paused = looked + cpu_cost, paused + wall_cost
+            wait = start + paused + (j + 1) / rate - time.perf_counter() if rate and j + 1 < rounds else 0.0
+            if wait > 0:
+                time.sleep(wait)
+            step.update(
+                gc_idle_seconds=idle.seconds - idle_before,
+                idle_seconds=time.perf_counter() - ended - wall_cost,
+                rss_bytes=rss,
+                tracked_objects=tracked,
+            )
+        steps.append(step)
+    elapsed, cpu = time.perf_counter() - start - paused, time.process_time() - cpu_start - looked
+    return _Window(steps, busy, idle, elapsed, cpu, lag)
+
+
+def _serve_figures(window: _Window, mode: str, types: Optional[Counter]) -> List[Figure]:
+    steps, n = window.steps, len(window.steps)
+    wall = sum(step["seconds"] for step in steps)
+    collected = mode != "disabled" and gc_observed()
+    figures = window.busy.figures(wall, n) if collected else [_figure(WALL_S, wall, n)]
+    if collected:
+        gc_total = window.busy.seconds + window.idle.seconds
+        figures += [
+            _figure(GC_IDLE_S, window.idle.seconds, n),
+            _figure(GC_CPU_SHARE, gc_total / window.cpu if window.cpu else 0.0, n),
+        ]
+    figures += [
+        _figure(ELAPSED_S, window.elapsed, n),
+        _figure(ITERATION_S, statistics.median(step["seconds"] for step in steps), n),
+        _figure(LAST_ITERATION_S, steps[-1]["seconds"], n),
+        _figure(LARGEST_HISTORY, max(step["history"] for step in steps), n),
+        _figure(CPU_S, window.cpu, n),
+        _figure(CPU_UTILISATION, window.cpu / window.elapsed if window.elapsed else 0.0, n),
+        _figure(LAG_S, window.lag, n),
+    ]
+    rss = [step["rss_bytes"] for step in steps if step["rss_bytes"] is not None]
+    if rss:
+        figures.append(_figure(PEAK_RSS_BYTES, max(rss), n))
+    if types is not None:
+        figures.append(_figure(HEAP_COUNTS["tracked_objects"], sum(types.values()), n))
+        figures += [_figure(HEAP_COUNTS[f"tracked_{kind}s"], types[kind], n) for kind in ("function", "cell", "dict")]
+    return figures
+
+
+def _serve(job: Job, mode: str) -> Dict[str, Any]:
+    from harness.workloads.binding import prepare
+    from harness.workloads.serve import ServeProcess, ballast
+
+    params = job.params
+    rounds = params["rounds"]
+    prepared = prepare(job, rounds)
+    process = prepared.run
+    assert isinstance(process, ServeProcess), "serve binds its process"
+    try:
+        held = ballast(params["retain_mb"])
+        process.warm_up()
+        _apply_mode(mode)
+        window = _serve_window(process, rounds, params["rate"])
+        gc.collect()  # the peak: every session's state alive
+        types = tracked_types()
+        frames_held = process.frames_held
+    finally:
+        gc.enable()
+        prepared.close()
+    config = {name: params[name] for name in ("sessions", "growth", "rate", "framework", "fanout", "retain_mb")}
+    extra = {
+        "iterations": window.steps,
+        "sessions": process.session_ids,
+        "config": {**config, "ballast_records": len(held)},
+        "heap_counts": dict(types.most_common(20)) if types is not None else None,
+        "events": process.events_published,
+        "frames_held": frames_held,
+        "cache": process.cache,
+        "estimate": asdict(process.budget),
+    }
+    return {"figures": _serve_figures(window, mode, types), "extra": extra}
+
+
+#: How the GC probe runs each of its workloads.
+_RUNS = {"hydrate_all": _hydrate_rounds, "run_loop": _growth, "serve": _serve}
+
+
 def measure(job: Job, out: Path) -> Dict[str, Any]:
     mode = job.params["gc_mode"]
-    outcome = _growth(job, mode) if job.workload == "run_loop" else _hydrate_rounds(job, mode)
+    outcome = _RUNS[job.workload](job, mode)
     thresholds = getattr(gc, "get_threshold", None)
     outcome["extra"].update(gc_mode=mode, gc_thresholds=list(thresholds()) if thresholds else None)
     return outcome

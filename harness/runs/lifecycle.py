@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from harness.progress import RunProgress
-from harness.runs import files, integrity, machine, results
+from harness.runs import admission, files, integrity, machine, results
 from harness.runs.files import RunError
 from harness.runs.lock import Lock
 from harness.runs.plans import Plan
@@ -156,6 +156,7 @@ def begin(
     said = [*notes, *skipped]
     if not jobs:
         raise RunError("nothing to run: " + ("; ".join(said) or "the plan has no job"))
+    admission.refuse_oversized(jobs)
     manifest = new_manifest(command, chosen, timeout or chosen.timeout, datasets, runtimes, said, jobs, seed)
     return Run(results.new_run_dir(root), manifest)
 
@@ -177,6 +178,7 @@ def resume(command: str, directory: Path, given: Sequence[str] = ()) -> Run:
             f"resume it with  {results.resume_command(directory, manifest)}"
         )
     check_datasets(manifest["datasets"])
+    admission.refuse_oversized(results.planned_jobs(manifest))
     return Run(directory, manifest, resumed=True)
 
 

@@ -114,6 +114,70 @@ def read_paths(
     )
 
 
+#: The incident replay (``serve`` on the GC probe), one factor at a time around a base: the builder
+#: (spread, opencode's before; fixed, its fix) is crossed with every configuration, the row cache
+#: (cached:fixed) joins at the base and at the largest. Every session is visited at least twice in
+#: the window.
+SERVE_BUILDERS = ("spread", "fixed")
+SERVE_CACHED = ("cached:fixed",)
+#: Eight sessions of an equal share without compaction (each history is read in full, as a session of
+#: thousands of messages without a compaction boundary is).
+SERVE_OVERRIDES: Dict[str, Any] = {"long_session_share": 0.125, "compaction_every": 0}
+#: The Structure-variety factor: the path pool that keys LSP diagnostics records, the profile's 24
+#: and a production-like 2,000 (the base).
+SERVE_PATHS = 2000
+#: The base: four sessions in flight, each visited twice, ten messages appended per visit, four
+#: iterations a second (the model's streaming in between is idle time).
+INCIDENT_BASE: Dict[str, Any] = {"sessions": 4, "rounds": 8, "growth": 10, "rate": 4.0}
+
+
+def serve_datasets(messages: int) -> Tuple[DatasetSpec, ...]:
+    """The incident plans' datasets: ``messages`` over eight sessions, with 2,000 and with 24 paths."""
+    return (
+        DatasetSpec(
+            "serve-paths2000",
+            "realistic",
+            11,
+            messages,
+            sessions=8,
+            overrides={**SERVE_OVERRIDES, "session_paths": SERVE_PATHS},
+        ),
+        DatasetSpec("serve-paths24", "realistic", 11, messages, sessions=8, overrides=SERVE_OVERRIDES),
+    )
+
+
+def one_factor_at_a_time(
+    base: Dict[str, Any], size: int, levels: Dict[str, Tuple[Any, ...]], repeats: int
+) -> Tuple[Sweep, ...]:
+    """The incident experiment around the base configuration (``base`` serve parameters on the
+    2,000-path dataset, each session starting with ``size`` messages): each factor moved alone to
+    each of its ``levels`` (``size``: the history; any other name: a serve parameter) and to the
+    24-path dataset, then every factor at its largest level at once; the builders at every
+    configuration, the row cache at the base and the largest; each in ``repeats`` processes but the
+    largest, in one. ``rounds`` grows with the sessions, so that each session is visited as often as
+    at the base."""
+    visits = base["rounds"] // base["sessions"]
+
+    def moved(params: Dict[str, Any]) -> Dict[str, Any]:
+        """A variant of the base: ``params``, and more rounds when it has more sessions."""
+        rounds = visits * params.get("sessions", base["sessions"])
+        return {**params, "rounds": rounds} if rounds > base["rounds"] else params
+
+    serve_params = {name: values for name, values in levels.items() if name != "size"}
+    sizes = (size, *levels.get("size", ()))
+    one_each = tuple(moved({name: value}) for name, values in serve_params.items() for value in values)
+    largest = moved({name: max(values) for name, values in serve_params.items()})
+    builders_and_cache = SERVE_BUILDERS + SERVE_CACHED
+    return (
+        Sweep("gcprobe", "serve", "serve-paths2000", SERVE_BUILDERS, sizes, base, repeats=repeats),
+        Sweep("gcprobe", "serve", "serve-paths2000", SERVE_BUILDERS, (size,), base, one_each, repeats),
+        Sweep("gcprobe", "serve", "serve-paths24", SERVE_BUILDERS, (size,), base, repeats=repeats),
+        Sweep("gcprobe", "serve", "serve-paths2000", SERVE_CACHED, (size,), base, repeats=repeats),
+        # once per builder: its processes take minutes, and no factor's effect is read from it
+        Sweep("gcprobe", "serve", "serve-paths2000", builders_and_cache, (max(sizes),), base, (largest,)),
+    )
+
+
 #: Fresh processes per figure in the quick plan: enough for an interval (Student's t needs two per
 #: side; three keep one odd process from deciding a median).
 QUICK_REPEATS = 3
@@ -268,6 +332,40 @@ PLANS: Dict[str, Plan] = {
         ),
         timeout=300,
         duration="about two and a quarter minutes, the report included",
+    ),
+    "incident": Plan(
+        "incident",
+        "the serve replay, one factor at a time around 4 sessions x 2,000 messages at 4 iterations/s:"
+        " builder, path pool (24 / 2,000), history (500-5,000), sessions (1-8), retained heap (to 4 GiB),"
+        " framework frames (to 16 per row), and all at their largest; 2 processes per configuration",
+        datasets=serve_datasets(120_000),
+        sweeps=one_factor_at_a_time(
+            INCIDENT_BASE,
+            2000,
+            {"size": (500, 5000), "sessions": (1, 8), "retain_mb": (1024, 4096), "framework": (4, 16)},
+            repeats=2,
+        ),
+        timeout=900,
+        duration="about 20 minutes on CPython and Bun together",
+    ),
+    "incident-full": Plan(
+        "incident-full",
+        "the incident plan for a dedicated machine: 3 visits per session, more levels (history to 10,000,"
+        " retained heap to 8 GiB, framework frames to 64), 5 processes per configuration",
+        datasets=serve_datasets(240_000),
+        sweeps=one_factor_at_a_time(
+            {**INCIDENT_BASE, "rounds": 12},
+            2000,
+            {
+                "size": (500, 1000, 5000, 10000),
+                "sessions": (1, 2, 8),
+                "retain_mb": (1024, 4096, 8192),
+                "framework": (4, 16, 64),
+            },
+            repeats=5,
+        ),
+        timeout=3600,
+        duration="several hours; needs about 24 GiB of memory",
     ),
     "full": Plan(
         "full",

@@ -9,6 +9,7 @@ share what is here: the errors a workload raises, the dataset's first rows, its 
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type
@@ -61,12 +62,18 @@ Binder = Callable[[Job, Type[Strategy], Dataset, Optional[int]], Prepared]
 
 
 def longest_session(dataset: Dataset) -> str:
-    row = dataset.conn.execute(
-        "SELECT session_id FROM message GROUP BY session_id ORDER BY count(*) DESC, session_id LIMIT 1"
-    ).fetchone()
-    if row is None:
+    found = sessions_by_size(dataset.conn, 1)
+    if not found:
         raise JobError(f"dataset {dataset.path} has no messages")
-    return row[0]
+    return found[0][0]
+
+
+def sessions_by_size(conn: sqlite3.Connection, count: int) -> List[Tuple[str, int]]:
+    """Up to ``count`` sessions, longest first (ties: by id), with their messages."""
+    return conn.execute(
+        "SELECT session_id, count(*) FROM message GROUP BY session_id ORDER BY count(*) DESC, session_id LIMIT ?",
+        (count,),
+    ).fetchall()
 
 
 def first_rows(dataset: Dataset, size: int) -> Tuple[List[Tuple], List[Tuple]]:

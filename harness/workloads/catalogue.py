@@ -33,6 +33,8 @@ class Workload:
     binder: str
     #: Reads opencode's sessions (compaction, pages of messages with parts): refuses other schemas.
     opencode_only: bool = False
+    #: A replay of a long-lived process: only the GC probe runs it (it needs a set number of iterations).
+    long_lived: bool = False
 
     def bind(self) -> Any:
         """The binder: ``bind(job, strategy, dataset, rounds) -> Prepared``."""
@@ -121,6 +123,73 @@ WORKLOADS: Dict[str, Workload] = {
             ),
             "history:bind_run_loop",
             opencode_only=True,
+        ),
+        Workload(
+            "serve",
+            "a long-lived opencode serve process: sessions in flight take agent-loop iterations in turn at a"
+            " set rate, each keeping its history and framework frames alive until its next one, beside an"
+            " event buffer and other long-lived state",
+            "message",
+            (
+                Param(
+                    "sessions",
+                    int,
+                    4,
+                    "sessions in flight (the dataset's longest)",
+                    minimum=1,
+                    maximum=64,
+                    variant=True,
+                ),
+                Param(
+                    "growth",
+                    int,
+                    10,
+                    "messages each iteration appends to its session first",
+                    minimum=0,
+                    maximum=MAX_MESSAGES,
+                    variant=True,
+                ),
+                Param(
+                    "rate",
+                    float,
+                    0.0,
+                    "iterations per second the process is asked for (0: back to back)",
+                    minimum=0,
+                    maximum=1000,
+                    variant=True,
+                ),
+                Param(
+                    "framework",
+                    int,
+                    0,
+                    "framework objects per row read (a closure and its environment, standing for the Effect generator"
+                    " frames opencode reads its history through)",
+                    minimum=0,
+                    maximum=64,
+                    variant=True,
+                ),
+                Param(
+                    "fanout",
+                    int,
+                    1000,
+                    "events the process's event fan-out buffer keeps",
+                    minimum=0,
+                    maximum=1_000_000,
+                    variant=True,
+                ),
+                Param(
+                    "retain_mb",
+                    int,
+                    0,
+                    "MiB of other long-lived state the process holds (ballast)",
+                    minimum=0,
+                    maximum=65536,
+                    variant=True,
+                ),
+            ),
+            "serve:bind_serve",
+            opencode_only=True,
+            long_lived=True,
         ),
         Workload(
             "read_site",

@@ -38,7 +38,8 @@ class GrowingSession:
 
     It starts with the session's oldest ``start`` messages (and their parts) in an
     in-memory SQLite database with opencode's layout; ``grow(n)`` appends the next
-    ``n`` stored messages of the same session, as a running prompt writes them.
+    ``n`` stored messages of the same session, as a running prompt writes them. Only the
+    session's first ``limit`` messages are loaded (-1: all of them).
     Each appended row is written as opencode's ORM writes it, ``time_updated`` set to
     the time of the write: the replay's clock, which moves to each row's
     ``time_created`` and never goes back. (A stored row holds the time of its *last*
@@ -46,17 +47,20 @@ class GrowingSession:
     row in its final state when it is created.)
     """
 
-    def __init__(self, source: sqlite3.Connection, session_id: str, start: int) -> None:
+    def __init__(self, source: sqlite3.Connection, session_id: str, start: int, limit: int = -1) -> None:
         from harness.store import create_tables
 
         if not session_exists(source, session_id):
             raise MissingSession(f"no session {session_id!r} in the dataset")
         self.session_id = session_id
+        first = f"SELECT id FROM message WHERE session_id = ? ORDER BY time_created, id LIMIT {int(limit)}"
         self.pending = source.execute(
-            f"{SELECT_MESSAGES} WHERE session_id = ? ORDER BY time_created, id", (session_id,)
+            f"{SELECT_MESSAGES} WHERE id IN ({first}) ORDER BY time_created, id", (session_id,)
         ).fetchall()
         grouped: Dict[str, List[Tuple]] = {}
-        for part in source.execute(f"{SELECT_PARTS} WHERE session_id = ? ORDER BY message_id, id", (session_id,)):
+        for part in source.execute(
+            f"{SELECT_PARTS} WHERE message_id IN ({first}) ORDER BY message_id, id", (session_id,)
+        ):
             grouped.setdefault(part[PART_MESSAGE], []).append(part)
         # tuples of rows: the pending rows leave the GC's tracked objects at its first collection
         self.parts: Dict[str, Tuple[Tuple, ...]] = {mid: tuple(rows) for mid, rows in grouped.items()}
@@ -103,16 +107,21 @@ def loop_iteration(
 ) -> List[Message]:
     """One agent-loop step: the prompt appends ``growth`` messages, then the loop re-reads
     the history (``read``; default ``filter_compacted``, opencode's read path) and injects a
-    part into the newest user message's ``parts`` list (opencode does this with synthetic
-    parts; the list must not be shared)."""
+    synthetic part (``inject_synthetic``)."""
     session.grow(growth)
     history = read() if read is not None else filter_compacted(session.conn, strategy, session.session_id)
+    inject_synthetic(history, strategy)
+    return history
+
+
+def inject_synthetic(history: List[Message], strategy: Type[Strategy]) -> None:
+    """Append ``SYNTHETIC_PART`` to the ``parts`` list of the newest user message, as opencode's
+    agent loop injects its synthetic parts (the list must not be shared)."""
     field = strategy.field
     for message in reversed(history):
         if field(message["info"], "role") == "user":
             message["parts"].append(SYNTHETIC_PART)
-            break
-    return history
+            return
 
 
 def run_loop(

@@ -14,14 +14,28 @@
 // for `params.rounds` iterations from `size` messages (per-iteration time and GC time kept, and
 // the slopes over history size reported). `params.gc_mode: disabled` runs with BUN_JSC_useGC=0
 // (no collections: the same work without GC); there is no counterpart of gc.freeze().
+//
+// serve (serve.mjs) is a process, not a call: ballast, one warm-up iteration per session, then a
+// window of `params.rounds` iterations taken in turn, due every 1 / `params.rate` seconds (idle
+// until due with `await Bun.sleep`, so the event loop and JSC's GC timers run), each session's
+// state alive between its iterations. Markers `i<j>` enclose iteration j and `w<j>` the gap after
+// it, so GC is attributed to iterations (`gc_s`, `gc_share` of the iterations' wall) and to the
+// gaps (`gc_idle_s`); `gc_cpu_share` is both over the main thread's CPU seconds in the window.
+// After each iteration RSS, heap size and live Structures are read (a walk of the heap); the
+// process's clock stops meanwhile: the next iteration is due that much later, and the readings'
+// CPU and wall seconds are left out of `cpu_s`, `elapsed_s` and `idle_seconds` (not of the
+// per-thread figures). At the peak (after the last iteration,
+// every state alive) a full collection runs, then the heap's cells are counted by class.
 
 import { writeSync } from "node:fs";
-import { heapSize } from "bun:jsc";
+import { heapSize, heapStats } from "bun:jsc";
 import { heldMs, parseGcLog, sumTallies } from "../gclog.mjs";
+import { settle, structureCount } from "../heap.mjs";
 import { param } from "../params.mjs";
 import { LIMITS } from "../protocol.mjs";
+import { ballastRecords } from "../serve.mjs";
 import { cpuByKind, threadCpu } from "../threads.mjs";
-import { figure, slope } from "../stats.mjs";
+import { figure, median, slope } from "../stats.mjs";
 import { makeStrategy } from "../strategies.mjs";
 import { prepare } from "../workloads.mjs";
 
@@ -35,7 +49,7 @@ function resultSize(job, result) {
   return job.workload === "run_loop" ? result.length : result[0].length + result[1].length;
 }
 
-function measure(job) {
+function measureCalls(job) {
   const rounds = job.params.rounds;
   const prepared = prepare(job, makeStrategy(job.strategy), rounds);
   try {
@@ -76,7 +90,127 @@ function gcFigures(tally, wall, n) {
   ];
 }
 
-function combine(job, [run]) {
+/** Seconds on a monotonic clock. */
+const now = () => Bun.nanoseconds() / 1e9;
+
+/** CPU seconds of the process so far (all threads). */
+function cpuNow() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
+/** What is read after each serve iteration, and the CPU and wall seconds reading it took. */
+function observe() {
+  const before = cpuNow();
+  const began = now();
+  const reading = { rss_bytes: process.memoryUsage().rss, heap_bytes: heapSize(), structures: structureCount() };
+  return { reading, cpu: cpuNow() - before, wall: now() - began };
+}
+
+/** The serve window: `rounds` iterations, due every 1 / `rate` seconds (0: back to back) on the
+ * process's clock, which stops while the harness observes (so observations take no idle time from
+ * the process, and their CPU and wall seconds are left out of the window's). Their records hold
+ * their GC seconds as 0: only the log, read by the parent, has them. */
+async function serveWindow(serve, rounds, rate) {
+  const steps = [];
+  const spans = [];
+  let observing = 0;
+  let paused = 0;
+  let lag = 0;
+  const threadsBefore = threadCpu();
+  const cpuBefore = cpuNow();
+  const start = now();
+  for (let j = 0; j < rounds; j++) {
+    if (rate > 0) {
+      const due = start + paused + j / rate;
+      const early = due - now();
+      if (early > 0) await Bun.sleep(early * 1000);
+      lag = Math.max(0, now() - due);
+    }
+    if (j > 0) mark("end", `w${j - 1}`);
+    mark("begin", `i${j}`);
+    const cpu = cpuNow();
+    const begin = now();
+    const step = serve.iteration(j);
+    const end = now();
+    const cpuSeconds = cpuNow() - cpu;
+    mark("end", `i${j}`);
+    mark("begin", `w${j}`);
+    const seen = observe();
+    observing += seen.cpu;
+    paused += seen.wall;
+    steps.push({ round: j, ...step, seconds: end - begin, cpu_seconds: cpuSeconds, gc_seconds: 0, gc_idle_seconds: 0,
+      idle_seconds: 0, ...seen.reading });
+    spans.push({ begin, end, observed: seen.wall });
+  }
+  const finish = now();
+  const cpuSeconds = cpuNow() - cpuBefore - observing;
+  const threads = cpuByKind(threadsBefore, threadCpu());
+  mark("end", `w${rounds - 1}`);
+  steps.forEach((step, j) => {
+    step.idle_seconds = (j + 1 < rounds ? spans[j + 1].begin : finish) - spans[j].end - spans[j].observed;
+  });
+  return { calls: steps, elapsed: finish - start - paused, cpuSeconds, threads, lag };
+}
+
+async function measureServe(job) {
+  const prepared = prepare(job, makeStrategy(job.strategy), job.params.rounds);
+  try {
+    const { serve } = prepared;
+    serve.retain();
+    serve.warmUp();
+    const window = await serveWindow(serve, job.params.rounds, job.params.rate);
+    settle();
+    const heapCounts = heapStats().objectTypeCounts;
+    return { ...window, heapCounts, events: serve.events.published, framesHeld: serve.framesHeld,
+      sessions: serve.sessions.map((session) => session.growing.sessionId),
+      cache: prepared.strategy.cacheStats?.() ?? null, estimate: prepared.estimate };
+  } finally {
+    prepared.close();
+  }
+}
+
+/** The figures and extra of a serve run: per-iteration records with their GC, window totals, peak counts. */
+function combineServe(job, { outcome, stderr }) {
+  const log = parseGcLog(stderr);
+  const tally = (label) => log.regions.get(label);
+  const gcSeconds = (label) => (tally(label) ? heldMs(tally(label)) / 1000 : 0);
+  const iterations = outcome.calls.map((call) => ({ ...call, gc_seconds: gcSeconds(`i${call.round}`),
+    gc_idle_seconds: gcSeconds(`w${call.round}`) }));
+  const n = iterations.length;
+  const sum = (values) => values.reduce((total, value) => total + value, 0);
+  const seconds = iterations.map((call) => call.seconds);
+  const wall = sum(seconds);
+  const { threads, heapCounts } = outcome;
+  const figures = [figure("wall_s", wall, "s", n), figure("elapsed_s", outcome.elapsed, "s", n),
+    figure("iteration_s", median(seconds), "s", n), figure("last_iteration_s", seconds.at(-1), "s"),
+    figure("largest_history", Math.max(...iterations.map((call) => call.history)), "messages"),
+    figure("cpu_s", outcome.cpuSeconds, "s", n),
+    figure("cpu_utilisation", outcome.elapsed ? outcome.cpuSeconds / outcome.elapsed : 0, "ratio", n),
+    figure("main_thread_cpu_s", threads.main, "s", n), figure("gc_thread_cpu_s", threads.gc, "s", n),
+    figure("jit_thread_cpu_s", threads.jit, "s", n)];
+  if (job.params.gc_mode === "enabled") {
+    const inIterations = sumTallies(iterations.map((call) => tally(`i${call.round}`)).filter(Boolean));
+    const idle = sum(iterations.map((call) => call.gc_idle_seconds));
+    const held = heldMs(inIterations) / 1000;
+    figures.push(...gcFigures(inIterations, wall, n), figure("gc_idle_s", idle, "s", n),
+      figure("gc_cpu_share", threads.main ? (held + idle) / threads.main : 0, "ratio", n),
+      figure("peak_heap_bytes", Math.max(...iterations.map((call) => call.heap_bytes)), "bytes", n));
+  }
+  figures.push(figure("lag_s", outcome.lag, "s"),
+    figure("peak_rss_bytes", Math.max(...iterations.map((call) => call.rss_bytes)), "bytes", n),
+    figure("structures", heapCounts.Structure ?? 0, "cells"), figure("plain_objects", heapCounts.Object ?? 0, "cells"),
+    figure("closures", heapCounts.Function ?? 0, "cells"),
+    figure("lexical_environments", heapCounts.JSLexicalEnvironment ?? 0, "cells"));
+  const { sessions, growth, rate, framework, fanout, retain_mb: retainMb } = job.params;
+  return { figures, extra: { iterations, sessions: outcome.sessions,
+    config: { sessions, growth, rate, framework, fanout, retain_mb: retainMb,
+      ballast_records: ballastRecords(retainMb) },
+    heap_counts: heapCounts, events: outcome.events, frames_held: outcome.framesHeld, cache: outcome.cache,
+    estimate: outcome.estimate, gc_mode: job.params.gc_mode } };
+}
+
+function combineCalls(job, [run]) {
   const { outcome, stderr } = run;
   const log = parseGcLog(stderr);
   const n = outcome.calls.length;
@@ -106,15 +240,18 @@ function combine(job, [run]) {
 
 export const GCPROBE = {
   name: "gcprobe",
-  description: "JSC GC log (BUN_JSC_logGC=1): pause share of wall time per call, eden / full collections",
-  workloads: ["hydrate_all", "run_loop"],
+  description: "JSC GC log (BUN_JSC_logGC=1): pause share of wall time per call, eden / full collections; serve: "
+    + "a long-lived process replayed, GC in and between its iterations, CPU, RSS and the heap at its peak",
+  workloads: ["hydrate_all", "run_loop", "serve"],
   params: [
-    param("rounds", "int", 5, "workload calls in the measured region (run_loop: loop iterations)",
+    param("rounds", "int", 5,
+      "workload calls in the measured region (run_loop: loop iterations; serve: the process's iterations)",
       { minimum: 1, maximum: LIMITS.rounds }),
     param("gc_mode", "str", "enabled", "the collector during measurement", { choices: ["enabled", "disabled"] }),
   ],
   env: (job) => ({ BUN_JSC_logGC: "1", ...(job.params.gc_mode === "disabled" ? { BUN_JSC_useGC: "0" } : {}) }),
   processes: () => 1,
-  measure,
-  combine,
+  /** The outcome of one worker; a promise for serve, which idles between iterations. */
+  measure: (job) => (job.workload === "serve" ? measureServe(job) : measureCalls(job)),
+  combine: (job, runs) => (job.workload === "serve" ? combineServe(job, runs[0]) : combineCalls(job, runs)),
 };
