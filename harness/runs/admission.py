@@ -12,16 +12,14 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable, Set, Tuple
 
+from harness.measure import catalogue
 from harness.protocol.job import Job
 from harness.runs.files import RunError
 from harness.workloads.binding import sessions_by_size
 from harness.workloads.serve_budget import OutOfMemory, check, estimate
 
-
-def _config(job: Job) -> Tuple[object, ...]:
-    params = job.params
-    names = ("sessions", "rounds", "growth", "framework", "retain_mb")
-    return (job.dataset, job.size, *(params[name] for name in names))
+#: What a serve job's estimate depends on, besides its dataset and history.
+_ESTIMATED = ("sessions", "rounds", "growth", "framework", "retain_mb")
 
 
 def refuse_oversized(jobs: Iterable[Job]) -> None:
@@ -29,10 +27,13 @@ def refuse_oversized(jobs: Iterable[Job]) -> None:
     whose dataset cannot give its sessions is left to fail with its own error when it runs."""
     judged: Set[Tuple[object, ...]] = set()
     for job in jobs:
-        if job.workload != "serve" or _config(job) in judged:
+        if job.workload != "serve":
             continue
-        judged.add(_config(job))
-        params = job.params
+        params = catalogue.check(job).params  # the defaults filled in
+        config = (job.dataset, job.size, *(params[name] for name in _ESTIMATED))
+        if config in judged:
+            continue
+        judged.add(config)
         conn = sqlite3.connect(f"file:{job.dataset}?mode=ro", uri=True)
         try:
             found = sessions_by_size(conn, params["sessions"])
