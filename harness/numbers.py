@@ -62,6 +62,11 @@ def bytes_(value: float) -> str:
     return f"{value:,.0f} B"
 
 
+def gib(value: float) -> str:
+    """Bytes in GiB, one decimal: ``8.6 GiB``."""
+    return f"{value / 2**30:,.1f} GiB"
+
+
 def count(value: float) -> str:
     return f"{value:,.0f}"
 

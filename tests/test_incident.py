@@ -263,11 +263,27 @@ def test_without_a_spiral_the_answer_names_the_largest_configuration_and_the_hig
     sentences = verdict(jobs, BASE)
     assert len(sentences) == 2
     cpython = next(text for text in sentences if text.startswith("On CPython"))
-    assert "no configuration up to the largest measured (history=4,000, sessions=8, retain_mb=64: peak RSS" in cpython
-    assert "the highest measured is 20.0% (spread at history=4,000, sessions=8, retain_mb=64)" in cpython
+    largest_one = "history=4,000, sessions=8, retain_mb=64"
+    assert f"no configuration up to the largest measured ({largest_one}: peak RSS 0.7 GiB) makes spread pass" in cpython
+    assert f"the highest measured is 20.0% (spread at {largest_one})" in cpython
     assert "The factor that came closest: history (history=4,000, spread: 15.0%)." in cpython
     jsc = next(text for text in sentences if text.startswith("On JSC"))
-    assert jsc.startswith("On JSC Bun 1.4.5, 3 configurations pass the seed's 35.0% GC share: spread at history")
+    assert jsc == (
+        "On JSC Bun 1.4.5, spread passes the seed's 35.0% GC share in 3 of 5 configurations; the highest is 50.0%"
+        f" (spread at {largest_one}). At the base: spread 30.0%, the fix 5.0%, the fix with its row cache 2.0%."
+    )
+
+
+def test_the_end_of_a_bench_prints_the_replays_answer_and_no_rebuild_answer(run):
+    from rich.console import Console
+
+    from harness.analysis.summary import print_summary
+
+    console = Console(record=True, width=400)
+    print_summary(run, console)
+    printed = console.export_text()
+    assert "The incident, replayed" in printed and "On JSC Bun 1.4.5, spread passes" in printed
+    assert "No answer" not in printed and "Findings" not in printed
 
 
 def test_the_heap_comparison_is_taken_at_the_largest_peak_beside_the_seed(jobs):
@@ -302,7 +318,7 @@ def test_the_notebook_runs_on_the_replay_and_on_a_run_without_it(run, tmp_path):
         notebook, error = execute_notebook("incident", run, kernel)
         assert error is None
         page = _html(notebook)
-        for text in ("3 configurations pass the seed", "history=4,000, sessions=8, retain_mb=64", "No HTTP or SSE"):
+        for text in ("in 3 of 5 configurations", "history=4,000, sessions=8, retain_mb=64", "No HTTP or SSE"):
             assert text in page
         assert "This run has no serve results" not in page and "Traceback" not in page
         drawn = {path.name for path in (run / "figures").glob("incident-*.svg")}

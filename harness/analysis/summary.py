@@ -134,7 +134,11 @@ def print_summary(run_dir: Path, console: Optional[Console] = None) -> None:
         return
     for table in summary_tables(frame):
         console.print(table)
-    print_conclusions(frame, console)
+    replayed = frame["workload"] == "serve"
+    if not replayed.all():
+        print_conclusions(frame, console)
+    if replayed.any():
+        print_incident(run_dir, console)
 
 
 def print_conclusions(frame: Any, console: Console) -> None:
@@ -152,3 +156,18 @@ def print_conclusions(frame: Any, console: Console) -> None:
     console.print(text("Findings"), style="bold")
     for finding in review(frame).found:
         console.print(text(f"- {finding.title}: {finding.text}"))
+
+
+def print_incident(run_dir: Path, console: Console) -> None:
+    """The incident replay's answer, in the report's words (``harness.analysis.incident.verdict``)."""
+    from harness.analysis.incident import infer_base, serve_jobs, verdict, with_roles
+
+    jobs = serve_jobs(run_dir)
+    measured = jobs[jobs["gc_mode"] == "enabled"]
+    console.print(text("The incident, replayed"), style="bold")
+    if measured.empty:
+        console.print(text("No serve process ran with its collector enabled: nothing to answer."))
+        return
+    base = infer_base(measured)
+    for sentence in verdict(with_roles(measured, base), base):
+        console.print(text(sentence))

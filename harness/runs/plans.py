@@ -116,8 +116,7 @@ def read_paths(
 
 #: The incident replay (``serve`` on the GC probe), one factor at a time around a base: the builder
 #: (spread, opencode's before; fixed, its fix) is crossed with every configuration, the row cache
-#: (cached:fixed) joins at the base and at the largest. Every session is visited at least twice in
-#: the window.
+#: (cached:fixed) joins at the base. Every session is visited at least twice in the window.
 SERVE_BUILDERS = ("spread", "fixed")
 SERVE_CACHED = ("cached:fixed",)
 #: Eight sessions of an equal share without compaction (each history is read in full, as a session of
@@ -153,9 +152,8 @@ def one_factor_at_a_time(
     2,000-path dataset, each session starting with ``size`` messages): each factor moved alone to
     each of its ``levels`` (``size``: the history; any other name: a serve parameter) and to the
     24-path dataset, then every factor at its largest level at once; the builders at every
-    configuration, the row cache at the base and the largest; each in ``repeats`` processes but the
-    largest, in one. ``rounds`` grows with the sessions, so that each session is visited as often as
-    at the base."""
+    configuration, the row cache at the base; each in ``repeats`` processes but the largest, in one.
+    ``rounds`` grows with the sessions, so that each session is visited as often as at the base."""
     visits = base["rounds"] // base["sessions"]
 
     def moved(params: Dict[str, Any]) -> Dict[str, Any]:
@@ -167,14 +165,13 @@ def one_factor_at_a_time(
     sizes = (size, *levels.get("size", ()))
     one_each = tuple(moved({name: value}) for name, values in serve_params.items() for value in values)
     largest = moved({name: max(values) for name, values in serve_params.items()})
-    builders_and_cache = SERVE_BUILDERS + SERVE_CACHED
     return (
         Sweep("gcprobe", "serve", "serve-paths2000", SERVE_BUILDERS, sizes, base, repeats=repeats),
         Sweep("gcprobe", "serve", "serve-paths2000", SERVE_BUILDERS, (size,), base, one_each, repeats),
         Sweep("gcprobe", "serve", "serve-paths24", SERVE_BUILDERS, (size,), base, repeats=repeats),
         Sweep("gcprobe", "serve", "serve-paths2000", SERVE_CACHED, (size,), base, repeats=repeats),
         # once per builder: its processes take minutes, and no factor's effect is read from it
-        Sweep("gcprobe", "serve", "serve-paths2000", builders_and_cache, (max(sizes),), base, (largest,)),
+        Sweep("gcprobe", "serve", "serve-paths2000", SERVE_BUILDERS, (max(sizes),), base, (largest,)),
     )
 
 
@@ -337,13 +334,18 @@ PLANS: Dict[str, Plan] = {
         "incident",
         "the serve replay, one factor at a time around 4 sessions x 2,000 messages at 4 iterations/s:"
         " builder, path pool (24 / 2,000), history (500-5,000), sessions (1-8), retained heap (to 4 GiB),"
-        " framework frames (to 16 per row), and all at their largest; 2 processes per configuration",
+        " framework frames (to 16 per row), and all at their largest; 2 processes per configuration; the"
+        " census of the 2,000-path data",
         datasets=serve_datasets(120_000),
-        sweeps=one_factor_at_a_time(
-            INCIDENT_BASE,
-            2000,
-            {"size": (500, 5000), "sessions": (1, 8), "retain_mb": (1024, 4096), "framework": (4, 16)},
-            repeats=2,
+        sweeps=(
+            *one_factor_at_a_time(
+                INCIDENT_BASE,
+                2000,
+                {"size": (500, 5000), "sessions": (1, 8), "retain_mb": (1024, 4096), "framework": (4, 16)},
+                repeats=2,
+            ),
+            # where the Structures come from: the census of the 2,000-path data per object group
+            Sweep("census", "hydrate_all", "serve-paths2000", SERVE_BUILDERS, (4000,)),
         ),
         timeout=900,
         duration="about 20 minutes on CPython and Bun together",
@@ -353,16 +355,19 @@ PLANS: Dict[str, Plan] = {
         "the incident plan for a dedicated machine: 3 visits per session, more levels (history to 10,000,"
         " retained heap to 8 GiB, framework frames to 64), 5 processes per configuration",
         datasets=serve_datasets(240_000),
-        sweeps=one_factor_at_a_time(
-            {**INCIDENT_BASE, "rounds": 12},
-            2000,
-            {
-                "size": (500, 1000, 5000, 10000),
-                "sessions": (1, 2, 8),
-                "retain_mb": (1024, 4096, 8192),
-                "framework": (4, 16, 64),
-            },
-            repeats=5,
+        sweeps=(
+            *one_factor_at_a_time(
+                {**INCIDENT_BASE, "rounds": 12},
+                2000,
+                {
+                    "size": (500, 1000, 5000, 10000),
+                    "sessions": (1, 2, 8),
+                    "retain_mb": (1024, 4096, 8192),
+                    "framework": (4, 16, 64),
+                },
+                repeats=5,
+            ),
+            Sweep("census", "hydrate_all", "serve-paths2000", SERVE_BUILDERS, (20000,)),
         ),
         timeout=3600,
         duration="several hours; needs about 24 GiB of memory",
