@@ -105,6 +105,8 @@ LACKS = (
     "stands for the Effect generator frames opencode reads its history through.",
     "Stored rows without production's tool-output sizes: the generated rows' tool outputs are not "
     "measured from production sessions.",
+    "Production's variety of shapes: the generator's sessions make thousands of Structures (data-keyed "
+    "records the most), not the seed's tens of thousands (the heap table at the end of this section).",
 )
 
 

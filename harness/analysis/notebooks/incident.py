@@ -28,6 +28,7 @@ run_dir = "results/latest"
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
+from matplotlib.ticker import FuncFormatter
 
 from harness.analysis.display import esc, interval_note, interval_table, locate_run, note, show_table
 from harness.analysis.incident import (
@@ -36,6 +37,7 @@ from harness.analysis.incident import (
     LACKS,
     SEED_CPU_AFTER,
     SEED_CPU_BEFORE,
+    SEED_HEAP,
     SPIRAL_GC_SHARE,
     configuration_order,
     describe,
@@ -52,7 +54,7 @@ from harness.analysis.incident import (
 )
 from harness.analysis.plots import INTERVAL_LABEL, grouped_bars, interval_bars, interval_wide, save_figure, setup_plots
 from harness.metrics import CPU_UTILISATION, GC_SHARE, ITERATION_S, PEAK_RSS_BYTES
-from harness.numbers import MISSING, count, percent, plain_number, times
+from harness.numbers import MISSING, count, gib, percent, plain_number, times
 from harness.uncertainty import span
 
 run_path = locate_run(run_dir)
@@ -69,6 +71,8 @@ if replayed:
     jobs = with_roles(measured, base)
     iterations = with_roles(serve_iterations(run_path), base)
     iterations = iterations[iterations["job"].isin(jobs["job"])]
+    # what the heap holds after an iteration: live Structures on JSC, GC-tracked objects on CPython
+    iterations = iterations.assign(live=iterations["structures"].fillna(iterations["tracked_objects"]))
     runtimes = sorted(jobs["interpreter"].unique())
     colors = {name: f"C{place}" for place, name in enumerate(sorted(jobs["strategy"].unique()))}  # one per builder
     peaks = largest(jobs, base)
@@ -107,6 +111,7 @@ if replayed:
     for sentence in verdict(jobs, base):
         note(sentence)
     hot = spiral(jobs, base)
+    hot = hot[hot[f"against_{GC_SHARE.name}"].notna()]  # set against a builder measured there
     if not hot.empty:
         shown = pd.DataFrame(
             {
@@ -127,8 +132,8 @@ if replayed:
         show_table(shown)
         note(
             "×: the builder it is set against over the spiralling one (below 1: removed); CPU: process CPU "
-            "seconds over the window's elapsed seconds (100 % = one core busy); — where that builder was not "
-            "measured at that configuration."
+            "seconds over the window's elapsed seconds (100 % = one core busy); a configuration is listed "
+            "against each builder measured there."
         )
     display(
         HTML(
@@ -139,35 +144,58 @@ if replayed:
     )
 
 # %% [markdown]
-# ### GC share per iteration over time
-# Each measured iteration's GC seconds over its seconds, by iteration round (median over the processes
-# of a builder), at the base and at the largest configuration measured (largest peak RSS), one panel
-# per runtime.
+# ### Per iteration over time
+# Each measured iteration by round (the median over the processes of a builder), at the base and at
+# the largest configuration measured (largest peak RSS), one panel per runtime: its GC seconds over
+# its seconds (the spiral, or its absence), then what the heap holds after it — live Structures on
+# JavaScriptCore (a walk of the heap), GC-tracked objects on CPython — and the resident set size.
 
 # %%
 if replayed:
     shown = {"base": {runtime: "base" for runtime in runtimes}}
     shown["largest"] = dict(zip(peaks["interpreter"], peaks["configuration"]))
+
+
+def over_time(column, label, title, name, scale=1.0, bound=None):
+    """One panel per shown configuration and runtime: ``column`` of the iterations by round, a line per builder."""
+    shared = "row" if bound is not None else False  # a share compares across runtimes; counts do not
     fig, axes = plt.subplots(
-        len(shown), len(runtimes), figsize=(5 * len(runtimes), 3.2 * len(shown)), squeeze=False, sharey=True
+        len(shown), len(runtimes), figsize=(5 * len(runtimes), 3.2 * len(shown)), squeeze=False, sharey=shared
     )
-    for row, (name, configurations) in enumerate(shown.items()):
-        for column, runtime in enumerate(runtimes):
-            ax = axes[row][column]
+    for row, (which, configurations) in enumerate(shown.items()):
+        for place, runtime in enumerate(runtimes):
+            ax = axes[row][place]
             configuration = configurations.get(runtime)
             rows = iterations[(iterations["interpreter"] == runtime) & (iterations["configuration"] == configuration)]
+            rows = rows.dropna(subset=[column])
             for strategy, lines in rows.groupby("strategy", sort=True):
-                line = lines.groupby("round")["gc_iteration_share"].median() * 100
+                line = lines.groupby("round")[column].median() * scale
                 ax.plot(line.index, line.to_numpy(), marker=".", label=strategy, color=colors[strategy])
-            ax.axhline(SPIRAL_GC_SHARE * 100, color="#c62828", linestyle="--", linewidth=1)
-            ax.set_title(f"{runtime}\n{name}: {configuration or MISSING}", fontsize="small")
+            if bound is not None:
+                ax.axhline(bound, color="#c62828", linestyle="--", linewidth=1)
+            ax.set_title(f"{runtime}\n{which}: {configuration or MISSING}", fontsize="small")
             ax.set_xlabel("iteration round")
-            if column == 0:
-                ax.set_ylabel("GC share of the iteration (%)")
+            ax.yaxis.set_major_formatter(FuncFormatter(plain_number))
+            if place == 0:
+                ax.set_ylabel(label)
             if not rows.empty:
                 ax.legend(fontsize="x-small")
-    fig.suptitle("GC share per iteration over time (dashed: the seed's 35 %)")
-    save_figure(fig, run_path, "incident-gc-over-time")
+    fig.suptitle(title)
+    save_figure(fig, run_path, name)
+
+
+# %%
+if replayed:
+    over_time(
+        "gc_iteration_share",
+        "GC share of the iteration (%)",
+        "GC share per iteration over time (dashed: the seed's 35 %)",
+        "incident-gc-over-time",
+        scale=100,
+        bound=SPIRAL_GC_SHARE * 100,
+    )
+    over_time("live", "Structures (JSC) / tracked objects (CPython)", "The heap after each iteration", "incident-live")
+    over_time("rss_bytes", "RSS (GiB)", "Resident set size after each iteration", "incident-rss", scale=1 / 2**30)
 
 # %% [markdown]
 # ### GC share per factor level
@@ -292,7 +320,14 @@ if replayed:
     else:
         for _, peak in peaks.iterrows():
             note(
-                f"{peak['interpreter']}: the largest peak is {PEAK_RSS_BYTES.show(peak[PEAK_RSS_BYTES.name])} "
+                f"{peak['interpreter']}: the largest peak is {gib(peak[PEAK_RSS_BYTES.name])} of RSS "
                 f"({peak['strategy']} at {peak['configuration']})."
             )
         show_table(heap.rename(columns={"interpreter": "runtime", "strategy": "builder"}), show=count)
+        structures = heap["structures"].iloc[:-1].dropna()
+        if not structures.empty:
+            most, seed = structures.max(), SEED_HEAP["structures"]
+            note(
+                f"The most Structures at the largest configuration: {count(most)}; the seed's heap held "
+                f"{count(seed)}, {times(seed / most)} as many."
+            )
