@@ -233,6 +233,22 @@ GC_CPU_SHARE = _metric(
 LAG_S = _metric("lag_s", "s", LOWER, "how far behind its schedule the serve loop's last iteration started")
 PEAK_HEAP_BYTES = _metric("peak_heap_bytes", "bytes", LOWER, "the largest heap size seen after an iteration")
 PEAK_RSS_BYTES = _metric("peak_rss_bytes", "bytes", LOWER, "the largest resident set size seen after an iteration")
+#: A serve result's per-iteration record (``extra.iterations``), in this order: every runtime's keys,
+#: then JavaScriptCore's heap size and live Structures, or CPython's GC-tracked objects.
+SERVE_ITERATION = (
+    "round",
+    "session",
+    "history",
+    "kept",
+    "seconds",
+    "cpu_seconds",
+    "gc_seconds",
+    "gc_idle_seconds",
+    "idle_seconds",
+    "rss_bytes",
+)
+SERVE_ITERATION_JSC = ("heap_bytes", "structures")
+SERVE_ITERATION_CPYTHON = ("tracked_objects",)
 #: What the heap holds at the serve loop's peak (after its last iteration, a full collection run first):
 #: JavaScriptCore's cell counts by class (the seed's heap-snapshot figures) and CPython's tracked objects.
 HEAP_COUNTS = {

@@ -23,13 +23,13 @@ def serve(dataset, name, **params):
 
 
 def test_a_job_that_fits_is_admitted_and_others_are_not_looked_at(served, monkeypatch):
-    monkeypatch.setattr(serve_budget, "available_bytes", lambda: 64 * 2**30)
+    monkeypatch.setattr(serve_budget, "available_memory", lambda: 64 * 2**30)
     other = Job("t", "timing", "spread", "access", "missing.sqlite", 10)
     admission.refuse_oversized([other, serve(served, "small")])
 
 
 def test_the_first_job_that_does_not_fit_is_named_in_one_line(served, monkeypatch):
-    monkeypatch.setattr(serve_budget, "available_bytes", lambda: 2 * 2**30)
+    monkeypatch.setattr(serve_budget, "available_memory", lambda: 2 * 2**30)
     with pytest.raises(RunError) as raised:
         admission.refuse_oversized([serve(served, "small"), serve(served, "big", retain_mb=4096), serve(served, "x")])
     message = str(raised.value)
@@ -38,7 +38,7 @@ def test_the_first_job_that_does_not_fit_is_named_in_one_line(served, monkeypatc
 
 
 def test_a_dataset_without_the_sessions_is_left_to_the_job(served, monkeypatch):
-    monkeypatch.setattr(serve_budget, "available_bytes", lambda: 2**20)
+    monkeypatch.setattr(serve_budget, "available_memory", lambda: 2**20)
     admission.refuse_oversized([serve(served, "many", sessions=5)])  # the job itself says why
 
 
@@ -47,7 +47,7 @@ def test_bench_refuses_the_plan_before_making_a_run(served, tmp_path, monkeypatc
     from harness.runs.plans import DatasetSpec, Plan, Sweep
     from harness.runtime.python import current
 
-    monkeypatch.setattr(serve_budget, "available_bytes", lambda: 2 * 2**30)
+    monkeypatch.setattr(serve_budget, "available_memory", lambda: 2 * 2**30)
     chosen = Plan(
         "tiny",
         "",

@@ -12,14 +12,15 @@ from test_jsc import check_result, run_js
 
 from harness.generate import generate
 from harness.measure.catalogue import check
-from harness.metrics import METRICS
+from harness.metrics import METRICS, SERVE_ITERATION, SERVE_ITERATION_JSC
 from harness.protocol.job import Job
 from harness.runtime import bun_install as bun
 from harness.store import write_dataset
+from harness.system import available_memory
 from harness.workloads.binding import prepare
 from harness.workloads.catalogue import WORKLOADS
 from harness.workloads.opencode import SYNTHETIC_PART
-from harness.workloads.serve_budget import AVAILABLE_SHARE, BALLAST_BYTES_PER_MB, available_bytes
+from harness.workloads.serve_budget import AVAILABLE_SHARE, BALLAST_BYTES_PER_MB
 
 JSC = Path(bun.JOB_SCRIPT).parent
 #: Every figure the spec names for a JS serve with the collector enabled (gcFigures' set besides).
@@ -47,20 +48,7 @@ FIGURES = {
     "lexical_environments",
 }
 EXTRA = {"iterations", "sessions", "config", "heap_counts", "events", "frames_held", "cache", "estimate", "gc_mode"}
-ITERATION = [
-    "round",
-    "session",
-    "history",
-    "kept",
-    "seconds",
-    "cpu_seconds",
-    "gc_seconds",
-    "gc_idle_seconds",
-    "idle_seconds",
-    "rss_bytes",
-    "heap_bytes",
-    "structures",
-]
+ITERATION = [*SERVE_ITERATION, *SERVE_ITERATION_JSC]
 #: The serve the rows are compared on: few sessions, a small ring that wraps, frames made.
 SERVE = {"sessions": 2, "growth": 5, "framework": 2, "fanout": 30}
 START, ROUNDS = 100, 6
@@ -204,7 +192,7 @@ def test_the_js_and_python_serves_build_the_same_rows(bun_exe, dataset, tmp_path
 
 
 def test_a_serve_too_large_for_the_machine_is_refused(bun_exe, dataset, tmp_path):
-    available, ballast = available_bytes(), 65536 * BALLAST_BYTES_PER_MB
+    available, ballast = available_memory(), 65536 * BALLAST_BYTES_PER_MB
     if available is None or ballast <= AVAILABLE_SHARE * available:
         pytest.skip("this machine has the memory a 64 GiB ballast needs (or does not say how much it has)")
     status, stderr, result = run_js(bun_exe, tmp_path, **serve_job(dataset), params={"sessions": 2, "retain_mb": 65536})

@@ -17,26 +17,14 @@ from runs import one_line_error
 
 from harness.generate import generate
 from harness.measure.catalogue import check
-from harness.metrics import HEAP_COUNTS
+from harness.metrics import HEAP_COUNTS, SERVE_ITERATION, SERVE_ITERATION_CPYTHON
 from harness.protocol.job import Job, JobError
 from harness.store import create_tables, write_dataset
 from harness.workloads import serve_budget
 from harness.workloads.binding import prepare, sessions_by_size
 
 #: What every iteration record holds, in this order.
-RECORD_KEYS = [
-    "round",
-    "session",
-    "history",
-    "kept",
-    "seconds",
-    "cpu_seconds",
-    "gc_seconds",
-    "gc_idle_seconds",
-    "idle_seconds",
-    "rss_bytes",
-    "tracked_objects",
-]
+RECORD_KEYS = [*SERVE_ITERATION, *SERVE_ITERATION_CPYTHON]
 GC_FIGURES = {"gc_s", "gc_share", "gc_idle_s", "gc_cpu_share"}
 WINDOW_FIGURES = {
     "wall_s",
@@ -255,10 +243,10 @@ def test_the_memory_estimate_adds_its_parts(served):
 
 def test_a_serve_that_would_not_fit_is_refused_in_one_line(served, monkeypatch):
     job = serve_job(served, sessions=2, retain_mb=1024)
-    monkeypatch.setattr(serve_budget, "available_bytes", lambda: None)
+    monkeypatch.setattr(serve_budget, "available_memory", lambda: None)
     with process_of(job):
         pass  # the machine does not say: no check
-    monkeypatch.setattr(serve_budget, "available_bytes", lambda: 2**30)
+    monkeypatch.setattr(serve_budget, "available_memory", lambda: 2**30)
     with pytest.raises(JobError) as raised:
         prepare(job, 6)
     assert re.fullmatch(
@@ -329,7 +317,7 @@ def test_a_serve_without_the_gc_has_no_gc_figures(tmp_path, served):
 
 
 def test_a_gcprobe_serve_too_large_for_the_machine_exits_2(tmp_path, served):
-    available = serve_budget.available_bytes()
+    available = serve_budget.available_memory()
     if available is None or available * serve_budget.AVAILABLE_SHARE > 65536 * 1.25 * 2**20:
         pytest.skip("the machine does not say its available memory, or has more than the largest ballast needs")
     done, out = run_gcprobe(tmp_path, served, retain_mb=65536)

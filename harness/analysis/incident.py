@@ -41,6 +41,9 @@ from harness.metrics import (
     ITERATION_S,
     PEAK_HEAP_BYTES,
     PEAK_RSS_BYTES,
+    SERVE_ITERATION,
+    SERVE_ITERATION_CPYTHON,
+    SERVE_ITERATION_JSC,
     WALL_S,
 )
 from harness.numbers import gib, plain_number
@@ -76,23 +79,8 @@ ROLES = ("role", "configuration")
 WINDOW = tuple(
     metric.name for metric in (GC_SHARE, GC_CPU_SHARE, CPU_UTILISATION, ITERATION_S, WALL_S, ELAPSED_S, PEAK_RSS_BYTES)
 ) + (PEAK_HEAP_BYTES.name, *HEAP_COUNTS)
-#: The per-iteration record of a serve result (``extra.iterations``); JS has heap_bytes and
-#: structures, Python tracked_objects.
-ITERATION = (
-    "round",
-    "session",
-    "history",
-    "kept",
-    "seconds",
-    "cpu_seconds",
-    "gc_seconds",
-    "gc_idle_seconds",
-    "idle_seconds",
-    "rss_bytes",
-    "heap_bytes",
-    "structures",
-    "tracked_objects",
-)
+#: The per-iteration record of a serve result (``extra.iterations``), every runtime's keys together.
+ITERATION = (*SERVE_ITERATION, *SERVE_ITERATION_JSC, *SERVE_ITERATION_CPYTHON)
 #: What the replay still lacks compared with the seed's process.
 LACKS = (
     "No HTTP or SSE clients: the seed's server streamed every part update to its clients; here events "

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import shutil
 import sqlite3
 import tracemalloc
@@ -26,6 +25,7 @@ from typing import Optional
 from harness import canonical
 from harness.generate import Spec
 from harness.store import DatasetWriter
+from harness.system import available_memory
 
 SAMPLE_MESSAGES = 100
 SAMPLE_MAX_AVG_PARTS = 8.0
@@ -68,21 +68,6 @@ def estimate(spec: Spec) -> Footprint:
         parts_per_message *= average / sample_average
     rows = spec.messages * (1 + parts_per_message)
     return Footprint(rows, rows * peak / sample_rows, rows * pages * page_size / sample_rows)
-
-
-def available_memory() -> Optional[int]:
-    """Memory the system can give without swapping (``MemAvailable``), bytes; None when unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def _gib(value: float) -> str:

@@ -9,7 +9,8 @@ read; each session holds its latest read's). A job whose estimate passes 80 % of
 machine has available is refused, in one line. The JavaScriptCore runner makes the same estimate
 (``harness/jsc/serve.mjs``).
 
-Imports only the standard library: the bench command calls it before a plan starts.
+Imports only the standard library and ``harness.system``: the bench command calls it before a plan
+starts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
+
+from harness.system import available_memory
 
 MIB = 2**20
 GIB = 2**30
@@ -88,19 +91,6 @@ def estimate(
     return Estimate(stored, rows, ballast, histories, frames, BASE_BYTES + ballast + histories + frames)
 
 
-def available_bytes() -> Optional[int]:
-    """The memory the machine can give without swapping (``MemAvailable``), bytes; None without
-    ``/proc/meminfo``."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
 def _gib(value: float) -> str:
     return f"{value / GIB:.1f} GiB"
 
@@ -108,7 +98,7 @@ def _gib(value: float) -> str:
 def check(found: Estimate) -> None:
     """OutOfMemory (one line) when ``found`` passes ``AVAILABLE_SHARE`` of the available memory; no
     check where the machine does not say how much it has."""
-    available = available_bytes()
+    available = available_memory()
     if available is None or found.estimate_bytes <= AVAILABLE_SHARE * available:
         return
     raise OutOfMemory(
