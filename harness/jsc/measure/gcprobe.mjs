@@ -23,8 +23,8 @@
 // gaps (`gc_idle_s`); `gc_cpu_share` is both over the main thread's CPU seconds in the window.
 // After each iteration RSS, heap size and live Structures are read (a walk of the heap); the
 // process's clock stops meanwhile: the next iteration is due that much later, and the readings'
-// CPU and wall seconds are left out of `cpu_s`, `elapsed_s` and `idle_seconds` (not of the
-// per-thread figures). At the peak (after the last iteration,
+// CPU and wall seconds are left out of `cpu_s`, `main_thread_cpu_s` (they run on the main thread),
+// `elapsed_s` and `idle_seconds`. At the peak (after the last iteration,
 // every state alive) a full collection runs, then the heap's cells are counted by class.
 
 import { writeSync } from "node:fs";
@@ -150,6 +150,7 @@ async function serveWindow(serve, rounds, rate) {
   steps.forEach((step, j) => {
     step.idle_seconds = (j + 1 < rounds ? spans[j + 1].begin : finish) - spans[j].end - spans[j].observed;
   });
+  threads.main -= observing;  // the readings ran on the main thread
   return { calls: steps, elapsed: finish - start - paused, cpuSeconds, threads, lag };
 }
 
