@@ -22,10 +22,18 @@ def serve(dataset, name, **params):
     return Job(name, "gcprobe", "spread", "serve", str(dataset), 40, params={"rounds": 4, "sessions": 2, **params})
 
 
+def asked(monkeypatch, available):
+    """How often the machine's memory is read, the machine having ``available`` bytes."""
+    calls = []
+    monkeypatch.setattr(serve_budget, "available_memory", lambda: calls.append(1) or available)
+    return calls
+
+
 def test_a_job_that_fits_is_admitted_and_others_are_not_looked_at(served, monkeypatch):
-    monkeypatch.setattr(serve_budget, "available_memory", lambda: 64 * 2**30)
+    calls = asked(monkeypatch, 64 * 2**30)
     other = Job("t", "timing", "spread", "access", "missing.sqlite", 10)
-    admission.refuse_oversized([other, serve(served, "small")])
+    assert admission.refuse_oversized([other, serve(served, "small"), serve(served, "again")]) is None
+    assert len(calls) == 1  # one serve configuration, judged once; the timing job never opened
 
 
 def test_the_first_job_that_does_not_fit_is_named_in_one_line(served, monkeypatch):
@@ -38,8 +46,9 @@ def test_the_first_job_that_does_not_fit_is_named_in_one_line(served, monkeypatc
 
 
 def test_a_dataset_without_the_sessions_is_left_to_the_job(served, monkeypatch):
-    monkeypatch.setattr(serve_budget, "available_memory", lambda: 2**20)
+    calls = asked(monkeypatch, 2**20)
     admission.refuse_oversized([serve(served, "many", sessions=5)])  # the job itself says why
+    assert calls == []
 
 
 def test_bench_refuses_the_plan_before_making_a_run(served, tmp_path, monkeypatch):
