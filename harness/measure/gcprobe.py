@@ -31,8 +31,9 @@ then the window: ``params.rounds`` iterations taken by the sessions in turn, at
 iteration, outside its time, the RSS (``/proc/self/statm``) and the GC-tracked
 objects are observed; the process's clock stops meanwhile (the next iteration is
 due that much later, and the CPU and wall seconds of observing are left out of
-``cpu_s``, ``elapsed_s`` and the gaps' ``idle_seconds``). One probe times the collections inside iterations (``gc_s``,
-``gc_share`` of the iterations' wall ``wall_s``, per generation), another those in
+``cpu_s``, ``elapsed_s`` and the gaps' ``idle_seconds``). One probe times the
+collections inside iterations (``gc_s``, ``gc_share`` of the iterations' wall
+``wall_s``, per generation), another those in
 the gaps between them (``gc_idle_s``); ``gc_cpu_share`` is both over the window's
 CPU seconds. At the peak (after the last iteration, every session's history and
 frames alive) a full collection runs, then the tracked objects are counted by type.
