@@ -29,6 +29,7 @@ PYTHON_JOBS = (
     ("timing", "access", "slots", 100, {"iterations": 2}, ("--debug-single-value", "--quiet")),
     ("gcprobe", "hydrate_all", "spread", 100, {"rounds": 2}, ()),
     ("gcprobe", "run_loop", "spread", 50, {"rounds": 3, "growth": 25}, ()),
+    ("gcprobe", "serve", "spread", 40, {"rounds": 2, "sessions": 1, "growth": 5}, ()),
     ("memory", "hydrate_all", "spread", 100, {"flamegraph": False}, ()),
 )
 JS_JOBS = (
@@ -38,6 +39,7 @@ JS_JOBS = (
     ("timing", "page", "fixed", {"pyperf": {"values": 2, "warmups": 1}}),
     ("gcprobe", "hydrate_all", "spread", {"rounds": 2}),
     ("gcprobe", "run_loop", "spread", {"rounds": 2, "growth": 20}),
+    ("gcprobe", "serve", "spread", {"rounds": 2, "sessions": 1, "growth": 5}),
     ("memory", "hydrate_all", "spread", {}),
 )
 
@@ -90,7 +92,7 @@ def js_figures(bun_exe, tmp_path_factory):
     write_dataset(realistic, generate("realistic", 11, 400, sessions=1))
     found = set()
     for index, (measurer, workload, strategy, params) in enumerate(JS_JOBS):
-        dataset = realistic if workload == "run_loop" else reference
+        dataset = realistic if workload in ("run_loop", "serve") else reference
         job = {"id": f"j{index}", "measurer": measurer, "strategy": strategy, "workload": workload}
         path, out = tmp_path / f"j{index}.job.json", tmp_path / f"j{index}.json"
         path.write_text(json.dumps({**job, "dataset": str(dataset), "size": 100, "params": params}))
