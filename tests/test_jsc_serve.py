@@ -23,7 +23,7 @@ from harness.workloads.opencode import SYNTHETIC_PART
 from harness.workloads.serve_budget import AVAILABLE_SHARE, BALLAST_BYTES_PER_MB
 
 JSC = Path(bun.JOB_SCRIPT).parent
-#: Every figure the spec names for a JS serve with the collector enabled (gcFigures' set besides).
+#: Every figure a JS serve reports with the collector enabled (gcFigures' set besides).
 FIGURES = {
     "wall_s",
     "elapsed_s",
