@@ -47,6 +47,7 @@ from harness.metrics import (
     WALL_S,
 )
 from harness.numbers import gib, plain_number
+from harness.protocol.environment import label as environment_label
 from harness.protocol.job import Job
 from harness.runs import results
 from harness.uncertainty import Estimate, difference
@@ -98,12 +99,6 @@ LACKS = (
 )
 
 
-def runtime_label(environment: Dict[str, Any]) -> str:
-    """A result's runtime as the tidy table's ``interpreter`` column writes it (``JSC Bun 1.4.5``)."""
-    interpreter = environment["interpreter"]
-    return f"{interpreter['implementation']} {interpreter['version']}"
-
-
 def _serve_results(run_dir: Any) -> Iterator[Tuple[Dict[str, Any], Dict[str, Any]]]:
     """Each verified ok serve result of a run, with its process's ``KEYS``."""
     manifest = results.load_manifest(Path(run_dir))
@@ -118,7 +113,7 @@ def _serve_results(run_dir: Any) -> Iterator[Tuple[Dict[str, Any], Dict[str, Any
         spec = (datasets.get(key) or {}).get("spec") or {}
         yield (
             {
-                "interpreter": runtime_label(result["environment"]),
+                "interpreter": environment_label(result["environment"]),
                 "implementation": result["environment"]["interpreter"]["implementation"],
                 "strategy": job["strategy"],
                 "session_paths": (spec.get("overrides") or {}).get("session_paths", PROFILE_SESSION_PATHS),

@@ -66,6 +66,12 @@ def interpreter() -> Dict[str, Any]:
     return info
 
 
+def label(env: Dict[str, Any]) -> str:
+    """The runtime an environment records, as tables and reports name it: ``CPython 3.11.7``, ``JSC Bun 1.4.5``."""
+    described = env["interpreter"]
+    return f"{described['implementation']} {described['version']}"
+
+
 def machine() -> Dict[str, Any]:
     return {
         "platform": platform.platform(),

@@ -37,6 +37,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from harness.atomic import fsync_path, write_text
 from harness.measure.catalogue import GC_MODE_MEASURERS, workload_param, workload_variant
 from harness.metrics import METRICS
+from harness.protocol.environment import label as environment_label
 from harness.protocol.job import RESULT_VERSION, Job, JobError
 from harness.runs import lock, machine
 from harness.runs.files import RunError, read_json
@@ -360,7 +361,7 @@ def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_d
                     "metric (harness.metrics names every figure a measurer reports, with its unit)"
                 )
             yield {
-                "interpreter": f"{interpreter['implementation']} {interpreter['version']}",
+                "interpreter": environment_label(result["environment"]),
                 "interpreter_tag": job.get("interpreter") or "",
                 "implementation": interpreter["implementation"],
                 "strategy": job["strategy"],

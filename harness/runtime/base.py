@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from harness.protocol.environment import label as environment_label
 from harness.protocol.job import Job
 
 Say = Callable[[str], None]
@@ -36,8 +37,7 @@ class Runtime(ABC):
     @property
     def label(self) -> str:
         """``CPython 3.11.7``, ``JSC Bun 1.4.5``."""
-        described = self.environment["interpreter"]
-        return f"{described['implementation']} {described['version']}"
+        return environment_label(self.environment)
 
     def record(self) -> Dict[str, Any]:
         """Its entry under a run manifest's ``interpreters``: the executable and the environment."""
