@@ -160,7 +160,7 @@ def print_conclusions(frame: Any, console: Console) -> None:
 
 def print_incident(run_dir: Path, console: Console) -> None:
     """The incident replay's answer, in the report's words (``harness.analysis.incident.verdict``)."""
-    from harness.analysis.incident import infer_base, serve_jobs, verdict, with_roles
+    from harness.analysis.incident import serve_jobs, verdict
 
     jobs = serve_jobs(run_dir)
     measured = jobs[jobs["gc_mode"] == "enabled"]
@@ -168,6 +168,5 @@ def print_incident(run_dir: Path, console: Console) -> None:
     if measured.empty:
         console.print(text("No serve process ran with its collector enabled: nothing to answer."))
         return
-    base = infer_base(measured)
-    for sentence in verdict(with_roles(measured, base), base):
+    for sentence in verdict(measured):  # the base inferred, the roles given, inside
         console.print(text(sentence))
