@@ -231,6 +231,23 @@ def test_a_warm_cache_aware_read_reads_no_data_and_builds_nothing():
     assert strategy.info_cache.hits == 12 and strategy.part_cache.hits == 18
 
 
+def test_a_warm_cache_aware_read_sends_two_key_queries_through_covering_indexes():
+    """One page of keys (``KEY_PAGE`` messages), one query of their parts' keys, each answered by an
+    index alone."""
+    session = grown_session()
+    strategy = get("cached:fixed")
+    read = history_reader("cache-aware", session.conn, strategy, SESSION)
+    read()
+    statements: list = []
+    session.conn.set_trace_callback(statements.append)
+    read()
+    session.conn.set_trace_callback(None)
+    assert len(statements) == 2
+    for sql in statements:
+        plan = " ".join(str(row[-1]) for row in session.conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "COVERING INDEX" in plan, plan
+
+
 def test_a_cache_aware_read_rereads_only_an_updated_row():
     session = grown_session()
     strategy = get("cached:fixed")
@@ -279,13 +296,47 @@ def test_an_incremental_read_builds_only_new_and_updated_rows():
     assert len(read()) == 13 and built[12:] == [mid, new]
 
 
-def test_an_incremental_read_returns_fresh_parts_lists():
-    session = grown_session(2)
+def test_an_incremental_read_copies_only_the_newest_user_message():
+    """The one message the agent loop mutates gets a fresh dict and parts list; the others are shared
+    between reads and read-only (their parts a tuple)."""
+    session = grown_session(4)
     strategy = get("fixed")
     read = history_reader("incremental", session.conn, strategy, SESSION)
     first = read()
     inject(strategy, first)
-    assert [len(m["parts"]) for m in read()] == [1, 2]
+    second = read()
+    assert [len(m["parts"]) for m in second] == [1, 2, 1, 2]
+    assert [type(m["parts"]) for m in second] == [tuple, tuple, list, tuple]
+    assert second[2] is not first[2] and all(second[i] is first[i] for i in (0, 1, 3))
+
+
+def test_an_incremental_read_appends_new_messages_and_replaces_updated_ones_in_place():
+    session = grown_session(6)
+    strategy = get("fixed")
+    read = IncrementalHistory(session.conn, strategy, SESSION)
+    before = read()
+    mid = session.assistants()[0]
+    session.rewrite(mid, assistant_data(session.data[mid]["parentID"], False, False, True), 1)
+    session.add_message(user_data(False), [{"type": "text", "text": "again"}], 1)
+    after = read()
+    assert len(after) == 7 and strategy.field(after[6]["info"], "role") == "user"
+    assert strategy.field(after[1]["info"], "error") and not strategy.field(before[1]["info"], "error")
+    assert all(after[i] is before[i] for i in (0, 2, 3, 5))  # unchanged: shared, not rebuilt
+    assert after[4] is not before[4]  # the newest user message then, copied on each read
+    assert read.counts == {"reads": 2, "rewalks": 0}
+
+
+def test_an_incremental_read_walks_again_only_when_the_boundary_moves():
+    session = grown_session(4)
+    strategy = get("fixed")
+    read = IncrementalHistory(session.conn, strategy, SESSION)
+    read()
+    marker = session.add_message(user_data(False), [{"type": "compaction", "auto": True}], 1)
+    assert len(read()) == 5 and read.counts["rewalks"] == 0  # no finished summary yet: nothing moves
+    session.add_message(assistant_data(marker, True, True, False), [{"type": "text", "text": "sum"}], 1)
+    assert [m["info"]["id"] for m in read()] == session.ids[4:] and read.counts["rewalks"] == 1
+    session.add_message(user_data(False), [{"type": "text", "text": "next"}], 1)
+    assert len(read()) == 3 and read.counts == {"reads": 4, "rewalks": 1}
 
 
 @pytest.mark.parametrize("path", READ_PATHS)

@@ -51,6 +51,8 @@ class Prepared:
     dataset: Dataset
     #: The scratch session of the ``filter_compacted`` and ``run_loop`` workloads.
     session: Optional[GrowingSession] = None
+    #: What the workload counts as it runs (the incremental read path: its reads and rewalks).
+    counts: Optional[Dict[str, int]] = None
 
     def close(self) -> None:
         self.dataset.close()

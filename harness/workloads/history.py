@@ -171,5 +171,11 @@ def bind_run_loop(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: 
     if growth * (rounds or 0) > session.remaining:
         raise too_few(f"session {session.session_id!r}", session.total, f"{job.size} + {rounds} × {growth}")
     return Prepared(
-        strategy, lambda: loop_iteration(session, strategy, growth, read), job.size, "message", dataset, session
+        strategy,
+        lambda: loop_iteration(session, strategy, growth, read),
+        job.size,
+        "message",
+        dataset,
+        session,
+        counts=getattr(read, "counts", None),
     )

@@ -1,13 +1,22 @@
-"""The ``incremental`` read path: a session's hydrated history kept between reads of the agent loop.
+"""The ``incremental`` read path: a session's history kept between reads of the agent loop, each read
+costing what changed since the last one.
 
 Each read asks SQLite only for the rows created or updated since its watermark (the largest
 ``time_updated`` read from each table; rows at the watermark are read again and skipped when
-unchanged, so a write in the same millisecond is not lost), builds those, and then returns what
-opencode's ``filterCompacted(stream(session))`` returns: the kept messages, each with a fresh
-``parts`` list. The walk to the compaction boundary and the retained-tail move are those of
-``harness.workloads.opencode.compacted`` / ``_move_retained_tail``, run over a few facts per message (role,
-whether it finishes a summary, its compaction part) that are worked out when the message or one
-of its parts is built, so a read costs the new rows plus one small step per kept message.
+unchanged, so a write in the same millisecond is not lost) and builds those. What it returns is what
+opencode's ``filterCompacted(stream(session))`` returns — the kept messages, oldest first — kept from
+one read to the next: a new message is appended to it, an updated one replaced where it stands. Only
+when the compaction boundary or the retained-tail move changes (a compaction finishes), or a message
+lands out of order, is the kept list walked again — from the messages already built, so even that
+builds nothing. The walk to the boundary and the tail move are those of
+``harness.workloads.opencode.compacted`` / ``_move_retained_tail``, run over a few facts per message
+(role, whether it finishes a summary, its compaction part) that are worked out when the message or
+one of its parts is built.
+
+Its messages are shared from one read to the next, so they are read-only: each is a ``{"info",
+"parts"}`` dict whose ``parts`` is a tuple — except the newest user message's, a fresh dict with a
+fresh ``parts`` list on every read (copy-on-write), the one opencode's agent loop mutates (it adds its
+reminders and synthetic parts there). The list itself is a fresh copy (one pointer per kept message).
 
 It needs what a watermark needs: writers that stamp ``time_updated`` from a clock that never goes
 back (opencode's ORM: ``Date.now()`` on every write), and an index on ``(session_id,
@@ -19,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 import sqlite3
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set, Tuple, Type
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type
 
 from harness.canonical import MESSAGE_CREATED, MESSAGE_UPDATED, PART_MESSAGE, PART_UPDATED, ROW_ID
 from harness.strategies.base import Strategy
@@ -58,16 +67,48 @@ def facts_of(strategy: Type[Strategy], info: Any, parts: Sequence[Any]) -> Facts
     )
 
 
+class Layout(NamedTuple):
+    """Which messages a read returns and in which order: ``order[start:]`` as it stands or, when
+    ``compaction`` >= 0, with the retained tail moved as ``_move_retained_tail`` moves it (indexes
+    relative to ``start``): ``[compaction : summary + 1] + [tail : compaction] + [summary + 1 :]``."""
+
+    start: int
+    compaction: int = -1
+    summary: int = -1
+    tail: int = -1
+
+    def place(self, at: int) -> int:
+        """Where the message ``order[at]`` stands in the history, or -1 when it is not kept."""
+        i = at - self.start
+        if self.compaction < 0 or i < 0:
+            return i if i >= 0 else -1
+        if self.compaction <= i <= self.summary:
+            return i - self.compaction
+        if self.tail <= i < self.compaction:
+            return self.summary - self.compaction + 1 + i - self.tail
+        return i - self.tail if i > self.summary else -1
+
+    def arrange(self, history: List[Message]) -> List[Message]:
+        """``history`` (the messages ``order[start:]``) in this layout's order."""
+        if self.compaction < 0:
+            return history
+        compaction, summary, tail = self.compaction, self.summary, self.tail
+        return history[compaction : summary + 1] + history[tail:compaction] + history[summary + 1 :]
+
+
 class IncrementalHistory:
     """``incremental``: call it for the kept history; it reads and builds only what changed.
 
     ``order`` holds (time_created, id) of every message in page order (ascending); per message id
-    ``records`` its built info and parts (in id order), ``versions`` its (time_updated, time_created)
-    and ``part_ids`` its parts' ids (ascending) — tuples, so that a long history's state leaves the
-    GC's lists at its first collection; ``part_versions`` per part id. The walk's facts are kept only
-    for the few messages that matter to it: ``finishing`` (finished summaries, by id: their parent),
-    ``summaries`` (assistants with a summary: their parent), ``compactions`` (users with a compaction
-    part: its tail_start_id) and ``tails`` (users with a retained tail: the tail's id).
+    ``records`` the message as it is handed out (``{"info", "parts"}``, its parts a tuple in id
+    order; replaced by a new dict when it changes, never changed in place, so an older history stays
+    what it was), ``versions`` its (time_updated, time_created) and ``part_ids`` its parts' ids
+    (ascending); ``part_versions`` per part id. The walk's facts are kept only for the few messages
+    that matter to it: ``finishing`` (finished summaries, by id: their parent), ``summaries``
+    (assistants with a summary: their parent), ``compactions`` (users with a compaction part: its
+    tail_start_id) and ``tails`` (users with a retained tail: the tail's id). ``kept`` is the history
+    of the last read as ``layout`` arranged it, ``newest_user`` where its newest user message stands
+    (-1: none); ``counts`` the reads and the walks of ``kept`` after the first (``rewalks``).
     """
 
     def __init__(self, conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str) -> None:
@@ -79,7 +120,7 @@ class IncrementalHistory:
             )
         self.conn, self.strategy, self.session_id = conn, strategy, session_id
         self.order: List[Tuple[int, str]] = []
-        self.records: Dict[str, Tuple[Any, Tuple[Any, ...]]] = {}
+        self.records: Dict[str, Message] = {}
         self.versions: Dict[str, Tuple[int, int]] = {}
         self.part_ids: Dict[str, Tuple[str, ...]] = {}
         self.part_versions: Dict[str, int] = {}
@@ -88,6 +129,10 @@ class IncrementalHistory:
         self.compactions: Dict[str, Any] = {}
         self.tails: Dict[str, Any] = {}  # str values: only a present tail is kept
         self.marks = [-1, -1]  # the largest time_updated read from message, from part
+        self.kept: List[Message] = []
+        self.layout: Optional[Layout] = None
+        self.newest_user = -1
+        self.counts = {"reads": 0, "rewalks": 0}
 
     def _changed(self, select: str, which: int, updated_column: int) -> List[Tuple]:
         rows = self.conn.execute(
@@ -98,10 +143,14 @@ class IncrementalHistory:
             self.marks[which] = rows[-1][updated_column]
         return rows
 
-    def refresh(self) -> None:
-        """Read and build the rows created or updated since the last read."""
-        touched: Set[str] = set()
-        info, records = self.strategy.info, self.records
+    def refresh(self) -> Tuple[List[str], bool]:
+        """Read and build the rows created or updated since the last read: the ids of the messages
+        that changed, and whether one of them moved in the page order or joined it anywhere but at
+        its end."""
+        infos: Dict[str, Any] = {}
+        parts: Dict[str, Tuple[Any, ...]] = {}
+        reordered = False
+        order, records, build = self.order, self.records, self.strategy.info
         for row in self._changed(SELECT_MESSAGES, 0, MESSAGE_UPDATED):
             mid, version = row[ROW_ID], (row[MESSAGE_UPDATED], row[MESSAGE_CREATED])
             known = self.versions.get(mid)
@@ -109,33 +158,40 @@ class IncrementalHistory:
                 continue
             if known is None or known[1] != version[1]:
                 if known is not None:  # time_created moved: the message moves in the page order
-                    del self.order[bisect.bisect_left(self.order, (known[1], mid))]
-                bisect.insort(self.order, (version[1], mid))
-            records[mid] = (info(row), records.get(mid, (None, ()))[1])
+                    del order[bisect.bisect_left(order, (known[1], mid))]
+                key = (version[1], mid)
+                reordered = reordered or known is not None or (bool(order) and key < order[-1])
+                bisect.insort(order, key)
+            infos[mid] = build(row)
             self.versions[mid] = version
-            touched.add(mid)
         build = self.strategy.part
         for row in self._changed(SELECT_PARTS, 1, PART_UPDATED):
             pid, mid, updated = row[ROW_ID], row[PART_MESSAGE], row[PART_UPDATED]
             if self.part_versions.get(pid) == updated:
                 continue
             ids = self.part_ids.get(mid, ())
-            owner, parts = records.get(mid, (None, ()))
+            held = parts[mid] if mid in parts else records[mid]["parts"] if mid in records else ()
             index = bisect.bisect_left(ids, pid)
             rebuilt = index < len(ids) and ids[index] == pid
             self.part_ids[mid] = ids if rebuilt else ids[:index] + (pid,) + ids[index:]
-            records[mid] = (owner, parts[:index] + (build(row),) + parts[index + rebuilt :])
+            parts[mid] = held[:index] + (build(row),) + held[index + rebuilt :]
             self.part_versions[pid] = updated
-            touched.add(mid)
+        touched = [*infos, *(mid for mid in parts if mid not in infos)]
         for mid in touched:
+            held_message = records.get(mid, {"info": None, "parts": ()})
+            records[mid] = {
+                "info": infos[mid] if mid in infos else held_message["info"],
+                "parts": parts[mid] if mid in parts else held_message["parts"],
+            }
             self._note(mid)
+        return touched, reordered
 
     def _note(self, mid: str) -> None:
         """Keep the walk's facts of a message that was (re)built or got a part."""
-        info, parts = self.records[mid]
-        if info is None:  # parts whose message is not read yet
+        message = self.records[mid]
+        if message["info"] is None:  # parts whose message is not read yet
             return
-        facts = facts_of(self.strategy, info, parts)
+        facts = facts_of(self.strategy, message["info"], message["parts"])
         for table, holds, value in (
             (self.finishing, facts.finishes, facts.parent),
             (self.summaries, facts.summary, facts.parent),
@@ -148,14 +204,54 @@ class IncrementalHistory:
                 table.pop(mid, None)
 
     def __call__(self) -> List[Message]:
-        self.refresh()
-        start = self._boundary()
-        records, order = self.records, self.order
-        history: List[Message] = []
-        for _, mid in order[start:]:
-            info, parts = records[mid]
-            history.append({"info": info, "parts": list(parts)})
-        return self._move_retained_tail(history, start)
+        touched, reordered = self.refresh()
+        self.counts["reads"] += 1
+        layout = self._layout()
+        if reordered or layout != self.layout:
+            self._rewalk(layout)
+        elif touched:
+            self._update(touched)
+        history = self.kept[:]
+        if self.newest_user >= 0:  # copy-on-write: the one message the agent loop mutates
+            newest = history[self.newest_user]
+            history[self.newest_user] = {"info": newest["info"], "parts": list(newest["parts"])}
+        return history
+
+    def _rewalk(self, layout: Layout) -> None:
+        """``kept`` made again from the built messages, in ``layout``."""
+        if self.layout is not None:
+            self.counts["rewalks"] += 1
+        records = self.records
+        self.kept = layout.arrange([records[mid] for _, mid in self.order[layout.start :]])
+        self.layout = layout
+        self.newest_user = self._newest_user(len(self.kept))
+
+    def _update(self, touched: List[str]) -> None:
+        """The changed messages put into ``kept`` where the unchanged layout places them: an updated
+        one replaces its old self, a new one (the page order's newest: nothing was reordered) is
+        appended."""
+        assert self.layout is not None
+        kept, place, records = self.kept, self.layout.place, self.records
+        places = sorted((place(self._position(mid)), mid) for mid in touched if mid in self.versions)
+        newest_user, role = self.newest_user, self.strategy.field
+        for at, mid in places:
+            if at < 0:
+                continue
+            message = records[mid]
+            if at < len(kept):
+                kept[at] = message
+            else:  # at == len(kept): new messages join the order at its end, in order
+                kept.append(message)
+            if role(message["info"], "role") == "user":
+                newest_user = max(newest_user, at)
+            elif at == newest_user:  # the newest user message is one no more
+                newest_user = self._newest_user(at)
+        self.newest_user = newest_user
+
+    def _newest_user(self, before: int) -> int:
+        """The index of the newest user message in ``kept[:before]``, or -1."""
+        role, kept = self.strategy.field, self.kept
+        return next((at for at in range(before - 1, -1, -1) if role(kept[at]["info"], "role") == "user"), -1)
 
     def _position(self, mid: Any) -> int:
         """A message's index in ``order``, or -1 for an id no message has."""
@@ -180,12 +276,14 @@ class IncrementalHistory:
         at = self._position(retain)
         return at if 0 <= at < marker else 0  # a retained id the walk never reaches: everything is kept
 
-    def _move_retained_tail(self, history: List[Message], start: int) -> List[Message]:
-        """``harness.workloads.opencode._move_retained_tail`` on the kept history (``history[i]`` is the
-        message ``order[start + i]``), from the facts of the few messages it looks at."""
+    def _layout(self) -> Layout:
+        """The boundary and ``harness.workloads.opencode._move_retained_tail``'s move on the kept
+        history (``history[i]`` is the message ``order[start + i]``), from the facts of the few
+        messages it looks at."""
+        start = self._boundary()
         compaction = max((at - start for at in map(self._position, self.tails) if at >= start), default=-1)
         if compaction < 0:
-            return history
+            return Layout(start)
         marker = self.order[start + compaction][1]
         summary = min(
             (
@@ -198,5 +296,5 @@ class IncrementalHistory:
         at = self._position(self.tails[marker])
         tail = at - start if at >= start else -1
         if 0 <= tail < compaction < summary:
-            return history[compaction : summary + 1] + history[tail:compaction] + history[summary + 1 :]
-        return history
+            return Layout(start, compaction, summary, tail)
+        return Layout(start)
