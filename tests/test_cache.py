@@ -8,7 +8,7 @@ from sessions import SESSION, SessionBuilder
 from harness.canonical import MESSAGE_UPDATED, to_stored
 from harness.generate import generate
 from harness.strategies import get
-from harness.strategies.cache import RowCache, with_row_cache
+from harness.strategies.cache import MISSING, RowCache, with_row_cache
 from harness.workloads.opencode import page
 
 
@@ -48,6 +48,17 @@ def test_lru_drops_the_least_recently_used():
     fetch(cache, "a", 0)
     fetch(cache, "d", 0)
     assert set(cache.entries) == {"a", "c", "d"} and cache.evictions == 1
+
+
+@pytest.mark.parametrize("policy", ["fifo", "lru"])
+def test_lookup_many_hits_only_rows_cached_at_their_time_updated(policy):
+    cache = RowCache(10, policy)
+    built = {key: fetch(cache, key, 1) for key in "abc"}
+    found = cache.lookup_many([("a", 1), ("b", 2), ("x", 1), ("c", 1)], 1)
+    assert found == [built["a"], MISSING, MISSING, built["c"]] and found[0] is built["a"]
+    assert cache.hits == 2 and cache.misses == 3
+    if policy == "lru":  # hits move to the recent end
+        assert list(cache.entries) == ["b", "a", "c"]
 
 
 @given(

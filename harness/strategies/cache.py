@@ -11,7 +11,7 @@ Faithful to the PR, a hit still pays the JSON decode: opencode's ORM (drizzle, a
 ``text({mode: "json"})`` column) parses every selected row's ``data`` before the
 cache sees the row, so ``cached:<name>`` decodes the row's data with ``json.loads``
 on a hit and drops the result (``ORM_PARSE``). The ``cache-aware`` read path
-(``harness.read_paths``) asks the cache first (``RowCache.lookup``) and reads and
+(``harness.workloads.read_paths``) asks the cache first (``RowCache.lookup_many``) and reads and
 decodes ``data`` only for the rows it misses.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Optional, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Type
 
 from harness.canonical import MESSAGE_UPDATED, PART_UPDATED, ROW_DATA, ROW_ID
 from harness.strategies._from_schema import Built
@@ -32,7 +32,7 @@ DEFAULT_INFO_CAPACITY = 200_000
 DEFAULT_PART_CAPACITY = 400_000
 #: What opencode's ORM does to the ``data`` of every row it selects, hit or miss (drizzle's JSON.parse).
 ORM_PARSE = json.loads
-#: ``RowCache.lookup``'s answer for a row it does not hold (or holds at another ``time_updated``).
+#: ``RowCache.lookup_many``'s answer for a row it does not hold (or holds at another ``time_updated``).
 MISSING = object()
 
 
@@ -61,16 +61,23 @@ class RowCache:
         self.entries[row_id] = (updated, value)
         return value
 
-    def lookup(self, row_id: str, updated: int) -> Any:
-        """The object cached for ``row_id`` at ``updated`` (a hit), or ``MISSING`` (not counted:
-        the caller builds the row through ``miss``)."""
-        entry = self.entries.get(row_id)
-        if entry is None or entry[0] != updated:
-            return MISSING
-        self.hits += 1
+    def lookup_many(self, keys: Sequence[Tuple], updated_column: int) -> List[Any]:
+        """Per key row (its id first, its ``time_updated`` in ``updated_column``) the object cached
+        for it at that ``time_updated`` (a hit), or ``MISSING`` (not counted: the caller builds the
+        row through ``miss``): one loop over the rows, no call per row."""
+        get = self.entries.get
+        found: List[Any] = []
+        append = found.append
+        for key in keys:
+            entry = get(key[ROW_ID])
+            append(entry[1] if entry is not None and entry[0] == key[updated_column] else MISSING)
+        self.hits += len(found) - found.count(MISSING)
         if isinstance(self.entries, OrderedDict):
-            self.entries.move_to_end(row_id)
-        return entry[1]
+            move_to_end = self.entries.move_to_end
+            for key, obj in zip(keys, found):
+                if obj is not MISSING:
+                    move_to_end(key[ROW_ID])
+        return found
 
     def in_front_of(
         self, build: Callable[[Tuple], Any], updated_column: int, parse: Optional[Callable[[str], Any]] = None

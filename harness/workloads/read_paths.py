@@ -11,6 +11,9 @@ messages oldest first, each ``{info, parts}`` with a fresh ``parts`` list.
   cache misses, so a hit costs no JSON decode and no blob read. Needs a ``cached:<name>`` strategy.
   Its page cursor is a row value, ``(time_created, id) < (?, ?)``: the same rows as opencode's
   ``OR`` form, but through the index (``harness.workloads.opencode.OR_CURSOR`` says why that matters).
+  What a warm read costs is then the queries and a step per row, so it pages ``KEY_PAGE`` messages
+  at a time (not opencode's 50), the cache is asked for a page's rows in one loop, and the key
+  queries are answered by covering indexes it creates (``COVERING_INDEXES``).
 - ``incremental`` — keeps the hydrated history between reads and reads only the rows created or
   updated since its watermark, then re-applies the compaction boundary and the tail reorder exactly
   as ``filterCompacted`` would (``harness.workloads.incremental``: what it needs of writers and of the schema).
@@ -43,6 +46,9 @@ from harness.workloads.opencode import (
 
 #: Rows per ``IN (...)`` list (SQLite's oldest limit on bound parameters is 999).
 CHUNK = 500
+#: Messages per page of the cache-aware path: a page of keys costs a query whatever its size, and
+#: reading one beyond the compaction boundary costs little (keys only), so its pages are larger.
+KEY_PAGE = CHUNK
 
 _MESSAGE_KEYS = "SELECT id, session_id, time_created, time_updated FROM message"
 _PART_KEYS = "SELECT id, message_id, time_updated FROM part"
@@ -53,18 +59,21 @@ class ReadPathError(ValueError):
 
 
 def history_reader(
-    name: str, conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, limit: int = PAGE_SIZE
+    name: str, conn: sqlite3.Connection, strategy: Type[Strategy], session_id: str, limit: Optional[int] = None
 ) -> HistoryRead:
-    """A zero-argument read of the session's kept history through read path ``name`` (pages of
-    ``limit`` messages where it pages)."""
+    """A zero-argument read of the session's kept history through read path ``name``, in pages of
+    ``limit`` messages where it pages (default: opencode's ``PAGE_SIZE``; cache-aware ``KEY_PAGE``)."""
     if name == "full":
-        return lambda: filter_compacted(conn, strategy, session_id, limit=limit)
+        return lambda: filter_compacted(conn, strategy, session_id, limit=limit or PAGE_SIZE)
     if name == "cache-aware":
         if getattr(strategy, "info_cache", None) is None:
             raise ReadPathError(
                 f"read path cache-aware needs a row cache: use strategy 'cached:{strategy.name}', not {strategy.name!r}"
             )
-        return lambda: compacted(stream(conn, strategy, session_id, limit, read_page=cache_aware_page), strategy)
+        for index in COVERING_INDEXES:
+            conn.execute(index)
+        pages = limit or KEY_PAGE
+        return lambda: compacted(stream(conn, strategy, session_id, pages, read_page=cache_aware_page), strategy)
     if name == "incremental":
         return IncrementalHistory(conn, strategy, session_id)
     raise ReadPathError(f"unknown read path {name!r}; choose from {', '.join(READ_PATHS)}")
@@ -82,25 +91,33 @@ def _rows_by_id(conn: sqlite3.Connection, select: str, ids: Sequence[str]) -> Di
     return found
 
 
-#: A table as the cache-aware path reads it: the query of whole rows and where time_updated is.
-Table = Tuple[str, int]
-MESSAGES: Table = (SELECT_MESSAGES, MESSAGE_UPDATED)
-PARTS: Table = (SELECT_PARTS, PART_UPDATED)
+#: A table as the cache-aware path reads it: the query of whole rows and where time_updated is in it
+#: and in the table's key rows.
+Table = Tuple[str, int, int]
+MESSAGES: Table = (SELECT_MESSAGES, MESSAGE_UPDATED, 3)
+PARTS: Table = (SELECT_PARTS, PART_UPDATED, 2)
+#: Indexes that answer the key queries alone (opencode's lack ``time_updated``, so each key row would
+#: be looked up in its table, whose pages are mostly ``data``): created by the cache-aware path.
+COVERING_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS message_session_time_created_id_updated_idx"
+    " ON message(session_id, time_created, id, time_updated)",
+    "CREATE INDEX IF NOT EXISTS part_message_id_id_updated_idx ON part(message_id, id, time_updated)",
+)
 
 
 def _reuse_or_read(
-    conn: sqlite3.Connection, cache: RowCache, build: Callable[[Tuple], Any], table: Table, keys: List[Tuple[str, int]]
+    conn: sqlite3.Connection, cache: RowCache, build: Callable[[Tuple], Any], table: Table, keys: List[Tuple]
 ) -> List[Any]:
-    """The objects of rows ``keys`` ((id, time_updated) pairs): cached ones as they are, the others
-    read whole from ``table`` and built into the cache."""
-    found = [cache.lookup(row_id, updated) for row_id, updated in keys]
-    missing = [keys[index][0] for index, obj in enumerate(found) if obj is MISSING]
+    """The objects of the rows whose key rows are ``keys`` (id first): cached ones as they are, the
+    others read whole from ``table`` and built into the cache."""
+    select, updated_column, key_updated = table
+    found = cache.lookup_many(keys, key_updated)
+    missing = [keys[index][ROW_ID] for index, obj in enumerate(found) if obj is MISSING]
     if missing:
-        select, updated_column = table
         rows = _rows_by_id(conn, select, missing)
         for index, obj in enumerate(found):
             if obj is MISSING:
-                row = rows[keys[index][0]]
+                row = rows[keys[index][ROW_ID]]
                 found[index] = cache.miss(row[ROW_ID], row[updated_column], build, row)
     return found
 
@@ -116,13 +133,17 @@ def cache_aware_page(
     rows, more = page_rows(conn, _MESSAGE_KEYS, session_id, before, limit, ROW_VALUE_CURSOR)
     base, info_cache, part_cache = strategy.built_from, strategy.info_cache, strategy.part_cache  # type: ignore
     ids = [row[ROW_ID] for row in rows]
-    infos = _reuse_or_read(conn, info_cache, base.info, MESSAGES, [(row[ROW_ID], row[MESSAGE_UPDATED]) for row in rows])
+    infos = _reuse_or_read(conn, info_cache, base.info, MESSAGES, rows)
     grouped: Dict[str, List[Any]] = {mid: [] for mid in ids}
-    if ids:
-        keys = conn.execute(
-            f"{_PART_KEYS} WHERE message_id IN ({', '.join('?' * len(ids))}) ORDER BY message_id, id", ids
-        ).fetchall()
-        parts = _reuse_or_read(conn, part_cache, base.part, PARTS, [(part_id, updated) for part_id, _, updated in keys])
-        for key, part in zip(keys, parts):
-            grouped[key[1]].append(part)
+    keys = [
+        key
+        for start in range(0, len(ids), CHUNK)
+        for key in conn.execute(
+            f"{_PART_KEYS} WHERE message_id IN ({', '.join('?' * len(ids[start : start + CHUNK]))})"
+            " ORDER BY message_id, id",
+            ids[start : start + CHUNK],
+        )
+    ]
+    for key, part in zip(keys, _reuse_or_read(conn, part_cache, base.part, PARTS, keys)):
+        grouped[key[1]].append(part)
     return as_page([{"info": info, "parts": grouped[mid]} for mid, info in zip(ids, infos)], rows, more)
