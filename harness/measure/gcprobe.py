@@ -248,7 +248,7 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
         Figure("last_iteration_gc_s", steps[-1]["gc_seconds"], "s"),
         Figure("largest_history", steps[-1]["history"], "messages"),
     ]
-    extra = {"iterations": steps, "session": session.session_id}
+    extra: Dict[str, Any] = {"iterations": steps, "session": session.session_id}
     if prepared.counts is not None:
         extra["read_counts"] = dict(prepared.counts)
     return {"figures": figures, "extra": extra}
