@@ -1,6 +1,7 @@
 """Read paths: how the agent loop gets its history — a measured dimension of ``filter_compacted``
 and ``run_loop``. Each returns what opencode's ``filterCompacted(stream(session))`` returns: the kept
-messages oldest first, each ``{info, parts}`` with a fresh ``parts`` list.
+messages oldest first, each ``{info, parts}``, the newest user message's ``parts`` a fresh list (the
+agent loop adds its parts there); ``full`` and ``cache-aware`` give every message a fresh list.
 
 - ``full`` — opencode at PR #29029 (the default): page by page, newest first, down to the compaction
   boundary (all of a session without one), each page's rows and their parts are read with
@@ -14,9 +15,10 @@ messages oldest first, each ``{info, parts}`` with a fresh ``parts`` list.
   What a warm read costs is then the queries and a step per row, so it pages ``KEY_PAGE`` messages
   at a time (not opencode's 50), the cache is asked for a page's rows in one loop, and the key
   queries are answered by covering indexes it creates (``COVERING_INDEXES``).
-- ``incremental`` — keeps the hydrated history between reads and reads only the rows created or
-  updated since its watermark, then re-applies the compaction boundary and the tail reorder exactly
-  as ``filterCompacted`` would (``harness.workloads.incremental``: what it needs of writers and of the schema).
+- ``incremental`` — keeps the history it returned and reads only the rows created or updated since
+  its watermark: a read costs what changed, the compaction boundary and the tail reorder applied
+  exactly as ``filterCompacted`` would; its other messages are shared between reads, read-only
+  (``harness.workloads.incremental``: what it needs of writers and of the schema).
 """
 
 from __future__ import annotations
