@@ -191,6 +191,8 @@ TestReadPathsFixed = read_paths_machine("fixed").TestCase
 TestReadPathsFixed.settings = SETTINGS
 TestReadPathsSlotsLazy = read_paths_machine("slots-lazy").TestCase
 TestReadPathsSlotsLazy.settings = SETTINGS
+TestReadPathsTuples = read_paths_machine("tuples").TestCase
+TestReadPathsTuples.settings = SETTINGS
 
 
 @pytest.mark.requires("msgspec")

@@ -5,7 +5,8 @@ loops, and the helper that compiles every generated function under a file name o
 seven properties, read from every info 200 times). Each strategy gets its own copy of the loop (its
 own code object, so its own inline caches on CPython 3.11+) with each read written the way users of
 its objects write it: ``o.k`` / ``o["k"]`` where every object has the field, ``getattr(o, "k", None)``
-/ ``o.get("k")`` where some lack it — no helper call per read. ``len`` adds a length, ``add`` a
+/ ``o.get("k")`` where some lack it, ``o[3]`` for a tuple of fixed positions (``index_kernel``; JSON
+text read as ``loads(o[3])``) — no helper call per read. ``len`` adds a length, ``add`` a
 number, ``truth`` one for a truthy value; ``len`` and ``add`` skip None, except that opencode's
 seed loop takes the length of every info's role (rows without one are refused before it runs), so
 there the role is read directly and its length taken unchecked. Every copy makes the same additions
@@ -22,9 +23,10 @@ is skipped. Its syntax depends on how a strategy holds a part and its state (``T
 
 from __future__ import annotations
 
+import json
 import linecache
 import types
-from typing import Any, Callable, Dict, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 from harness.schemas.codegen import attribute
 from harness.schemas.model import Schema
@@ -57,8 +59,11 @@ def compiled(source: str, where: str, label: str, namespace: Dict[str, Any], nam
     return module.__dict__[name]
 
 
-def _loop(schema: Schema, each: str, reads: Sequence[str], label: str) -> Kernel:
-    """The access loop with ``for <each> in infos`` and the read of each of ``schema.access``."""
+def _loop(
+    schema: Schema, each: str, reads: Sequence[str], label: str, namespace: Optional[Dict[str, Any]] = None
+) -> Kernel:
+    """The access loop with ``for <each> in infos`` and the read of each of ``schema.access`` (whose
+    code may use the names of ``namespace``)."""
     unchecked = is_opencode(schema)  # the seed's loop: every role has a length (checked beforehand)
     lines = []
     for access, read in zip(schema.access, reads):
@@ -74,7 +79,7 @@ def _loop(schema: Schema, each: str, reads: Sequence[str], label: str) -> Kernel
         "def access(infos, iterations):\n    acc = 0.0\n    for _ in range(iterations):\n"
         f"        for {each} in infos:\n{body}\n    return acc\n"
     )
-    return compiled(source, __file__, label, {}, "access")
+    return compiled(source, __file__, label, namespace or {}, "access")
 
 
 def access_kernel(schema: Schema, syntax: str, present: Present) -> Kernel:
@@ -89,6 +94,18 @@ def access_kernel(schema: Schema, syntax: str, present: Present) -> Kernel:
             defaulted.append(access.field)
     label = f"{schema.name}: {syntax}, default for {', '.join(defaulted) or 'none'}"
     return _loop(schema, "o", reads, label)
+
+
+#: A read at a constant index (``o[3]``), and one of JSON text decoded on each read.
+INDEX_READS: Dict[bool, str] = {False: "o[{at}]", True: "(None if o[{at}] is None else loads(o[{at}]))"}
+
+
+def index_kernel(schema: Schema, position: Callable[[str], int], decoded: Present) -> Kernel:
+    """The access loop over tuples: each field read at its ``position`` (every object has one, None
+    where its kind lacks the field), JSON text decoded where ``decoded``."""
+    reads = [INDEX_READS[decoded(field)].format(at=position(field)) for field in schema.access_fields()]
+    label = f"{schema.name}: indices, decoded {', '.join(filter(decoded, schema.access_fields())) or 'none'}"
+    return _loop(schema, "o", reads, label, {"loads": json.loads})
 
 
 def local_kernel(schema: Schema) -> Kernel:
@@ -109,6 +126,7 @@ TOOL_INPUT_READS: Dict[str, str] = {
     "items": 'o["state"].get("input")',
     "attribute-item": 'o.state.get("input")',
     "attributes": "o.state.input",
+    "indices": INDEX_READS[True],
 }
 
 _OPEN_MAP_TEMPLATE = """\
@@ -123,8 +141,9 @@ def access(parts, iterations):
 """
 
 
-def open_map_kernel(syntax: str) -> Kernel:
-    """The ``open-map`` loop over tool parts, reading ``state.input`` with ``TOOL_INPUT_READS[syntax]``."""
-    return compiled(
-        _OPEN_MAP_TEMPLATE.format(read=TOOL_INPUT_READS[syntax]), __file__, f"open-map, {syntax}", {}, "access"
-    )
+def open_map_kernel(syntax: str, **positions: int) -> Kernel:
+    """The ``open-map`` loop over tool parts, reading ``state.input`` with ``TOOL_INPUT_READS[syntax]``
+    (``indices``: JSON text at position ``at``, decoded)."""
+    read = TOOL_INPUT_READS[syntax].format(**positions)
+    label = f"open-map, {syntax}" + "".join(f", {key} {at}" for key, at in positions.items())
+    return compiled(_OPEN_MAP_TEMPLATE.format(read=read), __file__, label, {"loads": json.loads}, "access")
