@@ -18,7 +18,7 @@ from harness.schemas import OPENCODE, SchemaMismatch
 from harness.strategies import get
 from harness.strategies.equivalence import canonical_info, canonical_part, difference
 
-NAMES = ("msgspec", "msgspec-nogc", "msgspec-nogc-shallow", "msgspec-decode", "msgspec-lazy")
+NAMES = ("msgspec", "msgspec-nogc", "msgspec-nogc-shallow", "msgspec-decode", "msgspec-lazy", "msgspec-lazy-memo")
 PROFILES = (("reference", 5), ("realistic", None))
 
 

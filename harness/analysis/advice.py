@@ -234,7 +234,7 @@ def answer(run_dir: Path, manifest: Dict[str, Any], code: Optional[str] = None) 
 
 #: The generated code style that adopts each strategy (``harness.schemas.codegen``): the msgspec
 #: ones their Structs; the others ``__slots__`` classes, the nearest plain-Python form.
-CODE_STYLES = {"msgspec-nogc": "msgspec", "msgspec-lazy": "msgspec-lazy"}
+CODE_STYLES = {"msgspec-nogc": "msgspec", "msgspec-lazy": "msgspec-lazy", "msgspec-lazy-memo": "msgspec-lazy-memo"}
 
 
 def code_for(manifest: Mapping[str, Any], best: Optional[str], schema_file: Optional[Path] = None) -> str:

@@ -165,8 +165,13 @@ def dataset_census(stored: List[StoredRecord], strategy_names: Iterable[str], sc
 def compact_layout(objs: List[Any]) -> Optional[Dict[str, Any]]:
     """How many objects with an instance ``__dict__`` keep CPython's shared-key / inline-values
     layout, or None when none has one (or the interpreter is not CPython). Call it before anything
-    reads ``__dict__``: on 3.11–3.12 that materialises the dict."""
-    with_dict = [obj for obj in objs if getattr(type(obj), "__dictoffset__", 0) != 0]
+    reads ``__dict__``: on 3.11–3.12 that materialises the dict. A msgspec Struct with ``dict=True``
+    is left out: its ``__dict__`` is a plain dict made on first use, never CPython's instance layout."""
+    with_dict = [
+        obj
+        for obj in objs
+        if getattr(type(obj), "__dictoffset__", 0) != 0 and not hasattr(type(obj), "__struct_fields__")
+    ]
     if not with_dict or platform.python_implementation() != "CPython":
         return None
     if sys.version_info >= (3, 13):

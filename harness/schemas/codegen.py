@@ -19,6 +19,16 @@ Styles:
   undecoded, and a property ``<attr>`` that decodes it into its type on every read (keep the value
   when reading it repeatedly); decode rows with ``<table>_from_json`` (the Raw fields cannot be
   converted from decoded values).
+- ``msgspec-lazy-memo``: ``msgspec-lazy`` whose properties decode on the first read and keep the value
+  (``functools.cached_property``): a class holding a Raw field takes ``dict=True`` (which msgspec
+  allows only with ``gc=True``) and the value lands in the instance ``__dict__``, so every later read
+  is a plain attribute hit, no Python call. The ``__dict__`` is no field: ``__struct_fields__``,
+  equality, encoding and ``to_builtins`` see the Raw only. Such a Struct is still untracked when built
+  (msgspec leaves a ``gc=True`` Struct untracked when no field holds an object of a GC type) and no
+  ``__dict__`` exists until a read. A class holding such a Struct (a tool part its state, a user its
+  summary) would be tracked, so it stays ``gc=False`` and its own properties decode on each read. A
+  memoised value is the same object on every read: mutating it mutates the memo (and not the Raw, so
+  not what the object encodes to); ``del obj.<attr>`` drops it.
 - ``slots``: one plain ``__slots__`` class per kind (the top level only: nested values stay the dicts
   ``json.loads`` makes, as the ``slots`` strategy measures them), with ``from_dict(d)``; absent
   optionals are None, keys outside the schema are dropped; ``<table>_from_dict(d)`` picks the class
@@ -45,9 +55,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from harness.schemas.model import Field, Kind, Schema, Table, Type
 
-STYLES: Tuple[str, ...] = ("msgspec", "msgspec-lazy", "slots")
+STYLES: Tuple[str, ...] = ("msgspec", "msgspec-lazy", "msgspec-lazy-memo", "slots")
 #: The attribute a lazy Struct keeps an open value's undecoded JSON in (``<attr>_raw``).
 RAW_SUFFIX = "_raw"
+#: The Struct options every generated class takes.
+_FLAGS = "kw_only=True, omit_defaults=True"
 #: What msgspec refuses in a (renamed) field name.
 _NOT_MSGSPEC = re.compile(r'["\\\x00-\x1f]')
 _SCALAR_ANNOTATIONS = {"str": "str", "int": "int", "float": "float", "num": "Union[int, float]", "bool": "bool"}
@@ -83,9 +95,13 @@ def _optional(field: Field) -> bool:
 class _Msgspec:
     """Emits the Struct classes of one schema, nested ones first, identical ones once."""
 
-    def __init__(self, gc: bool, lazy: bool = False) -> None:
-        self.options = f"gc={gc}, kw_only=True, omit_defaults=True"
+    def __init__(self, gc: bool, lazy: bool = False, memo: bool = False) -> None:
+        self.options = f"gc={gc}, {_FLAGS}"
         self.lazy = lazy
+        #: Lazy properties keep their value: a class with one takes ``dict=True``, which msgspec
+        #: allows only with ``gc=True`` (``memoised``: those classes), unless it holds such a class.
+        self.memo = memo
+        self.memoised: set = set()
         self.blocks: List[str] = []
         #: A lazy class's decoders of its Raw fields (after every class: they name nested ones).
         self.decoders: List[str] = []
@@ -123,14 +139,15 @@ class _Msgspec:
             return self.names[kind]
         name = self.unique(class_name(name))
         self.names[kind] = name
-        self.emit(name, kind.fields, self.options)
+        self.emit(name, kind.fields)
         return name
 
     def emit(
-        self, name: str, fields: Tuple[Field, ...], options: str, head: Tuple[str, ...] = (), decoded: str = ""
+        self, name: str, fields: Tuple[Field, ...], tags: str = "", head: Tuple[str, ...] = (), decoded: str = ""
     ) -> None:
-        """One class; ``decoded``: a field kept decoded even when open values are Raw (the other-value
-        class's discriminator, which the access loop reads and the union's classes hold as a string)."""
+        """One class; ``tags``: its tag options; ``decoded``: a field kept decoded even when open values
+        are Raw (the other-value class's discriminator, which the access loop reads and the union's
+        classes hold as a string)."""
         taken: set = set()
         lines, properties = [*head], []
         for field in fields:
@@ -144,7 +161,7 @@ class _Msgspec:
             if self.lazy and field.name != decoded and (field.type.open or field.type.kind == "array"):
                 raw, decoder = attribute(attr + RAW_SUFFIX, taken), f"_{name}_{attr}"
                 lines.append(f"    {raw}: msgspec.Raw = msgspec.field(default=None, name={field.name!r})")
-                properties.append(_LAZY_PROPERTY.format(attr=attr, raw=raw, decoder=decoder))
+                properties.append((attr, raw, decoder))
                 self.decoders.append(
                     f"{decoder}_type = {hint}\n{decoder} = msgspec.json.Decoder({decoder}_type).decode\n"
                 )
@@ -156,8 +173,17 @@ class _Msgspec:
             else:
                 lines.append(f"    {attr}: {hint}" + (f" = msgspec.field({renamed})" if renamed else ""))
         body = "\n".join(lines) or "    pass"
+        holds_memo = any(self.names.get(field.type) in self.memoised for field in fields)  # would be tracked
+        memo = self.memo and bool(properties) and not holds_memo
         if properties:
-            body += "\n\n" + "\n\n".join(properties)
+            decorator = "functools.cached_property" if memo else "property"
+            body += "\n\n" + "\n\n".join(
+                _LAZY_PROPERTY.format(decorator=decorator, attr=attr, raw=raw, decoder=decoder)
+                for attr, raw, decoder in properties
+            )
+        if memo:
+            self.memoised.add(name)
+        options = f"{tags}gc=True, dict=True, {_FLAGS}" if memo else tags + self.options
         self.blocks.append(f"class {name}(msgspec.Struct, {options}):\n{body}\n")
 
 
@@ -165,22 +191,22 @@ def _kind_fields(table: Table, kind: Kind) -> Tuple[Field, ...]:
     return kind.fields + tuple(Field(key, Type("union", options=("str", "null")), False) for key in table.ids)
 
 
-def _msgspec_source(schema: Schema, gc: bool = False, lazy: bool = False) -> str:
-    emitter = _Msgspec(gc, lazy)
+def _msgspec_source(schema: Schema, gc: bool = False, lazy: bool = False, memo: bool = False) -> str:
+    emitter = _Msgspec(gc, lazy, memo)
     tails: List[str] = []
     for table_name, table in schema.tables.items():
         classes = []
         for kind in table.kinds:
             name = emitter.unique(class_name(kind.tag, class_name(table_name) if table.discriminator else ""))
-            options = emitter.options
+            tags = ""
             head: Tuple[str, ...] = ()
             if table.discriminator:
-                options = f"tag_field={table.discriminator!r}, tag={kind.tag!r}, " + options
+                tags = f"tag_field={table.discriminator!r}, tag={kind.tag!r}, "
                 head = (f"    {attribute(table.discriminator)}: ClassVar[str] = {kind.tag!r}",)
-            emitter.emit(name, _kind_fields(table, kind), options, head)
+            emitter.emit(name, _kind_fields(table, kind), tags, head)
             classes.append((kind.tag, name))
         tails.append(_msgspec_table(emitter, table_name, table, classes))
-    what = "open values and arrays kept as msgspec.Raw JSON, decoded on each read" if lazy else f"gc={gc}"
+    what = f"open values and arrays kept as msgspec.Raw JSON, decoded on {_READS[memo]}" if lazy else f"gc={gc}"
     header = (
         f"# msgspec Structs for the schema {schema.name!r} ({what}).\n\n"
         f"{'import functools' + chr(10) if lazy else ''}import json\n"
@@ -191,6 +217,12 @@ def _msgspec_source(schema: Schema, gc: bool = False, lazy: bool = False) -> str
     return "\n\n".join([header, *emitter.blocks, *emitter.decoders, *helpers, *tails])
 
 
+#: When a lazy property decodes, without and with a memo.
+_READS = {
+    False: "each read",
+    True: "the first read and kept in the instance __dict__ of a dict=True class; a class holding such a"
+    " class stays gc=False (dict=True would have it tracked) and decodes on each read",
+}
 #: A target's type information, inspected once (inspecting a union per row made garbage cycles).
 _TYPE_INFO = """import msgspec.inspect
 
@@ -210,10 +242,11 @@ _CONVERTED = '''def _converted(data, *targets):
     target = targets[-1]
     return msgspec.convert({values}, target)
 '''
-#: A lazy Struct's property: the value decoded from its JSON into its type on each read; JSON
-#: ``msgspec.json`` does not decode (a lone surrogate) is decoded by ``json.loads`` and converted
-#: (a value of another type raises the validation error again).
-_LAZY_PROPERTY = """    @property
+#: A lazy Struct's property (``@property``: decoded on each read; ``@functools.cached_property``: on
+#: the first, then kept): the value decoded from its JSON into its type; JSON ``msgspec.json`` does
+#: not decode (a lone surrogate) is decoded by ``json.loads`` and converted (a value of another type
+#: raises the validation error again).
+_LAZY_PROPERTY = """    @{decorator}
     def {attr}(self):
         raw = self.{raw}
         if raw is None:
@@ -312,7 +345,7 @@ def _msgspec_table(emitter: _Msgspec, table_name: str, table: Table, classes: Li
         return head + _FROM_JSON.format(table=table_name, alias=alias)
     other = emitter.unique("Other" + class_name(table_name))
     tag = Field(table.discriminator, Type("any"), False)  # type: ignore[arg-type]
-    emitter.emit(other, (tag,) + _kind_fields(table, default), emitter.options, decoded=tag.name)
+    emitter.emit(other, (tag,) + _kind_fields(table, default), decoded=tag.name)
     return (
         f"{alias} = {target}\n{upper}_CLASSES = {{{pairs}}}\n"
         f"#: Rows of any other {table.discriminator!r} build as {table.default!r}, keeping their own value.\n"
@@ -367,12 +400,12 @@ def _slots_source(schema: Schema) -> str:
 
 
 def python_source(schema: Schema, style: str, gc: bool = False) -> str:
-    """The classes of ``schema`` in ``style`` (``msgspec``, ``msgspec-lazy`` or ``slots``) as Python source; ``gc``: the
-    msgspec Structs' ``gc`` option (False unless measuring the tracked variant)."""
+    """The classes of ``schema`` in ``style`` (``STYLES``) as Python source; ``gc``: the msgspec Structs'
+    ``gc`` option (False unless measuring the tracked variant; the lazy styles set their own)."""
     if style == "msgspec":
         return _msgspec_source(schema, gc)
-    if style == "msgspec-lazy":
-        return _msgspec_source(schema, gc=False, lazy=True)
+    if style in ("msgspec-lazy", "msgspec-lazy-memo"):
+        return _msgspec_source(schema, gc=False, lazy=True, memo=style == "msgspec-lazy-memo")
     if style == "slots":
         return _slots_source(schema)
     raise ValueError(f"unknown code style {style!r}; choose from {', '.join(STYLES)}")

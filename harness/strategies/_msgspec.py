@@ -42,6 +42,7 @@ from harness.strategies._from_schema import (
     table_hydrators,
 )
 from harness.strategies._kernel import open_map_kernel
+from harness.strategies.base import object_fields
 
 try:
     import msgspec
@@ -113,14 +114,17 @@ def classes(found: Dict[str, Any], table: Table, name: str) -> Dict[str, Any]:
     return {"kinds": kinds, "default": other}
 
 
-def msgspec_builder(gc: bool = False, decode: bool = False, nested: bool = True, lazy: bool = False) -> Builder:
+def msgspec_builder(
+    gc: bool = False, decode: bool = False, nested: bool = True, lazy: bool = False, memo: bool = False
+) -> Builder:
     """The builder of the Structs with ``gc``, on the ``decode`` or the convert path, ``nested``
     values typed (else ``shallow``), ``lazy`` (the ``msgspec-lazy`` style: open values and arrays
-    kept as ``msgspec.Raw``, decoded on each read; decode path, ``gc=False``)."""
+    kept as ``msgspec.Raw``, decoded on each read; decode path, ``gc=False``), ``memo`` (with
+    ``lazy``: the ``msgspec-lazy-memo`` style, each decoded on its first read and kept)."""
 
     def build(schema: Schema) -> Functions:
         package = _msgspec()
-        style = "msgspec-lazy" if lazy else "msgspec"
+        style = "msgspec-lazy-memo" if memo else "msgspec-lazy" if lazy else "msgspec"
         found = namespace(schema if nested else shallow(schema), style, gc)
         label = f"{style}, gc={gc}"
         refused, invalid = _refused(), package.ValidationError
@@ -188,6 +192,13 @@ def _raw_value(raw: Any) -> Any:
     return json.loads(bytes(raw))
 
 
+def struct_shape(obj: Any) -> Tuple[str, ...]:
+    """A Struct's shape: its fields, never its ``__dict__`` (a ``msgspec-lazy-memo`` object's memo is
+    no field, and reading ``__dict__`` would create one); anything else as ``object_fields``."""
+    fields = getattr(type(obj), "__struct_fields__", None)
+    return tuple(fields) if fields is not None else object_fields(obj)
+
+
 class MsgspecStrategy(PerKindClasses):
     """Base of the msgspec strategies: needs msgspec (CPython only); a tool part's state is a Struct
     (typed nested values)."""
@@ -195,3 +206,4 @@ class MsgspecStrategy(PerKindClasses):
     requires = ("msgspec",)
     implementations = ("cpython",)
     open_map_access = staticmethod(open_map_kernel("attributes"))
+    shape = staticmethod(struct_shape)
