@@ -7,8 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sessions import SESSION, SessionBuilder, message_ids
 
+from harness.measure.catalogue import check
+from harness.protocol.job import Job, JobError
 from harness.strategies import get
-from harness.workloads.binding import MissingSession
+from harness.strategies.base import Strategy
+from harness.workloads.binding import MissingSession, prepare
 from harness.workloads.history import GrowingSession, loop_iteration, run_loop
 from harness.workloads.opencode import SYNTHETIC_PART, filter_compacted, page, stream
 
@@ -250,3 +253,34 @@ def test_the_scratch_session_stamps_writes_from_a_clock_that_never_goes_back(dat
         stamps = session.conn.execute(f"SELECT time_created, time_updated FROM {table} ORDER BY rowid").fetchall()
         written = [updated for _, updated in stamps]
         assert written == sorted(written) and all(updated >= created for created, updated in stamps)
+
+
+# --- hydrate_all's `then`: what the rebuild does after building -------------------------------------
+
+
+def _hydrate_all(dataset, name, **params):
+    return prepare(check(Job("j", "gcprobe", name, "hydrate_all", str(dataset), 100, params=params)))
+
+
+@pytest.mark.requires("msgspec")
+@pytest.mark.parametrize("then", [None, "nothing", "open-map"])
+def test_hydrate_all_then_reads_every_tool_input_once_or_nothing(dataset, then):
+    """The default builds only (every existing job); open-map then reads each tool part's
+    state.input once, inside the call: a memo then holds it, and nothing else."""
+    prepared = _hydrate_all(dataset, "msgspec-lazy-memo", **({} if then is None else {"then": then}))
+    try:
+        infos, parts = prepared.run()
+    finally:
+        prepared.close()
+    assert len(infos) == 100 and prepared.units == len(infos) + len(parts)
+    tools = [part for part in parts if part.type == "tool" and part.state.input_raw is not None]
+    assert tools
+    memos = [vars(part.state) for part in tools]
+    assert all(memo == ({"input": part.state.input} if then == "open-map" else {}) for memo, part in zip(memos, tools))
+
+
+def test_hydrate_all_then_open_map_needs_the_strategys_kernel(dataset):
+    plugin = type("NoOpenMap", (get("fixed"),), {"name": "no-open-map", "open_map_access": Strategy.open_map_access})
+    job = check(Job("j", "gcprobe", "no-open-map", "hydrate_all", str(dataset), 100, params={"then": "open-map"}))
+    with pytest.raises(JobError, match="strategy 'no-open-map' has no open-map access loop"):
+        prepare(job, strategy=plugin)

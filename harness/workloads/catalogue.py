@@ -21,6 +21,10 @@ READ_PATHS: Tuple[str, ...] = ("full", "cache-aware", "incremental")
 #: The ``access`` workload's variants (``params.reads``): the seed's loop over infos, or one open-map
 #: read per tool part (see ``harness.strategies._kernel``).
 ACCESS_READS: Tuple[str, ...] = ("seed", "open-map")
+#: What ``hydrate_all`` does after building, inside the measured call (``params.then``): nothing, or
+#: read every tool part's ``state.input`` once (the ``open-map`` access loop, one pass), so a lazy
+#: strategy's decode, and what a memo keeps of it, are in the rebuild's time and GC.
+HYDRATE_THEN: Tuple[str, ...] = ("nothing", "open-map")
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,19 @@ WORKLOADS: Dict[str, Workload] = {
         ),
         Workload(
             "hydrate_all",
-            "build every info and part from stored rows (JSON decode included), no SQLite",
+            "build every info and part from stored rows (JSON decode included), no SQLite (then=open-map: then"
+            " read every tool part's state.input once)",
             "row",
-            (),
+            (
+                Param(
+                    "then",
+                    str,
+                    "nothing",
+                    "after building: nothing, or open-map (len of every tool part's state.input, once)",
+                    choices=HYDRATE_THEN,
+                    variant=True,
+                ),
+            ),
             "rows:bind_hydrate_all",
         ),
         Workload(

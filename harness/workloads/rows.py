@@ -1,11 +1,13 @@
-"""Workloads over a dataset's first rows, in memory: build every row (``hydrate_all``) and the
-seed's loop over the infos' properties (``access``)."""
+"""Workloads over a dataset's first rows, in memory: build every row (``hydrate_all``; with
+``then=open-map`` it then reads every tool part's ``state.input`` once) and the seed's loop over
+the infos' properties (``access``)"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any, List, Optional, Sequence, Tuple, Type
+from functools import partial
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Type
 
 from harness.canonical import ROW_DATA, ROW_ID
 from harness.protocol.job import Job, JobError
@@ -13,6 +15,7 @@ from harness.schemas import Schema
 from harness.schemas.infer import access_for
 from harness.schemas.stored import is_opencode
 from harness.store import Dataset
+from harness.strategies._kernel import Kernel
 from harness.strategies.base import Strategy
 from harness.workloads.binding import Prepared, dataset_schema, first_rows, strategy_for
 
@@ -39,13 +42,8 @@ def bind_access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Op
         schema = replace(schema, access=access_for(schema, fields))
         strategy = strategy_for(job.strategy, schema)
     if job.params["reads"] == "open-map":
-        if strategy.open_map_access is Strategy.open_map_access:
-            raise JobError(f"strategy {strategy.name!r} has no open-map access loop (open_map_access)")
-        built = (strategy.part(row) for row in parts)
-        tools = [part for part in built if strategy.field(part, "type") == "tool"]
-        if not tools:
-            raise JobError(f"the first {job.size} messages of {dataset.path} have no tool part to read")
-        kernel = strategy.open_map_access
+        kernel, positions = _open_map_reads(job, strategy, dataset, parts)
+        tools = [strategy.part(parts[at]) for at in positions]
         return Prepared(strategy, lambda: kernel(tools, iterations), len(tools) * iterations, "read", dataset)
     _check_access_values(messages, schema)
     infos = [strategy.info(row) for row in messages]
@@ -56,6 +54,19 @@ def bind_access(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Op
         "read",
         dataset,
     )
+
+
+def _open_map_reads(
+    job: Job, strategy: Type[Strategy], dataset: Dataset, parts: Sequence[Tuple]
+) -> Tuple[Kernel, List[int]]:
+    """The strategy's ``open_map_access`` kernel and the positions of the tool parts in ``parts``;
+    JobError when it has no such kernel or there is no tool part."""
+    if strategy.open_map_access is Strategy.open_map_access:
+        raise JobError(f"strategy {strategy.name!r} has no open-map access loop (open_map_access)")
+    positions = [at for at, row in enumerate(parts) if strategy.field(strategy.part(row), "type") == "tool"]
+    if not positions:
+        raise JobError(f"the first {job.size} messages of {dataset.path} have no tool part to read")
+    return strategy.open_map_access, positions
 
 
 #: What the access loop can take the length of (``len``) and add (``add``); absent is allowed where
@@ -84,8 +95,19 @@ def _check_access_values(messages: List[Any], schema: Schema) -> None:
                 )
 
 
+def hydrate_then_read(
+    strategy: Type[Strategy], messages: Sequence[Tuple], parts: Sequence[Tuple], kernel: Kernel, positions: List[int]
+) -> Tuple[list, list]:
+    """``hydrate_all``, then one open-map read of each tool part (at ``positions``) of what it built."""
+    infos, built = hydrate_all(strategy, messages, parts)
+    kernel([built[at] for at in positions], 1)
+    return infos, built
+
+
 def bind_hydrate_all(job: Job, strategy: Type[Strategy], dataset: Dataset, rounds: Optional[int]) -> Prepared:
     messages, parts = first_rows(dataset, job.size)
-    return Prepared(
-        strategy, lambda: hydrate_all(strategy, messages, parts), len(messages) + len(parts), "row", dataset
-    )
+    run: Callable[[], Tuple[list, list]] = partial(hydrate_all, strategy, messages, parts)
+    if job.params["then"] == "open-map":
+        kernel, positions = _open_map_reads(job, strategy, dataset, parts)
+        run = partial(hydrate_then_read, strategy, messages, parts, kernel, positions)
+    return Prepared(strategy, run, len(messages) + len(parts), "row", dataset)
