@@ -15,7 +15,7 @@ INCLUDES_dev  := bench full
 stamp = $(VENV)/.installed-$(1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-slow report bench bench-full bench-matrix incident trial-noise census datasets lint clean
+.PHONY: help venv test test-slow report bench bench-full bench-matrix incident loop trial-noise census datasets lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ census: $(call stamp,bench) ## print the shape census of the quick plan's datase
 
 incident: $(call stamp,bench) ## replay the incident (serve, one factor at a time) on this Python and on Bun, one run, report included
 	$(BIN)/harness bench --plan incident --python $(BIN)/python,bun
+
+loop: $(call stamp,bench) ## the agent loop per read path at 1k and 50k, the lazy and standard-library rebuilds' GC (the loop plan)
+	$(BIN)/harness bench --plan loop
 
 bench-matrix: $(call stamp,bench) ## the quick bench plan on every discovered interpreter (pyenv, then PATH; one venv each)
 	$(BIN)/harness list --pythons

@@ -13,6 +13,7 @@ from runs import HOLD_LOCK, InterruptAfter, bench, copy_run, harness, resume
 from harness.protocol.job import Job
 from harness.runs import files, integrity, lifecycle, machine, results, runner
 from harness.runs.lock import Lock
+from harness.runs.plans import PLANS
 from harness.runtime.python import PythonRuntime, current
 
 TIDY_HEADER = ",".join(results.TIDY_COLUMNS)
@@ -209,19 +210,23 @@ def test_resume_of_a_directory_that_is_not_a_run(tmp_path):
     assert done.returncode == 2 and "is not a harness run directory" in done.stderr
 
 
-@pytest.mark.parametrize("name", ["smoke", "quick", "full"])
-def test_every_plan_plans_distinct_checked_jobs(name):
-    from harness.runs.plans import PLANS
-
+def _planned(name: str) -> list:
     chosen = PLANS[name]
-    jobs, _ = runner.plan(chosen, [current()], {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets})
+    return runner.plan(chosen, [current()], {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets})[0]
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_every_plan_plans_distinct_checked_jobs(name):
+    jobs = _planned(name)
     assert len({job.id for job in jobs}) == len(jobs) > 0
-    assert {job.measurer for job in jobs} >= {"census", "timing", "gcprobe", "memory"}
+
+
+@pytest.mark.parametrize("name", ["smoke", "quick", "full"])
+def test_the_general_plans_run_every_measurer(name):
+    assert {job.measurer for job in _planned(name)} >= {"census", "timing", "gcprobe", "memory"}
 
 
 def test_the_processes_of_a_sweep_interleave_in_shuffled_rounds_fixed_by_the_seed():
-    from harness.runs.plans import PLANS
-
     chosen = PLANS["quick"]
     datasets = {spec.key: Path(f"{spec.key}.sqlite") for spec in chosen.datasets}
     jobs, _ = runner.plan(chosen, [current()], datasets, seed=7)

@@ -16,12 +16,12 @@ from typing import Any, Dict, Optional, Tuple
 from harness.generate import Spec
 
 REQUIRED = ("spread", "fixed", "slots", "dataclass", "msgspec")
-LAZY = ("msgspec-lazy", "slots-lazy")
+LAZY = ("msgspec-lazy", "msgspec-lazy-memo", "slots-lazy", "tuples")
 #: The agent loop per read path: opencode's full read (with and without its row cache), the
 #: cache-aware read (row cache required) and the incremental one.
 GROWTH = ("spread", "fixed", "msgspec-nogc", "msgspec-lazy", "cached:fixed", "cached:msgspec-lazy")
 CACHE_AWARE = ("cached:fixed", "cached:msgspec-lazy", "cached:slots-lazy")
-INCREMENTAL = ("fixed", "msgspec-lazy", "slots-lazy")
+INCREMENTAL = ("fixed", "msgspec-lazy", "slots-lazy", "tuples")
 GC_STUDY = (
     REQUIRED
     + (
@@ -40,6 +40,12 @@ READ_SITE_KINDS = ("spread", "instance-dict", "slots")
 SHAPE_COUNTS = (1, 2, 4, 8, 16, 32, 64, 128, 256)  # shapes one read site sees (read_site's job size)
 QUICK_SHAPE_COUNTS = SHAPE_COUNTS[::2]  # 1, 4, 16, 64, 256: where the curves bend, at 5 of the 9 sizes
 OPEN_MAP = ({"reads": "open-map"},)  # the access variant reading one open map per tool part
+#: The rebuild variant that then reads every tool part's input once (what a memo keeps, in the GC's view).
+READ_ONCE = ({"then": "open-map"},)
+#: The agent loop as it lives: each iteration appends ten messages, then reads the history; five
+#: iterations at a short and at a long history (the first iteration of a kept history is its cold build).
+LOOP_STEP: Dict[str, Any] = {"rounds": 5, "growth": 10}
+LOOP_SIZES = (1000, 50000)
 ALL = ("all",)  # every registered strategy and control available on the interpreter
 
 
@@ -273,7 +279,7 @@ PLANS: Dict[str, Plan] = {
                 "timing",
                 "access",
                 "realistic",
-                ("msgspec-nogc", "msgspec-lazy"),
+                ("msgspec-nogc", "msgspec-lazy", "msgspec-lazy-memo"),
                 (2000,),
                 {"iterations": 20, **pyperf_params(3)},
                 OPEN_MAP,
@@ -283,7 +289,7 @@ PLANS: Dict[str, Plan] = {
                 "gcprobe",
                 "hydrate_all",
                 "realistic",
-                REQUIRED + ("msgspec-nogc",),
+                REQUIRED + ("msgspec-nogc", "tuples"),
                 (5000,),
                 {"rounds": 2},
                 GC_CONTROLS,
@@ -304,7 +310,7 @@ PLANS: Dict[str, Plan] = {
                 {"rounds": 5, "growth": 1000},
                 ("spread", "fixed", "cached:fixed"),
                 ("cached:msgspec-lazy",),
-                ("msgspec-lazy",),
+                ("msgspec-lazy", "tuples"),
                 repeats=QUICK_REPEATS,
             ),
             # No flame graphs (seconds each): python -m memray flamegraph memory/<job>.bin renders one.
@@ -373,6 +379,59 @@ PLANS: Dict[str, Plan] = {
         duration="not timed here: its largest configuration needs about 35 GiB (a plan the machine cannot hold is"
         " refused before it starts)",
     ),
+    "loop": Plan(
+        "loop",
+        "the agent loop at 1k and 50k messages, ten appended before each read, per read path; the 50k rebuild's"
+        " GC for the lazy and standard-library strategies beside their controls; open-map reads decoded, lazy"
+        " and memoised",
+        datasets=(
+            DatasetSpec("realistic", "realistic", 11, 50000),
+            DatasetSpec("growth", "realistic", 11, 51000, sessions=1, overrides=NO_COMPACTION),
+        ),
+        sweeps=(
+            *read_paths(
+                "gcprobe",
+                LOOP_SIZES,
+                LOOP_STEP,
+                ("spread", "fixed", "msgspec-lazy", "tuples"),
+                ("cached:msgspec-lazy", "cached:tuples"),
+                ("fixed", "msgspec-lazy", "tuples"),
+                repeats=2,
+            ),
+            Sweep(
+                "gcprobe",
+                "hydrate_all",
+                "realistic",
+                ("spread", "slots-lazy", "tuples", "msgspec-lazy", "floor-json"),
+                (50000,),
+                {"rounds": 10},
+                GC_CONTROLS,
+                repeats=3,
+            ),
+            Sweep(
+                "gcprobe",
+                "hydrate_all",
+                "realistic",
+                ("spread", "msgspec-lazy", "msgspec-lazy-memo", "tuples"),
+                (50000,),
+                {"rounds": 10},
+                READ_ONCE,
+                repeats=3,
+            ),
+            Sweep(
+                "timing",
+                "access",
+                "realistic",
+                ("spread", "msgspec-decode-nogc", "msgspec-lazy", "msgspec-lazy-memo", "tuples"),
+                (5000,),
+                {"iterations": 20, **pyperf_params(3)},
+                OPEN_MAP,
+                repeats=3,
+            ),
+        ),
+        timeout=1200,
+        duration="not yet timed",
+    ),
     "full": Plan(
         "full",
         "every strategy timed, the GC study set censused and memory-profiled at 50k, growth to 100k"
@@ -420,6 +479,7 @@ PLANS: Dict[str, Plan] = {
                 repeats=3,
             ),
             *read_paths("gcprobe", (1000,), {"rounds": 10, "growth": 10000}, GROWTH, CACHE_AWARE, INCREMENTAL),
+            *read_paths("gcprobe", LOOP_SIZES[1:], LOOP_STEP, GROWTH, CACHE_AWARE, INCREMENTAL),
             Sweep("memory", "hydrate_all", "realistic", GC_STUDY, (50000,)),
             Sweep("timing", "read_site", "reference", READ_SITE_KINDS, SHAPE_COUNTS, pyperf_params(5, 2), repeats=3),
             # Line profiles of the hot paths (skipped with a note where scalene is not installed).
