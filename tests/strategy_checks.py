@@ -1,7 +1,11 @@
-"""Helpers for tests of strategies: skip what is unavailable here, compare content row by row."""
+"""Helpers for tests of strategies: skip what is unavailable here, compare content row by row, a
+schema of one's own."""
+
+import json
 
 import pytest
 
+from harness.schemas import loads
 from harness.strategies import get
 from harness.strategies.equivalence import canonical_info, canonical_part, difference
 
@@ -29,3 +33,11 @@ def strict_difference(strategy, records):
             if found:
                 return part[0], found
     return None
+
+
+def one_table_schema(fields: dict, access: dict):
+    """A schema named ``things`` of one message table without a discriminator: one kind of
+    ``fields``, an ``id`` added, and the access loop's reads ``access``."""
+    spec = {"discriminator": None, "default": None, "ids": ["id"], "kinds": {"thing": fields}}
+    text = {"format": "shape-harness-schema", "version": 1, "name": "things", "tables": {"message": spec}}
+    return loads(json.dumps({**text, "access": access}))

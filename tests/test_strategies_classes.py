@@ -11,11 +11,11 @@ from functools import cache
 
 import pytest
 from seed_access import expected_access
+from strategy_checks import one_table_schema
 
 from harness.canonical import to_stored
 from harness.generate import generate
 from harness.schema import INFO_IDS, info_keys
-from harness.schemas import loads
 from harness.strategies import get
 from harness.strategies.equivalence import canonical_info, canonical_part, difference
 
@@ -198,18 +198,7 @@ def test_the_shape_names_the_attributes_an_object_stores(name):
     """The census reads every field an object's shape names: for a JSON key that is no identifier
     that is its attribute (the shape named the key, so the census never saw the value under it)."""
     fields = {"a-b": {"x": "int"}, "class": "int", "note?": "any"}
-    spec = {"discriminator": None, "default": None, "ids": ["id"], "kinds": {"thing": fields}}
-    schema = loads(
-        json.dumps(
-            {
-                "format": "shape-harness-schema",
-                "version": 1,
-                "name": "things",
-                "tables": {"message": spec},
-                "access": {"class": "add"},
-            }
-        )
-    )
+    schema = one_table_schema(fields, {"class": "add"})
     chosen = get(name, schema)
     obj = chosen.info(message({"a-b": {"x": 1}, "class": 2, "note": [3]}))
     stored = [getattr(obj, field) for field in chosen.shape(obj)]

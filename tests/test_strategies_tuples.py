@@ -8,10 +8,11 @@ import json
 import platform
 
 import pytest
+from strategy_checks import one_table_schema
 
 from harness.canonical import to_stored
 from harness.generate import generate
-from harness.schemas import OPENCODE, loads
+from harness.schemas import OPENCODE
 from harness.strategies import get
 from harness.strategies.equivalence import canonical_info, canonical_part, difference
 from harness.strategies.tuples import head
@@ -124,18 +125,7 @@ def test_a_schema_of_ones_own():
     """No discriminator, a key that is no identifier, an open value, and an object whose length the
     access loop takes (kept as text: a marker has no length)."""
     fields = {"a-b": {"x": "int", "y?": {"z": "str"}}, "class": "int", "note?": "any", "tags?": ["str"]}
-    spec = {"discriminator": None, "default": None, "ids": ["id"], "kinds": {"thing": fields}}
-    schema = loads(
-        json.dumps(
-            {
-                "format": "shape-harness-schema",
-                "version": 1,
-                "name": "things",
-                "tables": {"message": spec},
-                "access": {"class": "add", "a-b": "len", "note": "truth"},
-            }
-        )
-    )
+    schema = one_table_schema(fields, {"class": "add", "a-b": "len", "note": "truth"})
     chosen = get("tuples", schema)
     data = {"a-b": {"x": 1, "y": {"z": "deep"}}, "class": 2, "note": [3], "tags": ["t"]}
     obj = chosen.info(message(data))
