@@ -12,13 +12,13 @@
 
 # %% [markdown]
 # ## GC overhead
-# Share of wall time the cyclic GC took while each strategy rebuilt every message (`hydrate_all`,
-# GC enabled), split per generation; the maximum pause per generation; how many GC-tracked objects
-# each strategy leaves per message (a `· open-map` bar: the rebuild then reads every tool part's
-# input once, so what a lazy strategy's memo keeps is in its GC); and the controls — the same
-# rebuild with the GC disabled and after `gc.freeze()` — beside it. Seed (CPython 3.11.7, 50k infos): ~65 % GC for most strategies,
-# 85–90 % of it in generation 2. Every figure is the median over the processes that measured it; error
-# bars are the 95 % interval of the mean over them.
+# Share of wall time the cyclic GC took while each strategy rebuilt every message (`hydrate_all`, GC
+# enabled), split per generation; the maximum pause per generation; how many GC-tracked objects each
+# strategy leaves per message (a `· open-map` bar: the rebuild then reads every tool part's input
+# once, so what a lazy strategy's memo keeps is in its GC); and the controls — the same rebuild with
+# the GC disabled and after `gc.freeze()` — beside it. Seed (CPython 3.11.7, 50k infos): ~65 % GC
+# for most strategies, 85–90 % of it in generation 2. Every figure is the median over the processes
+# that measured it; error bars are the 95 % interval of the mean over them.
 
 # %% tags=["parameters"]
 run_dir = "results/latest"
