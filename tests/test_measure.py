@@ -469,3 +469,15 @@ def test_a_strategy_built_on_first_use_is_built_before_measurement(dataset, name
     )
     done = subprocess.run([sys.executable, "-c", script, str(dataset)], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_the_loop_slope_is_fit_after_the_first_iteration_over_a_tenth_of_the_history_or_more():
+    from harness.measure.gcprobe import loop_slope
+
+    def steps(histories, seconds):
+        return [{"history": h, "seconds": s} for h, s in zip(histories, seconds)]
+
+    # a cold first iteration (seconds of build) does not bend the line; 2 ms per 1,000 messages after it
+    assert loop_slope(steps([1000, 2000, 3000, 4000], [5.0, 0.002, 0.004, 0.006])) == pytest.approx(0.002)
+    assert loop_slope(steps([50010, 50020, 50030, 50040], [5.0, 0.001, 0.003, 0.001])) is None  # jitter only
+    assert loop_slope(steps([1000, 2000], [1.0, 2.0])) is None  # one iteration after the first: no line

@@ -38,7 +38,7 @@ JS_JOBS = (
     ("timing", "hydrate_all", "fixed", {"pyperf": {"values": 2, "warmups": 1}}),
     ("timing", "page", "fixed", {"pyperf": {"values": 2, "warmups": 1}}),
     ("gcprobe", "hydrate_all", "spread", {"rounds": 2}),
-    ("gcprobe", "run_loop", "spread", {"rounds": 2, "growth": 20}),
+    ("gcprobe", "run_loop", "spread", {"rounds": 3, "growth": 20}),
     ("gcprobe", "serve", "spread", {"rounds": 2, "sessions": 1, "growth": 5}),
     ("memory", "hydrate_all", "spread", {}),
 )

@@ -39,6 +39,9 @@ import { figure, median, slope } from "../stats.mjs";
 import { makeStrategy } from "../strategies.mjs";
 import { prepare } from "../workloads.mjs";
 
+/** The least growth of the history, as a share of it, the loop's slope is fit over (SLOPE_SPAN in Python). */
+const SLOPE_SPAN = 0.1;
+
 /** A marker line on stderr, between (never inside) JSC's own log lines from this thread. */
 function mark(kind, label) {
   writeSync(2, `\n@@${kind} ${label}\n`);
@@ -229,10 +232,12 @@ function combineCalls(job, [run]) {
       figure("heap_before_bytes", outcome.heapBefore, "bytes", n),
       figure("heap_after_bytes", outcome.heapAfter, "bytes", n));
   }
-  if (job.workload === "run_loop") {
-    const history = calls.map((call) => call.history / 1000);
-    figures.push(figure("seconds_per_iteration_per_1k_history", slope(history, calls.map((c) => c.seconds)), "s", n),
-      figure("gc_seconds_per_iteration_per_1k_history", slope(history, calls.map((c) => c.gc_seconds)), "s", n));
+  const warm = calls.slice(1);  // the slope as the Python probe fits it (loop_slope): after the first iteration
+  if (job.workload === "run_loop" && warm.length >= 2
+      && warm.at(-1).history - warm[0].history >= SLOPE_SPAN * warm[0].history) {
+    const history = warm.map((call) => call.history / 1000);
+    figures.push(figure("seconds_per_iteration_per_1k_history", slope(history, warm.map((c) => c.seconds)), "s", n),
+      figure("gc_seconds_per_iteration_per_1k_history", slope(history, warm.map((c) => c.gc_seconds)), "s", n));
   }
   const outside = heldMs(log.outside) / 1000;
   return { figures, extra: { iterations: calls, rounds: n, gc_mode: job.params.gc_mode, session: outcome.session,
