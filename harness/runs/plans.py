@@ -402,7 +402,7 @@ PLANS: Dict[str, Plan] = {
                 "gcprobe",
                 "hydrate_all",
                 "realistic",
-                ("spread", "slots-lazy", "tuples", "msgspec-lazy", "floor-json"),
+                ("spread", "slots-lazy", "tuples", "msgspec-lazy", "msgspec-lazy-memo", "floor-json"),
                 (50000,),
                 {"rounds": 10},
                 GC_CONTROLS,
@@ -430,7 +430,7 @@ PLANS: Dict[str, Plan] = {
             ),
         ),
         timeout=1200,
-        duration="not yet timed",
+        duration="about 30 minutes on one CPython",
     ),
     "full": Plan(
         "full",
