@@ -314,8 +314,13 @@ def _worded(
     return Answer(interpreter, best, picked[1] if picked else "", text)
 
 
+#: A lazy strategy's form that keeps what a read decodes (``msgspec-lazy`` → ``msgspec-lazy-memo``).
+MEMO_SUFFIX = "-memo"
+
+
 def _open_map_price(frame: Any, interpreter: str, strategy: str) -> Optional[str]:
-    """What reading an open map costs ``strategy`` against the fastest other strategy (access open-map)."""
+    """What reading an open map costs ``strategy`` against the fastest other strategy (access open-map),
+    and its memoised form's cost when the run measured one."""
     from harness.analysis.selection import largest, per_process, select
 
     values = per_process(largest(select(frame, "timing", "access", NS_PER_READ.name, variant="reads=open-map")))
@@ -324,7 +329,12 @@ def _open_map_price(frame: Any, interpreter: str, strategy: str) -> Optional[str
     if own is None or not others:
         return None
     fastest = min(sorted(others), key=lambda name: median(others[name]))
-    return f"reading an open map (a tool input) takes {compare(own, others[fastest]).text(f'the time of {fastest}')}"
+    against = f"the time of {fastest}"
+    text = f"reading an open map (a tool input) takes {compare(own, others[fastest]).text(against)}"
+    memo = strategy + MEMO_SUFFIX
+    if memo in others and memo != fastest:
+        text += f" ({memo}, which keeps what it decodes, {compare(others[memo], others[fastest]).text(against)})"
+    return text
 
 
 def _memory_price(frame: Any, interpreter: str, strategy: str) -> Optional[str]:
