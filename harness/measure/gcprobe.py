@@ -17,9 +17,8 @@ history of ``size`` messages, read through ``params.read_path`` (per-iteration
 time and GC time are kept; reported: the slope of iteration time over history
 size (``loop_slope``: over the iterations after the first, when they span a
 tenth of the history or more), and the last iteration's time with its history,
-the largest). Rebuilds
-report rows built per second (every round's rows over the wall time, GC
-included). Units: seconds, share in [0, 1], objects, rows/s, messages. Known
+the largest). Rebuilds report rows built per second (every round's rows over
+the wall time, GC included). Units: seconds, share in [0, 1], objects, rows/s, messages. Known
 biases: callback overhead is included in GC time (microseconds per collection).
 PyPy has no ``gc.callbacks``: its ``gc.hooks`` report minor collections and
 incremental major steps with their durations (no objects-collected counts), and
