@@ -80,8 +80,8 @@ class Layout(NamedTuple):
     def place(self, at: int) -> int:
         """Where the message ``order[at]`` stands in the history, or -1 when it is not kept."""
         i = at - self.start
-        if self.compaction < 0 or i < 0:
-            return i if i >= 0 else -1
+        if i < 0 or self.compaction < 0:
+            return max(i, -1)
         if self.compaction <= i <= self.summary:
             return i - self.compaction
         if self.tail <= i < self.compaction:
