@@ -5,7 +5,7 @@ incremental reads only what changed; bad read paths are refused."""
 import sqlite3
 
 import pytest
-from hypothesis import settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sessions import assistant_data, user_data
@@ -16,7 +16,7 @@ from harness.strategies import get
 from harness.strategies.equivalence import difference
 from harness.workloads.binding import MissingSession
 from harness.workloads.catalogue import READ_PATHS
-from harness.workloads.incremental import IncrementalHistory
+from harness.workloads.incremental import IncrementalHistory, Layout
 from harness.workloads.opencode import SYNTHETIC_PART
 from harness.workloads.read_paths import ReadPathError, history_reader
 
@@ -355,3 +355,19 @@ def test_bad_read_paths_are_refused():
         history_reader("partial", session.conn, get("fixed"), SESSION)
     with pytest.raises(ReadPathError, match="cache-aware needs a row cache: use strategy 'cached:fixed'"):
         history_reader("cache-aware", session.conn, get("fixed"), SESSION)
+
+
+@given(st.data())
+def test_a_layout_places_each_message_where_its_arrangement_puts_it(data):
+    """``Layout.place`` is ``Layout.arrange`` read backwards: a kept message's index, -1 for one
+    the boundary or the tail move leaves out."""
+    total = data.draw(st.integers(1, 30))
+    start = data.draw(st.integers(0, total - 1))
+    length = total - start
+    layout = Layout(start)
+    if length >= 3 and data.draw(st.booleans()):
+        tail, compaction, summary = sorted(data.draw(st.sets(st.integers(0, length - 1), min_size=3, max_size=3)))
+        layout = Layout(start, compaction, summary, tail)
+    arranged = layout.arrange(list(range(start, total)))
+    for at in range(total):
+        assert layout.place(at) == (arranged.index(at) if at in arranged else -1)
