@@ -52,8 +52,11 @@ CHUNK = 500
 #: reading one beyond the compaction boundary costs little (keys only), so its pages are larger.
 KEY_PAGE = CHUNK
 
+#: The key rows: a message's are its row's first four columns (``time_updated`` at ``MESSAGE_UPDATED``),
+#: a part's its id, its message's and its ``time_updated`` (at ``_PART_KEY_UPDATED``).
 _MESSAGE_KEYS = "SELECT id, session_id, time_created, time_updated FROM message"
 _PART_KEYS = "SELECT id, message_id, time_updated FROM part"
+_PART_KEY_UPDATED = 2
 
 
 class ReadPathError(ValueError):
@@ -84,20 +87,21 @@ def history_reader(
 # ---------------------------------------------------------------- cache-aware
 
 
-def _rows_by_id(conn: sqlite3.Connection, select: str, ids: Sequence[str]) -> Dict[str, Tuple]:
-    found: Dict[str, Tuple] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        for row in conn.execute(f"{select} WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
-            found[row[ROW_ID]] = row
-    return found
+def _rows_in(conn: sqlite3.Connection, select: str, column: str, values: Sequence[str], order: str = "") -> List[Tuple]:
+    """The rows of ``select`` whose ``column`` is one of ``values`` (``CHUNK`` values per query), each
+    query's in ``order`` (an ``ORDER BY`` clause, or none)."""
+    rows: List[Tuple] = []
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        rows += conn.execute(f"{select} WHERE {column} IN ({', '.join('?' * len(chunk))}){order}", chunk)
+    return rows
 
 
 #: A table as the cache-aware path reads it: the query of whole rows and where time_updated is in it
 #: and in the table's key rows.
 Table = Tuple[str, int, int]
-MESSAGES: Table = (SELECT_MESSAGES, MESSAGE_UPDATED, 3)
-PARTS: Table = (SELECT_PARTS, PART_UPDATED, 2)
+MESSAGES: Table = (SELECT_MESSAGES, MESSAGE_UPDATED, MESSAGE_UPDATED)
+PARTS: Table = (SELECT_PARTS, PART_UPDATED, _PART_KEY_UPDATED)
 #: Indexes that answer the key queries alone (opencode's lack ``time_updated``, so each key row would
 #: be looked up in its table, whose pages are mostly ``data``): created by the cache-aware path.
 COVERING_INDEXES = (
@@ -116,7 +120,7 @@ def _reuse_or_read(
     found = cache.lookup_many(keys, key_updated)
     missing = [keys[index][ROW_ID] for index, obj in enumerate(found) if obj is MISSING]
     if missing:
-        rows = _rows_by_id(conn, select, missing)
+        rows = {row[ROW_ID]: row for row in _rows_in(conn, select, "id", missing)}
         for index, obj in enumerate(found):
             if obj is MISSING:
                 row = rows[keys[index][ROW_ID]]
@@ -137,15 +141,7 @@ def cache_aware_page(
     ids = [row[ROW_ID] for row in rows]
     infos = _reuse_or_read(conn, info_cache, base.info, MESSAGES, rows)
     grouped: Dict[str, List[Any]] = {mid: [] for mid in ids}
-    keys = [
-        key
-        for start in range(0, len(ids), CHUNK)
-        for key in conn.execute(
-            f"{_PART_KEYS} WHERE message_id IN ({', '.join('?' * len(ids[start : start + CHUNK]))})"
-            " ORDER BY message_id, id",
-            ids[start : start + CHUNK],
-        )
-    ]
+    keys = _rows_in(conn, _PART_KEYS, "message_id", ids, " ORDER BY message_id, id")
     for key, part in zip(keys, _reuse_or_read(conn, part_cache, base.part, PARTS, keys)):
         grouped[key[1]].append(part)
     return as_page([{"info": info, "parts": grouped[mid]} for mid, info in zip(ids, infos)], rows, more)
