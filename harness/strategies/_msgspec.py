@@ -42,7 +42,6 @@ from harness.strategies._from_schema import (
     table_hydrators,
 )
 from harness.strategies._kernel import open_map_kernel
-from harness.strategies.base import object_fields
 
 try:
     import msgspec
@@ -192,13 +191,6 @@ def _raw_value(raw: Any) -> Any:
     return json.loads(bytes(raw))
 
 
-def struct_shape(obj: Any) -> Tuple[str, ...]:
-    """A Struct's shape: its fields, never its ``__dict__`` (a ``msgspec-lazy-memo`` object's memo is
-    no field, and reading ``__dict__`` would create one); anything else as ``object_fields``."""
-    fields = getattr(type(obj), "__struct_fields__", None)
-    return tuple(fields) if fields is not None else object_fields(obj)
-
-
 class MsgspecStrategy(PerKindClasses):
     """Base of the msgspec strategies: needs msgspec (CPython only); a tool part's state is a Struct
     (typed nested values)."""
@@ -206,4 +198,3 @@ class MsgspecStrategy(PerKindClasses):
     requires = ("msgspec",)
     implementations = ("cpython",)
     open_map_access = staticmethod(open_map_kernel("attributes"))
-    shape = staticmethod(struct_shape)

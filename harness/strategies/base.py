@@ -89,16 +89,20 @@ class Strategy:
 
 
 def object_fields(obj: Any) -> Tuple[str, ...]:
-    """Field names of an object in their order, whatever kind of object it is."""
+    """Field names of an object in their order, whatever kind of object it is. A msgspec Struct's are
+    its fields, before any ``__dict__``: a ``dict=True`` Struct's holds no field (``msgspec-lazy-memo``
+    keeps its memo there), and reading it would make one."""
     if isinstance(obj, dict):
         return tuple(obj)
+    cls = type(obj)
+    struct_fields = getattr(cls, "__struct_fields__", None)
+    if struct_fields is not None:
+        return tuple(struct_fields)
     if getattr(obj, "__dict__", None):  # instance attributes in the order they were set
         return tuple(vars(obj))
-    cls = type(obj)
-    for attribute in ("_fields", "__struct_fields__"):
-        names = getattr(cls, attribute, None)
-        if names is not None:
-            return tuple(names)
+    names = getattr(cls, "_fields", None)
+    if names is not None:
+        return tuple(names)
     model_fields = getattr(cls, "model_fields", None)
     if model_fields is not None:
         return tuple(model_fields)
