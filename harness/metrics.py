@@ -78,6 +78,22 @@ def fit(xs: Sequence[float], ys: Sequence[float]) -> Optional[Tuple[float, float
     return slope, mean_y - slope * mean_x
 
 
+#: The least growth of the history, as a share of it, that an agent loop's slope is fit over: over less
+#: it measures the iterations' jitter (ten messages appended to a 50,000-message history say nothing
+#: about how an iteration grows).
+SLOPE_SPAN = 0.1
+
+
+def loop_slope(history: Sequence[float], values: Sequence[float]) -> Optional[Tuple[float, float]]:
+    """The line of agent-loop iterations' ``values`` over thousands of messages of their ``history``:
+    (per 1k, intercept), or None when the histories span less than ``SLOPE_SPAN`` of the smallest.
+    Callers leave out each process's first iteration, which pays what a process pays once (a kept
+    history's cold build, a cache's first fill)."""
+    if len(history) < 2 or max(history) - min(history) < SLOPE_SPAN * min(history):
+        return None
+    return fit([size / 1000 for size in history], list(values))
+
+
 # --- timing (pyperf; JSC: its own timer) -----------------------------------------------------------
 SECONDS_PER_CALL = _metric("seconds_per_call", "s", LOWER, "median seconds of one workload call")
 NS_PER = {

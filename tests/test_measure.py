@@ -15,6 +15,7 @@ from harness.generate import generate
 from harness.measure.catalogue import check
 from harness.measure.census import nested_key_tuples, strategy_census
 from harness.measure.gcprobe import GcProbe
+from harness.metrics import fit
 from harness.protocol.job import Job, JobError, read_job
 from harness.strategies import get
 from harness.strategies.base import object_fields
@@ -471,13 +472,28 @@ def test_a_strategy_built_on_first_use_is_built_before_measurement(dataset, name
     assert done.stdout.strip() == "[]"
 
 
-def test_the_loop_slope_is_fit_after_the_first_iteration_over_a_tenth_of_the_history_or_more():
-    from harness.measure.gcprobe import loop_slope
+def test_the_loop_slope_is_fit_over_a_tenth_of_the_history_or_more():
+    from harness.metrics import loop_slope
 
-    def steps(histories, seconds):
-        return [{"history": h, "seconds": s} for h, s in zip(histories, seconds)]
+    slope, _ = loop_slope([2000, 3000, 4000], [0.002, 0.004, 0.006])
+    assert slope == pytest.approx(0.002)  # seconds per iteration per 1,000 messages
+    assert loop_slope([50020, 50030, 50040], [0.001, 0.003, 0.001]) is None  # jitter only
+    assert loop_slope([2000], [1.0]) is None  # one iteration: no line
 
-    # a cold first iteration (seconds of build) does not bend the line; 2 ms per 1,000 messages after it
-    assert loop_slope(steps([1000, 2000, 3000, 4000], [5.0, 0.002, 0.004, 0.006])) == pytest.approx(0.002)
-    assert loop_slope(steps([50010, 50020, 50030, 50040], [5.0, 0.001, 0.003, 0.001])) is None  # jitter only
-    assert loop_slope(steps([1000, 2000], [1.0, 2.0])) is None  # one iteration after the first: no line
+
+def test_the_probe_leaves_the_loops_cold_first_iteration_out_of_its_slope(tmp_path, dataset, write_job):
+    job = write_job(
+        dataset=str(dataset),
+        measurer="gcprobe",
+        workload="run_loop",
+        size=50,
+        params={"rounds": 4, "growth": 25, "read_path": "incremental"},
+    )
+    out = tmp_path / "incremental.json"
+    done = run_measurer("gcprobe", job, out)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(out.read_text())
+    warm = result["extra"]["iterations"][1:]
+    slope = next(f["value"] for f in result["figures"] if f["metric"] == "seconds_per_iteration_per_1k_history")
+    expected, _ = fit([step["history"] / 1000 for step in warm], [step["seconds"] for step in warm])
+    assert slope == pytest.approx(expected)

@@ -15,8 +15,8 @@ processes of a 0.07 s msgspec-lazy rebuild on a shared two-core VM took
 grown by ``params.growth`` messages for ``params.rounds`` iterations from a
 history of ``size`` messages, read through ``params.read_path`` (per-iteration
 time and GC time are kept; reported: the slope of iteration time over history
-size (``loop_slope``: over the iterations after the first, when they span a
-tenth of the history or more), and the last iteration's time with its history,
+size (``harness.metrics.loop_slope``: over the iterations after the first,
+when they span a tenth of the history or more), and the last iteration's time with its history,
 the largest). Rebuilds report rows built per second (every round's rows over
 the wall time, GC included). Units: seconds, share in [0, 1], objects, rows/s, messages. Known
 biases: callback overhead is included in GC time (microseconds per collection).
@@ -74,7 +74,7 @@ from harness.metrics import (
     PEAK_RSS_BYTES,
     WALL_S,
     Metric,
-    fit,
+    loop_slope,
 )
 from harness.protocol.job import Figure, Job, JobError
 
@@ -236,9 +236,10 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
         gc.enable()
         prepared.close()
     figures = probe.figures(wall, rounds)
-    slope = loop_slope(steps)
+    warm = steps[1:]  # the first pays what a process pays once
+    slope = loop_slope([step["history"] for step in warm], [step["seconds"] for step in warm])
     if slope is not None:
-        figures.append(Figure("seconds_per_iteration_per_1k_history", slope, "s", rounds))
+        figures.append(Figure("seconds_per_iteration_per_1k_history", slope[0], "s", rounds))
     figures += [
         Figure("last_iteration_s", steps[-1]["seconds"], "s"),
         Figure("last_iteration_gc_s", steps[-1]["gc_seconds"], "s"),
@@ -248,23 +249,6 @@ def _growth(job: Job, mode: str) -> Dict[str, Any]:
     if prepared.counts is not None:
         extra["read_counts"] = dict(prepared.counts)
     return {"figures": figures, "extra": extra}
-
-
-#: The least growth of the history, as a share of it, that the loop's slope is fit over: over less it
-#: measures the iterations' jitter (ten messages appended to a 50,000-message history say nothing
-#: about how an iteration grows).
-SLOPE_SPAN = 0.1
-
-
-def loop_slope(steps: List[Dict[str, Any]]) -> Optional[float]:
-    """Seconds per iteration per 1,000 messages of history, fit over the iterations after the first
-    (which pays what a process pays once: a kept history's cold build, a cache's first fill), or None
-    when fewer than two of them span ``SLOPE_SPAN`` of their history."""
-    warm = steps[1:]
-    if len(warm) < 2 or warm[-1]["history"] - warm[0]["history"] < SLOPE_SPAN * warm[0]["history"]:
-        return None
-    found = fit([step["history"] / 1000 for step in warm], [step["seconds"] for step in warm])
-    return None if found is None else found[0]
 
 
 def tracked_types() -> Optional[Counter]:

@@ -57,7 +57,7 @@ from harness.analysis.plots import (
 from harness.analysis.selection import largest_each
 from harness.analysis.summary import net_reads
 from harness.analysis.verdict import THRESHOLD, run_samples
-from harness.metrics import NS_PER_READ, NS_PER_ROW, SECONDS_PER_CALL, fit
+from harness.metrics import NS_PER_READ, NS_PER_ROW, SECONDS_PER_CALL, loop_slope
 from harness.numbers import column_format, plain_number
 from harness.runs import results
 from harness.schema import ACCESS_PROPERTIES
@@ -193,8 +193,11 @@ if not supported.empty:
 # down to the compaction boundary re-read and rebuilt; the growth data has no boundary). Each point is
 # the median over the processes that ran the same loop (one per repeat), with the 95 % interval of the
 # mean over them as error bars. Slope = milliseconds per iteration per 1,000 messages of history
-# (least squares through the medians), with the interval of the processes' own slopes beside it.
-# Line style: full solid, cache-aware dashed, incremental dash-dotted; dotted = fit.
+# (least squares through the medians, each process's first iteration left out: there a kept history
+# is built cold; no slope where the histories span less than a tenth), with the interval of the
+# processes' own slopes beside it.
+# Line style: full solid, cache-aware dashed, incremental dash-dotted; dotted = fit; a hollow point:
+# the processes' first iterations (not in the line or the fit).
 
 
 # %%
@@ -209,10 +212,11 @@ def loop_steps(run_path):
         if (job.get("params") or {}).get("gc_mode", "enabled") != "enabled":
             continue
         interpreter = result.get("environment", {}).get("interpreter", {})
-        for step in (result.get("extra") or {}).get("iterations") or []:
+        for place, step in enumerate((result.get("extra") or {}).get("iterations") or []):
             if isinstance(step, dict) and "history" in step and "seconds" in step:
                 steps.append(
                     {
+                        "first": place == 0,
                         "interpreter": f"{interpreter.get('implementation', '?')} {interpreter.get('version', '?')}",
                         "strategy": str(job.get("strategy", "?")),
                         "read path": str((job.get("params") or {}).get("read_path", "full")),
@@ -225,10 +229,11 @@ def loop_steps(run_path):
     return pd.DataFrame(steps)
 
 
-def fit_per_1k(history, ms):
-    """The least-squares line of ms per iteration over thousands of messages of history
-    (``metrics.fit``): (slope, intercept), NaN for both below two histories."""
-    found = fit([float(size) / 1000 for size in history], [float(value) for value in ms])
+def slope_per_1k(rows):
+    """``metrics.loop_slope`` of iterations (the processes' first left out) through their median
+    ms at each history: (slope, intercept), NaN for both where it fits no line."""
+    medians = rows[~rows["first"]].groupby("history")["value"].median()
+    found = loop_slope(list(medians.index), list(medians))
     return (np.nan, np.nan) if found is None else found
 
 
@@ -241,7 +246,7 @@ else:
     slopes = []
     styles = {"full": "-", "cache-aware": "--", "incremental": "-."}
     for (interpreter, strategy, path), rows in curves.groupby(LINE, sort=True):
-        medians, yerr = interval_bars(rows, ("history",))
+        medians, yerr = interval_bars(rows[~rows["first"]], ("history",))
         line = ax.errorbar(
             medians.index,
             medians.to_numpy(),
@@ -250,7 +255,9 @@ else:
             capsize=3,
             label=label(interpreter, f"{strategy} · {path}").replace("\n", " "),
         )
-        slope, intercept = fit_per_1k(medians.index, medians.to_numpy())
+        cold = rows[rows["first"]].groupby("history")["value"].median()
+        ax.plot(cold.index, cold.to_numpy(), "o", mfc="none", color=line.lines[0].get_color())
+        slope, intercept = slope_per_1k(rows)
         if slope == slope:
             xs = np.array([medians.index.min(), medians.index.max()])
             ax.plot(xs, intercept + slope * xs / 1000, ":", color=line.lines[0].get_color(), alpha=0.6)
@@ -263,7 +270,7 @@ else:
                 "read path": path,
                 "iterations": int(per_job.size().median()),
                 "ms per iteration per 1k history": slope,
-                "own": Estimate.of([fit_per_1k(job["history"], job["value"])[0] for _, job in per_job]),
+                "own": Estimate.of([slope_per_1k(job)[0] for _, job in per_job]),
                 "GC share (%)": Estimate.of(sums["gc_ms"] / sums["value"].clip(lower=1e-12) * 100).median,
             }
         )
