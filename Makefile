@@ -15,7 +15,7 @@ INCLUDES_dev  := bench full
 stamp = $(VENV)/.installed-$(1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test test-slow report bench bench-full bench-matrix incident loop trial-noise census datasets lint clean
+.PHONY: help venv test test-unit test-bun test-slow report bench bench-full bench-matrix incident loop trial-noise census datasets lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,11 +32,26 @@ else
 endif
 	touch $@ $(foreach set,$(INCLUDES_$*),$(call stamp,$(set)))
 
-test: $(call stamp,dev) ## run the test suite (long tests excluded; see test-slow)
-	$(BIN)/python -m pytest
+# $(call suite,SELECTION): the tests the marker expression selects on JOBS processes (pytest-xdist),
+# then those of them marked serial, alone (a selection without any is no failure); both always run.
+JOBS   ?= 2
+PYTEST := $(BIN)/python -m pytest
+suite = status=0; \
+	$(PYTEST) -n $(JOBS) --dist worksteal -m '$(1) and not serial' || status=$$?; \
+	$(PYTEST) -m '$(1) and serial' || { code=$$?; [ $$code = 5 ] || status=$$code; }; \
+	exit $$status
+
+test: $(call stamp,dev) ## run the test suite on JOBS=2 processes (long tests excluded; see test-slow; no Bun installed)
+	$(call suite,not slow)
+
+test-unit: $(call stamp,dev) ## run the unit tests: none starts a bench run, a measurer process or a notebook kernel
+	$(call suite,not slow and not integration)
+
+test-bun: $(call stamp,dev) ## install the pinned Bun if needed (npm) and run the tests that need it
+	HARNESS_TEST_BUN=1 $(PYTEST) -m bun
 
 test-slow: $(call stamp,dev) ## run only the long tests
-	$(BIN)/python -m pytest -m slow
+	$(PYTEST) -m slow
 
 RUN ?= results/latest
 report: $(call stamp,bench) ## execute the notebooks on a run and write RUN/report.html (RUN=results/latest)

@@ -1,15 +1,21 @@
-"""Shared fixtures (a small dataset, job files, one smoke run) and the ``requires`` marker for optional packages.
+"""Shared fixtures (a small dataset, job files, one smoke run, the pinned Bun) and the ``requires`` marker
+for optional packages.
 
 ``@pytest.mark.requires("msgspec")`` (or ``pytestmark = pytest.mark.requires(...)`` for a module)
 skips a test when one of the named modules cannot be imported here; it is the one way the suite
 says a test needs an optional package.
+
+A test using ``smoke_run`` starts a bench run: it is marked ``integration``; one using ``bun_exe``
+is marked ``bun`` and ``integration``. The suite installs no Bun unless ``HARNESS_TEST_BUN=1``
+(``make test-bun``): without it a test that needs Bun runs on an installed one or is skipped.
 """
 
 import importlib.util
 import json
+import os
 
 import pytest
-from runs import bench
+from runs import bench, latest
 
 from harness.generate import generate
 from harness.runtime import bun_install as bun
@@ -25,11 +31,18 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "requires(*modules): skip unless every named module is importable here")
 
 
+#: Markers a test gets from a fixture it uses (directly or through another fixture).
+FIXTURE_MARKERS = {"smoke_run": ("integration",), "bun_exe": ("bun", "integration")}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         absent = [module for mark in item.iter_markers("requires") for module in missing(*mark.args)]
         if absent:
             item.add_marker(pytest.mark.skip(reason=f"needs {', '.join(absent)} (not installed here)"))
+        for fixture in FIXTURE_MARKERS.keys() & set(item.fixturenames):
+            for marker in FIXTURE_MARKERS[fixture]:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -61,13 +74,24 @@ def smoke_run(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("bench")
     done = bench(cwd)
     assert done.returncode == 0, done.stderr
-    return cwd, (cwd / "results" / "latest").resolve()
+    return cwd, latest(cwd / "results")
+
+
+#: Set to 1, the tests that need Bun install the pinned one first when it is missing.
+INSTALL_BUN = "HARNESS_TEST_BUN"
+NOT_INSTALLED = "Bun is not installed (make test-bun installs the pinned Bun and runs the Bun tests)"
 
 
 @pytest.fixture(scope="session")
 def bun_exe():
-    """The pinned Bun, installed on first use from the npm registry; the test is skipped, with the
-    reason, only where nothing can install it (no npm), and fails where the install does."""
+    """The pinned Bun. Where it is not installed the test is skipped, saying how to get it; with
+    ``HARNESS_TEST_BUN=1`` it is installed from the npm registry instead: skipped, with the reason,
+    only where nothing can install it (no npm), failed where the install fails."""
+    if os.environ.get(INSTALL_BUN) != "1":
+        found = bun.installed()
+        if found is None:
+            pytest.skip(NOT_INSTALLED)
+        return found
     try:
         return bun.ensure()
     except bun.NotInstallable as error:

@@ -305,6 +305,7 @@ def _html(notebook) -> str:
     )
 
 
+@pytest.mark.integration
 @pytest.mark.requires("nbclient", "ipykernel", "matplotlib")
 def test_the_notebook_runs_on_the_replay_and_on_a_run_without_it(run, tmp_path):
     from jupyter_client.utils import run_sync

@@ -84,6 +84,7 @@ def test_a_job_size_out_of_bounds_is_refused():
         Job.from_dict({**fields, "size": 10**12})
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("measurer", "params", "message"),
     [
@@ -103,6 +104,7 @@ def test_the_measurer_refuses_it_in_one_line(tmp_path, dataset, write_job, measu
     assert not out.exists()
 
 
+@pytest.mark.integration
 def test_a_timing_result_records_the_settings_pyperf_ran(tmp_path, dataset, write_job):
     settings = {"processes": 2, "values": 2, "warmups": 0, "loops": 1}
     job = write_job(dataset=str(dataset), measurer="timing", workload="access", params={"pyperf": settings})

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from harness.runs import machine
 
 
@@ -23,6 +25,7 @@ def test_two_sets_of_jobs_differ_only_when_their_other_work_is_clearly_apart():
     assert machine.busy_margin(2) == 0.5 and machine.busy_margin(16) == 4.0
 
 
+@pytest.mark.serial  # it measures the other work beside a job: the suite's own included
 def test_the_watch_counts_the_jobs_cpu_time_and_the_other_work_beside_it(tmp_path):
     burn = "import time\nwhile time.process_time() < 0.3:\n    pass\n"
     with machine.Watch() as busy:

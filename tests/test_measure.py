@@ -33,6 +33,7 @@ def run_measurer(name, job_path, out, *extra):
     )
 
 
+@pytest.mark.integration
 def test_timing_writes_figures_environment_and_pyperf_json(tmp_path, dataset, write_job):
     job = write_job(dataset=str(dataset), measurer="timing", workload="access", params={"iterations": 2})
     out = tmp_path / "result.json"
@@ -118,6 +119,7 @@ def test_gc_probe_counts_forced_collections():
     assert probe not in gc.callbacks
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("mode", ["enabled", "disabled", "freeze"])
 def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode, write_job):
     job = write_job(dataset=str(dataset), measurer="gcprobe", strategy="spread", params={"rounds": 3, "gc_mode": mode})
@@ -133,6 +135,7 @@ def test_gcprobe_hydrate_rounds(tmp_path, dataset, mode, write_job):
         assert figures["gc_s"] == 0 and sum(figures[f"gc{g}_collections"] for g in range(3)) == 0
 
 
+@pytest.mark.integration
 def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, write_job):
     job = write_job(
         dataset=str(dataset), measurer="gcprobe", workload="run_loop", size=50, params={"rounds": 4, "growth": 25}
@@ -147,6 +150,7 @@ def test_gcprobe_growth_reports_each_iteration_and_the_slope(tmp_path, dataset, 
     assert "seconds_per_iteration_per_1k_history" in {figure["metric"] for figure in result["figures"]}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
@@ -260,6 +264,7 @@ def test_strategy_census_counts_the_row_text_lazy_objects_keep_alive():
     assert lazy["pinned_row_bytes_per_message"] > 100  # Raw views into the rows holding open maps
 
 
+@pytest.mark.integration
 def test_census_job(tmp_path, dataset, write_job):
     job = write_job(dataset=str(dataset), measurer="census", strategy="instance-dict", size=200)
     out = tmp_path / "census.json"
@@ -293,6 +298,8 @@ def test_census_marks_what_the_interpreter_cannot_count_unavailable(tmp_path, da
     assert set(unavailable) == expected and all(unavailable.values())
 
 
+@pytest.mark.serial  # counts every object the collector tracks: another thread's too (xdist's channel)
+@pytest.mark.integration
 @pytest.mark.requires("pydantic")
 def test_two_censuses_of_one_dataset_agree(tmp_path, dataset, write_job):
     """In one process and in a fresh one: what a strategy builds once per process (pydantic's models,
@@ -481,6 +488,7 @@ def test_the_loop_slope_is_fit_over_a_tenth_of_the_history_or_more():
     assert loop_slope([2000], [1.0]) is None  # one iteration: no line
 
 
+@pytest.mark.integration
 def test_the_probe_leaves_the_loops_cold_first_iteration_out_of_its_slope(tmp_path, dataset, write_job):
     job = write_job(
         dataset=str(dataset),

@@ -27,6 +27,7 @@ def figures_of(result):
     return {figure["metric"]: figure["value"] for figure in result["figures"]}
 
 
+@pytest.mark.integration
 @pytest.mark.requires("memray")
 @pytest.mark.parametrize("strategy", ["spread", "slots"])
 def test_memory_of_hydrate_all(tmp_path, dataset, strategy, write_job):
@@ -61,6 +62,7 @@ def test_memory_of_hydrate_all(tmp_path, dataset, strategy, write_job):
     assert stats.returncode == 0, stats.stderr
 
 
+@pytest.mark.integration
 @pytest.mark.requires("memray")
 def test_memory_of_the_growing_run_loop(tmp_path, dataset, write_job):
     capture = tmp_path / "elsewhere.bin"
@@ -96,6 +98,7 @@ def test_memory_falls_back_to_rss_without_memray(tmp_path, dataset, write_job):
     assert not (tmp_path / "rss.memray.bin").exists()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("module", "fields", "message"),
     [
@@ -129,6 +132,7 @@ def test_scalene_is_skipped_without_scalene(tmp_path, dataset, write_job):
     assert result["figures"] == [] and "scalene is not installed" in result["extra"]["skipped"]
 
 
+@pytest.mark.integration
 def test_scalene_target_runs_the_workload_plainly(tmp_path, dataset, write_job):
     job = write_job(dataset=str(dataset), measurer="scalene", strategy="fixed", params={"rounds": 3, "min_seconds": 0})
     out = tmp_path / "target.json"
@@ -147,6 +151,7 @@ def test_scalene_target_runs_the_workload_plainly(tmp_path, dataset, write_job):
     assert figures_of(result)["wall_s"] >= 0.3 and result["extra"]["rounds"] > 1
 
 
+@pytest.mark.integration
 @pytest.mark.requires("scalene")
 def test_scalene_profiles_the_workloads_own_lines(tmp_path, dataset, write_job):
     """Only the measured calls are profiled, and their time lands on the access kernel's own lines,

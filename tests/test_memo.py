@@ -41,6 +41,7 @@ def _tool_parts(objs):
     return [obj for obj in objs if getattr(obj, "type", None) == "tool" and obj.state.input_raw is not None]
 
 
+@pytest.mark.serial  # counts every object the collector tracks: another thread's too (xdist's channel)
 def test_building_tracks_what_msgspec_lazy_tracks(stored):
     """Nothing: the memo classes are gc=True (dict=True requires it) but msgspec leaves them untracked."""
     memo, objs = _tracked_while_building("msgspec-lazy-memo", stored)

@@ -103,6 +103,7 @@ def js_figures(bun_exe, tmp_path_factory):
     return found
 
 
+@pytest.mark.integration
 def test_every_figure_the_python_measurers_report_is_registered(python_figures):
     assert python_figures and sorted(python_figures - set(metrics.METRICS)) == []
 

@@ -224,6 +224,7 @@ def check_job(tmp_path, odd_dataset, measurer, strategy):
     assert result["status"] == "ok" and result["figures"], result
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("measurer", "strategy"), QUICK)
 def test_a_job_on_odd_kinds_is_ok(tmp_path, odd_dataset, measurer, strategy):
     check_job(tmp_path, odd_dataset, measurer, strategy)
@@ -236,6 +237,7 @@ def test_every_job_on_odd_kinds_is_ok(tmp_path, odd_dataset, measurer, strategy)
     check_job(tmp_path, odd_dataset, measurer, strategy)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("measurer", "strategy"), [("timing", "spread"), ("timing", "slots"), ("memory", "fixed")])
 def test_the_access_loop_names_a_role_it_cannot_take_the_length_of(tmp_path, odd_dataset, measurer, strategy):
     """The rows build, but the seed's loop takes ``len(role)`` of every info: a role of 5 or none is
@@ -246,6 +248,7 @@ def test_the_access_loop_names_a_role_it_cannot_take_the_length_of(tmp_path, odd
     assert not out.exists()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("strategy", ["slots", "msgspec-nogc"])
 def test_a_timing_worker_meeting_a_row_its_schema_does_not_fit_is_one_line_and_exit_2(tmp_path, notes, strategy):
     """A schema file whose discriminator the rows lack (and no default kind): the worker meets the row

@@ -68,6 +68,7 @@ def body_text(page: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)).strip()
 
 
+@pytest.mark.integration
 def test_report_on_the_fixture_is_offline_complete_and_has_every_section(tmp_path, capsys):
     run = copy_fixture(tmp_path)
     path = build_report(run)
@@ -112,6 +113,7 @@ def test_report_on_the_fixture_is_offline_complete_and_has_every_section(tmp_pat
     assert not list((FIXTURE).glob("report.html")) and not (FIXTURE / "figures").exists()
 
 
+@pytest.mark.integration
 def test_a_run_without_a_measurer_says_what_is_missing(tmp_path):
     run = copy_fixture(tmp_path)
     drop_measurer(run, "memory")
@@ -143,6 +145,7 @@ def test_completeness_line_counts_failed_jobs_and_absent_measurers(tmp_path):
     )
 
 
+@pytest.mark.integration
 def test_every_name_from_the_data_is_escaped(tmp_path):
     run = hostile_copy(tmp_path)
     page = build_report(run).read_text(encoding="utf-8")

@@ -37,6 +37,7 @@ def test_smoke_run_is_complete_with_provenance(smoke_run):
     assert [job.id for job in results.planned_jobs(manifest)] == [job["id"] for job in manifest["jobs"]]
 
 
+@pytest.mark.integration
 def test_every_job_has_a_result_and_tidy_rows(smoke_run):
     _, run_dir = smoke_run
     manifest = results.load_manifest(run_dir)
@@ -61,6 +62,7 @@ def test_every_job_has_a_result_and_tidy_rows(smoke_run):
         assert shown.returncode == 0 and re.search(r"\d (ns|us|ms|sec)$", shown.stdout.strip()), shown.stderr
 
 
+@pytest.mark.integration
 def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     cwd, run_dir = smoke_run
     copy = copy_run(run_dir, tmp_path)
@@ -86,6 +88,7 @@ def test_resume_runs_only_what_is_missing_or_corrupt(smoke_run, tmp_path):
     assert all((copy / "jobs" / f"{job}.json").stat().st_mtime_ns == mtime for job, mtime in untouched.items())
 
 
+@pytest.mark.integration
 def test_interrupt_keeps_finished_jobs_and_resume_completes(smoke_run, tmp_path):
     cwd, run_dir = smoke_run
     copy = copy_run(run_dir, tmp_path)
@@ -126,6 +129,7 @@ def one_job(tmp_path):
     )
 
 
+@pytest.mark.integration
 def test_a_hanging_job_is_killed_and_recorded(tmp_path):
     run_dir, job = one_job(tmp_path)
     status = runner.run_job(job, fake_python(tmp_path, "sleep 30"), run_dir, timeout=0.5)
@@ -133,6 +137,7 @@ def test_a_hanging_job_is_killed_and_recorded(tmp_path):
     assert status == "failed" and record["reason"] == "timed out after 0.5 s"
 
 
+@pytest.mark.integration
 def test_a_crashing_job_is_recorded_with_its_stderr(tmp_path):
     run_dir, job = one_job(tmp_path)
     runtime = fake_python(tmp_path, "echo 'OSError: [Errno 28] No space left on device' >&2; exit 1")
@@ -142,6 +147,7 @@ def test_a_crashing_job_is_recorded_with_its_stderr(tmp_path):
     assert integrity.job_status(run_dir, job) == "failed"
 
 
+@pytest.mark.integration
 def test_a_job_that_writes_nothing_is_a_failure(tmp_path):
     run_dir, job = one_job(tmp_path)
     assert runner.run_job(job, fake_python(tmp_path, "exit 0"), run_dir, timeout=10) == "failed"
@@ -164,6 +170,7 @@ def test_disk_full_while_the_runner_writes(smoke_run, tmp_path, monkeypatch, cap
     assert "No space left on device" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_a_second_runner_on_the_same_run_dir_is_refused(smoke_run, tmp_path):
     cwd, run_dir = smoke_run
     copy = copy_run(run_dir, tmp_path)
@@ -198,6 +205,7 @@ def test_a_stale_lock_is_taken_over(tmp_path):
         (["--out", "/proc/harness-results"], "cannot create a run directory under /proc/harness-results"),
     ],
 )
+@pytest.mark.integration
 def test_bad_usage(tmp_path, argv, message):
     done = bench(tmp_path, *argv)
     assert done.returncode == 2
@@ -205,6 +213,7 @@ def test_bad_usage(tmp_path, argv, message):
     assert len(lines) == 1 and message in lines[0]
 
 
+@pytest.mark.integration
 def test_resume_of_a_directory_that_is_not_a_run(tmp_path):
     done = harness(tmp_path, "bench", "--resume", ".")
     assert done.returncode == 2 and "is not a harness run directory" in done.stderr
@@ -256,6 +265,7 @@ def test_a_plan_with_a_bad_parameter_fails_before_anything_runs():
         runner.plan(broken, [current()], {"d": Path("d.sqlite")})
 
 
+@pytest.mark.integration
 def test_the_old_profile_spelling_still_runs_with_a_notice(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report", "--strategies", "none-such"],

@@ -276,6 +276,7 @@ def run_gcprobe(tmp_path, dataset, **params):
     return done, out
 
 
+@pytest.mark.integration
 def test_a_gcprobe_serve_job_reports_the_window_and_the_peak(tmp_path, served):
     done, out = run_gcprobe(tmp_path, served)
     assert done.returncode == 0, done.stderr
@@ -307,6 +308,7 @@ def test_a_gcprobe_serve_job_reports_the_window_and_the_peak(tmp_path, served):
     assert extra["heap_counts"]["function"] == figures["tracked_functions"]["value"] >= extra["frames_held"]
 
 
+@pytest.mark.integration
 def test_a_serve_without_the_gc_has_no_gc_figures(tmp_path, served):
     done, out = run_gcprobe(tmp_path, served, gc_mode="disabled", rate=500.0, retain_mb=1)
     assert done.returncode == 0, done.stderr
@@ -316,6 +318,7 @@ def test_a_serve_without_the_gc_has_no_gc_figures(tmp_path, served):
     assert result["extra"]["config"]["ballast_records"] == 2**20 // 1100
 
 
+@pytest.mark.integration
 def test_a_gcprobe_serve_too_large_for_the_machine_exits_2(tmp_path, served):
     available = serve_budget.available_memory()
     if available is None or available * serve_budget.AVAILABLE_SHARE > 65536 * 1.25 * 2**20:

@@ -63,6 +63,7 @@ def processes_in(folder):
     return found
 
 
+@pytest.mark.integration
 @linux_only
 @pytest.mark.requires("nbclient", "pandas")
 @pytest.mark.parametrize(
@@ -80,6 +81,7 @@ def test_ctrl_c_during_a_report_is_one_line_and_leaves_no_report(tmp_path, noteb
     assert processes_in(run) == []  # the kernel was shut down with the report
 
 
+@pytest.mark.integration
 @linux_only
 @pytest.mark.requires("nbclient", "pandas")
 @pytest.mark.parametrize(

@@ -68,6 +68,7 @@ def test_the_trial_command_refuses_more_hogs_than_cores(tmp_path):
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and "--hogs" in done.stderr
 
 
+@pytest.mark.integration
 def test_the_trial_command_runs_two_runs_and_records_its_checks(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "harness", "trial", "--plan", "smoke", "--no-report", "--out", "trial"],

@@ -97,12 +97,22 @@ def installable() -> Optional[str]:
     return None if shutil.which("npm") else NO_NPM
 
 
+def installed() -> Optional[str]:
+    """The pinned Bun's executable when it is installed and runs, else None; installs nothing."""
+    try:
+        bun = executable()
+    except NotInstallable:  # no package for this platform
+        return None
+    return str(bun) if installed_version(bun) == BUN_VERSION else None
+
+
 def ensure(say: Say = lambda text: None) -> str:
     """The pinned Bun's executable, installed on first use; NotInstallable when nothing here can
     install it, BunUnavailable when the install fails, with the reason."""
+    found = installed()
+    if found is not None:
+        return found
     bun = executable()
-    if installed_version(bun) == BUN_VERSION:
-        return str(bun)
     npm = shutil.which("npm")
     if npm is None:
         raise NotInstallable(NO_NPM)
