@@ -11,13 +11,19 @@ process are not independent of each other.
   geometric means with a 95 % interval from Welch's t on the logarithms of the values (Welch–
   Satterthwaite degrees of freedom, rounded down: the interval errs on the wide side). Where a value
   is zero or negative (a GC time of 0 s, a slope), the difference of the means with Welch's t
-  interval instead. t quantiles are pyperf's own table (``pyperf._utils.tdist95conf_level``).
+  interval instead. t quantiles are pyperf's own table (``t95``, below).
 - ``difference(a, b)``: the difference of the means with Welch's t interval, whatever the signs (a
   share's change in points).
 
 A comparison is **established** only when each side has at least ``MIN_PROCESSES`` values and the
 interval excludes 1 (a ratio) or 0 (a difference); otherwise it is "not established" — never
 "beyond the noise" from one process. Pure Python: the analysis, ``advise`` and the terminal use it.
+
+pyperf's statistics, vendored: ``t95`` (its table of Student's t quantiles) and ``pooled_t_test``
+(the test ``python -m pyperf compare_to`` runs), as pyperf 2.11.0 has them in its private modules
+``pyperf._utils`` and ``pyperf._compare``. pyperf is pinned only from below, and a release may move
+or change a private module, so the harness keeps its own copy, and ``tests/test_pyperf_statistics.py``
+pins the copy to the installed pyperf's own answers.
 """
 
 from __future__ import annotations
@@ -37,10 +43,47 @@ def span(low: float, high: float, show: Callable[[float], str]) -> str:
     return f"{show(low)}{'–' if low >= 0 else ' to '}{show(high)}"
 
 
-def _t95(df: float) -> float:
-    from pyperf._utils import tdist95conf_level
+#: Student's t 95 % two-sided quantiles for 1 to 30 degrees of freedom, three decimals (pyperf's table).
+_T95_TABLE = (
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+)  # fmt: skip
+#: Beyond the table, pyperf's bands: from this many degrees of freedom on, this quantile (31 to 39
+#: take the table's last, 30's).
+_T95_BANDS = ((200, 1.960), (100, 1.984), (80, 1.990), (60, 2.000), (50, 2.009), (40, 2.021))
 
-    return float(tdist95conf_level(max(1, math.floor(df))))
+
+def t95(df: int) -> float:
+    """Student's t 95 % two-sided quantile for ``df`` >= 1 degrees of freedom, as pyperf's
+    ``tdist95conf_level`` gives it: its table to 30 and its bands beyond (each band the quantile of
+    its lowest df; from 200 on, the normal limit 1.960)."""
+    if df < 1:
+        raise ValueError(f"Student's t needs at least 1 degree of freedom, got {df}")
+    return next((value for lowest, value in _T95_BANDS if df >= lowest), _T95_TABLE[min(df, 30) - 1])
+
+
+def pooled_t_test(a: Sequence[float], b: Sequence[float]) -> Optional[Tuple[float, bool]]:
+    """Student's two-sample, two-sided t-test at 95 % as ``pyperf compare_to`` runs it on two
+    benchmarks' values: the t score of mean(a) − mean(b) over the pooled variance, and whether it is
+    significant (|t| >= ``t95`` of len(a) + len(b) − 2). None where pyperf's test does not run: sides
+    of unequal sizes (pyperf then says "significant" without a score; ``pyperf._compare``), a single
+    value a side, no spread at all, or a float overflow."""
+    if len(a) != len(b) or len(a) < 2:
+        return None
+    try:
+        mean_a, mean_b = statistics.mean(a), statistics.mean(b)
+        squares = math.fsum((x - mean_a) ** 2 for x in a) + math.fsum((x - mean_b) ** 2 for x in b)
+        error = squares / float(len(a) + len(b) - 2) / len(a)
+        score = (mean_a - mean_b) / math.sqrt(error * 2)
+    except (ArithmeticError, ValueError):
+        return None
+    return score, abs(score) >= t95(len(a) + len(b) - 2)
+
+
+def _t95(df: float) -> float:
+    """``t95`` for a fractional df (Welch–Satterthwaite), rounded down: the interval errs on the wide side."""
+    return t95(max(1, math.floor(df)))
 
 
 @dataclass(frozen=True)

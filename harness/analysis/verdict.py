@@ -3,8 +3,8 @@
 A timing figure (pyperf) is **changed** only when all of these hold:
 
 1. each side has *enough samples* (below);
-2. pyperf's own test says the two differ: ``pyperf._compare.CompareResult``, as
-   ``python -m pyperf compare_to`` decides (Student's two-sample t-test at 95 % over all values);
+2. pyperf's own test says the two differ, as ``python -m pyperf compare_to`` decides (Student's
+   two-sample t-test at 95 % over all values: ``harness.uncertainty.pooled_t_test``, pyperf's rule);
 3. B/A (of the medians) lies beyond the threshold: above ``threshold`` or below ``1 / threshold``.
    The default, 1.10, is asv's default factor (``harness compare --threshold`` sets another); a
    significant change smaller than that is reported unchanged, with the t-score.
@@ -15,8 +15,8 @@ and the 95 % confidence interval of the mean over processes must be narrow enoug
 for a width of 1 % (the precision of a 1 % claim); a verdict at a 10 % threshold needs the
 interval within the threshold's margin, so the width here is ``threshold - 1`` (±5 % at 1.10).
 With the few processes a quick plan has, the interval uses Student's t for ``n - 1`` degrees of
-freedom (pyperf's own t table) where pyperf's formula uses 1.96, the many-process limit; one
-process never suffices, since it gives no spread between processes at all.
+freedom (pyperf's own t table, ``harness.uncertainty.t95``) where pyperf's formula uses 1.96, the
+many-process limit; one process never suffices, since it gives no spread between processes at all.
 
 Exact figures (census counts) need no test: any difference is a change. Figures of the other
 measurers keep no samples to test, so their ratio is shown with the verdict ``untested``. A timing
@@ -31,6 +31,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+from harness.uncertainty import pooled_t_test, t95
 
 #: B/A beyond this factor (or below its inverse) can be called changed.
 THRESHOLD = 1.10
@@ -72,9 +74,7 @@ def process_means(bench: Any) -> List[float]:
 
 
 def _half_width(cv: float, processes: int) -> float:
-    from pyperf._utils import tdist95conf_level
-
-    return tdist95conf_level(processes - 1) * cv / math.sqrt(processes)
+    return t95(processes - 1) * cv / math.sqrt(processes)
 
 
 def samples(bench: Any, threshold: float = THRESHOLD) -> Samples:
@@ -96,8 +96,6 @@ def _describe(side: str, found: Samples) -> str:
 
 def timing_verdict(bench_a: Any, bench_b: Any, ratio: Optional[float], threshold: float = THRESHOLD) -> Verdict:
     """The verdict on two pyperf benchmarks whose medians give ``ratio`` = B/A."""
-    from pyperf._compare import CompareData, CompareResult
-
     if bench_a is None or bench_b is None:
         return Verdict(NO_DATA)
     short = [
@@ -107,14 +105,15 @@ def timing_verdict(bench_a: Any, bench_b: Any, ratio: Optional[float], threshold
     ]
     if short:
         return Verdict(NOT_ENOUGH, "; ".join(short))
-    result = CompareResult(CompareData("A", bench_a), CompareData("B", bench_b))
-    if result.t_score is None:  # pyperf could not test (e.g. unequal value counts)
+    tested = pooled_t_test(bench_a.get_values(), bench_b.get_values())
+    if tested is None:  # pyperf's test does not run (e.g. unequal value counts)
         return Verdict(UNTESTED, "pyperf's t-test did not run")
-    if not result.significant:
-        return Verdict(UNCHANGED, f"not significant, t={result.t_score:.2f}")
+    t_score, significant = tested
+    if not significant:
+        return Verdict(UNCHANGED, f"not significant, t={t_score:.2f}")
     if ratio is None or 1 / threshold < ratio < threshold:
-        return Verdict(UNCHANGED, f"significant, t={result.t_score:.2f}, within {threshold:.2f}x")
-    return Verdict(CHANGED, f"{'slower' if ratio > 1 else 'faster'}, t={result.t_score:.2f}")
+        return Verdict(UNCHANGED, f"significant, t={t_score:.2f}, within {threshold:.2f}x")
+    return Verdict(CHANGED, f"{'slower' if ratio > 1 else 'faster'}, t={t_score:.2f}")
 
 
 def exact_verdict(a: float, b: float) -> Verdict:
