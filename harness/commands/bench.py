@@ -1,29 +1,46 @@
 """``harness bench``: run a bench plan's jobs, each in a fresh process, into a new run directory.
 
-Jobs run one at a time (--jobs 1): on a two-core machine concurrent benchmarks
+Jobs run one at a time: on a two-core machine concurrent benchmarks
 disturb each other. Ctrl-C marks the run interrupted (exit status 130; SIGTERM 143, SIGHUP 129);
 --resume RUN_DIR finishes it as planned (a run of harness advise is resumed by harness advise).
-A run is complete (exit status 0, results/latest points at it) only when every job's result
-verifies and its datasets are still those it began with; a run with failed jobs ends "failed"
-with exit status 1.
+A run is complete (exit status 0) only when every job's result verifies and its datasets are
+still those it began with; a run with failed jobs ends "failed" with exit status 1. A complete run
+becomes results/latest-<plan>-<tags> (e.g. results/latest-smoke-cp311) and, when it is the default
+run (the quick plan, every strategy, on the interpreter harness runs on), results/latest: what make
+report and the notebooks open.
+
+pyperf's own options reach the timing figures (each figure is measured in several fresh processes,
+each one pyperf worker): -p N sets the processes per figure in place of the plan's; --fast and
+--rigorous mean what they mean to pyperf (rigorous: twice the plan's processes; fast: half of them,
+at least 3, and two thirds of each process's values, at least 2; with -p N, --fast trims only the
+values and --rigorous is refused); --affinity CPU_LIST pins each timing worker to those CPUs. They
+change the plan, so the run records them (its argv and planned jobs) and --resume takes none of
+them; harness advise plans its own timings and takes none of them either.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from pathlib import Path
-from typing import List
+from typing import List, Set
 
 from harness.analysis.report import build_report
 from harness.analysis.summary import print_summary
 from harness.commands import options
+from harness.protocol.job import MAX_PROCESSES
 from harness.runs import lifecycle, results
 from harness.runs.lifecycle import DEFAULT_ROOT, Run
-from harness.runs.plans import PLANS
+from harness.runs.plans import PLANS, PyperfOptions, with_pyperf_options
 from harness.runs.runner import check_named, ensure_datasets
-from harness.runtime.base import RuntimeUnavailable
+from harness.runtime.base import Runtime, RuntimeUnavailable
+from harness.runtime.python import PythonRuntime
 from harness.runtime.resolve import resolve
+
+#: pyperf's CPU list: CPUs and ranges of them, comma-separated (``0``, ``0-1``, ``0,2``).
+CPU_LIST = re.compile(r"\d{1,6}(-\d{1,6})?(,\d{1,6}(-\d{1,6})?)*")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,17 +72,86 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="finish a run as it was planned: only jobs without a verified result run",
     )
     parser.add_argument(
-        "--jobs",
-        type=int,
-        choices=(1,),
-        default=1,
-        help="jobs at a time; only 1 (benchmarks on two cores must not overlap)",
+        "--timeout", type=options.seconds, default=None, help="seconds per job, > 0 (default: the plan's)"
     )
     parser.add_argument(
-        "--timeout", type=options.seconds, default=None, help="seconds per job, > 0 (default: the plan's)"
+        "-p",
+        "--processes",
+        type=processes,
+        default=None,
+        metavar="N",
+        help=f"fresh processes per timing figure, 1 to {MAX_PROCESSES:,} (default: the plan's); "
+        "harness compare never calls a one-process figure changed",
+    )
+    speed = parser.add_mutually_exclusive_group()
+    speed.add_argument(
+        "--fast",
+        action="store_const",
+        const=True,
+        default=None,
+        help="pyperf's --fast for the timing figures: half the plan's processes (at least 3; -p N gives them "
+        "instead) and two thirds of the values (at least 2)",
+    )
+    speed.add_argument(
+        "--rigorous",
+        action="store_const",
+        const=True,
+        default=None,
+        help="pyperf's --rigorous for the timing figures: twice the plan's processes",
+    )
+    parser.add_argument(
+        "--affinity",
+        type=cpu_list,
+        default=None,
+        metavar="CPU_LIST",
+        help="pin every timing worker to these CPUs (pyperf's --affinity), e.g. 0, 0-1 or 0,2",
     )
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.set_defaults(run=run)
+
+
+def processes(text: str) -> int:
+    """A number of processes per timing figure: 1 to ``MAX_PROCESSES`` (the job protocol's bound)."""
+    try:
+        count = options.positive(text)
+    except argparse.ArgumentTypeError:
+        count = 0
+    if not 0 < count <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to {MAX_PROCESSES:,}, got {text!r}")
+    return count
+
+
+def _offered_cpus() -> Set[int]:
+    """The CPUs this process may run on (every CPU of the machine where that cannot be asked)."""
+    if hasattr(os, "sched_getaffinity"):
+        return set(os.sched_getaffinity(0))
+    return set(range(os.cpu_count() or 1))
+
+
+def cpu_list(text: str) -> str:
+    """A CPU list for pyperf's --affinity (``CPU_LIST``), every CPU in it one this machine offers."""
+    if not CPU_LIST.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"expected a CPU list such as 0, 0-1 or 0,2, got {text!r}")
+    offered = _offered_cpus()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        low, high = int(first), int(last or first)
+        if low > high:
+            raise argparse.ArgumentTypeError(f"a CPU range goes upwards (0-1, not 1-0), got {text!r}")
+        missing = next((cpu for cpu in range(low, high + 1) if cpu not in offered), None)  # max(offered) + 1 at most
+        if missing is not None:
+            shown = ",".join(map(str, sorted(offered)))
+            raise argparse.ArgumentTypeError(f"CPU {missing} is not one this machine offers (it offers {shown})")
+    return text
+
+
+def pyperf_options(args: argparse.Namespace) -> PyperfOptions:
+    """The pyperf options given (--processes, --fast or --rigorous, --affinity); UsageError for
+    -p N with --rigorous, which would double nothing."""
+    if args.processes is not None and args.rigorous:
+        raise options.UsageError("--rigorous doubles the plan's processes; with -p N give the processes themselves")
+    speed = "fast" if args.fast else "rigorous" if args.rigorous else None
+    return PyperfOptions(args.processes, speed, args.affinity)
 
 
 def _strategies(text: str) -> List[str]:
@@ -89,28 +175,40 @@ def plan_name(args: argparse.Namespace) -> str:
             raise options.UsageError("--profile is the old spelling of --plan; give one of them")
         print("note: bench --profile is now --plan (--profile goes in the next release)", file=sys.stderr)
         return args.old_plan
-    return args.plan or "quick"
+    return args.plan or lifecycle.DEFAULT_PLAN
+
+
+def _refuse_unpinnable(runtimes: List[Runtime]) -> None:
+    """UsageError naming the runtimes whose timings pyperf does not run (Bun), which --affinity cannot pin."""
+    unpinned = [runtime.label for runtime in runtimes if not isinstance(runtime, PythonRuntime)]
+    if unpinned:
+        raise options.UsageError(
+            f"--affinity pins pyperf's timing workers; {', '.join(unpinned)} times without pyperf "
+            "(leave it out of --python, or drop --affinity)"
+        )
 
 
 def _start(args: argparse.Namespace) -> Run:
     """A new run of the plan: its runtimes resolved, the strategies named checked and the results
     root made before any dataset is generated."""
-    chosen = PLANS[plan_name(args)]
+    chosen = with_pyperf_options(PLANS[plan_name(args)], pyperf_options(args))
     only = _strategies(args.strategies) if args.strategies else None
-    unavailable: List[str] = []
+    notes: List[str] = []
     try:
-        runtimes = resolve(args.python, notes=unavailable)
+        runtimes = resolve(args.python, notes=notes)
     except RuntimeUnavailable as error:
         raise options.UsageError(str(error)) from None
+    if args.affinity is not None:
+        _refuse_unpinnable(runtimes)
+    if args.processes == 1:
+        notes.append("-p 1: harness compare never calls a one-process timing figure changed")
     if only is not None:
         check_named(chosen, runtimes, only)
     root = args.out or DEFAULT_ROOT
     results.prepare_root(root)
     found = ensure_datasets(chosen.datasets, say=lambda text: print(text, file=sys.stderr))
     datasets = {key: lifecycle.dataset_entry(d["path"], d["manifest"], d["spec"]) for key, d in found.items()}
-    return lifecycle.begin(
-        "bench", chosen, runtimes, datasets, root, only=only, timeout=args.timeout, notes=unavailable
-    )
+    return lifecycle.begin("bench", chosen, runtimes, datasets, root, only=only, timeout=args.timeout, notes=notes)
 
 
 #: Options a resumed run takes from its manifest; giving one with --resume is refused.
@@ -121,6 +219,10 @@ RESUME_CONFLICTS = {
     "python": "--python",
     "timeout": "--timeout",
     "out": "--out",
+    "processes": "--processes",
+    "fast": "--fast",
+    "rigorous": "--rigorous",
+    "affinity": "--affinity",
 }
 
 

@@ -111,7 +111,8 @@ def _rounds(default: int) -> Param:
     )
 
 
-#: pyperf's Runner settings a timing job may give. Each is what runs: a count of 0 would not mean
+#: pyperf's settings a timing job may give: its Runner's, and ``affinity`` (its ``--affinity`` option,
+#: which pins the worker to those CPUs). Each is what runs: a count of 0 would not mean
 #: none (pyperf's Runner reads 0 processes or values as "its default", 20 processes), so it is refused;
 #: ``loops`` 0 is pyperf's own "calibrate", and the loops it chose are in its JSON.
 PYPERF_SETTINGS = (
@@ -122,6 +123,7 @@ PYPERF_SETTINGS = (
     Param(
         "min_time", float, None, "seconds a value lasts at least when pyperf calibrates", minimum=0, maximum=MAX_SECONDS
     ),
+    Param("affinity", str, None, "CPUs pyperf pins its worker to, a CPU list (0, 0-1, 0,2): pyperf's --affinity"),
 )
 
 

@@ -19,7 +19,8 @@ that refuses the job — its data cannot be prepared, or a row does not fit the 
 line; a worker that fails otherwise is one line on stderr and exit status 1.
 ``extra.pyperf_settings`` records the settings the benchmark ran with: the job's ``params.pyperf``
 (each bounded and none 0 where 0 would mean pyperf's default:
-``harness.measure.catalogue.PYPERF_SETTINGS``) and pyperf's defaults for those it leaves out.
+``harness.measure.catalogue.PYPERF_SETTINGS``) and pyperf's defaults for those it leaves out; a job's
+``affinity`` (pyperf's ``--affinity``) pins the worker to those CPUs and is recorded too.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from harness.measure.entry import load, output_failed
 from harness.measure.lifeline import PARENT_ENV, adopt_children, die_with_parent
+from harness.protocol.environment import imported, imported_elsewhere
 from harness.protocol.job import Figure, Job, JobError, OutputError, write_result
 from harness.schemas import SchemaError
 
@@ -72,10 +74,19 @@ def figures_from(bench: Any, units: int, unit: str) -> List[Figure]:
     return figures
 
 
+def run_imports(run: Any) -> List[str]:
+    """The packages the worker that measured a pyperf run had imported once its workload was ready."""
+    return [name for name in str(run.get_metadata().get("harness_imports", "")).split(",") if name]
+
+
 def ran_with(args: Any) -> Dict[str, Any]:
     """The pyperf settings the benchmark ran with: the job's, and pyperf's own defaults for the rest
-    (``loops`` 0: calibrated, the loops chosen are in pyperf's JSON)."""
-    return {name: getattr(args, name) for name in ("processes", "values", "warmups", "loops", "min_time")}
+    (``loops`` 0: calibrated, the loops chosen are in pyperf's JSON); ``affinity`` only when the job
+    pinned the worker."""
+    settings = {name: getattr(args, name) for name in ("processes", "values", "warmups", "loops", "min_time")}
+    if args.affinity is not None:
+        settings["affinity"] = args.affinity
+    return settings
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -90,13 +101,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     except JobError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    settings = dict(job.params["pyperf"])
+    affinity = settings.pop("affinity", None)  # pyperf's --affinity option, not a Runner argument
     runner = pyperf.Runner(
         program_args=("-m", "harness.measure.timing"),
         add_cmdline_args=lambda cmd, args: cmd.extend(["--job", str(args.job), "--out", str(args.out)]),
-        **job.params["pyperf"],
+        **settings,
     )
     runner.argparser.add_argument("--job", type=Path, required=True)
     runner.argparser.add_argument("--out", type=Path, required=True)
+    runner.argparser.set_defaults(affinity=affinity)  # pyperf passes it on to the worker, which pins itself
     args = runner.parse_args(argv)
     if not args.worker:  # the workers pyperf spawns die with this manager
         adopt_children()
@@ -110,7 +124,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         except (JobError, SchemaError) as error:  # SchemaError: a row the job's schema does not describe
             return refused(error)
         run = prepared.run
-        metadata.update(harness_units=prepared.units, harness_unit=prepared.unit)
+        metadata.update(harness_units=prepared.units, harness_unit=prepared.unit, harness_imports=",".join(imported()))
 
     def time_calls(loops: int) -> float:
         assert run is not None, "only workers time calls, and a worker loads its workload first"
@@ -131,6 +145,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     found = bench.get_metadata()
     units, unit = found["harness_units"], found["harness_unit"]
     path = pyperf_path(job, args.out)
+    imported_elsewhere(name for worker_run in bench.get_runs() for name in run_imports(worker_run))
     try:
         bench.dump(str(path), replace=True)
         write_result(

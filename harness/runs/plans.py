@@ -5,12 +5,13 @@ is the rigorous one. A sweep expands to one job per (strategy, size, variant) an
 repeat is one fresh process, and the runner interleaves the repeats of every strategy of the
 sweeps that share a measurer, workload and dataset (``harness.runs.runner.plan``), so that a figure's
 processes are spread over the run. Every measurer and workload named here is checked against the
-catalogues when a run is planned.
+catalogues when a run is planned. ``harness bench``'s pyperf options (-p, --fast, --rigorous,
+--affinity) change a plan's timing sweeps (``with_pyperf_options``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Optional, Tuple
 
 from harness.generate import Spec
@@ -98,6 +99,49 @@ def pyperf_params(values: int, warmups: int = 1, loops: int = 1) -> Dict[str, An
     """A timing job's ``pyperf`` parameter: one worker process (a sweep's ``repeats`` are its
     processes, interleaved with the other strategies'), its values and warm-ups."""
     return {"pyperf": {"processes": 1, "values": values, "warmups": warmups, "loops": loops}}
+
+
+@dataclass(frozen=True)
+class PyperfOptions:
+    """pyperf's own options as ``harness bench`` takes them, for a plan's timing figures
+    (``with_pyperf_options``). pyperf's meaning of ``fast`` and ``rigorous`` (its ``Runner``, 2.11):
+    rigorous doubles the processes and keeps the values; fast halves the processes, keeping at least
+    3 (three hash seeds), and keeps two thirds of the values, at least 2."""
+
+    processes: Optional[int] = None  # processes per timing figure, in place of the sweep's repeats
+    speed: Optional[str] = None  # "fast" or "rigorous"
+    affinity: Optional[str] = None  # the CPUs pyperf pins each timing worker to (a CPU list: 0, 0-1, 0,2)
+
+    def processes_for(self, repeats: int) -> int:
+        """A timing figure's processes: ``processes`` when given, else the sweep's ``repeats`` as
+        ``speed`` scales them."""
+        if self.processes is not None:
+            return self.processes
+        if self.speed == "rigorous":
+            return repeats * 2
+        return max(repeats // 2, 3) if self.speed == "fast" else repeats
+
+    def values_for(self, values: int) -> int:
+        """A timing process's values: two thirds of them, at least 2, when fast."""
+        return max(values * 2 // 3, 2) if self.speed == "fast" else values
+
+
+def with_pyperf_options(chosen: Plan, options: PyperfOptions) -> Plan:
+    """The plan with pyperf's options applied to its timing sweeps (every one states its pyperf
+    values: ``pyperf_params``): their repeats are the figures' processes, each a one-worker job
+    whose ``params.pyperf`` gets the values and the affinity. The other sweeps are left as they are."""
+
+    def tuned(sweep: Sweep) -> Sweep:
+        if sweep.measurer != "timing":
+            return sweep
+        settings = dict(sweep.params["pyperf"])
+        settings["values"] = options.values_for(settings["values"])
+        if options.affinity is not None:
+            settings["affinity"] = options.affinity
+        params = {**sweep.params, "pyperf": settings}
+        return replace(sweep, params=params, repeats=options.processes_for(sweep.repeats))
+
+    return replace(chosen, sweeps=tuple(map(tuned, chosen.sweeps)))
 
 
 NO_COMPACTION = {"compaction_every": 0}
@@ -313,7 +357,8 @@ PLANS: Dict[str, Plan] = {
                 ("msgspec-lazy", "tuples"),
                 repeats=QUICK_REPEATS,
             ),
-            # No flame graphs (seconds each): python -m memray flamegraph memory/<job>.bin renders one.
+            # No flame graphs (seconds each): python -m memray flamegraph -o memory/<job>.flamegraph.html
+            # memory/<job>.bin renders one (the report links it).
             Sweep(
                 "memory",
                 "hydrate_all",
@@ -487,6 +532,6 @@ PLANS: Dict[str, Plan] = {
             Sweep("scalene", "access", "reference", REQUIRED, (5000,), {"rounds": 5, "iterations": 50}),
         ),
         timeout=1200,
-        duration="about 35 minutes",
+        duration="about 70 minutes",
     ),
 }
