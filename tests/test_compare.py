@@ -1,4 +1,5 @@
-"""``harness compare``: two smoke runs, B/A per shared figure, verdicts, fingerprints; the pyperf suite."""
+"""``harness compare``: a smoke run and its copy, B/A per shared figure, verdicts, which environment
+differences refuse and which are notes, the table's width and order; the pyperf suite."""
 
 from __future__ import annotations
 
@@ -10,37 +11,40 @@ import sys
 from pathlib import Path
 
 import pytest
+from runs import copy_run
 
+from harness.analysis.compare import TERMINAL_HEADERS
 from harness.cli import main
+from harness.protocol.environment import fingerprint
+from harness.protocol.job import sealed
 from harness.runs import files, results
 
 pyperf = pytest.importorskip("pyperf")
 pytest.importorskip("pandas")
 
 
-def _bench(root: Path, cwd: Path) -> Path:
-    done = subprocess.run(
-        [sys.executable, "-m", "harness", "bench", "--profile", "smoke", "--no-report", "--out", str(root)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return (root / "latest").resolve()
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Two smoke runs of the same code on the running interpreter (datasets generated in a tmp dir)."""
-    work = tmp_path_factory.mktemp("compare")
-    return _bench(work / "a", work), _bench(work / "b", work)
+def runs(smoke_run, tmp_path_factory):
+    """The shared smoke run and a copy of it: two runs of the same code on the running interpreter."""
+    _, run = smoke_run
+    return run, copy_run(run, tmp_path_factory.mktemp("compare"))
 
 
-def _copy(run: Path, tmp_path: Path) -> Path:
-    target = tmp_path / run.name
-    shutil.copytree(run, target, symlinks=True)
-    return target
+def _with_packages(run: Path, **versions: str) -> None:
+    """Record other versions of some packages in every interpreter of a run's manifest, as if it had
+    been run with them installed (fingerprints and plan digest to match)."""
+    manifest = json.loads((run / "manifest.json").read_text())
+    for info in manifest["interpreters"].values():
+        info["packages"].update(versions)
+        info["fingerprint"] = fingerprint(info)
+    manifest["fingerprint"] = results.run_fingerprint(list(manifest["interpreters"].values()))
+    manifest["plan_sha256"] = results.plan_digest(manifest)
+    (run / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _imports(run: Path) -> set:
+    """Every package some job of the run recorded as imported."""
+    return {name for result in results.job_results(run) for name in result["environment"]["imports"]}
 
 
 def _markdown_rows(text: str):
@@ -49,8 +53,10 @@ def _markdown_rows(text: str):
     return [dict(zip(header, (cell.strip() for cell in line.strip("|").split("|")))) for line in lines[1:]]
 
 
-def test_compare_prints_a_table(runs, capsys):
-    assert main(["compare", str(runs[0]), str(runs[1])]) == 0
+@pytest.mark.integration
+def test_compare_prints_a_table(runs, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "250")  # a row on one line
+    assert main(["compare", str(runs[0]), str(runs[1]), "--all"]) == 0
     out = capsys.readouterr().out
     assert "B/A" in out and "verdict" in out
     assert "ns_per_read" in out and "info_key_sets" in out
@@ -98,7 +104,7 @@ def test_a_figure_of_several_processes_is_their_median_and_their_merged_pyperf_r
 def test_compare_says_the_machine_state_differed_instead_of_a_verdict(runs, tmp_path, capsys):
     from harness.runs import machine
 
-    quiet, busy = _copy(runs[0], tmp_path / "a"), _copy(runs[1], tmp_path / "b")
+    quiet, busy = copy_run(runs[0], tmp_path / "a"), copy_run(runs[1], tmp_path / "b")
     for run, other_cores in ((quiet, 0.0), (busy, 1.5)):  # nothing, then a core and a half, beside every job
         state = machine.states(run)  # (set on both: the machine the tests run on may itself be busy)
         for job in state["jobs"].values():
@@ -115,9 +121,7 @@ def test_compare_says_the_machine_state_differed_instead_of_a_verdict(runs, tmp_
 
 
 def test_fingerprint_mismatch_names_what_differs_and_needs_force(runs, tmp_path, capsys):
-    from harness.protocol.environment import fingerprint
-
-    other = _copy(runs[1], tmp_path)
+    other = copy_run(runs[1], tmp_path)
     manifest = json.loads((other / "manifest.json").read_text())
     for info in manifest["interpreters"].values():
         before = info["packages"]["pyperf"]
@@ -131,10 +135,49 @@ def test_fingerprint_mismatch_names_what_differs_and_needs_force(runs, tmp_path,
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--force" in err
     assert "cpu_model " in err and "-> Another CPU" in err and f"packages/pyperf {before} -> 0.1" in err
-    assert main(["compare", str(runs[0]), str(other), "--force"]) == 0
+    assert main(["compare", str(runs[0]), str(other), "--force", "--markdown"]) == 0
     captured = capsys.readouterr()
     assert captured.err.startswith("warning: environments differ (cp")
     assert "ns_per_read" in captured.out
+
+
+def test_a_package_no_measured_job_imported_is_a_note_not_a_refusal(runs, tmp_path, capsys):
+    assert "pyperf" in _imports(runs[0]) and "scalene" not in _imports(runs[0]) | _imports(runs[1])
+    other = copy_run(runs[1], tmp_path)
+    before = results.load_manifest(other)["interpreters"]
+    _with_packages(other, scalene="0.0.1")
+    assert main(["compare", str(runs[0]), str(other), "--all"]) == 0
+    captured = capsys.readouterr()
+    notes = captured.err.strip().splitlines()
+    assert notes == [
+        f"note: {tag}: packages/scalene {info['packages']['scalene']} -> 0.0.1 differs, but no measured job imports it"
+        for tag, info in sorted(before.items())
+    ]
+    assert "ns_per_read" in captured.out
+
+
+def test_a_package_a_measured_job_imported_is_refused_by_name(runs, tmp_path, capsys):
+    other = copy_run(runs[1], tmp_path)
+    before = next(iter(results.load_manifest(other)["interpreters"].values()))["packages"]["pyperf"]
+    _with_packages(other, pyperf="0.1", scalene="0.0.1")
+    assert main(["compare", str(runs[0]), str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "error: environments differ (cp" in err
+    assert f"packages/pyperf {before} -> 0.1" in err and "scalene" not in err
+
+
+def test_a_run_whose_results_do_not_say_what_they_imported_refuses_every_package(runs, tmp_path, capsys):
+    old = copy_run(runs[1], tmp_path)
+    for path in (old / "jobs").glob("*.json"):
+        result = json.loads(path.read_text())
+        if "environment" in result and not path.name.endswith(".job.json"):
+            del result["environment"]["imports"]  # as an older harness wrote it, sealed all the same
+            path.write_bytes(sealed(result))
+    assert results.completeness(old, results.load_manifest(old))["ok"] == len(results.load_manifest(old)["jobs"])
+    _with_packages(old, scalene="0.0.1")
+    assert main(["compare", str(runs[0]), str(old)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "packages/scalene" in err and "--force" in err
 
 
 def test_only_changed_shows_only_changed_rows(tmp_path, capsys):
@@ -176,6 +219,7 @@ def test_threshold_must_be_a_factor_above_one(runs, capsys):
     assert "factor above 1" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_suite_lets_pyperf_compare_two_runs(runs):
     suites = [run / "timing" / "suite.json" for run in runs]
     names = [{bench.get_name() for bench in pyperf.BenchmarkSuite.load(str(path))} for path in suites]
@@ -206,7 +250,7 @@ def test_not_a_run_dir_is_a_usage_error(runs, tmp_path, capsys):
 
 
 def test_runs_with_nothing_in_common(runs, tmp_path, capsys):
-    other = _copy(runs[1], tmp_path)
+    other = copy_run(runs[1], tmp_path)
     header = (other / "tidy.csv").read_text().splitlines()[0]
     (other / "tidy.csv").write_text(header + "\n")
     manifest = json.loads((other / "manifest.json").read_text())  # a table without rows, as the run wrote it
@@ -227,3 +271,69 @@ def test_figures_of_two_datasets_of_one_size_are_never_merged(tmp_path):
     )
     rows = compare_runs(tmp_path, tmp_path, tidy, tidy).rows
     assert sorted((row.a, row.verdict.label) for row in rows) == [(47.0, "unchanged"), (90.0, "unchanged")]
+
+
+def _lines_and_header(out: str, width: int):
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= width and "…" not in out  # nothing cut
+    return lines
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_every_line_fits_the_width_and_every_number_is_whole(runs, capsys, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))  # piped: rich's width is COLUMNS
+    assert main(["compare", str(runs[0]), str(runs[1]), "--markdown"]) == 0
+    rows = _markdown_rows(capsys.readouterr().out)
+    assert main(["compare", str(runs[0]), str(runs[1]), "--all"]) == 0
+    lines = _lines_and_header(capsys.readouterr().out, width)
+    assert [line.split() for line in lines].count(list(TERMINAL_HEADERS)) == 1  # every header, in full
+    out = "\n".join(lines)  # no cell of A, B or B/A is wrapped or cut
+    assert all(f" {row[column]} " in out for row in rows for column in ("A", "B", "B/A"))
+
+
+def test_a_terminal_too_narrow_for_the_columns_gets_one_column(runs, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    assert main(["compare", str(runs[0]), str(runs[1]), "--all"]) == 0
+    lines = _lines_and_header(capsys.readouterr().out, 40)
+    assert any(line.strip() == "figure; A, B, B/A; verdict" for line in lines)
+    assert any(line.strip().startswith("A ") and " B/A " in line for line in lines)
+
+
+def _shown(out: str):
+    """(strategy, verdict) of every table row of a noisy run's comparison, in order."""
+    found = []
+    for line in out.splitlines():
+        if " · access · " in line:
+            figure, _, rest = line.strip().partition("  ")
+            verdict = rest.split()[3]
+            found.append((figure.split(" · ")[1], verdict))
+    return found
+
+
+def test_changed_rows_come_first_then_those_left_open_and_all_shows_the_rest(tmp_path, capsys, monkeypatch):
+    from fake_runs import noisy_run
+
+    monkeypatch.setenv("COLUMNS", "250")  # a row on one line
+    base = noisy_run(tmp_path / "a", seed=5, benchmarks=6)
+    three_slower = noisy_run(tmp_path / "b", seed=6, benchmarks=6, shift=1.3, shifted=3)
+    other = noisy_run(tmp_path / "c", seed=7, benchmarks=6)
+    job = "cp311-timing-access-reference-s5-5000"  # B's file of s5 is not the one its job recorded
+    shutil.copyfile(other / "timing" / f"{job}.json", three_slower / "timing" / f"{job}.json")
+    assert main(["compare", str(base), str(three_slower)]) == 0
+    out = capsys.readouterr().out
+    changed = [("s0", "changed"), ("s1", "changed"), ("s2", "changed")]
+    assert _shown(out) == [*sorted(changed * 2), ("s5", "unverified"), ("s5", "unverified")]
+    assert "4 rows not shown (4 unchanged): --all shows every row" in out
+    assert main(["compare", str(base), str(three_slower), "--all"]) == 0
+    out = capsys.readouterr().out
+    shown = _shown(out)
+    assert shown[:8] == [*sorted(changed * 2), ("s5", "unverified"), ("s5", "unverified")]
+    assert sorted(shown[8:]) == sorted([("s3", "unchanged"), ("s4", "unchanged")] * 2)
+    assert "not shown" not in out
+    assert main(["compare", str(base), str(three_slower), "--markdown"]) == 0
+    assert len(_markdown_rows(capsys.readouterr().out)) == 12  # a file: every row
+
+
+def test_only_changed_and_all_do_not_go_together(runs, capsys):
+    assert main(["compare", str(runs[0]), str(runs[1]), "--all", "--only-changed"]) == 2
+    assert "not allowed with argument" in capsys.readouterr().err

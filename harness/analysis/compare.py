@@ -10,21 +10,27 @@ sides ran beside clearly different other work (``harness.runs.machine``) gets "m
 of any verdict but an exact one. A pyperf file is used only when it is the file its job's result
 recorded (``harness.runs.integrity.verify_result``: the result verifies, and lists the file with its size
 and sha256); a figure with any other is "unverified": no verdict, and left out of the geometric mean.
-Runs from different environments are refused with the keys that differ. Driver side: needs pandas.
+Runs from different environments are refused with the keys that differ, except package versions no
+measured job imported (its result's ``environment.imports``): those are notes, since they cannot have
+moved a figure. Rows are shown changed first, then those whose verdict leaves the question open
+(``NOT_ESTABLISHED``), then the rest. Driver side: needs pandas.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
 
+from harness import terminal
 from harness.analysis.display import read_manifest
 from harness.analysis.verdict import (
     CHANGED,
     MACHINE_DIFFERED,
+    NO_DATA,
     NOT_COMPARABLE,
     NOT_ENOUGH,
     THRESHOLD,
@@ -38,7 +44,7 @@ from harness.analysis.verdict import (
 from harness.measure.catalogue import MEASURERS
 from harness.metrics import SECONDS_PER_CALL
 from harness.protocol.environment import differences
-from harness.protocol.job import Job
+from harness.protocol.job import Job, seal_holds
 from harness.runs import machine, results
 from harness.runs.integrity import verify_result
 from harness.runs.results import RunError
@@ -46,6 +52,13 @@ from harness.runs.suite import load_benchmark, merged, pyperf_json
 from harness.terminal import text, visible
 
 KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "dataset", "size", "metric")
+#: Verdicts that leave open whether a figure moved: shown after the changed figures, before the rest.
+NOT_ESTABLISHED = (NOT_ENOUGH, MACHINE_DIFFERED, UNVERIFIED, NO_DATA)
+#: The order rows are shown in, by verdict.
+VERDICT_ORDER = (CHANGED, *NOT_ESTABLISHED, UNCHANGED, UNTESTED)
+#: Which rows a table shows: the changed ones, those and the not established ones, or every row.
+ONLY_CHANGED, OPEN, ALL = "changed", "open", "all"
+_SHOWN_LABELS = {ONLY_CHANGED: (CHANGED,), OPEN: (CHANGED, *NOT_ESTABLISHED), ALL: VERDICT_ORDER}
 
 
 @dataclass(frozen=True)
@@ -122,11 +135,22 @@ def load_run(run_dir: Path) -> Tuple[Dict[str, Any], Any]:
     return manifest, results.load_tidy(run_dir)
 
 
-def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
-    """Why two runs' environments are not comparable (the keys that differ), or None. With the same
-    interpreters the run fingerprints decide; otherwise those of the interpreters both runs have."""
+@dataclass(frozen=True)
+class Mismatch:
+    """How two runs' environments differ: why they are not comparable (None when they are), and
+    the differences that cannot have moved a figure."""
+
+    refusal: Optional[str] = None
+    notes: Tuple[str, ...] = ()
+
+
+def fingerprint_mismatch(run_a: Path, a: Dict[str, Any], run_b: Path, b: Dict[str, Any]) -> Mismatch:
+    """Whether two runs' environments (manifests ``a`` and ``b``) are comparable. With the same
+    interpreters the run fingerprints decide; otherwise those of the interpreters both runs have. Of
+    an interpreter whose fingerprint differs, the interpreter build, the CPU and the packages a
+    measured job of either run imported on it (``imported``) refuse; other packages are notes."""
     if a.get("fingerprint") == b.get("fingerprint"):
-        return None
+        return Mismatch()
     envs_a, envs_b = a.get("interpreters", {}), b.get("interpreters", {})
     differing = [
         tag
@@ -135,14 +159,44 @@ def fingerprint_mismatch(a: Dict[str, Any], b: Dict[str, Any]) -> Optional[str]:
     ]
     if not differing:
         if set(envs_a) != set(envs_b):
-            return None
-        return f"environment fingerprints differ ({a.get('fingerprint')} vs {b.get('fingerprint')})"
-    reasons = []
+            return Mismatch()
+        return Mismatch(f"environment fingerprints differ ({a.get('fingerprint')} vs {b.get('fingerprint')})")
+    reasons, notes = [], []
     for tag in differing:
         found = differences(envs_a[tag], envs_b[tag])
-        hashes = f"fingerprint {envs_a[tag].get('fingerprint')} vs {envs_b[tag].get('fingerprint')}"
-        reasons.append(f"{tag}: {', '.join(found) if found else hashes}")
-    return f"environments differ ({'; '.join(reasons)})"
+        if not found:
+            reasons.append(f"{tag}: fingerprint {envs_a[tag].get('fingerprint')} vs {envs_b[tag].get('fingerprint')}")
+            continue
+        imports_a, imports_b = imported(run_a, a, tag), imported(run_b, b, tag)
+        used = None if imports_a is None or imports_b is None else imports_a | imports_b
+        refused = [item for item in found if item.package is None or used is None or item.package in used]
+        notes += [f"{tag}: {item} differs, but no measured job imports it" for item in found if item not in refused]
+        if refused:
+            reasons.append(f"{tag}: {', '.join(map(str, refused))}")
+    return Mismatch(f"environments differ ({'; '.join(reasons)})" if reasons else None, tuple(notes))
+
+
+def imported(run_dir: Path, manifest: Dict[str, Any], tag: str) -> Optional[FrozenSet[str]]:
+    """The packages the run's measured jobs on interpreter ``tag`` imported (``environment.imports``
+    of every ok result); None when one of them does not say (an older harness, the JS runner), or
+    its result's seal does not hold: then every package counts as imported."""
+    found: Set[str] = set()
+    for job in results.planned_jobs(manifest):
+        if job.interpreter not in (tag, None):
+            continue
+        try:
+            data = (Path(run_dir) / "jobs" / f"{job.id}.json").read_bytes()
+            result = json.loads(data)
+        except (OSError, ValueError):
+            continue  # no result: the job measured nothing
+        if not isinstance(result, dict) or result.get("status") != "ok":
+            continue
+        environment = result.get("environment")
+        names = environment.get("imports") if isinstance(environment, dict) else None
+        if not seal_holds(data) or not isinstance(names, list):
+            return None
+        found.update(map(str, names))
+    return frozenset(found)
 
 
 def _keyed(frame: Any) -> Any:
@@ -263,6 +317,10 @@ def _pyperf_verified(run_dir: Path, job_id: str) -> bool:
 # --- rendering -----------------------------------------------------------------------------------
 
 HEADERS = ("interpreter", "strategy", "workload", "measurer", "size", "metric", "A", "B", "B/A", "verdict")
+#: The terminal's columns: the figure's six in one, folded to fit.
+TERMINAL_HEADERS = ("figure", "A", "B", "B/A", "verdict")
+#: Narrowest the folded columns (figure, verdict) get, however narrow the terminal.
+MIN_FOLDED_WIDTH = 12
 
 
 def cells(row: Row) -> Tuple[str, ...]:
@@ -277,40 +335,102 @@ def cells(row: Row) -> Tuple[str, ...]:
         measurer,
         str(row.size),
         metric,
-        f"{row.a:.4g}",
-        f"{row.b:.4g}",
+        compact(row.a),
+        compact(row.b),
         ratio,
         str(row.verdict),
     )
 
 
-def shown(comparison: Comparison, only_changed: bool) -> List[Row]:
-    return [row for row in comparison.rows if row.verdict.label == CHANGED or not only_changed]
+def compact(value: float) -> str:
+    """A figure in a few characters: whole from 1,000 to 999,999 (``10003``, not ``1e+04``), else four
+    significant digits."""
+    return f"{value:.0f}" if 1000 <= abs(value) < 1e6 else f"{value:.4g}"
 
 
-def markdown(comparison: Comparison, title: str, only_changed: bool = False) -> str:
+def _rank(row: Row) -> int:
+    label = row.verdict.label
+    return VERDICT_ORDER.index(label) if label in VERDICT_ORDER else len(VERDICT_ORDER)
+
+
+def shown(comparison: Comparison, show: str = ALL) -> List[Row]:
+    """The rows ``show`` (``ONLY_CHANGED``, ``OPEN`` or ``ALL``) selects, in ``VERDICT_ORDER``: changed
+    first, then the not established ones (the figures' own order within each verdict)."""
+    labels = _SHOWN_LABELS[show]
+    return sorted((row for row in comparison.rows if row.verdict.label in labels or show == ALL), key=_rank)
+
+
+def hidden(comparison: Comparison, show: str) -> Optional[str]:
+    """How many rows ``show`` leaves out, of which verdicts, and how to see them; None when none."""
+    left_out = len(comparison.rows) - len(shown(comparison, show))
+    if not left_out:
+        return None
+    kept = _SHOWN_LABELS[show]
+    counts = [
+        f"{comparison.count(label)} {label}" for label in VERDICT_ORDER if label not in kept and comparison.count(label)
+    ]
+    return (
+        f"{left_out} rows not shown ({', '.join(counts)}): --all shows every row, "
+        "--markdown prints them all as a markdown table"
+    )
+
+
+def markdown(comparison: Comparison, title: str, show: str = ALL) -> str:
     lines = [f"**{visible(title)}**", "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    for row in shown(comparison, only_changed):
+    for row in shown(comparison, show):
         lines.append("| " + " | ".join(visible(cell).replace("|", "\\|") for cell in cells(row)) + " |")
     return "\n".join(lines)
 
 
-def rich_table(comparison: Comparison, title: str, only_changed: bool = False) -> Any:
-    """One section per job; the job's columns are shown on its first row only. Every cell is a
-    rich ``Text`` (``harness.terminal.text``): ``gcprobe [enabled]`` is shown, not read as markup."""
-    from rich.table import Table
+def rich_table(comparison: Comparison, title: str, show: str, console: Any) -> Any:
+    """The rows ``show`` selects, one section per verdict, as wide as ``console``: the figure
+    (interpreter · strategy · workload · measurer [variant] · size · metric) and the verdict folded,
+    A, B and B/A never wrapped; on a console too narrow for those columns, one folded column (the
+    figure, then A, B and B/A, then the verdict). Every cell is a rich ``Text``
+    (``harness.terminal.text``): ``gcprobe [enabled]`` is shown, not read as markup."""
+    from rich.text import Text
 
-    table = Table(title=text(title), title_justify="left")
-    for header in HEADERS:  # names are never wrapped: the verdict, the last column, wraps instead
-        right = header in ("size", "A", "B", "B/A")
-        table.add_column(header, justify="right" if right else "left", no_wrap=header != "verdict")
-    previous: Tuple[str, ...] = ()
-    for row in shown(comparison, only_changed):
-        row_cells = cells(row)
-        job = row_cells[:5]
-        if previous and job != previous:
+    rows = [(row, cells(row)) for row in shown(comparison, show)]
+    widest = [max((found[index] for _, found in rows), key=len, default="") for index in range(6, 9)]
+    probe = _columns("")  # the narrowest the columns can be: numbers whole, folded ones MIN_FOLDED_WIDTH
+    probe.add_row(text("x" * MIN_FOLDED_WIDTH), *map(text, widest), text("x" * MIN_FOLDED_WIDTH))
+    narrow = _narrowest(console, probe) > console.width
+    table = _stacked(title) if narrow else _columns(title)
+    previous = None
+    for row, found in rows:
+        if previous is not None and row.verdict.label != previous:
             table.add_section()
-        style = "bold" if row.verdict.label == CHANGED else None
-        table.add_row(*map(text, ("",) * 5 if job == previous else job), *map(text, row_cells[5:]), style=style)
-        previous = job
+        figure = " · ".join(found[:6])
+        if narrow:
+            lines = (figure, f"A {found[6]}  B {found[7]}  B/A {found[8]}", found[9])
+            shown_cells = [Text("\n").join(map(text, lines))]
+        else:
+            shown_cells = list(map(text, (figure, *found[6:])))
+        table.add_row(*shown_cells, style="bold" if row.verdict.label == CHANGED else None)
+        previous = row.verdict.label
     return table
+
+
+def _columns(title: str) -> Any:
+    """The comparison's table: the figure, A, B, B/A, the verdict."""
+    table = terminal.table(title=text(title), title_justify="left")
+    for header in TERMINAL_HEADERS:
+        if header in ("A", "B", "B/A"):
+            table.add_column(header, justify="right", no_wrap=True)
+        else:
+            table.add_column(header, overflow="fold", min_width=MIN_FOLDED_WIDTH)
+    return table
+
+
+def _stacked(title: str) -> Any:
+    """The comparison's table in one column, for a console too narrow for ``_columns``."""
+    table = terminal.table(title=text(title), title_justify="left", show_lines=True)
+    table.add_column("figure; A, B, B/A; verdict", overflow="fold")
+    return table
+
+
+def _narrowest(console: Any, table: Any) -> int:
+    """The fewest columns ``table`` takes on ``console`` without cutting a cell."""
+    from rich.measure import Measurement
+
+    return Measurement.get(console, console.options.update_width(10**6), table).minimum

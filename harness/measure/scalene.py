@@ -46,6 +46,7 @@ from typing import Any, Dict, List, Optional
 
 from harness.measure.entry import arguments, run_measurer
 from harness.measure.lifeline import GENERATIONS_ENV, adopt_children, die_with_parent
+from harness.protocol.environment import imported_elsewhere
 from harness.protocol.job import Figure, Job
 
 #: How many of the hottest lines the result keeps.
@@ -181,9 +182,13 @@ def measure(job: Job, out: Path, job_path: Path) -> Dict[str, Any]:
         "top_lines": found["top_lines"],
     }
     artifacts = {"scalene_json": profile_json}
+    target_imports = ["scalene"]  # the figures are scalene's profile of the target
     if target_out.exists():  # its wall time includes scalene's overhead: kept as context, not as a figure
-        extra["target_extra"] = json.loads(target_out.read_text(encoding="utf-8")).get("extra", {})
+        target_result = json.loads(target_out.read_text(encoding="utf-8"))
+        extra["target_extra"] = target_result.get("extra", {})
+        target_imports += target_result.get("environment", {}).get("imports", [])
         artifacts["target_result"] = target_out
+    imported_elsewhere(target_imports)
     return {"figures": found["figures"], "extra": extra, "artifacts": artifacts}
 
 

@@ -3,6 +3,8 @@
 Recorded with every job result so that figures from different interpreters or
 machines are never compared unknowingly. ``fingerprint`` hashes the parts that
 make results comparable (interpreter build and package versions, not the time).
+``imports`` names the packages the measurement imported (``imported``): a version
+difference in any other package cannot have moved its figures.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ import json
 import os
 import platform
 import sys
-from typing import Any, Dict, List, Optional
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Set
 
 PACKAGES = ("shape-harness", "pyperf", "psutil", "msgspec", "memray", "attrs", "pydantic", "scalene")
+#: The top-level modules of the packages whose modules are not named as the package is.
+MODULES = {"shape-harness": ("harness",), "attrs": ("attrs", "attr")}
+#: Packages imported by the processes that measured for this one (``imported_elsewhere``).
+_IMPORTED_ELSEWHERE: Set[str] = set()
 
 
 def _package_versions() -> Dict[str, Optional[str]]:
@@ -28,6 +35,20 @@ def _package_versions() -> Dict[str, Optional[str]]:
         except PackageNotFoundError:
             found[name] = None
     return found
+
+
+def imported_elsewhere(names: Iterable[str]) -> None:
+    """Count the packages imported by the processes that measured for this one (pyperf's workers,
+    scalene's profiled target) as imported here: the environment recorded next names them."""
+    _IMPORTED_ELSEWHERE.update(name for name in names if name in PACKAGES)
+
+
+def imported() -> List[str]:
+    """The packages (of ``PACKAGES``) whose top-level module this process has imported (a module
+    blocked by a ``None`` in ``sys.modules`` is not), and those imported by the processes that
+    measured for it; sorted."""
+    here = {name for name in PACKAGES if any(sys.modules.get(module) for module in MODULES.get(name, (name,)))}
+    return sorted(here | _IMPORTED_ELSEWHERE)
 
 
 def _cpu_model() -> str:
@@ -82,9 +103,15 @@ def machine() -> Dict[str, Any]:
 
 
 def environment() -> Dict[str, Any]:
-    """Interpreter, machine and packages, plus the fingerprint of the comparable parts."""
+    """Interpreter, machine, packages and the packages imported so far (``imported``), plus the
+    fingerprint of the comparable parts."""
     packages = _package_versions()
-    found: Dict[str, Any] = {"interpreter": interpreter(), "machine": machine(), "packages": packages}
+    found: Dict[str, Any] = {
+        "interpreter": interpreter(),
+        "machine": machine(),
+        "packages": packages,
+        "imports": imported(),
+    }
     found["fingerprint"] = fingerprint(found)
     return found
 
@@ -105,16 +132,30 @@ def fingerprint(env: Dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fingerprint_basis(env), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def differences(env_a: Dict[str, Any], env_b: Dict[str, Any]) -> List[str]:
-    """The fingerprinted keys on which two environments differ, as ``key A -> B`` (packages as
-    ``packages/<name>``); empty when either lacks the recorded details (then only hashes remain)."""
+@dataclass(frozen=True)
+class Difference:
+    """A fingerprinted key on which two environments differ: ``key A -> B``."""
+
+    key: str
+    a: Any
+    b: Any
+    #: The package whose version differs (``key`` is ``packages/<name>``), None for the others.
+    package: Optional[str] = None
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.a} -> {self.b}"
+
+
+def differences(env_a: Dict[str, Any], env_b: Dict[str, Any]) -> List[Difference]:
+    """The fingerprinted keys on which two environments differ (packages as ``packages/<name>``);
+    empty when either lacks the recorded details (then only hashes remain)."""
     try:
         basis_a, basis_b = fingerprint_basis(env_a), fingerprint_basis(env_b)
     except (KeyError, TypeError):
         return []
     packages_a, packages_b = basis_a.pop("packages") or {}, basis_b.pop("packages") or {}
-    pairs = [(key, basis_a[key], basis_b[key]) for key in basis_a]
-    pairs += [
-        (f"packages/{name}", packages_a.get(name), packages_b.get(name)) for name in sorted({*packages_a, *packages_b})
-    ]
-    return [f"{key} {a} -> {b}" for key, a, b in pairs if a != b]
+    found = [Difference(key, basis_a[key], basis_b[key]) for key in basis_a if basis_a[key] != basis_b[key]]
+    for name in sorted({*packages_a, *packages_b}):
+        if packages_a.get(name) != packages_b.get(name):
+            found.append(Difference(f"packages/{name}", packages_a.get(name), packages_b.get(name), name))
+    return found
