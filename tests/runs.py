@@ -21,6 +21,18 @@ def bench(cwd, *argv, **kwargs):
     return harness(cwd, "bench", "--plan", "smoke", "--no-report", "--out", "results", *argv, **kwargs)
 
 
+def latest(results_root, plan="smoke"):
+    """The run the one ``latest-<plan>-<tags>`` link of a results root points at."""
+    links = sorted(Path(results_root).glob(f"latest-{plan}-*"))
+    assert len(links) == 1, links
+    return links[0].resolve()
+
+
+def links(results_root):
+    """The names of the ``latest`` links in a results root."""
+    return sorted(path.name for path in Path(results_root).glob("latest*"))
+
+
 def resume(cwd, run_dir):
     return harness(cwd, "bench", "--no-report", "--resume", run_dir)
 

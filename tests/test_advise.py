@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-from runs import InterruptAfter
+from runs import InterruptAfter, latest
 
 from harness.analysis import advice
 from harness.analysis.advice import Figures, choice
@@ -31,12 +31,13 @@ def advise(tmp_path, capsys, *argv):
     return code, captured.out, captured.err
 
 
+@pytest.mark.integration
 def test_advise_measures_the_dataset_and_answers_with_its_own_figures(tmp_path, capsys, small_plan):
     dataset = tmp_path / "d.sqlite"
     write_dataset(dataset, generate("realistic", 3, 120, sessions=1))
     code, out, err = advise(tmp_path, capsys, dataset)
     assert code == 0, err
-    run_dir = (tmp_path / "results" / "latest").resolve()
+    run_dir = latest(tmp_path / "results", "advise")
     manifest = results.load_manifest(run_dir)
     assert manifest["plan"] == "advise" and manifest["status"] == "complete"
     planned = {(job["measurer"], job["strategy"], job["params"].get("gc_mode")) for job in manifest["jobs"]}
@@ -59,6 +60,7 @@ def test_advise_measures_the_dataset_and_answers_with_its_own_figures(tmp_path, 
     assert out.rstrip().splitlines()[-1] == f"run: {run_dir}"
 
 
+@pytest.mark.integration
 def test_advise_writes_the_code_to_a_file_when_asked(tmp_path, capsys, small_plan):
     dataset = tmp_path / "d.sqlite"
     write_dataset(dataset, generate("realistic", 3, 60, sessions=1))
@@ -112,6 +114,7 @@ def test_a_schema_that_is_not_a_regular_file_is_refused_without_reading_it(tmp_p
     assert code == 2 and err.count("\n") == 1 and "is not a regular file" in err and out == ""
 
 
+@pytest.mark.integration
 def test_an_interrupted_advise_is_resumed_by_advise_and_answers(tmp_path, capsys, small_plan, monkeypatch):
     dataset = tmp_path / "d.sqlite"
     write_dataset(dataset, generate("realistic", 3, 40, sessions=1))
@@ -135,6 +138,7 @@ def test_an_interrupted_advise_is_resumed_by_advise_and_answers(tmp_path, capsys
     assert "class " in (tmp_path / "adopt.py").read_text()
 
 
+@pytest.mark.integration
 def test_a_strategy_that_cannot_build_the_rows_is_named_and_the_run_is_not_complete(tmp_path, capsys, monkeypatch):
     pytest.importorskip("msgspec")
     monkeypatch.setattr(advice, "CANDIDATES", ("msgspec-nogc",))
@@ -159,6 +163,7 @@ def test_a_dataset_that_is_not_one_is_refused(tmp_path, capsys):
     assert json.dumps(err)  # one printable line
 
 
+@pytest.mark.integration
 def test_advise_on_imported_rows_speaks_of_their_schema(tmp_path, capsys, small_plan):
     rows = tmp_path / "orders.jsonl"
     rows.write_text("".join(json.dumps({"kind": "order", "at": n, "amount": n % 7}) + "\n" for n in range(200)))
@@ -169,11 +174,12 @@ def test_advise_on_imported_rows_speaks_of_their_schema(tmp_path, capsys, small_
     assert "for the schema 'orders'" in out and "__slots__ = ('kind', 'at', 'amount', )" in out  # inferred schema
     from harness.analysis.answer import answers
 
-    run_dir = (tmp_path / "results" / "latest").resolve()
+    run_dir = latest(tmp_path / "results", "advise")
     (found,) = answers(results.load_tidy(run_dir))  # the report answers on imported rows too (origin "rows")
     assert found.text.startswith("On CPython") and "rebuilding 200 messages of orders.sqlite" in found.text
 
 
+@pytest.mark.integration
 def test_an_edited_schema_builds_the_strategies_and_the_code(tmp_path, capsys, small_plan):
     rows = tmp_path / "orders.jsonl"
     rows.write_text("".join(json.dumps({"kind": "order", "at": n, "amount": n % 7}) + "\n" for n in range(100)))
@@ -185,7 +191,7 @@ def test_an_edited_schema_builds_the_strategies_and_the_code(tmp_path, capsys, s
     code, out, err = advise(tmp_path, capsys, tmp_path / "orders.sqlite", "--schema", edited)
     assert code == 0, err
     assert "for the schema 'edited-orders'" in out
-    run_dir = (tmp_path / "results" / "latest").resolve()
+    run_dir = latest(tmp_path / "results", "advise")
     assert {job.get("schema") for job in results.load_manifest(run_dir)["jobs"]} == {str(edited)}
     edited.write_text('{"format": "shape-harness-schema", "version": 1, "tables": 7}')
     code, _, err = advise(tmp_path / "again", capsys, tmp_path / "orders.sqlite", "--schema", edited)

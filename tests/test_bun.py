@@ -1,5 +1,6 @@
 """Bun as a runtime of the harness: installed on demand or unavailable with the reason, its jobs
-planned against its own catalogue, run through the JS job runner into the same run directory."""
+planned against its own catalogue, run through the JS job runner into the same run directory; the
+tests that need it install it only when asked (``HARNESS_TEST_BUN=1``)."""
 
 import dataclasses
 import json
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from runs import latest
 
 from harness.protocol.job import Job
 from harness.runs import results
@@ -113,21 +115,32 @@ def test_a_failed_install_is_not_taken_for_no_npm_and_leaves_nothing(failing_npm
     assert not any((tmp_path / "tools").iterdir())
 
 
-def _bun_test_outcome(env):
-    """The pytest summary of one test that needs Bun, run with ``env``."""
+def _bun_test_outcome(env, install):
+    """The pytest summary of one test that needs Bun, run with ``env`` (and ``HARNESS_TEST_BUN=1`` to
+    ``install``)."""
+    env = {name: value for name, value in env.items() if name != "HARNESS_TEST_BUN"}
+    if install:
+        env["HARNESS_TEST_BUN"] = "1"
     test = f"{Path(__file__).name}::test_bench_runs_bun_beside_python"
     command = [sys.executable, "-m", "pytest", test, "-q", "-rs", "-p", "no:cacheprovider"]
     done = subprocess.run(command, cwd=Path(__file__).parent, env=env, capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout
 
 
+def test_the_bun_tests_are_skipped_without_an_installed_bun_unless_asked(failing_npm, tmp_path):
+    status, summary = _bun_test_outcome(failing_npm, install=False)
+    assert status == 0 and "1 skipped" in summary, summary
+    assert "Bun is not installed (make test-bun installs the pinned Bun and runs the Bun tests)" in summary, summary
+    assert not (tmp_path / "tools").exists()  # npm was there, and never asked
+
+
 def test_the_bun_tests_fail_when_npm_cannot_install_bun(failing_npm):
-    status, summary = _bun_test_outcome(failing_npm)
+    status, summary = _bun_test_outcome(failing_npm, install=True)
     assert status == 1 and "Bun did not install: npm install" in summary and "skipped" not in summary, summary
 
 
 def test_the_bun_tests_are_skipped_with_the_reason_only_without_npm(no_npm):
-    status, summary = _bun_test_outcome(no_npm)
+    status, summary = _bun_test_outcome(no_npm, install=True)
     assert status == 0 and "1 skipped" in summary, summary
     assert "Bun cannot be installed here: npm is not on PATH" in summary, summary
 
@@ -146,10 +159,11 @@ def test_bench_with_only_an_unavailable_bun_exits_2(no_npm, tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.integration
 def test_bench_goes_on_without_an_unavailable_bun(no_npm, tmp_path):
     done = _bench(tmp_path, no_npm, "--python", f"{sys.executable},bun", "--strategies", "spread")
     assert done.returncode == 0, done.stderr
-    manifest = results.load_manifest((tmp_path / "results" / "latest").resolve())
+    manifest = results.load_manifest(latest(tmp_path / "results"))
     assert manifest["status"] == "complete" and len(manifest["interpreters"]) == 1
     assert any(note.startswith("Bun is unavailable: npm is not on PATH") for note in manifest["notes"])
 
@@ -157,7 +171,7 @@ def test_bench_goes_on_without_an_unavailable_bun(no_npm, tmp_path):
 def test_bench_runs_bun_beside_python(bun_exe, tmp_path):
     done = _bench(tmp_path, os.environ, "--python", f"{sys.executable},bun", "--strategies", "spread,fixed,slots")
     assert done.returncode == 0, done.stderr
-    run_dir = (tmp_path / "results" / "latest").resolve()
+    run_dir = latest(tmp_path / "results")
     manifest = results.load_manifest(run_dir)
     assert manifest["completeness"]["failed"] == 0 and manifest["status"] == "complete"
     jsc = manifest["interpreters"]["bun14"]

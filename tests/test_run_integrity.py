@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from runs import HOLD_LOCK, copy_run, harness, one_line_error, resume
+from runs import HOLD_LOCK, copy_run, harness, links, one_line_error, resume
 
 from harness.progress import RunProgress
 from harness.protocol.job import PROTOCOL, RESULT_KEYS, SEAL_KEY, Figure, Job, seal_holds, sealed, write_result
@@ -201,6 +201,7 @@ def own_dataset_run(smoke_run, tmp_path):
     return run, dataset, results.load_manifest(run)
 
 
+@pytest.mark.integration
 def test_a_dataset_replaced_during_a_run_fails_the_job_that_read_it_and_stops_the_run(smoke_run, tmp_path):
     run, dataset, manifest = own_dataset_run(smoke_run, tmp_path)
     with pytest.raises(DatasetError, match="changed since the run began: sha256"):
@@ -216,18 +217,20 @@ def test_a_dataset_replaced_during_a_run_fails_the_job_that_read_it_and_stops_th
     assert "changed since the run began" in one_line_error(done)
 
 
+@pytest.mark.integration
 def test_a_dataset_replaced_after_the_last_job_keeps_the_run_from_being_complete(smoke_run, tmp_path):
     run, dataset, manifest = own_dataset_run(smoke_run, tmp_path)
     with pytest.raises(DatasetError, match="changed since the run began"):
         lifecycle.drive(run, manifest, 60, ReplaceDataset(dataset, after=None))
     after = results.load_manifest(run)
     assert after["status"] == "failed" and "sha256" in after["error"]
-    assert not (run.parent / "latest").exists()
+    assert not links(run.parent)
 
 
 # ---------------------------------------------------------------- the plan a manifest records
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "change",
     [
@@ -248,6 +251,7 @@ def test_a_run_whose_plan_was_edited_is_not_resumed(smoke_run, tmp_path, change)
     assert (run / "manifest.json").read_bytes() == before
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "change",
     [
@@ -267,6 +271,7 @@ def test_a_complete_run_whose_manifest_was_edited_is_refused_by_every_reader(smo
         assert "manifest.json" in one_line_error(done), argv
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("unsafe", ["../../../escaped", "{tmp}/escaped", ".hidden", "a/b", ""])
 def test_a_job_id_that_is_not_a_file_name_is_refused(smoke_run, tmp_path, unsafe):
     unsafe = unsafe.format(tmp=tmp_path)
@@ -286,6 +291,7 @@ def test_a_job_id_that_is_not_a_file_name_is_refused(smoke_run, tmp_path, unsafe
         results.load_manifest(run)
 
 
+@pytest.mark.integration
 def test_a_job_planned_twice_in_a_manifest_is_refused(smoke_run, tmp_path):
     run = interrupted_copy(smoke_run, tmp_path)
     edit_manifest(run, lambda m: m["jobs"].append(m["jobs"][0]), digest=True)
@@ -329,6 +335,7 @@ MANIFEST_EDITS = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("edit", MANIFEST_EDITS)
 def test_resume_after_a_manifest_edit_is_one_line_and_leaves_the_status(smoke_run, tmp_path, edit):
     run = interrupted_copy(smoke_run, tmp_path)
@@ -348,6 +355,7 @@ UNREADABLE = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("damage", UNREADABLE)
 def test_an_unreadable_manifest_is_one_line(smoke_run, tmp_path, damage):
     run = interrupted_copy(smoke_run, tmp_path)
@@ -356,6 +364,7 @@ def test_an_unreadable_manifest_is_one_line(smoke_run, tmp_path, damage):
     assert (run / "manifest.json").exists()
 
 
+@pytest.mark.integration
 def test_a_timeout_beyond_a_week_is_refused(tmp_path):
     done = harness(tmp_path, "bench", "--plan", "smoke", "--no-report", "--timeout", "1e308")
     assert "at most 604800 s" in one_line_error(done)
@@ -431,6 +440,7 @@ def test_latest_is_flushed_to_disk(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- other runs at the same time
 
 
+@pytest.mark.integration
 def test_another_run_active_beside_a_run_is_recorded(smoke_run, tmp_path):
     run = interrupted_copy(smoke_run, tmp_path)
     other, gone = run.parent / "20990101T000000Z-other0", run.parent / "20990101T000000Z-gone00"

@@ -82,7 +82,9 @@ class Incomplete(Exception):
 
 
 def _bench(args: argparse.Namespace, root: Path, label: str) -> Path:
-    """One bench run into ``root``; its run directory, or Incomplete."""
+    """One bench run into ``root``; its run directory (the link it made there), or Incomplete."""
+    from harness.runs.results import LATEST
+
     print(f"trial: run {label} (plan {args.plan})", file=sys.stderr, flush=True)
     command = [sys.executable, "-m", "harness", "bench", "--plan", args.plan, "--out", str(root)]
     done = subprocess.run(command + (["--no-report"] if args.no_report else []), stdout=sys.stderr)
@@ -90,7 +92,10 @@ def _bench(args: argparse.Namespace, root: Path, label: str) -> Path:
         raise KeyboardInterrupt
     if done.returncode != 0:
         raise Incomplete(f"run {label} did not complete (exit status {done.returncode}); no trial")
-    return (root / "latest").resolve()
+    made = list(root.glob(f"{LATEST}-{args.plan}-*"))  # the trial's own root: one interpreter, one link
+    if len(made) != 1:
+        raise Incomplete(f"run {label} left {len(made)} links {LATEST}-{args.plan}-* in {root}; no trial")
+    return made[0].resolve()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,9 +8,10 @@ root. Or a run is resumed (``resume``): a run of the same command, resumable as 
 datasets verified again. ``conduct`` drives either under the run's lock (``drive``) with SIGTERM and
 SIGHUP taken as Ctrl-C; however the run ends, its manifest says so (``interrupted``, ``failed``
 with the error, ``complete``), a directory that never got its manifest is removed, and a run that
-completes becomes ``results/latest`` unless a later run is there (a resumed run that was complete
-already is left as it was). Then the command says what the run found, the report is built, and
-the exit status is 0 only for a complete run.
+completes becomes ``results/latest-<plan>-<tags>`` and, when it ran the default plan as it stands
+on the interpreter the harness runs on, ``results/latest`` — each unless a later run is there (a
+resumed run that was complete already is left as it was). Then the command says what the run
+found, the report is built, and the exit status is 0 only for a complete run.
 
 Driver side: this module may use Python 3.10+.
 """
@@ -32,7 +33,7 @@ from harness.progress import RunProgress
 from harness.runs import admission, files, integrity, machine, results
 from harness.runs.files import RunError
 from harness.runs.lock import Lock
-from harness.runs.plans import Plan
+from harness.runs.plans import PLANS, Plan
 from harness.runs.runner import (
     DatasetWatch,
     Stopped,
@@ -49,6 +50,8 @@ from harness.runtime.resolve import recorded
 from harness.store import DatasetError, Manifest, dataset_origin
 
 DEFAULT_ROOT = Path("results")
+#: The plan ``harness bench`` runs when given none.
+DEFAULT_PLAN = "quick"
 #: How ``drive`` says a resumed run was complete already and was left untouched.
 NOTHING_TO_DO = "nothing to do"
 
@@ -110,10 +113,12 @@ def new_manifest(
     notes: List[str],
     jobs: List[Any],
     seed: int,
+    default: bool = False,
 ) -> Dict[str, Any]:
     """The manifest a new run of ``harness COMMAND`` starts with: what runs, where, on which
     datasets and runtimes, the seed of the order its jobs run in (``harness.runs.runner.plan``) and the
-    digest of that plan (``results.plan_digest``)."""
+    digest of that plan (``results.plan_digest``) and the ``latest`` links it becomes when complete
+    (``default``: a run of the default plan, whole, on the interpreter the harness runs on)."""
     manifest = {
         "schema_version": results.SCHEMA_VERSION,
         "command": command,
@@ -130,6 +135,7 @@ def new_manifest(
         "notes": notes,
         "interleave_seed": seed,
         "jobs": [job.to_dict() for job in jobs],
+        "links": results.latest_names(chosen.name, [runtime.tag for runtime in runtimes], default),
     }
     manifest["plan_sha256"] = results.plan_digest(manifest)
     return manifest
@@ -157,8 +163,15 @@ def begin(
     if not jobs:
         raise RunError("nothing to run: " + ("; ".join(said) or "the plan has no job"))
     admission.refuse_oversized(jobs)
-    manifest = new_manifest(command, chosen, timeout or chosen.timeout, datasets, runtimes, said, jobs, seed)
+    default = command == "bench" and is_default(chosen, runtimes) and only is None and schema is None
+    manifest = new_manifest(command, chosen, timeout or chosen.timeout, datasets, runtimes, said, jobs, seed, default)
     return Run(results.new_run_dir(root), manifest)
+
+
+def is_default(chosen: Plan, runtimes: Sequence[Runtime]) -> bool:
+    """Whether a plan on ``runtimes`` is the default run: the default plan as it stands, on the
+    interpreter the harness runs on alone."""
+    return chosen == PLANS[DEFAULT_PLAN] and [runtime.executable for runtime in runtimes] == [sys.executable]
 
 
 def resume(command: str, directory: Path, given: Sequence[str] = ()) -> Run:
@@ -225,7 +238,9 @@ def _ended(command: str, run: Run, end: Callable[[Run], None], report: Optional[
     untouched = run.counts["status"] == NOTHING_TO_DO  # left as it was, ``latest`` too
     if run.counts["status"] == "complete":
         directory = run.directory.resolve()  # ``--resume .`` names the run from inside it
-        results.point_latest(directory.parent, directory)
+        pointed = results.point_latest(directory.parent, directory)
+        if pointed:
+            print(f"{', '.join(pointed)} -> {directory.name}", file=sys.stderr)
     if untouched:
         print(f"nothing to do: {run.directory} is complete ({run.counts['skipped']} jobs ok)")
     end(run)

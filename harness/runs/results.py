@@ -14,7 +14,9 @@ Layout of ``results/<UTC time>-<short id>/``::
                          several processes has one row per process (FIGURE_KEY groups them)
     figures/  report.html
 
-Every file is written atomically. ``results/latest`` points at the newest complete run.
+Every file is written atomically. ``results/latest`` points at the newest complete run of the
+default plan on the interpreter the harness runs on, ``results/latest-<plan>-<tags>`` at the newest
+complete run of each plan on each set of interpreters (``latest_names``).
 
 Nothing is taken on trust when a run is read (``harness.runs.integrity``): a job counts as ok only
 when its result belongs to it, the tidy table is written from such results only and read only
@@ -65,7 +67,7 @@ from harness.terminal import visible
 SCHEMA_VERSION = 3
 STATUSES = ("running", "complete", "failed", "interrupted")
 #: The commands that make runs; a run is resumed by the one that made it.
-COMMANDS = ("bench", "advise")
+COMMANDS = ("bench", "advise", "profile")
 #: The longest a job may take, in seconds (a week): more is a typo, and beyond what a wait can take.
 MAX_TIMEOUT = 7 * 24 * 3600.0
 #: A job id: a file name in the run directory (no path separator, no leading dot).
@@ -171,6 +173,7 @@ _MANIFEST_TYPES: Dict[str, Tuple[type, ...]] = {
     "fingerprint": (str, type(None)),
     "completeness": (dict,),
     "interleave_seed": (int,),
+    "links": (list,),
 }
 #: Text a dataset or interpreter entry of a manifest must hold where it has the key.
 _TEXT = {"datasets": ("path", "sha256"), "interpreters": ("executable",)}
@@ -470,19 +473,39 @@ def _typed_tidy(path: Path, manifest: Dict[str, Any]) -> Any:
         raise ValueError(str(error)) from None
 
 
-def point_latest(root: Path, run_dir: Path) -> None:
-    """Make ``root/latest`` a symlink to ``run_dir`` (replaced atomically), unless it already
-    points at a run that started later (a resumed old run does not become the latest)."""
-    link = Path(root) / "latest"
-    current = read_json(link / "manifest.json")
-    started = (read_json(Path(run_dir) / "manifest.json") or {}).get("started") or ""
-    if isinstance(current, dict) and str(current.get("started") or "") > started:
-        return
-    temporary = Path(root) / f".latest.{os.getpid()}"
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(Path(run_dir).name)
-    os.replace(temporary, link)
+#: The link to the latest complete run of the default plan on the interpreter the harness runs on.
+LATEST = "latest"
+_LINK_NAME = re.compile(r"latest(-[A-Za-z0-9_.+-]+)?")
+
+
+def latest_names(plan: Optional[str], tags: List[str], default: bool) -> List[str]:
+    """The links a complete run becomes: ``latest-<plan>-<tags>`` (its interpreters' tags joined with
+    ``+``, in the manifest's order) always, and ``latest`` when it is a default run (``default``)."""
+    names = [f"{LATEST}-{plan or 'run'}-{'+'.join(tags)}"]
+    return [LATEST, *names] if default else names
+
+
+def point_latest(root: Path, run_dir: Path) -> List[str]:
+    """Point each link the run's manifest names (``links``; ``latest`` for a run of an older harness)
+    at ``run_dir``, each replaced atomically, unless it already points at a run that started later (a
+    resumed old run does not become the latest). The names pointed at."""
+    manifest = read_json(Path(run_dir) / "manifest.json") or {}
+    started = str(manifest.get("started") or "")
+    pointed = []
+    for name in manifest.get("links") or [LATEST]:
+        if not isinstance(name, str) or not _LINK_NAME.fullmatch(name):
+            continue  # a name no run of this harness writes: nothing is made outside the root
+        link = Path(root) / name
+        current = read_json(link / "manifest.json")
+        if isinstance(current, dict) and str(current.get("started") or "") > started:
+            continue
+        temporary = Path(root) / f".{name}.{os.getpid()}"
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(Path(run_dir).name)
+        os.replace(temporary, link)
+        pointed.append(name)
     fsync_path(root)
+    return pointed
 
 
 def failure_record(job: Job, returncode: Optional[int], stderr: str, reason: str) -> Dict[str, Any]:
