@@ -31,6 +31,7 @@ COMMANDS = (
     "report",
     "advise",
     "trial",
+    "profile",
 )
 
 

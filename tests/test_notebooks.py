@@ -64,6 +64,7 @@ def _execute(notebook: Path, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.integration
 def test_readme_route_renders_the_run(project):
     """jupytext then nbconvert --execute, in the notebook's folder: the kernel finds results/latest."""
     done = _execute(project / "notebooks" / NOTEBOOK.name, project / "notebooks")
@@ -74,6 +75,7 @@ def test_readme_route_renders_the_run(project):
     assert any(path.name.startswith("shapes") for path in figures)  # drawn from the run, saved into it
 
 
+@pytest.mark.integration
 def test_readme_route_fails_loudly_without_a_run(project):
     shutil.rmtree(project / "results")
     done = _execute(project / "notebooks" / NOTEBOOK.name, project / "notebooks")
@@ -116,6 +118,7 @@ def _scalene_result(run: Path) -> None:
     files.write_json(run / "manifest.json", manifest)
 
 
+@pytest.mark.integration
 def test_profiles_notebook_shows_the_split_of_each_line(tmp_path):
     from fake_runs import noisy_run
 
@@ -133,6 +136,73 @@ def test_profiles_notebook_shows_the_split_of_each_line(tmp_path):
     for text in ("Python %", "native %", "copy MB/s", "_kernel.py[attributes", "json/decoder.py", "cost = o.cost"):
         assert text in html
     assert (run / "figures" / "scalene-split-access.svg").is_file()
+
+
+def _memory_results(run: Path, extras: dict) -> None:
+    """A memory job result in the run per strategy, its ``extra`` naming the files given (templates of
+    names in ``memory/``, ``{job}`` the job's id, as the runner places a capture: ``memory/<job>.bin``)."""
+    from fake_runs import write_job
+
+    from harness.metrics import PEAK_BYTES, PEAK_BYTES_PER_MESSAGE
+    from harness.protocol.job import Figure, Job
+    from harness.runs import results
+
+    manifest = results.load_manifest(run)
+    for strategy, extra in extras.items():
+        job = Job(
+            f"cp311-memory-hydrate_all-realistic-{strategy}-2000",
+            "memory",
+            strategy,
+            "hydrate_all",
+            "/d/realistic-s11-m5000.sqlite",
+            2000,
+            interpreter="cp311",
+        )
+        figures = [Figure(PEAK_BYTES.name, 2e6, "bytes"), Figure(PEAK_BYTES_PER_MESSAGE.name, 1e3, "bytes")]
+        write_job(
+            run, job, figures, {key: str(run / "memory" / name.format(job=job.id)) for key, name in extra.items()}
+        )
+        manifest["jobs"].append(job.to_dict())
+    results.write_tidy(run, manifest)
+    files.write_json(run / "manifest.json", manifest)
+
+
+@pytest.mark.integration
+def test_memory_notebook_finds_flamegraphs_however_they_were_rendered(tmp_path):
+    """The measurer's own (recorded in the result), one rendered later with -o <job>.flamegraph.html, one
+    under memray's default name memray-flamegraph-<job>.html; a job with only its capture has none."""
+    from fake_runs import noisy_run
+
+    from harness.analysis.report import execute_notebook
+
+    run = noisy_run(tmp_path, seed=1, benchmarks=1)
+    capture, recorded = "{job}.bin", "{job}.flamegraph.html"
+    rendered = {"spread": recorded, "fixed": recorded, "slots": "memray-flamegraph-{job}.html"}
+    _memory_results(
+        run,
+        {
+            "spread": {"capture": capture, "flamegraph": recorded},
+            "fixed": {"capture": capture},
+            "slots": {"capture": capture},
+            "msgspec": {"capture": capture},
+        },
+    )
+    paths = {
+        strategy: "memory/" + name.format(job=f"cp311-memory-hydrate_all-realistic-{strategy}-2000")
+        for strategy, name in rendered.items()
+    }
+    for path in paths.values():
+        (run / path).write_text("<html></html>", encoding="utf-8")
+    notebook, error = execute_notebook("memory", run)
+    assert error is None
+    html = "".join(
+        str(output.get("data", {}).get("text/html", ""))
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    )
+    for strategy, path in paths.items():
+        assert f'<li>{strategy}: <a href="{path}">' in html
+    assert "<li>msgspec:" not in html and "No memray flamegraph files" not in html
 
 
 def test_a_figure_is_written_whole_or_not_at_all(tmp_path, monkeypatch):

@@ -73,29 +73,42 @@ if not memory.empty:
 
 # %% [markdown]
 # ### Flamegraphs
-# memray flamegraphs (self-contained HTML files in the run directory), one per memory job.
+# memray flamegraphs (self-contained HTML files in the run directory), one per memory job: the one the
+# measurer rendered, or one rendered afterwards from the job's capture `memory/<job>.bin`, named
+# `memory/<job>.flamegraph.html` (`python -m memray flamegraph -o memory/<job>.flamegraph.html
+# memory/<job>.bin`) or as memray names it by default (`memory/memray-flamegraph-<job>.html`).
+
 
 # %%
-run = Path(run_path)
+def flamegraph_names(extra: dict, job_id: str) -> list:
+    """The names a memory job's flamegraph may have: the one its result records, then those rendered
+    from its capture (``<capture stem>.flamegraph.html``, memray's ``memray-flamegraph-<capture stem>.html``)."""
+    stem = Path(str(extra.get("capture") or f"{job_id}.bin")).stem
+    names = [Path(str(extra["flamegraph"])).name] if extra.get("flamegraph") else []
+    return list(dict.fromkeys([*names, f"{stem}.flamegraph.html", f"memray-flamegraph-{stem}.html"]))
+
+
+run = Path(run_path).resolve()
 found = []
 for result in results.job_results(run):
     job = result.get("job", {})
     if job.get("measurer") != "memory" or result.get("status") != "ok":
         continue
-    recorded = (result.get("extra") or {}).get("flamegraph")
-    if not recorded:
-        continue
-    name = Path(str(recorded)).name
-    for candidate in (run / str(recorded), run / "jobs" / name, run / "memory" / name):
+    names = flamegraph_names(result.get("extra") or {}, str(job.get("id", "")))
+    candidates = (run / folder / name for name in names for folder in ("memory", "jobs"))
+    for candidate in candidates:
         try:
-            inside = candidate.resolve().is_relative_to(run.resolve()) and candidate.is_file()
+            inside = candidate.resolve().is_relative_to(run) and candidate.is_file()
         except (OSError, ValueError):
             inside = False
         if inside:
-            found.append((str(job.get("strategy", "?")), candidate.resolve().relative_to(run.resolve()).as_posix()))
+            found.append((str(job.get("strategy", "?")), candidate.resolve().relative_to(run).as_posix()))
             break
 if found:
     items = "".join(f"<li>{esc(strategy)}: {link(path, path)}</li>" for strategy, path in sorted(found))
     display(HTML(f"<ul>{items}</ul>"))
 else:
-    note("No memray flamegraph files in this run directory.")
+    note(
+        "No memray flamegraph files in this run directory; in it, python -m memray flamegraph "
+        "-o memory/<job>.flamegraph.html memory/<job>.bin renders one from a job's capture."
+    )

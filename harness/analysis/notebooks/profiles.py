@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analysis.display import interval_note, locate_run, measurements, note, show_table
+from harness.analysis.line_profiles import LINE_COLUMNS, short_path
 from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_wide, save_figure
 from harness.analysis.selection import largest_each
 from harness.metrics import CPU_PERCENT
@@ -74,14 +75,6 @@ for workload, rows in profiles[profiles["metric"].isin(list(SPLIT))].groupby("wo
 
 
 # %%
-def short(path: str) -> str:
-    """A profiled file's name without the install prefix."""
-    for marker in ("/harness/", "/lib/python"):
-        if marker in path:
-            return path[path.index(marker) + 1 :]
-    return Path(path).name
-
-
 shown = 0
 for result in results.job_results(Path(run_path)):
     job = result.get("job", {})
@@ -89,19 +82,9 @@ for result in results.job_results(Path(run_path)):
     if job.get("measurer") != "scalene" or result.get("status") != "ok" or not lines:
         continue
     table = pd.DataFrame(lines)
-    table["file"] = table["file"].astype(str).map(short)
-    columns = {
-        "file": "file",
-        "line": "line",
-        "code": "code",
-        "cpu_percent": "CPU %",
-        "python_percent": "Python %",
-        "native_percent": "native %",
-        "system_percent": "system %",
-        "copy_mb_per_s": "copy MB/s",
-        "malloc_mb": "allocated MB",
-    }
-    table = table.reindex(columns=[column for column in columns if column in table.columns]).rename(columns=columns)
+    table["file"] = table["file"].astype(str).map(short_path)
+    shown_columns = [column for column in LINE_COLUMNS if column in table.columns]
+    table = table.reindex(columns=shown_columns).rename(columns=LINE_COLUMNS)
     version = result["extra"].get("scalene", "?")
     note(f"{job.get('workload')} · {job.get('strategy')} · size {job.get('size')} (scalene {version})")
     show_table(table)
