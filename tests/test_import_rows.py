@@ -293,7 +293,7 @@ def test_usage_errors(tmp_path, capsys):
 
 def test_list_says_which_workloads_refuse_imported_rows(capsys):
     assert main(["list"]) == 0
-    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith(" ")}
     assert "opencode datasets only" in lines["page"] and "opencode datasets only" not in lines["hydrate_all"]
 
 

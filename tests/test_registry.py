@@ -84,7 +84,11 @@ def test_unavailable_reason(monkeypatch):
 
 
 def test_entry_point_plugins_load_and_broken_ones_are_reported():
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "COLUMNS": "300",
+        "PYTHONPATH": os.pathsep.join([str(PLUGIN_DIR), os.environ.get("PYTHONPATH", "")]),
+    }
     done = subprocess.run([sys.executable, "-m", "harness", "list"], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "example-plugin" in done.stdout and "loaded from an entry point" in done.stdout

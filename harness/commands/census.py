@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 from harness import canonical
 from harness.commands import options
 from harness.measure.census import dataset_census
+from harness.numbers import count, maybe
 from harness.schemas.stored import is_opencode, schema_of
-from harness.store import GENERATED, dataset_origin, describe, open_dataset
-from harness.terminal import visible
+from harness.store import GENERATED, OPENCODE_IMPORT, ROWS, Origin, dataset_origin, describe, open_dataset
+from harness.terminal import table, text
 
 #: Manifest fields a census repeats (the reference generator's output fields among them; profile,
 #: seed and rng_calls from its origin).
@@ -51,7 +52,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def census(args: argparse.Namespace) -> Dict[str, Any]:
+def census(args: argparse.Namespace) -> Tuple[Dict[str, Any], Origin]:
+    """The census report (the ``--json`` object) and its dataset's origin."""
     schema = None
     if args.dataset is not None:
         options.refuse_generation_with(args, "--dataset")
@@ -78,24 +80,56 @@ def census(args: argparse.Namespace) -> Dict[str, Any]:
     if schema is not None and not is_opencode(schema):
         report["schema"] = schema.name
     report.update(dataset_census(stored, names, schema))
-    return report
+    return report, origin
+
+
+def source(origin: Origin) -> str:
+    """What a dataset's rows are, from its manifest's origin: ``reference profile, seed 11``, ``an
+    opencode import (the largest 3 sessions, anonymised)``, ``rows of orders.jsonl``."""
+    if origin["kind"] == GENERATED:
+        return f"{origin['profile']} profile, seed {origin['seed']}"
+    if origin["kind"] == OPENCODE_IMPORT:
+        return f"an opencode import ({origin['sessions']} sessions{', anonymised' if origin['anonymised'] else ''})"
+    table = f", table {origin['table']}" if origin["table"] else ""
+    return f"rows of {origin['file']}{table}"
+
+
+#: The text table's columns: two-line header, the key of each strategy's census.
+_COLUMNS = {
+    "info\nsets": "info_key_sets",
+    "info\norders": "info_key_orders",
+    "part\nsets": "part_key_sets",
+    "part\norders": "part_key_orders",
+    "nested\norders": "nested_key_orders",
+    "records\norders": "record_key_orders",
+}
+_NOTE = (
+    "Distinct shapes of each strategy's objects: sets of keys (as opencode's perf test counts them) and orders "
+    "of keys, of the infos, the parts, the schema's objects nested in them and the data-keyed records (keys that "
+    "are data)."
+)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = census(args)
+    from rich.console import Console
+
+    report, origin = census(args)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    source = f"schema {report['schema']}" if "schema" in report else f"{report['profile']} seed {report['seed']}"
-    print(f"{visible(source)}: {report['messages']} messages, {report['parts']} parts")
-    print(f"{'shapes':<22}{'spread':>10}{'fixed':>10}")
-    for label, key in (
-        ("info key sets", "info_shapes"),
-        ("info key orders", "info_orders"),
-        ("part key sets", "part_shapes"),
-        ("part key orders", "part_orders"),
-    ):
-        print(f"{label:<22}{report[key + '_spread']:>10}{report[key + '_fixed']:>10}")
-    print(f"{'nested schema objects':<22}{report['nested_shapes']:>10}  (key orders, as stored)")
-    print(f"{'data-keyed records':<22}{report['record_shapes']:>10}  (key orders, as stored)")
+    shown = source(origin) + (f", schema {report['schema']}" if "schema" in report else "")
+    size = f"{report['messages']:,} rows" if origin["kind"] == ROWS else f"{report['messages']:,} messages"
+    if report["parts"] or origin["kind"] != ROWS:
+        size += f", {report['parts']:,} parts"
+    columns = {header: key for header, key in _COLUMNS.items() if report["parts"] or not key.startswith("part_")}
+    found = table()
+    found.add_column("strategy", min_width=8, overflow="fold")
+    for header in columns:
+        found.add_column(header, justify="right", no_wrap=True)
+    for name, counts in report["strategies"].items():
+        found.add_row(text(name), *(text(maybe(count, counts[key])) for key in columns.values()))
+    console = Console()
+    console.print(text(f"{shown}: {size}"))
+    console.print(found)
+    console.print(text(_NOTE))
     return 0
