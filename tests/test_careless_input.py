@@ -5,6 +5,7 @@ that reads as complete."""
 import dataclasses
 import io
 import json
+import os
 import shutil
 import sqlite3
 import sys
@@ -56,12 +57,13 @@ def test_a_resume_with_nothing_to_do_changes_nothing(smoke_run, tmp_path):
     cwd, original = smoke_run
     run = copy_run(original, tmp_path)
     other = copy_run(original, tmp_path / "elsewhere")
-    (run.parent / "latest").symlink_to(other.resolve())
+    link = run.parent / results.load_manifest(run)["links"][0]
+    link.symlink_to(other.resolve())
     before = {path: path.read_bytes() for path in run.rglob("*") if path.is_file()}
     done = resume(cwd, run)
     assert done.returncode == 0 and done.stdout.startswith("nothing to do"), done.stderr
     assert {path: path.read_bytes() for path in run.rglob("*") if path.is_file()} == before
-    assert (run.parent / "latest").resolve() == other.resolve()
+    assert link.resolve() == other.resolve()
 
 
 def test_a_resumed_old_run_does_not_become_the_latest(smoke_run, tmp_path):
@@ -72,10 +74,11 @@ def test_a_resumed_old_run_does_not_become_the_latest(smoke_run, tmp_path):
     manifest = results.load_manifest(newer)
     manifest["started"] = "9999-01-01T00:00:00+00:00"
     files.write_json(newer / "manifest.json", manifest)
-    (run.parent / "latest").symlink_to("newer")
+    link = run.parent / results.load_manifest(run)["links"][0]
+    link.symlink_to("newer")
     (run / "jobs" / f"{results.load_manifest(run)['jobs'][0]['id']}.json").unlink()
     assert resume(cwd, run).returncode == 0
-    assert (run.parent / "latest").resolve() == newer.resolve()
+    assert link.resolve() == newer.resolve()
 
 
 # ---------------------------------------------------------------- generation bounds (item 12, 18)
@@ -309,7 +312,8 @@ def hostile_run(tmp_path, name):
 
 @pytest.mark.requires("pandas")
 def test_names_from_the_data_are_shown_not_obeyed_by_compare(tmp_path):
-    done = harness(tmp_path, "compare", hostile_run(tmp_path, "a"), hostile_run(tmp_path, "b"))
+    a, b = hostile_run(tmp_path, "a"), hostile_run(tmp_path, "b")
+    done = harness(tmp_path, "compare", "--all", a, b, env={**os.environ, "COLUMNS": "300"})
     assert done.returncode == 0, done.stderr
     for name in ("[/oops]", "[bold red]loud[/bold red]", "[link=https://example.com]x[/link]", "\\x1b[31mred"):
         assert name in done.stdout
@@ -374,6 +378,8 @@ def test_a_plugin_with_a_bad_name_is_listed_as_broken(tmp_path, monkeypatch):
             finally:
                 sys.path.remove(str(tmp_path))
 
+    # the built-ins registered for real first: imported under the empty registry, later tests would lose them
+    registry.all_strategies()
     monkeypatch.setattr(registry, "_LOADED", False)
     monkeypatch.setattr(registry, "_REGISTRY", {})
     monkeypatch.setattr(registry, "_PLUGIN_ERRORS", {})
@@ -462,7 +468,6 @@ NUMERIC_OPTIONS = [
     (["census", "--messages", "5"], "--avg-parts", {"0"}),
     (["generate", "--profile", "realistic", "--messages", "5"], "--sessions", set()),
     (["bench"], "--timeout", set()),
-    (["bench"], "--jobs", set()),
     (["compare", "a", "b"], "--threshold", set()),
     (["trial"], "--hogs", set()),
     (["import", "opencode", "db.sqlite"], "--largest", set()),
@@ -527,7 +532,6 @@ def test_the_longest_timeout_taken_fits_a_wait():
 def read_only(tmp_path):
     """Make a directory read-only for this process, root included (the immutable attribute when
     running as root, whom file modes do not stop); the test is skipped where neither works."""
-    import os
     import subprocess
 
     made = []
@@ -603,8 +607,6 @@ def vouched(run):
 
 
 def _fifo(path):
-    import os
-
     path.unlink() if path.is_file() else shutil.rmtree(path, ignore_errors=True)
     os.mkfifo(path)
 
@@ -668,14 +670,15 @@ def test_run_names_are_shown_not_obeyed_by_compare(tmp_path):
 
 
 def test_interpreter_paths_are_shown_not_obeyed_by_list(tmp_path):
-    import os
-
     folder = tmp_path / f"{ESCAPE}bin{BIDI}"
     folder.mkdir()
     (folder / "pypy3").write_text("#!/bin/sh\n")
     (folder / "pypy3").chmod(0o755)
     done = harness(
-        tmp_path, "list", "--pythons", env={**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+        tmp_path,
+        "list",
+        "--pythons",
+        env={**os.environ, "COLUMNS": "1000", "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"},
     )
     assert done.returncode == 0, done.stderr
     assert_shown(done.stdout, str(folder / "pypy3"))

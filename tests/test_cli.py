@@ -59,10 +59,60 @@ def test_census_json_reports_the_seed_figures(capsys):
     assert report["strategies"]["fixed"]["info_key_orders"] == 2
 
 
-def test_census_text_table(capsys):
-    assert main(["census", "--seed", "11", "--messages", "5000"]) == 0
+CENSUS_COLUMNS = (
+    "info_key_sets",
+    "info_key_orders",
+    "part_key_sets",
+    "part_key_orders",
+    "nested_key_orders",
+    "record_key_orders",
+)
+
+
+def census_rows(out, names):
+    """The text census's row of each strategy named: its figures as printed."""
+    return {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.split()[:1] in [[n] for n in names]}
+
+
+def test_census_text_shows_every_strategy_asked_for_as_its_json_does(capsys):
+    names = ["spread", "fixed", "slots", "msgspec-nogc"]
+    argv = ["census", "--strategies", ",".join(names), "--profile", "reference", "--seed", "11", "--messages", "1000"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "info key sets" in out and "47" in out
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert out.splitlines()[0] == "reference profile, seed 11: 1,000 messages, 1,000 parts"
+    assert census_rows(out, names) == {
+        name: [str(report["strategies"][name][key]) for key in CENSUS_COLUMNS] for name in names
+    }
+    assert census_rows(out, ["spread"])["spread"][:4] == ["44", "44", "16", "16"]
+
+
+def test_census_of_imported_rows_says_what_the_rows_are(tmp_path, capsys):
+    source = tmp_path / "orders.jsonl"
+    source.write_text(
+        "".join(json.dumps({"kind": "ab"[i % 2], "n": i, **({"x": 1} if i % 3 else {})}) + "\n" for i in range(30))
+    )
+    dataset = tmp_path / "orders.sqlite"
+    assert main(["import", "rows", "--jsonl", str(source), "--out", str(dataset)]) == 0
+    capsys.readouterr()
+    assert main(["census", "--dataset", str(dataset), "--strategies", "spread,slots"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "rows of orders.jsonl, schema orders: 30 rows"
+    assert "None" not in out and "seed" not in out
+    rows = census_rows(out, ["spread", "slots"])
+    assert [len(figures) for figures in rows.values()] == [4, 4]  # rows without parts: no part columns
+
+
+def test_census_names_each_origin():
+    from harness.commands.census import source
+
+    opencode = {"kind": "opencode-import", "sessions": "largest 3", "anonymised": True}
+    assert source(opencode) == "an opencode import (largest 3 sessions, anonymised)"
+    assert source({**opencode, "sessions": "all", "anonymised": False}) == "an opencode import (all sessions)"
+    table = {"kind": "rows", "file": "app.db", "table": "events"}
+    assert source(table) == "rows of app.db, table events"
+    assert source({"kind": "generated", "profile": "realistic", "seed": 7}) == "realistic profile, seed 7"
 
 
 def test_generate_then_census_and_export_of_the_dataset(tmp_path, capsysbinary):
@@ -81,6 +131,19 @@ def test_generate_default_location(tmp_path, monkeypatch, capsys):
     assert main(["generate", "--seed", "3", "--messages", "10", "--avg-parts", "2"]) == 0
     assert (tmp_path / "datasets" / "reference-s3-m10-a2.sqlite").is_file()
     assert (tmp_path / "datasets" / "reference-s3-m10-a2.sqlite.manifest.json").is_file()
+
+
+def test_an_out_that_is_a_directory_gets_the_default_name_inside(tmp_path, monkeypatch, capsys):
+    """``--out`` of the commands that make a dataset is a file, or a directory to make it in."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    assert main(["generate", "--seed", "3", "--messages", "10", "--out", "mine"]) == 0
+    assert (tmp_path / "mine" / "reference-s3-m10.sqlite.manifest.json").is_file()
+    rows = tmp_path / "orders.jsonl"
+    rows.write_text('{"kind": "a", "n": 1}\n{"kind": "b", "n": 2}\n')
+    assert main(["import", "rows", "--jsonl", str(rows), "--out", "mine"]) == 0
+    assert (tmp_path / "mine" / "orders.sqlite.manifest.json").is_file()
+    assert not (tmp_path / "datasets").exists()
 
 
 def test_generate_makes_the_datasets_of_a_plan(tmp_path, monkeypatch, capsys):
@@ -142,6 +205,7 @@ def test_unwritable_output(tmp_path):
     blocker.write_text("")
     assert_usage_error(run("generate", "--messages", "3", "--out", str(blocker / "x.sqlite")), "does not exist")
     assert_usage_error(run("generate", "--messages", "3", "--out", "/proc/harness-test.sqlite"), "cannot write dataset")
+    (tmp_path / "reference-s11-m3.sqlite").mkdir()  # the name --out DIR would give the dataset there
     assert_usage_error(run("generate", "--messages", "3", "--out", str(tmp_path)), "is a directory")
 
 

@@ -14,9 +14,7 @@ from pathlib import Path
 from harness.commands import options
 from harness.generate import default_name
 from harness.runs.plans import PLANS
-from harness.store import ensure_directory, write_dataset
-
-DEFAULT_DIR = Path("datasets")
+from harness.store import write_dataset
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         default=None,
-        help=f"dataset file (default: {DEFAULT_DIR}/<profile>-s<seed>-m<messages>….sqlite)",
+        help=options.dataset_out_help("<profile>-s<seed>-m<messages>….sqlite"),
     )
     parser.add_argument(
         "--plan",
@@ -54,10 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return plan_datasets(args.plan)
     if args.messages is None:
         raise options.UsageError("give --messages N (or --plan NAME)")
-    out = args.out
-    if out is None:
-        ensure_directory(DEFAULT_DIR)
-        out = DEFAULT_DIR / default_name(options.generation_spec(args))
+    out = options.dataset_out(args.out, default_name(options.generation_spec(args)))
     from harness.runs.runner import stop_signals
 
     started = time.perf_counter()

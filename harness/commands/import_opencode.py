@@ -19,8 +19,6 @@ from pathlib import Path
 from harness.commands import options
 from harness.store import OPENCODE_IMPORT
 
-DEFAULT_DIR = Path("datasets")
-
 
 def _session_ids(text: str) -> list:
     ids = [part.strip() for part in text.split(",") if part.strip()]
@@ -49,7 +47,7 @@ def add_parser(sources: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="DATASET",
-        help=f"dataset file (default: {DEFAULT_DIR}/opencode-import[-anon].sqlite)",
+        help=options.dataset_out_help("opencode-import[-anon].sqlite"),
     )
     opencode.set_defaults(run=run_opencode)
 
@@ -57,7 +55,7 @@ def add_parser(sources: argparse._SubParsersAction) -> None:
 def run_opencode(args: argparse.Namespace) -> int:
     from harness.ingest.opencode import import_opencode
 
-    out = args.out or DEFAULT_DIR / ("opencode-import-anon.sqlite" if args.anonymise else "opencode-import.sqlite")
+    out = options.dataset_out(args.out, "opencode-import-anon.sqlite" if args.anonymise else "opencode-import.sqlite")
     started = time.perf_counter()
     manifest = import_opencode(args.path, out, args.sessions, args.largest, args.anonymise)
     origin = manifest["origin"]

@@ -16,9 +16,7 @@ from pathlib import Path
 from harness.commands import options
 from harness.ingest.rows import SqliteSource, import_rows, jsonl_rows, rows_origin, sqlite_rows
 from harness.schemas.stored import schema_path
-from harness.store import check_target, ensure_directory
-
-DEFAULT_DIR = Path("datasets")
+from harness.store import check_target
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -34,7 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--order-column", metavar="O", help="a column to order the rows by (default: rowid)")
     parser.add_argument(
-        "--out", type=Path, default=None, metavar="DATASET", help=f"dataset file (default: {DEFAULT_DIR}/<name>.sqlite)"
+        "--out", type=Path, default=None, metavar="DATASET", help=options.dataset_out_help("<name>.sqlite")
     )
     parser.set_defaults(run=run)
 
@@ -58,10 +56,7 @@ def _source(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     rows, origin, source_name, stem = _source(args)
-    out = args.out
-    if out is None:
-        ensure_directory(DEFAULT_DIR)
-        out = DEFAULT_DIR / f"{stem}.sqlite"
+    out = options.dataset_out(args.out, f"{stem}.sqlite")
     check_target(out, source=args.jsonl or args.sqlite)
     name = out.name[: -len(".sqlite")] if out.name.endswith(".sqlite") else out.stem
     started = time.perf_counter()

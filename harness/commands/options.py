@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, List, NoReturn, Optional, Tuple, Type
@@ -33,9 +34,36 @@ class UsageError(Exception):
     """Bad usage or bad input: reported on one line, exit status 2."""
 
 
+#: A double-backquoted literal of a docstring (``harness bench``), shown in help as its text alone.
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+
+
+def plain(text: str) -> str:
+    """Help text without the docstrings' markup: a literal in double backquotes shown as its text."""
+    return _LITERAL.sub(r"\1", text)
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, wrapped to the terminal's width as argparse wraps it (``COLUMNS`` when set),
+    without the docstrings' markup (``plain``), and with a description's paragraphs (blank-line
+    separated) kept apart rather than run together."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        fill = super()._fill_text
+        return "\n\n".join(fill(paragraph, width, indent) for paragraph in re.split(r"\n\s*\n", plain(text).strip()))
+
+    def _split_lines(self, text: str, width: int) -> List[str]:
+        return super()._split_lines(plain(text), width)
+
+
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr (control characters escaped,
+    """An argument parser whose help is plain text that fits the terminal (``HelpFormatter``) and
+    whose usage errors are one line on stderr (control characters escaped,
     ``harness.terminal.visible``) and exit status 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         from harness.terminal import visible
@@ -142,6 +170,26 @@ GENERATION_FLAGS = {
     "sessions": "--sessions",
     "set": "--set",
 }
+
+
+#: Where a command that makes a dataset writes it unless ``--out`` says.
+DATASETS = Path("datasets")
+
+
+def dataset_out(given: Optional[Path], name: str) -> Path:
+    """The file a dataset is written to: ``--out`` as given, or ``name`` inside it when it is a
+    directory, or ``name`` in DATASETS (made when missing) when it is not given."""
+    from harness.store import ensure_directory
+
+    if given is None:
+        ensure_directory(DATASETS)
+        return DATASETS / name
+    return given / name if given.is_dir() else given
+
+
+def dataset_out_help(default: str) -> str:
+    """The help of a dataset-making command's ``--out``, its default file named."""
+    return f"dataset file, or a directory to write it in (default: {DATASETS}/{default})"
 
 
 def add_generation(parser: argparse.ArgumentParser, messages_required: bool = True) -> None:

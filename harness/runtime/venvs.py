@@ -91,7 +91,7 @@ def ensure_venv(
     if target.exists():
         say(f"removing incomplete {_shown(target)}")
         shutil.rmtree(target)
-    say(f"creating {_shown(target)} (first use, ~30 s)")
+    say(f"creating {_shown(target)} (first use: the harness and its extras installed, a minute or two)")
     began = time.monotonic()
     target.parent.mkdir(parents=True, exist_ok=True)
     build(executable, target, root=root, say=say)
