@@ -662,8 +662,9 @@ def test_run_names_are_shown_not_obeyed_by_compare(tmp_path):
     a, b = tmp_path / f"{ESCAPE}a", tmp_path / f"b{BIDI}"
     shutil.copytree(FIXTURE, a)
     shutil.copytree(FIXTURE, b)
+    wide = {**os.environ, "COLUMNS": "1000"}  # the title names both runs on one line, however long the path
     for flags in ([], ["--markdown"], ["--only-changed"]):
-        done = harness(tmp_path, "compare", *flags, a, b)
+        done = harness(tmp_path, "compare", *flags, a, b, env=wide)
         assert done.returncode == 0, done.stderr
         assert_shown(done.stdout + done.stderr, str(a), str(b))
     assert_shown(one_line_error(harness(tmp_path, "compare", a, tmp_path / f"{ESCAPE}none")), f"{ESCAPE}none")
