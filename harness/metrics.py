@@ -44,6 +44,7 @@ UNIT_FORMATS: Dict[str, Show] = {
     "rows/s": numbers.count,
     "%": numbers.percent,
     "MB/s": numbers.decimal,
+    "instructions": numbers.decimal,
 }
 
 
@@ -290,3 +291,14 @@ CPU_PERCENT = {
     for where in ("python", "native", "system")
 }
 COPY_MB_PER_S = _metric("copy_mb_per_s", "MB/s", LOWER, "memory copied per second")
+
+# --- instructions: callgrind's count of the measured calls (deterministic) --------------------------
+INSTRUCTIONS_PER_CALL = _metric(
+    "instructions_per_call", "instructions", LOWER, "instructions one workload call executes (callgrind)"
+)
+INSTRUCTIONS_PER = {
+    unit: _metric(
+        f"instructions_per_{unit}", "instructions", LOWER, f"instructions per {unit} (a call's count over its {unit}s)"
+    )
+    for unit in WORKLOAD_UNITS
+}

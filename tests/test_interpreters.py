@@ -196,7 +196,7 @@ def test_venv_key_depends_on_interpreter_build(project):
 
 def test_probe_reports_measurer_availability():
     running = resolve(None)[0]
-    assert set(running.measurers) == {"census", "timing", "gcprobe", "memory", "scalene"}
+    assert set(running.measurers) == {"census", "timing", "gcprobe", "memory", "scalene", "instructions"}
     assert all(isinstance(ok, bool) for ok, _ in running.measurers.values())
 
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from harness import metrics, numbers
 from harness.generate import generate
+from harness.measure import instructions
 from harness.measure.timing import figures_from
 from harness.protocol.job import Figure, Job
 from harness.runs import files, results
@@ -71,6 +72,7 @@ def python_figures(dataset, tmp_path_factory):
     )
     for unit in {workload.unit for workload in WORKLOADS.values()}:
         found |= {figure.metric for figure in figures_from(pyperf.Benchmark([run]), 10, unit)}
+        found |= {figure.metric for figure in instructions.figures_from(100, 2100, 2, 10, unit)}  # callgrind's
     return found
 
 

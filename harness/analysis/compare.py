@@ -5,11 +5,12 @@ variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and 
 figure measured in several processes (one job each) is their median, and its pyperf benchmark the
 runs of all of them. How a figure is judged is its measurer's ``comparison`` in the catalogue:
 timings through their pyperf JSON (``timing/<job>.json``: enough samples, pyperf's t-test, a
-threshold; ``harness.analysis.verdict``), census counts exactly, the rest untested; but a figure whose two
-sides ran beside clearly different other work (``harness.runs.machine``) gets "machine state differed" instead
-of any verdict but an exact one. A pyperf file is used only when it is the file its job's result
-recorded (``harness.runs.integrity.verify_result``: the result verifies, and lists the file with its size
-and sha256); a figure with any other is "unverified": no verdict, and left out of the geometric mean.
+threshold; ``harness.analysis.verdict``), census counts exactly, instruction counts by a 0.5 % threshold, the
+rest untested; but a figure whose two sides ran beside clearly different other work (``harness.runs.machine``)
+gets "machine state differed" instead of any verdict but an exact one or a count's (neither moves with
+load). A pyperf file is used only when it is the file its job's result recorded
+(``harness.runs.integrity.verify_result``: the result verifies, and lists the file with its size and
+sha256); a figure with any other is "unverified": no verdict, and left out of the geometric mean.
 Runs from different environments are refused with the keys that differ, except package versions no
 measured job imported (its result's ``environment.imports``): those are notes, since they cannot have
 moved a figure. Rows are shown changed first, then those whose verdict leaves the question open
@@ -38,6 +39,7 @@ from harness.analysis.verdict import (
     UNTESTED,
     UNVERIFIED,
     Verdict,
+    count_verdict,
     exact_verdict,
     timing_verdict,
 )
@@ -257,13 +259,16 @@ def _verdict(
     threshold: float,
     differed: Optional[str],
 ) -> Verdict:
-    """Exact figures by equality; timings "unverified" when a pyperf file is not the one its job
-    recorded; the others "machine state differed" when the two sides' jobs ran beside clearly
-    different other work (``harness.runs.machine``), else by their measurer's comparison."""
+    """Exact figures by equality, instruction counts by ``COUNT_THRESHOLD``; timings "unverified" when a
+    pyperf file is not the one its job recorded; the others "machine state differed" when the two sides'
+    jobs ran beside clearly different other work (``harness.runs.machine``), else by their measurer's
+    comparison."""
     measurer = MEASURERS.get(entry.measurer)
     how = measurer.comparison if measurer else UNTESTED
     if how == "exact":
         return exact_verdict(a, b)
+    if how == "counts":
+        return count_verdict(a, b)
     if how == "pyperf":
         sides = zip("AB", runs, (entry.jobs_a, entry.jobs_b))
         unverified = [side for side, run, jobs in sides if not all(_pyperf_verified(run, job) for job in jobs)]

@@ -18,7 +18,11 @@ With the few processes a quick plan has, the interval uses Student's t for ``n -
 freedom (pyperf's own t table, ``harness.uncertainty.t95``) where pyperf's formula uses 1.96, the
 many-process limit; one process never suffices, since it gives no spread between processes at all.
 
-Exact figures (census counts) need no test: any difference is a change. Figures of the other
+Exact figures (census counts) need no test: any difference is a change. Instruction counts
+(callgrind) need none either — the same build, code, data and hash seed execute the same
+instructions, so there is no noise to test against — but a code change elsewhere (an import, a
+dict resized at another moment) moves them a little: B/A beyond ``COUNT_THRESHOLD`` (0.5 %) or
+below its inverse is a change, within it unchanged (CodSpeed's model). Figures of the other
 measurers keep no samples to test, so their ratio is shown with the verdict ``untested``. A timing
 whose pyperf file is not the one its job's result recorded is ``unverified`` (``harness.analysis.compare``):
 no test is run on a file nothing vouches for.
@@ -36,6 +40,8 @@ from harness.uncertainty import pooled_t_test, t95
 
 #: B/A beyond this factor (or below its inverse) can be called changed.
 THRESHOLD = 1.10
+#: B/A of instruction counts beyond this factor (or below its inverse) is a change; no samples are needed.
+COUNT_THRESHOLD = 1.005
 #: Most processes a "N needed" hint computes (beyond it: "over MAX_PROCESSES needed").
 MAX_PROCESSES = 1000
 
@@ -120,6 +126,18 @@ def exact_verdict(a: float, b: float) -> Verdict:
     """Counts from the same code and data: any difference is a change."""
     same = a == b or (math.isnan(a) and math.isnan(b))
     return Verdict(UNCHANGED, "exact") if same else Verdict(CHANGED, "exact figure")
+
+
+def count_verdict(a: float, b: float) -> Verdict:
+    """Instruction counts: changed when B/A lies beyond ``COUNT_THRESHOLD`` (either way), else unchanged."""
+    if a == b:
+        return Verdict(UNCHANGED, "same count")
+    if a <= 0 or b <= 0 or math.isnan(a) or math.isnan(b):
+        return Verdict(CHANGED, "count")
+    ratio = b / a
+    if 1 / COUNT_THRESHOLD <= ratio <= COUNT_THRESHOLD:
+        return Verdict(UNCHANGED, f"count within {COUNT_THRESHOLD:.3f}x")
+    return Verdict(CHANGED, f"{'more' if ratio > 1 else 'fewer'} instructions")
 
 
 def run_samples(run_dir: Any, threshold: float = THRESHOLD) -> List[Dict[str, Any]]:

@@ -16,6 +16,9 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import itertools
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, Optional, Tuple
 
@@ -51,10 +54,15 @@ class Measurer:
     #: The oldest version of it the measurer works with ("" = any).
     optional_version: str = ""
     without_it: str = ""
+    #: Executables it runs (found on PATH) and the interpreters it measures (``sys.implementation.name``;
+    #: empty: any): without them its jobs cannot run at all, and the planner skips them with a note.
+    executables: Tuple[str, ...] = ()
+    implementations: Tuple[str, ...] = ()
     artifact: Optional[Artifact] = None
     command_args: Tuple[str, ...] = ()
     #: How ``harness compare`` judges its figures (``harness.analysis.verdict``): "pyperf" (samples, t-test and
-    #: threshold), "exact" (deterministic counts: any difference is a change) or "untested" (ratio only).
+    #: threshold), "exact" (deterministic counts: any difference is a change), "counts" (instruction counts: a
+    #: difference beyond ``COUNT_THRESHOLD`` is a change) or "untested" (ratio only).
     comparison: str = "untested"
 
     @property
@@ -66,10 +74,24 @@ class Measurer:
         """The GC modes its jobs may run under (empty when the GC mode does not apply)."""
         return next((param.choices for param in self.params if param.name == GC_MODE), ())
 
+    @property
+    def planned_only_where_available(self) -> bool:
+        """Whether its jobs are left out of a plan where it is unavailable (it needs an executable or
+        an interpreter), rather than run to degrade or skip themselves."""
+        return bool(self.executables or self.implementations)
+
     def availability(self) -> Tuple[bool, str]:
-        """Whether its optional module is importable here, recent enough, and which version it is;
-        otherwise what the measurer does without it."""
+        """Whether it can run on this interpreter, its executables are on PATH and its optional module
+        is importable here, recent enough, and which versions they are; otherwise why not and what the
+        measurer does without it."""
+        implementation = sys.implementation.name
+        if self.implementations and implementation not in self.implementations:
+            return False, f"it does not measure {implementation}: {self.without_it}"
+        missing = [name for name in self.executables if shutil.which(name) is None]
+        if missing:
+            return False, f"{', '.join(missing)} not found on PATH: {self.without_it}"
         if self.optional_module is None:
+            return True, ", ".join(filter(None, map(executable_version, self.executables)))
             return True, ""
         if importlib.util.find_spec(self.optional_module) is None:
             return False, f"{self.optional_module} is not installed: {self.without_it}"
@@ -87,6 +109,15 @@ def package_version(name: str) -> Optional[str]:
         return version(name)
     except PackageNotFoundError:
         return None
+
+
+def executable_version(name: str) -> str:
+    """``name --version``'s first line (``valgrind-3.19.0``), or the name alone when it does not say."""
+    try:
+        done = subprocess.run([name, "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return name
+    return (done.stdout.strip().splitlines() or [name])[0]
 
 
 def _release(text: str) -> Tuple[int, ...]:
@@ -192,6 +223,21 @@ MEASURERS: Dict[str, Measurer] = {
             optional_module="scalene",
             optional_version="2.0",
             without_it="the job is skipped with a note (pip install 'shape-harness[scalene]')",
+        ),
+        Measurer(
+            "instructions",
+            "callgrind: instructions per call and per read / row / message; deterministic, one process",
+            ALL_WORKLOADS,
+            (
+                _rounds(3),
+                Param("warmups", int, 1, "workload calls before it, not counted", minimum=0, maximum=MAX_ROUNDS),
+                Param("callgrind", str, "", "where the counted region's callgrind file goes (default: beside it)"),
+            ),
+            without_it="its jobs are skipped with a note (apt-get install valgrind; setarch is util-linux's)",
+            executables=("valgrind", "setarch"),
+            implementations=("cpython",),
+            artifact=Artifact("callgrind", "counts", ".callgrind.out"),
+            comparison="counts",
         ),
     )
 }

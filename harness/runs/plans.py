@@ -6,7 +6,8 @@ repeat is one fresh process, and the runner interleaves the repeats of every str
 sweeps that share a measurer, workload and dataset (``harness.runs.runner.plan``), so that a figure's
 processes are spread over the run. Every measurer and workload named here is checked against the
 catalogues when a run is planned. ``harness bench``'s pyperf options (-p, --fast, --rigorous,
---affinity) change a plan's timing sweeps (``with_pyperf_options``).
+--affinity) change a plan's timing sweeps (``with_pyperf_options``); its ``--counter instructions``
+adds a callgrind count of every timing sweep (``with_counter``).
 """
 
 from __future__ import annotations
@@ -142,6 +143,28 @@ def with_pyperf_options(chosen: Plan, options: PyperfOptions) -> Plan:
         return replace(sweep, params=params, repeats=options.processes_for(sweep.repeats))
 
     return replace(chosen, sweeps=tuple(map(tuned, chosen.sweeps)))
+
+
+#: The measurers ``harness bench --counter`` adds beside every timing sweep.
+COUNTERS = ("instructions",)
+#: Parameters of a timing sweep that are pyperf's, not the workload's: a counter's sweep leaves them out.
+TIMING_ONLY = ("pyperf", "pyperf_json")
+
+
+def with_counter(chosen: Plan, counter: str) -> Plan:
+    """The plan with every timing sweep measured again by ``counter`` (a deterministic count, so
+    one process and no repeats): the same workload, dataset, strategies, sizes, variants and
+    workload parameters, placed right after the timing sweep it counts."""
+    if counter not in COUNTERS:
+        raise ValueError(f"unknown counter {counter!r}; choose from {', '.join(COUNTERS)}")
+
+    def counted(sweep: Sweep) -> Tuple[Sweep, ...]:
+        if sweep.measurer != "timing":
+            return (sweep,)
+        params = {name: value for name, value in sweep.params.items() if name not in TIMING_ONLY}
+        return sweep, replace(sweep, measurer=counter, params=params, repeats=1)
+
+    return replace(chosen, sweeps=tuple(found for sweep in chosen.sweeps for found in counted(sweep)))
 
 
 NO_COMPACTION = {"compaction_every": 0}

@@ -30,7 +30,8 @@ _VERSION = "import platform, sys; print(platform.python_implementation(), platfo
 
 @dataclass(frozen=True)
 class PythonRuntime(Runtime):
-    """CPython or PyPy whose executable has the harness importable; it runs every job the catalogue accepts."""
+    """CPython or PyPy whose executable has the harness importable; it runs every job the catalogue
+    accepts but those of a measurer that cannot run on it at all (its probe said why)."""
 
     def job_command(self, job: Job, job_file: Path, out: Path) -> List[str]:
         """``python -m harness.measure.<measurer> --job J --out R`` and the measurer's own arguments."""
@@ -38,7 +39,11 @@ class PythonRuntime(Runtime):
         return [self.executable, "-m", entry.module, "--job", str(job_file), "--out", str(out), *entry.command_args]
 
     def refusal(self, job: Job) -> Optional[str]:
-        return None
+        """Why a job of a measurer that needs what this interpreter lacks (valgrind, CPython) cannot run."""
+        if not catalogue.measurer(job.measurer).planned_only_where_available:
+            return None
+        available, reason = self.measurers.get(job.measurer, [False, "its probe did not list the measurer"])
+        return None if available else str(reason)
 
 
 def version_of(executable: str) -> Dict[str, str]:
