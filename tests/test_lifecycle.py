@@ -58,7 +58,7 @@ def test_a_new_run_records_its_plan_runtimes_and_provenance(tmp_path):
     assert {job["strategy"] for job in manifest["jobs"]} == {"spread"}
     assert {job["interpreter"] for job in manifest["jobs"]} == {here.tag}
     assert manifest["plan_sha256"] == results.plan_digest(manifest)
-    assert set(manifest["git"]) == {"commit", "dirty"} and manifest["status"] == "running"
+    assert set(manifest["git"]) == {"commit", "committed", "dirty"} and manifest["status"] == "running"
 
 
 def test_an_edited_schema_reaches_every_planned_job(tmp_path):

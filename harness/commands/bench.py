@@ -16,6 +16,15 @@ at least 3, and two thirds of each process's values, at least 2; with -p N, --fa
 values and --rigorous is refused); --affinity CPU_LIST pins each timing worker to those CPUs. They
 change the plan, so the run records them (its argv and planned jobs) and --resume takes none of
 them; harness advise plans its own timings and takes none of them either.
+
+--counter instructions adds, beside every timing figure, the instructions its calls execute, counted
+by valgrind's callgrind in one process (a count does not drift with the machine's load; harness
+compare calls a count changed beyond 0.5 %). Like pyperf's options it changes the plan.
+
+--shard I/N runs shard I of N of the plan: whole figures (every process of a figure on one
+machine), dealt out by estimated cost so that each shard holds about 1/N of the work, the same
+share on every machine with the same plan, datasets and interpreters. A shard run becomes
+results/latest-<plan>-<tags>-shard<I>of<N>, never results/latest; harness merge joins the N shards.
 """
 
 from __future__ import annotations
@@ -31,9 +40,9 @@ from harness.analysis.report import build_report
 from harness.analysis.summary import print_summary
 from harness.commands import options
 from harness.protocol.job import MAX_PROCESSES
-from harness.runs import lifecycle, results
+from harness.runs import lifecycle, results, shards
 from harness.runs.lifecycle import DEFAULT_ROOT, Run
-from harness.runs.plans import PLANS, PyperfOptions, with_pyperf_options
+from harness.runs.plans import COUNTERS, PLANS, PyperfOptions, with_counter, with_pyperf_options
 from harness.runs.runner import check_named, ensure_datasets
 from harness.runtime.base import Runtime, RuntimeUnavailable
 from harness.runtime.python import PythonRuntime
@@ -106,8 +115,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="CPU_LIST",
         help="pin every timing worker to these CPUs (pyperf's --affinity), e.g. 0, 0-1 or 0,2",
     )
+    parser.add_argument(
+        "--counter",
+        choices=COUNTERS,
+        default=None,
+        help="also count each timing figure's instructions under valgrind's callgrind (one process; deterministic)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=shard,
+        default=None,
+        metavar="I/N",
+        help="run shard I of N of the plan (whole figures, balanced by estimated cost); harness merge joins them",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.set_defaults(run=run)
+
+
+def shard(text: str) -> shards.Shard:
+    """``--shard I/N``: shard I of N, 1 <= I <= N (``shards.parse``)."""
+    try:
+        return shards.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def processes(text: str) -> int:
@@ -192,6 +222,8 @@ def _start(args: argparse.Namespace) -> Run:
     """A new run of the plan: its runtimes resolved, the strategies named checked and the results
     root made before any dataset is generated."""
     chosen = with_pyperf_options(PLANS[plan_name(args)], pyperf_options(args))
+    if args.counter is not None:
+        chosen = with_counter(chosen, args.counter)
     only = _strategies(args.strategies) if args.strategies else None
     notes: List[str] = []
     try:
@@ -208,7 +240,9 @@ def _start(args: argparse.Namespace) -> Run:
     results.prepare_root(root)
     found = ensure_datasets(chosen.datasets, say=lambda text: print(text, file=sys.stderr))
     datasets = {key: lifecycle.dataset_entry(d["path"], d["manifest"], d["spec"]) for key, d in found.items()}
-    return lifecycle.begin("bench", chosen, runtimes, datasets, root, only=only, timeout=args.timeout, notes=notes)
+    return lifecycle.begin(
+        "bench", chosen, runtimes, datasets, root, only=only, timeout=args.timeout, notes=notes, shard=args.shard
+    )
 
 
 #: Options a resumed run takes from its manifest; giving one with --resume is refused.
@@ -223,6 +257,8 @@ RESUME_CONFLICTS = {
     "fast": "--fast",
     "rigorous": "--rigorous",
     "affinity": "--affinity",
+    "counter": "--counter",
+    "shard": "--shard",
 }
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from harness.progress import RunProgress
-from harness.runs import admission, files, integrity, machine, results
+from harness.runs import admission, files, integrity, machine, results, shards
 from harness.runs.files import RunError
 from harness.runs.lock import Lock
 from harness.runs.plans import PLANS, Plan
@@ -73,7 +73,8 @@ class Run:
 
 
 def git_state() -> Dict[str, Any]:
-    """The checkout's commit and whether it has changes (None for each that git cannot tell)."""
+    """The checkout's commit, its committer date (ISO 8601: ``committed``, what ``harness history``
+    orders runs by) and whether it has changes (None for each that git cannot tell)."""
 
     def git(*args: str) -> Optional[str]:
         try:
@@ -83,8 +84,9 @@ def git_state() -> Dict[str, Any]:
         return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "HEAD")
+    committed = git("show", "-s", "--format=%cI", "HEAD") if commit else None
     status = git("status", "--porcelain")
-    return {"commit": commit, "dirty": bool(status) if status is not None else None}
+    return {"commit": commit, "committed": committed, "dirty": bool(status) if status is not None else None}
 
 
 def now() -> str:
@@ -114,11 +116,14 @@ def new_manifest(
     jobs: List[Any],
     seed: int,
     default: bool = False,
+    shard: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """The manifest a new run of ``harness COMMAND`` starts with: what runs, where, on which
     datasets and runtimes, the seed of the order its jobs run in (``harness.runs.runner.plan``) and the
     digest of that plan (``results.plan_digest``) and the ``latest`` links it becomes when complete
-    (``default``: a run of the default plan, whole, on the interpreter the harness runs on)."""
+    (``default``: a run of the default plan, whole, on the interpreter the harness runs on; a
+    ``shard`` of a plan, ``shards.record``'s, has a link of its own)."""
+    tags = [runtime.tag for runtime in runtimes]
     manifest = {
         "schema_version": results.SCHEMA_VERSION,
         "command": command,
@@ -135,8 +140,10 @@ def new_manifest(
         "notes": notes,
         "interleave_seed": seed,
         "jobs": [job.to_dict() for job in jobs],
-        "links": results.latest_names(chosen.name, [runtime.tag for runtime in runtimes], default),
+        "links": results.latest_names(chosen.name, tags, default, (shard["index"], shard["count"]) if shard else None),
     }
+    if shard is not None:
+        manifest["shard"] = shard
     manifest["plan_sha256"] = results.plan_digest(manifest)
     return manifest
 
@@ -151,20 +158,34 @@ def begin(
     timeout: Optional[float] = None,
     notes: Sequence[str] = (),
     schema: Optional[str] = None,
+    shard: Optional[shards.Shard] = None,
 ) -> Run:
     """A new run of ``harness COMMAND``: the plan's jobs (only the strategies ``only`` names, built
-    from the edited ``schema`` when given) on ``runtimes`` over ``datasets`` (``runner.dataset_entry``
-    records), its manifest (``notes`` first among its notes; ``timeout`` else the plan's) and a
-    fresh directory under ``root``. RunError when nothing is left to run."""
+    from the edited ``schema`` when given; only ``shard``'s share of them when given) on ``runtimes``
+    over ``datasets`` (``runner.dataset_entry`` records), its manifest (``notes`` first among its
+    notes; ``timeout`` else the plan's) and a fresh directory under ``root``. RunError when nothing
+    is left to run."""
     seed = secrets.randbelow(2**32)
     paths = {key: Path(entry["path"]) for key, entry in datasets.items()}
     jobs, skipped = plan(chosen, list(runtimes), paths, only, seed, schema)
     said = [*notes, *skipped]
     if not jobs:
         raise RunError("nothing to run: " + ("; ".join(said) or "the plan has no job"))
+    recorded_shard = None
+    if shard is not None:
+        tags = [runtime.tag for runtime in runtimes]
+        mine, recorded_shard = shards.record(shard, command, chosen.name, jobs, datasets, tags)
+        if not mine:
+            figures = len({shards.figure_group(job) for job in jobs})
+            raise RunError(
+                f"shard {shard} holds no job: plan {chosen.name} has {figures} figures here (at most {figures} shards)"
+            )
+        jobs = mine
     admission.refuse_oversized(jobs)
-    default = command == "bench" and is_default(chosen, runtimes) and only is None and schema is None
-    manifest = new_manifest(command, chosen, timeout or chosen.timeout, datasets, runtimes, said, jobs, seed, default)
+    default = command == "bench" and is_default(chosen, runtimes) and only is None and schema is None and shard is None
+    manifest = new_manifest(
+        command, chosen, timeout or chosen.timeout, datasets, runtimes, said, jobs, seed, default, recorded_shard
+    )
     return Run(results.new_run_dir(root), manifest)
 
 

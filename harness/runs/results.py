@@ -137,14 +137,22 @@ def prepare_root(root: Path) -> None:
         raise RunError(f"cannot create a run directory under {root}: it is not writable")
 
 
+#: The directories a run directory holds from the start.
+RUN_SUBDIRECTORIES = ("jobs", "timing", "memory", "figures")
+
+
+def run_name() -> str:
+    """A new run directory's name: the UTC time and a short random id."""
+    return f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
 def new_run_dir(root: Path) -> Path:
-    """A fresh, empty run directory under ``root`` named by UTC time and a short random id."""
+    """A fresh, empty run directory under ``root`` named by ``run_name``."""
     root = Path(root)
     prepare_root(root)
     try:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        path = root / f"{stamp}-{secrets.token_hex(3)}"
-        for sub in ("jobs", "timing", "memory", "figures"):
+        path = root / run_name()
+        for sub in RUN_SUBDIRECTORIES:
             (path / sub).mkdir(parents=True)
     except OSError as error:
         raise RunError(f"cannot create a run directory under {root}: {error.strerror or error}") from None
@@ -174,6 +182,8 @@ _MANIFEST_TYPES: Dict[str, Tuple[type, ...]] = {
     "completeness": (dict,),
     "interleave_seed": (int,),
     "links": (list,),
+    "shard": (dict,),
+    "merged_from": (list,),
 }
 #: Text a dataset or interpreter entry of a manifest must hold where it has the key.
 _TEXT = {"datasets": ("path", "sha256"), "interpreters": ("executable",)}
@@ -258,8 +268,10 @@ def planned_jobs(manifest: Dict[str, Any]) -> List[Job]:
 
 def plan_digest(manifest: Dict[str, Any]) -> str:
     """The sha256 of what a run was planned to do: the command that made it, its jobs, datasets and
-    interpreters (as JSON, keys sorted). Recorded when the run begins, it must still match on resume."""
-    plan = {key: manifest.get(key) for key in ("command", "jobs", "datasets", "interpreters")}
+    interpreters, and the shard of a whole plan it is when it is one (as JSON, keys sorted).
+    Recorded when the run begins, it must still match on resume."""
+    keys = ("command", "jobs", "datasets", "interpreters") + (("shard",) if "shard" in manifest else ())
+    plan = {key: manifest.get(key) for key in keys}
     text = json.dumps(json.loads(json.dumps(plan)), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -299,7 +311,11 @@ def check_resumable(run_dir: Path, manifest: Dict[str, Any]) -> None:
 
 
 def resume_command(run_dir: Path, manifest: Dict[str, Any]) -> str:
-    """The command line that finishes a run: its own command's ``--resume``."""
+    """The command line that finishes a run: its own command's ``--resume``; for a merged run, the
+    merge of its shards again."""
+    if manifest.get("command") == "merge":
+        shards = [str(entry.get("run")) for entry in manifest.get("merged_from", []) if isinstance(entry, dict)]
+        return f"harness merge {' '.join(shards)}"
     command = manifest.get("command") if manifest.get("command") in COMMANDS else "bench"
     return f"harness {command} --resume {run_dir}"
 
@@ -344,6 +360,21 @@ def repeat_numbers(jobs: List[Job]) -> Dict[str, int]:
     return numbers
 
 
+def figure_fields(job: Dict[str, Any]) -> Dict[str, Any]:
+    """The columns of ``FIGURE_KEY`` a job (as a dict) fixes for every figure it reports: all but the
+    interpreter (its result's environment) and the metric."""
+    params = job["params"]
+    return {
+        "strategy": job["strategy"],
+        "workload": job["workload"],
+        "measurer": job["measurer"],
+        "gc_mode": params.get("gc_mode", "enabled") if job["measurer"] in GC_MODE_MEASURERS else "",
+        "variant": workload_variant(job["workload"], params),
+        "size": job["size"],
+        "dataset": Path(job["dataset"]).name,
+    }
+
+
 def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_dir: Path) -> Iterator[Dict[str, Any]]:
     """One row per figure of every successful job, with its dataset's key and origin, the job's
     repeat and the machine's state while it ran (``harness.runs.machine``); RunError naming a figure that
@@ -356,7 +387,7 @@ def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_d
             continue
         job, interpreter = result["job"], result["environment"]["interpreter"]
         params, state = job["params"], states.get(job["id"]) or {}
-        dataset = Path(job["dataset"]).name
+        fields = figure_fields(job)
         for figure in result["figures"]:
             if figure["metric"] not in METRICS:
                 raise RunError(
@@ -367,14 +398,9 @@ def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_d
                 "interpreter": environment_label(result["environment"]),
                 "interpreter_tag": job.get("interpreter") or "",
                 "implementation": interpreter["implementation"],
-                "strategy": job["strategy"],
-                "workload": job["workload"],
-                "measurer": job["measurer"],
-                "gc_mode": params.get("gc_mode", "enabled") if job["measurer"] in GC_MODE_MEASURERS else "",
-                "variant": workload_variant(job["workload"], params),
+                **fields,
                 "read_path": workload_param(job["workload"], params, "read_path"),
                 "reads": workload_param(job["workload"], params, "reads"),
-                "size": job["size"],
                 "metric": figure["metric"],
                 "value": figure["value"],
                 "unit": figure["unit"],
@@ -382,8 +408,7 @@ def tidy_rows(results: Iterator[Dict[str, Any]], manifest: Dict[str, Any], run_d
                 "mad": figure.get("mad", figure.get("spread")),
                 "job": job["id"],
                 "repeat": repeats.get(job["id"], 1),
-                "dataset": dataset,
-                **datasets.get(dataset, {"dataset_key": "", "origin": ""}),
+                **datasets.get(fields["dataset"], {"dataset_key": "", "origin": ""}),
                 "other_cores": state.get("other_cores"),
                 "load": state.get("load_end"),
                 "cpu_share": state.get("cpu_share"),
@@ -478,11 +503,16 @@ LATEST = "latest"
 _LINK_NAME = re.compile(r"latest(-[A-Za-z0-9_.+-]+)?")
 
 
-def latest_names(plan: Optional[str], tags: List[str], default: bool) -> List[str]:
+def latest_names(
+    plan: Optional[str], tags: List[str], default: bool, shard: Optional[Tuple[int, int]] = None
+) -> List[str]:
     """The links a complete run becomes: ``latest-<plan>-<tags>`` (its interpreters' tags joined with
-    ``+``, in the manifest's order) always, and ``latest`` when it is a default run (``default``)."""
-    names = [f"{LATEST}-{plan or 'run'}-{'+'.join(tags)}"]
-    return [LATEST, *names] if default else names
+    ``+``, in the manifest's order) always, and ``latest`` when it is a default run (``default``); a
+    shard ``(index, count)`` of a plan becomes ``latest-<plan>-<tags>-shard<index>of<count>`` alone."""
+    name = f"{LATEST}-{plan or 'run'}-{'+'.join(tags)}"
+    if shard is not None:
+        return [f"{name}-shard{shard[0]}of{shard[1]}"]
+    return [LATEST, name] if default else [name]
 
 
 def point_latest(root: Path, run_dir: Path) -> List[str]:
