@@ -32,6 +32,9 @@ COMMANDS = (
     "advise",
     "trial",
     "profile",
+    "history",
+    "bisect_range",
+    "merge",
 )
 
 

@@ -230,3 +230,44 @@ def test_a_figure_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         save_figure(fig, tmp_path, "growth")
     assert {path.name: path.read_bytes() for path in (tmp_path / "figures").iterdir()} == saved
+
+
+def _html_of(notebook) -> str:
+    return "".join(
+        str(output.get("data", {}).get("text/html", ""))
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    )
+
+
+@pytest.mark.integration
+def test_history_notebook_plots_runs_of_the_same_environment_only_from_two_on(tmp_path):
+    """One run: no history yet. A second of the same fingerprint (an earlier commit): the plot of
+    both, in commit order; a run of another fingerprint stays out."""
+    from fake_runs import noisy_run
+
+    from harness.analysis.report import execute_notebook
+    from harness.runs import results
+
+    def dated(seed: int, commit: str, day: int, fingerprint: str = "") -> Path:
+        run = noisy_run(tmp_path, seed=seed, benchmarks=2)
+        manifest = results.load_manifest(run)
+        manifest["git"] = {"commit": commit * 40, "committed": f"2026-01-0{day}T00:00:00+00:00", "dirty": False}
+        manifest["started"] = "2026-06-01T00:00:00+00:00"
+        if fingerprint:
+            manifest["interpreters"]["cp311"]["fingerprint"] = fingerprint
+        files.write_json(run / "manifest.json", manifest)
+        return run
+
+    latest = dated(1, "b", 2)
+    dated(3, "c", 1, fingerprint="0ther0ther00")
+    notebook, error = execute_notebook("history", latest)
+    assert error is None
+    assert "No history yet: 1 complete run(s)" in _html_of(notebook)
+    assert not (latest / "figures" / "history.svg").exists()
+    dated(2, "a", 1)
+    notebook, error = execute_notebook("history", latest)
+    assert error is None
+    html = _html_of(notebook)
+    assert "No history yet" not in html and html.index("aaaaaaa") < html.index("bbbbbbb") and "ccccccc" not in html
+    assert (latest / "figures" / "history.svg").is_file()

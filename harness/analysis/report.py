@@ -31,10 +31,12 @@ NOTEBOOKS: Tuple[Tuple[str, str], ...] = (
     ("incident", "The incident, replayed"),
     ("memory", "Memory"),
     ("access_and_growth", "Access time and growth"),
+    ("counts", "Instruction counts"),
     ("profiles", "Line profiles"),
     ("interpreters", "Across interpreters"),
     ("runtimes", "The question, per runtime"),
     ("polymorphism", "Read-site polymorphism"),
+    ("history", "Over time"),
 )
 CELL_TIMEOUT = 600  # seconds per notebook cell
 
