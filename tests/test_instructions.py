@@ -237,15 +237,13 @@ def test_sweep_params_of_a_counted_plan_are_the_workloads_own():
 
 
 def _notebook_html(run: Path) -> str:
+    from test_notebooks import html_of
+
     from harness.analysis.report import execute_notebook
 
     notebook, error = execute_notebook("counts", run)
     assert error is None, error
-    return "".join(
-        str(output.get("data", {}).get("text/html", ""))
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-    )
+    return html_of(notebook)
 
 
 def _count_result(run: Path, strategy: str, per_call: float) -> None:

@@ -20,6 +20,15 @@ NOTEBOOK = Path(__file__).parents[1] / "harness" / "analysis" / "notebooks" / "s
 BIN = Path(sys.executable).parent
 
 
+def html_of(notebook) -> str:
+    """The HTML a notebook's cells displayed, joined."""
+    return "".join(
+        str(output.get("data", {}).get("text/html", ""))
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+    )
+
+
 @pytest.fixture
 def project(tmp_path):
     """A project-like folder: results/latest -> a smoke run, and a copy of one notebook in notebooks/."""
@@ -128,11 +137,7 @@ def test_profiles_notebook_shows_the_split_of_each_line(tmp_path):
     _scalene_result(run)
     notebook, error = execute_notebook("profiles", run)
     assert error is None
-    html = "".join(
-        str(output.get("data", {}).get("text/html", ""))
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-    )
+    html = html_of(notebook)
     for text in ("Python %", "native %", "copy MB/s", "_kernel.py[attributes", "json/decoder.py", "cost = o.cost"):
         assert text in html
     assert (run / "figures" / "scalene-split-access.svg").is_file()
@@ -195,11 +200,7 @@ def test_memory_notebook_finds_flamegraphs_however_they_were_rendered(tmp_path):
         (run / path).write_text("<html></html>", encoding="utf-8")
     notebook, error = execute_notebook("memory", run)
     assert error is None
-    html = "".join(
-        str(output.get("data", {}).get("text/html", ""))
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-    )
+    html = html_of(notebook)
     for strategy, path in paths.items():
         assert f'<li>{strategy}: <a href="{path}">' in html
     assert "<li>msgspec:" not in html and "No memray flamegraph files" not in html
@@ -232,14 +233,6 @@ def test_a_figure_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     assert {path.name: path.read_bytes() for path in (tmp_path / "figures").iterdir()} == saved
 
 
-def _html_of(notebook) -> str:
-    return "".join(
-        str(output.get("data", {}).get("text/html", ""))
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-    )
-
-
 @pytest.mark.integration
 def test_history_notebook_plots_runs_of_the_same_environment_only_from_two_on(tmp_path):
     """One run: no history yet. A second of the same fingerprint (an earlier commit): the plot of
@@ -263,11 +256,11 @@ def test_history_notebook_plots_runs_of_the_same_environment_only_from_two_on(tm
     dated(3, "c", 1, fingerprint="0ther0ther00")
     notebook, error = execute_notebook("history", latest)
     assert error is None
-    assert "No history yet: 1 complete run(s)" in _html_of(notebook)
+    assert "No history yet: 1 complete run(s)" in html_of(notebook)
     assert not (latest / "figures" / "history.svg").exists()
     dated(2, "a", 1)
     notebook, error = execute_notebook("history", latest)
     assert error is None
-    html = _html_of(notebook)
+    html = html_of(notebook)
     assert "No history yet" not in html and html.index("aaaaaaa") < html.index("bbbbbbb") and "ccccccc" not in html
     assert (latest / "figures" / "history.svg").is_file()

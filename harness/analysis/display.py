@@ -117,6 +117,18 @@ def planned_values(run_dir: Any, measurer: str, workload: str, name: str) -> Dic
     return {variant: sorted(values, key=order) for variant, values in found.items()}
 
 
+def skipped_notes(run_dir: Any, measurer: str, what: str) -> None:
+    """A note per distinct reason the run's jobs of ``measurer`` were skipped (their result's
+    ``extra.skipped``: scalene or valgrind missing), ``what`` naming them: ``"scalene jobs"``."""
+    reasons = set()
+    for result in results.job_results(Path(run_dir)):
+        skipped = (result.get("extra") or {}).get("skipped")
+        if result.get("job", {}).get("measurer") == measurer and skipped:
+            reasons.add(str(skipped))
+    for reason in sorted(reasons):
+        note(f"{what} skipped: {reason}.")
+
+
 def note(text: str) -> None:
     """A short sentence in the notebook output, HTML-escaped."""
     from IPython.display import HTML, display

@@ -23,28 +23,18 @@
 run_dir = "results/latest"
 
 # %%
-from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis.display import locate_run, measurements, note, show_table
+from harness.analysis.display import locate_run, measurements, note, show_table, skipped_notes
 from harness.analysis.selection import largest_each, medians
 from harness.metrics import INSTRUCTIONS_PER, NS_PER
-from harness.runs import results
 
 run_path = locate_run(run_dir)
 tidy, counts = measurements(
     run_path, "instructions", "No instruction counts in this run (harness bench --counter instructions)."
 )
-skipped = sorted(
-    {
-        str((result.get("extra") or {}).get("skipped"))
-        for result in results.job_results(Path(run_path))
-        if result.get("job", {}).get("measurer") == "instructions" and (result.get("extra") or {}).get("skipped")
-    }
-)
-for reason in skipped:
-    note(f"instruction counts skipped: {reason}.")
+skipped_notes(run_path, "instructions", "instruction counts")
 
 # %%
 BY = ("interpreter", "strategy", "dataset", "size")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.analysis.display import interval_note, locate_run, measurements, note, show_table
+from harness.analysis.display import interval_note, locate_run, measurements, note, show_table, skipped_notes
 from harness.analysis.line_profiles import LINE_COLUMNS, short_path
 from harness.analysis.plots import INTERVAL_LABEL, bar_labeller, grouped_bars, interval_wide, save_figure
 from harness.analysis.selection import largest_each
@@ -40,15 +40,7 @@ tidy, profiles = measurements(
 label = bar_labeller(tidy)
 
 # %%
-skipped = sorted(
-    {
-        str((result.get("extra") or {}).get("skipped"))
-        for result in results.job_results(Path(run_path))
-        if result.get("job", {}).get("measurer") == "scalene" and (result.get("extra") or {}).get("skipped")
-    }
-)
-for reason in skipped:
-    note(f"scalene jobs skipped: {reason}.")
+skipped_notes(run_path, "scalene", "scalene jobs")
 
 SPLIT = {
     CPU_PERCENT[where].name: label
