@@ -20,7 +20,6 @@ is the median of the figure's processes. Driver side: pandas (and matplotlib for
 from __future__ import annotations
 
 import math
-import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -33,6 +32,7 @@ from harness.analysis.summary import HEADLINES
 from harness.analysis.verdict import CHANGED, Verdict
 from harness.protocol.environment import label as environment_label
 from harness.runs.files import RunError
+from harness.runs.lifecycle import git
 from harness.terminal import text, visible
 
 #: The figure of a line, without its strategy: (workload, measurer, variant, dataset, size, metric).
@@ -176,17 +176,7 @@ def _git_date(commit: Optional[str], repository: Optional[Path]) -> Optional[str
     """The committer date (ISO 8601) of ``commit`` in ``repository``, or None."""
     if not commit or repository is None:
         return None
-    try:
-        done = subprocess.run(
-            ["git", "show", "-s", "--format=%cI", f"{commit}^{{commit}}", "--"],
-            cwd=repository,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
+    return git("show", "-s", "--format=%cI", f"{commit}^{{commit}}", "--", cwd=repository)
 
 
 def _parsed(value: Any) -> Optional[datetime]:

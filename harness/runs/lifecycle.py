@@ -72,17 +72,18 @@ class Run:
         return self.counts.get("status") in ("complete", NOTHING_TO_DO)
 
 
+def git(*args: str, cwd: Optional[Path] = None) -> Optional[str]:
+    """What ``git ARGS`` prints, stripped; None when git is missing, fails or takes over 10 s."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def git_state() -> Dict[str, Any]:
     """The checkout's commit, its committer date (ISO 8601: ``committed``, what ``harness history``
     orders runs by) and whether it has changes (None for each that git cannot tell)."""
-
-    def git(*args: str) -> Optional[str]:
-        try:
-            done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10)
-        except OSError:
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
     commit = git("rev-parse", "HEAD")
     committed = git("show", "-s", "--format=%cI", "HEAD") if commit else None
     status = git("status", "--porcelain")
