@@ -230,6 +230,12 @@ def test_a_callgrind_part_gives_its_total(tmp_path):
     assert per == {"instructions_per_call": 1000.0, "instructions_per_row": 100.0}
 
 
+@pytest.mark.parametrize("measured", [100, 99])
+def test_a_measured_region_no_larger_than_its_calibration_gives_no_count(measured):
+    with pytest.raises(ValueError, match="no more than the calibration"):
+        instructions.figures_from(100, measured, 2, 10, "row")
+
+
 def test_sweep_params_of_a_counted_plan_are_the_workloads_own():
     sweep = Sweep("timing", "access", "reference", ("spread",), (10,), {"iterations": 5, "pyperf": {"values": 1}})
     counted = with_counter(PLANS["smoke"].__class__("p", "", (), (sweep,), 1.0), "instructions")

@@ -142,7 +142,13 @@ def part_total(path: Path) -> int:
 
 
 def figures_from(calibration: int, measured: int, rounds: int, units: int, unit: str) -> List[Figure]:
-    """Instructions per call and per unit: the measured region less the calibration, over its calls."""
+    """Instructions per call and per unit: the measured region less the calibration, over its calls.
+    ValueError when the measured region did not execute more than the calibration: no count to give."""
+    if measured <= calibration:
+        raise ValueError(
+            f"the measured region executed {measured:,} instructions, no more than the calibration's "
+            f"{calibration:,}: the calls were not counted"
+        )
     per_call = (measured - calibration) / rounds
     figures = [Figure("instructions_per_call", per_call, "instructions")]
     if units:
@@ -210,7 +216,10 @@ def measure(job: Job, out: Path) -> Dict[str, Any]:
         "valgrind": [arg for arg in argv[: argv.index(sys.executable)] if not arg.startswith("--callgrind-out-file")],
         "env": FIXED_ENV,
     }
-    figures = figures_from(totals[1], totals[2], counted["rounds"], counted["units"], counted["unit"])
+    try:
+        figures = figures_from(totals[1], totals[2], counted["rounds"], counted["units"], counted["unit"])
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     return {"figures": figures, "extra": extra, "artifacts": {"callgrind": kept}}
 
 
