@@ -31,8 +31,8 @@ from harness.analysis.compare import compact, compare_runs, load_run
 from harness.analysis.summary import HEADLINES
 from harness.analysis.verdict import CHANGED, Verdict
 from harness.protocol.environment import label as environment_label
+from harness.runs.checkout import git
 from harness.runs.files import RunError
-from harness.runs.lifecycle import git
 from harness.terminal import text, visible
 
 #: The figure of a line, without its strategy: (workload, measurer, variant, dataset, size, metric).

@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import secrets
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from harness.progress import RunProgress
 from harness.runs import admission, files, integrity, machine, results, shards
+from harness.runs.checkout import git
 from harness.runs.files import RunError
 from harness.runs.lock import Lock
 from harness.runs.plans import PLANS, Plan
@@ -70,15 +70,6 @@ class Run:
     @property
     def complete(self) -> bool:
         return self.counts.get("status") in ("complete", NOTHING_TO_DO)
-
-
-def git(*args: str, cwd: Optional[Path] = None) -> Optional[str]:
-    """What ``git ARGS`` prints, stripped; None when git is missing, fails or takes over 10 s."""
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def git_state() -> Dict[str, Any]:
