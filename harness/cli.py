@@ -6,7 +6,9 @@ cannot be read or written) is ``harness COMMAND: error: ...`` on stderr and exit
 ``harness COMMAND: interrupted`` and exit status 130 (128 + the signal's number for the signals a
 run takes as Ctrl-C), from the moment ``main`` starts: this module imports nothing heavy, and the
 commands (with everything they import) load inside ``main``, where an interrupt is caught like any
-other. Text from the command line and from files is shown through ``harness.terminal.visible``.
+other (one that lands in a finalizer, where Python only reports it and the command runs on, ends
+the command interrupted as it returns). Text from the command line and from files is shown
+through ``harness.terminal.visible``.
 """
 
 from __future__ import annotations
@@ -54,8 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command ``argv`` (default: the command line) names; its exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    swallowed: list[KeyboardInterrupt] = []
+    reported = sys.unraisablehook
+
+    def note_swallowed(unraisable: sys.UnraisableHookArgs) -> None:
+        # An interrupt that lands in a finalizer (``__del__``, a weakref callback) cannot propagate:
+        # the interpreter only reports it and the command goes on. Keep it, and say nothing yet.
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            swallowed.append(unraisable.exc_value)
+        else:
+            reported(unraisable)
+
+    sys.unraisablehook = note_swallowed
     try:
-        return _dispatch(argv)
+        status = _dispatch(argv)
     except KeyboardInterrupt as interrupt:
         return _interrupted(argv, interrupt)
     except RuntimeError as error:
@@ -64,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error.__cause__, KeyboardInterrupt):
             return _interrupted(argv, error.__cause__)
         raise
+    finally:
+        sys.unraisablehook = reported
+    if swallowed and status < 128:  # the command ran on after a swallowed Ctrl-C: still interrupted
+        return _interrupted(argv, swallowed[0])
+    return status
 
 
 def _interrupted(argv: list[str], interrupt: KeyboardInterrupt) -> int:
@@ -109,7 +128,18 @@ def _dispatch(argv: list[str]) -> int:
         return 0
     except OSError as error:  # a file that cannot be read or written, a full disk
         _discard_output()
-        return _error(argv, f"{error.filename}: {error.strerror}" if error.filename else str(error.strerror or error))
+        return _error(argv, _os_error(error))
+
+
+def _os_error(error: OSError) -> str:
+    """``FILE: reason``; ``SOURCE -> DESTINATION: reason`` for a copy or rename, whose failure may
+    be either file's (a copy that outgrows the file size limit is the destination's)."""
+    reason = str(error.strerror or error)
+    if error.filename is None:
+        return reason
+    if error.filename2 is not None:
+        return f"{error.filename} -> {error.filename2}: {reason}"
+    return f"{error.filename}: {reason}"
 
 
 def _error(argv: list[str], message: str) -> int:

@@ -275,3 +275,59 @@ def test_the_quick_plans_duration_is_stated_in_one_place():
     other = re.compile(r"(about|~|takes)\s+(a few|a|one|two|three|\d+)\s*(s|seconds|min|minutes)\b")
     quick = [" ".join(part.split()) for part in readme.replace(duration, "").split("\n\n") if "quick" in part]
     assert quick and not [part for part in quick if other.search(part)]  # no paragraph on it says another
+
+
+class InterruptedWhileFinalised:
+    """An object whose finalizer is where a Ctrl-C lands: the interpreter can only report it."""
+
+    def __del__(self):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(("status", "expected"), [(0, 130), (2, 130), (143, 143)])
+def test_a_ctrl_c_swallowed_by_a_finalizer_still_ends_the_command_interrupted(monkeypatch, capsys, status, expected):
+    import harness.cli
+
+    def dispatch(argv):
+        InterruptedWhileFinalised()  # dropped at once: its KeyboardInterrupt cannot propagate
+        return status
+
+    monkeypatch.setattr(harness.cli, "_dispatch", dispatch)
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    assert main(["census"]) == expected
+    assert capsys.readouterr().err == ("harness census: interrupted\n" if expected == 130 else "")
+    assert reported == []  # not reported as "Exception ignored"
+    assert sys.unraisablehook == reported.append  # the command's hook is gone with it
+
+
+def test_other_unraisable_exceptions_are_still_reported(monkeypatch):
+    import harness.cli
+
+    class Failing:
+        def __del__(self):
+            raise ValueError("in a finalizer")
+
+    def dispatch(argv):
+        Failing()
+        return 0
+
+    monkeypatch.setattr(harness.cli, "_dispatch", dispatch)
+    reported = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    assert main(["census"]) == 0
+    assert [str(unraisable.exc_value) for unraisable in reported] == ["in a finalizer"]
+
+
+def test_a_failed_copy_names_both_files(tmp_path, monkeypatch, capsys):
+    import errno
+    import os
+
+    import harness.commands.export
+
+    def too_large(args):
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), "shard/jobs/a.json", None, "merged/jobs/a.json")
+
+    monkeypatch.setattr(harness.commands.export, "run", too_large)
+    assert main(["export", "--messages", "3"]) == 2
+    assert capsys.readouterr().err == "harness export: error: shard/jobs/a.json -> merged/jobs/a.json: File too large\n"
