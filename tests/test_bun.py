@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,44 @@ def test_a_failed_install_is_not_taken_for_no_npm_and_leaves_nothing(failing_npm
         bun.ensure()
     assert not isinstance(raised.value, bun.NotInstallable)
     assert not any((tmp_path / "tools").iterdir())
+
+
+HELD_NPM = """#!/bin/sh
+# npm install --prefix STAGING ...: says it began, waits for the file $NPM_GO, makes a Bun that says its version
+echo began >> "$NPM_LOG"
+while [ ! -e "$NPM_GO" ]; do sleep 0.05; done
+mkdir -p "$3/{bin}"
+printf '#!/bin/sh\\necho {version}\\n' > "$3/{bin}/bun"
+chmod +x "$3/{bin}/bun"
+"""
+
+
+def test_a_first_use_while_bun_is_installed_waits_and_takes_that_install(no_npm, tmp_path):
+    npm = tmp_path / "nobin" / "npm"
+    npm.parent.mkdir()
+    npm.write_text(HELD_NPM.format(bin=f"node_modules/{bun.package()}/bin", version=bun.BUN_VERSION))
+    npm.chmod(0o755)
+    log, go = tmp_path / "npm.log", tmp_path / "go"
+    env = {**no_npm, "NPM_LOG": str(log), "NPM_GO": str(go), "PATH": f"{npm.parent}:/usr/bin:/bin"}
+    code = "from harness.runtime import bun_install as b; print(b.ensure(say=lambda t: print(t, flush=True)))"
+
+    def use():
+        return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+
+    first = use()
+    try:
+        assert first.stdout.readline().startswith(f"installing Bun {bun.BUN_VERSION}")
+        while not log.exists():  # the first is inside npm install, holding the tools folder
+            time.sleep(0.05)
+        second = use()
+        assert second.stdout.readline().startswith(f"waiting for another process installing Bun {bun.BUN_VERSION}")
+    finally:
+        go.touch()  # whatever happened, npm finishes
+    outputs = [first.communicate(timeout=60)[0], second.communicate(timeout=60)[0]]
+    assert [first.returncode, second.returncode] == [0, 0]
+    assert outputs == [f"{bun.executable()}\n"] * 2
+    assert log.read_text() == "began\n"  # npm ran once
+    assert sorted(path.name for path in (tmp_path / "tools").iterdir()) == [bun.install_dir().name]
 
 
 def _bun_test_outcome(env, install):

@@ -16,13 +16,15 @@ Driver side: this module may use Python 3.10+.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import platform
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterator, Optional
 
 from harness.protocol.environment import fingerprint
 from harness.runtime.process import last_line
@@ -106,16 +108,42 @@ def installed() -> Optional[str]:
     return str(bun) if installed_version(bun) == BUN_VERSION else None
 
 
+@contextlib.contextmanager
+def _installing(say: Say) -> Iterator[None]:
+    """Held while Bun is installed: an exclusive ``flock`` on the tools folder itself (no lock file
+    is left behind), so that of two first uses at once one installs and the other waits for it."""
+    folder = tools_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"waiting for another process installing Bun {BUN_VERSION} into {folder}")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def ensure(say: Say = lambda text: None) -> str:
-    """The pinned Bun's executable, installed on first use; NotInstallable when nothing here can
-    install it, BunUnavailable when the install fails, with the reason."""
+    """The pinned Bun's executable, installed on first use (one process at a time: another waits
+    and takes its install); NotInstallable when nothing here can install it, BunUnavailable when the
+    install fails, with the reason."""
     found = installed()
     if found is not None:
         return found
-    bun = executable()
+    executable()  # NotInstallable on a platform without a package, before anything is made
     npm = shutil.which("npm")
     if npm is None:
         raise NotInstallable(NO_NPM)
+    with _installing(say):
+        return installed() or _install(npm, say)
+
+
+def _install(npm: str, say: Say) -> str:
+    """Install the pinned Bun with ``npm`` into a staging folder renamed into place; its executable."""
+    bun = executable()
     target = install_dir()
     staging = target.with_name(f".{target.name}.{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
