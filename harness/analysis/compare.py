@@ -1,6 +1,7 @@
 """Compare two runs: B/A per figure both runs have, with a verdict that does not cry wolf.
 
-A figure is matched on (interpreter, strategy, workload, measurer, variant, dataset, size, metric); the
+A figure is matched on (interpreter, strategy, workload, measurer, variant, dataset, size, metric)
+(a job's per-call figure only where no per-read / row / message figure restates it); the
 variant is the job's GC mode and workload variant (tidy columns ``gc_mode`` and ``variant``). A
 figure measured in several processes (one job each) is their median, and its pyperf benchmark the
 runs of all of them. How a figure is judged is its measurer's ``comparison`` in the catalogue:
@@ -44,7 +45,7 @@ from harness.analysis.verdict import (
     timing_verdict,
 )
 from harness.measure.catalogue import MEASURERS
-from harness.metrics import SECONDS_PER_CALL
+from harness.metrics import INSTRUCTIONS_PER, INSTRUCTIONS_PER_CALL, NS_PER, SECONDS_PER_CALL
 from harness.protocol.environment import differences
 from harness.protocol.job import Job, seal_holds
 from harness.runs import machine, results
@@ -54,6 +55,15 @@ from harness.runs.suite import load_benchmark, merged, pyperf_json
 from harness.terminal import text, visible
 
 KEY = ("interpreter", "strategy", "workload", "measurer", "variant", "dataset", "size", "metric")
+#: A per-call figure and the per-read / row / message figures that restate it (the same pyperf
+#: benchmark or callgrind count, over a constant number of units): compare shows a job's per-call
+#: figure only when its workload has no unit.
+RESTATED = {
+    SECONDS_PER_CALL.name: frozenset(metric.name for metric in NS_PER.values()),
+    INSTRUCTIONS_PER_CALL.name: frozenset(metric.name for metric in INSTRUCTIONS_PER.values()),
+}
+#: The figures of a timing benchmark, one of which compare shows per job.
+TIMING_FIGURES = frozenset({SECONDS_PER_CALL.name, *RESTATED[SECONDS_PER_CALL.name]})
 #: Verdicts that leave open whether a figure moved: shown after the changed figures, before the rest.
 NOT_ESTABLISHED = (NOT_ENOUGH, MACHINE_DIFFERED, UNVERIFIED, NO_DATA)
 #: The order rows are shown in, by verdict.
@@ -90,13 +100,13 @@ class Comparison:
         return sum(row.verdict.label in labels for row in self.rows)
 
     def timing_ratios(self) -> List[float]:
-        """B/A of every timing benchmark both runs have (one per job: seconds per call), unless
-        its pyperf files are unverified."""
+        """B/A of every timing benchmark both runs have (one row each: ``RESTATED``), unless its
+        pyperf files are unverified."""
         return [
             row.ratio
             for row in self.rows
             if row.measurer == "timing"
-            and row.metric == SECONDS_PER_CALL.name
+            and row.metric in TIMING_FIGURES
             and row.ratio
             and row.ratio > 0
             and row.verdict.label != UNVERIFIED
@@ -203,8 +213,8 @@ def imported(run_dir: Path, manifest: Dict[str, Any], tag: str) -> Optional[Froz
 
 def _keyed(frame: Any) -> Any:
     """One row per figure: the median of its processes' values, with its jobs and the other work
-    beside each (``harness.runs.machine``)."""
-    frame = frame.copy()
+    beside each (``harness.runs.machine``); a per-call figure a per-unit one restates is left out."""
+    frame = _unrestated(frame).copy()
     workload_variant = frame["variant"].astype("string").fillna("") if "variant" in frame else ""
     frame["variant"] = (frame["gc_mode"].fillna("").astype(str) + " " + workload_variant).str.strip()
     grouped = frame.groupby(list(KEY), dropna=False, sort=True)
@@ -214,6 +224,15 @@ def _keyed(frame: Any) -> Any:
         jobs=("job", lambda jobs: tuple(jobs)),
         others=("other_cores", lambda others: tuple(others)),
     ).reset_index()
+
+
+def _unrestated(frame: Any) -> Any:
+    """The tidy rows but the per-call figures of jobs that also have a per-unit figure (``RESTATED``)."""
+    restated = frame["job"].isin(())  # no row yet
+    for per_call, per_unit in RESTATED.items():
+        restating = set(frame.loc[frame["metric"].isin(list(per_unit)), "job"])
+        restated |= (frame["metric"] == per_call) & frame["job"].isin(restating)
+    return frame[~restated]
 
 
 def compare_runs(run_a: Path, run_b: Path, tidy_a: Any, tidy_b: Any, threshold: float = THRESHOLD) -> Comparison:
