@@ -555,6 +555,6 @@ PLANS: Dict[str, Plan] = {
             Sweep("scalene", "access", "reference", REQUIRED, (5000,), {"rounds": 5, "iterations": 50}),
         ),
         timeout=1200,
-        duration="about 70 minutes",
+        duration="about 80 minutes",
     ),
 }
